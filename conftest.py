@@ -1,0 +1,128 @@
+"""Personas shared by every test: one per role, and a user of another clinic who sees nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from frontdesk.accounts.models import User
+from frontdesk.accounts.roles import Role
+from frontdesk.accounts.services import staff_create
+from frontdesk.audit.triggers import audit_triggers_create, audit_triggers_drop
+from frontdesk.clinic.models import Clinic
+from frontdesk.patients.models import Patient
+from frontdesk.patients.mrn import mrn_reserve
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Personas:
+    clinic: Clinic
+    other_clinic: Clinic
+    front_desk: User
+    nurse: User
+    physician: User
+    billing: User
+    supervisor: User
+    admin: User
+    outsider: User  # front-desk officer of another clinic
+
+    def by_role(self) -> dict[str, User]:
+        return {
+            Role.FRONT_DESK: self.front_desk,
+            Role.NURSE: self.nurse,
+            Role.PHYSICIAN: self.physician,
+            Role.BILLING: self.billing,
+            Role.SUPERVISOR: self.supervisor,
+            Role.ADMIN: self.admin,
+        }
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    clinic = Clinic.objects.create(name="Riverside Family Clinic")
+    other = Clinic.objects.create(name="Hilltop Medical Group")
+
+    def make(username: str, role: Role, home: Clinic = clinic) -> User:
+        return staff_create(
+            clinic=home, username=username, password=PASSWORD, role=role,
+            first_name=username.capitalize(),
+        )
+
+    return Personas(
+        clinic=clinic,
+        other_clinic=other,
+        front_desk=make("alice", Role.FRONT_DESK),
+        nurse=make("nora", Role.NURSE),
+        physician=make("phil", Role.PHYSICIAN),
+        billing=make("bill", Role.BILLING),
+        supervisor=make("sue", Role.SUPERVISOR),
+        admin=make("adam", Role.ADMIN),
+        outsider=make("olga", Role.FRONT_DESK, other),
+    )
+
+
+def login_client(client: Client, user: User) -> Client:
+    """Sign in as `user`; supervisors and admins also pass two-step sign-in."""
+    client.force_login(user)
+    if user.needs_two_factor:
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=user, name="Authenticator app", defaults={"confirmed": True}
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def client_for(client: Client) -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        fresh = Client()
+        return login_client(fresh, user)
+
+    return make
+
+
+def make_patient(clinic: Clinic, **fields: object) -> Patient:
+    values: dict[str, object] = {
+        "given_name": "John",
+        "family_name": "Smith",
+        "birth_date": dt.date(1980, 1, 2),
+        "sex": "male",
+        "phone": "+12025550143",
+        "created_at": timezone.now(),
+        "updated_at": timezone.now(),
+    }
+    values.update(fields)
+    (mrn,) = mrn_reserve(1)
+    return Patient.objects.create(clinic=clinic, mrn=mrn, **values)
+
+
+@pytest.fixture
+def patient(personas: Personas) -> Patient:
+    return make_patient(personas.clinic)
+
+
+@pytest.fixture
+def audit_triggers_restored() -> Iterator[None]:
+    """Outer half of `empty_database_between_tests`: puts the triggers back after the flush."""
+    yield
+    audit_triggers_create(connection)
+
+
+@pytest.fixture
+def transactional_audit(audit_triggers_restored: None, transactional_db: None) -> Iterator[None]:
+    """For tests that commit (browser tests): Django empties the database afterwards, which the
+    append-only triggers would refuse, so they are lifted for the flush and put back after it."""
+    yield
+    audit_triggers_drop(connection)

@@ -1,0 +1,1 @@
+"""Frontdesk: the system a clinic's Patient Services Officer works in all day."""

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from frontdesk.accounts.navigation import navigation_for
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    """What the base layout needs: clinic name, the role's navigation, idle timeout."""
+    user = request.user
+    role = str(getattr(user, "role", "")) if user.is_authenticated else ""
+    return {
+        "clinic_name": settings.CLINIC_NAME,
+        "nav_items": navigation_for(role, request.path) if role else [],
+        "idle_seconds": int(settings.SESSION_IDLE_TIMEOUT.total_seconds()),
+        "can_search_patients": bool(role) and any(
+            item.key == "search" for item in navigation_for(role, request.path)
+        ),
+    }

@@ -1,0 +1,127 @@
+"""Session idle timeout, two-factor enforcement, PHI-free access log, secure cookies."""
+
+from __future__ import annotations
+
+import logging
+import time
+import zoneinfo
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+
+LAST_ACTIVITY_KEY = "frontdesk_last_activity"
+# Requests the page makes on its own (live boards polling) must not keep a session alive.
+BACKGROUND_HEADER = "HTTP_X_FRONTDESK_BACKGROUND"
+
+access_log = logging.getLogger("frontdesk.access")
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
+
+
+class ClinicTimeZoneMiddleware:
+    """Times are stored in UTC and shown in the clinic's time zone."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        timezone.activate(zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+class IdleTimeoutMiddleware:
+    """Ends a signed-in session after SESSION_IDLE_MINUTES without activity."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = timezone.now().timestamp()
+            last = request.session.get(LAST_ACTIVITY_KEY)
+            idle_limit = settings.SESSION_IDLE_TIMEOUT.total_seconds()
+            if isinstance(last, (int, float)) and now - last > idle_limit:
+                logout(request)
+                query = urlencode({"timed_out": "1", "next": request.get_full_path()})
+                return _redirect(request, f"{reverse('accounts:login')}?{query}")
+            if last is None or not request.META.get(BACKGROUND_HEADER):
+                request.session[LAST_ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """Supervisors and administrators see nothing until they prove a second factor."""
+
+    allowed_url_names = frozenset(
+        {"accounts:two_factor", "accounts:recovery_codes", "accounts:logout", "accounts:login"}
+    )
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and getattr(user, "needs_two_factor", False)
+            and not user.is_verified()  # type: ignore[union-attr]
+            and not request.path.startswith(settings.STATIC_URL)
+        ):
+            allowed = {reverse(name) for name in self.allowed_url_names}
+            if request.path not in allowed:
+                return _redirect(request, reverse("accounts:two_factor"))
+        return self.get_response(request)
+
+
+class AccessLogMiddleware:
+    """One line per request: method, path (never the query string: it can hold search terms),
+    status, time taken and the staff user id. No names, no PHI."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        user_id = user.pk if user is not None and user.is_authenticated else "-"
+        access_log.info(
+            "%s %s %s %.1fms user=%s",
+            request.method,
+            request.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+            user_id,
+        )
+        return response
+
+
+class SecureCookiesOverHttpsMiddleware:
+    """Marks every cookie Secure when the request came over HTTPS (directly or via a proxy
+    named in BEHIND_HTTPS_PROXY), so one deployment works on plain loopback and behind TLS."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.is_secure():
+            for morsel in response.cookies.values():
+                morsel["secure"] = True
+        return response

@@ -1,0 +1,81 @@
+"""The one declared access policy: which role may perform which action.
+
+Every view declares its action with `@policy(Action.X)` (or `@public`); the URL×role test in
+`tests/test_policy.py` walks every URL pattern and fails when a view declares nothing, so a new
+page cannot ship unguarded. Patient-level checks (same clinic, restricted records) live in the
+`access_*` selectors, which call `role_may` first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from frontdesk.accounts.roles import Role
+
+
+class Action(StrEnum):
+    HOME = "home"
+    ACCOUNT_SELF = "account.self"
+    PATIENT_SEARCH = "patient.search"
+    PATIENT_VIEW = "patient.view"
+    AUDIT_PATIENT_ACCESS = "audit.patient_access"
+
+
+PUBLIC = "public"
+
+_EVERY_ROLE = frozenset(Role)
+_CLINICAL_AND_DESK = frozenset(
+    {Role.FRONT_DESK, Role.NURSE, Role.PHYSICIAN, Role.BILLING, Role.SUPERVISOR}
+)
+
+# Administrators set the clinic up; they do not need patients' records (minimum necessary).
+POLICY: dict[Action, frozenset[Role]] = {
+    Action.HOME: _EVERY_ROLE,
+    Action.ACCOUNT_SELF: _EVERY_ROLE,
+    Action.PATIENT_SEARCH: _CLINICAL_AND_DESK,
+    Action.PATIENT_VIEW: _CLINICAL_AND_DESK,
+    Action.AUDIT_PATIENT_ACCESS: frozenset({Role.SUPERVISOR}),
+}
+
+
+def role_may(role: str, action: Action) -> bool:
+    return role in POLICY[action]
+
+
+def actions_for(role: str) -> frozenset[Action]:
+    return frozenset(action for action, roles in POLICY.items() if role in roles)
+
+
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+
+
+def policy(action: Action) -> Callable[[ViewFunc], ViewFunc]:
+    """Guard a view: signed in, and the user's role may perform `action`."""
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not role_may(getattr(user, "role", ""), action):
+                return render(request, "403.html", {"action": action}, status=403)
+            return view(request, *args, **kwargs)
+
+        wrapper.policy_action = action  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def public(view: ViewFunc) -> ViewFunc:
+    """Declare a view open to anyone (login page, health check, patients' signed links)."""
+    view.policy_action = PUBLIC  # type: ignore[attr-defined]
+    return view

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import django_otp
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from frontdesk.accounts import services
+from frontdesk.accounts.forms import LoginForm, TokenForm
+from frontdesk.accounts.models import User
+from frontdesk.accounts.policy import Action, policy, public, role_may
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.patients.selectors import patients_recently_opened
+
+RECOVERY_CODES_SESSION_KEY = "frontdesk_new_recovery_codes"
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # guaranteed by @policy
+    return request.user
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@public
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = LoginForm(request, data=request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        user = form.get_user()
+        auth_login(request, user)
+        audit_record(context=audit_context(request), action=AuditAction.LOGIN)
+        return HttpResponseRedirect(_safe_next(request, reverse("home")))
+    context = {
+        "form": form,
+        "next": _safe_next(request, ""),
+        "timed_out": request.GET.get("timed_out") == "1",
+        "idle_minutes": int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60),
+    }
+    return render(request, "accounts/login.html", context, status=200 if form.is_bound is False
+                  or form.is_valid() else 400)
+
+
+def locked_out(
+    request: HttpRequest, response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """django-axes calls this once an account has had too many failed sign-ins."""
+    cool_off = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/locked_out.html", {"cool_off": cool_off}, status=429)
+
+
+@public
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit_record(context=audit_context(request), action=AuditAction.LOGOUT)
+    auth_logout(request)
+    messages.info(request, "You are signed out.")
+    return redirect("accounts:login")
+
+
+@policy(Action.ACCOUNT_SELF)
+@sensitive_post_parameters("token")
+@never_cache
+def two_factor_view(request: HttpRequest) -> HttpResponse:
+    """Set up an authenticator (first time) or prove the second factor (every sign-in)."""
+    user = _user(request)
+    if user.is_verified():  # type: ignore[attr-defined]
+        return redirect("home")
+    enrolling = not services.two_factor_has_device(user=user)
+    form = TokenForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["token"]
+        if enrolling:
+            confirmed = services.two_factor_confirm(user=user, token=token)
+            if confirmed is not None:
+                device, codes = confirmed
+                django_otp.login(request, device)
+                request.session[RECOVERY_CODES_SESSION_KEY] = codes
+                return redirect("accounts:recovery_codes")
+        else:
+            device = django_otp.match_token(user, token)
+            if device is not None:
+                django_otp.login(request, device)
+                return HttpResponseRedirect(_safe_next(request, reverse("home")))
+        form.add_error("token", "That code is not right or has expired. Try the newest code.")
+    context: dict[str, Any] = {"form": form, "enrolling": enrolling}
+    if enrolling:
+        device = services.two_factor_device_pending(user=user)
+        context["secret"] = base64.b32encode(device.bin_key).decode().rstrip("=")
+        context["qr_svg"] = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
+    return render(request, "accounts/two_factor.html", context, status=400 if form.errors else 200)
+
+
+@policy(Action.ACCOUNT_SELF)
+@never_cache
+def recovery_codes_view(request: HttpRequest) -> HttpResponse:
+    """Shows newly made recovery codes once; they are not stored in readable form anywhere."""
+    codes = request.session.pop(RECOVERY_CODES_SESSION_KEY, None)
+    if not codes:
+        messages.info(request, "Recovery codes are shown only once. Make new ones if you lost them.")
+        return redirect("accounts:account")
+    return render(request, "accounts/recovery_codes.html", {"codes": codes})
+
+
+@policy(Action.ACCOUNT_SELF)
+@never_cache
+def account_view(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if request.method == "POST" and request.POST.get("operation") == "new_recovery_codes":
+        if not services.two_factor_has_device(user=user):
+            messages.error(request, "Set up an authenticator app first.")
+            return redirect("accounts:account")
+        request.session[RECOVERY_CODES_SESSION_KEY] = services.recovery_codes_regenerate(user=user)
+        return redirect("accounts:recovery_codes")
+    context = {"has_two_factor": services.two_factor_has_device(user=user)}
+    return render(request, "accounts/account.html", context)
+
+
+@policy(Action.ACCOUNT_SELF)
+@require_POST
+def session_ping_view(request: HttpRequest) -> HttpResponse:
+    """Called by the page when the person is active (typing, clicking) or chose to stay
+    signed in; the idle middleware has already moved the session's last-activity time."""
+    return HttpResponse(status=204)
+
+
+@policy(Action.HOME)
+def home_view(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    recent = []
+    if role_may(user.role, Action.PATIENT_VIEW):
+        recent = patients_recently_opened(user)
+        if recent:
+            audit_record(
+                context=audit_context(request),
+                action=AuditAction.VIEW,
+                patient_ids=[p.pk for p in recent],
+                object_type="recent_patients",
+            )
+    return render(request, "accounts/home.html", {"recent_patients": recent})
+
+
+@public
+def healthz_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")

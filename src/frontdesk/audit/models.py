@@ -1,0 +1,76 @@
+"""Append-only PHI access trail (HIPAA §164.312(b)), hash-chained so tampering is detectable."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Viewed"
+    SEARCH = "search", "Searched"
+    CREATE = "create", "Created"
+    UPDATE = "update", "Updated"
+    MERGE = "merge", "Merged"
+    UNMERGE = "unmerge", "Unmerged"
+    PRINT = "print", "Printed"
+    EXPORT = "export", "Exported"
+    REVEAL = "reveal", "Revealed a masked field"
+    BREAK_GLASS = "break_glass", "Broke the glass"
+    LOGIN = "login", "Signed in"
+    LOGOUT = "logout", "Signed out"
+    SYSTEM = "system", "System operation"
+
+
+class AuditEvent(models.Model):
+    """One event. Rows are only ever inserted (a trigger refuses UPDATE and DELETE).
+
+    `content_hash` is SHA-256 over the canonical JSON of every field below plus `prev_hash`;
+    `seq` is gap-free and unique, so a deleted row shows as a gap and an edited row as a hash
+    mismatch (`frontdesk audit verify`).
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    occurred_at = models.DateTimeField()
+    clinic_id_value = models.BigIntegerField(null=True, db_column="clinic_id")
+    actor_id_value = models.BigIntegerField(null=True, db_column="actor_id")
+    actor_username = models.CharField(max_length=150, blank=True)
+    actor_role = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    patient_ids = models.JSONField(default=list)
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    client_ip = models.GenericIPAddressField(null=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    purpose = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict)
+    high_priority = models.BooleanField(default=False)
+    prev_hash = models.CharField(max_length=64)
+    content_hash = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["occurred_at"]), models.Index(fields=["actor_id_value"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} by {self.actor_username or 'system'}"
+
+
+class AuditEventPatient(models.Model):
+    """Index rows so "who accessed this patient" is one indexed lookup. Also append-only."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="patient_links")
+    patient_id_value = models.BigIntegerField(db_column="patient_id")
+
+    class Meta:
+        indexes = [models.Index(fields=["patient_id_value", "event"])]
+
+
+class AuditChainHead(models.Model):
+    """Single row holding the tip of the chain; locked while an event is appended."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single")]

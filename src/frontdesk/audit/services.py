@@ -1,0 +1,136 @@
+"""Writing the audit trail. Every service that touches PHI calls `audit_record` itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from frontdesk.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditEventPatient
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who is acting, from where, and why. Built once per request by `audit_context`."""
+
+    actor_id: int | None
+    actor_username: str
+    actor_role: str
+    clinic_id: int | None
+    client_ip: str | None
+    user_agent: str
+    purpose: str
+
+
+SYSTEM_CONTEXT = AuditContext(None, "system", "", None, None, "", "system operation")
+
+# Default purpose of use per role (HIPAA "treatment, payment, operations").
+_ROLE_PURPOSE = {
+    "front_desk": "operations: patient services",
+    "nurse": "treatment",
+    "physician": "treatment",
+    "billing": "payment",
+    "supervisor": "operations: supervision",
+    "admin": "operations: administration",
+}
+
+
+def audit_context(request: HttpRequest, *, purpose: str | None = None) -> AuditContext:
+    user = request.user
+    role = str(getattr(user, "role", ""))
+    return AuditContext(
+        actor_id=int(user.pk) if user.is_authenticated and user.pk is not None else None,
+        actor_username=user.get_username() if user.is_authenticated else "",
+        actor_role=role,
+        clinic_id=getattr(user, "clinic_id", None),
+        client_ip=request.META.get("REMOTE_ADDR") or None,
+        user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:300],
+        purpose=purpose or _ROLE_PURPOSE.get(role, ""),
+    )
+
+
+def canonical_content(event: AuditEvent) -> bytes:
+    """The exact bytes hashed for an event; verification recomputes the same."""
+    payload: dict[str, Any] = {
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "clinic_id": event.clinic_id_value,
+        "actor_id": event.actor_id_value,
+        "actor_username": event.actor_username,
+        "actor_role": event.actor_role,
+        "action": event.action,
+        "patient_ids": list(event.patient_ids),
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "client_ip": event.client_ip,
+        "user_agent": event.user_agent,
+        "purpose": event.purpose,
+        "detail": event.detail,
+        "high_priority": event.high_priority,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(canonical_content(event)).hexdigest()
+
+
+def audit_record(
+    *,
+    context: AuditContext,
+    action: AuditAction,
+    patient_ids: Iterable[int] = (),
+    object_type: str = "",
+    object_id: str | int = "",
+    detail: Mapping[str, Any] | None = None,
+    purpose: str | None = None,
+    high_priority: bool = False,
+) -> AuditEvent:
+    """Append one event to the chain.
+
+    Runs inside the caller's transaction (so the event commits or rolls back with the change it
+    records). Locks the chain head row: on PostgreSQL with SELECT … FOR UPDATE, on SQLite the
+    IMMEDIATE transaction already holds the database write lock.
+    """
+    ids = sorted({int(pk) for pk in patient_ids})
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
+        event = AuditEvent(
+            seq=head.last_seq + 1,
+            # Truncated to microseconds; every backend stores that precision.
+            occurred_at=timezone.now(),
+            clinic_id_value=context.clinic_id,
+            actor_id_value=context.actor_id,
+            actor_username=context.actor_username,
+            actor_role=context.actor_role,
+            action=action,
+            patient_ids=ids,
+            object_type=object_type,
+            object_id=str(object_id),
+            client_ip=context.client_ip,
+            user_agent=context.user_agent,
+            purpose=purpose if purpose is not None else context.purpose,
+            detail=dict(detail or {}),
+            high_priority=high_priority,
+            prev_hash=head.last_hash,
+        )
+        event.content_hash = compute_hash(event)
+        event.save(force_insert=True)
+        if ids:
+            AuditEventPatient.objects.bulk_create(
+                AuditEventPatient(event=event, patient_id_value=pk) for pk in ids
+            )
+        head.last_seq = event.seq
+        head.last_hash = event.content_hash
+        head.save(update_fields=["last_seq", "last_hash"])
+    return event

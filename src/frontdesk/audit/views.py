@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from frontdesk.accounts.models import User
+from frontdesk.accounts.policy import Action, policy
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.selectors import audit_events_for_patient
+from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.patients.selectors import access_patient
+
+
+@policy(Action.AUDIT_PATIENT_ACCESS)
+def patient_access_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Who accessed this patient, when, and why (supervisors)."""
+    user = request.user
+    assert isinstance(user, User)
+    patient = access_patient(user, patient_id)
+    events = audit_events_for_patient(clinic_id=patient.clinic_id, patient_id=patient.pk)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.VIEW,
+        patient_ids=[patient.pk],
+        object_type="patient_access_log",
+        object_id=patient.pk,
+    )
+    return render(request, "audit/patient_access.html", {"patient": patient, "page": page})

@@ -1,0 +1,70 @@
+"""Clinic set-up: the clinic (tenant), its locations, providers and appointment types."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Clinic(models.Model):
+    """A clinic organisation. Staff and patients belong to exactly one; nothing crosses."""
+
+    name = models.CharField(max_length=200, unique=True)
+    time_zone = models.CharField(max_length=64, default="America/New_York")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Location(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="locations")
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="location_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Provider(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="providers")
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    credentials = models.CharField(max_length=40, blank=True)  # MD, DO, NP, PT …
+    specialty = models.CharField(max_length=100)
+    npi = models.CharField("NPI", max_length=10, blank=True)
+    locations = models.ManyToManyField(Location, related_name="providers")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+
+    def __str__(self) -> str:
+        suffix = f", {self.credentials}" if self.credentials else ""
+        return f"{self.given_name} {self.family_name}{suffix}"
+
+
+class AppointmentType(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointment_types")
+    name = models.CharField(max_length=100)
+    duration_minutes = models.PositiveSmallIntegerField()
+    is_new_patient = models.BooleanField(default=False)
+    colour = models.CharField(max_length=7, default="#4f6d8f")
+    preparation = models.TextField(blank=True)
+    telehealth = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="appointment_type_unique_name"),
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=5, duration_minutes__lte=480),
+                name="appointment_type_duration_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.duration_minutes} min)"

@@ -1,0 +1,1 @@
+"""Pure helpers with no models: environment parsing, masking, dates."""

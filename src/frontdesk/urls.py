@@ -1,0 +1,19 @@
+"""Every URL of Frontdesk. Each view declares its policy action (see accounts/policy.py)."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from frontdesk.accounts import views as account_views
+
+urlpatterns = [
+    path("", account_views.home_view, name="home"),
+    path("healthz", account_views.healthz_view, name="healthz"),
+    path("accounts/", include("frontdesk.accounts.urls")),
+    path("patients/", include("frontdesk.patients.urls")),
+    path("audit/", include("frontdesk.audit.urls")),
+]
+
+handler403 = "frontdesk.errors.permission_denied"
+handler404 = "frontdesk.errors.page_not_found"
+handler500 = "frontdesk.errors.server_error"
