@@ -215,6 +215,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = TESTING
+(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 # --- Security headers --------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
