@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -22,6 +23,13 @@ from frontdesk.patients.models import Patient
 from frontdesk.patients.mrn import mrn_reserve
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Production Argon2 uses 100 MB and tens of milliseconds per hash by design; tests make
+    # dozens of accounts, so they use Argon2 with small parameters (tests/hashers.py).
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
 
 
 @dataclass

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the session and CSRF middleware, so it sees the cookies they set.
+    "frontdesk.accounts.middleware.SecureCookiesOverHttpsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "frontdesk.accounts.middleware.AccessLogMiddleware",
     "frontdesk.accounts.middleware.ClinicTimeZoneMiddleware",
@@ -83,7 +85,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "frontdesk.accounts.middleware.SecureCookiesOverHttpsMiddleware",
     # Axes last, as its documentation asks, so it sees the final login response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -204,6 +205,7 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 # --- Static files --------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -18,8 +18,7 @@ def patient_access_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     patient = access_patient(user, patient_id)
-    events = audit_events_for_patient(clinic_id=patient.clinic_id, patient_id=patient.pk)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    # Recorded first, so this look at the log is itself part of the page it shows.
     audit_record(
         context=audit_context(request),
         action=AuditAction.VIEW,
@@ -27,4 +26,6 @@ def patient_access_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         object_type="patient_access_log",
         object_id=patient.pk,
     )
+    events = audit_events_for_patient(clinic_id=patient.clinic_id, patient_id=patient.pk)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "audit/patient_access.html", {"patient": patient, "page": page})

@@ -1,0 +1,69 @@
+# Frontdesk. `make run`: set up and serve the demo clinic. `make test`: every check.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/frontdesk
+PYTEST_WORKERS ?= 2
+
+.PHONY: run install install-dev browser test lint typecheck test-sqlite test-postgres test-browser bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Frontdesk needs Python 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate requirements.txt pyproject.toml
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.dev-installed
+
+# Debian's Chromium for the browser tests (never a browser download).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+run: install
+	$(BIN)/frontdesk migrate --noinput -v 0
+	$(BIN)/frontdesk collectstatic --noinput -v 0
+	$(BIN)/frontdesk demo
+	@echo "Frontdesk is serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	$(BIN)/uvicorn frontdesk.asgi:application --host $(HOST) --port $(PORT) --no-access-log --workers 1
+
+lint: install-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: install-dev
+	$(BIN)/mypy src
+
+test-sqlite: install-dev
+	DATABASE_URL= $(BIN)/pytest -q -m "not browser" -n $(PYTEST_WORKERS)
+
+test-postgres: install-dev
+	@if $(BIN)/python scripts/pg_ready.py "$(PG_TEST_URL)"; then \
+		DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -q -m "not browser" -n $(PYTEST_WORKERS); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL at $(PG_TEST_URL) is unreachable: CI needs it, failing."; exit 1; \
+	else \
+		echo "WARNING: PostgreSQL at $(PG_TEST_URL) is unreachable; the PostgreSQL run was NOT done."; \
+	fi
+
+test-browser: install-dev browser
+	DATABASE_URL= $(BIN)/pytest -q -m browser -p no:xdist
+
+test: lint typecheck test-sqlite test-postgres test-browser
+
+clean:
+	rm -rf $(VENV) var/static

@@ -1,0 +1,52 @@
+"""Fixtures for browser tests: one Chromium per run, a fresh context and page per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+
+# Playwright's sync API keeps an event loop running in the main thread; Django would otherwise
+# refuse database work from it (the live server thread shares the test database).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+# Playwright's own waits (expect, clicks) give up after this many milliseconds.
+TIMEOUT_MS = 5_000
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    chromium = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: object) -> Iterator[Page]:
+    """A new browser context (no cookies, no storage) for every test."""
+    context = browser.new_context(base_url=str(live_server), locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    new_page = context.new_page()
+    yield new_page
+    context.close()
+

@@ -1,0 +1,106 @@
+"""Every URL pattern × every role, checked against the one declared policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from conftest import Personas, login_client
+from frontdesk.accounts.policy import POLICY, PUBLIC, Action, role_may
+from frontdesk.accounts.roles import Role
+from frontdesk.patients.models import Patient
+
+# Sample values for URL parameters. A new parameter name fails the test until it is added here.
+SAMPLE_KWARGS: dict[str, Callable[[Patient], Any]] = {
+    "patient_id": lambda patient: patient.pk,
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    callback: Callable[..., Any]
+    parameters: tuple[str, ...]
+
+
+def _walk(patterns: list[Any], namespace: str = "") -> Iterator[Route]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern):
+            assert entry.name, f"URL pattern {entry.pattern} has no name; every URL needs one."
+            parameters = tuple(entry.pattern.converters) if hasattr(entry.pattern, "converters") else ()
+            yield Route(f"{namespace}{entry.name}", entry.callback, parameters)
+
+
+ROUTES = list(_walk(get_resolver().url_patterns))
+
+
+def _url(route: Route, patient: Patient) -> str:
+    missing = [p for p in route.parameters if p not in SAMPLE_KWARGS]
+    assert not missing, f"{route.name}: add sample values for {missing} to SAMPLE_KWARGS"
+    return reverse(route.name, kwargs={p: SAMPLE_KWARGS[p](patient) for p in route.parameters})
+
+
+def test_it_finds_the_project_urls() -> None:
+    names = {route.name for route in ROUTES}
+    assert {"home", "accounts:login", "patients:search", "patients:chart"} <= names
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
+def test_every_url_declares_a_policy_action(route: Route) -> None:
+    action = getattr(route.callback, "policy_action", None)
+    assert action is not None, (
+        f"{route.name} has no declared policy: decorate it with @policy(Action.X) or @public"
+    )
+    assert action == PUBLIC or action in POLICY
+
+
+def test_every_policy_action_names_only_real_roles() -> None:
+    for action, roles in POLICY.items():
+        assert roles <= set(Role), action
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
+def test_each_role_is_allowed_or_denied_as_the_policy_says(
+    route: Route, personas: Personas, patient: Patient
+) -> None:
+    url = _url(route, patient)
+    action = route.callback.policy_action  # type: ignore[attr-defined]
+    login_url = reverse("accounts:login")
+
+    anonymous = Client().get(url)
+    if action == PUBLIC:
+        assert anonymous.status_code != 403
+    else:
+        assert anonymous.status_code == 302, f"anonymous reached {url}"
+        assert anonymous["Location"].startswith(login_url)
+
+    for role, user in personas.by_role().items():
+        response = login_client(Client(), user).get(url)
+        if action == PUBLIC or role_may(role, Action(action)):
+            assert response.status_code != 403, f"{role} was refused {url}"
+            location = response.get("Location", "")
+            assert not location.startswith(login_url), f"{role} was sent to sign in at {url}"
+            assert response.status_code < 500
+        else:
+            assert response.status_code == 403, f"{role} got {response.status_code} at {url}"
+
+
+@pytest.mark.parametrize(
+    "route",
+    [r for r in ROUTES if "patient_id" in r.parameters],
+    ids=[r.name for r in ROUTES if "patient_id" in r.parameters],
+)
+def test_staff_of_another_clinic_cannot_reach_this_clinics_patients(
+    route: Route, personas: Personas, patient: Patient
+) -> None:
+    response = login_client(Client(), personas.outsider).get(_url(route, patient))
+    assert response.status_code in (403, 404)
+    assert patient.family_name.encode() not in response.content
