@@ -6,8 +6,11 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from pytest_django import DjangoDbBlocker
 
+from frontdesk.audit.triggers import audit_triggers_create
 
 # Playwright's sync API keeps an event loop running in the main thread; Django would otherwise
 # refuse database work from it (the live server thread shares the test database).
@@ -50,3 +53,26 @@ def page(browser: Browser, live_server: object) -> Iterator[Page]:
     yield new_page
     context.close()
 
+
+# The root conftest's `transactional_audit` lifts the audit triggers for the flush that ends a
+# committing test and relies on `audit_triggers_restored` to put them back after it. With a live
+# server that cannot work unaided: pytest-django's autouse `_live_server_helper` starts
+# `transactional_db` before any fixture the test names, so the triggers would come back before
+# the flush (which then fails); and once the flush is done, database access is blocked again.
+# The two fixtures below (same names, so they apply to the browser tests only) fix both.
+
+
+@pytest.fixture(autouse=True)
+def _live_server_helper(request: pytest.FixtureRequest) -> None:
+    """Starts `audit_triggers_restored` before pytest-django's helper, so it finishes last."""
+    if "transactional_audit" in request.fixturenames:
+        request.getfixturevalue("audit_triggers_restored")
+    request.getfixturevalue("_live_server_helper")
+
+
+@pytest.fixture
+def audit_triggers_restored(django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
+    """Puts the append-only triggers back after the flush (database access is blocked then)."""
+    yield
+    with django_db_blocker.unblock():
+        audit_triggers_create(connection)

@@ -30,6 +30,7 @@ def test_it_finds_a_patient_from_the_search_box_opens_the_chart_and_signs_out(
     expect(page).to_have_url(re.compile(r"/$"))
     assert_accessible(page)
 
+    page.wait_for_load_state()  # app.js (deferred) handles the "/" shortcut
     page.keyboard.press("/")
     search_box = page.get_by_role("searchbox", name="Search patients")
     expect(search_box).to_be_focused()
