@@ -62,7 +62,10 @@ def personas(db: None) -> Personas:
 
     def make(username: str, role: Role, home: Clinic = clinic) -> User:
         return staff_create(
-            clinic=home, username=username, password=PASSWORD, role=role,
+            clinic=home,
+            username=username,
+            password=PASSWORD,
+            role=role,
             first_name=username.capitalize(),
         )
 

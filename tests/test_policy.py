@@ -1,4 +1,4 @@
-"""Every URL pattern × every role, checked against the one declared policy."""
+"""Every URL pattern, for every role, checked against the one declared policy."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ def _walk(patterns: list[Any], namespace: str = "") -> Iterator[Route]:
             yield from _walk(entry.url_patterns, inner)
         elif isinstance(entry, URLPattern):
             assert entry.name, f"URL pattern {entry.pattern} has no name; every URL needs one."
-            parameters = tuple(entry.pattern.converters) if hasattr(entry.pattern, "converters") else ()
+            parameters = (
+                tuple(entry.pattern.converters) if hasattr(entry.pattern, "converters") else ()
+            )
             yield Route(f"{namespace}{entry.name}", entry.callback, parameters)
 
 

@@ -16,7 +16,6 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "clinic_name": settings.CLINIC_NAME,
         "nav_items": navigation_for(role, request.path) if role else [],
         "idle_seconds": int(settings.SESSION_IDLE_TIMEOUT.total_seconds()),
-        "can_search_patients": bool(role) and any(
-            item.key == "search" for item in navigation_for(role, request.path)
-        ),
+        "can_search_patients": bool(role)
+        and any(item.key == "search" for item in navigation_for(role, request.path)),
     }

@@ -65,6 +65,13 @@ class IdleTimeoutMiddleware:
         return self.get_response(request)
 
 
+def user_is_verified(user: object) -> bool:
+    """True once the user proved a second factor this session (django_otp's OTPMiddleware
+    adds `is_verified` to the request's user)."""
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified()) if callable(is_verified) else False
+
+
 class TwoFactorRequiredMiddleware:
     """Supervisors and administrators see nothing until they prove a second factor."""
 
@@ -80,7 +87,7 @@ class TwoFactorRequiredMiddleware:
         if (
             user.is_authenticated
             and getattr(user, "needs_two_factor", False)
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not user_is_verified(user)
             and not request.path.startswith(settings.STATIC_URL)
         ):
             allowed = {reverse(name) for name in self.allowed_url_names}

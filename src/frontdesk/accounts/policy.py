@@ -1,6 +1,6 @@
 """The one declared access policy: which role may perform which action.
 
-Every view declares its action with `@policy(Action.X)` (or `@public`); the URL×role test in
+Every view declares its action with `@policy(Action.X)` (or `@public`); the URL-by-role test in
 `tests/test_policy.py` walks every URL pattern and fails when a view declares nothing, so a new
 page cannot ship unguarded. Patient-level checks (same clinic, restricted records) live in the
 `access_*` selectors, which call `role_may` first.
@@ -14,9 +14,11 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from frontdesk.accounts.models import User
 from frontdesk.accounts.roles import Role
 
 
@@ -73,6 +75,13 @@ def policy(action: Action) -> Callable[[ViewFunc], ViewFunc]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def staff_user(request: HttpRequest) -> User:
+    """The signed-in member of staff (views behind @policy always have one)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
 
 
 def public(view: ViewFunc) -> ViewFunc:

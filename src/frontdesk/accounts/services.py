@@ -15,13 +15,23 @@ RECOVERY_CODE_COUNT = 10
 
 @transaction.atomic
 def staff_create(
-    *, clinic: Clinic, username: str, password: str, role: Role, first_name: str = "",
-    last_name: str = "", email: str = ""
+    *,
+    clinic: Clinic,
+    username: str,
+    password: str,
+    role: Role,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
 ) -> User:
     """Create a member of staff with a role; the password is hashed with Argon2."""
     user = User(
-        clinic=clinic, username=username, role=role, first_name=first_name,
-        last_name=last_name, email=email,
+        clinic=clinic,
+        username=username,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
     )
     user.set_password(password)
     user.full_clean(exclude=["password"])
@@ -38,7 +48,7 @@ def two_factor_device_pending(*, user: User) -> TOTPDevice:
 
 
 def two_factor_has_device(*, user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 @transaction.atomic

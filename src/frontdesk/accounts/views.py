@@ -20,18 +20,13 @@ from django.views.decorators.http import require_POST
 
 from frontdesk.accounts import services
 from frontdesk.accounts.forms import LoginForm, TokenForm
-from frontdesk.accounts.models import User
-from frontdesk.accounts.policy import Action, policy, public, role_may
+from frontdesk.accounts.middleware import user_is_verified
+from frontdesk.accounts.policy import Action, policy, public, role_may, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.patients.selectors import patients_recently_opened
 
 RECOVERY_CODES_SESSION_KEY = "frontdesk_new_recovery_codes"
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # guaranteed by @policy
-    return request.user
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -62,8 +57,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
         "timed_out": request.GET.get("timed_out") == "1",
         "idle_minutes": int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60),
     }
-    return render(request, "accounts/login.html", context, status=200 if form.is_bound is False
-                  or form.is_valid() else 400)
+    return render(
+        request,
+        "accounts/login.html",
+        context,
+        status=200 if form.is_bound is False or form.is_valid() else 400,
+    )
 
 
 def locked_out(
@@ -89,8 +88,8 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 def two_factor_view(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator (first time) or prove the second factor (every sign-in)."""
-    user = _user(request)
-    if user.is_verified():  # type: ignore[attr-defined]
+    user = staff_user(request)
+    if user_is_verified(user):
         return redirect("home")
     enrolling = not services.two_factor_has_device(user=user)
     form = TokenForm(request.POST if request.method == "POST" else None)
@@ -123,7 +122,9 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
     """Shows newly made recovery codes once; they are not stored in readable form anywhere."""
     codes = request.session.pop(RECOVERY_CODES_SESSION_KEY, None)
     if not codes:
-        messages.info(request, "Recovery codes are shown only once. Make new ones if you lost them.")
+        messages.info(
+            request, "Recovery codes are shown only once. Make new ones if you lost them."
+        )
         return redirect("accounts:account")
     return render(request, "accounts/recovery_codes.html", {"codes": codes})
 
@@ -131,7 +132,7 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
 @policy(Action.ACCOUNT_SELF)
 @never_cache
 def account_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     if request.method == "POST" and request.POST.get("operation") == "new_recovery_codes":
         if not services.two_factor_has_device(user=user):
             messages.error(request, "Set up an authenticator app first.")
@@ -152,7 +153,7 @@ def session_ping_view(request: HttpRequest) -> HttpResponse:
 
 @policy(Action.HOME)
 def home_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     recent = []
     if role_may(user.role, Action.PATIENT_VIEW):
         recent = patients_recently_opened(user)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 
 
@@ -64,6 +63,9 @@ class AuditEventPatient(models.Model):
     class Meta:
         indexes = [models.Index(fields=["patient_id_value", "event"])]
 
+    def __str__(self) -> str:
+        return f"event {self.event_id} -> patient {self.patient_id_value}"
+
 
 class AuditChainHead(models.Model):
     """Single row holding the tip of the chain; locked while an event is appended."""
@@ -74,3 +76,6 @@ class AuditChainHead(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single")]
+
+    def __str__(self) -> str:
+        return f"audit chain tip #{self.last_seq}"

@@ -4,8 +4,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from frontdesk.accounts.models import User
-from frontdesk.accounts.policy import Action, policy
+from frontdesk.accounts.policy import Action, policy, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.selectors import audit_events_for_patient
 from frontdesk.audit.services import audit_context, audit_record
@@ -15,9 +14,7 @@ from frontdesk.patients.selectors import access_patient
 @policy(Action.AUDIT_PATIENT_ACCESS)
 def patient_access_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Who accessed this patient, when, and why (supervisors)."""
-    user = request.user
-    assert isinstance(user, User)
-    patient = access_patient(user, patient_id)
+    patient = access_patient(staff_user(request), patient_id)
     # Recorded first, so this look at the log is itself part of the page it shows.
     audit_record(
         context=audit_context(request),

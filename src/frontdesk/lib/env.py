@@ -62,9 +62,7 @@ def env_int(
     return number
 
 
-def env_minutes(
-    name: str, default: int, *, environ: Mapping[str, str] | None = None
-) -> timedelta:
+def env_minutes(name: str, default: int, *, environ: Mapping[str, str] | None = None) -> timedelta:
     return timedelta(minutes=env_int(name, default, minimum=1, maximum=24 * 60, environ=environ))
 
 

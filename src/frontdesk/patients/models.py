@@ -26,6 +26,9 @@ class MrnCounter(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     next_serial = models.BigIntegerField(default=1000000)
 
+    def __str__(self) -> str:
+        return f"next MRN serial {self.next_serial}"
+
 
 class Patient(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")

@@ -21,14 +21,16 @@ SEARCH_LIMIT = 20
 MAX_QUERY_LENGTH = 100
 
 
-class PatientAccessDenied(Exception):
+class PatientAccessDeniedError(Exception):
     """The user's role may not perform this action on patients."""
 
 
 def _patients_for(user: User, action: Action) -> QuerySet[Patient]:
     if not role_may(user.role, action):
-        raise PatientAccessDenied(action)
+        raise PatientAccessDeniedError(action)
     # Staff see only their own clinic's patients; a user with no clinic sees none.
+    if user.clinic_id is None:
+        return Patient.objects.none()
     return Patient.objects.filter(clinic_id=user.clinic_id)
 
 
@@ -100,9 +102,7 @@ def parse_search_query(raw: str) -> ParsedQuery:
         return ParsedQuery(text=text, phone_e164=e164, phone_tail=compact[-10:])
     if "," in text:
         family, _, given = text.partition(",")
-        return ParsedQuery(
-            text=text, family=family.strip() or None, given=given.strip() or None
-        )
+        return ParsedQuery(text=text, family=family.strip() or None, given=given.strip() or None)
     tokens = tuple(t for t in re.split(r"\s+", text) if t)
     return ParsedQuery(text=text, tokens=tokens[:4])
 
@@ -152,9 +152,8 @@ def _name_tokens_condition(tokens: tuple[str, ...]) -> Q:
 
 def _rank(patient: Patient, parsed: ParsedQuery) -> tuple[int, str, str]:
     words = {w.lower() for w in (parsed.tokens or (parsed.family or "", parsed.given or ""))}
-    exact = sum(
-        1 for name in (patient.family_name, patient.given_name) if name.lower() in words
-    )
+    # An exact family name outranks an exact given name, which outranks a prefix.
+    exact = 2 * (patient.family_name.lower() in words) + (patient.given_name.lower() in words)
     return (-exact, patient.family_name.lower(), patient.given_name.lower())
 
 

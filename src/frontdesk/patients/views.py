@@ -4,23 +4,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from frontdesk.accounts.models import User
-from frontdesk.accounts.policy import Action, policy, role_may
+from frontdesk.accounts.policy import Action, policy, role_may, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.lib.masking import age_on
 from frontdesk.patients.selectors import access_patient, patient_search
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # guaranteed by @policy
-    return request.user
-
-
 @policy(Action.PATIENT_SEARCH)
 def search_view(request: HttpRequest) -> HttpResponse:
     """The one search box. Every search is audited with its terms and the patients shown."""
-    user = _user(request)
+    user = staff_user(request)
     query = request.GET.get("q", "")
     parsed, results = patient_search(user, query)
     if parsed.text:
@@ -40,7 +34,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
 
 @policy(Action.PATIENT_VIEW)
 def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = access_patient(_user(request), patient_id)
+    patient = access_patient(staff_user(request), patient_id)
     coverages = list(patient.coverages.select_related("payer"))
     audit_record(
         context=audit_context(request),
@@ -54,6 +48,6 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         "age": age_on(patient.birth_date, timezone.localdate()),
         "coverages": coverages,
         "redirected_from": patient_id if patient.pk != patient_id else None,
-        "can_see_access_log": role_may(_user(request).role, Action.AUDIT_PATIENT_ACCESS),
+        "can_see_access_log": role_may(staff_user(request).role, Action.AUDIT_PATIENT_ACCESS),
     }
     return render(request, "patients/chart.html", context)

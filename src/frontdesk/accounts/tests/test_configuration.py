@@ -21,7 +21,11 @@ def test_it_reads_typed_values() -> None:
 @pytest.mark.parametrize(
     ("reader", "value", "message"),
     [
-        (lambda e: env_int("SESSION_IDLE_MINUTES", 15, minimum=1, environ=e), "ten", "whole number"),
+        (
+            lambda e: env_int("SESSION_IDLE_MINUTES", 15, minimum=1, environ=e),
+            "ten",
+            "whole number",
+        ),
         (lambda e: env_minutes("SESSION_IDLE_MINUTES", 15, environ=e), "0", "at least 1"),
         (lambda e: env_bool("EMAIL_USE_TLS", False, environ=e), "maybe", "true or false"),
         (lambda e: env_time_zone("CLINIC_TIME_ZONE", "UTC", environ=e), "Mars/Base", "IANA"),
@@ -32,8 +36,14 @@ def test_a_bad_value_is_refused_with_the_variable_named(
     reader: object, value: str, message: str
 ) -> None:
     with pytest.raises(ImproperlyConfigured, match=message) as caught:
-        reader({"SESSION_IDLE_MINUTES": value, "EMAIL_USE_TLS": value,  # type: ignore[operator]
-                "CLINIC_TIME_ZONE": value, "ALLOWED_HOSTS": value})
+        reader(
+            {
+                "SESSION_IDLE_MINUTES": value,
+                "EMAIL_USE_TLS": value,  # type: ignore[operator]
+                "CLINIC_TIME_ZONE": value,
+                "ALLOWED_HOSTS": value,
+            }
+        )
     assert any(
         name in str(caught.value)
         for name in ("SESSION_IDLE_MINUTES", "EMAIL_USE_TLS", "CLINIC_TIME_ZONE", "ALLOWED_HOSTS")
@@ -53,7 +63,7 @@ def test_a_bad_value_is_refused_with_the_variable_named(
 )
 def test_start_up_stops_on_a_bad_setting_naming_the_variable(variable: str, value: str) -> None:
     env = {**os.environ, variable: value, "DJANGO_SETTINGS_MODULE": "frontdesk.settings"}
-    result = subprocess.run(  # noqa: S603 - fixed argv, our own interpreter
+    result = subprocess.run(
         [sys.executable, "-m", "frontdesk", "check"],
         env=env,
         capture_output=True,

@@ -65,7 +65,9 @@ def test_static_assets_are_served_by_the_app_not_a_cdn() -> None:
     assert Client().get("/static/frontdesk/app.css").status_code == 200
 
 
-def test_unknown_pages_get_a_friendly_404(personas: Personas, client_for: Callable[[User], Client]) -> None:
+def test_unknown_pages_get_a_friendly_404(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
     response = client_for(personas.front_desk).get("/no/such/page/")
     assert response.status_code == 404
     assert b"Nothing here" in response.content

@@ -5,59 +5,112 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('last_seq', models.BigIntegerField(default=0)),
-                ('last_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False),
+                ),
+                ("last_seq", models.BigIntegerField(default=0)),
+                (
+                    "last_hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000",
+                        max_length=64,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='audit_head_single')],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("id", 1)), name="audit_head_single")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(unique=True)),
-                ('occurred_at', models.DateTimeField()),
-                ('clinic_id_value', models.BigIntegerField(db_column='clinic_id', null=True)),
-                ('actor_id_value', models.BigIntegerField(db_column='actor_id', null=True)),
-                ('actor_username', models.CharField(blank=True, max_length=150)),
-                ('actor_role', models.CharField(blank=True, max_length=20)),
-                ('action', models.CharField(choices=[('view', 'Viewed'), ('search', 'Searched'), ('create', 'Created'), ('update', 'Updated'), ('merge', 'Merged'), ('unmerge', 'Unmerged'), ('print', 'Printed'), ('export', 'Exported'), ('reveal', 'Revealed a masked field'), ('break_glass', 'Broke the glass'), ('login', 'Signed in'), ('logout', 'Signed out'), ('system', 'System operation')], max_length=20)),
-                ('patient_ids', models.JSONField(default=list)),
-                ('object_type', models.CharField(blank=True, max_length=50)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('client_ip', models.GenericIPAddressField(null=True)),
-                ('user_agent', models.CharField(blank=True, max_length=300)),
-                ('purpose', models.CharField(blank=True, max_length=300)),
-                ('detail', models.JSONField(default=dict)),
-                ('high_priority', models.BooleanField(default=False)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('content_hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(unique=True)),
+                ("occurred_at", models.DateTimeField()),
+                ("clinic_id_value", models.BigIntegerField(db_column="clinic_id", null=True)),
+                ("actor_id_value", models.BigIntegerField(db_column="actor_id", null=True)),
+                ("actor_username", models.CharField(blank=True, max_length=150)),
+                ("actor_role", models.CharField(blank=True, max_length=20)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "Viewed"),
+                            ("search", "Searched"),
+                            ("create", "Created"),
+                            ("update", "Updated"),
+                            ("merge", "Merged"),
+                            ("unmerge", "Unmerged"),
+                            ("print", "Printed"),
+                            ("export", "Exported"),
+                            ("reveal", "Revealed a masked field"),
+                            ("break_glass", "Broke the glass"),
+                            ("login", "Signed in"),
+                            ("logout", "Signed out"),
+                            ("system", "System operation"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("patient_ids", models.JSONField(default=list)),
+                ("object_type", models.CharField(blank=True, max_length=50)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("client_ip", models.GenericIPAddressField(null=True)),
+                ("user_agent", models.CharField(blank=True, max_length=300)),
+                ("purpose", models.CharField(blank=True, max_length=300)),
+                ("detail", models.JSONField(default=dict)),
+                ("high_priority", models.BooleanField(default=False)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("content_hash", models.CharField(max_length=64)),
             ],
             options={
-                'indexes': [models.Index(fields=['occurred_at'], name='audit_audit_occurre_b8cdc4_idx'), models.Index(fields=['actor_id_value'], name='audit_audit_actor_i_40b234_idx')],
+                "indexes": [
+                    models.Index(fields=["occurred_at"], name="audit_audit_occurre_b8cdc4_idx"),
+                    models.Index(fields=["actor_id_value"], name="audit_audit_actor_i_40b234_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AuditEventPatient',
+            name="AuditEventPatient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('patient_id_value', models.BigIntegerField(db_column='patient_id')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='patient_links', to='audit.auditevent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("patient_id_value", models.BigIntegerField(db_column="patient_id")),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="patient_links",
+                        to="audit.auditevent",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['patient_id_value', 'event'], name='audit_audit_patient_373373_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["patient_id_value", "event"], name="audit_audit_patient_373373_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -23,7 +24,7 @@ def _record(n: int) -> list[AuditEvent]:
     ]
 
 
-def _tamper(sql: str, params: list[object]) -> None:
+def _tamper(sql: str, params: list[Any]) -> None:
     """What a person with database access could do: lift the trigger and edit a row."""
     audit_triggers_drop(connection)
     with connection.cursor() as cursor:
@@ -62,9 +63,7 @@ def test_verify_names_the_first_altered_event() -> None:
 @pytest.mark.django_db
 def test_verify_notices_an_altered_hash_through_the_broken_link_after_it() -> None:
     events = _record(3)
-    _tamper(
-        "UPDATE audit_auditevent SET content_hash = %s WHERE id = %s", ["f" * 64, events[0].pk]
-    )
+    _tamper("UPDATE audit_auditevent SET content_hash = %s WHERE id = %s", ["f" * 64, events[0].pk])
     report = audit_chain_verify()
     assert not report.ok
     assert report.problem is not None and "#1" in report.problem

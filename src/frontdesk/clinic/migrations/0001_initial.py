@@ -5,66 +5,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Clinic',
+            name="Clinic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('time_zone', models.CharField(default='America/New_York', max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("time_zone", models.CharField(default="America/New_York", max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='Location',
+            name="Location",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('address', models.CharField(blank=True, max_length=300)),
-                ('phone', models.CharField(blank=True, max_length=32)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='locations', to='clinic.clinic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("address", models.CharField(blank=True, max_length=300)),
+                ("phone", models.CharField(blank=True, max_length=32)),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="locations",
+                        to="clinic.clinic",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Provider',
+            name="Provider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('given_name', models.CharField(max_length=100)),
-                ('family_name', models.CharField(max_length=100)),
-                ('credentials', models.CharField(blank=True, max_length=40)),
-                ('specialty', models.CharField(max_length=100)),
-                ('npi', models.CharField(blank=True, max_length=10, verbose_name='NPI')),
-                ('is_active', models.BooleanField(default=True)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='providers', to='clinic.clinic')),
-                ('locations', models.ManyToManyField(related_name='providers', to='clinic.location')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("given_name", models.CharField(max_length=100)),
+                ("family_name", models.CharField(max_length=100)),
+                ("credentials", models.CharField(blank=True, max_length=40)),
+                ("specialty", models.CharField(max_length=100)),
+                ("npi", models.CharField(blank=True, max_length=10, verbose_name="NPI")),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="providers",
+                        to="clinic.clinic",
+                    ),
+                ),
+                (
+                    "locations",
+                    models.ManyToManyField(related_name="providers", to="clinic.location"),
+                ),
             ],
             options={
-                'ordering': ['family_name', 'given_name'],
+                "ordering": ["family_name", "given_name"],
             },
         ),
         migrations.CreateModel(
-            name='AppointmentType',
+            name="AppointmentType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('duration_minutes', models.PositiveSmallIntegerField()),
-                ('is_new_patient', models.BooleanField(default=False)),
-                ('colour', models.CharField(default='#4f6d8f', max_length=7)),
-                ('preparation', models.TextField(blank=True)),
-                ('telehealth', models.BooleanField(default=False)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointment_types', to='clinic.clinic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("duration_minutes", models.PositiveSmallIntegerField()),
+                ("is_new_patient", models.BooleanField(default=False)),
+                ("colour", models.CharField(default="#4f6d8f", max_length=7)),
+                ("preparation", models.TextField(blank=True)),
+                ("telehealth", models.BooleanField(default=False)),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointment_types",
+                        to="clinic.clinic",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('clinic', 'name'), name='appointment_type_unique_name'), models.CheckConstraint(condition=models.Q(('duration_minutes__gte', 5), ('duration_minutes__lte', 480)), name='appointment_type_duration_range')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("clinic", "name"), name="appointment_type_unique_name"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("duration_minutes__gte", 5), ("duration_minutes__lte", 480)
+                        ),
+                        name="appointment_type_duration_range",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='location',
-            constraint=models.UniqueConstraint(fields=('clinic', 'name'), name='location_unique_name'),
+            model_name="location",
+            constraint=models.UniqueConstraint(
+                fields=("clinic", "name"), name="location_unique_name"
+            ),
         ),
     ]

@@ -6,109 +6,210 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('clinic', '0001_initial'),
+        ("clinic", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MrnCounter',
+            name="MrnCounter",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('next_serial', models.BigIntegerField(default=1000000)),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False),
+                ),
+                ("next_serial", models.BigIntegerField(default=1000000)),
             ],
         ),
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mrn', models.CharField(max_length=12, unique=True, verbose_name='MRN')),
-                ('given_name', models.CharField(max_length=100)),
-                ('middle_name', models.CharField(blank=True, max_length=100)),
-                ('family_name', models.CharField(max_length=100)),
-                ('suffix', models.CharField(blank=True, max_length=20)),
-                ('preferred_name', models.CharField(blank=True, max_length=100)),
-                ('birth_date', models.DateField()),
-                ('sex', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('other', 'Other'), ('unknown', 'Unknown')], default='unknown', max_length=10)),
-                ('phone', models.CharField(blank=True, max_length=20)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('address_line1', models.CharField(blank=True, max_length=200)),
-                ('address_line2', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('state', models.CharField(blank=True, max_length=50)),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('country', models.CharField(default='US', max_length=2)),
-                ('confidentiality', models.CharField(choices=[('normal', 'Normal'), ('restricted', 'Restricted')], default='normal', max_length=12)),
-                ('is_active', models.BooleanField(default=True)),
-                ('last_visit_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='patients', to='clinic.clinic')),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='merged_records', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("mrn", models.CharField(max_length=12, unique=True, verbose_name="MRN")),
+                ("given_name", models.CharField(max_length=100)),
+                ("middle_name", models.CharField(blank=True, max_length=100)),
+                ("family_name", models.CharField(max_length=100)),
+                ("suffix", models.CharField(blank=True, max_length=20)),
+                ("preferred_name", models.CharField(blank=True, max_length=100)),
+                ("birth_date", models.DateField()),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[
+                            ("female", "Female"),
+                            ("male", "Male"),
+                            ("other", "Other"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=10,
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("address_line1", models.CharField(blank=True, max_length=200)),
+                ("address_line2", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("state", models.CharField(blank=True, max_length=50)),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                ("country", models.CharField(default="US", max_length=2)),
+                (
+                    "confidentiality",
+                    models.CharField(
+                        choices=[("normal", "Normal"), ("restricted", "Restricted")],
+                        default="normal",
+                        max_length=12,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("last_visit_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="patients",
+                        to="clinic.clinic",
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="merged_records",
+                        to="patients.patient",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Payer',
+            name="Payer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('payer_id', models.CharField(blank=True, max_length=20, verbose_name='payer ID')),
-                ('member_id_pattern', models.CharField(blank=True, max_length=200)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payers', to='clinic.clinic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("payer_id", models.CharField(blank=True, max_length=20, verbose_name="payer ID")),
+                ("member_id_pattern", models.CharField(blank=True, max_length=200)),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payers",
+                        to="clinic.clinic",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Coverage',
+            name="Coverage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rank', models.PositiveSmallIntegerField(choices=[(1, 'Primary'), (2, 'Secondary'), (3, 'Tertiary')])),
-                ('plan_name', models.CharField(blank=True, max_length=200)),
-                ('member_id', models.CharField(max_length=50)),
-                ('group_number', models.CharField(blank=True, max_length=50)),
-                ('subscriber_name', models.CharField(blank=True, max_length=200)),
-                ('relationship', models.CharField(default='self', max_length=20)),
-                ('effective_date', models.DateField(blank=True, null=True)),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='coverages', to='patients.patient')),
-                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='coverages', to='patients.payer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rank",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Primary"), (2, "Secondary"), (3, "Tertiary")]
+                    ),
+                ),
+                ("plan_name", models.CharField(blank=True, max_length=200)),
+                ("member_id", models.CharField(max_length=50)),
+                ("group_number", models.CharField(blank=True, max_length=50)),
+                ("subscriber_name", models.CharField(blank=True, max_length=200)),
+                ("relationship", models.CharField(default="self", max_length=20)),
+                ("effective_date", models.DateField(blank=True, null=True)),
+                ("end_date", models.DateField(blank=True, null=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="coverages",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="coverages",
+                        to="patients.payer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['rank'],
+                "ordering": ["rank"],
             },
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(django.db.models.functions.text.Lower('family_name'), django.db.models.functions.text.Lower('given_name'), name='patient_name_idx'),
+            model_name="patient",
+            index=models.Index(
+                django.db.models.functions.text.Lower("family_name"),
+                django.db.models.functions.text.Lower("given_name"),
+                name="patient_name_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['birth_date'], name='patient_birth_date_idx'),
+            model_name="patient",
+            index=models.Index(fields=["birth_date"], name="patient_birth_date_idx"),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['phone'], name='patient_phone_idx'),
+            model_name="patient",
+            index=models.Index(fields=["phone"], name="patient_phone_idx"),
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.CheckConstraint(condition=models.Q(('confidentiality__in', ['normal', 'restricted'])), name='patient_confidentiality_valid'),
+            model_name="patient",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("confidentiality__in", ["normal", "restricted"])),
+                name="patient_confidentiality_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('given_name', ''), _negated=True), models.Q(('family_name', ''), _negated=True)), name='patient_names_present'),
+            model_name="patient",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("given_name", ""), _negated=True),
+                    models.Q(("family_name", ""), _negated=True),
+                ),
+                name="patient_names_present",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payer',
-            constraint=models.UniqueConstraint(fields=('clinic', 'name'), name='payer_unique'),
+            model_name="payer",
+            constraint=models.UniqueConstraint(fields=("clinic", "name"), name="payer_unique"),
         ),
         migrations.AddConstraint(
-            model_name='coverage',
-            constraint=models.UniqueConstraint(fields=('patient', 'rank'), name='coverage_one_per_rank'),
+            model_name="coverage",
+            constraint=models.UniqueConstraint(
+                fields=("patient", "rank"), name="coverage_one_per_rank"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='coverage',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('effective_date__isnull', True), ('end_date__gte', models.F('effective_date')), _connector='OR'), name='coverage_dates_ordered'),
+            model_name="coverage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True),
+                    ("effective_date__isnull", True),
+                    ("end_date__gte", models.F("effective_date")),
+                    _connector="OR",
+                ),
+                name="coverage_dates_ordered",
+            ),
         ),
     ]

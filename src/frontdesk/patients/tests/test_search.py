@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from conftest import Personas, make_patient
+from frontdesk.accounts.models import User
+from frontdesk.patients.selectors import parse_search_query, patient_search
+
+
+@pytest.fixture
+def smiths(personas: Personas) -> dict[str, object]:
+    return {
+        "john": make_patient(
+            personas.clinic,
+            given_name="John",
+            family_name="Smith",
+            birth_date=dt.date(1980, 1, 2),
+            phone="+12025550143",
+        ),
+        "joanna": make_patient(
+            personas.clinic,
+            given_name="Joanna",
+            family_name="Smithers",
+            birth_date=dt.date(1975, 6, 30),
+            phone="+13125550199",
+        ),
+        "jones": make_patient(
+            personas.clinic,
+            given_name="Smith",
+            family_name="Jones",
+            birth_date=dt.date(1990, 3, 4),
+            phone="+16175550111",
+        ),
+        "elsewhere": make_patient(
+            personas.other_clinic,
+            given_name="John",
+            family_name="Smith",
+            birth_date=dt.date(1980, 1, 2),
+        ),
+    }
+
+
+def _names(user: User, query: str) -> list[str]:
+    _, results = patient_search(user, query)
+    return [f"{p.given_name} {p.family_name}" for p in results]
+
+
+@pytest.mark.parametrize("query", ["smith jo", "jo smith", "Smith, John", "SMITH, JO"])
+def test_it_finds_a_patient_from_name_fragments_in_any_order(
+    personas: Personas, smiths: dict[str, object], query: str
+) -> None:
+    assert "John Smith" in _names(personas.front_desk, query)
+
+
+def test_an_exact_surname_ranks_before_a_longer_one(
+    personas: Personas, smiths: dict[str, object]
+) -> None:
+    names = _names(personas.front_desk, "smith")
+    assert names[0] == "John Smith"
+    assert set(names) == {"John Smith", "Joanna Smithers", "Smith Jones"}
+
+
+@pytest.mark.parametrize("query", ["1980-01-02", "01/02/1980", "1/2/1980"])
+def test_it_finds_a_patient_by_birth_date_in_common_forms(
+    personas: Personas, smiths: dict[str, object], query: str
+) -> None:
+    assert _names(personas.front_desk, query) == ["John Smith"]
+
+
+def test_day_first_dates_follow_the_clinic_setting(
+    personas: Personas, smiths: dict[str, object], settings: object
+) -> None:
+    settings.DATE_INPUT_ORDER = "DMY"  # type: ignore[attr-defined]
+    assert _names(personas.front_desk, "30/06/1975") == ["Joanna Smithers"]
+
+
+@pytest.mark.parametrize("query", ["(202) 555-0143", "202-555-0143", "+1 202 555 0143", "0143"])
+def test_it_finds_a_patient_by_phone_in_any_format(
+    personas: Personas, smiths: dict[str, object], query: str
+) -> None:
+    assert _names(personas.front_desk, query) == ["John Smith"]
+
+
+def test_it_finds_a_patient_by_mrn(personas: Personas, smiths: dict[str, object]) -> None:
+    john = smiths["john"]
+    assert _names(personas.front_desk, john.mrn) == ["John Smith"]  # type: ignore[attr-defined]
+
+
+def test_it_never_shows_another_clinics_patients(
+    personas: Personas, smiths: dict[str, object]
+) -> None:
+    _, results = patient_search(personas.outsider, "smith")
+    assert results == [smiths["elsewhere"]]
+
+
+def test_it_shows_at_most_twenty_results(personas: Personas) -> None:
+    for i in range(25):
+        make_patient(personas.clinic, family_name="Nguyen", given_name=f"Anh{i}")
+    assert len(_names(personas.front_desk, "nguyen")) == 20
+
+
+def test_the_query_parser_reads_what_was_typed() -> None:
+    assert parse_search_query("  Smith ,  John ").family == "Smith"
+    assert parse_search_query("2023-02-30").birth_date is None  # not a date: searched as text
+    assert parse_search_query("").text == ""
+    assert len(parse_search_query("x" * 500).text) == 100
+
+
+def test_the_results_page_masks_phones_and_shows_age_and_mrn(
+    personas: Personas, smiths: dict[str, object], client_for: Callable[[User], Client]
+) -> None:
+    html = client_for(personas.front_desk).get("/patients/", {"q": "smith jo"}).content.decode()
+    assert "+12025550143" not in html and "0143" in html
+    assert smiths["john"].mrn in html  # type: ignore[attr-defined]
+
+
+def test_the_search_page_uses_a_fixed_number_of_queries(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
+    client = client_for(personas.front_desk)
+    client.get("/patients/", {"q": "warm the session"})
+    for i in range(15):
+        make_patient(personas.clinic, family_name="Okafor", given_name=f"Chi{i}")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/patients/", {"q": "okafor"})
+    for i in range(15, 20):
+        make_patient(personas.clinic, family_name="Okafor", given_name=f"Chi{i}")
+    with CaptureQueriesContext(connection) as more:
+        client.get("/patients/", {"q": "okafor"})
+    assert len(few) == len(more)
+    assert len(more) <= 14
+
+
+def test_htmx_searches_get_only_the_results_fragment(
+    personas: Personas, smiths: dict[str, object], client_for: Callable[[User], Client]
+) -> None:
+    response = client_for(personas.front_desk).get(
+        "/patients/", {"q": "smith"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert "<html" not in html and "Smithers" in html
+
+
+def test_no_match_says_so_in_plain_words(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
+    html = client_for(personas.front_desk).get("/patients/", {"q": "zzyzx"}).content.decode()
+    assert "No patient matches" in html
