@@ -73,3 +73,18 @@ def test_start_up_stops_on_a_bad_setting_naming_the_variable(variable: str, valu
     )
     assert result.returncode != 0
     assert variable in result.stderr
+
+
+def test_every_environment_variable_is_documented_in_env_example() -> None:
+    import re
+    from pathlib import Path
+
+    import frontdesk.settings as settings_module
+
+    source = Path(settings_module.__file__).read_text()
+    read = set(re.findall(r'env_\w+\(\s*"([A-Z_]+)"', source))
+    documented = set(
+        re.findall(r"^([A-Z_]+)=", (settings_module.BASE_DIR / ".env.example").read_text(), re.M)
+    )
+    assert read, "settings.py reads no variables?"
+    assert read - documented == set(), f"undocumented: {sorted(read - documented)}"
