@@ -60,3 +60,4 @@ def test_it_finds_a_patient_from_the_search_box_opens_the_chart_and_signs_out(
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    assert_accessible(page)

@@ -65,7 +65,12 @@
 
   var stay = document.getElementById("idle-stay");
   if (stay) {
-    stay.addEventListener("click", function () { activity(); ping(); });
+    stay.addEventListener("click", function () {
+      activity();
+      // The mousedown or keydown that pressed the button has usually told the server already;
+      // a click without them (assistive technology) still must, but once is enough.
+      if (Date.now() - lastPing > 1000) ping();
+    });
   }
 
   function check() {

@@ -1,0 +1,124 @@
+"""An idle session warns a minute ahead and ends after 15 minutes, in the page and on the server.
+
+Time is moved, never slept through: Playwright's clock drives the page's timers and
+time_machine drives the server (it patches time for the whole process, so the live server's
+thread too). Both start at the same instant and are moved forward together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+
+import pytest
+import time_machine
+from django.contrib.sessions.models import Session
+from playwright.sync_api import Page, expect
+
+from conftest import Personas
+
+from .helpers import assert_accessible, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def traveller() -> Iterator[time_machine.Coordinates]:
+    """Server time starts at the real present and ticks on; tests shift it forward."""
+    start = dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
+    with time_machine.travel(start, tick=True) as coordinates:
+        yield coordinates
+
+
+def _sign_in_with_page_clock(page: Page, personas: Personas) -> None:
+    page.clock.install(time=dt.datetime.now(tz=dt.UTC))  # server's (travelled) present
+    page.goto("/accounts/login/")
+    assert_accessible(page)
+    sign_in(page, personas.front_desk)
+    expect(page.get_by_role("heading", name="Good to see you, Alice")).to_be_visible()
+    page.wait_for_load_state()  # app.js (deferred) has started the idle timer
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("press_with", ["mouse", "keyboard"])
+def test_it_warns_a_minute_before_the_idle_sign_out_and_stay_signed_in_keeps_the_session(
+    press_with: str,
+    transactional_audit: None,
+    personas: Personas,
+    page: Page,
+    traveller: time_machine.Coordinates,
+) -> None:
+    _sign_in_with_page_clock(page, personas)
+    warning = page.get_by_role("dialog", name="Still there?")
+
+    page.clock.fast_forward("13:50")
+    expect(warning).to_be_hidden()
+
+    page.clock.fast_forward("00:15")  # 14:05 idle: 55 seconds left
+    expect(warning).to_be_visible()
+    expect(page.locator("#idle-countdown")).to_have_text(re.compile(r"^5\d$"))
+    stay = warning.get_by_role("button", name="Stay signed in")
+    expect(stay).to_be_focused()
+    assert_accessible(page)
+
+    traveller.shift(dt.timedelta(minutes=14, seconds=5))
+    pings: list[int] = []
+    page.on(
+        "response",
+        lambda response: (
+            pings.append(response.status) if "/session/ping/" in response.url else None
+        ),
+    )
+    with page.expect_response(re.compile(r"/accounts/session/ping/$")) as ping:
+        if press_with == "mouse":
+            stay.click()
+        else:
+            page.keyboard.press("Enter")  # the button has the focus
+    assert ping.value.status == 204
+    expect(warning).to_be_hidden()
+
+    # Ten more quiet minutes: 24 since sign-in, but only 10 since "Stay signed in".
+    traveller.shift(dt.timedelta(minutes=10))
+    page.clock.fast_forward("10:00")
+    expect(warning).to_be_hidden()
+    page.goto("/patients/")
+    expect(page).to_have_url(re.compile(r"/patients/$"))
+    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+    assert_accessible(page)
+    assert pings == [204], "Stay signed in should tell the server exactly once"
+
+
+def test_it_signs_out_after_fifteen_idle_minutes_in_the_page_and_on_the_server(
+    transactional_audit: None,
+    personas: Personas,
+    page: Page,
+    traveller: time_machine.Coordinates,
+) -> None:
+    _sign_in_with_page_clock(page, personas)
+    page.goto("/patients/")
+    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+    page.wait_for_load_state()
+    assert_accessible(page)
+    (session_cookie,) = [c for c in page.context.cookies() if c["name"] == "sessionid"]
+    assert Session.objects.filter(session_key=session_cookie["value"]).exists()
+
+    warning = page.get_by_role("dialog", name="Still there?")
+    page.clock.fast_forward("14:05")
+    expect(warning).to_be_visible()
+
+    traveller.shift(dt.timedelta(minutes=15, seconds=5))
+    page.clock.fast_forward("01:00")  # 15:05 idle
+
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?timed_out=1&"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text(
+        "You were signed out after 15 minutes without activity"
+    )
+    assert_accessible(page)
+    assert not Session.objects.filter(session_key=session_cookie["value"]).exists()
+
+    page.goto("/patients/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/patients/$"))
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    assert_accessible(page)
