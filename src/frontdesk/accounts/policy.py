@@ -20,6 +20,7 @@ from django.shortcuts import render
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.roles import Role
+from frontdesk.clinic.models import Clinic
 
 
 class Action(StrEnum):
@@ -27,6 +28,9 @@ class Action(StrEnum):
     ACCOUNT_SELF = "account.self"
     PATIENT_SEARCH = "patient.search"
     PATIENT_VIEW = "patient.view"
+    PATIENT_REGISTER = "patient.register"
+    COVERAGE_EDIT = "coverage.edit"
+    PAYER_MANAGE = "payer.manage"
     AUDIT_PATIENT_ACCESS = "audit.patient_access"
 
 
@@ -43,6 +47,10 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.ACCOUNT_SELF: _EVERY_ROLE,
     Action.PATIENT_SEARCH: _CLINICAL_AND_DESK,
     Action.PATIENT_VIEW: _CLINICAL_AND_DESK,
+    Action.PATIENT_REGISTER: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    Action.COVERAGE_EDIT: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
+    # The payer table holds no PHI; administrators keep it, billing knows the payers.
+    Action.PAYER_MANAGE: frozenset({Role.ADMIN, Role.BILLING}),
     Action.AUDIT_PATIENT_ACCESS: frozenset({Role.SUPERVISOR}),
 }
 
@@ -82,6 +90,13 @@ def staff_user(request: HttpRequest) -> User:
     if not isinstance(request.user, User):
         raise PermissionDenied
     return request.user
+
+
+def staff_clinic(user: User) -> Clinic:
+    """The clinic a member of staff works for; an account without one may not touch records."""
+    if user.clinic is None:
+        raise PermissionDenied
+    return user.clinic
 
 
 def public(view: ViewFunc) -> ViewFunc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -30,6 +32,38 @@ class MrnCounter(models.Model):
         return f"next MRN serial {self.next_serial}"
 
 
+class PhoneKind(models.TextChoices):
+    MOBILE = "mobile", "Mobile"
+    HOME = "home", "Home"
+    WORK = "work", "Work"
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", "Phone call"
+    SMS = "sms", "Text message"
+    EMAIL = "email", "Email"
+    MAIL = "mail", "Letter"
+
+
+class PatientAlertKind(models.TextChoices):
+    WHEELCHAIR = "wheelchair", "Uses a wheelchair"
+    INTERPRETER = "interpreter", "Needs an interpreter"
+    HEARING = "hearing", "Hard of hearing"
+    SIGHT = "sight", "Low vision"
+    SERVICE_ANIMAL = "service_animal", "Service animal"
+    FALL_RISK = "fall_risk", "Fall risk"
+    BEHAVIOUR = "behaviour", "Behavioural alert"
+    LATEX = "latex", "Latex allergy"
+
+
+class GuarantorRelationship(models.TextChoices):
+    SELF = "self", "Self"
+    PARENT = "parent", "Parent"
+    SPOUSE = "spouse", "Spouse / partner"
+    GUARDIAN = "guardian", "Legal guardian"
+    OTHER = "other", "Other"
+
+
 class Patient(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
     mrn = models.CharField("MRN", max_length=12, unique=True)
@@ -40,7 +74,14 @@ class Patient(models.Model):
     preferred_name = models.CharField(max_length=100, blank=True)
     birth_date = models.DateField()
     sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
-    phone = models.CharField(max_length=20, blank=True)  # E.164
+    gender_identity = models.CharField(max_length=60, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
+    phone = models.CharField(max_length=20, blank=True)  # E.164, the main number
+    phone_kind = models.CharField(
+        max_length=10, choices=PhoneKind.choices, default=PhoneKind.MOBILE, blank=True
+    )
+    phone_alt = models.CharField(max_length=20, blank=True)  # E.164
+    phone_alt_kind = models.CharField(max_length=10, choices=PhoneKind.choices, blank=True)
     email = models.EmailField(blank=True)
     address_line1 = models.CharField(max_length=200, blank=True)
     address_line2 = models.CharField(max_length=200, blank=True)
@@ -48,6 +89,24 @@ class Patient(models.Model):
     state = models.CharField(max_length=50, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=2, default="US")
+    address_confirmed_on = models.DateField(null=True, blank=True)
+    preferred_language = models.CharField(max_length=40, default="English", blank=True)
+    interpreter_needed = models.BooleanField(default=False)
+    preferred_contact = models.CharField(
+        max_length=10, choices=ContactChannel.choices, default=ContactChannel.PHONE
+    )
+    consent_sms = models.BooleanField(default=False)
+    consent_email = models.BooleanField(default=False)
+    emergency_contact_name = models.CharField(max_length=200, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=60, blank=True)
+    emergency_contact_phone = models.CharField(max_length=20, blank=True)  # E.164
+    guarantor_relationship = models.CharField(
+        max_length=10, choices=GuarantorRelationship.choices, default=GuarantorRelationship.SELF
+    )
+    guarantor_name = models.CharField(max_length=200, blank=True)
+    guarantor_phone = models.CharField(max_length=20, blank=True)
+    alerts = models.JSONField(default=list, blank=True)  # PatientAlertKind values
+    alert_note = models.CharField(max_length=300, blank=True)
     confidentiality = models.CharField(
         max_length=12, choices=Confidentiality.choices, default=Confidentiality.NORMAL
     )
@@ -56,11 +115,17 @@ class Patient(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_records"
     )
     last_visit_on = models.DateField(null=True, blank=True)
+    # Phonetic blocking keys for the duplicate check (patients/duplicates.py), kept in step by
+    # the services that write names.
+    family_key = models.CharField(max_length=16, blank=True)
+    given_key = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
     class Meta:
         indexes = [
+            models.Index(fields=["family_key", "given_key"], name="patient_match_key_idx"),
+            models.Index(fields=["email"], name="patient_email_idx"),
             models.Index(Lower("family_name"), Lower("given_name"), name="patient_name_idx"),
             models.Index(fields=["birth_date"], name="patient_birth_date_idx"),
             models.Index(fields=["phone"], name="patient_phone_idx"),
@@ -74,6 +139,12 @@ class Patient(models.Model):
                 condition=~models.Q(given_name="") & ~models.Q(family_name=""),
                 name="patient_names_present",
             ),
+            # A merged record is inactive and points at its survivor; nothing else may point.
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True)
+                | models.Q(is_active=False) & ~models.Q(merged_into=models.F("id")),
+                name="patient_merged_is_inactive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -86,12 +157,34 @@ class Patient(models.Model):
         suffix = f" {self.suffix}" if self.suffix else ""
         return f"{self.family_name}{suffix}, {self.given_name}{middle}{preferred}"
 
+    @property
+    def alert_labels(self) -> list[str]:
+        labels = dict(PatientAlertKind.choices)
+        return [str(labels.get(code, code)) for code in self.alerts]
+
+
+class PatientAlias(models.Model):
+    """A previous or other name the patient has been known by (maiden name, alias)."""
+
+    class Kind(models.TextChoices):
+        PREVIOUS = "previous", "Previous name"
+        ALIAS = "alias", "Also known as"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="aliases")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PREVIOUS)
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return f"{self.family_name}, {self.given_name}".strip(", ")
+
 
 class Payer(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="payers")
     name = models.CharField(max_length=200)
     payer_id = models.CharField("payer ID", max_length=20, blank=True)
     member_id_pattern = models.CharField(max_length=200, blank=True)
+    member_id_example = models.CharField(max_length=50, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["clinic", "name"], name="payer_unique")]
@@ -106,6 +199,19 @@ class CoverageRank(models.IntegerChoices):
     TERTIARY = 3, "Tertiary"
 
 
+class SubscriberRelationship(models.TextChoices):
+    SELF = "self", "Self"
+    SPOUSE = "spouse", "Spouse / partner"
+    CHILD = "child", "Child"
+    OTHER = "other", "Other"
+
+
+def card_upload_path(instance: Coverage, filename: str) -> str:
+    # Random names: an uploaded file name can itself be PHI ("smith-john-card.jpg").
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"cards/{uuid.uuid4().hex}.{suffix}"
+
+
 class Coverage(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="coverages")
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="coverages")
@@ -114,9 +220,14 @@ class Coverage(models.Model):
     member_id = models.CharField(max_length=50)
     group_number = models.CharField(max_length=50, blank=True)
     subscriber_name = models.CharField(max_length=200, blank=True)
-    relationship = models.CharField(max_length=20, default="self")
+    subscriber_birth_date = models.DateField(null=True, blank=True)
+    relationship = models.CharField(
+        max_length=20, choices=SubscriberRelationship.choices, default=SubscriberRelationship.SELF
+    )
     effective_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
+    card_front = models.FileField(upload_to=card_upload_path, blank=True)
+    card_back = models.FileField(upload_to=card_upload_path, blank=True)
 
     class Meta:
         ordering = ["rank"]

@@ -1,0 +1,324 @@
+"""Forms for registration and insurance. Validation rules live in validation.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from frontdesk.patients import validation
+from frontdesk.patients.models import (
+    Confidentiality,
+    ContactChannel,
+    Coverage,
+    CoverageRank,
+    GuarantorRelationship,
+    PatientAlertKind,
+    Payer,
+    PhoneKind,
+    Sex,
+    SubscriberRelationship,
+)
+
+COUNTRIES = [
+    ("US", "United States"),
+    ("CA", "Canada"),
+    ("MX", "Mexico"),
+    ("GB", "United Kingdom"),
+    ("IE", "Ireland"),
+    ("AU", "Australia"),
+    ("DE", "Germany"),
+    ("FR", "France"),
+    ("NL", "Netherlands"),
+    ("IN", "India"),
+]
+
+
+def date_input_formats() -> list[str]:
+    day_first = settings.DATE_INPUT_ORDER == "DMY"
+    slash = ["%d/%m/%Y", "%d.%m.%Y"] if day_first else ["%m/%d/%Y", "%m-%d-%Y"]
+    return ["%Y-%m-%d", *slash]
+
+
+def date_hint() -> str:
+    return "DD/MM/YYYY" if settings.DATE_INPUT_ORDER == "DMY" else "MM/DD/YYYY"
+
+
+class ClinicDateField(forms.DateField):
+    """A date typed in the clinic's order (MDY or DMY) or as YYYY-MM-DD."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", date_input_formats())
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": date_hint()}))
+        super().__init__(**kwargs)
+        self.error_messages["invalid"] = (
+            f"Type the date as {date_hint()} or YYYY-MM-DD, for example "
+            f"{'02/01/1980' if settings.DATE_INPUT_ORDER == 'DMY' else '01/02/1980'}."
+        )
+
+
+def _text(
+    label: str, *, required: bool = False, max_length: int = 100, **kw: Any
+) -> forms.CharField:
+    return forms.CharField(label=label, required=required, max_length=max_length, **kw)
+
+
+class RegistrationForm(forms.Form):
+    given_name = _text("Given (first) name", required=True)
+    middle_name = _text("Middle name")
+    family_name = _text("Family (last) name", required=True)
+    suffix = _text("Suffix", max_length=20, help_text="Jr., Sr., III …")
+    preferred_name = _text("Preferred name", help_text="What the patient likes to be called.")
+    previous_family_name = _text("Previous family name", help_text="Maiden or former name.")
+    previous_given_name = _text("Previous given name")
+    birth_date = ClinicDateField(label="Birth date")
+    sex = forms.ChoiceField(label="Sex", choices=Sex.choices)
+    gender_identity = _text("Gender identity", max_length=60)
+    pronouns = _text("Pronouns", max_length=40, help_text="For example she/her, he/him, they/them.")
+    phone = _text("Main phone", max_length=30)
+    phone_kind = forms.ChoiceField(label="Main phone is", choices=PhoneKind.choices)
+    phone_alt = _text("Other phone", max_length=30)
+    phone_alt_kind = forms.ChoiceField(
+        label="Other phone is", choices=[("", "—"), *PhoneKind.choices], required=False
+    )
+    email = forms.EmailField(
+        label="Email",
+        required=False,
+        error_messages={
+            "invalid": "That email address is not complete: it needs a name, @ and a domain."
+        },
+    )
+    address_line1 = _text("Address", max_length=200)
+    address_line2 = _text("Address line 2", max_length=200)
+    city = _text("City / town")
+    state = _text("State / region", max_length=50)
+    postal_code = _text("Postal code", max_length=20)
+    country = forms.ChoiceField(label="Country", choices=COUNTRIES, initial="US")
+    preferred_language = _text("Preferred language", max_length=40, initial="English")
+    interpreter_needed = forms.BooleanField(label="Needs an interpreter", required=False)
+    preferred_contact = forms.ChoiceField(
+        label="Preferred way to contact", choices=ContactChannel.choices
+    )
+    consent_sms = forms.BooleanField(label="Agrees to text messages", required=False)
+    consent_email = forms.BooleanField(label="Agrees to email", required=False)
+    emergency_contact_name = _text("Emergency contact", max_length=200)
+    emergency_contact_relationship = _text("Relationship to patient", max_length=60)
+    emergency_contact_phone = _text("Emergency contact phone", max_length=30)
+    guarantor_relationship = forms.ChoiceField(
+        label="Who pays (guarantor)", choices=GuarantorRelationship.choices
+    )
+    guarantor_name = _text("Guarantor's name", max_length=200)
+    guarantor_phone = _text("Guarantor's phone", max_length=30)
+    alerts = forms.MultipleChoiceField(
+        label="Alerts",
+        choices=PatientAlertKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    alert_note = _text("Alert note", max_length=300)
+    confidentiality = forms.ChoiceField(
+        label="Confidentiality",
+        choices=Confidentiality.choices,
+        help_text="Restricted records need a reason to open and are watched closely.",
+    )
+
+    NAME_FIELDS = (
+        ("given_name", "Given name"),
+        ("middle_name", "Middle name"),
+        ("family_name", "Family name"),
+        ("preferred_name", "Preferred name"),
+        ("previous_family_name", "Previous family name"),
+        ("previous_given_name", "Previous given name"),
+    )
+    PHONE_FIELDS = ("phone", "phone_alt", "emergency_contact_phone", "guarantor_phone")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name, label in self.NAME_FIELDS:
+            if name in data:
+                self._apply(name, lambda v, lb=label: validation.clean_person_name(v, label=lb))
+        for name in (
+            "suffix",
+            "gender_identity",
+            "pronouns",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "preferred_language",
+            "alert_note",
+            "emergency_contact_name",
+            "emergency_contact_relationship",
+            "guarantor_name",
+        ):
+            if name in data:
+                data[name] = validation.normalise_typed_text(data[name])
+        if isinstance(data.get("birth_date"), dt.date):
+            self._apply(
+                "birth_date",
+                lambda v: validation.clean_birth_date(v, today=timezone.localdate()),
+            )
+        for name in self.PHONE_FIELDS:
+            if data.get(name):
+                self._apply(name, lambda v: validation.clean_phone(v, region=settings.PHONE_REGION))
+        if "postal_code" in data:
+            country = data.get("country") or "US"
+            self._apply("postal_code", lambda v: validation.clean_postal_code(v, country=country))
+        self._check_contact_choices(data)
+        if data.get("guarantor_relationship", "self") != "self" and not data.get("guarantor_name"):
+            self.add_error("guarantor_name", "Type the name of the person who pays.")
+        if data.get("phone_alt") and not data.get("phone_alt_kind"):
+            self.add_error("phone_alt_kind", "Say what kind of phone the other number is.")
+        return data
+
+    def _check_contact_choices(self, data: dict[str, Any]) -> None:
+        channel = data.get("preferred_contact")
+        if channel == ContactChannel.SMS:
+            if not data.get("consent_sms"):
+                self.add_error("consent_sms", "Texts need the patient's agreement: tick this box.")
+            if not data.get("phone"):
+                self.add_error("phone", "Texts need a mobile number.")
+        if channel == ContactChannel.EMAIL:
+            if not data.get("consent_email"):
+                self.add_error(
+                    "consent_email", "Email needs the patient's agreement: tick this box."
+                )
+            if not data.get("email"):
+                self.add_error("email", "Type the email address to use.")
+        if (
+            channel in (ContactChannel.PHONE, ContactChannel.SMS)
+            and not data.get("phone")
+            and ("phone" not in self.errors)
+        ):
+            self.add_error("phone", "Type a phone number, or choose another way to contact.")
+        if channel == ContactChannel.MAIL and not data.get("address_line1"):
+            self.add_error("address_line1", "Letters need an address.")
+
+    def _apply(self, name: str, rule: Any) -> None:
+        try:
+            self.cleaned_data[name] = rule(self.cleaned_data[name])
+        except forms.ValidationError as exc:
+            self.add_error(name, exc)
+
+
+class CoverageForm(forms.ModelForm[Coverage]):
+    effective_date = ClinicDateField(label="Effective from", required=False)
+    end_date = ClinicDateField(label="Ends on", required=False)
+    subscriber_birth_date = ClinicDateField(label="Subscriber's birth date", required=False)
+    rank = forms.TypedChoiceField(label="Order", choices=CoverageRank.choices, coerce=int)
+    relationship = forms.ChoiceField(
+        label="Patient is the subscriber's", choices=SubscriberRelationship.choices
+    )
+
+    MAX_CARD_BYTES = 10 * 1024 * 1024
+    CARD_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"%PDF-")
+
+    class Meta:
+        model = Coverage
+        fields = [
+            "rank",
+            "payer",
+            "plan_name",
+            "member_id",
+            "group_number",
+            "subscriber_name",
+            "relationship",
+            "subscriber_birth_date",
+            "effective_date",
+            "end_date",
+            "card_front",
+            "card_back",
+        ]
+        labels = {"card_front": "Card, front", "card_back": "Card, back", "plan_name": "Plan"}
+
+    def __init__(self, *args: Any, clinic_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        payer_field = cast("forms.ModelChoiceField[Payer]", self.fields["payer"])
+        payer_field.queryset = Payer.objects.filter(clinic_id=clinic_id).order_by("name")
+        payer_field.error_messages["invalid_choice"] = "Choose the insurer from the list."
+
+    def clean_card(self, name: str) -> Any:
+        upload = self.cleaned_data.get(name)
+        if not upload or not hasattr(upload, "read"):
+            return upload
+        if upload.size > self.MAX_CARD_BYTES:
+            raise forms.ValidationError("The picture is larger than 10 MB; take a smaller one.")
+        head = upload.read(8)
+        upload.seek(0)
+        if not head.startswith(self.CARD_SIGNATURES):
+            raise forms.ValidationError("Upload the card as a JPEG, PNG or PDF file.")
+        return upload
+
+    def clean_card_front(self) -> Any:
+        return self.clean_card("card_front")
+
+    def clean_card_back(self) -> Any:
+        return self.clean_card("card_back")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        payer = data.get("payer")
+        if payer is not None and "member_id" in data:
+            try:
+                data["member_id"] = validation.clean_member_id(
+                    data["member_id"],
+                    pattern=payer.member_id_pattern,
+                    payer_name=payer.name,
+                    example=payer.member_id_example,
+                )
+            except forms.ValidationError as exc:
+                self.add_error("member_id", exc)
+        start, end = data.get("effective_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "The end date is before the start date.")
+        return data
+
+
+class PayerForm(forms.ModelForm[Payer]):
+    class Meta:
+        model = Payer
+        fields = ["name", "payer_id", "member_id_pattern", "member_id_example"]
+        help_texts = {
+            "member_id_pattern": (
+                "Optional regular expression member IDs must match, e.g. [A-Z]{3}\\d{9}."
+            ),
+            "member_id_example": "An example ID shown to staff when one does not match.",
+        }
+
+    def clean_member_id_pattern(self) -> str:
+        pattern: str = self.cleaned_data["member_id_pattern"].strip()
+        validation.validate_regex(pattern)
+        return pattern
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        pattern, example = data.get("member_id_pattern"), data.get("member_id_example")
+        if pattern and example:
+            try:
+                validation.clean_member_id(example, pattern=pattern, payer_name="This payer")
+            except forms.ValidationError:
+                self.add_error("member_id_example", "The example does not match the pattern.")
+        return data
+
+
+class DuplicateDecisionForm(forms.Form):
+    """What the officer decided about a likely duplicate before saving."""
+
+    decision = forms.ChoiceField(
+        choices=[
+            ("existing", "This is the existing patient"),
+            ("override", "This is a different person"),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    existing_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    override_reason = forms.CharField(
+        label="Why is this a different person?",
+        required=False,
+        max_length=300,
+        help_text="For example: checked photo ID, different address history.",
+    )
