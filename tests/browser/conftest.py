@@ -50,8 +50,18 @@ def page(browser: Browser, live_server: object) -> Iterator[Page]:
     context.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
     new_page = context.new_page()
+    server_errors: list[str] = []
+    new_page.on(
+        "response",
+        lambda response: (
+            server_errors.append(f"{response.status} {response.request.method} {response.url}")
+            if response.status >= 500
+            else None
+        ),
+    )
     yield new_page
     context.close()
+    assert not server_errors, f"the server failed: {server_errors} (see the captured log)"
 
 
 # The root conftest's `transactional_audit` lifts the audit triggers for the flush that ends a
