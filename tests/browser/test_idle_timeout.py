@@ -41,6 +41,14 @@ def _sign_in_with_page_clock(page: Page, personas: Personas) -> None:
     assert_accessible(page)
 
 
+def _advance(page: Page, traveller: time_machine.Coordinates, **step: float) -> None:
+    """Moves the server's clock, then the page's, by the same amount (a timedelta's keywords):
+    the server first, so a request the page makes on the jump meets the server's new time."""
+    delta = dt.timedelta(**step)
+    traveller.shift(delta)
+    page.clock.fast_forward(int(delta.total_seconds() * 1000))
+
+
 @pytest.mark.parametrize("press_with", ["mouse", "keyboard"])
 def test_it_warns_a_minute_before_the_idle_sign_out_and_stay_signed_in_keeps_the_session(
     press_with: str,
@@ -52,17 +60,16 @@ def test_it_warns_a_minute_before_the_idle_sign_out_and_stay_signed_in_keeps_the
     _sign_in_with_page_clock(page, personas)
     warning = page.get_by_role("dialog", name="Still there?")
 
-    page.clock.fast_forward("13:50")
+    _advance(page, traveller, minutes=13, seconds=50)
     expect(warning).to_be_hidden()
 
-    page.clock.fast_forward("00:15")  # 14:05 idle: 55 seconds left
+    _advance(page, traveller, seconds=15)  # 14:05 idle: 55 seconds left
     expect(warning).to_be_visible()
     expect(page.locator("#idle-countdown")).to_have_text(re.compile(r"^5\d$"))
     stay = warning.get_by_role("button", name="Stay signed in")
     expect(stay).to_be_focused()
     assert_accessible(page)
 
-    traveller.shift(dt.timedelta(minutes=14, seconds=5))
     pings: list[int] = []
     page.on(
         "response",
@@ -79,8 +86,7 @@ def test_it_warns_a_minute_before_the_idle_sign_out_and_stay_signed_in_keeps_the
     expect(warning).to_be_hidden()
 
     # Ten more quiet minutes: 24 since sign-in, but only 10 since "Stay signed in".
-    traveller.shift(dt.timedelta(minutes=10))
-    page.clock.fast_forward("10:00")
+    _advance(page, traveller, minutes=10)
     expect(warning).to_be_hidden()
     page.goto("/patients/")
     expect(page).to_have_url(re.compile(r"/patients/$"))
@@ -104,11 +110,10 @@ def test_it_signs_out_after_fifteen_idle_minutes_in_the_page_and_on_the_server(
     assert Session.objects.filter(session_key=session_cookie["value"]).exists()
 
     warning = page.get_by_role("dialog", name="Still there?")
-    page.clock.fast_forward("14:05")
+    _advance(page, traveller, minutes=14, seconds=5)
     expect(warning).to_be_visible()
 
-    traveller.shift(dt.timedelta(minutes=15, seconds=5))
-    page.clock.fast_forward("01:00")  # 15:05 idle
+    _advance(page, traveller, minutes=1)  # 15:05 idle
 
     expect(page).to_have_url(re.compile(r"/accounts/login/\?timed_out=1&"))
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -121,4 +126,57 @@ def test_it_signs_out_after_fifteen_idle_minutes_in_the_page_and_on_the_server(
     page.goto("/patients/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/patients/$"))
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    assert_accessible(page)
+
+
+def test_it_warns_a_minute_before_the_servers_deadline_when_the_last_keystroke_sent_nothing(
+    transactional_audit: None,
+    personas: Personas,
+    page: Page,
+    traveller: time_machine.Coordinates,
+) -> None:
+    """Typing tells the server at most once a minute, so the page's warning must count from
+    what the server last heard, or its countdown promises time the server will not give."""
+    _sign_in_with_page_clock(page, personas)
+    _advance(page, traveller, seconds=30)
+    page.get_by_role("searchbox", name="Search patients").press_sequentially("Ok")
+
+    _advance(page, traveller, minutes=13, seconds=35)  # the server last heard 14:05 ago
+    warning = page.get_by_role("dialog", name="Still there?")
+    expect(warning).to_be_visible()
+    countdown = page.locator("#idle-countdown")
+    expect(countdown).to_have_text(re.compile(r"^5\d$"))
+
+    _advance(page, traveller, seconds=int(countdown.inner_text()) - 5)  # 5 seconds to spare
+    expect(warning).to_be_visible()
+    with page.expect_response(re.compile(r"/accounts/session/ping/$")) as ping:
+        warning.get_by_role("button", name="Stay signed in").click()
+    assert ping.value.status == 204
+    expect(warning).to_be_hidden()
+
+    page.goto("/patients/")
+    expect(page).to_have_url(re.compile(r"/patients/$"))
+    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+
+
+def test_it_goes_to_sign_in_when_stay_signed_in_finds_the_session_already_ended(
+    transactional_audit: None,
+    personas: Personas,
+    page: Page,
+    traveller: time_machine.Coordinates,
+) -> None:
+    _sign_in_with_page_clock(page, personas)
+    other_tab = page.context.new_page()
+    other_tab.goto("/")
+    other_tab.get_by_role("button", name="Sign out").click()
+    expect(other_tab.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    _advance(page, traveller, minutes=14, seconds=5)
+    warning = page.get_by_role("dialog", name="Still there?")
+    expect(warning).to_be_visible()
+    warning.get_by_role("button", name="Stay signed in").click()
+
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=%2F$"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_text("without activity")).to_have_count(0)  # not a time-out
     assert_accessible(page)

@@ -34,16 +34,43 @@
   var warnSeconds = Math.min(60, Math.floor(idleSeconds / 2));
   var dialog = document.getElementById("idle-warning");
   var countdown = document.getElementById("idle-countdown");
-  var lastActivity = Date.now();
+  // The server ends the session SESSION_IDLE_MINUTES after the last request it counted, so the
+  // countdown runs from when the server last heard from this page (this page's load, a ping
+  // or an htmx request), not from the last keystroke: typing is told to the server at most
+  // once a minute, and counting from it would promise time the server does not give.
+  var serverSeen = Date.now();
   var lastPing = Date.now();
+  var pinging = false;
   var ticker = null;
+
+  function goToSignIn(timedOut) {
+    window.clearInterval(ticker);
+    var next = window.location.pathname + window.location.search;
+    window.location.assign(
+      loginUrl + "?" + (timedOut ? "timed_out=1&" : "") + "next=" + encodeURIComponent(next)
+    );
+  }
 
   function ping() {
     lastPing = Date.now();
+    pinging = true;
     return fetch(pingUrl, {
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken() }
+    }).then(function (response) {
+      var landed = response.redirected ? new URL(response.url) : null;
+      if (landed && landed.pathname === loginUrl) {
+        // The session had already ended (timed out, or signed out in another tab): say so
+        // now rather than let the person carry on typing into a page that cannot be saved.
+        goToSignIn(landed.searchParams.get("timed_out") === "1");
+      } else if (response.ok) {
+        serverSeen = Date.now();
+      }
+    }).catch(function () {
+      // Offline or the server is down: the countdown carries on from the last answer.
+    }).then(function () {
+      pinging = false;
     });
   }
 
@@ -52,7 +79,6 @@
   }
 
   function activity() {
-    lastActivity = Date.now();
     hideWarning();
     // Typing in a long form makes no request; tell the server at most once a minute.
     if (Date.now() - lastPing > 60000) ping();
@@ -61,7 +87,14 @@
   ["keydown", "mousedown", "touchstart", "input"].forEach(function (name) {
     document.addEventListener(name, activity, { passive: true, capture: true });
   });
-  document.addEventListener("htmx:afterRequest", function () { lastPing = Date.now(); lastActivity = Date.now(); });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var detail = event.detail || {};
+    var headers = (detail.requestConfig && detail.requestConfig.headers) || {};
+    // Requests that never reached the server, and background polling (which the server does
+    // not count as activity), do not move the server's idle clock.
+    if (!detail.xhr || !detail.xhr.status || headers["X-Frontdesk-Background"]) return;
+    serverSeen = lastPing = Date.now();
+  });
 
   var stay = document.getElementById("idle-stay");
   if (stay) {
@@ -74,12 +107,12 @@
   }
 
   function check() {
-    var idle = (Date.now() - lastActivity) / 1000;
+    // While the server is answering a ping, wait for its answer (up to ten seconds).
+    if (pinging && Date.now() - lastPing < 10000) return;
+    var idle = (Date.now() - serverSeen) / 1000;
     var left = Math.ceil(idleSeconds - idle);
     if (left <= 0) {
-      window.clearInterval(ticker);
-      var next = window.location.pathname + window.location.search;
-      window.location.assign(loginUrl + "?timed_out=1&next=" + encodeURIComponent(next));
+      goToSignIn(true);
       return;
     }
     if (left <= warnSeconds && dialog) {
