@@ -58,8 +58,12 @@ class IdleTimeoutMiddleware:
             idle_limit = settings.SESSION_IDLE_TIMEOUT.total_seconds()
             if isinstance(last, (int, float)) and now - last > idle_limit:
                 logout(request)
+                login_url = reverse("accounts:login")
+                if request.path == login_url:
+                    # The page itself went to sign-in at the time-out: keep its `next`.
+                    return self.get_response(request)
                 query = urlencode({"timed_out": "1", "next": request.get_full_path()})
-                return _redirect(request, f"{reverse('accounts:login')}?{query}")
+                return _redirect(request, f"{login_url}?{query}")
             if last is None or not request.META.get(BACKGROUND_HEADER):
                 request.session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
@@ -76,7 +80,13 @@ class TwoFactorRequiredMiddleware:
     """Supervisors and administrators see nothing until they prove a second factor."""
 
     allowed_url_names = frozenset(
-        {"accounts:two_factor", "accounts:recovery_codes", "accounts:logout", "accounts:login"}
+        {
+            "accounts:two_factor",
+            "accounts:recovery_codes",
+            "accounts:logout",
+            "accounts:login",
+            "accounts:session_ping",
+        }
     )
 
     def __init__(self, get_response: Handler) -> None:

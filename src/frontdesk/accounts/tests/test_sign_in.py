@@ -213,3 +213,22 @@ class TestTwoFactor:
         client = Client()
         _sign_in(client, getattr(personas, role_user).username)
         assert client.get("/").status_code == 200
+
+
+def test_a_timed_out_visit_to_sign_in_keeps_the_page_to_return_to(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
+    start = dt.datetime(2026, 11, 26, 14, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        client = client_for(personas.front_desk)
+        client.get("/")
+        traveller.shift(dt.timedelta(minutes=16))
+        response = client.get(LOGIN, {"timed_out": "1", "next": "/patients/"})
+        assert response.status_code == 200
+        assert 'name="next" value="/patients/"' in response.content.decode()
+
+
+def test_a_supervisor_mid_enrolment_can_keep_the_session_alive(personas: Personas) -> None:
+    client = Client()
+    _sign_in(client, "sue")
+    assert client.post("/accounts/session/ping/").status_code == 204
