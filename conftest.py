@@ -19,6 +19,7 @@ from frontdesk.accounts.roles import Role
 from frontdesk.accounts.services import staff_create
 from frontdesk.audit.triggers import audit_triggers_create, audit_triggers_drop
 from frontdesk.clinic.models import Clinic
+from frontdesk.patients.indexing import family_names_register, patient_derive_fields
 from frontdesk.patients.models import Patient
 from frontdesk.patients.mrn import mrn_reserve
 
@@ -116,7 +117,10 @@ def make_patient(clinic: Clinic, **fields: object) -> Patient:
     }
     values.update(fields)
     (mrn,) = mrn_reserve(1)
-    return Patient.objects.create(clinic=clinic, mrn=mrn, **values)
+    patient = patient_derive_fields(Patient(clinic=clinic, mrn=mrn, **values))
+    patient.save(force_insert=True)
+    family_names_register([patient.family_norm])
+    return patient
 
 
 @pytest.fixture

@@ -9,16 +9,41 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from conftest import Personas, login_client
 from frontdesk.accounts.policy import POLICY, PUBLIC, Action, role_may
 from frontdesk.accounts.roles import Role
-from frontdesk.patients.models import Patient
+from frontdesk.patients.models import Coverage, Patient, Payer, SupervisorNotice
+
+
+@dataclass(frozen=True)
+class Samples:
+    patient: Patient
+    coverage: Coverage
+    payer: Payer
+    notice: SupervisorNotice
+
 
 # Sample values for URL parameters. A new parameter name fails the test until it is added here.
-SAMPLE_KWARGS: dict[str, Callable[[Patient], Any]] = {
-    "patient_id": lambda patient: patient.pk,
+SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
+    "patient_id": lambda s: s.patient.pk,
+    "coverage_id": lambda s: s.coverage.pk,
+    "payer_id": lambda s: s.payer.pk,
+    "side": lambda s: "front",
+    "field": lambda s: "phone",
+    "notice_id": lambda s: s.notice.pk,
 }
+
+
+@pytest.fixture
+def samples(personas: Personas, patient: Patient) -> Samples:
+    payer = Payer.objects.create(clinic=personas.clinic, name="Sample Health")
+    coverage = Coverage.objects.create(patient=patient, payer=payer, rank=1, member_id="S1")
+    notice = SupervisorNotice.objects.create(
+        clinic=personas.clinic, created_at=timezone.now(), text="sample"
+    )
+    return Samples(patient, coverage, payer, notice)
 
 
 @dataclass(frozen=True)
@@ -44,10 +69,10 @@ def _walk(patterns: list[Any], namespace: str = "") -> Iterator[Route]:
 ROUTES = list(_walk(get_resolver().url_patterns))
 
 
-def _url(route: Route, patient: Patient) -> str:
+def _url(route: Route, samples: Samples) -> str:
     missing = [p for p in route.parameters if p not in SAMPLE_KWARGS]
     assert not missing, f"{route.name}: add sample values for {missing} to SAMPLE_KWARGS"
-    return reverse(route.name, kwargs={p: SAMPLE_KWARGS[p](patient) for p in route.parameters})
+    return reverse(route.name, kwargs={p: SAMPLE_KWARGS[p](samples) for p in route.parameters})
 
 
 def test_it_finds_the_project_urls() -> None:
@@ -71,9 +96,9 @@ def test_every_policy_action_names_only_real_roles() -> None:
 
 @pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
 def test_each_role_is_allowed_or_denied_as_the_policy_says(
-    route: Route, personas: Personas, patient: Patient
+    route: Route, personas: Personas, samples: Samples
 ) -> None:
-    url = _url(route, patient)
+    url = _url(route, samples)
     action = route.callback.policy_action  # type: ignore[attr-defined]
     login_url = reverse("accounts:login")
 
@@ -101,8 +126,11 @@ def test_each_role_is_allowed_or_denied_as_the_policy_says(
     ids=[r.name for r in ROUTES if "patient_id" in r.parameters],
 )
 def test_staff_of_another_clinic_cannot_reach_this_clinics_patients(
-    route: Route, personas: Personas, patient: Patient
+    route: Route, personas: Personas, samples: Samples
 ) -> None:
-    response = login_client(Client(), personas.outsider).get(_url(route, patient))
+    client = login_client(Client(), personas.outsider)
+    response = client.get(_url(route, samples))
+    if response.status_code == 405:  # POST-only: try it the way it is meant to be used
+        response = client.post(_url(route, samples))
     assert response.status_code in (403, 404)
-    assert patient.family_name.encode() not in response.content
+    assert samples.patient.family_name.encode() not in response.content

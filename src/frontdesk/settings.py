@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "frontdesk.patients.middleware.BreakGlassMiddleware",
     # Axes last, as its documentation asks, so it sees the final login response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -173,6 +174,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Frontdesk")
 
 SESSION_IDLE_TIMEOUT = env_minutes("SESSION_IDLE_MINUTES", 15)
+# How long "break the glass" access to a restricted record lasts.
+BREAK_GLASS_DURATION = env_minutes("BREAK_GLASS_MINUTES", 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = 12 * 60 * 60  # a working day; idle timeout ends it much sooner
 SESSION_COOKIE_HTTPONLY = True

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from frontdesk.accounts.models import User
@@ -32,6 +33,7 @@ class Action(StrEnum):
     COVERAGE_EDIT = "coverage.edit"
     PAYER_MANAGE = "payer.manage"
     AUDIT_PATIENT_ACCESS = "audit.patient_access"
+    NOTICE_ACKNOWLEDGE = "notice.acknowledge"
 
 
 PUBLIC = "public"
@@ -52,6 +54,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     # The payer table holds no PHI; administrators keep it, billing knows the payers.
     Action.PAYER_MANAGE: frozenset({Role.ADMIN, Role.BILLING}),
     Action.AUDIT_PATIENT_ACCESS: frozenset({Role.SUPERVISOR}),
+    Action.NOTICE_ACKNOWLEDGE: frozenset({Role.SUPERVISOR}),
 }
 
 
@@ -63,7 +66,7 @@ def actions_for(role: str) -> frozenset[Action]:
     return frozenset(action for action, roles in POLICY.items() if role in roles)
 
 
-ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 
 
 def policy(action: Action) -> Callable[[ViewFunc], ViewFunc]:
@@ -71,7 +74,7 @@ def policy(action: Action) -> Callable[[ViewFunc], ViewFunc]:
 
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())

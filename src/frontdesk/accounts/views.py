@@ -24,7 +24,7 @@ from frontdesk.accounts.middleware import user_is_verified
 from frontdesk.accounts.policy import Action, policy, public, role_may, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
-from frontdesk.patients.selectors import patients_recently_opened
+from frontdesk.patients.selectors import patients_recently_opened, supervisor_notices_open
 
 RECOVERY_CODES_SESSION_KEY = "frontdesk_new_recovery_codes"
 
@@ -164,7 +164,16 @@ def home_view(request: HttpRequest) -> HttpResponse:
                 patient_ids=[p.pk for p in recent],
                 object_type="recent_patients",
             )
-    return render(request, "accounts/home.html", {"recent_patients": recent})
+    notices = supervisor_notices_open(user)
+    if notices:
+        audit_record(
+            context=audit_context(request),
+            action=AuditAction.VIEW,
+            patient_ids=[n.patient_id for n in notices if n.patient_id],
+            object_type="supervisor_notices",
+        )
+    context = {"recent_patients": recent, "notices": notices}
+    return render(request, "accounts/home.html", context)
 
 
 @public

@@ -204,7 +204,7 @@ class RegistrationForm(forms.Form):
             self.add_error(name, exc)
 
 
-class CoverageForm(forms.ModelForm[Coverage]):
+class CoverageForm(forms.ModelForm):  # type: ignore[type-arg]
     effective_date = ClinicDateField(label="Effective from", required=False)
     end_date = ClinicDateField(label="Ends on", required=False)
     subscriber_birth_date = ClinicDateField(label="Subscriber's birth date", required=False)
@@ -277,7 +277,7 @@ class CoverageForm(forms.ModelForm[Coverage]):
         return data
 
 
-class PayerForm(forms.ModelForm[Payer]):
+class PayerForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Payer
         fields = ["name", "payer_id", "member_id_pattern", "member_id_example"]

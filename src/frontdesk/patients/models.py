@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
-from django.db.models.functions import Lower
 
 from frontdesk.clinic.models import Clinic
 
@@ -119,6 +118,12 @@ class Patient(models.Model):
     # the services that write names.
     family_key = models.CharField(max_length=16, blank=True)
     given_key = models.CharField(max_length=16, blank=True)
+    # Search columns (patients/indexing.py): names folded to lowercase ASCII, and the phone's
+    # last four digits, so every search is an index range scan.
+    family_norm = models.CharField(max_length=100, blank=True)
+    given_norm = models.CharField(max_length=100, blank=True)
+    preferred_norm = models.CharField(max_length=100, blank=True)
+    phone_last4 = models.CharField(max_length=4, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -126,7 +131,11 @@ class Patient(models.Model):
         indexes = [
             models.Index(fields=["family_key", "given_key"], name="patient_match_key_idx"),
             models.Index(fields=["email"], name="patient_email_idx"),
-            models.Index(Lower("family_name"), Lower("given_name"), name="patient_name_idx"),
+            models.Index(fields=["family_norm", "given_norm"], name="patient_family_norm_idx"),
+            models.Index(fields=["given_norm", "family_norm"], name="patient_given_norm_idx"),
+            models.Index(fields=["preferred_norm"], name="patient_preferred_norm_idx"),
+            models.Index(fields=["phone_last4"], name="patient_phone_last4_idx"),
+            models.Index(fields=["phone_alt"], name="patient_phone_alt_idx"),
             models.Index(fields=["birth_date"], name="patient_birth_date_idx"),
             models.Index(fields=["phone"], name="patient_phone_idx"),
         ]
@@ -174,9 +183,20 @@ class PatientAlias(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PREVIOUS)
     given_name = models.CharField(max_length=100, blank=True)
     family_name = models.CharField(max_length=100)
+    family_norm = models.CharField(max_length=100, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name}".strip(", ")
+
+
+class FamilyName(models.Model):
+    """Every distinct folded family name in the index: the dictionary that one-typo search
+    looks names up in (patients/indexing.py). Rows are only added; a stale one is harmless."""
+
+    name = models.CharField(max_length=100, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Payer(models.Model):
@@ -243,3 +263,45 @@ class Coverage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_rank_display()}: {self.payer} {self.member_id}"
+
+
+class BreakGlassGrant(models.Model):
+    """Time-limited access to a restricted record, given to one user for a stated reason."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="glass_grants")
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="glass_grants")
+    reason = models.CharField(max_length=300)
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "patient", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("granted_at")),
+                name="glass_grant_expires_after_granted",
+            ),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="glass_grant_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"grant {self.pk} for patient {self.patient_id}"
+
+
+class SupervisorNotice(models.Model):
+    """Something a supervisor must see (a broken glass, an escalation)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="notices")
+    created_at = models.DateTimeField()
+    text = models.CharField(max_length=300)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "acknowledged_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.text

@@ -2,11 +2,33 @@ from __future__ import annotations
 
 from django.urls import path
 
-from frontdesk.patients import views
+from frontdesk.patients import views, views_coverage, views_registration
 
 app_name = "patients"
 
 urlpatterns = [
     path("", views.search_view, name="search"),
+    path("register/", views_registration.register_view, name="register"),
     path("<int:patient_id>/", views.chart_view, name="chart"),
+    path("<int:patient_id>/break-glass/", views.break_glass_view, name="break_glass"),
+    path("<int:patient_id>/reveal/<str:field>/", views.reveal_view, name="reveal"),
+    path("<int:patient_id>/coverages/new/", views_coverage.coverage_edit_view, name="coverage_add"),
+    path(
+        "<int:patient_id>/coverages/<int:coverage_id>/",
+        views_coverage.coverage_edit_view,
+        name="coverage_edit",
+    ),
+    path(
+        "<int:patient_id>/coverages/<int:coverage_id>/card/<str:side>/",
+        views_coverage.coverage_card_view,
+        name="coverage_card",
+    ),
+    path(
+        "notices/<int:notice_id>/acknowledge/",
+        views.notice_acknowledge_view,
+        name="notice_acknowledge",
+    ),
+    path("payers/", views_coverage.payer_list_view, name="payers"),
+    path("payers/new/", views_coverage.payer_edit_view, name="payer_add"),
+    path("payers/<int:payer_id>/", views_coverage.payer_edit_view, name="payer_edit"),
 ]

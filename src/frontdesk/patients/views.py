@@ -1,14 +1,25 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.lib.masking import age_on
-from frontdesk.patients.selectors import access_patient, patient_search
+from frontdesk.patients import services
+from frontdesk.patients.models import SupervisorNotice
+from frontdesk.patients.selectors import (
+    access_patient,
+    access_patient_for_break_glass,
+    patient_search,
+)
 
 
 @policy(Action.PATIENT_SEARCH)
@@ -27,7 +38,12 @@ def search_view(request: HttpRequest) -> HttpResponse:
         )
     today = timezone.localdate()
     rows = [(p, age_on(p.birth_date, today)) for p in results]
-    context = {"query": parsed.text, "rows": rows, "searched": bool(parsed.text)}
+    context = {
+        "query": parsed.text,
+        "rows": rows,
+        "searched": bool(parsed.text),
+        "can_register": role_may(user.role, Action.PATIENT_REGISTER),
+    }
     template = "patients/_results.html" if request.htmx else "patients/search.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -36,6 +52,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
 def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access_patient(staff_user(request), patient_id)
     coverages = list(patient.coverages.select_related("payer"))
+    aliases = list(patient.aliases.all())
     audit_record(
         context=audit_context(request),
         action=AuditAction.VIEW,
@@ -47,7 +64,66 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         "patient": patient,
         "age": age_on(patient.birth_date, timezone.localdate()),
         "coverages": coverages,
+        "aliases": aliases,
+        "can_edit_coverage": role_may(staff_user(request).role, Action.COVERAGE_EDIT),
         "redirected_from": patient_id if patient.pk != patient_id else None,
         "can_see_access_log": role_may(staff_user(request).role, Action.AUDIT_PATIENT_ACCESS),
     }
     return render(request, "patients/chart.html", context)
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        label="Why do you need this record now?",
+        min_length=10,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Say why you need this record.",
+            "min_length": "Say a little more: at least 10 characters.",
+        },
+    )
+
+
+@policy(Action.PATIENT_VIEW)
+def break_glass_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """A restricted record opens only after a reason is given; supervisors are told."""
+    user = staff_user(request)
+    patient = access_patient_for_break_glass(user, patient_id)
+    chart_url = reverse("patients:chart", kwargs={"patient_id": patient.pk})
+    target = request.POST.get("next") or request.GET.get("next") or chart_url
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = chart_url
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.break_glass_open(
+            context=audit_context(request),
+            user=user,
+            patient=patient,
+            reason=form.cleaned_data["reason"],
+        )
+        return HttpResponseRedirect(target)
+    context = {"form": form, "mrn": patient.mrn, "next": target}
+    return render(request, "patients/break_glass.html", context, status=400 if form.errors else 200)
+
+
+@policy(Action.PATIENT_VIEW)
+@require_POST
+def reveal_view(request: HttpRequest, patient_id: int, field: str) -> HttpResponse:
+    """Shows one masked value (birth date or phone) in place; audited."""
+    if field not in ("birth_date", "phone"):
+        raise Http404("No such field")
+    patient = access_patient(staff_user(request), patient_id)
+    value = services.patient_field_reveal(
+        context=audit_context(request), patient=patient, field=field
+    )
+    return HttpResponse(format_html('<span class="revealed">{}</span>', value))
+
+
+@policy(Action.NOTICE_ACKNOWLEDGE)
+@require_POST
+def notice_acknowledge_view(request: HttpRequest, notice_id: int) -> HttpResponse:
+    user = staff_user(request)
+    notice = get_object_or_404(SupervisorNotice, pk=notice_id, clinic_id=user.clinic_id)
+    services.supervisor_notice_acknowledge(user=user, notice=notice)
+    return redirect("home")

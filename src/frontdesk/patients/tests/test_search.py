@@ -152,3 +152,49 @@ def test_no_match_says_so_in_plain_words(
 ) -> None:
     html = client_for(personas.front_desk).get("/patients/", {"q": "zzyzx"}).content.decode()
     assert "No patient matches" in html
+
+
+def test_one_typo_in_the_family_name_still_finds_the_patient(
+    personas: Personas, smiths: dict[str, object]
+) -> None:
+    make_patient(personas.clinic, given_name="Grace", family_name="Johnson")
+    assert _names(personas.front_desk, "jonhson") == ["Grace Johnson"]  # letters swapped
+    assert _names(personas.front_desk, "johnsen grace") == ["Grace Johnson"]
+    assert _names(personas.front_desk, "smiht") == ["John Smith"]
+
+
+def test_exact_then_prefix_then_typo_matches(personas: Personas) -> None:
+    make_patient(personas.clinic, given_name="Ann", family_name="Lee")
+    make_patient(personas.clinic, given_name="Bo", family_name="Leeds")
+    make_patient(personas.clinic, given_name="Cy", family_name="Lea")
+    assert _names(personas.front_desk, "lee") == ["Ann Lee", "Bo Leeds"]
+
+
+def test_accents_hyphens_and_apostrophes_do_not_matter(personas: Personas) -> None:
+    make_patient(personas.clinic, given_name="José", family_name="Núñez-O'Brien")
+    assert _names(personas.front_desk, "nunez obrien") == ["José Núñez-O'Brien"]
+    assert _names(personas.front_desk, "Núñez, jose") == ["José Núñez-O'Brien"]
+
+
+def test_a_preferred_name_or_a_previous_family_name_finds_the_patient(personas: Personas) -> None:
+    from frontdesk.patients.indexing import alias_derive_fields
+    from frontdesk.patients.models import PatientAlias
+
+    patient = make_patient(
+        personas.clinic, given_name="Elizabeth", family_name="Warren", preferred_name="Liz"
+    )
+    alias_derive_fields(PatientAlias(patient=patient, family_name="Herring")).save()
+    assert _names(personas.front_desk, "warren liz") == ["Elizabeth Warren"]
+    assert _names(personas.front_desk, "herring") == ["Elizabeth Warren"]
+
+
+def test_merged_and_inactive_records_are_not_listed(personas: Personas) -> None:
+    survivor = make_patient(personas.clinic, given_name="Ann", family_name="Okoro")
+    make_patient(
+        personas.clinic,
+        given_name="Anne",
+        family_name="Okoro",
+        merged_into=survivor,
+        is_active=False,
+    )
+    assert _names(personas.front_desk, "okoro") == ["Ann Okoro"]

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from conftest import Personas, make_patient
+from frontdesk.accounts.models import User
+from frontdesk.audit.models import AuditAction, AuditEvent
+from frontdesk.patients.models import Patient, PatientAlias
+from frontdesk.patients.mrn import mrn_is_valid
+
+URL = "/patients/register/"
+
+
+def _form(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "given_name": "Maria",
+        "middle_name": "",
+        "family_name": "Gonzalez",
+        "birth_date": "03/14/1985",
+        "sex": "female",
+        "phone": "(415) 555-0132",
+        "phone_kind": "mobile",
+        "email": "maria@example.org",
+        "address_line1": "12 Mission St",
+        "city": "San Francisco",
+        "state": "CA",
+        "postal_code": "94105",
+        "country": "US",
+        "preferred_language": "Spanish",
+        "interpreter_needed": "on",
+        "preferred_contact": "sms",
+        "consent_sms": "on",
+        "guarantor_relationship": "self",
+        "confidentiality": "normal",
+        "alerts": ["wheelchair"],
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def desk(personas: Personas, client_for: Callable[[User], Client]) -> Client:
+    return client_for(personas.front_desk)
+
+
+def test_the_search_box_text_prefills_the_registration_form(desk: Client) -> None:
+    html = desk.get(URL, {"q": "gonzalez maria"}).content.decode()
+    assert 'value="gonzalez"' in html and 'value="maria"' in html
+
+
+def test_review_reads_back_the_critical_fields_before_anything_is_saved(desk: Client) -> None:
+    response = desk.post(URL, {**_form(), "step": "review"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "G-O-N-Z-A-L-E-Z" in html
+    assert "Thursday, the fourteenth of March, nineteen eighty-five" in html
+    assert "415  555  0132" in html
+    assert not Patient.objects.exists()
+
+
+def test_confirming_registers_the_patient_with_a_valid_mrn_and_audits_it(
+    desk: Client, personas: Personas
+) -> None:
+    response = desk.post(URL, {**_form(previous_family_name="Ruiz"), "step": "confirm"})
+    patient = Patient.objects.get()
+    assert response["Location"] == f"/patients/{patient.pk}/"
+    assert mrn_is_valid(patient.mrn)
+    assert patient.phone == "+14155550132"
+    assert patient.birth_date == dt.date(1985, 3, 14)
+    assert patient.alerts == ["wheelchair"] and patient.interpreter_needed
+    assert patient.clinic == personas.clinic
+    assert patient.family_key and patient.given_key
+    assert PatientAlias.objects.get(patient=patient).family_name == "Ruiz"
+    event = AuditEvent.objects.get(action=AuditAction.CREATE, object_type="patient")
+    assert event.patient_ids == [patient.pk]
+    chart = desk.get(response["Location"]).content.decode()
+    assert patient.mrn in chart and "Uses a wheelchair" in chart
+
+
+def test_a_failed_save_keeps_everything_typed_with_field_messages(desk: Client) -> None:
+    response = desk.post(URL, {**_form(birth_date="13/45/1985", phone="555"), "step": "review"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Type the date as MM/DD/YYYY" in html
+    assert "phone number" in html
+    for kept in (
+        'value="Maria"',
+        'value="Gonzalez"',
+        'value="12 Mission St"',
+        'value="13/45/1985"',
+    ):
+        assert kept in html
+    assert not Patient.objects.exists()
+
+
+def test_change_something_returns_to_the_form_with_the_values(desk: Client) -> None:
+    html = desk.post(URL, {**_form(), "step": "edit"}).content.decode()
+    assert 'value="Gonzalez"' in html and "Review and read back" in html
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field_message"),
+    [
+        ({"consent_sms": ""}, "Texts need the patient"),
+        ({"preferred_contact": "email", "email": ""}, "Type the email address"),
+        ({"guarantor_relationship": "parent"}, "name of the person who pays"),
+        ({"postal_code": "9410"}, "does not fit US"),
+        ({"email": "maria@"}, "email address is not complete"),
+        ({"birth_date": "01/01/2090"}, "in the future"),
+        ({"given_name": "M4ria"}, "letters, spaces"),
+    ],
+)
+def test_each_rule_gets_a_plain_message(
+    desk: Client, overrides: dict[str, str], field_message: str
+) -> None:
+    response = desk.post(URL, {**_form(**overrides), "step": "review"})
+    assert response.status_code == 400
+    assert field_message in response.content.decode()
+
+
+class TestDuplicatePrevention:
+    @pytest.fixture
+    def existing(self, personas: Personas) -> Patient:
+        return make_patient(
+            personas.clinic,
+            given_name="Robert",
+            family_name="Johnson",
+            birth_date=dt.date(1972, 4, 9),
+            phone="+14155550177",
+            address_line1="9 Elm Rd",
+            postal_code="94110",
+        )
+
+    def _typo_and_swapped(self) -> dict[str, Any]:
+        # Nickname, one typo in the family name, day and month swapped, same phone.
+        return _form(
+            given_name="Bob",
+            family_name="Jonhson",
+            sex="male",
+            birth_date="09/04/1972",
+            phone="415-555-0177",
+            address_line1="9 Elm Rd",
+            postal_code="94110",
+        )
+
+    def test_the_review_warns_about_the_existing_patient(
+        self, desk: Client, existing: Patient
+    ) -> None:
+        html = desk.post(URL, {**self._typo_and_swapped(), "step": "review"}).content.decode()
+        assert "This looks like a patient we already have" in html
+        assert existing.mrn in html
+        assert AuditEvent.objects.filter(
+            object_type="duplicate_check", patient_ids=[existing.pk]
+        ).exists()
+
+    def test_saving_without_a_decision_is_refused(self, desk: Client, existing: Patient) -> None:
+        response = desk.post(URL, {**self._typo_and_swapped(), "step": "confirm"})
+        assert response.status_code == 409
+        assert "say why this is a different person" in response.content.decode()
+        assert Patient.objects.count() == 1
+
+    def test_choosing_the_existing_patient_opens_it_and_makes_no_record(
+        self, desk: Client, existing: Patient
+    ) -> None:
+        response = desk.post(URL, {**self._typo_and_swapped(), "existing_id": existing.pk})
+        assert response["Location"] == f"/patients/{existing.pk}/"
+        assert Patient.objects.count() == 1
+        event = AuditEvent.objects.get(object_type="duplicate_decision")
+        assert event.detail["decision"] == "existing_patient"
+
+    def test_an_override_with_a_reason_registers_and_records_the_reason(
+        self, desk: Client, existing: Patient
+    ) -> None:
+        response = desk.post(
+            URL,
+            {
+                **self._typo_and_swapped(),
+                "step": "confirm",
+                "override_reason": "Checked driver's licence: father and son",
+            },
+        )
+        assert response.status_code == 302
+        assert Patient.objects.count() == 2
+        event = AuditEvent.objects.get(action=AuditAction.CREATE, object_type="patient")
+        assert (
+            event.detail["duplicate_override_reason"] == "Checked driver's licence: father and son"
+        )
+        assert existing.pk in event.patient_ids
+
+    def test_a_different_person_is_registered_without_a_warning(
+        self, desk: Client, existing: Patient
+    ) -> None:
+        response = desk.post(URL, {**_form(), "step": "confirm"})
+        assert response.status_code == 302
+        assert Patient.objects.count() == 2
+
+
+def test_only_roles_that_register_may_register(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
+    assert client_for(personas.nurse).post(URL, {**_form(), "step": "confirm"}).status_code == 403
+    assert not Patient.objects.exists()

@@ -1,0 +1,116 @@
+"""Insurance coverages on the chart, card images, and the clinic's payer table."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+
+from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.patients import services
+from frontdesk.patients.forms import CoverageForm, PayerForm
+from frontdesk.patients.models import Coverage, Payer
+from frontdesk.patients.selectors import access_patient
+
+
+@policy(Action.COVERAGE_EDIT)
+def coverage_edit_view(
+    request: HttpRequest, patient_id: int, coverage_id: int | None = None
+) -> HttpResponse:
+    user = staff_user(request)
+    patient = access_patient(user, patient_id)
+    coverage = get_object_or_404(Coverage, pk=coverage_id, patient=patient) if coverage_id else None
+    form = CoverageForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=coverage,
+        clinic_id=patient.clinic_id,
+        initial={"rank": 1 + patient.coverages.count()} if coverage is None else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        taken = patient.coverages.filter(rank=form.cleaned_data["rank"])
+        if coverage is not None:
+            taken = taken.exclude(pk=coverage.pk)
+        if taken.exists():
+            form.add_error("rank", "The patient already has coverage in that order.")
+        else:
+            services.coverage_save(
+                context=audit_context(request),
+                patient=patient,
+                coverage=form.save(commit=False),
+                is_new=coverage is None,
+            )
+            messages.success(request, "Insurance saved.")
+            return redirect("patients:chart", patient_id=patient.pk)
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.VIEW,
+        patient_ids=[patient.pk],
+        object_type="coverage_form",
+        object_id=coverage.pk if coverage else "",
+    )
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "patients/coverage_form.html",
+        {"form": form, "patient": patient, "coverage": coverage},
+        status=status,
+    )
+
+
+@policy(Action.PATIENT_VIEW)
+def coverage_card_view(
+    request: HttpRequest, patient_id: int, coverage_id: int, side: str
+) -> HttpResponseBase:
+    """The insurance card image, served only through the policy and the audit trail."""
+    patient = access_patient(staff_user(request), patient_id)
+    coverage = get_object_or_404(Coverage, pk=coverage_id, patient=patient)
+    image = coverage.card_front if side == "front" else coverage.card_back
+    if side not in ("front", "back") or not image:
+        raise Http404("No card image")
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.VIEW,
+        patient_ids=[patient.pk],
+        object_type="coverage_card",
+        object_id=coverage.pk,
+        detail={"side": side},
+    )
+    response = FileResponse(image.open("rb"))
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+@policy(Action.PAYER_MANAGE)
+def payer_list_view(request: HttpRequest) -> HttpResponse:
+    clinic = staff_clinic(staff_user(request))
+    payers = Payer.objects.filter(clinic=clinic).order_by("name")
+    return render(request, "patients/payer_list.html", {"payers": payers})
+
+
+@policy(Action.PAYER_MANAGE)
+def payer_edit_view(request: HttpRequest, payer_id: int | None = None) -> HttpResponse:
+    clinic = staff_clinic(staff_user(request))
+    payer = (
+        get_object_or_404(Payer, pk=payer_id, clinic=clinic) if payer_id else Payer(clinic=clinic)
+    )
+    form = PayerForm(request.POST or None, instance=payer)
+    if request.method == "POST" and form.is_valid():
+        if (
+            Payer.objects.filter(clinic=clinic, name=form.cleaned_data["name"])
+            .exclude(pk=payer.pk)
+            .exists()
+        ):
+            form.add_error("name", "There is already a payer with that name.")
+        else:
+            services.payer_save(context=audit_context(request), payer=form.save(commit=False))
+            messages.success(request, "Payer saved.")
+            return redirect("patients:payers")
+    status = 400 if form.errors else 200
+    return render(
+        request, "patients/payer_form.html", {"form": form, "payer": payer}, status=status
+    )

@@ -1,0 +1,159 @@
+"""Registration: form -> read-back with the duplicate check -> save (or open the existing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.lib.readback import date_in_words, phone_grouped, spell_out
+from frontdesk.patients import services
+from frontdesk.patients.duplicates import (
+    DuplicateCandidate,
+    duplicate_candidates,
+    person_record_from_data,
+)
+from frontdesk.patients.forms import DuplicateDecisionForm, RegistrationForm
+from frontdesk.patients.matching import EXISTING_PATIENT_THRESHOLD
+from frontdesk.patients.selectors import access_patient, parse_search_query
+
+
+def _initial_from_search(query: str) -> dict[str, Any]:
+    """Carry what the officer already typed in the search box into the form."""
+    parsed = parse_search_query(query)
+    initial: dict[str, Any] = {}
+    if parsed.birth_date:
+        initial["birth_date"] = parsed.birth_date
+    elif parsed.phone_e164:
+        initial["phone"] = parsed.phone_e164
+    elif parsed.family or parsed.given:
+        initial["family_name"], initial["given_name"] = parsed.family or "", parsed.given or ""
+    elif parsed.tokens:
+        # "smith john": the search box is usually typed family name first.
+        initial["family_name"] = parsed.tokens[0]
+        initial["given_name"] = " ".join(parsed.tokens[1:])
+    return initial
+
+
+def _readback(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = [
+        ("Given name", data["given_name"], spell_out(data["given_name"])),
+        ("Family name", data["family_name"], spell_out(data["family_name"])),
+        ("Birth date", data["birth_date"].strftime("%Y-%m-%d"), date_in_words(data["birth_date"])),
+    ]
+    if data.get("phone"):
+        rows.append(
+            (
+                "Main phone",
+                data["phone"],
+                phone_grouped(data["phone"], home_region=settings.PHONE_REGION),
+            )
+        )
+    if data.get("email"):
+        rows.append(("Email", data["email"], spell_out(data["email"].replace("@", " at "))))
+    return rows
+
+
+def _review(
+    request: HttpRequest,
+    form: RegistrationForm,
+    candidates: list[DuplicateCandidate],
+    decision_form: DuplicateDecisionForm,
+    status: int = 200,
+) -> HttpResponse:
+    if candidates:
+        # The candidates' names and birth dates are on screen: that is a look at their records.
+        audit_record(
+            context=audit_context(request),
+            action=AuditAction.VIEW,
+            patient_ids=[c.patient.pk for c in candidates],
+            object_type="duplicate_check",
+            detail={"scores": [round(c.result.score, 2) for c in candidates]},
+        )
+    must_decide = any(c.result.score >= EXISTING_PATIENT_THRESHOLD for c in candidates)
+    context = {
+        "form": form,
+        "readback": _readback(form.cleaned_data),
+        "candidates": candidates,
+        "must_decide": must_decide,
+        "decision_form": decision_form,
+        "threshold": EXISTING_PATIENT_THRESHOLD,
+    }
+    return render(request, "patients/register_review.html", context, status=status)
+
+
+@policy(Action.PATIENT_REGISTER)
+def register_view(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    if request.method != "POST":
+        form = RegistrationForm(initial=_initial_from_search(request.GET.get("q", "")))
+        return render(request, "patients/register.html", {"form": form})
+
+    form = RegistrationForm(request.POST)
+    step = "use_existing" if "existing_id" in request.POST else request.POST.get("step", "review")
+    if step == "edit" or not form.is_valid():
+        # Back to the form with everything typed kept (and field messages when invalid).
+        status = 200 if step == "edit" else 400
+        if step == "edit":
+            form = RegistrationForm(initial=_bound_values(form))
+        return render(request, "patients/register.html", {"form": form}, status=status)
+
+    clinic = staff_clinic(user)
+    record = person_record_from_data(form.cleaned_data)
+    candidates = duplicate_candidates(clinic_id=clinic.pk, record=record)
+    decision_form = DuplicateDecisionForm(request.POST if step != "review" else None)
+
+    if step == "use_existing":
+        existing_id = request.POST.get("existing_id", "")
+        chosen = [c for c in candidates if str(c.patient.pk) == existing_id]
+        if not chosen:
+            messages.error(request, "Choose one of the patients listed.")
+            return _review(request, form, candidates, DuplicateDecisionForm(), status=400)
+        existing = access_patient(user, chosen[0].patient.pk)
+        services.patient_duplicate_choice_record(
+            context=audit_context(request), existing=existing, candidates=candidates
+        )
+        messages.success(request, "Opened the existing record. No new record was made.")
+        return redirect("patients:chart", patient_id=existing.pk)
+
+    if step != "confirm":
+        return _review(request, form, candidates, DuplicateDecisionForm())
+
+    reason = request.POST.get("override_reason", "").strip()
+    decision = services.DuplicateDecision(override_reason=reason) if reason else None
+    try:
+        patient = services.patient_register(
+            context=audit_context(request),
+            clinic=clinic,
+            data=form.cleaned_data,
+            decision=decision,
+        )
+    except services.DuplicateDecisionRequiredError:
+        decision_form = DuplicateDecisionForm(request.POST)
+        decision_form.is_valid()
+        decision_form.add_error(
+            "override_reason",
+            "This looks like a patient we already have. Open the existing record, or say why "
+            "this is a different person.",
+        )
+        return _review(request, form, candidates, decision_form, status=409)
+    messages.success(
+        request, f"Registered {patient.given_name} {patient.family_name}: MRN {patient.mrn}."
+    )
+    return redirect("patients:chart", patient_id=patient.pk)
+
+
+def _bound_values(form: RegistrationForm) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, field in form.fields.items():
+        widget_value = field.widget.value_from_datadict(
+            form.data, form.files, form.add_prefix(name)
+        )
+        values[name] = widget_value
+    return values
