@@ -11,10 +11,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from conftest import Personas, login_client
+from conftest import Personas, login_client, make_patient
 from frontdesk.accounts.policy import POLICY, PUBLIC, Action, role_may
 from frontdesk.accounts.roles import Role
-from frontdesk.patients.models import Coverage, Patient, Payer, SupervisorNotice
+from frontdesk.patients.models import Coverage, Patient, PatientMerge, Payer, SupervisorNotice
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class Samples:
     coverage: Coverage
     payer: Payer
     notice: SupervisorNotice
+    other: Patient
+    merge: PatientMerge
 
 
 # Sample values for URL parameters. A new parameter name fails the test until it is added here.
@@ -33,6 +35,9 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "side": lambda s: "front",
     "field": lambda s: "phone",
     "notice_id": lambda s: s.notice.pk,
+    "survivor_id": lambda s: s.patient.pk,
+    "merged_id": lambda s: s.other.pk,
+    "merge_id": lambda s: s.merge.pk,
 }
 
 
@@ -43,7 +48,17 @@ def samples(personas: Personas, patient: Patient) -> Samples:
     notice = SupervisorNotice.objects.create(
         clinic=personas.clinic, created_at=timezone.now(), text="sample"
     )
-    return Samples(patient, coverage, payer, notice)
+    other = make_patient(personas.clinic, given_name="Jon")
+    folded = make_patient(personas.clinic, given_name="Johnny")
+    merge = PatientMerge.objects.create(
+        survivor=other,
+        merged=folded,
+        merged_at=timezone.now(),
+        merged_by=personas.supervisor,
+        survivor_before={},
+        moved={},
+    )
+    return Samples(patient, coverage, payer, notice, other, merge)
 
 
 @dataclass(frozen=True)

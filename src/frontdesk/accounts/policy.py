@@ -30,6 +30,7 @@ class Action(StrEnum):
     PATIENT_SEARCH = "patient.search"
     PATIENT_VIEW = "patient.view"
     PATIENT_REGISTER = "patient.register"
+    PATIENT_MERGE = "patient.merge"
     COVERAGE_EDIT = "coverage.edit"
     PAYER_MANAGE = "payer.manage"
     AUDIT_PATIENT_ACCESS = "audit.patient_access"
@@ -50,6 +51,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.PATIENT_SEARCH: _CLINICAL_AND_DESK,
     Action.PATIENT_VIEW: _CLINICAL_AND_DESK,
     Action.PATIENT_REGISTER: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    Action.PATIENT_MERGE: frozenset({Role.SUPERVISOR}),
     Action.COVERAGE_EDIT: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
     # The payer table holds no PHI; administrators keep it, billing knows the payers.
     Action.PAYER_MANAGE: frozenset({Role.ADMIN, Role.BILLING}),

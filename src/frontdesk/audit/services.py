@@ -53,7 +53,7 @@ def audit_context(request: HttpRequest, *, purpose: str | None = None) -> AuditC
         actor_role=role,
         clinic_id=getattr(user, "clinic_id", None),
         client_ip=request.META.get("REMOTE_ADDR") or None,
-        user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:300],
+        user_agent=str(request.META.get("HTTP_USER_AGENT", "")).replace("\x00", "")[:300],
         purpose=purpose or _ROLE_PURPOSE.get(role, ""),
     )
 

@@ -305,3 +305,29 @@ class SupervisorNotice(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class PatientMerge(models.Model):
+    """One merge of a duplicate into its survivor, with what is needed to undo it exactly."""
+
+    survivor = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_folded")
+    merged_at = models.DateTimeField()
+    merged_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)
+    survivor_before = models.JSONField()  # the survivor's chosen fields before the merge
+    moved = models.JSONField(default=dict)  # {"app.Model:field": [[pk, extra], ...]}
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(survivor=models.F("merged")), name="merge_two_records"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"merge {self.merged_id} into {self.survivor_id}"

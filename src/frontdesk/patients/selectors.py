@@ -117,7 +117,9 @@ def _parse_date(text: str) -> dt.date | None:
 
 def parse_search_query(raw: str) -> ParsedQuery:
     """Work out what the officer typed: an MRN, a birth date, a phone number or a name."""
-    text = " ".join(raw.split())[:MAX_QUERY_LENGTH]
+    # NUL and other control characters are never part of a search (PostgreSQL refuses NUL).
+    printable = "".join(c if c.isprintable() else " " for c in raw)
+    text = " ".join(printable.split())[:MAX_QUERY_LENGTH]
     if not text:
         return ParsedQuery(text="")
     compact = re.sub(r"[\s\-().+]", "", text)

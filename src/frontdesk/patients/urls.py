@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from frontdesk.patients import views, views_coverage, views_registration
+from frontdesk.patients import views, views_coverage, views_merge, views_registration
 
 app_name = "patients"
 
@@ -28,6 +28,13 @@ urlpatterns = [
         views.notice_acknowledge_view,
         name="notice_acknowledge",
     ),
+    path("<int:patient_id>/merge/", views_merge.merge_start_view, name="merge_start"),
+    path(
+        "merge/<int:survivor_id>/<int:merged_id>/",
+        views_merge.merge_compare_view,
+        name="merge_compare",
+    ),
+    path("merges/<int:merge_id>/undo/", views_merge.unmerge_view, name="unmerge"),
     path("payers/", views_coverage.payer_list_view, name="payers"),
     path("payers/new/", views_coverage.payer_edit_view, name="payer_add"),
     path("payers/<int:payer_id>/", views_coverage.payer_edit_view, name="payer_edit"),

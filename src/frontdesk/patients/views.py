@@ -66,6 +66,10 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         "coverages": coverages,
         "aliases": aliases,
         "can_edit_coverage": role_may(staff_user(request).role, Action.COVERAGE_EDIT),
+        "can_merge": role_may(staff_user(request).role, Action.PATIENT_MERGE),
+        "merges": list(patient.merges_kept.select_related("merged").order_by("-merged_at")[:10])
+        if role_may(staff_user(request).role, Action.PATIENT_MERGE)
+        else [],
         "redirected_from": patient_id if patient.pk != patient_id else None,
         "can_see_access_log": role_may(staff_user(request).role, Action.AUDIT_PATIENT_ACCESS),
     }

@@ -1,0 +1,92 @@
+"""Merge and unmerge (supervisors): pick the duplicate, compare side by side, choose values."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from frontdesk.accounts.policy import Action, policy, staff_user
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.patients.merging import (
+    MergeRefusedError,
+    merge_comparison,
+    patient_merge,
+    patient_unmerge,
+)
+from frontdesk.patients.models import Patient, PatientMerge
+from frontdesk.patients.selectors import access_patient
+
+
+@policy(Action.PATIENT_MERGE)
+def merge_start_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Ask for the MRN of the duplicate to fold into this record."""
+    user = staff_user(request)
+    survivor = access_patient(user, patient_id)
+    mrn = "".join(request.GET.get("mrn", "").split())
+    error = ""
+    if mrn:
+        other = Patient.objects.filter(clinic_id=survivor.clinic_id, mrn=mrn).first()
+        if other is None:
+            error = f"No patient has MRN {mrn}. Check the number."
+        elif other.pk == survivor.pk:
+            error = "That is this patient's own MRN. Type the duplicate's MRN."
+        elif not other.is_active:
+            error = f"MRN {mrn} is already merged into another record."
+        else:
+            return redirect("patients:merge_compare", survivor_id=survivor.pk, merged_id=other.pk)
+    context = {"patient": survivor, "mrn": mrn, "error": error}
+    return render(request, "patients/merge_start.html", context, status=400 if error else 200)
+
+
+@policy(Action.PATIENT_MERGE)
+def merge_compare_view(request: HttpRequest, survivor_id: int, merged_id: int) -> HttpResponse:
+    user = staff_user(request)
+    survivor = access_patient(user, survivor_id)
+    merged = access_patient(user, merged_id)
+    if survivor.pk != survivor_id or merged.pk != merged_id or survivor.pk == merged.pk:
+        raise Http404("One of these records is already merged")
+    groups = merge_comparison(survivor, merged)
+    error = ""
+    if request.method == "POST":
+        take = {g.label for g in groups if request.POST.get(f"take:{g.label}") == "merged"}
+        try:
+            patient_merge(
+                context=audit_context(request),
+                user=user,
+                survivor=survivor,
+                merged=merged,
+                take_from_merged=take,
+                reason=request.POST.get("reason", "")[:300],
+            )
+        except MergeRefusedError as exc:
+            error = str(exc)
+        else:
+            messages.success(
+                request, f"Merged MRN {merged.mrn} into MRN {survivor.mrn}. It can be undone below."
+            )
+            return redirect("patients:chart", patient_id=survivor.pk)
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.VIEW,
+        patient_ids=[survivor.pk, merged.pk],
+        object_type="merge_comparison",
+    )
+    context = {"survivor": survivor, "merged": merged, "groups": groups, "error": error}
+    return render(request, "patients/merge_compare.html", context, status=400 if error else 200)
+
+
+@policy(Action.PATIENT_MERGE)
+@require_POST
+def unmerge_view(request: HttpRequest, merge_id: int) -> HttpResponse:
+    user = staff_user(request)
+    merge = get_object_or_404(PatientMerge, pk=merge_id, survivor__clinic_id=user.clinic_id)
+    try:
+        restored = patient_unmerge(context=audit_context(request), user=user, merge=merge)
+    except MergeRefusedError as exc:
+        messages.error(request, str(exc))
+        return redirect("patients:chart", patient_id=merge.survivor_id)
+    messages.success(request, f"Undone: MRN {restored.mrn} is its own record again.")
+    return redirect("patients:chart", patient_id=restored.pk)
