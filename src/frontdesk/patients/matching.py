@@ -12,11 +12,15 @@ FEBRL carries were estimated without labels (u from random pairs, m by expectati
 maximisation over blocked pairs) by `bench/matching_febrl.py --estimate`; the fields FEBRL
 lacks (sex, phone, email, middle name) were set by judgement and say so.
 
-One rule sits on top of the sum because the model's independence assumption fails inside
-families: twins share family name, birth date, address and phone, and a parent and child
-can share every name and the address. A pair with a flat contradiction (given name, birth
-date or recorded sex clearly different) stays below `EXISTING_PATIENT_THRESHOLD`: the
-officer is warned, never told it is the existing patient.
+Three rules sit on top of the sum, where the independence the model assumes fails:
+- a city, postal code or state that agrees adds nothing once the street agrees (it is
+  implied by the street);
+- everything a household shares (address, phone, email) together proves at most "same
+  household", about 15.7 bits (see `_HOUSEHOLD_CAP`), so a flatmate is not a duplicate;
+- inside a family, twins share family name, birth date, address and phone, and a parent and
+  child can share every name and the address: a pair with a flat contradiction (given name,
+  birth date or recorded sex clearly different) stays below `EXISTING_PATIENT_THRESHOLD`,
+  so the officer is warned but never told it is the existing patient.
 
 Speed: a record is prepared once (normalised, phonetic codes) and cached, so scoring one new
 registration against 200 candidates costs about 50 us a pair cold and 10 us warm.
@@ -549,6 +553,17 @@ def _weights(levels: tuple[tuple[float, float], ...]) -> tuple[float, ...]:
 
 _WEIGHTS: Final = tuple(_weights(levels) for levels in _LEVEL_PROBABILITIES)
 
+# What a household shares (address, phone, email) proves at most that the two records are
+# of one household, however many of its fields agree: log2(m / u) with m = 0.8 (the
+# duplicate still has the address) and u = (patients per household - 1) / patients in the
+# index = 1.5 / 100,000, a large clinic's index. About 15.7 bits. FEBRL's addresses are
+# random and independent, a household's are not: without this bound, a flatmate with other
+# names and birth date would score as a likely duplicate.
+_INDEX_SIZE: Final = 100_000
+_PATIENTS_PER_HOUSEHOLD: Final = 2.5
+_HOUSEHOLD_CAP: Final = math.log2(0.8 * _INDEX_SIZE / (_PATIENTS_PER_HOUSEHOLD - 1))
+_HOUSEHOLD: Final = (C_PHONE, C_EMAIL, C_HOUSE, C_STREET, C_LINE2, C_CITY, C_POSTCODE, C_STATE)
+
 # Taking the better of two name orientations doubles the chance a stranger agrees.
 _TRANSPOSED_PENALTY: Final = 1.0
 
@@ -567,11 +582,6 @@ WARNING_THRESHOLD: Final = -_PRIOR_LOG2_ODDS
 _CONFLICT_CAP: Final = EXISTING_PATIENT_THRESHOLD - 1.0
 
 
-def match_weights(levels: tuple[int, ...]) -> tuple[float, ...]:
-    """The weight in bits of each comparison level."""
-    return tuple(_WEIGHTS[i][level] for i, level in enumerate(levels))
-
-
 def _probability(score: float) -> float:
     log_odds = score + _PRIOR_LOG2_ODDS
     if log_odds > 60:
@@ -584,8 +594,14 @@ def match_score(a: PersonRecord, b: PersonRecord) -> MatchResult:
     pa, pb = _prepare(a), _prepare(b)
     transposed = _names_transposed(pa, pb)
     levels = _levels(pa, _transposed(pb) if transposed else pb)
-    weights = _WEIGHTS
-    score = sum(weights[i][level] for i, level in enumerate(levels))
+    weights = [_WEIGHTS[i][level] for i, level in enumerate(levels)]
+    if levels[C_STREET] in (T_EXACT, T_CLOSE):
+        # The street already places the pair: an agreeing city, postal code or state is
+        # implied by it and proves nothing more, though a disagreeing one still counts.
+        for c in (C_CITY, C_POSTCODE, C_STATE):
+            weights[c] = min(weights[c], 0.0)
+    household = sum(weights[c] for c in _HOUSEHOLD)
+    score = sum(weights) - household + min(household, _HOUSEHOLD_CAP)
     if transposed:
         score -= _TRANSPOSED_PENALTY
     conflict = _conflict(levels) if score > _CONFLICT_CAP else ""
@@ -649,7 +665,7 @@ def _reasons(
     if family == F_EXACT:
         out.append("same family name")
     elif family == F_TYPO:
-        out.append(f"family name one typo apart ({a.family_name.strip()} ~ {b_family.strip()})")
+        out.append(f"family names differ by a typo ({a.family_name.strip()} ~ {b_family.strip()})")
     elif family == F_PART:
         out.append("family names share a part")
     elif family == F_SIMILAR:
