@@ -42,3 +42,125 @@ def test_the_search_box_survives_any_input(personas: Personas, query: str) -> No
 def test_awkward_searches_are_answered_not_crashed(personas: Personas, query: str) -> None:
     client = login_client(Client(), personas.front_desk)
     assert client.get("/patients/", {"q": query}).status_code == 200
+
+
+REGISTRATION_TEXT_FIELDS = [
+    "given_name",
+    "middle_name",
+    "family_name",
+    "suffix",
+    "preferred_name",
+    "birth_date",
+    "phone",
+    "phone_alt",
+    "email",
+    "address_line1",
+    "city",
+    "state",
+    "postal_code",
+    "preferred_language",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "guarantor_name",
+    "guarantor_phone",
+    "alert_note",
+    "previous_family_name",
+]
+CHOICE_FIELDS = [
+    "sex",
+    "phone_kind",
+    "country",
+    "preferred_contact",
+    "guarantor_relationship",
+    "confidentiality",
+    "step",
+]
+PRINTABLE = st.text(
+    alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=60
+)
+
+
+@HYPOTHESIS
+@given(
+    texts=st.fixed_dictionaries({}, optional=dict.fromkeys(REGISTRATION_TEXT_FIELDS, TEXT)),
+    choices=st.fixed_dictionaries({}, optional=dict.fromkeys(CHOICE_FIELDS, TEXT)),
+)
+def test_the_registration_form_survives_any_input(
+    personas: Personas, texts: dict[str, str], choices: dict[str, str]
+) -> None:
+    client = login_client(Client(), personas.front_desk)
+    response = client.post("/patients/register/", {**texts, **choices})
+    assert response.status_code in (200, 302, 400, 409)
+
+
+@HYPOTHESIS
+@given(value=PRINTABLE)
+def test_a_refused_registration_keeps_what_was_typed(personas: Personas, value: str) -> None:
+    from django.utils.html import escape
+
+    client = login_client(Client(), personas.front_desk)
+    data = {
+        "given_name": "Ann",
+        "family_name": value,
+        "birth_date": "not a date",
+        "address_line1": value,
+        "step": "review",
+    }
+    response = client.post("/patients/register/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    kept = " ".join(value.split())
+    if kept:
+        assert escape(kept) in html or escape(value) in html
+
+
+@HYPOTHESIS
+@given(
+    data=st.dictionaries(
+        st.sampled_from(
+            [
+                "rank",
+                "payer",
+                "plan_name",
+                "member_id",
+                "group_number",
+                "subscriber_name",
+                "relationship",
+                "subscriber_birth_date",
+                "effective_date",
+                "end_date",
+            ]
+        ),
+        TEXT,
+    )
+)
+def test_the_insurance_form_survives_any_input(personas: Personas, data: dict[str, str]) -> None:
+    from conftest import make_patient
+
+    patient = make_patient(personas.clinic)
+    client = login_client(Client(), personas.front_desk)
+    response = client.post(f"/patients/{patient.pk}/coverages/new/", data)
+    assert response.status_code in (302, 400)
+
+
+@HYPOTHESIS
+@given(name=TEXT, pattern=TEXT, example=TEXT, reason=TEXT, mrn=TEXT)
+def test_the_payer_break_glass_and_merge_forms_survive_any_input(
+    personas: Personas, name: str, pattern: str, example: str, reason: str, mrn: str
+) -> None:
+    from conftest import make_patient
+
+    admin = login_client(Client(), personas.admin)
+    response = admin.post(
+        "/patients/payers/new/",
+        {"name": name, "member_id_pattern": pattern, "member_id_example": example},
+    )
+    assert response.status_code in (302, 400)
+    patient = make_patient(personas.clinic, confidentiality="restricted")
+    desk = login_client(Client(), personas.front_desk)
+    glass = desk.post(f"/patients/{patient.pk}/break-glass/", {"reason": reason, "next": reason})
+    assert glass.status_code in (302, 400)
+    supervisor = login_client(Client(), personas.supervisor)
+    supervisor.post(f"/patients/{patient.pk}/break-glass/", {"reason": "supervisor review here"})
+    merge = supervisor.get(f"/patients/{patient.pk}/merge/", {"mrn": mrn})
+    assert merge.status_code in (200, 302, 400)

@@ -98,7 +98,7 @@ def break_glass_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     target = request.POST.get("next") or request.GET.get("next") or chart_url
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = chart_url
-    form = BreakGlassForm(request.POST or None)
+    form = BreakGlassForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.break_glass_open(
             context=audit_context(request),

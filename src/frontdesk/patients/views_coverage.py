@@ -24,8 +24,8 @@ def coverage_edit_view(
     patient = access_patient(user, patient_id)
     coverage = get_object_or_404(Coverage, pk=coverage_id, patient=patient) if coverage_id else None
     form = CoverageForm(
-        request.POST or None,
-        request.FILES or None,
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
         instance=coverage,
         clinic_id=patient.clinic_id,
         initial={"rank": 1 + patient.coverages.count()} if coverage is None else None,
@@ -98,7 +98,7 @@ def payer_edit_view(request: HttpRequest, payer_id: int | None = None) -> HttpRe
     payer = (
         get_object_or_404(Payer, pk=payer_id, clinic=clinic) if payer_id else Payer(clinic=clinic)
     )
-    form = PayerForm(request.POST or None, instance=payer)
+    form = PayerForm(request.POST if request.method == "POST" else None, instance=payer)
     if request.method == "POST" and form.is_valid():
         if (
             Payer.objects.filter(clinic=clinic, name=form.cleaned_data["name"])
