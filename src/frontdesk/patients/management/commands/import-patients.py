@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,25 @@ def _batch_size(value: str) -> int:
 
 
 class Command(BaseCommand):
-    help = (
-        "Import patients from another system's CSV export (UTF-8, first line naming the "
-        "columns). Every row is checked with the rules of the registration page and against "
-        "the patient index, including the rows of the same file; rows with mistakes or that "
-        "are likely patients we already have are reported by line and not imported.\n\n"
-        "Columns (any case; spaces and punctuation count as underscores; the names on one line "
-        "all give the same field):\n" + importing.column_help()
+    help = "\n\n".join(
+        [
+            textwrap.fill(
+                "Import patients from another system's CSV export (UTF-8, the first line naming "
+                "the columns). Every row is checked with the rules of the registration page and "
+                "against the patient index, the earlier rows of the same file included; rows "
+                "with mistakes, and likely patients we already have, are reported by line and "
+                "not imported.",
+                width=79,
+            ),
+            "Columns, one field a line (any case; spaces and punctuation count as "
+            "underscores):\n" + importing.column_help(),
+            textwrap.fill(
+                "The first filled of phone, mobile, home and work phone becomes the main phone, "
+                "the next the other phone. Consent to texts or email is never assumed. More in "
+                "the module frontdesk.patients.importing.",
+                width=79,
+            ),
+        ]
     )
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
