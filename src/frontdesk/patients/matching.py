@@ -564,6 +564,13 @@ _PATIENTS_PER_HOUSEHOLD: Final = 2.5
 _HOUSEHOLD_CAP: Final = math.log2(0.8 * _INDEX_SIZE / (_PATIENTS_PER_HOUSEHOLD - 1))
 _HOUSEHOLD: Final = (C_PHONE, C_EMAIL, C_HOUSE, C_STREET, C_LINE2, C_CITY, C_POSTCODE, C_STATE)
 
+# Symmetrically, a household that disagrees in everything proves at most "lives elsewhere
+# now": about one returning patient in ten has moved and changed number since the last
+# visit (m = 0.1 against u close to 1), so the disagreement costs at most log2(0.1), about
+# 3.3 bits. It applies only when the person agrees (names, birth date, sex): without it a
+# patient who moved scored far below the warning and was registered twice.
+_MOVED_FLOOR: Final = math.log2(0.1)
+
 # Taking the better of two name orientations doubles the chance a stranger agrees.
 _TRANSPOSED_PENALTY: Final = 1.0
 
@@ -601,7 +608,10 @@ def match_score(a: PersonRecord, b: PersonRecord) -> MatchResult:
         for c in (C_CITY, C_POSTCODE, C_STATE):
             weights[c] = min(weights[c], 0.0)
     household = sum(weights[c] for c in _HOUSEHOLD)
-    score = sum(weights) - household + min(household, _HOUSEHOLD_CAP)
+    household = min(household, _HOUSEHOLD_CAP)
+    if _same_identity(levels):
+        household = max(household, _MOVED_FLOOR)
+    score = sum(weights) - sum(weights[c] for c in _HOUSEHOLD) + household
     if transposed:
         score -= _TRANSPOSED_PENALTY
     conflict = _conflict(levels) if score > _CONFLICT_CAP else ""
@@ -610,6 +620,16 @@ def match_score(a: PersonRecord, b: PersonRecord) -> MatchResult:
         score = _CONFLICT_CAP + (1.0 - math.exp2(-(score - _CONFLICT_CAP) / 16.0)) * 0.999
     reasons = _reasons(a, b, pa, pb, levels, transposed=transposed, conflict=conflict)
     return MatchResult(score=score, probability=_probability(score), reasons=reasons)
+
+
+def _same_identity(levels: tuple[int, ...]) -> bool:
+    """Names, birth date and recorded sex agree (allowing nicknames, typos, swaps)."""
+    return (
+        levels[C_GIVEN] in (G_EXACT, G_NICKNAME, G_TYPO)
+        and levels[C_FAMILY] in (F_EXACT, F_TYPO, F_PART)
+        and levels[C_DOB] in (D_EXACT, D_SWAPPED)
+        and levels[C_SEX] != S_DIFFERENT
+    )
 
 
 def _conflict(levels: tuple[int, ...]) -> str:

@@ -304,3 +304,33 @@ def test_it_gives_sound_alike_names_the_same_phonetic_key() -> None:
     assert name_phonetic_key("McArthur") == name_phonetic_key("Mc Arthur")
     assert name_phonetic_key("Zoë") == name_phonetic_key("zoe")
     assert name_phonetic_key("") == ""
+
+
+def test_a_patient_who_moved_and_changed_number_is_still_caught() -> None:
+    before = PersonRecord(
+        given_name="Nicholas",
+        family_name="Davies",
+        birth_date=dt.date(1972, 4, 9),
+        sex="male",
+        phone="+14155550177",
+        address_line1="9 Elm Rd",
+        city="San Francisco",
+        postal_code="94110",
+        state="CA",
+        email="nd@example.com",
+    )
+    after = PersonRecord(
+        given_name="Nick",
+        family_name="Davies",
+        birth_date=dt.date(1972, 4, 9),
+        sex="male",
+        phone="+12125550199",
+        address_line1="100 Main St",
+        city="New York",
+        postal_code="10001",
+        state="NY",
+        email="nick@example.org",
+    )
+    assert match_score(before, after).score >= EXISTING_PATIENT_THRESHOLD
+    stranger = dataclasses.replace(after, given_name="Peter", birth_date=dt.date(1980, 1, 1))
+    assert match_score(before, stranger).score < WARNING_THRESHOLD
