@@ -567,8 +567,9 @@ _HOUSEHOLD: Final = (C_PHONE, C_EMAIL, C_HOUSE, C_STREET, C_LINE2, C_CITY, C_POS
 # Symmetrically, a household that disagrees in everything proves at most "lives elsewhere
 # now": about one returning patient in ten has moved and changed number since the last
 # visit (m = 0.1 against u close to 1), so the disagreement costs at most log2(0.1), about
-# 3.3 bits. It applies only when the person agrees (names, birth date, sex): without it a
-# patient who moved scored far below the warning and was registered twice.
+# 3.3 bits. It applies only when the person agrees (names, birth date, sex), and such a pair
+# is held at a warning (a namesake is possible): without it a patient who moved scored far
+# below the warning and was registered twice.
 _MOVED_FLOOR: Final = math.log2(0.1)
 
 # Taking the better of two name orientations doubles the chance a stranger agrees.
@@ -609,12 +610,17 @@ def match_score(a: PersonRecord, b: PersonRecord) -> MatchResult:
             weights[c] = min(weights[c], 0.0)
     household = sum(weights[c] for c in _HOUSEHOLD)
     household = min(household, _HOUSEHOLD_CAP)
-    if _same_identity(levels):
-        household = max(household, _MOVED_FLOOR)
+    moved = _same_identity(levels) and household < _MOVED_FLOOR
+    if moved:
+        household = _MOVED_FLOOR
     score = sum(weights) - sum(weights[c] for c in _HOUSEHOLD) + household
     if transposed:
         score -= _TRANSPOSED_PENALTY
     conflict = _conflict(levels) if score > _CONFLICT_CAP else ""
+    if moved and not conflict and score > _CONFLICT_CAP:
+        # Two people can share a common name and birth date; only the patient can say
+        # whether they moved, so this is a warning for the officer, never a verdict.
+        conflict = "every contact detail differs: ask whether the patient has moved"
     if conflict:
         # Monotone squeeze into [cap, threshold): the candidates keep their order.
         score = _CONFLICT_CAP + (1.0 - math.exp2(-(score - _CONFLICT_CAP) / 16.0)) * 0.999
