@@ -784,11 +784,13 @@ def _row_import(run: _Run, record: _Record) -> RowOutcome:
         return RowOutcome(line, Outcome.INVALID, problems=tuple(problems))
     try:
         with transaction.atomic():
-            patient = patient_register(
-                context=run.context, clinic=run.clinic, data=form.cleaned_data
-            )
             # The old system's address was not confirmed with the patient by us.
-            Patient.objects.filter(pk=patient.pk).update(address_confirmed_on=None)
+            patient = patient_register(
+                context=run.context,
+                clinic=run.clinic,
+                data=form.cleaned_data,
+                address_confirmed=False,
+            )
     except DuplicateDecisionRequiredError as exc:
         return _duplicate(run, line, exc)
     except DatabaseError as exc:

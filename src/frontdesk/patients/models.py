@@ -64,7 +64,11 @@ class GuarantorRelationship(models.TextChoices):
 
 
 class Patient(models.Model):
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    # No index of its own: every patient query also filters on an indexed column, and SQLite
+    # without fresh statistics would otherwise pick this one and read the whole clinic.
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="patients", db_index=False
+    )
     mrn = models.CharField("MRN", max_length=12, unique=True)
     given_name = models.CharField(max_length=100)
     middle_name = models.CharField(max_length=100, blank=True)

@@ -101,8 +101,10 @@ def patient_register(
     clinic: Clinic,
     data: dict[str, Any],
     decision: DuplicateDecision | None = None,
+    address_confirmed: bool = True,
 ) -> Patient:
-    """Create a patient after the duplicate check.
+    """Create a patient after the duplicate check. `address_confirmed` says the address was
+    read back with the patient today (not so for records imported from another system).
 
     Raises DuplicateDecisionRequiredError when a candidate scores at or above the
     existing-patient threshold and no override (with a reason) was given. The check runs again
@@ -120,7 +122,9 @@ def patient_register(
         mrn=mrn,
         created_at=now,
         updated_at=now,
-        address_confirmed_on=timezone.localdate() if data.get("address_line1") else None,
+        address_confirmed_on=(
+            timezone.localdate() if address_confirmed and data.get("address_line1") else None
+        ),
         **{name: data[name] for name in PATIENT_FIELDS if name in data},
     )
     patient_derive_fields(patient).save(force_insert=True)
