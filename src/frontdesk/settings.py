@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "frontdesk.audit",
     "frontdesk.clinic",
     "frontdesk.patients",
+    "frontdesk.scheduling",
     "frontdesk.demo",
 ]
 

@@ -56,6 +56,19 @@ class AppointmentType(models.Model):
     colour = models.CharField(max_length=7, default="#4f6d8f")
     preparation = models.TextField(blank=True)
     telehealth = models.BooleanField(default=False)
+    buffer_before_minutes = models.PositiveSmallIntegerField(default=0)
+    buffer_after_minutes = models.PositiveSmallIntegerField(default=0)
+    # Empty means every provider may see this type.
+    allowed_providers = models.ManyToManyField(
+        Provider, blank=True, related_name="appointment_types"
+    )
+    daily_limit = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Most of this type one provider sees in a day."
+    )
+    grace_minutes = models.PositiveSmallIntegerField(
+        default=10, help_text="How late a patient may arrive and still be seen on time."
+    )
+    follow_up_interval_days = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

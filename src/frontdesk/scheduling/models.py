@@ -1,0 +1,225 @@
+"""Scheduling: one schedule per bookable provider at a location. Free time is computed from
+templates minus blocks and appointments; only busy and blocked time is stored."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from frontdesk.clinic.models import AppointmentType, Clinic, Location, Provider
+from frontdesk.patients.models import Patient
+
+
+class Schedule(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="schedules")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="schedules")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="schedules")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "location"], name="schedule_one_per_place"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} at {self.location}"
+
+
+class ScheduleTemplate(models.Model):
+    """A weekly pattern of bookable time, e.g. Mondays and Thursdays 09:00-12:30 (RFC 5545)."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="templates")
+    rrule = models.CharField(
+        "recurrence", max_length=200, help_text="RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,TH"
+    )
+    start_time = models.TimeField()  # clinic local time
+    end_time = models.TimeField()
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)
+    slot_minutes = models.PositiveSmallIntegerField(default=15)
+    overbook_cap = models.PositiveSmallIntegerField(
+        default=0, help_text="Extra appointments a supervisor may squeeze into one session."
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")), name="template_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gte=5, slot_minutes__lte=120), name="template_grid_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="template_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule}: {self.rrule} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class BlockKind(models.TextChoices):
+    RESERVED = "reserved", "Reserved for appointment types"
+    LEAVE = "leave", "Provider leave"
+    ADHOC = "adhoc", "Blocked"
+
+
+class Block(models.Model):
+    """Time taken out of a schedule, or held for certain appointment types until released."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="blocks")
+    kind = models.CharField(max_length=10, choices=BlockKind.choices)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    appointment_types = models.ManyToManyField(AppointmentType, blank=True, related_name="+")
+    release_days_before = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Reserved time opens to any type this many days before."
+    )
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["schedule", "start"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="block_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start:%Y-%m-%d %H:%M}"
+
+
+class ClinicHoliday(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "date"], name="holiday_once_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.date})"
+
+
+class AppointmentStatus(models.TextChoices):
+    """FHIR R4 Appointment.status."""
+
+    PROPOSED = "proposed", "Proposed"
+    PENDING = "pending", "Pending"
+    BOOKED = "booked", "Booked"
+    ARRIVED = "arrived", "Arrived"
+    CHECKED_IN = "checked-in", "Checked in"
+    FULFILLED = "fulfilled", "Fulfilled"
+    CANCELLED = "cancelled", "Cancelled"
+    NOSHOW = "noshow", "No-show"
+    ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+    WAITLIST = "waitlist", "Waitlist"
+
+
+# Statuses that hold the provider's time.
+ACTIVE_STATUSES = (
+    AppointmentStatus.PROPOSED,
+    AppointmentStatus.PENDING,
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.ARRIVED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.FULFILLED,
+)
+
+
+class CancelledBy(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    PROVIDER = "provider", "Provider"
+    CLINIC = "clinic", "Clinic"
+
+
+class AppointmentSeries(models.Model):
+    """Appointments booked together (weekly physiotherapy x 8)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="series")
+    rrule = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"series {self.pk}: {self.rrule}"
+
+
+class Appointment(models.Model):
+    """A booking. The database refuses two active, non-overbooked appointments of one provider
+    whose busy intervals overlap: an exclusion constraint on PostgreSQL, triggers on SQLite
+    (scheduling/constraints.py, migration 0002)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointments")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="appointments")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="appointments")
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="appointments"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # The provider's busy interval: the visit plus the type's buffers before and after.
+    busy_start = models.DateTimeField()
+    busy_end = models.DateTimeField()
+    status = models.CharField(
+        max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    is_overbook = models.BooleanField(default=False)
+    overbook_reason = models.CharField(max_length=200, blank=True)
+    series = models.ForeignKey(
+        AppointmentSeries,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointments",
+    )
+    note = models.CharField(max_length=300, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
+    late_cancellation = models.BooleanField(default=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["provider", "busy_start"], name="appointment_provider_time"),
+            models.Index(fields=["patient", "start"], name="appointment_patient_time"),
+            models.Index(fields=["clinic", "start"], name="appointment_clinic_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="appt_positive"),
+            models.CheckConstraint(
+                condition=Q(busy_start__lte=models.F("start")) & Q(busy_end__gte=models.F("end")),
+                name="appt_busy_covers_visit",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_overbook=False) | ~Q(overbook_reason=""),
+                name="appt_overbook_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_type} {self.start:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class AppointmentHistory(models.Model):
+    """Every change of an appointment: who, when, from, to, why."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    from_start = models.DateTimeField(null=True, blank=True)
+    to_start = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"
