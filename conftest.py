@@ -129,15 +129,19 @@ def patient(personas: Personas) -> Patient:
 
 
 @pytest.fixture
-def audit_triggers_restored() -> Iterator[None]:
-    """Outer half of `empty_database_between_tests`: puts the triggers back after the flush."""
+def audit_triggers_restored(django_db_blocker: Any) -> Iterator[None]:
+    """Outer half of `transactional_audit`: puts the triggers back after the flush (database
+    access is blocked again by then). tests/browser/conftest.py orders it before the live
+    server's own fixture."""
     yield
-    audit_triggers_create(connection)
+    with django_db_blocker.unblock():
+        audit_triggers_create(connection)
 
 
 @pytest.fixture
 def transactional_audit(audit_triggers_restored: None, transactional_db: None) -> Iterator[None]:
-    """For tests that commit (browser tests): Django empties the database afterwards, which the
-    append-only triggers would refuse, so they are lifted for the flush and put back after it."""
+    """For tests that commit (browser and concurrency tests): Django empties the database
+    afterwards, which the append-only triggers would refuse, so they are lifted for the flush
+    and put back after it."""
     yield
     audit_triggers_drop(connection)

@@ -6,11 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
-from pytest_django import DjangoDbBlocker
-
-from frontdesk.audit.triggers import audit_triggers_create
 
 # Playwright's sync API keeps an event loop running in the main thread; Django would otherwise
 # refuse database work from it (the live server thread shares the test database).
@@ -66,10 +62,9 @@ def page(browser: Browser, live_server: object) -> Iterator[Page]:
 
 # The root conftest's `transactional_audit` lifts the audit triggers for the flush that ends a
 # committing test and relies on `audit_triggers_restored` to put them back after it. With a live
-# server that cannot work unaided: pytest-django's autouse `_live_server_helper` starts
-# `transactional_db` before any fixture the test names, so the triggers would come back before
-# the flush (which then fails); and once the flush is done, database access is blocked again.
-# The two fixtures below (same names, so they apply to the browser tests only) fix both.
+# server, pytest-django's autouse `_live_server_helper` starts `transactional_db` before any
+# fixture the test names, so the triggers would come back before the flush (which then fails).
+# This override (same name, so it applies to the browser tests only) fixes the order.
 
 
 @pytest.fixture(autouse=True)
@@ -78,11 +73,3 @@ def _live_server_helper(request: pytest.FixtureRequest) -> None:
     if "transactional_audit" in request.fixturenames:
         request.getfixturevalue("audit_triggers_restored")
     request.getfixturevalue("_live_server_helper")
-
-
-@pytest.fixture
-def audit_triggers_restored(django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
-    """Puts the append-only triggers back after the flush (database access is blocked then)."""
-    yield
-    with django_db_blocker.unblock():
-        audit_triggers_create(connection)
