@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -116,10 +116,11 @@ def make_patient(clinic: Clinic, **fields: object) -> Patient:
         "updated_at": timezone.now(),
     }
     values.update(fields)
-    (mrn,) = mrn_reserve(1)
-    patient = patient_derive_fields(Patient(clinic=clinic, mrn=mrn, **values))
-    patient.save(force_insert=True)
-    family_names_register([patient.family_norm])
+    with transaction.atomic():
+        (mrn,) = mrn_reserve(1)
+        patient = patient_derive_fields(Patient(clinic=clinic, mrn=mrn, **values))
+        patient.save(force_insert=True)
+        family_names_register([patient.family_norm])
     return patient
 
 

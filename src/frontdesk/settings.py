@@ -130,6 +130,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
         ),
     }
+    # Tests use a file, not Django's shared-cache in-memory database, so concurrent writers
+    # behave as in production (busy_timeout and IMMEDIATE locking, not table-lock errors).
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test-frontdesk.sqlite3")}
 elif _db["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(
         "DATABASE_URL must name an SQLite file or a PostgreSQL database "
@@ -188,6 +191,10 @@ USE_TZ = True
 TIME_ZONE = "UTC"  # stored and computed in UTC; shown in the clinic's zone
 CLINIC_TIME_ZONE = env_time_zone("CLINIC_TIME_ZONE", "America/New_York")
 CLINIC_NAME = env_str("CLINIC_NAME", "Frontdesk Demo Clinic")
+# A cancellation this close to the start is flagged late.
+LATE_CANCELLATION_WINDOW = env_minutes("LATE_CANCELLATION_MINUTES", 24 * 60)
+# A booked appointment with no arrival this long after its end becomes a no-show.
+NO_SHOW_AFTER = env_minutes("NO_SHOW_AFTER_MINUTES", 60)
 PHONE_REGION = env_str("PHONE_REGION", "US")
 DATE_INPUT_ORDER = env_choice("DATE_INPUT_ORDER", "MDY", ("MDY", "DMY"))
 LANGUAGE_CODE = "en-us"

@@ -35,6 +35,9 @@ class Action(StrEnum):
     PAYER_MANAGE = "payer.manage"
     AUDIT_PATIENT_ACCESS = "audit.patient_access"
     NOTICE_ACKNOWLEDGE = "notice.acknowledge"
+    APPOINTMENT_VIEW = "appointment.view"
+    APPOINTMENT_BOOK = "appointment.book"
+    APPOINTMENT_OVERBOOK = "appointment.overbook"
 
 
 PUBLIC = "public"
@@ -57,6 +60,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.PAYER_MANAGE: frozenset({Role.ADMIN, Role.BILLING}),
     Action.AUDIT_PATIENT_ACCESS: frozenset({Role.SUPERVISOR}),
     Action.NOTICE_ACKNOWLEDGE: frozenset({Role.SUPERVISOR}),
+    Action.APPOINTMENT_VIEW: _CLINICAL_AND_DESK,
+    Action.APPOINTMENT_BOOK: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    Action.APPOINTMENT_OVERBOOK: frozenset({Role.SUPERVISOR}),
 }
 
 
