@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from datetime import timedelta
@@ -132,7 +133,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests use a file, not Django's shared-cache in-memory database, so concurrent writers
     # behave as in production (busy_timeout and IMMEDIATE locking, not table-lock errors).
-    _db["TEST"] = {"NAME": str(VAR_DIR / "test-frontdesk.sqlite3")}
+    # One file per test run, so two runs side by side do not share it.
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test-frontdesk-{os.getpid()}.sqlite3")}
 elif _db["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(
         "DATABASE_URL must name an SQLite file or a PostgreSQL database "
