@@ -71,16 +71,23 @@ def _dictionary() -> tuple[str, ...]:
     return _cache.names
 
 
-def family_names_within_one_typo(token: str, *, limit: int = 40) -> list[str]:
-    """Dictionary family names within one edit or swap of neighbours (two for long names)."""
-    if len(token) < 4:
-        return []
-    distance = 1 if len(token) < 8 else 2
-    matches = process.extract(
-        token,
-        _dictionary(),
-        scorer=OSA.distance,
-        score_cutoff=distance,
-        limit=limit,
-    )
-    return [name for name, _score, _index in matches if name != token]
+def family_names_within_one_typo(
+    tokens: Iterable[str], *, limit: int = 40
+) -> dict[str, list[tuple[str, int]]]:
+    """For each typed token, the dictionary family names within one edit or swap of
+    neighbours (two for long names) with their distance, nearest first (one dictionary check
+    for all tokens)."""
+    wanted = [token for token in dict.fromkeys(tokens) if len(token) >= 4]
+    if not wanted:
+        return {}
+    names = _dictionary()
+    found: dict[str, list[tuple[str, int]]] = {}
+    for token in wanted:
+        distance = 1 if len(token) < 8 else 2
+        matches = process.extract(
+            token, names, scorer=OSA.distance, score_cutoff=distance, limit=limit
+        )
+        near = [(name, int(score)) for name, score, _index in matches if name != token]
+        if near:
+            found[token] = sorted(near, key=lambda item: (item[1], item[0]))
+    return found
