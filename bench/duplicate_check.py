@@ -41,6 +41,7 @@ from typing import Any
 
 from patient_search import (
     DEFAULT_PG_URL,
+    credentials_path,
     demo_database_ready,
     load_average,
     percentile,
@@ -328,7 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if not args.keep and scratch:
         pg_drop_database(url)
-        print(f"  dropped the scratch database {url}")
+        credentials_path(url).unlink(missing_ok=True)
+        print(f"  dropped the scratch database {url} and its credentials file")
     elif scratch:
         print(f"  kept the scratch database {url} (--keep)")
     met = p95 <= BUDGET_MS

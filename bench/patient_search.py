@@ -221,6 +221,15 @@ def frontdesk(url: str, *args: str, quiet: bool = False) -> str:
     return result.stdout
 
 
+def credentials_path(url: str) -> Path:
+    """Where the demo's staff sign-ins for this database are kept (var/ is not committed)."""
+    if url.startswith("sqlite"):
+        name = "sqlite-" + Path(sqlite_path(url)).stem
+    else:
+        name = pg_database_name(url)
+    return CREDENTIALS_DIR / f"{name}.credentials"
+
+
 @dataclass(frozen=True)
 class DemoDatabase:
     url: str
@@ -240,11 +249,7 @@ def demo_database_ready(url: str, patients: int, *, scratch: bool) -> DemoDataba
     started = time.monotonic()
     frontdesk(url, "migrate", "--noinput", "-v", "0")
     frontdesk(url, "collectstatic", "--noinput", "-v", "0")
-    if url.startswith("sqlite"):
-        name = "sqlite-" + Path(sqlite_path(url)).stem
-    else:
-        name = pg_database_name(url)
-    credentials = CREDENTIALS_DIR / f"{name}.credentials"
+    credentials = credentials_path(url)
     out = frontdesk(url, "demo", "--patients", str(patients), "--credentials", str(credentials))
     elapsed = time.monotonic() - started
     first = out.splitlines()[0] if out else ""
@@ -1068,7 +1073,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 Path(sqlite_path(url) + suffix).unlink(missing_ok=True)
         else:
             pg_drop_database(url)
-        print(f"  dropped the scratch database {url}")
+        credentials_path(url).unlink(missing_ok=True)
+        print(f"  dropped the scratch database {url} and its credentials file")
     elif scratch:
         print(f"  kept the scratch database {url} (--keep)")
 
