@@ -44,10 +44,12 @@ What it does:
 from __future__ import annotations
 
 import argparse
+import ctypes
 import http.client
 import os
 import random
 import re
+import signal
 import socket
 import sqlite3
 import statistics
@@ -539,6 +541,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the server's process: end it if this bench process dies, even by a crash that skips
+    the `finally` that stops it (Linux; elsewhere the server must be stopped by hand)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Server:
     def __init__(self, url: str, log_path: Path) -> None:
         self.port = free_port()
@@ -559,6 +571,7 @@ class Server:
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
