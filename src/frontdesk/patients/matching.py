@@ -617,6 +617,12 @@ def match_score(a: PersonRecord, b: PersonRecord) -> MatchResult:
     if transposed:
         score -= _TRANSPOSED_PENALTY
     conflict = _conflict(levels) if score > _CONFLICT_CAP else ""
+    if _names_unrelated(levels) and score >= WARNING_THRESHOLD:
+        # Different given and family names: a birth date and a town shared with thousands
+        # of others must not raise a warning at every registration (alert fatigue). Someone
+        # who changed family name on marriage keeps the given name, so still meets the rule.
+        score = WARNING_THRESHOLD - 1.0
+        conflict = ""
     if moved and not conflict and score > _CONFLICT_CAP:
         # Two people can share a common name and birth date; only the patient can say
         # whether they moved, so this is a warning for the officer, never a verdict.
@@ -626,6 +632,10 @@ def match_score(a: PersonRecord, b: PersonRecord) -> MatchResult:
         score = _CONFLICT_CAP + (1.0 - math.exp2(-(score - _CONFLICT_CAP) / 16.0)) * 0.999
     reasons = _reasons(a, b, pa, pb, levels, transposed=transposed, conflict=conflict)
     return MatchResult(score=score, probability=_probability(score), reasons=reasons)
+
+
+def _names_unrelated(levels: tuple[int, ...]) -> bool:
+    return levels[C_GIVEN] in (G_WEAK, G_DIFFERENT) and levels[C_FAMILY] in (F_WEAK, F_DIFFERENT)
 
 
 def _same_identity(levels: tuple[int, ...]) -> bool:

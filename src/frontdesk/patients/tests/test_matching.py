@@ -337,3 +337,23 @@ def test_a_patient_who_moved_and_changed_number_is_still_caught() -> None:
     assert any("moved" in reason for reason in moved.reasons)
     stranger = dataclasses.replace(after, given_name="Peter", birth_date=dt.date(1980, 1, 1))
     assert match_score(before, stranger).score < WARNING_THRESHOLD
+
+
+def test_strangers_sharing_only_a_birth_date_and_town_raise_no_warning() -> None:
+    one = PersonRecord(
+        given_name="Rodney",
+        family_name="Walsh",
+        birth_date=dt.date(1939, 4, 19),
+        sex="male",
+        city="Springfield",
+        state="IL",
+    )
+    other = PersonRecord(
+        given_name="Patricia",
+        family_name="Salinas",
+        birth_date=dt.date(1939, 4, 19),
+        sex="female",
+        city="Springfield",
+        state="IL",
+    )
+    assert match_score(one, other).score < WARNING_THRESHOLD
