@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,9 @@ from django.utils import timezone
 from conftest import Personas, login_client, make_patient
 from frontdesk.accounts.policy import POLICY, PUBLIC, Action, role_may
 from frontdesk.accounts.roles import Role
+from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.patients.models import Coverage, Patient, PatientMerge, Payer, SupervisorNotice
+from frontdesk.scheduling.models import Appointment, Schedule
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Samples:
     notice: SupervisorNotice
     other: Patient
     merge: PatientMerge
+    appointment: Appointment
 
 
 # Sample values for URL parameters. A new parameter name fails the test until it is added here.
@@ -38,6 +42,8 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "survivor_id": lambda s: s.patient.pk,
     "merged_id": lambda s: s.other.pk,
     "merge_id": lambda s: s.merge.pk,
+    "appointment_id": lambda s: s.appointment.pk,
+    "action": lambda s: "confirm",
 }
 
 
@@ -58,7 +64,29 @@ def samples(personas: Personas, patient: Patient) -> Samples:
         survivor_before={},
         moved={},
     )
-    return Samples(patient, coverage, payer, notice, other, merge)
+    location = Location.objects.create(clinic=personas.clinic, name="Sample site")
+    provider = Provider.objects.create(
+        clinic=personas.clinic, given_name="Sam", family_name="Ple", specialty="Family"
+    )
+    schedule = Schedule.objects.create(clinic=personas.clinic, provider=provider, location=location)
+    kind = AppointmentType.objects.create(
+        clinic=personas.clinic, name="Sample visit", duration_minutes=20
+    )
+    start = timezone.now() + dt.timedelta(days=2)
+    appointment = Appointment.objects.create(
+        clinic=personas.clinic,
+        patient=patient,
+        schedule=schedule,
+        provider=provider,
+        appointment_type=kind,
+        start=start,
+        end=start + dt.timedelta(minutes=20),
+        busy_start=start,
+        busy_end=start + dt.timedelta(minutes=20),
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    return Samples(patient, coverage, payer, notice, other, merge, appointment)
 
 
 @dataclass(frozen=True)

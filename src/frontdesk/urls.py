@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("frontdesk.accounts.urls")),
     path("patients/", include("frontdesk.patients.urls")),
     path("audit/", include("frontdesk.audit.urls")),
+    path("schedule/", include("frontdesk.scheduling.urls")),
 ]
 
 handler403 = "frontdesk.errors.permission_denied"

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 LAST_ACTIVITY_KEY = "frontdesk_last_activity"
+ACTIVITY_RESOLUTION = 30  # seconds
 # Requests the page makes on its own (live boards polling) must not keep a session alive.
 BACKGROUND_HEADER = "HTTP_X_FRONTDESK_BACKGROUND"
 
@@ -64,7 +65,15 @@ class IdleTimeoutMiddleware:
                     return self.get_response(request)
                 query = urlencode({"timed_out": "1", "next": request.get_full_path()})
                 return _redirect(request, f"{login_url}?{query}")
-            if last is None or not request.META.get(BACKGROUND_HEADER):
+            # Full pages (where the page's own idle timer starts) always store the time; the
+            # page's partial htmx requests store it at most every 30 s, which spares a session
+            # write on each keystroke of a live search.
+            stale = (
+                not isinstance(last, (int, float))
+                or now - last >= ACTIVITY_RESOLUTION
+                or not request.headers.get("HX-Request")
+            )
+            if stale and (last is None or not request.META.get(BACKGROUND_HEADER)):
                 request.session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
 

@@ -21,6 +21,7 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("home", "Start", "home", Action.HOME),
     ("search", "Patients", "patients:search", Action.PATIENT_SEARCH),
     ("register", "Register", "patients:register", Action.PATIENT_REGISTER),
+    ("schedule", "Schedule", "scheduling:day", Action.APPOINTMENT_VIEW),
     ("payers", "Payers", "patients:payers", Action.PAYER_MANAGE),
     ("account", "My account", "accounts:account", Action.ACCOUNT_SELF),
 )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +22,7 @@ from frontdesk.patients.selectors import (
     access_patient_for_break_glass,
     patient_search,
 )
+from frontdesk.scheduling.selectors import patient_appointments
 
 
 @policy(Action.PATIENT_SEARCH)
@@ -67,6 +70,12 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         "aliases": aliases,
         "can_edit_coverage": role_may(staff_user(request).role, Action.COVERAGE_EDIT),
         "can_merge": role_may(staff_user(request).role, Action.PATIENT_MERGE),
+        "can_book": role_may(staff_user(request).role, Action.APPOINTMENT_BOOK),
+        "appointments": patient_appointments(
+            staff_user(request), patient.pk, since=timezone.now() - dt.timedelta(days=1)
+        )
+        if role_may(staff_user(request).role, Action.APPOINTMENT_VIEW)
+        else [],
         "merges": list(patient.merges_kept.select_related("merged").order_by("-merged_at")[:10])
         if role_may(staff_user(request).role, Action.PATIENT_MERGE)
         else [],

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import phonenumbers
 from django import template
+from django.conf import settings
 
 from frontdesk.lib.masking import mask_birth_date, mask_phone
 
@@ -17,3 +19,21 @@ def masked_phone(value: str) -> str:
 @register.filter
 def masked_birth_date(value: dt.date) -> str:
     return mask_birth_date(value)
+
+
+@register.filter
+def phone_display(value: str) -> str:
+    """E.164 as people write it: (202) 555-0143 at home, +44 20 7183 8750 from abroad."""
+    if not value:
+        return "—"
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    home = phonenumbers.region_code_for_number(number) == settings.PHONE_REGION
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if home
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return str(phonenumbers.format_number(number, style))

@@ -1,0 +1,386 @@
+"""Writes to the schedule: book, reschedule, cancel, confirm, no-show, series.
+
+Never two patients in one slot by accident: the database refuses an overlapping active
+appointment (scheduling/constraints.py) and every write here runs in one transaction that
+first asks `availability.slot_is_bookable` for the officer-facing reason. The loser of a race
+gets SlotTakenError (the view offers the next free times), never an error page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from frontdesk.accounts.models import User
+from frontdesk.accounts.policy import Action, role_may
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import AuditContext, audit_record
+from frontdesk.clinic.models import AppointmentType
+from frontdesk.patients.models import Patient
+from frontdesk.scheduling import availability
+from frontdesk.scheduling.constraints import NAME as DOUBLE_BOOKING
+from frontdesk.scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentHistory,
+    AppointmentStatus,
+    CancelledBy,
+    Schedule,
+)
+
+# PostgreSQL can deadlock two exclusion-constraint inserts under contention (SQLSTATE 40P01);
+# the transaction is simply tried again.
+DEADLOCK_RETRIES = 3
+
+
+class BookingRefusedError(Exception):
+    """The booking cannot be made; the message says why in the officer's words."""
+
+
+class SlotTakenError(BookingRefusedError):
+    """Someone else took that time a moment ago."""
+
+    def __init__(self) -> None:
+        super().__init__("That time was just taken. Here are the next free times.")
+
+
+@dataclass(frozen=True)
+class VisitTimes:
+    start: dt.datetime
+    end: dt.datetime
+    busy_start: dt.datetime
+    busy_end: dt.datetime
+
+
+def visit_times(appointment_type: AppointmentType, start: dt.datetime) -> VisitTimes:
+    end = start + dt.timedelta(minutes=appointment_type.duration_minutes)
+    return VisitTimes(
+        start=start,
+        end=end,
+        busy_start=start - dt.timedelta(minutes=appointment_type.buffer_before_minutes),
+        busy_end=end + dt.timedelta(minutes=appointment_type.buffer_after_minutes),
+    )
+
+
+def _is_double_booking(exc: Exception) -> bool:
+    return DOUBLE_BOOKING in str(exc)
+
+
+def _is_deadlock(exc: Exception) -> bool:
+    return getattr(getattr(exc, "__cause__", None), "sqlstate", None) == "40P01"
+
+
+def _history(
+    appointment: Appointment,
+    *,
+    by: User | None,
+    from_status: str,
+    reason: str = "",
+    from_start: dt.datetime | None = None,
+) -> None:
+    AppointmentHistory.objects.create(
+        appointment=appointment,
+        at=timezone.now(),
+        by=by,
+        from_status=from_status,
+        to_status=appointment.status,
+        from_start=from_start,
+        to_start=appointment.start,
+        reason=reason,
+    )
+
+
+def _overbook_check(
+    *, user: User, schedule: Schedule, times: VisitTimes, reason: str, now: dt.datetime
+) -> None:
+    if not role_may(user.role, Action.APPOINTMENT_OVERBOOK):
+        raise BookingRefusedError("Only a supervisor can overbook. Ask one, or pick a free time.")
+    if not reason.strip():
+        raise BookingRefusedError("Say why this patient must be squeezed in.")
+    local_day = times.start.astimezone(availability.clinic_zone()).date()
+    sessions = availability.template_sessions(
+        schedule=schedule, day_from=local_day, day_to=local_day
+    )
+    session = next((s for s in sessions if s.start <= times.start and times.end <= s.end), None)
+    if session is None:
+        raise BookingRefusedError("Overbooking is only possible inside the provider's hours.")
+    already = Appointment.objects.filter(
+        schedule=schedule,
+        is_overbook=True,
+        status__in=ACTIVE_STATUSES,
+        start__gte=session.start,
+        start__lt=session.end,
+    ).count()
+    if already >= session.template.overbook_cap:
+        raise BookingRefusedError(
+            f"This session already has {already} overbooked patient(s), its limit."
+        )
+
+
+def appointment_book(
+    *,
+    context: AuditContext,
+    user: User,
+    patient: Patient,
+    schedule: Schedule,
+    appointment_type: AppointmentType,
+    start: dt.datetime,
+    overbook_reason: str = "",
+    note: str = "",
+    series_id: int | None = None,
+) -> Appointment:
+    """Book `patient` with the schedule's provider at `start` (aware)."""
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            return _book(
+                context=context,
+                user=user,
+                patient=patient,
+                schedule=schedule,
+                appointment_type=appointment_type,
+                start=start,
+                overbook_reason=overbook_reason,
+                note=note,
+                series_id=series_id,
+            )
+        except OperationalError as exc:
+            if not _is_deadlock(exc) or attempt == DEADLOCK_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@transaction.atomic
+def _book(
+    *,
+    context: AuditContext,
+    user: User,
+    patient: Patient,
+    schedule: Schedule,
+    appointment_type: AppointmentType,
+    start: dt.datetime,
+    overbook_reason: str,
+    note: str,
+    series_id: int | None,
+) -> Appointment:
+    if timezone.is_naive(start):
+        raise BookingRefusedError("The time has no time zone; pick it from the calendar.")
+    if patient.clinic_id != schedule.clinic_id or not patient.is_active:
+        raise BookingRefusedError("This patient cannot be booked here.")
+    now = timezone.now()
+    times = visit_times(appointment_type, start)
+    is_overbook = bool(overbook_reason)
+    if is_overbook:
+        _overbook_check(user=user, schedule=schedule, times=times, reason=overbook_reason, now=now)
+    else:
+        problem = availability.slot_is_bookable(
+            appointment_type=appointment_type, schedule=schedule, start=start, now=now
+        )
+        if problem is not None:
+            raise BookingRefusedError(problem)
+    appointment = Appointment(
+        clinic_id=schedule.clinic_id,
+        patient=patient,
+        schedule=schedule,
+        provider_id=schedule.provider_id,
+        appointment_type=appointment_type,
+        start=times.start,
+        end=times.end,
+        busy_start=times.busy_start,
+        busy_end=times.busy_end,
+        status=AppointmentStatus.BOOKED,
+        is_overbook=is_overbook,
+        overbook_reason=overbook_reason.strip(),
+        note=note.strip(),
+        series_id=series_id,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with transaction.atomic():
+            appointment.save(force_insert=True)
+    except IntegrityError as exc:
+        if _is_double_booking(exc):
+            raise SlotTakenError from None
+        raise
+    _history(appointment, by=user, from_status="", reason=appointment.overbook_reason)
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE,
+        patient_ids=[patient.pk],
+        object_type="appointment",
+        object_id=appointment.pk,
+        detail={"start": start.isoformat(), "overbook": is_overbook},
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    context: AuditContext,
+    user: User,
+    appointment: Appointment,
+    schedule: Schedule,
+    start: dt.datetime,
+    reason: str = "",
+) -> Appointment:
+    """Move an appointment in one statement: the new time is taken in the same UPDATE that
+    gives up the old one, so the patient never holds neither (and never both)."""
+    current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if current.status not in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING):
+        raise BookingRefusedError(
+            f"A {current.get_status_display().lower()} appointment cannot be moved."
+        )
+    problem = availability.slot_is_bookable(
+        appointment_type=current.appointment_type,
+        schedule=schedule,
+        start=start,
+        now=timezone.now(),
+        ignore_appointment_id=current.pk,
+    )
+    if problem is not None:
+        raise BookingRefusedError(problem)
+    old_start = current.start
+    times = visit_times(current.appointment_type, start)
+    current.schedule = schedule
+    current.provider_id = schedule.provider_id
+    current.start, current.end = times.start, times.end
+    current.busy_start, current.busy_end = times.busy_start, times.busy_end
+    current.confirmed_at = None
+    current.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            current.save()
+    except IntegrityError as exc:
+        if _is_double_booking(exc):
+            raise SlotTakenError from None
+        raise
+    _history(current, by=user, from_status=current.status, reason=reason, from_start=old_start)
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        patient_ids=[current.patient_id],
+        object_type="appointment",
+        object_id=current.pk,
+        detail={"rescheduled_from": old_start.isoformat(), "to": start.isoformat()},
+    )
+    return current
+
+
+def _set_status(
+    *,
+    context: AuditContext,
+    user: User | None,
+    appointment: Appointment,
+    allowed_from: tuple[str, ...],
+    to: AppointmentStatus,
+    reason: str = "",
+    **fields: object,
+) -> Appointment:
+    current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if current.status not in allowed_from:
+        raise BookingRefusedError(
+            f"This appointment is {current.get_status_display().lower()}; it cannot be "
+            f"marked {to.label.lower()}."
+        )
+    before = current.status
+    current.status = to
+    for name, value in fields.items():
+        setattr(current, name, value)
+    current.updated_at = timezone.now()
+    current.save()
+    _history(current, by=user, from_status=before, reason=reason)
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        patient_ids=[current.patient_id],
+        object_type="appointment",
+        object_id=current.pk,
+        detail={"status": f"{before} -> {to}", "reason": reason},
+    )
+    return current
+
+
+@transaction.atomic
+def appointment_cancel(
+    *,
+    context: AuditContext,
+    user: User,
+    appointment: Appointment,
+    cancelled_by: CancelledBy,
+    reason: str,
+) -> Appointment:
+    """Cancel; a cancellation within LATE_CANCELLATION_HOURS of the start is flagged late."""
+    if not reason.strip():
+        raise BookingRefusedError("Say why the appointment is cancelled.")
+    late = appointment.start - timezone.now() < settings.LATE_CANCELLATION_WINDOW
+    return _set_status(
+        context=context,
+        user=user,
+        appointment=appointment,
+        allowed_from=(
+            AppointmentStatus.BOOKED,
+            AppointmentStatus.PENDING,
+            AppointmentStatus.PROPOSED,
+        ),
+        to=AppointmentStatus.CANCELLED,
+        reason=reason.strip(),
+        cancel_reason=reason.strip(),
+        cancelled_by=cancelled_by,
+        late_cancellation=late,
+    )
+
+
+@transaction.atomic
+def appointment_confirm(
+    *, context: AuditContext, user: User | None, appointment: Appointment
+) -> Appointment:
+    return _set_status(
+        context=context,
+        user=user,
+        appointment=appointment,
+        allowed_from=(AppointmentStatus.BOOKED, AppointmentStatus.PENDING),
+        to=AppointmentStatus.BOOKED,
+        reason="confirmed",
+        confirmed_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def appointment_no_show(
+    *, context: AuditContext, user: User | None, appointment: Appointment, reason: str = ""
+) -> Appointment:
+    return _set_status(
+        context=context,
+        user=user,
+        appointment=appointment,
+        allowed_from=(AppointmentStatus.BOOKED, AppointmentStatus.PENDING),
+        to=AppointmentStatus.NOSHOW,
+        reason=reason or "did not arrive",
+    )
+
+
+def appointments_mark_no_shows(*, context: AuditContext, now: dt.datetime) -> int:
+    """Booked appointments that ended NO_SHOW_AFTER ago with no arrival become no-shows."""
+    overdue = Appointment.objects.filter(
+        status__in=(AppointmentStatus.BOOKED, AppointmentStatus.PENDING),
+        end__lte=now - settings.NO_SHOW_AFTER,
+    ).values_list("pk", flat=True)
+    marked = 0
+    for pk in list(overdue):
+        with transaction.atomic():
+            try:
+                appointment_no_show(
+                    context=context,
+                    user=None,
+                    appointment=Appointment(pk=pk),
+                    reason="no arrival recorded",
+                )
+            except BookingRefusedError:
+                continue  # it arrived or was cancelled meanwhile
+            marked += 1
+    return marked

@@ -1,0 +1,77 @@
+"""Booking from a found patient to a booked appointment, counting every click and field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from conftest import Personas, make_patient
+from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.scheduling.models import Appointment, Schedule, ScheduleTemplate
+
+from .helpers import assert_accessible, sign_in
+
+pytestmark = pytest.mark.browser
+
+MAX_INTERACTIONS = 6
+
+
+def test_it_books_from_the_chart_in_at_most_six_interactions(
+    transactional_audit: None, personas: Personas, page: Page
+) -> None:
+    location = Location.objects.create(clinic=personas.clinic, name="Northside")
+    provider = Provider.objects.create(
+        clinic=personas.clinic,
+        given_name="Mei",
+        family_name="Lee",
+        credentials="MD",
+        specialty="Family",
+    )
+    schedule = Schedule.objects.create(clinic=personas.clinic, provider=provider, location=location)
+    ScheduleTemplate.objects.create(
+        schedule=schedule,
+        rrule="FREQ=DAILY",
+        start_time=dt.time(0, 0),
+        end_time=dt.time(23, 45),
+        valid_from=dt.date(2026, 1, 1),
+        slot_minutes=15,
+    )
+    AppointmentType.objects.create(
+        clinic=personas.clinic, name="Follow-up visit", duration_minutes=20
+    )
+    patient = make_patient(personas.clinic, given_name="Ines", family_name="Duarte")
+
+    page.goto(f"/accounts/login/?next=/patients/{patient.pk}/")
+    sign_in(page, personas.front_desk)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Duarte, Ines")
+
+    interactions = 0
+    page.get_by_role("link", name="Book appointment").click()
+    interactions += 1
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Book Duarte, Ines")
+    assert_accessible(page)
+    page.get_by_label("Type of visit").select_option(label="Follow-up visit (20 min)")
+    interactions += 1
+    page.get_by_role("button", name="Find times").click()
+    interactions += 1
+    options = page.get_by_role("list").locator(".slot")
+    expect(options.first).to_be_visible()
+    assert_accessible(page)
+    options.first.click()
+    interactions += 1
+
+    expect(page).to_have_url(re.compile(r"/schedule/appointments/\d+/$"))
+    expect(page.get_by_role("status")).to_contain_text("Booked Ines Duarte with Mei Lee")
+    assert_accessible(page)
+    assert interactions <= MAX_INTERACTIONS
+    appointment = Appointment.objects.get()
+    assert appointment.patient == patient and appointment.status == "booked"
+
+    page.get_by_role("link", name="Schedule").click()
+    day = appointment.start.astimezone(dt.UTC).date()
+    page.goto(f"/schedule/?date={day.isoformat()}")
+    expect(page.get_by_role("table")).to_contain_text("Duarte, Ines")
+    assert_accessible(page)
