@@ -198,3 +198,28 @@ def test_merged_and_inactive_records_are_not_listed(personas: Personas) -> None:
         is_active=False,
     )
     assert _names(personas.front_desk, "okoro") == ["Ann Okoro"]
+
+
+def test_an_iso_date_is_never_read_as_an_mrn() -> None:
+    from frontdesk.patients.mrn import mrn_is_valid
+
+    dates = [f"1995-04-{day:02d}" for day in range(1, 31)]
+    looks_like_mrn = [d for d in dates if mrn_is_valid(d.replace("-", ""))]
+    assert looks_like_mrn  # some dates do pass the check digit
+    for text in looks_like_mrn:
+        parsed = parse_search_query(text)
+        assert parsed.mrn is None and parsed.birth_date is not None
+
+
+def test_a_typo_shows_the_nearest_family_names_first(personas: Personas) -> None:
+    make_patient(personas.clinic, given_name="Ann", family_name="Smith")
+    for i in range(25):
+        make_patient(personas.clinic, given_name=f"Bo{i}", family_name="Smit")
+    names = _names(personas.front_desk, "smity")
+    assert "Ann Smith" in names
+
+
+def test_family_name_prefixes_rank_before_given_name_prefixes(personas: Personas) -> None:
+    make_patient(personas.clinic, given_name="Tyler", family_name="Adams")
+    make_patient(personas.clinic, given_name="Zed", family_name="Tyles")
+    assert _names(personas.front_desk, "tyle") == ["Zed Tyles", "Tyler Adams"]
