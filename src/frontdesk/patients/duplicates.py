@@ -93,11 +93,24 @@ def blocking_condition(record: PersonRecord) -> Q | None:
     if record.family_name and record.given_name:
         family_key = name_phonetic_key(record.family_name)[:16]
         given_key = name_phonetic_key(given_name_canonical(record.given_name))[:16]
-        condition |= Q(family_key=family_key, given_key=given_key)
+        # With a birth date, the name block is narrowed to birth years within one of it: a
+        # common name otherwise brings hundreds of namesakes to score, and a same-name pair
+        # with a birth date further off is held at a warning by the scorer anyway.
+        years = Q()
+        if record.birth_date is not None:
+            year = record.birth_date.year
+            years = Q(
+                birth_date__gte=dt.date(max(year - 1, 1), 1, 1),
+                birth_date__lte=dt.date(min(year + 1, 9999), 12, 31),
+            )
+        condition |= Q(family_key=family_key, given_key=given_key) & years
         # Given and family names typed the wrong way round.
-        condition |= Q(
-            family_key=name_phonetic_key(record.given_name)[:16],
-            given_key=name_phonetic_key(given_name_canonical(record.family_name))[:16],
+        condition |= (
+            Q(
+                family_key=name_phonetic_key(record.given_name)[:16],
+                given_key=name_phonetic_key(given_name_canonical(record.family_name))[:16],
+            )
+            & years
         )
         used = True
     return condition if used else None

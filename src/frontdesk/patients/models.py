@@ -133,7 +133,9 @@ class Patient(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["family_key", "given_key"], name="patient_match_key_idx"),
+            models.Index(
+                fields=["family_key", "given_key", "birth_date"], name="patient_match_key_idx"
+            ),
             models.Index(fields=["email"], name="patient_email_idx"),
             models.Index(fields=["family_norm", "given_norm"], name="patient_family_norm_idx"),
             models.Index(fields=["given_norm", "family_norm"], name="patient_given_norm_idx"),
