@@ -41,6 +41,7 @@ from frontdesk.accounts.services import staff_create
 from frontdesk.audit.models import AuditAction, AuditEvent
 from frontdesk.audit.services import SYSTEM_CONTEXT, audit_record
 from frontdesk.clinic.models import AppointmentType, Clinic, Location, Provider
+from frontdesk.demo.schedule import demo_schedule_build
 from frontdesk.patients.indexing import family_names_register, patient_derive_fields, phone_last4
 from frontdesk.patients.models import Coverage, Patient, Payer, Sex
 from frontdesk.patients.mrn import mrn_reserve
@@ -833,12 +834,13 @@ def demo_clinic_build(
             duplicates = _patients_insert(
                 clinic=clinic, rows=rows, count=patients, payers=payers, progress=progress
             )
+        appointments = demo_schedule_build(clinic=clinic, seed=seed, today=today)
         audit_record(
             context=SYSTEM_CONTEXT,
             action=AuditAction.SYSTEM,
             object_type="clinic",
             object_id=clinic.pk,
-            detail={"demo_patients": patients, "seed": seed},
+            detail={"demo_patients": patients, "seed": seed, "appointments": appointments},
         )
     return DemoResult(clinic, True, patients, duplicates, logins)
 
