@@ -135,7 +135,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # behave as in production (busy_timeout and IMMEDIATE locking, not table-lock errors).
     # One file per test run, so two runs side by side do not share it.
     _db["TEST"] = {"NAME": str(VAR_DIR / f"test-frontdesk-{os.getpid()}.sqlite3")}
-elif _db["ENGINE"] != "django.db.backends.postgresql":
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # A connection pool (psycopg_pool): opening a connection costs several milliseconds, more
+    # than a whole patient search. Django's persistent connections are not for ASGI servers.
+    _pool_size = env_int("DATABASE_POOL_SIZE", 8, minimum=0, maximum=200)
+    if _pool_size and not TESTING:
+        _db["OPTIONS"] = {"pool": {"min_size": 1, "max_size": _pool_size, "timeout": 10}}
+else:
     raise ImproperlyConfigured(
         "DATABASE_URL must name an SQLite file or a PostgreSQL database "
         f"(got the engine {_db['ENGINE']})."
