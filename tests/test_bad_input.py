@@ -164,3 +164,57 @@ def test_the_payer_break_glass_and_merge_forms_survive_any_input(
     supervisor.post(f"/patients/{patient.pk}/break-glass/", {"reason": "supervisor review here"})
     merge = supervisor.get(f"/patients/{patient.pk}/merge/", {"mrn": mrn})
     assert merge.status_code in (200, 302, 400)
+
+
+@HYPOTHESIS
+@given(
+    params=st.dictionaries(
+        st.sampled_from(
+            [
+                "appointment_type",
+                "provider",
+                "location",
+                "date_from",
+                "weekdays",
+                "time_of_day",
+                "appointment",
+                "date",
+            ]
+        ),
+        TEXT,
+    ),
+    post=st.dictionaries(
+        st.sampled_from(
+            [
+                "schedule",
+                "appointment_type",
+                "start",
+                "overbook_reason",
+                "confirm_overlap",
+                "cancelled_by",
+                "reason",
+            ]
+        ),
+        TEXT,
+    ),
+    action=st.sampled_from(["confirm", "cancel", "no-show", "move", "other"]),
+)
+def test_the_scheduling_pages_survive_any_input(
+    personas: Personas, params: dict[str, str], post: dict[str, str], action: str
+) -> None:
+    from conftest import make_patient
+
+    patient = make_patient(personas.clinic)
+    client = login_client(Client(), personas.front_desk)
+    assert client.get("/schedule/", params).status_code == 200
+    assert client.get(f"/schedule/patients/{patient.pk}/find/", params).status_code in (
+        200,
+        400,
+        404,
+    )
+    assert client.post(f"/schedule/patients/{patient.pk}/book/", post).status_code in (
+        302,
+        404,
+        409,
+    )
+    assert client.post(f"/schedule/appointments/1/{action}/", post).status_code in (302, 400, 404)

@@ -25,6 +25,14 @@ SEARCH_DAYS = 60
 OPTIONS = 12
 
 
+def _posted_id(request: HttpRequest, name: str) -> int:
+    """A numeric id from the form; anything else is a page that does not exist."""
+    value = request.POST.get(name, "")
+    if not value.isdigit() or not value.isascii():
+        raise Http404(f"No such {name}")
+    return int(value)
+
+
 def _day_from(request: HttpRequest) -> dt.date:
     try:
         return dt.date.fromisoformat(request.GET.get("date", ""))
@@ -40,7 +48,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
     location_id = request.GET.get("location")
     location = (
         Location.objects.filter(clinic=clinic, pk=location_id).first()
-        if location_id and location_id.isdigit()
+        if location_id and location_id.isascii() and location_id.isdigit()
         else None
     )
     view = selectors.day_view(user, day=day, location_id=location.pk if location else None)
@@ -104,7 +112,10 @@ def find_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     clinic = staff_clinic(user)
     patient = access_patient(user, patient_id)
     moving = None
-    if request.GET.get("appointment", "").isdigit():
+    if (
+        request.GET.get("appointment", "").isascii()
+        and request.GET.get("appointment", "").isdigit()
+    ):
         moving = selectors.access_appointment(user, int(request.GET["appointment"]))
     initial = {"appointment_type": moving.appointment_type_id} if moving else None
     form = FindForm(
@@ -135,9 +146,9 @@ def book_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = staff_user(request)
     clinic = staff_clinic(user)
     patient = access_patient(user, patient_id)
-    schedule = get_object_or_404(Schedule, pk=request.POST.get("schedule") or 0, clinic=clinic)
+    schedule = get_object_or_404(Schedule, pk=_posted_id(request, "schedule"), clinic=clinic)
     kind = get_object_or_404(
-        AppointmentType, pk=request.POST.get("appointment_type") or 0, clinic=clinic
+        AppointmentType, pk=_posted_id(request, "appointment_type"), clinic=clinic
     )
     start = parse_start(request.POST.get("start", ""))
     if start is None:
@@ -242,7 +253,7 @@ def appointment_action_view(request: HttpRequest, appointment_id: int, action: s
             messages.success(request, "Cancelled; the time is free again.")
         elif action == "move":
             schedule = get_object_or_404(
-                Schedule, pk=request.POST.get("schedule") or 0, clinic=staff_clinic(user)
+                Schedule, pk=_posted_id(request, "schedule"), clinic=staff_clinic(user)
             )
             start = parse_start(request.POST.get("start", ""))
             if start is None:
