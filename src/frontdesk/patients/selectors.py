@@ -129,7 +129,13 @@ def parse_search_query(raw: str) -> ParsedQuery:
     # A date typed as 1995-04-19 compacts to eight digits; one in ten of those passes the MRN
     # check digit and used to be looked up as an MRN (showing a stranger, or no one).
     date_shaped = bool(_DATE_ISO.match(text) or _DATE_SLASH.match(text))
-    if compact.isascii() and compact.isdigit() and len(compact) == 8 and not date_shaped and mrn_is_valid(compact):
+    if (
+        compact.isascii()
+        and compact.isdigit()
+        and len(compact) == 8
+        and not date_shaped
+        and mrn_is_valid(compact)
+    ):
         return ParsedQuery(text=text, mrn=compact)
     birth_date = _parse_date(text)
     if birth_date is not None:
