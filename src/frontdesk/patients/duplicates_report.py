@@ -73,7 +73,7 @@ DEFAULT_KEY_CAP: Final = 500
 DEFAULT_MIN_KEY_KINDS: Final = 2
 READ_CHUNK: Final = 5_000  # rows per worker task while reading
 COMPARE_CHUNK: Final = 2_000  # patients per worker task while comparing
-FAR_CHUNK: Final = 20_000  # pairs per worker task while comparing across years
+FAR_CHUNK: Final = 10_000  # pairs per worker task (at least) while comparing across years
 
 VERY_LIKELY: Final = "very likely the same"
 POSSIBLE: Final = "possible"
@@ -216,10 +216,11 @@ class _Records:
 
 
 def _pack(row: Sequence[Any]) -> bytes:
-    """One row of `_COLUMNS` as marshal bytes (strings, and the birth date as an ordinal)."""
-    birth_date: dt.date = row[5]
-    values = (row[0], *(str(v or "") for v in row[1:5]), birth_date.toordinal())
-    return marshal.dumps((*values, *(str(v or "") for v in row[6:])))
+    """One row of `_COLUMNS` as marshal bytes, the birth date as an ordinal.
+
+    The text columns are NOT NULL (blank is ""), so they go in as they come.
+    """
+    return marshal.dumps((*row[:5], row[5].toordinal(), *row[6:]))
 
 
 def _person(values: _Packed) -> PersonRecord:
@@ -363,19 +364,31 @@ def _partners(index: _Index, i: int) -> set[int]:
         for k in range(need - 2, 0, -1):
             at_least[k] |= at_least[k - 1] & current
         at_least[0] |= current
-    for a, b in spans[largest]:
-        found |= at_least[-1].intersection(members[a:b])
+    if at_least[-1]:
+        for a, b in spans[largest]:
+            found |= at_least[-1].intersection(members[a:b])
     return found
 
 
 def _score(index: _Index, pairs: Iterable[tuple[int, int]]) -> list[_Found]:
-    records, min_score = index.records, index.min_score
+    """Score each pair as registration scored the later record against the earlier one.
+
+    The order matters a little: with given and family names transposed, `match_score(a, b)`
+    and `match_score(b, a)` can differ by a bit or so.
+    """
+    records, ids, min_score = index.records, index.records.ids, index.min_score
     found: list[_Found] = []
-    current = (-1, PersonRecord("", "", None))
+    # One task's pairs involve some thousands of records, each in several pairs.
+    people: dict[int, PersonRecord] = {}
     for i, j in pairs:
-        if current[0] != i:
-            current = (i, _person(records.packed(i)))
-        result = match_score(current[1], _person(records.packed(j)))
+        first = people.get(i)
+        if first is None:
+            first = people[i] = _person(records.packed(i))
+        second = people.get(j)
+        if second is None:
+            second = people[j] = _person(records.packed(j))
+        later, earlier = (first, second) if ids[i] > ids[j] else (second, first)
+        result = match_score(later, earlier)
         if result.score >= min_score:
             found.append((i, j, result.score, result.probability, result.reasons))
     return found
@@ -417,7 +430,7 @@ def _far_pairs_order(
         number = town_of.get(index)
         if number is None:
             values = records.packed(index)
-            name = (values[13] or values[11]).strip().casefold()
+            name = f"{values[11]}\x1f{values[13]}".casefold()  # city and postal code
             number = town_of[index] = towns.setdefault(name, len(towns))
         return number
 
@@ -425,19 +438,26 @@ def _far_pairs_order(
     seconds = [town(j) for j in far_j]
     town_of.clear()
     width, count = len(towns), len(records)
-    keys = [(a * width + b) * count + i for a, b, i in zip(firsts, seconds, far_i, strict=True)]
+    places = [a * width + b for a, b in zip(firsts, seconds, strict=True)]
     del firsts, seconds
-    order = sorted(range(len(keys)), key=keys.__getitem__)
-    del keys
+    order = sorted(range(len(places)), key=lambda k: places[k] * count + far_i[k])
     chunks = []
-    for start in range(0, len(order), chunk):
-        part = order[start : start + chunk]
+    start = 0
+    while start < len(order):
+        # A chunk ends where a pair of towns does, once it is big enough: one worker then
+        # sees all of a town's pairs, and its cache all of the town's records.
+        stop = min(start + chunk, len(order))
+        limit = min(start + 8 * chunk, len(order))
+        while stop < limit and places[order[stop]] == places[order[stop - 1]]:
+            stop += 1
+        part = order[start:stop]
         chunks.append(
             (
                 array("q", [far_i[k] for k in part]).tobytes(),
                 array("q", [far_j[k] for k in part]).tobytes(),
             )
         )
+        start = stop
     return chunks
 
 
@@ -673,8 +693,8 @@ class _ReportWriter:
         self.patient_ids: set[int] = set()
         self.rows = 0
         if fmt == "csv":
-            self.csv = csv.DictWriter(handle, fieldnames=REPORT_COLUMNS, lineterminator="\n")
-            self.csv.writeheader()
+            self.csv = csv.writer(handle, lineterminator="\n")
+            self.csv.writerow(REPORT_COLUMNS)
         else:
             handle.write("[")
 
@@ -682,7 +702,7 @@ class _ReportWriter:
         self.patient_ids.update((pair.patient_id_a, pair.patient_id_b))
         row = pair.as_row()
         if self.fmt == "csv":
-            self.csv.writerow(row)
+            self.csv.writerow(row.values())
         else:
             separator = ",\n" if self.rows else "\n"
             self.handle.write(separator + json.dumps(row, ensure_ascii=False))

@@ -18,6 +18,7 @@ from conftest import Personas, make_patient
 from frontdesk.audit.models import AuditAction, AuditEvent
 from frontdesk.clinic.models import Clinic
 from frontdesk.patients import duplicates_report
+from frontdesk.patients.duplicates import person_record_from_patient
 from frontdesk.patients.duplicates_report import (
     POSSIBLE,
     REPORT_COLUMNS,
@@ -27,7 +28,11 @@ from frontdesk.patients.duplicates_report import (
     duplicates_report_export,
     min_score_parse,
 )
-from frontdesk.patients.matching import EXISTING_PATIENT_THRESHOLD, WARNING_THRESHOLD
+from frontdesk.patients.matching import (
+    EXISTING_PATIENT_THRESHOLD,
+    WARNING_THRESHOLD,
+    match_score,
+)
 from frontdesk.patients.models import Patient
 
 HOME = {
@@ -185,6 +190,39 @@ def test_it_reports_each_pair_once(personas: Personas) -> None:
     assert all(len(mrns) == 2 for mrns in found)
     for a, b in ((first, second), (first, third), (second, third)):
         assert frozenset((a.mrn, b.mrn)) in found
+
+
+def test_it_scores_the_later_record_against_the_earlier_as_registration_did(
+    personas: Personas,
+) -> None:
+    # With names transposed the scorer is not quite symmetric; the report must say what the
+    # registration check said when the second record was registered.
+    town = {"city": "Johnnymouth", "postal_code": "20030", "state": "DC", "sex": "male"}
+    earlier = make_patient(
+        personas.clinic,
+        given_name="William",
+        family_name="Johnson",
+        birth_date=dt.date(1975, 5, 14),
+        phone="+12698311956",
+        address_line1="7156 David Wells",
+        **town,
+    )
+    later = make_patient(
+        personas.clinic,
+        given_name="George",
+        family_name="Williams",
+        birth_date=dt.date(1975, 10, 9),
+        phone="+18265084664",
+        address_line1="1269 Sandra Motorway",
+        **town,
+    )
+
+    (pair,), _ = duplicate_pairs_find(min_score=-1000.0, min_key_kinds=1)
+
+    expected = match_score(person_record_from_patient(later), person_record_from_patient(earlier))
+    assert pair.score == pytest.approx(expected.score)
+    assert pair.reasons == expected.reasons
+    assert (pair.mrn_a, pair.mrn_b) == (earlier.mrn, later.mrn)
 
 
 def test_it_pairs_patients_of_one_clinic_only(personas: Personas) -> None:
