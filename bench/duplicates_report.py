@@ -28,7 +28,6 @@ import argparse
 import csv
 import datetime as dt
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -140,15 +139,19 @@ def planted_pairs(database_url: str) -> tuple[int, dict[frozenset[str], str]]:
     return count, pairs
 
 
-def run_report(database_url: str, output: Path, extra: list[str]) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (all processes) of one `frontdesk duplicates` run."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def run_report(database_url: str, output: Path, extra: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (its worker processes included) and peak memory in MB of
+    the largest process, for one `frontdesk duplicates` run."""
+    env = {**os.environ, "DATABASE_URL": database_url}
+    command = [str(FRONTDESK), "duplicates", "--format", "csv", "--output", str(output), *extra]
     started = time.monotonic()
-    _frontdesk(database_url, "duplicates", "--format", "csv", "--output", str(output), *extra)
+    child = subprocess.Popen(command, env=env)
+    _, status, usage = os.wait4(child.pid, 0)
     seconds = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return seconds, cpu
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"frontdesk duplicates failed with exit status {child.returncode}")
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -171,9 +174,8 @@ def main() -> None:
     output = scratch / "duplicates.csv"
     try:
         load_before = os.getloadavg()
-        seconds, cpu = run_report(database_url, output, args.report_args)
+        seconds, cpu, peak_mb = run_report(database_url, output, args.report_args)
         load_after = os.getloadavg()
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         with output.open(encoding="utf-8") as handle:
             reported = {
                 frozenset((row["mrn_a"], row["mrn_b"])): row["verdict"]

@@ -3,28 +3,34 @@
 The same scorer as registration (`matching.match_score`) judges every pair; what differs is
 how the pairs to score are found. Registration looks up one new record's candidates in the
 database. A batch over a million patients cannot score every pair (5 x 10^11 of them), nor
-one query per patient, so it blocks in memory:
+run one query per patient, so it blocks in memory:
 
 1. Read. Active patients stream from one query (only the columns the scorer reads, ordered
    by clinic and birth date), each packed into one shared byte buffer. Worker processes
-   compute each record's `blocking_keys`, prefixed with the clinic (records of different
-   clinics are never paired: they cannot be merged) and hashed to 64-bit integers. The
-   lowest four bits of each hash carry the key's kind (birth date, name code and year, ...).
-2. Group. A key shared by more than `key_cap` patients is skipped and counted: a town
-   with a common family name says little about any one pair of its people, and a group of
-   n costs n^2 / 2 comparisons. The other keys' members go into one flat array.
+   compute each record's `blocking_keys`, paired with its clinic (patients of different
+   clinics are never paired: they cannot be merged) and hashed to 64-bit integers whose
+   lowest four bits carry the key's kind (birth date, name code and year, town and name...).
+2. Group. A key shared by more than `key_cap` patients is skipped and counted: a town with
+   a common family name says little about any one pair of its people, and a group of n
+   costs n^2 / 2 comparisons. The other keys' members go into one flat array.
 3. Compare. For each patient, its partners further down the index (so each pair is made
    once) are gathered from its key groups, by kind. A partner must share keys of at least
    `min_key_kinds` kinds: birth date and name, name and town, phone and name. One kind alone
-   (only the birth date, or only the town and a family name) is how strangers meet, and at a
-   million patients such pairs number in the hundreds of millions (measured: 358 million at
-   a cap of 500, against 3.8 million sharing two kinds); the demo's planted duplicates all
-   share three kinds or more. The pairs that remain are scored with `match_score`, and those
-   at or above the minimum are reported.
+   (only the birth date, or only a town and a family name) is how strangers meet: on the
+   1,000,000-patient demo such pairs number 358 million (cap 500), against 3.8 million that
+   share two kinds, and every one of the demo's 30,000 planted duplicates shares two. The
+   pairs left are scored with `match_score`, later record first as at registration, and
+   those at or above the minimum are reported.
 
-The index is read in birth-date order, so a patient's partners of the same birth year are
-near it and the scorer's cache of prepared records stays warm. Workers are forked
-(`workers` > 1): they inherit the buffers without a copy, and never touch the database.
+The default cap, 200, is a measured trade (bench/duplicates_report.py, the 1,000,000-patient
+demo): against a cap of 500 it compares 2.2 million pairs instead of 3.8 million, runs in
+about 205 s instead of 250 s on this project's 2-core machine, and misses 11 more of the
+30,000 planted duplicates (their other shared keys are too common).
+
+The index is read in birth-date order, so partners born the same year are near each other
+and are scored at once, while the scorer's cache of prepared records (16,384) holds them;
+partners further apart are scored afterwards, town by town. Workers are forked (`workers`
+> 1): they inherit the buffers without a copy, and never touch the database.
 
 Nothing leaves the process before the export is audited: the report is written to a private
 temporary file (mode 0600), the audit event is recorded, and only then is the file moved to
@@ -68,7 +74,7 @@ from frontdesk.patients.matching import (
 from frontdesk.patients.models import Patient
 
 #: A key shared by more patients than this is skipped as uninformative.
-DEFAULT_KEY_CAP: Final = 500
+DEFAULT_KEY_CAP: Final = 200
 #: A pair is scored when it shares keys of at least this many kinds.
 DEFAULT_MIN_KEY_KINDS: Final = 2
 READ_CHUNK: Final = 5_000  # rows per worker task while reading
@@ -210,7 +216,7 @@ class _Records:
         self.offsets.append(len(self.buffer))
 
     def packed(self, index: int) -> _Packed:
-        raw = bytes(self.buffer[self.offsets[index] : self.offsets[index + 1]])
+        raw = self.buffer[self.offsets[index] : self.offsets[index + 1]]
         values: _Packed = marshal.loads(raw)  # noqa: S302 - bytes this process packed itself
         return values
 
@@ -662,10 +668,24 @@ def _pair(
     )
 
 
-def duplicate_pairs_find(**kwargs: Any) -> tuple[list[DuplicatePair], ScanStats]:
+def duplicate_pairs_find(
+    *,
+    clinic_id: int | None = None,
+    min_score: float = WARNING_THRESHOLD,
+    key_cap: int = DEFAULT_KEY_CAP,
+    min_key_kinds: int = DEFAULT_MIN_KEY_KINDS,
+    workers: int = 1,
+) -> tuple[list[DuplicatePair], ScanStats]:
     """`duplicate_pairs_scan` collecting the pairs in a list (for small indexes and tests)."""
     pairs: list[DuplicatePair] = []
-    stats = duplicate_pairs_scan(on_pair=pairs.append, **kwargs)
+    stats = duplicate_pairs_scan(
+        on_pair=pairs.append,
+        clinic_id=clinic_id,
+        min_score=min_score,
+        key_cap=key_cap,
+        min_key_kinds=min_key_kinds,
+        workers=workers,
+    )
     return pairs, stats
 
 
