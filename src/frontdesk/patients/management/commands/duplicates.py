@@ -50,10 +50,12 @@ class _Stdout:
 
 class Command(BaseCommand):
     help = (
-        "Report likely duplicate patients: every pair of active patients of one clinic that "
-        "the registration duplicate check would warn about, each pair once, with both MRNs, "
-        "names and birth dates, the score and the reasons. The report holds PHI: its export "
-        "is audited, and an --output file is readable by its owner only."
+        "Report likely duplicate patients: pairs of active patients of one clinic that the "
+        "registration duplicate scorer puts at its warning level or above, each pair once, "
+        "with both MRNs, names and birth dates, the score, the verdict and the reasons. "
+        "Pairs are found through shared blocking keys (see --max-block, --min-key-kinds). "
+        "The report holds PHI: its export is audited, and an --output file is readable by "
+        "its owner only."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
