@@ -662,6 +662,9 @@ def _conflict(levels: tuple[int, ...]) -> str:
         return "different given names: could be a twin or another family member"
     if levels[C_DOB] == D_DIFFERENT:
         return "different birth dates: could be a parent and child with the same name"
+    if levels[C_FAMILY] in (F_WEAK, F_DIFFERENT):
+        # A married name is possible, but so is a namesake born the same day in the same town.
+        return "different family names: ask about a change of name"
     return ""
 
 

@@ -357,3 +357,17 @@ def test_strangers_sharing_only_a_birth_date_and_town_raise_no_warning() -> None
         state="IL",
     )
     assert match_score(one, other).score < WARNING_THRESHOLD
+
+
+def test_a_different_family_name_is_a_warning_never_a_verdict() -> None:
+    one = PersonRecord(
+        given_name="Ryan",
+        family_name="Martinez",
+        birth_date=dt.date(1984, 6, 2),
+        sex="male",
+        city="Springfield",
+        postal_code="62701",
+        state="IL",
+    )
+    other = dataclasses.replace(one, family_name="Moore", middle_name="Jeffery")
+    assert match_score(one, other).score < EXISTING_PATIENT_THRESHOLD
