@@ -53,7 +53,8 @@ def search_view(request: HttpRequest) -> HttpResponse:
 
 @policy(Action.PATIENT_VIEW)
 def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = access_patient(staff_user(request), patient_id)
+    user = staff_user(request)
+    patient = access_patient(user, patient_id)
     coverages = list(patient.coverages.select_related("payer"))
     aliases = list(patient.aliases.all())
     audit_record(
@@ -63,24 +64,25 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         object_type="patient",
         object_id=patient.pk,
     )
+    can_merge = role_may(user.role, Action.PATIENT_MERGE)
     context = {
         "patient": patient,
         "age": age_on(patient.birth_date, timezone.localdate()),
         "coverages": coverages,
         "aliases": aliases,
-        "can_edit_coverage": role_may(staff_user(request).role, Action.COVERAGE_EDIT),
-        "can_merge": role_may(staff_user(request).role, Action.PATIENT_MERGE),
-        "can_book": role_may(staff_user(request).role, Action.APPOINTMENT_BOOK),
+        "can_edit_coverage": role_may(user.role, Action.COVERAGE_EDIT),
+        "can_merge": can_merge,
+        "can_book": role_may(user.role, Action.APPOINTMENT_BOOK),
         "appointments": patient_appointments(
-            staff_user(request), patient.pk, since=timezone.now() - dt.timedelta(days=1)
+            user, patient.pk, since=timezone.now() - dt.timedelta(days=1)
         )
-        if role_may(staff_user(request).role, Action.APPOINTMENT_VIEW)
+        if role_may(user.role, Action.APPOINTMENT_VIEW)
         else [],
         "merges": list(patient.merges_kept.select_related("merged").order_by("-merged_at")[:10])
-        if role_may(staff_user(request).role, Action.PATIENT_MERGE)
+        if can_merge
         else [],
         "redirected_from": patient_id if patient.pk != patient_id else None,
-        "can_see_access_log": role_may(staff_user(request).role, Action.AUDIT_PATIENT_ACCESS),
+        "can_see_access_log": role_may(user.role, Action.AUDIT_PATIENT_ACCESS),
     }
     return render(request, "patients/chart.html", context)
 
