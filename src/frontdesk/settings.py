@@ -66,7 +66,10 @@ INSTALLED_APPS = [
     "frontdesk.clinic",
     "frontdesk.patients",
     "frontdesk.scheduling",
+    "frontdesk.flow",
+    "frontdesk.messaging",
     "frontdesk.demo",
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +206,10 @@ CLINIC_NAME = env_str("CLINIC_NAME", "Frontdesk Demo Clinic")
 LATE_CANCELLATION_WINDOW = env_minutes("LATE_CANCELLATION_MINUTES", 24 * 60)
 # A booked appointment with no arrival this long after its end becomes a no-show.
 NO_SHOW_AFTER = env_minutes("NO_SHOW_AFTER_MINUTES", 60)
+# Freed time is offered to this many waitlisted patients at once; the first to accept gets it.
+WAITLIST_OFFERS_AT_ONCE = env_int("WAITLIST_OFFERS_AT_ONCE", 3, minimum=1, maximum=20)
+# How long a waitlist offer's link stays open before the time goes to the next patients.
+WAITLIST_OFFER_TTL = env_minutes("WAITLIST_OFFER_MINUTES", 120)
 PHONE_REGION = env_str("PHONE_REGION", "US")
 DATE_INPUT_ORDER = env_choice("DATE_INPUT_ORDER", "MDY", ("MDY", "DMY"))
 LANGUAGE_CODE = "en-us"
@@ -222,6 +229,41 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(
         f"REDIS_URL must start with redis://, rediss:// or unix:// (got {REDIS_URL!r})."
     )
+
+# --- Patient messages, reminders, the background queue ---------------------------------------
+# Text messages go through a JSON-over-HTTP provider; empty means texts are refused clearly.
+SMS_PROVIDER_URL = env_str("SMS_PROVIDER_URL", "")
+if SMS_PROVIDER_URL and not SMS_PROVIDER_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"SMS_PROVIDER_URL must start with https:// or http:// (got {SMS_PROVIDER_URL!r})."
+    )
+SMS_PROVIDER_TOKEN = env_str("SMS_PROVIDER_TOKEN", "")
+# How long a confirm/cancel link sent to a patient stays valid (it must outlive the earliest
+# reminder, 72 hours by default).
+PATIENT_LINK_MAX_AGE = timedelta(
+    hours=env_int("PATIENT_LINK_MAX_AGE_HOURS", 14 * 24, minimum=1, maximum=90 * 24)
+)
+# Links in emails and texts are absolute: the address patients reach this server at.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not PUBLIC_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"PUBLIC_BASE_URL must start with https:// or http:// (got {PUBLIC_BASE_URL!r})."
+    )
+# The queue (huey): Redis when REDIS_URL is set, else an SQLite file under var/. Tests run
+# tasks immediately, in memory; `frontdesk worker` runs the consumer.
+HUEY: dict[str, object] = {
+    "name": "frontdesk",
+    "immediate": TESTING,
+    "consumer": {
+        "workers": env_int("WORKER_THREADS", 2, minimum=1, maximum=64),
+        "worker_type": "thread",
+        "periodic": True,
+    },
+}
+if REDIS_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
+else:
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "queue.sqlite3")})
 
 # --- Static files --------------------------------------------------------------------------
 STATIC_URL = "/static/"

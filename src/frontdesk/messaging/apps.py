@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class MessagingConfig(AppConfig):
+    name = "frontdesk.messaging"
+    label = "messaging"
+    verbose_name = "Patient messages and reminders"
+    default_auto_field = "django.db.models.BigAutoField"
