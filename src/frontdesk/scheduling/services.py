@@ -364,6 +364,25 @@ def appointment_no_show(
     )
 
 
+@transaction.atomic
+def appointment_check_in(
+    *, context: AuditContext, user: User | None, appointment: Appointment
+) -> Appointment:
+    """The patient is at the desk: a booked (or already arrived) appointment is checked in."""
+    return _set_status(
+        context=context,
+        user=user,
+        appointment=appointment,
+        allowed_from=(
+            AppointmentStatus.BOOKED,
+            AppointmentStatus.PENDING,
+            AppointmentStatus.ARRIVED,
+        ),
+        to=AppointmentStatus.CHECKED_IN,
+        reason="checked in at the desk",
+    )
+
+
 def appointments_mark_no_shows(*, context: AuditContext, now: dt.datetime) -> int:
     """Booked appointments that ended NO_SHOW_AFTER ago with no arrival become no-shows."""
     overdue = Appointment.objects.filter(
