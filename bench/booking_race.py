@@ -1,0 +1,907 @@
+"""Booking race on PostgreSQL: many desks grabbing the same few times over HTTP, never twice.
+
+    .venv/bin/python bench/booking_race.py
+    .venv/bin/python bench/booking_race.py --clients 8 --seconds 10 --workers 4
+
+The goal (from the issue): 8 concurrent HTTP clients for 10 s hammering a few hot slots leave
+0 overlapping bookings, found by an SQL query of our own (not the application's), and book at
+least 5 % as many appointments per second as `pgbench -N -c 8` does transactions, measured in
+the same run. In the same run, a deliberately naive check-then-insert (which never ships in
+Frontdesk) hammered the same way must show overlaps, or the overlap query proves nothing.
+
+What it does:
+
+- Databases: scratch PostgreSQL databases `frontdesk_bench_race` (migrated and filled here)
+  and `frontdesk_bench_race_pgbench` (`pgbench -i`), both dropped at the end (--keep keeps
+  the first). Only those names are accepted, since the bench empties them.
+- Clinic: one location, --providers providers with one schedule each (weekdays 09:00-17:00 on
+  a 15-minute grid), a 15-minute "Follow-up" visit (no buffers, no daily limit), 250 patients
+  per client and one front-desk officer per client (no two-step sign-in for that role).
+- Server: uvicorn `frontdesk.asgi:application`, --workers worker processes, access log off.
+  Every client signs in like a browser (GET the sign-in page for the CSRF cookie, POST the
+  credentials) and keeps its own keep-alive connection and session.
+- The mix. The slots are ordered by time, then provider, from the day after tomorrow on.
+  Every client books into one of the --hot earliest slots that no client has yet seen taken
+  (chosen at random among them), as desks do when everyone wants the next free time. A slot
+  is marked taken once an answer for it comes back (booked or refused), so until then the
+  other clients keep aiming at it: each hot slot is asked for by several desks at once. Each
+  attempt books a patient of the client's own pool that holds nothing at that time. After a
+  booking, the client cancels it on its next turn with probability --cancel-share (patient
+  asked for another day) and the slot goes back among the hot ones, so freed times are fought
+  over again, the moment a naive check-then-insert gets wrong. Without cancellations a fixed
+  set of slots would fill up and bookings/s would be bounded by the number of slots; with
+  them every booking of a freed slot is a new race. Each POST is the officer's real request:
+  session, policy, `slot_is_bookable`, the insert under the exclusion constraint, history,
+  audit event.
+- Outcomes, from the HTTP answers: a redirect to the new appointment is a booking; a redirect
+  back to "find a time" is a refusal, split by the message it carries: "That time was just
+  taken" (the race was lost at the database's exclusion constraint) or the availability
+  check's reason ("already has an appointment then": the winner had committed). Anything
+  else (an error page) is counted and shown.
+- Overlaps, by an SQL self-join of this bench's own (psycopg, not the ORM): pairs of
+  appointments of one provider whose busy times overlap (tstzrange &&) and which are both
+  active now; and, since a cancellation could hide a double booking that existed for a
+  while, pairs that were both active at some moment, from when each booking was written (its
+  history row, written after its insert) to when it was cancelled (its updated_at, set before
+  the cancelling UPDATE). That second count cannot flag a fair hand-over: a booking that
+  follows a cancellation only passes after the cancellation has committed, so it is written
+  after the cancellation's timestamp. The same two counts are made on the naive table.
+- Naive baseline: the same clients, mix and duration against a copy of the booking's shape
+  with no exclusion constraint (`bench_naive_booking`, a GiST index only to make the overlap
+  query fast), through psycopg directly: in one READ COMMITTED transaction, SELECT whether the
+  provider is busy then, and INSERT when not. Two desks can both see the slot free.
+- pgbench: `pgbench -i` (scale 1) into its own scratch database, then
+  `pgbench -N -c 8 -j 2 -T 10`, and its TPS (without initial connection time).
+- The goal counts as met only with 0 overlaps (both counts), no error answers, bookings/s at
+  least 5 % of pgbench's TPS and a naive baseline that did show overlaps.
+- The load average is printed before and after: other work on a shared machine slows every
+  figure here, pgbench's included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import ctypes
+import datetime as dt
+import http.client
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import zlib
+import zoneinfo
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+BIN = Path(sys.executable).parent  # the virtualenv running this bench
+SCRATCH_DB = "frontdesk_bench_race"
+PGBENCH_DB = "frontdesk_bench_race_pgbench"
+DEFAULT_URL = f"postgres://postgres@127.0.0.1:5432/{SCRATCH_DB}"
+ZONE_NAME = "America/New_York"
+ZONE = zoneinfo.ZoneInfo(ZONE_NAME)
+GOAL_SHARE = 0.05  # bookings/s at least 5 % of pgbench -N TPS
+PATIENTS_PER_CLIENT = 250
+SLOT = dt.timedelta(minutes=15)
+DAY_HOURS = (dt.time(9), dt.time(17))
+# Slots prepared per second of the run, more than any booking rate seen here.
+SLOTS_PER_SECOND = 2000
+ACTIVE = ("proposed", "pending", "booked", "arrived", "checked-in", "fulfilled")
+ACTIVE_SQL = ", ".join(f"'{s}'" for s in ACTIVE)
+APPOINTMENT_AT = re.compile(r"/schedule/appointments/(\d+)/$")
+FIND_AT = re.compile(r"/schedule/patients/\d+/find/")
+TAKEN_WORDS = "That time was just taken"
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Scratch databases
+
+
+@dataclass(frozen=True)
+class Pg:
+    url: str
+
+    @property
+    def parts(self) -> urllib.parse.ParseResult:
+        return urllib.parse.urlparse(self.url)
+
+    @property
+    def name(self) -> str:
+        return self.parts.path.lstrip("/")
+
+    def with_name(self, name: str) -> Pg:
+        return Pg(urllib.parse.urlunparse(self.parts._replace(path=f"/{name}")))
+
+    def cli(self) -> list[str]:
+        """Connection options for the PostgreSQL command-line tools."""
+        parts = self.parts
+        return [
+            "-h",
+            parts.hostname or "127.0.0.1",
+            "-p",
+            str(parts.port or 5432),
+            "-U",
+            parts.username or "postgres",
+        ]
+
+    def admin(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(self.with_name("postgres").url, autocommit=True)
+
+    def recreate(self) -> None:
+        from psycopg import sql
+
+        with self.admin() as admin:
+            name = sql.Identifier(self.name)
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+    def drop(self) -> None:
+        from psycopg import sql
+
+        with self.admin() as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# The clinic
+
+
+@dataclass
+class Clinic:
+    passwords: dict[str, str]  # officer -> password
+    patients: list[list[int]]  # per client
+    slots: list[tuple[int, dt.datetime]]  # (schedule id, start), in time then provider order
+    appointment_type_id: int
+
+
+def slot_starts(first_day: dt.date, count: int, providers: int) -> list[tuple[int, dt.datetime]]:
+    """(provider index, start) for the first `count` slots from `first_day`, weekdays only."""
+    slots: list[tuple[int, dt.datetime]] = []
+    day = first_day
+    while len(slots) < count:
+        if day.weekday() < 5:
+            t = dt.datetime.combine(day, DAY_HOURS[0], tzinfo=ZONE)
+            end = dt.datetime.combine(day, DAY_HOURS[1], tzinfo=ZONE)
+            while t + SLOT <= end and len(slots) < count:
+                slots.extend((p, t.astimezone(dt.UTC)) for p in range(providers))
+                t += SLOT
+        day += dt.timedelta(days=1)
+    return slots[:count]
+
+
+def clinic_build(*, clients: int, providers: int, slot_count: int, rng: random.Random) -> Clinic:
+    from django.db import transaction
+    from django.utils import timezone
+
+    from frontdesk.accounts.roles import Role
+    from frontdesk.accounts.services import staff_create
+    from frontdesk.clinic.models import AppointmentType, Location, Provider
+    from frontdesk.clinic.models import Clinic as ClinicModel
+    from frontdesk.patients.indexing import patient_derive_fields
+    from frontdesk.patients.models import Patient
+    from frontdesk.patients.mrn import mrn_reserve
+    from frontdesk.scheduling.models import Schedule, ScheduleTemplate
+
+    clinic = ClinicModel.objects.create(name="Race Clinic", time_zone=ZONE_NAME)
+    location = Location.objects.create(clinic=clinic, name="Main Street")
+    families = ["Lee", "Patel", "Garcia", "Kim", "Nguyen", "Smith", "Cohen", "Okafor", "Rossi"]
+    given = ["Mei", "Ravi", "Ana", "Min", "Linh", "Jo", "Dana", "Chidi", "Luca", "Eva", "Rui"]
+    schedules = []
+    for n in range(providers):
+        provider = Provider.objects.create(
+            clinic=clinic,
+            given_name=rng.choice(given),
+            family_name=f"{rng.choice(families)}{n:02d}",
+            credentials="MD",
+            specialty="Family medicine",
+        )
+        provider.locations.add(location)
+        schedule = Schedule.objects.create(clinic=clinic, provider=provider, location=location)
+        ScheduleTemplate.objects.create(
+            schedule=schedule,
+            rrule="FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+            start_time=DAY_HOURS[0],
+            end_time=DAY_HOURS[1],
+            valid_from=dt.date(2024, 1, 1),
+            slot_minutes=15,
+            overbook_cap=1,
+        )
+        schedules.append(schedule.pk)
+    kind = AppointmentType.objects.create(clinic=clinic, name="Follow-up", duration_minutes=15)
+
+    now = timezone.now()
+    with transaction.atomic():
+        mrns = mrn_reserve(clients * PATIENTS_PER_CLIENT)
+    patients = Patient.objects.bulk_create(
+        [
+            patient_derive_fields(
+                Patient(
+                    clinic=clinic,
+                    mrn=mrn,
+                    given_name=rng.choice(given),
+                    family_name=rng.choice(families),
+                    birth_date=dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(20_000)),
+                    sex=rng.choice(["male", "female"]),
+                    phone=f"+1202555{rng.randrange(10_000):04d}",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            for mrn in mrns
+        ]
+    )
+    ids = [p.pk for p in patients]
+    pools = [ids[n * PATIENTS_PER_CLIENT : (n + 1) * PATIENTS_PER_CLIENT] for n in range(clients)]
+
+    passwords = {}
+    for n in range(clients):
+        password = secrets.token_urlsafe(18)
+        staff_create(
+            clinic=clinic,
+            username=f"desk{n + 1}",
+            password=password,
+            role=Role.FRONT_DESK,
+            first_name=f"Desk {n + 1}",
+        )
+        passwords[f"desk{n + 1}"] = password
+
+    # The day after tomorrow: every slot is in the future and no cancellation is a late one.
+    first_day = timezone.localdate(now, ZONE) + dt.timedelta(days=2)
+    slots = [(schedules[p], start) for p, start in slot_starts(first_day, slot_count, providers)]
+    return Clinic(passwords, pools, slots, kind.pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# The hot slots, shared by the clients of one phase
+
+
+class HotSlots:
+    """Slot numbers 0.. in time order; clients aim at the `hot` earliest not yet seen taken."""
+
+    def __init__(self, hot: int, limit: int | None) -> None:
+        self.hot = hot
+        self.limit = limit
+        self.first = 0
+        self.taken: set[int] = set()
+        self.lock = threading.Lock()
+
+    def pick(self, rng: random.Random) -> int | None:
+        with self.lock:
+            choices: list[int] = []
+            n = self.first
+            while len(choices) < self.hot and (self.limit is None or n < self.limit):
+                if n not in self.taken:
+                    choices.append(n)
+                n += 1
+            return rng.choice(choices) if choices else None
+
+    def mark(self, slot: int) -> None:
+        with self.lock:
+            self.taken.add(slot)
+            while self.first in self.taken:
+                self.first += 1
+
+    def release(self, slot: int) -> None:
+        with self.lock:
+            self.taken.discard(slot)
+            self.first = min(self.first, slot)
+
+
+@dataclass
+class Tally:
+    """One client's counts; merged after the phase."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    booking_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def merge(self, other: Tally) -> None:
+        self.outcomes.update(other.outcomes)
+        self.booking_ms.extend(other.booking_ms)
+        self.errors.extend(other.errors)
+
+
+# A booking attempt: (slot number, patient id) -> (outcome, appointment or row id).
+Book = Callable[[int, int], tuple[str, int | None]]
+Cancel = Callable[[int], bool]
+Desk = Callable[[int], tuple[Book, Cancel, Callable[[], None]]]
+
+
+def hammer(
+    *,
+    clients: int,
+    seconds: float,
+    seed: int,
+    cancel_share: float,
+    hot: HotSlots,
+    pools: list[list[int]],
+    desk: Desk,
+) -> tuple[Tally, float]:
+    """Run `clients` threads for `seconds`; each books, and sometimes cancels its booking on
+    its next turn. Returns the merged counts and the seconds the phase really took."""
+    tallies = [Tally() for _ in range(clients)]
+    deadline = [0.0]
+
+    def go() -> None:  # once every client is connected and signed in
+        deadline[0] = time.monotonic() + seconds
+
+    ready = threading.Barrier(clients + 1, action=go)
+
+    def client(n: int) -> None:
+        rng = random.Random(f"{seed}:{n}")
+        book, cancel, close = desk(n)
+        tally = tallies[n]
+        patients = pools[n]
+        turn = 0
+        holding: tuple[int, int] | None = None  # (slot, appointment) to cancel next turn
+        ready.wait()
+        while time.monotonic() < deadline[0]:
+            if holding is not None:
+                slot, appointment = holding
+                holding = None
+                if cancel(appointment):
+                    tally.outcomes["cancelled"] += 1
+                    hot.release(slot)
+                else:
+                    tally.outcomes["cancel failed"] += 1
+                continue
+            slot_pick = hot.pick(rng)
+            if slot_pick is None:
+                tally.outcomes["out of slots"] += 1
+                break
+            patient = patients[turn % len(patients)]
+            turn += 1
+            started = time.perf_counter()
+            try:
+                outcome, made = book(slot_pick, patient)
+            except (OSError, http.client.HTTPException) as exc:
+                outcome, made = "error", None
+                tally.errors.append(f"{type(exc).__name__}: {exc}")
+            tally.booking_ms.append((time.perf_counter() - started) * 1000)
+            tally.outcomes[outcome] += 1
+            if outcome != "error":
+                hot.mark(slot_pick)
+            if outcome == "booked" and made is not None and rng.random() < cancel_share:
+                holding = (slot_pick, made)
+        close()
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - (deadline[0] - seconds)
+    total = Tally()
+    for tally in tallies:
+        total.merge(tally)
+    return total, elapsed
+
+
+# ---------------------------------------------------------------------------------------------
+# The real thing: HTTP against uvicorn
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """In the server's process: end it if this bench process dies, even by a crash that skips
+    the `finally` that stops it (Linux; elsewhere the server must be stopped by hand)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Server:
+    def __init__(self, env: dict[str, str], workers: int, log_path: Path) -> None:
+        self.port = free_port()
+        self.log = log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "uvicorn"),
+                "frontdesk.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"uvicorn exited; see {log_path}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"uvicorn did not answer in 60 s; see {log_path}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def flash_text(value: str) -> str:
+    """The text of Django's messages cookie (signed, not encrypted: `payload:time:signature`,
+    the payload base64 and, when it starts with a dot, zlib-compressed). Read to tell a lost
+    race from a refusal, as the officer reads the message on the next page."""
+    payload = value.split(":", 1)[0]
+    body = payload.removeprefix(".")
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        text = zlib.decompress(raw) if payload.startswith(".") else raw
+        return " ".join(str(item[3]) for item in json.loads(text) if len(item) > 3)
+    except (ValueError, zlib.error, TypeError, IndexError):
+        return f"(unreadable message {value[:40]})"
+
+
+@dataclass
+class Browser:
+    """A keep-alive HTTP/1.1 client with a cookie jar, enough for Django's sign-in and forms.
+    The messages cookie is read from each answer and not sent back, as a browser's next page
+    would have shown and consumed it."""
+
+    port: int
+    cookies: dict[str, str] = field(default_factory=dict)
+    conn: http.client.HTTPConnection | None = None
+    flash: str = ""
+
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Referer": f"http://127.0.0.1:{self.port}/"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(
+                {"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""), **form}
+            )
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = None
+            raise
+        self.flash = ""
+        for header in response.msg.get_all("Set-Cookie") or []:
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(header)
+            for key, morsel in jar.items():
+                if key == "messages":
+                    if morsel.value:
+                        self.flash = flash_text(morsel.value)
+                elif morsel["max-age"] == "0" or morsel.value == "":
+                    self.cookies.pop(key, None)
+                else:
+                    self.cookies[key] = morsel.value
+        return response.status, response.getheader("Location") or ""
+
+    def sign_in(self, username: str, password: str) -> None:
+        status, _ = self.request("GET", "/accounts/login/")
+        if status != 200 or "csrftoken" not in self.cookies:
+            raise SystemExit(f"GET /accounts/login/ answered {status} without a CSRF cookie")
+        status, location = self.request(
+            "POST", "/accounts/login/", {"username": username, "password": password}
+        )
+        if status != 302 or "sessionid" not in self.cookies:
+            raise SystemExit(f"Sign-in as {username} failed: {status} {location}")
+
+
+def http_desk(port: int, clinic: Clinic, names: list[str]) -> Desk:
+    browsers = []
+    for name in names:  # one after another: each sign-in hashes a password with Argon2
+        browser = Browser(port)
+        browser.sign_in(name, clinic.passwords[name])
+        browsers.append(browser)
+
+    def desk(n: int) -> tuple[Book, Cancel, Callable[[], None]]:
+        browser = browsers[n]
+
+        def book(slot: int, patient: int) -> tuple[str, int | None]:
+            schedule, start = clinic.slots[slot]
+            status, location = browser.request(
+                "POST",
+                f"/schedule/patients/{patient}/book/",
+                {
+                    "schedule": str(schedule),
+                    "appointment_type": str(clinic.appointment_type_id),
+                    "start": start.isoformat(),
+                },
+            )
+            booked = APPOINTMENT_AT.search(location) if status == 302 else None
+            if booked:
+                return "booked", int(booked.group(1))
+            if status == 302 and FIND_AT.search(location):
+                if TAKEN_WORDS in browser.flash:
+                    return "lost the race (just taken)", None
+                return f"refused: {browser.flash or 'no message'}", None
+            if status == 409:
+                return "patient overlap page", None
+            return f"HTTP {status}", None
+
+        def cancel(appointment: int) -> bool:
+            status, location = browser.request(
+                "POST",
+                f"/schedule/appointments/{appointment}/cancel/",
+                {"cancelled_by": "patient", "reason": "Asked for another day"},
+            )
+            return status == 302 and bool(APPOINTMENT_AT.search(location))
+
+        def close() -> None:
+            if browser.conn is not None:
+                browser.conn.close()
+
+        return book, cancel, close
+
+    return desk
+
+
+# ---------------------------------------------------------------------------------------------
+# The naive baseline: check, then insert, with nothing in the database to stop a double booking
+
+NAIVE_TABLE = """
+CREATE TABLE bench_naive_booking (
+    id bigserial PRIMARY KEY,
+    provider_id integer NOT NULL,
+    patient_id integer NOT NULL,
+    busy_start timestamptz NOT NULL,
+    busy_end timestamptz NOT NULL,
+    status text NOT NULL,
+    booked_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    cancelled_at timestamptz
+)
+"""
+# For the overlap query only; a plain index refuses nothing.
+NAIVE_INDEX = (
+    "CREATE INDEX bench_naive_booking_busy ON bench_naive_booking "
+    "USING gist (provider_id, tstzrange(busy_start, busy_end))"
+)
+
+
+def naive_desk(pg: Pg, providers: int, base: dt.datetime) -> Desk:
+    import psycopg
+
+    def desk(n: int) -> tuple[Book, Cancel, Callable[[], None]]:
+        conn = psycopg.connect(pg.url)  # READ COMMITTED, PostgreSQL's default and the app's
+
+        def book(slot: int, patient: int) -> tuple[str, int | None]:
+            provider = slot % providers
+            start = base + SLOT * (slot // providers)
+            end = start + SLOT
+            with conn.transaction():
+                busy = conn.execute(
+                    "SELECT 1 FROM bench_naive_booking WHERE provider_id = %s "
+                    "AND status = 'booked' AND busy_start < %s AND busy_end > %s LIMIT 1",
+                    (provider, end, start),
+                ).fetchone()
+                if busy is not None:
+                    return "refused: already booked", None
+                row = conn.execute(
+                    "INSERT INTO bench_naive_booking "
+                    "(provider_id, patient_id, busy_start, busy_end, status) "
+                    "VALUES (%s, %s, %s, %s, 'booked') RETURNING id",
+                    (provider, patient, start, end),
+                ).fetchone()
+            return "booked", int(row[0]) if row else None
+
+        def cancel(booking: int) -> bool:
+            with conn.transaction():
+                done = conn.execute(
+                    "UPDATE bench_naive_booking SET status = 'cancelled', "
+                    "cancelled_at = clock_timestamp() WHERE id = %s AND status = 'booked'",
+                    (booking,),
+                )
+            return done.rowcount == 1
+
+        return book, cancel, conn.close
+
+    return desk
+
+
+# ---------------------------------------------------------------------------------------------
+# The independent overlap queries
+
+APP_OVERLAPS_NOW = f"""
+SELECT count(*) FROM scheduling_appointment a
+JOIN scheduling_appointment b
+  ON b.provider_id = a.provider_id AND a.id < b.id
+ AND tstzrange(a.busy_start, a.busy_end) && tstzrange(b.busy_start, b.busy_end)
+WHERE a.status IN ({ACTIVE_SQL}) AND b.status IN ({ACTIVE_SQL})
+"""
+# Both active at some moment: from the booking's history row (written after its insert) to
+# its cancellation's updated_at (set before the cancelling UPDATE); open while not cancelled.
+APP_OVERLAPS_EVER = """
+SELECT count(*) FROM scheduling_appointment a
+JOIN scheduling_appointment b
+  ON b.provider_id = a.provider_id AND a.id < b.id
+ AND tstzrange(a.busy_start, a.busy_end) && tstzrange(b.busy_start, b.busy_end)
+JOIN scheduling_appointmenthistory ha ON ha.appointment_id = a.id AND ha.from_status = ''
+JOIN scheduling_appointmenthistory hb ON hb.appointment_id = b.id AND hb.from_status = ''
+WHERE NOT a.is_overbook AND NOT b.is_overbook
+  AND tstzrange(ha.at, CASE WHEN a.status = 'cancelled' THEN a.updated_at END)
+   && tstzrange(hb.at, CASE WHEN b.status = 'cancelled' THEN b.updated_at END)
+"""
+NAIVE_OVERLAPS_NOW = """
+SELECT count(*) FROM bench_naive_booking a
+JOIN bench_naive_booking b
+  ON b.provider_id = a.provider_id AND a.id < b.id
+ AND tstzrange(a.busy_start, a.busy_end) && tstzrange(b.busy_start, b.busy_end)
+WHERE a.status = 'booked' AND b.status = 'booked'
+"""
+NAIVE_OVERLAPS_EVER = """
+SELECT count(*) FROM bench_naive_booking a
+JOIN bench_naive_booking b
+  ON b.provider_id = a.provider_id AND a.id < b.id
+ AND tstzrange(a.busy_start, a.busy_end) && tstzrange(b.busy_start, b.busy_end)
+WHERE tstzrange(a.booked_at, a.cancelled_at) && tstzrange(b.booked_at, b.cancelled_at)
+"""
+
+
+def count(pg: Pg, query: str) -> int:
+    import psycopg
+
+    with psycopg.connect(pg.url, autocommit=True) as conn:
+        row = conn.execute(query).fetchone()
+    return int(row[0]) if row else 0
+
+
+# ---------------------------------------------------------------------------------------------
+# pgbench
+
+
+def pgbench_tps(pg: Pg, clients: int, seconds: int) -> tuple[float, str]:
+    pg.recreate()
+    try:
+        subprocess.run(
+            ["pgbench", *pg.cli(), "-i", "-q", pg.name],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        command = ["pgbench", *pg.cli(), "-N", "-c", str(clients), "-j", "2", "-T", str(seconds)]
+        result = subprocess.run([*command, pg.name], check=True, capture_output=True, text=True)
+    finally:
+        pg.drop()
+    found = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
+    found = found or re.search(r"tps = ([\d.]+)", result.stdout)
+    if found is None:
+        raise SystemExit(f"pgbench printed no TPS:\n{result.stdout}")
+    return float(found.group(1)), " ".join([*command, pg.name])
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def report(label: str, tally: Tally, elapsed: float) -> tuple[float, float]:
+    outcomes = tally.outcomes
+    attempts = sum(v for k, v in outcomes.items() if k not in ("cancelled", "cancel failed"))
+    attempts -= outcomes["out of slots"]
+    booked = outcomes["booked"]
+    print(
+        f"  {label}: {attempts} attempts in {elapsed:.1f} s = {attempts / elapsed:.1f} "
+        f"attempts/s; {booked} booked = {booked / elapsed:.1f} bookings/s; "
+        f"{outcomes['cancelled']} cancelled"
+        + (
+            f"; attempt p50 {percentile(tally.booking_ms, 50):.1f} ms, "
+            f"p95 {percentile(tally.booking_ms, 95):.1f} ms"
+            if tally.booking_ms
+            else ""
+        )
+    )
+    for outcome, number in outcomes.most_common():
+        if outcome not in ("booked", "cancelled"):
+            print(f"    {number:6d}  {outcome}")
+    for line in tally.errors[:5]:
+        print(f"    error: {line}")
+    return attempts / elapsed, booked / elapsed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--database-url", default=DEFAULT_URL, help=f"must name {SCRATCH_DB}")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=4, help="uvicorn worker processes")
+    parser.add_argument("--hot", type=int, default=4, help="slots every client aims at")
+    parser.add_argument("--cancel-share", type=float, default=0.3)
+    parser.add_argument("--providers", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args(argv)
+
+    pg = Pg(args.database_url)
+    if not pg.parts.scheme.startswith("postgres") or pg.name != SCRATCH_DB:
+        raise SystemExit(f"PostgreSQL only, and the bench empties it: name {SCRATCH_DB}.")
+    print(f"booking_race: load average at start {load_average()} ({os.cpu_count()} cores)")
+    pg.recreate()
+    server: Server | None = None
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg.url,
+        "DJANGO_SETTINGS_MODULE": "frontdesk.settings",
+        "CLINIC_TIME_ZONE": ZONE_NAME,
+        "DEBUG": "false",
+        # The server runs the code beside this script, whatever the virtualenv points at.
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    os.environ.update(env)
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connections
+
+        started = time.monotonic()
+        call_command("migrate", verbosity=0)
+        call_command("collectstatic", "--noinput", verbosity=0)
+        clinic = clinic_build(
+            clients=args.clients,
+            providers=args.providers,
+            slot_count=SLOTS_PER_SECOND * args.seconds,
+            rng=random.Random(args.seed),
+        )
+        connections.close_all()
+        print(
+            f"  clinic: {args.providers} providers, {len(clinic.slots)} slots of 15 minutes "
+            f"from {clinic.slots[0][1].astimezone(ZONE):%a %Y-%m-%d %H:%M}, "
+            f"{args.clients} officers with {PATIENTS_PER_CLIENT} patients each "
+            f"(built in {time.monotonic() - started:.0f} s)"
+        )
+        print(
+            f"  mix: {args.clients} clients for {args.seconds} s, each booking into one of "
+            f"the {args.hot} earliest slots not yet seen taken; a booking is cancelled on the "
+            f"client's next turn with probability {args.cancel_share}"
+        )
+
+        log = Path(tempfile.gettempdir()) / "frontdesk_bench_booking_race_uvicorn.log"
+        server = Server(env, args.workers, log)
+        names = [f"desk{n + 1}" for n in range(args.clients)]
+        desk = http_desk(server.port, clinic, names)
+        print(f"  uvicorn on 127.0.0.1:{server.port} ({args.workers} workers); all signed in")
+        app, app_elapsed = hammer(
+            clients=args.clients,
+            seconds=args.seconds,
+            seed=args.seed,
+            cancel_share=args.cancel_share,
+            hot=HotSlots(args.hot, len(clinic.slots)),
+            pools=clinic.patients,
+            desk=desk,
+        )
+        server.stop()
+        server = None
+        attempts_s, bookings_s = report("Frontdesk over HTTP", app, app_elapsed)
+        in_db = count(
+            pg,
+            "SELECT count(*) FROM scheduling_appointment a JOIN scheduling_appointmenthistory h "
+            "ON h.appointment_id = a.id AND h.from_status = ''",
+        )
+        overlaps_now = count(pg, APP_OVERLAPS_NOW)
+        overlaps_ever = count(pg, APP_OVERLAPS_EVER)
+        print(
+            f"  database: {in_db} appointments written (the clients counted "
+            f"{app.outcomes['booked']}); overlapping pairs both active now {overlaps_now}, "
+            f"both active at some moment {overlaps_ever}"
+        )
+
+        import psycopg
+
+        with psycopg.connect(pg.url, autocommit=True) as conn:
+            conn.execute(NAIVE_TABLE)
+            conn.execute(NAIVE_INDEX)
+        naive, naive_elapsed = hammer(
+            clients=args.clients,
+            seconds=args.seconds,
+            seed=args.seed,
+            cancel_share=args.cancel_share,
+            hot=HotSlots(args.hot, None),
+            pools=clinic.patients,
+            desk=naive_desk(pg, args.providers, clinic.slots[0][1]),
+        )
+        report("naive check-then-insert (psycopg, no constraint)", naive, naive_elapsed)
+        naive_now = count(pg, NAIVE_OVERLAPS_NOW)
+        naive_ever = count(pg, NAIVE_OVERLAPS_EVER)
+        print(
+            f"  naive table: overlapping pairs both active now {naive_now}, "
+            f"both active at some moment {naive_ever}"
+        )
+
+        tps, command = pgbench_tps(pg.with_name(PGBENCH_DB), args.clients, args.seconds)
+        print(f"  pgbench: {tps:.0f} TPS ({command})")
+    finally:
+        if server is not None:
+            server.stop()
+        if not args.keep:
+            pg.drop()
+            print(f"  dropped the scratch databases {SCRATCH_DB} and {PGBENCH_DB}")
+        else:
+            print(f"  kept the scratch database {SCRATCH_DB} (--keep)")
+    print(f"  load average at end {load_average()}")
+
+    errors = sum(
+        v
+        for k, v in app.outcomes.items()
+        if k == "error" or k.startswith("HTTP") or k in ("patient overlap page", "cancel failed")
+    )
+    if errors:
+        print(f"  {errors} answers were errors or unexpected pages: the goal cannot be met")
+    if naive_ever == 0:
+        print("  the naive baseline showed no overlap: this run proves nothing about the query")
+    overlaps = overlaps_now + overlaps_ever
+    ratio = bookings_s / tps
+    met = overlaps == 0 and not errors and ratio >= GOAL_SHARE and naive_ever > 0
+    print(
+        f"bench booking_race: {bookings_s:.1f} bookings/s, {overlaps} overlaps "
+        f"({ratio:.1%} of pgbench {tps:.0f} TPS; {attempts_s:.1f} attempts/s; naive "
+        f"check-then-insert {naive_ever} overlapping pairs); goal 0 overlaps and >= "
+        f"{GOAL_SHARE:.0%} of pgbench TPS: {'met' if met else 'missed'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
