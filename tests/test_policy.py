@@ -17,7 +17,15 @@ from frontdesk.accounts.policy import POLICY, PUBLIC, Action, role_may
 from frontdesk.accounts.roles import Role
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.patients.models import Coverage, Patient, PatientMerge, Payer, SupervisorNotice
-from frontdesk.scheduling.models import Appointment, Schedule
+from frontdesk.scheduling.models import (
+    Appointment,
+    AppointmentSeries,
+    Block,
+    BlockKind,
+    ClinicHoliday,
+    Schedule,
+    ScheduleTemplate,
+)
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,53 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "merge_id": lambda s: s.merge.pk,
     "appointment_id": lambda s: s.appointment.pk,
     "action": lambda s: "confirm",
+    "type_id": lambda s: s.appointment.appointment_type_id,
+    "template_id": lambda s: _sample_template(s),
+    "block_id": lambda s: _sample_block(s),
+    "holiday_id": lambda s: _sample_holiday(s),
+    "token": lambda s: "not-a-real-token",
+    "series_id": lambda s: _sample_series(s),
 }
+
+
+def _sample_series(s: Samples) -> int:
+    """A weekly series holding the sample appointment."""
+    first = timezone.localtime(s.appointment.start)
+    series = AppointmentSeries.objects.create(
+        patient=s.patient,
+        rrule=f"DTSTART:{first:%Y%m%dT%H%M%S}\nRRULE:FREQ=WEEKLY;COUNT=2",
+        created_at=timezone.now(),
+    )
+    Appointment.objects.filter(pk=s.appointment.pk).update(
+        series=series, note="Series visit 1 of 2"
+    )
+    return series.pk
+
+
+def _sample_template(s: Samples) -> int:
+    return ScheduleTemplate.objects.create(
+        schedule=s.appointment.schedule,
+        rrule="FREQ=WEEKLY;BYDAY=MO",
+        start_time=dt.time(9),
+        end_time=dt.time(12),
+        valid_from=timezone.localdate(),
+    ).pk
+
+
+def _sample_block(s: Samples) -> int:
+    start = timezone.now() + dt.timedelta(days=3)
+    return Block.objects.create(
+        schedule=s.appointment.schedule,
+        kind=BlockKind.ADHOC,
+        start=start,
+        end=start + dt.timedelta(hours=1),
+    ).pk
+
+
+def _sample_holiday(s: Samples) -> int:
+    return ClinicHoliday.objects.create(
+        clinic=s.appointment.clinic, date=timezone.localdate(), name="Sample day"
+    ).pk
 
 
 @pytest.fixture

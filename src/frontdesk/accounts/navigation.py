@@ -21,17 +21,23 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("home", "Start", "home", Action.HOME),
     ("search", "Patients", "patients:search", Action.PATIENT_SEARCH),
     ("register", "Register", "patients:register", Action.PATIENT_REGISTER),
+    ("today", "Today", "flow:today", Action.FLOW_TODAY),
     ("schedule", "Schedule", "scheduling:day", Action.APPOINTMENT_VIEW),
+    ("board", "Flow board", "flow:board", Action.FLOW_BOARD),
+    ("waitlist", "Waitlist", "scheduling:waitlist", Action.APPOINTMENT_VIEW),
     ("payers", "Payers", "patients:payers", Action.PAYER_MANAGE),
+    ("setup", "Set-up", "scheduling:setup", Action.SCHEDULE_SETUP),
     ("account", "My account", "accounts:account", Action.ACCOUNT_SELF),
 )
 
 
 def navigation_for(role: str, path: str) -> list[NavItem]:
-    items = []
-    for key, label, url_name, action in _ITEMS:
-        if role_may(role, action):
-            url = reverse(url_name)
-            current = path == url if url == "/" else path.startswith(url)
-            items.append(NavItem(key, label, url, current))
-    return items
+    links = [
+        (key, label, reverse(url_name))
+        for key, label, url_name, action in _ITEMS
+        if role_may(role, action)
+    ]
+    # The longest matching link is the current one: /schedule/setup/ is Set-up, not Schedule.
+    matching = [url for _, _, url in links if (path == url if url == "/" else path.startswith(url))]
+    current = max(matching, key=len, default=None)
+    return [NavItem(key, label, url, url == current) for key, label, url in links]

@@ -35,9 +35,15 @@ class Action(StrEnum):
     PAYER_MANAGE = "payer.manage"
     AUDIT_PATIENT_ACCESS = "audit.patient_access"
     NOTICE_ACKNOWLEDGE = "notice.acknowledge"
+    FLOW_TODAY = "flow.today"
+    FLOW_CHECK_IN = "flow.check_in"
+    FLOW_BOARD = "flow.board"
     APPOINTMENT_VIEW = "appointment.view"
     APPOINTMENT_BOOK = "appointment.book"
     APPOINTMENT_OVERBOOK = "appointment.overbook"
+    SCHEDULE_SETUP = "schedule.setup"
+    CALENDAR_FEED_VIEW = "calendar_feed.view"
+    CALENDAR_FEED_ROTATE = "calendar_feed.rotate"
 
 
 PUBLIC = "public"
@@ -60,9 +66,20 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.PAYER_MANAGE: frozenset({Role.ADMIN, Role.BILLING}),
     Action.AUDIT_PATIENT_ACCESS: frozenset({Role.SUPERVISOR}),
     Action.NOTICE_ACKNOWLEDGE: frozenset({Role.SUPERVISOR}),
+    # The day's arrivals and the queue: the desk checks patients in; clinical staff call them
+    # through the flow board (call next, in room, with provider, done).
+    Action.FLOW_TODAY: frozenset({Role.FRONT_DESK, Role.NURSE, Role.PHYSICIAN, Role.SUPERVISOR}),
+    Action.FLOW_CHECK_IN: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    Action.FLOW_BOARD: frozenset({Role.FRONT_DESK, Role.NURSE, Role.PHYSICIAN, Role.SUPERVISOR}),
     Action.APPOINTMENT_VIEW: _CLINICAL_AND_DESK,
     Action.APPOINTMENT_BOOK: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
     Action.APPOINTMENT_OVERBOOK: frozenset({Role.SUPERVISOR}),
+    # Appointment types, weekly hours, blocks, leave and holidays: no patient data; the
+    # supervisor runs the day and enters leave and closures, the administrator sets the clinic up.
+    Action.SCHEDULE_SETUP: frozenset({Role.ADMIN, Role.SUPERVISOR}),
+    # Providers see their own feed link (calendar_feed.feed_viewer_may); it holds no patient data.
+    Action.CALENDAR_FEED_VIEW: frozenset({Role.PHYSICIAN, Role.NURSE, Role.ADMIN}),
+    Action.CALENDAR_FEED_ROTATE: frozenset({Role.ADMIN}),
 }
 
 

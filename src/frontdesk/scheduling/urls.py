@@ -1,15 +1,45 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
-from frontdesk.scheduling import views
+from frontdesk.scheduling import views, views_calendar, views_series, views_setup, views_waitlist
 
 app_name = "scheduling"
 
 urlpatterns = [
     path("", views.day_view, name="day"),
+    path("setup/", include(views_setup.urlpatterns)),
+    path("week/", views_calendar.provider_week_view, name="week"),
+    path("week/book/", views_calendar.slot_view, name="slot"),
+    path("calendar.ics", views_calendar.feed_view, name="feed"),
+    path("calendar-feeds/", views_calendar.feed_list_view, name="feed_list"),
+    path("calendar-feeds/<int:provider_id>/", views_calendar.feed_page_view, name="feed_page"),
+    path(
+        "calendar-feeds/<int:provider_id>/rotate/",
+        views_calendar.feed_rotate_view,
+        name="feed_rotate",
+    ),
+    path("waitlist/", views_waitlist.waitlist_view, name="waitlist"),
+    path("waitlist/slot/", views_waitlist.slot_view, name="waitlist_slot"),
+    path("waitlist/slot/offer/", views_waitlist.slot_offer_view, name="waitlist_slot_offer"),
+    path("waitlist/book/", views_waitlist.entry_book_view, name="waitlist_book"),
+    path("waitlist/remove/", views_waitlist.entry_remove_view, name="waitlist_remove"),
+    path(
+        "patients/<int:patient_id>/waitlist/", views_waitlist.entry_add_view, name="waitlist_add"
+    ),
     path("patients/<int:patient_id>/find/", views.find_view, name="find"),
     path("patients/<int:patient_id>/book/", views.book_view, name="book"),
+    path("patients/<int:patient_id>/series/", views_series.series_new_view, name="series_new"),
+    path(
+        "patients/<int:patient_id>/series/book/",
+        views_series.series_book_view,
+        name="series_book",
+    ),
+    path("series/<int:series_id>/", views_series.series_view, name="series"),
+    path(
+        "series/<int:series_id>/resolve/", views_series.series_resolve_view, name="series_resolve"
+    ),
+    path("series/<int:series_id>/cancel/", views_series.series_cancel_view, name="series_cancel"),
     path("appointments/<int:appointment_id>/", views.appointment_view, name="appointment"),
     path(
         "appointments/<int:appointment_id>/<str:action>/",

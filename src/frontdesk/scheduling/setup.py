@@ -1,0 +1,769 @@
+"""Setting the schedule up: appointment types, weekly templates, blocks and leave, holidays.
+
+What is written here is what `availability.py` reads. Every write is one transaction that
+records its own audit event (no patient is involved, so none is named). Refusals are
+`SetupRefusedError` with the officer-facing reason and, where it belongs to one, the form field.
+
+Two templates of one provider clash only on dates both rules produce, which no database
+constraint can express; writes of a provider's templates are therefore serialised by locking the
+provider's row first, so two administrators cannot each add half of a clash at the same moment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dateutil.rrule import (  # type: ignore[import-untyped, unused-ignore]
+    FR,
+    MO,
+    SA,
+    SU,
+    TH,
+    TU,
+    WE,
+    WEEKLY,
+    rrule,
+    rrulestr,
+)
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from frontdesk.audit.models import AuditAction, AuditEvent
+from frontdesk.audit.services import AuditContext, audit_record
+from frontdesk.clinic.models import AppointmentType, Clinic, Location, Provider
+from frontdesk.scheduling.availability import clinic_zone, template_sessions
+from frontdesk.scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    Block,
+    BlockKind,
+    ClinicHoliday,
+    Schedule,
+    ScheduleTemplate,
+)
+
+# Open-ended templates are compared over this many days after the later start: every weekly,
+# fortnightly and monthly pattern repeats well within it.
+CLASH_HORIZON_DAYS = 3 * 366
+# A repeated block is one row per week; a year of them is the most one form may create.
+MOST_REPEATS = 53
+DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+_WEEKDAYS = (MO, TU, WE, TH, FR, SA, SU)
+_DAY_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+# dateutil reports a malformed rule with any of these.
+_RULE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
+
+# The audit object types of set-up changes, shown on the set-up page's list of recent changes.
+SETUP_OBJECT_TYPES = ("appointment_type", "schedule_template", "block", "clinic_holiday")
+
+
+class SetupRefusedError(Exception):
+    """The change cannot be made; the message says why in plain words."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def day_words(day: dt.date) -> str:
+    return f"{day:%a %b} {day.day}, {day.year}"
+
+
+def _hh_mm(time: dt.time) -> str:
+    return f"{time:%H:%M}"
+
+
+# --- Recurrence rules -----------------------------------------------------------------------
+
+
+def weekly_rule(weekdays: Iterable[int], *, interval: int = 1) -> str:
+    """The RRULE for "every week (or every `interval` weeks) on these days", 0 being Monday."""
+    days = sorted(set(weekdays))
+    built = rrule(
+        WEEKLY,
+        interval=interval,
+        byweekday=[_WEEKDAYS[d] for d in days],
+        dtstart=dt.datetime(2000, 1, 3),  # noqa: DTZ001 - dropped below; only the RRULE line is kept
+    )
+    return next(line for line in str(built).splitlines() if line.startswith("RRULE:")).removeprefix(
+        "RRULE:"
+    )
+
+
+def _parts(rule: str) -> dict[str, str] | None:
+    parts: dict[str, str] = {}
+    for item in rule.split(";"):
+        key, sep, value = item.partition("=")
+        if not sep:
+            return None
+        parts[key.strip().upper()] = value.strip().upper()
+    return parts
+
+
+def simple_weekly(rule: str) -> tuple[list[int], int] | None:
+    """(weekdays, interval) when `rule` is a plain weekly rule the checkboxes can show."""
+    parts = _parts(rule.removeprefix("RRULE:"))
+    if parts is None or parts.get("FREQ") != "WEEKLY" or set(parts) - {"FREQ", "BYDAY", "INTERVAL"}:
+        return None
+    codes = [c for c in parts.get("BYDAY", "").split(",") if c]
+    if not codes or any(c not in DAY_CODES for c in codes):
+        return None
+    interval = parts.get("INTERVAL", "1")
+    if not interval.isascii() or not interval.isdigit() or not 1 <= int(interval) <= 4:
+        return None
+    return sorted({DAY_CODES.index(c) for c in codes}), int(interval)
+
+
+def rule_in_words(rule: str) -> str:
+    found = simple_weekly(rule)
+    if found is None:
+        return rule
+    days, interval = found
+    names = [DAY_NAMES[d] for d in days]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return listed if interval == 1 else f"{listed}, every {interval} weeks"
+
+
+def _expand(rule: str, valid_from: dt.date, start_time: dt.time) -> tuple[Any, dt.tzinfo | None]:
+    """The parsed rule and the zone its occurrences carry (None: naive local times)."""
+    dtstart = dt.datetime.combine(valid_from, start_time)
+    try:
+        return rrulestr(rule, dtstart=dtstart), None
+    except ValueError:
+        # UNTIL given in UTC (with Z) needs an aware start, as availability.py expands it.
+        zone = clinic_zone()
+        return rrulestr(rule, dtstart=dtstart.replace(tzinfo=zone)), zone
+
+
+def rule_dates(
+    rule: str, *, valid_from: dt.date, start_time: dt.time, day_from: dt.date, day_to: dt.date
+) -> set[dt.date]:
+    """Local dates in `day_from`..`day_to` on which the rule produces a session."""
+    parsed, zone = _expand(rule, valid_from, start_time)
+    lo = dt.datetime.combine(day_from, dt.time(0), tzinfo=zone)
+    hi = dt.datetime.combine(day_to, dt.time(23, 59, 59), tzinfo=zone)
+    return {when.date() for when in parsed.between(lo, hi, inc=True)}
+
+
+def rule_normalise(text: str, *, valid_from: dt.date, valid_until: dt.date | None) -> str:
+    """A typed RFC 5545 rule, checked by dateutil; SetupRefusedError says what is wrong."""
+    rule = " ".join(text.split()).removeprefix("RRULE:").strip().rstrip(";")
+    example = "for example FREQ=WEEKLY;BYDAY=MO,TH"
+    if not rule:
+        raise SetupRefusedError(f"Type a rule, {example}.", field="rrule")
+    if "DTSTART" in rule.upper() or ":" in rule:
+        raise SetupRefusedError(
+            f"Type the rule alone, {example}; the valid-from date is its start.", field="rrule"
+        )
+    if len(rule) > 200:
+        raise SetupRefusedError(
+            "The rule is too long; keep it under 200 characters.", field="rrule"
+        )
+    parts = _parts(rule)
+    if parts is None or parts.get("FREQ") not in _DAY_FREQUENCIES:
+        raise SetupRefusedError(
+            f"That is not a rule Frontdesk can read. It needs FREQ=DAILY, WEEKLY, MONTHLY or "
+            f"YEARLY and parts joined by semicolons, {example}.",
+            field="rrule",
+        )
+    try:
+        first = rule_dates(
+            rule,
+            valid_from=valid_from,
+            start_time=dt.time(0),
+            day_from=valid_from,
+            day_to=valid_until or valid_from + dt.timedelta(days=CLASH_HORIZON_DAYS),
+        )
+    except _RULE_ERRORS as exc:
+        raise SetupRefusedError(
+            f"That rule is not valid ({exc}). Write it as in RFC 5545, {example}.", field="rrule"
+        ) from None
+    if not first:
+        raise SetupRefusedError(
+            "That rule never falls between the valid-from and valid-until dates.", field="rrule"
+        )
+    return rule
+
+
+# --- Clinic local time ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    at: dt.datetime  # aware, in the clinic's zone
+    ambiguous: bool  # the wall-clock time happens twice (clocks go back); the first is used
+
+
+def local_datetime(day: dt.date, time: dt.time, *, field: str | None = None) -> LocalTime:
+    """Clinic wall-clock time on `day`. A time the clocks skip that night is refused."""
+    zone = clinic_zone()
+    naive = dt.datetime.combine(day, time)
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    round_trip = first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
+    if round_trip != naive:
+        before, after = first.utcoffset(), second.utcoffset()
+        jump = abs((after or dt.timedelta()) - (before or dt.timedelta()))
+        minutes = int(jump.total_seconds() // 60)
+        raise SetupRefusedError(
+            f"{_hh_mm(time)} does not exist on {day_words(day)}: the clocks go forward "
+            f"{minutes} minutes that night. Choose a time before or after the change.",
+            field=field,
+        )
+    return LocalTime(first, first.utcoffset() != second.utcoffset())
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    # Whole days: a zone whose clocks skip midnight starts the day at the first real minute.
+    zone = clinic_zone()
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC).astimezone(zone)
+
+
+# --- Appointment types ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_type_save(
+    *,
+    context: AuditContext,
+    appointment_type: AppointmentType,
+    allowed_providers: Sequence[Provider],
+    changed: Sequence[str] = (),
+) -> AppointmentType:
+    """Add or change an appointment type of the clinic."""
+    is_new = appointment_type.pk is None
+    taken = AppointmentType.objects.filter(
+        clinic_id=appointment_type.clinic_id, name__iexact=appointment_type.name
+    ).exclude(pk=appointment_type.pk)
+    if taken.exists():
+        raise SetupRefusedError(
+            "There is already an appointment type with that name.", field="name"
+        )
+    try:
+        with transaction.atomic():
+            appointment_type.save()
+    except IntegrityError:
+        raise SetupRefusedError(
+            "There is already an appointment type with that name.", field="name"
+        ) from None
+    appointment_type.allowed_providers.set(allowed_providers)
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE if is_new else AuditAction.UPDATE,
+        object_type="appointment_type",
+        object_id=appointment_type.pk,
+        detail={"name": appointment_type.name, "changed": sorted(changed)},
+    )
+    return appointment_type
+
+
+@transaction.atomic
+def appointment_type_delete(*, context: AuditContext, appointment_type: AppointmentType) -> None:
+    """Delete a type nobody has used; a type in use is refused (its history must stay)."""
+    kind = AppointmentType.objects.select_for_update().get(pk=appointment_type.pk)
+    booked = Appointment.objects.filter(appointment_type=kind).count()
+    if booked:
+        raise SetupRefusedError(
+            f"{kind.name} cannot be deleted: {booked} appointment(s) use it, and their history "
+            f"must keep its name. Rename it instead if it is no longer offered as it was."
+        )
+    held = Block.objects.filter(appointment_types=kind, end__gt=timezone.now()).count()
+    if held:
+        raise SetupRefusedError(
+            f"{kind.name} cannot be deleted: {held} reserved block(s) still hold time for it. "
+            f"Delete those blocks first."
+        )
+    name, pk = kind.name, kind.pk
+    try:
+        with transaction.atomic():
+            kind.delete()
+    except IntegrityError:
+        # An appointment of this type was booked a moment ago; the database keeps the link.
+        raise SetupRefusedError(f"{name} cannot be deleted: it has just been booked.") from None
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        object_type="appointment_type",
+        object_id=pk,
+        detail={"deleted": name},
+    )
+
+
+# --- Weekly templates -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateInput:
+    provider: Provider
+    location: Location
+    rrule: str
+    start_time: dt.time
+    end_time: dt.time
+    valid_from: dt.date
+    valid_until: dt.date | None
+    slot_minutes: int
+    overbook_cap: int
+
+
+def _clash(data: TemplateInput, *, exclude_pk: int | None) -> str | None:
+    others = (
+        ScheduleTemplate.objects.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=data.valid_from),
+            schedule__provider=data.provider,
+            start_time__lt=data.end_time,
+            end_time__gt=data.start_time,
+        )
+        .select_related("schedule__location")
+        .order_by("valid_from", "pk")
+    )
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if data.valid_until is not None:
+        others = others.filter(valid_from__lte=data.valid_until)
+    for other in others:
+        lo = max(data.valid_from, other.valid_from)
+        ends = [d for d in (data.valid_until, other.valid_until) if d is not None]
+        hi = min(ends) if ends else lo + dt.timedelta(days=CLASH_HORIZON_DAYS)
+        common = rule_dates(
+            data.rrule,
+            valid_from=data.valid_from,
+            start_time=data.start_time,
+            day_from=lo,
+            day_to=hi,
+        ) & rule_dates(
+            other.rrule,
+            valid_from=other.valid_from,
+            start_time=other.start_time,
+            day_from=lo,
+            day_to=hi,
+        )
+        if common:
+            until = f" until {day_words(other.valid_until)}" if other.valid_until else ""
+            return (
+                f"{data.provider} already works {_hh_mm(other.start_time)} to "
+                f"{_hh_mm(other.end_time)} at {other.schedule.location.name} on "
+                f"{rule_in_words(other.rrule)} (from {day_words(other.valid_from)}{until}); "
+                f"both would apply on {day_words(min(common))}. Change the days or hours, or "
+                f"end the other template first."
+            )
+    return None
+
+
+def _schedule_for(
+    *, clinic: Clinic, provider: Provider, location: Location
+) -> tuple[Schedule, list[str]]:
+    schedule, created = Schedule.objects.get_or_create(
+        provider=provider, location=location, defaults={"clinic": clinic}
+    )
+    if created:
+        provider.locations.add(location)
+        return schedule, [f"A new schedule was opened for {provider} at {location.name}."]
+    if not schedule.is_active:
+        # Entering hours is the deliberate act of making the schedule bookable again.
+        schedule.is_active = True
+        schedule.save(update_fields=["is_active"])
+        return schedule, [f"The schedule of {provider} at {location.name} is bookable again."]
+    return schedule, []
+
+
+@transaction.atomic
+def template_save(
+    *,
+    context: AuditContext,
+    clinic: Clinic,
+    template: ScheduleTemplate | None,
+    data: TemplateInput,
+) -> tuple[ScheduleTemplate, list[str]]:
+    """Add or change a weekly template; opens the provider's schedule at the location if none.
+
+    Locks the provider rows involved (see the module docstring) before checking for clashes.
+    """
+    if data.provider.clinic_id != clinic.pk or data.location.clinic_id != clinic.pk:
+        raise SetupRefusedError("Choose a provider and a location of this clinic.")
+    provider_ids = {data.provider.pk}
+    if template is not None:
+        provider_ids.add(template.schedule.provider_id)
+    list(Provider.objects.select_for_update().filter(pk__in=sorted(provider_ids)).order_by("pk"))
+    if data.end_time <= data.start_time:
+        raise SetupRefusedError("The end time must be after the start time.", field="end_time")
+    if data.valid_until is not None and data.valid_until < data.valid_from:
+        raise SetupRefusedError(
+            "The last day must be on or after the first day.", field="valid_until"
+        )
+    rule = rule_normalise(data.rrule, valid_from=data.valid_from, valid_until=data.valid_until)
+    data = TemplateInput(**{**data.__dict__, "rrule": rule})
+    clash = _clash(data, exclude_pk=template.pk if template is not None else None)
+    if clash is not None:
+        raise SetupRefusedError(clash)
+    schedule, notes = _schedule_for(clinic=clinic, provider=data.provider, location=data.location)
+    is_new = template is None
+    saved = template if template is not None else ScheduleTemplate()
+    saved.schedule = schedule
+    saved.rrule = rule
+    saved.start_time, saved.end_time = data.start_time, data.end_time
+    saved.valid_from, saved.valid_until = data.valid_from, data.valid_until
+    saved.slot_minutes, saved.overbook_cap = data.slot_minutes, data.overbook_cap
+    saved.save()
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE if is_new else AuditAction.UPDATE,
+        object_type="schedule_template",
+        object_id=saved.pk,
+        detail={
+            "schedule": schedule.pk,
+            "rrule": rule,
+            "hours": f"{_hh_mm(data.start_time)}-{_hh_mm(data.end_time)}",
+            "valid_from": data.valid_from.isoformat(),
+            "valid_until": data.valid_until.isoformat() if data.valid_until else None,
+        },
+    )
+    return saved, notes
+
+
+def _future_bookings(*, schedule_id: int, now: dt.datetime) -> int:
+    return Appointment.objects.filter(
+        schedule_id=schedule_id, status__in=ACTIVE_STATUSES, start__gte=now
+    ).count()
+
+
+@transaction.atomic
+def template_delete(*, context: AuditContext, template: ScheduleTemplate) -> list[str]:
+    """Delete a template. Booked appointments keep their times (the officer is told)."""
+    schedule = template.schedule
+    pk, rule = template.pk, template.rrule
+    template.delete()
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        object_type="schedule_template",
+        object_id=pk,
+        detail={"deleted": rule, "schedule": schedule.pk},
+    )
+    booked = _future_bookings(schedule_id=schedule.pk, now=timezone.now())
+    if booked:
+        return [
+            f"{booked} upcoming appointment(s) of {schedule.provider} at "
+            f"{schedule.location.name} stay booked; check them on the day view."
+        ]
+    return []
+
+
+# --- Blocks and leave -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockInput:
+    schedule: Schedule
+    kind: BlockKind
+    day: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    repeat_until: dt.date | None = None
+    appointment_types: Sequence[AppointmentType] = field(default_factory=tuple)
+    release_days_before: int | None = None
+    reason: str = ""
+
+
+def _occurrences(data: BlockInput) -> list[dt.date]:
+    if data.repeat_until is None:
+        return [data.day]
+    if data.repeat_until < data.day:
+        raise SetupRefusedError(
+            "Repeat until must be on or after the block's date.", field="repeat_until"
+        )
+    days = [data.day]
+    while days[-1] + dt.timedelta(days=7) <= data.repeat_until:
+        days.append(days[-1] + dt.timedelta(days=7))
+    if len(days) > MOST_REPEATS:
+        raise SetupRefusedError(
+            f"That repeats {len(days)} times; at most {MOST_REPEATS} weeks can be entered at once.",
+            field="repeat_until",
+        )
+    return days
+
+
+def _outside_hours(
+    *, schedules: Sequence[Schedule], intervals: Sequence[tuple[dt.datetime, dt.datetime]]
+) -> list[dt.date]:
+    """Local days of `intervals` that touch none of the schedules' sessions."""
+    zone = clinic_zone()
+    day_from = min(s.astimezone(zone).date() for s, _ in intervals)
+    day_to = max(e.astimezone(zone).date() for _, e in intervals)
+    sessions = [
+        session
+        for schedule in schedules
+        for session in template_sessions(schedule=schedule, day_from=day_from, day_to=day_to)
+    ]
+    return [
+        start.astimezone(zone).date()
+        for start, end in intervals
+        if not any(s.start < end and start < s.end for s in sessions)
+    ]
+
+
+def _days_listed(days: Sequence[dt.date]) -> str:
+    shown = ", ".join(day_words(d) for d in days[:5])
+    return shown + (f" and {len(days) - 5} more" if len(days) > 5 else "")
+
+
+@transaction.atomic
+def block_create(*, context: AuditContext, data: BlockInput) -> tuple[list[Block], list[str]]:
+    """Reserve or block time on one schedule, once or weekly; times are clinic local time.
+
+    Refused: an end before the start, a time the clocks skip, a start already past, a reserved
+    block held for no type. Warned: days outside the provider's hours, bookings already there.
+    """
+    if data.kind not in (BlockKind.RESERVED, BlockKind.ADHOC):
+        raise SetupRefusedError("Choose reserved or blocked time.", field="kind")
+    if data.end_time <= data.start_time:
+        raise SetupRefusedError("The block must end after it starts.", field="end_time")
+    if data.kind == BlockKind.RESERVED and not data.appointment_types:
+        raise SetupRefusedError(
+            "Choose the appointment types this time is reserved for.", field="appointment_types"
+        )
+    warnings: list[str] = []
+    intervals: list[tuple[dt.datetime, dt.datetime]] = []
+    for day in _occurrences(data):
+        first = local_datetime(day, data.start_time, field="start_time")
+        last = local_datetime(day, data.end_time, field="end_time")
+        warnings.extend(
+            f"{point.at:%H:%M} happens twice on {day_words(day)} (the clocks go back); "
+            f"the first {point.at:%H:%M} is used."
+            for point in (first, last)
+            if point.ambiguous
+        )
+        intervals.append((first.at, last.at))
+    now = timezone.now()
+    if intervals[0][0] < now:
+        raise SetupRefusedError(
+            f"{day_words(data.day)} at {_hh_mm(data.start_time)} has already passed; blocks are "
+            f"for time still to come.",
+            field="day",
+        )
+    schedule = data.schedule
+    blocks = [
+        Block(
+            schedule=schedule,
+            kind=data.kind,
+            start=start,
+            end=end,
+            release_days_before=data.release_days_before
+            if data.kind == BlockKind.RESERVED
+            else None,
+            reason=data.reason.strip(),
+        )
+        for start, end in intervals
+    ]
+    for block in blocks:
+        block.save(force_insert=True)
+        if data.kind == BlockKind.RESERVED:
+            block.appointment_types.set(data.appointment_types)
+    outside = _outside_hours(schedules=[schedule], intervals=intervals)
+    if outside:
+        warnings.append(
+            f"{schedule.provider} has no hours at {schedule.location.name} at that time on "
+            f"{_days_listed(outside)}, so the block changes nothing there."
+        )
+    if data.kind == BlockKind.ADHOC:
+        clash = Q()
+        for start, end in intervals:
+            clash |= Q(start__lt=end, end__gt=start)
+        booked = Appointment.objects.filter(
+            clash, schedule=schedule, status__in=ACTIVE_STATUSES
+        ).count()
+        if booked:
+            warnings.append(
+                f"{booked} appointment(s) are already booked in the blocked time; they stay "
+                f"booked. Move or cancel them from the day view."
+            )
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE,
+        object_type="block",
+        object_id=blocks[0].pk,
+        detail={
+            "kind": str(data.kind),
+            "schedule": schedule.pk,
+            "blocks": [b.pk for b in blocks],
+            "first": blocks[0].start.isoformat(),
+            "types": sorted(t.pk for t in data.appointment_types),
+            "release_days_before": data.release_days_before,
+        },
+    )
+    return blocks, warnings
+
+
+@transaction.atomic
+def leave_create(
+    *,
+    context: AuditContext,
+    provider: Provider,
+    first_day: dt.date,
+    last_day: dt.date,
+    reason: str = "",
+) -> tuple[Block, list[str]]:
+    """Whole days of leave, `first_day` to `last_day` in clinic local dates. Leave is the
+    provider's at every location (availability reads it so); it is stored on one schedule."""
+    if last_day < first_day:
+        raise SetupRefusedError("The last day must be on or after the first day.", field="last_day")
+    if first_day < timezone.localdate(timezone=clinic_zone()):
+        raise SetupRefusedError("Leave must start today or later.", field="first_day")
+    schedules = list(
+        Schedule.objects.filter(provider=provider).select_related("location").order_by("pk")
+    )
+    if not schedules:
+        raise SetupRefusedError(
+            f"{provider} has no weekly hours yet, so there is nothing to take leave from. "
+            f"Add a template first.",
+            field="provider",
+        )
+    start, end = local_midnight(first_day), local_midnight(last_day + dt.timedelta(days=1))
+    block = Block(
+        schedule=schedules[0],
+        kind=BlockKind.LEAVE,
+        start=start,
+        end=end,
+        reason=reason.strip(),
+    )
+    block.save(force_insert=True)
+    warnings = []
+    if _outside_hours(schedules=schedules, intervals=[(start, end)]):
+        warnings.append(f"{provider} has no hours on those days, so the leave changes nothing.")
+    booked = Appointment.objects.filter(
+        provider=provider, status__in=ACTIVE_STATUSES, start__lt=end, end__gt=start
+    ).count()
+    if booked:
+        warnings.append(
+            f"{booked} appointment(s) with {provider} are already booked during the leave; they "
+            f"stay booked. Move or cancel them from the day view."
+        )
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE,
+        object_type="block",
+        object_id=block.pk,
+        detail={
+            "kind": str(BlockKind.LEAVE),
+            "provider": provider.pk,
+            "first_day": first_day.isoformat(),
+            "last_day": last_day.isoformat(),
+        },
+    )
+    return block, warnings
+
+
+@transaction.atomic
+def block_delete(*, context: AuditContext, block: Block) -> None:
+    """Give the time back to the schedule."""
+    pk, kind, start = block.pk, block.kind, block.start
+    block.delete()
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        object_type="block",
+        object_id=pk,
+        detail={"deleted": kind, "start": start.isoformat()},
+    )
+
+
+# --- Clinic holidays ------------------------------------------------------------------------
+
+
+def _holiday_taken(clinic: Clinic, day: dt.date) -> SetupRefusedError | None:
+    existing = ClinicHoliday.objects.filter(clinic=clinic, date=day).first()
+    if existing is None:
+        return None
+    return SetupRefusedError(
+        f"{day_words(day)} is already a holiday ({existing.name}).", field="date"
+    )
+
+
+@transaction.atomic
+def holiday_add(
+    *, context: AuditContext, clinic: Clinic, day: dt.date, name: str
+) -> tuple[ClinicHoliday, list[str]]:
+    """Close the clinic for a day; bookings already made that day are reported, not cancelled."""
+    taken = _holiday_taken(clinic, day)
+    if taken is not None:
+        raise taken
+    try:
+        with transaction.atomic():
+            holiday = ClinicHoliday.objects.create(clinic=clinic, date=day, name=name.strip())
+    except IntegrityError:
+        raise _holiday_taken(clinic, day) or SetupRefusedError(
+            "That day could not be added; try again.", field="date"
+        ) from None
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE,
+        object_type="clinic_holiday",
+        object_id=holiday.pk,
+        detail={"date": day.isoformat(), "name": holiday.name},
+    )
+    start, end = local_midnight(day), local_midnight(day + dt.timedelta(days=1))
+    booked = Appointment.objects.filter(
+        clinic=clinic, status__in=ACTIVE_STATUSES, start__gte=start, start__lt=end
+    ).count()
+    if booked:
+        return holiday, [
+            f"{booked} appointment(s) are booked on {day_words(day)}; they stay booked. Move "
+            f"or cancel them from the day view."
+        ]
+    return holiday, []
+
+
+@transaction.atomic
+def holiday_delete(*, context: AuditContext, holiday: ClinicHoliday) -> None:
+    pk, day, name = holiday.pk, holiday.date, holiday.name
+    holiday.delete()
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        object_type="clinic_holiday",
+        object_id=pk,
+        detail={"deleted": name, "date": day.isoformat()},
+    )
+
+
+# --- Reads for the set-up pages -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetupSummary:
+    appointment_types: int
+    templates: int
+    upcoming_blocks: int
+    upcoming_holidays: int
+    recent_changes: list[AuditEvent]
+
+
+RECENT_CHANGES = 15
+RECENT_DAYS = 30
+
+
+def setup_summary(*, clinic: Clinic, now: dt.datetime) -> SetupSummary:
+    """Counts for the set-up page and the latest set-up changes (the audit trail's own rows,
+    read within RECENT_DAYS so the occurred_at index bounds the scan)."""
+    today = now.astimezone(clinic_zone()).date()
+    changes = list(
+        AuditEvent.objects.filter(
+            clinic_id_value=clinic.pk,
+            object_type__in=SETUP_OBJECT_TYPES,
+            occurred_at__gte=now - dt.timedelta(days=RECENT_DAYS),
+        ).order_by("-occurred_at", "-seq")[:RECENT_CHANGES]
+    )
+    return SetupSummary(
+        appointment_types=AppointmentType.objects.filter(clinic=clinic).count(),
+        templates=ScheduleTemplate.objects.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=today), schedule__clinic=clinic
+        ).count(),
+        upcoming_blocks=Block.objects.filter(schedule__clinic=clinic, end__gt=now).count(),
+        upcoming_holidays=ClinicHoliday.objects.filter(clinic=clinic, date__gte=today).count(),
+        recent_changes=changes,
+    )
