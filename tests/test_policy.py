@@ -58,6 +58,7 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "holiday_id": lambda s: _sample_holiday(s),
     "token": lambda s: "not-a-real-token",
     "series_id": lambda s: _sample_series(s),
+    "provider_id": lambda s: s.appointment.provider_id,
 }
 
 

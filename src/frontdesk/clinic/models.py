@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -39,9 +40,24 @@ class Provider(models.Model):
     npi = models.CharField("NPI", max_length=10, blank=True)
     locations = models.ManyToManyField(Location, related_name="providers")
     is_active = models.BooleanField(default=True)
+    # The provider's own staff account, if they have one: they may see their calendar feed.
+    staff_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="provider",
+    )
+    # Part of the signed calendar-feed link; raising it revokes every link given out before.
+    feed_version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["family_name", "given_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(feed_version__gte=1), name="provider_feed_version_positive"
+            ),
+        ]
 
     def __str__(self) -> str:
         suffix = f", {self.credentials}" if self.credentials else ""

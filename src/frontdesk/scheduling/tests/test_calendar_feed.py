@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable, Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import time_machine
+from django.core import signing
+from django.test import Client
+from icalendar import Calendar  # type: ignore[import-untyped, unused-ignore]
+
+from conftest import Personas, make_patient
+from frontdesk.accounts.models import User
+from frontdesk.audit.models import AuditEvent
+from frontdesk.audit.services import SYSTEM_CONTEXT
+from frontdesk.clinic.models import AppointmentType, Provider
+from frontdesk.patients.models import Patient
+from frontdesk.scheduling import calendar_feed, services
+from frontdesk.scheduling.models import Appointment, AppointmentStatus, CancelledBy, Schedule
+
+NOW = dt.datetime(2026, 11, 23, 13, 0, tzinfo=dt.UTC)  # Monday 08:00 in New York
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def someone(personas: Personas) -> Patient:
+    return make_patient(
+        personas.clinic,
+        given_name="Philippa",
+        family_name="Quarrington",
+        birth_date=dt.date(1957, 3, 14),
+        phone="+12025550199",
+    )
+
+
+def _book(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    kind: AppointmentType,
+    start: dt.datetime,
+) -> Appointment:
+    return services.appointment_book(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        patient=patient,
+        schedule=schedule,
+        appointment_type=kind,
+        start=start,
+    )
+
+
+def _feed(token: str) -> Calendar:
+    response = Client().get("/schedule/calendar.ics", {"token": token})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    return Calendar.from_ical(response.content)
+
+
+def test_the_feed_parses_and_has_one_event_per_active_appointment_in_utc(
+    personas: Personas,
+    someone: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+) -> None:
+    kept = _book(
+        personas, someone, schedule, follow_up, dt.datetime(2026, 11, 24, 9, 30, tzinfo=clinic_tz)
+    )
+    gone = _book(
+        personas, someone, schedule, follow_up, dt.datetime(2026, 11, 25, 10, 0, tzinfo=clinic_tz)
+    )
+    services.appointment_cancel(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        appointment=gone,
+        cancelled_by=CancelledBy.PATIENT,
+        reason="travelling",
+    )
+    far = NOW + dt.timedelta(days=90)
+    Appointment.objects.create(
+        clinic=personas.clinic,
+        patient=someone,
+        schedule=schedule,
+        provider=schedule.provider,
+        appointment_type=follow_up,
+        start=far,
+        end=far + dt.timedelta(minutes=30),
+        busy_start=far,
+        busy_end=far + dt.timedelta(minutes=30),
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+    calendar = _feed(calendar_feed.feed_token(schedule.provider))
+
+    events = calendar.walk("VEVENT")
+    assert len(events) == 1
+    (event,) = events
+    assert str(event["UID"]) == f"appointment-{kept.pk}@frontdesk.clinic-{personas.clinic.pk}"
+    assert event.decoded("DTSTART") == dt.datetime(2026, 11, 24, 14, 30, tzinfo=dt.UTC)
+    assert event.decoded("DTEND") == dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
+    assert event["DTSTART"].to_ical() == b"20261124T143000Z"
+    assert str(event["SUMMARY"]) == "Follow-up visit"
+    assert str(event["STATUS"]) == "CONFIRMED"
+
+
+def test_an_event_keeps_its_uid_when_the_appointment_moves_and_pending_ones_are_tentative(
+    personas: Personas,
+    someone: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+) -> None:
+    appointment = _book(
+        personas, someone, schedule, follow_up, dt.datetime(2026, 11, 24, 9, 0, tzinfo=clinic_tz)
+    )
+    token = calendar_feed.feed_token(schedule.provider)
+    (before,) = _feed(token).walk("VEVENT")
+    services.appointment_reschedule(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        appointment=appointment,
+        schedule=schedule,
+        start=dt.datetime(2026, 11, 26, 11, 0, tzinfo=clinic_tz),
+        reason="patient asked",
+    )
+    Appointment.objects.filter(pk=appointment.pk).update(status=AppointmentStatus.PENDING)
+    (after,) = _feed(token).walk("VEVENT")
+    assert str(after["UID"]) == str(before["UID"])
+    assert after.decoded("DTSTART") == dt.datetime(2026, 11, 26, 16, 0, tzinfo=dt.UTC)
+    assert str(after["STATUS"]) == "TENTATIVE"
+
+
+def test_the_feed_holds_no_patient_name_birth_date_phone_or_note(
+    personas: Personas,
+    someone: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+) -> None:
+    appointment = _book(
+        personas, someone, schedule, follow_up, dt.datetime(2026, 11, 24, 9, 0, tzinfo=clinic_tz)
+    )
+    Appointment.objects.filter(pk=appointment.pk).update(note="Quarrington asked about results")
+    body = Client().get(
+        "/schedule/calendar.ics", {"token": calendar_feed.feed_token(schedule.provider)}
+    )
+    text = body.content.decode()
+    assert "BEGIN:VEVENT" in text
+    for secret in (
+        "Quarrington",
+        "Philippa",
+        "1957",
+        "19570314",
+        "03/14",
+        "5550199",
+        someone.mrn,
+        "results",
+    ):
+        assert secret not in text
+
+
+def test_a_tampered_or_foreign_token_gets_a_polite_404(
+    personas: Personas, schedule: Schedule
+) -> None:
+    token = calendar_feed.feed_token(schedule.provider)
+    value, _, signature = token.rpartition(".")
+    other_provider = f"{schedule.provider.pk + 1}-1.{signature}"
+    flipped = f"{value}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}"
+    other_salt = signing.Signer(salt="frontdesk.messaging", sep=".").sign(value)
+    for bad in (flipped, other_provider, other_salt, "", "nonsense", token + "x"):
+        response = Client().get("/schedule/calendar.ics", {"token": bad})
+        assert response.status_code == 404, bad
+        assert "This calendar link does not work" in response.content.decode()
+
+
+def test_a_rotated_link_stops_working_and_the_new_one_works(
+    personas: Personas,
+    schedule: Schedule,
+    client_for: Callable[[User], Client],
+) -> None:
+    provider = schedule.provider
+    old = calendar_feed.feed_token(provider)
+    admin = client_for(personas.admin)
+    page = admin.get(f"/schedule/calendar-feeds/{provider.pk}/").content.decode()
+    assert old in page and "Replace the calendar link" in page
+
+    response = admin.post(f"/schedule/calendar-feeds/{provider.pk}/rotate/")
+    assert response.status_code == 302
+
+    provider.refresh_from_db()
+    assert provider.feed_version == 2
+    assert Client().get("/schedule/calendar.ics", {"token": old}).status_code == 404
+    fresh = admin.get(response["Location"]).content.decode()
+    assert "The old link no longer works" in fresh
+    new_url = next(
+        line.split('value="', 1)[1].split('"', 1)[0]
+        for line in fresh.splitlines()
+        if 'id="feed-url"' in line
+    )
+    (new_token,) = parse_qs(urlsplit(new_url.replace("&amp;", "&")).query)["token"]
+    assert new_token != old
+    assert Client().get("/schedule/calendar.ics", {"token": new_token}).status_code == 200
+    event = AuditEvent.objects.get(object_type="calendar_feed")
+    assert event.object_id == str(provider.pk) and event.actor_username == "adam"
+
+
+def test_only_the_provider_themselves_or_an_administrator_sees_the_feed_link(
+    personas: Personas,
+    schedule: Schedule,
+    client_for: Callable[[User], Client],
+) -> None:
+    provider = schedule.provider
+    url = f"/schedule/calendar-feeds/{provider.pk}/"
+    token = calendar_feed.feed_token(provider)
+    assert client_for(personas.physician).get(url).status_code == 404
+    Provider.objects.filter(pk=provider.pk).update(staff_user=personas.physician)
+    own = client_for(personas.physician).get(url)
+    assert own.status_code == 200 and token in own.content.decode()
+    assert "Replace the calendar link" not in own.content.decode()
+    assert client_for(personas.physician).post(f"{url}rotate/").status_code == 403
+    assert client_for(personas.nurse).get(url).status_code == 404
+    assert client_for(personas.front_desk).get(url).status_code == 403
+    assert client_for(personas.outsider).get(url).status_code == 403
+    listing = client_for(personas.physician).get("/schedule/calendar-feeds/")
+    assert listing["Location"] == url
+
+
+def test_the_week_view_links_a_provider_to_their_own_feed(
+    personas: Personas,
+    schedule: Schedule,
+    client_for: Callable[[User], Client],
+) -> None:
+    provider = schedule.provider
+    link = f"/schedule/calendar-feeds/{provider.pk}/"
+    week = f"/schedule/week/?provider={provider.pk}"
+    assert link not in client_for(personas.physician).get(week).content.decode()
+    Provider.objects.filter(pk=provider.pk).update(staff_user=personas.physician)
+    assert link in client_for(personas.physician).get(week).content.decode()

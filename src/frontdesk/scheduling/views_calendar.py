@@ -1,0 +1,203 @@
+"""A provider's week, booking a chosen free time, and the provider's calendar feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from frontdesk.accounts.policy import Action, policy, public, role_may, staff_clinic, staff_user
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.clinic.models import AppointmentType, Provider
+from frontdesk.patients.selectors import patient_search
+from frontdesk.scheduling import calendar_feed
+from frontdesk.scheduling.availability import slot_is_bookable
+from frontdesk.scheduling.forms import parse_start
+from frontdesk.scheduling.models import Schedule
+from frontdesk.scheduling.week import provider_appointment_types, week_providers, week_view
+
+
+def _number(value: str | None) -> int | None:
+    """A whole number typed or linked; anything else (letters, other scripts' digits) is None."""
+    if value and value.isascii() and value.isdigit() and len(value) < 12:
+        return int(value)
+    return None
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value or "")
+    except ValueError:
+        return None
+
+
+@policy(Action.APPOINTMENT_VIEW)
+def provider_week_view(request: HttpRequest) -> HttpResponse:
+    """One provider's week: appointments, blocks, holidays and free times to book."""
+    user = staff_user(request)
+    clinic = staff_clinic(user)
+    providers = list(week_providers(clinic))
+    wanted = _number(request.GET.get("provider"))
+    if request.GET.get("provider") and wanted is None:
+        raise Http404("No such provider")
+    provider: Provider | None
+    if wanted is not None:
+        provider = get_object_or_404(Provider, pk=wanted, clinic=clinic)
+    else:
+        own = Provider.objects.filter(staff_user=user, clinic=clinic).first()
+        provider = own or (providers[0] if providers else None)
+    if provider is None:
+        return render(request, "scheduling/week.html", {"view": None, "providers": providers})
+    day = _date(request.GET.get("date")) or timezone.localdate()
+    types = list(provider_appointment_types(provider))
+    type_id = _number(request.GET.get("type"))
+    kind = next((t for t in types if t.pk == type_id), types[0] if types else None)
+    view = week_view(user, provider=provider, day=day, appointment_type=kind)
+    if view.patient_ids:
+        audit_record(
+            context=audit_context(request),
+            action=AuditAction.VIEW,
+            patient_ids=view.patient_ids,
+            object_type="week_view",
+            object_id=provider.pk,
+            detail={"week_of": view.monday.isoformat()},
+        )
+    context = {
+        "view": view,
+        "providers": providers,
+        "types": types,
+        "previous": view.monday - dt.timedelta(days=7),
+        "next": view.monday + dt.timedelta(days=7),
+        "can_book": role_may(user.role, Action.APPOINTMENT_BOOK),
+        "feed_link": calendar_feed.feed_viewer_may(user, provider)
+        and role_may(user.role, Action.CALENDAR_FEED_VIEW),
+    }
+    return render(request, "scheduling/week.html", context)
+
+
+@policy(Action.APPOINTMENT_BOOK)
+def slot_view(request: HttpRequest) -> HttpResponse:
+    """A free time chosen on the week view: find the patient, then book them into it."""
+    user = staff_user(request)
+    clinic = staff_clinic(user)
+    schedule_id = _number(request.GET.get("schedule"))
+    type_id = _number(request.GET.get("appointment_type"))
+    start = parse_start(request.GET.get("start", ""))
+    schedule = (
+        Schedule.objects.select_related("provider", "location")
+        .filter(pk=schedule_id, clinic=clinic)
+        .first()
+        if schedule_id is not None
+        else None
+    )
+    kind = (
+        AppointmentType.objects.filter(pk=type_id, clinic=clinic).first()
+        if type_id is not None
+        else None
+    )
+    if schedule is None or kind is None or start is None:
+        return render(request, "scheduling/week_slot.html", {"unreadable": True}, status=400)
+    refusal = slot_is_bookable(
+        appointment_type=kind, schedule=schedule, start=start, now=timezone.now()
+    )
+    query = request.GET.get("q", "")[:100]
+    parsed, patients = patient_search(user, query) if query and refusal is None else (None, [])
+    if parsed is not None and parsed.text:
+        audit_record(
+            context=audit_context(request),
+            action=AuditAction.SEARCH,
+            patient_ids=[p.pk for p in patients],
+            object_type="patient_search",
+            detail={"terms": parsed.text, "results": len(patients)},
+        )
+    week_url = (
+        f"{reverse('scheduling:week')}?provider={schedule.provider_id}"
+        f"&date={timezone.localtime(start).date().isoformat()}&type={kind.pk}"
+    )
+    context = {
+        "schedule": schedule,
+        "kind": kind,
+        "start": start,
+        "refusal": refusal,
+        "query": query,
+        "searched": bool(parsed and parsed.text),
+        "patients": patients,
+        "week_url": week_url,
+    }
+    return render(request, "scheduling/week_slot.html", context)
+
+
+@public
+def feed_view(request: HttpRequest) -> HttpResponse:
+    """The provider's calendar for calendar apps: a signed link, no sign-in, no patient data.
+    The token travels in the query string, which the access log never writes down."""
+    try:
+        provider = calendar_feed.feed_provider(request.GET.get("token", ""))
+    except calendar_feed.FeedNotFoundError:
+        return render(request, "scheduling/feed_invalid.html", status=404)
+    response = HttpResponse(
+        calendar_feed.feed_calendar(provider), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'inline; filename="frontdesk-calendar.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def _feed_provider_for(request: HttpRequest, provider_id: int) -> Provider:
+    user = staff_user(request)
+    provider = get_object_or_404(Provider, pk=provider_id, clinic=staff_clinic(user))
+    if not calendar_feed.feed_viewer_may(user, provider):
+        raise Http404("No such calendar feed")
+    return provider
+
+
+@policy(Action.CALENDAR_FEED_VIEW)
+def feed_page_view(request: HttpRequest, provider_id: int) -> HttpResponse:
+    """The provider's feed link to copy into a calendar app; administrators may revoke it."""
+    provider = _feed_provider_for(request, provider_id)
+    user = staff_user(request)
+    url = request.build_absolute_uri(
+        f"{reverse('scheduling:feed')}?token={calendar_feed.feed_token(provider)}"
+    )
+    context = {
+        "provider": provider,
+        "feed_url": url,
+        "can_rotate": role_may(user.role, Action.CALENDAR_FEED_ROTATE),
+        "days_before": calendar_feed.DAYS_BEFORE,
+        "days_after": calendar_feed.DAYS_AFTER,
+    }
+    return render(request, "scheduling/feed_page.html", context)
+
+
+@policy(Action.CALENDAR_FEED_VIEW)
+def feed_list_view(request: HttpRequest) -> HttpResponse:
+    """Administrators: every provider's feed page. A provider: straight to their own."""
+    user = staff_user(request)
+    clinic = staff_clinic(user)
+    providers = [
+        p
+        for p in Provider.objects.filter(clinic=clinic, is_active=True)
+        if calendar_feed.feed_viewer_may(user, p)
+    ]
+    if len(providers) == 1 and not role_may(user.role, Action.CALENDAR_FEED_ROTATE):
+        return redirect("scheduling:feed_page", provider_id=providers[0].pk)
+    return render(request, "scheduling/feed_list.html", {"providers": providers})
+
+
+@policy(Action.CALENDAR_FEED_ROTATE)
+@require_POST
+def feed_rotate_view(request: HttpRequest, provider_id: int) -> HttpResponse:
+    provider = _feed_provider_for(request, provider_id)
+    calendar_feed.feed_rotate(context=audit_context(request), provider=provider)
+    messages.success(
+        request,
+        f"New calendar link made for {provider}. The old link no longer works; "
+        "give the provider the new one.",
+    )
+    return redirect("scheduling:feed_page", provider_id=provider.pk)
