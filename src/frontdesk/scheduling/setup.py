@@ -538,7 +538,7 @@ def block_create(*, context: AuditContext, data: BlockInput) -> tuple[list[Block
             for point in (first, last)
             if point.ambiguous
         )
-        intervals.append((first.at, last.at))
+        intervals.append((first.at.astimezone(dt.UTC), last.at.astimezone(dt.UTC)))
     now = timezone.now()
     if intervals[0][0] < now:
         raise SetupRefusedError(

@@ -1,0 +1,747 @@
+"""The schedule set-up pages: appointment types, weekly hours, blocks and leave, holidays."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from conftest import PASSWORD, Personas
+from frontdesk.accounts.models import User
+from frontdesk.accounts.roles import Role
+from frontdesk.accounts.services import staff_create
+from frontdesk.audit.models import AuditEvent
+from frontdesk.audit.services import SYSTEM_CONTEXT
+from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.patients.models import Patient
+from frontdesk.scheduling import services, setup
+from frontdesk.scheduling.availability import slot_is_bookable
+from frontdesk.scheduling.models import (
+    Block,
+    BlockKind,
+    ClinicHoliday,
+    Schedule,
+    ScheduleTemplate,
+)
+
+NOW = dt.datetime(2026, 11, 23, 13, 0, tzinfo=dt.UTC)  # Monday 08:00 in New York
+NY = zoneinfo.ZoneInfo("America/New_York")
+
+
+@pytest.fixture(autouse=True)
+def _frozen(settings: Any) -> Iterator[None]:
+    settings.CLINIC_TIME_ZONE = "America/New_York"
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def admin(personas: Personas, client_for: Callable[[User], Client]) -> Client:
+    return client_for(personas.admin)
+
+
+@pytest.fixture
+def southside(personas: Personas) -> Location:
+    return Location.objects.create(clinic=personas.clinic, name="Southside")
+
+
+@pytest.fixture
+def new_patient_visit(personas: Personas) -> AppointmentType:
+    return AppointmentType.objects.create(
+        clinic=personas.clinic, name="New patient visit", duration_minutes=30, is_new_patient=True
+    )
+
+
+def _events(object_type: str) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(object_type=object_type).order_by("seq"))
+
+
+def _messages(response: Any) -> str:
+    return " ".join(str(m) for m in response.context["messages"])
+
+
+# --- Access and navigation ------------------------------------------------------------------
+
+
+def test_administrators_and_supervisors_reach_the_set_up_page_and_others_are_refused(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
+    for user in (personas.admin, personas.supervisor):
+        page = client_for(user).get("/schedule/setup/")
+        assert page.status_code == 200
+        assert 'href="/schedule/setup/" aria-current="page">Set-up' in page.content.decode()
+    for user in (personas.front_desk, personas.nurse, personas.physician, personas.billing):
+        assert client_for(user).get("/schedule/setup/").status_code == 403
+        home = client_for(user).get("/").content.decode()
+        assert "/schedule/setup/" not in home
+
+
+def test_an_administrator_of_another_clinic_cannot_change_this_clinics_set_up(
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    client_for: Callable[[User], Client],
+) -> None:
+    stranger = staff_create(
+        clinic=personas.other_clinic, username="oscar", password=PASSWORD, role=Role.ADMIN
+    )
+    block = Block.objects.create(
+        schedule=schedule,
+        kind=BlockKind.ADHOC,
+        start=NOW + dt.timedelta(days=1),
+        end=NOW + dt.timedelta(days=1, hours=1),
+    )
+    holiday = ClinicHoliday.objects.create(
+        clinic=personas.clinic, date=dt.date(2026, 12, 25), name="Christmas Day"
+    )
+    template = schedule.templates.get()
+    client = client_for(stranger)
+    assert client.get(f"/schedule/setup/types/{follow_up.pk}/").status_code == 404
+    assert client.get(f"/schedule/setup/hours/{template.pk}/").status_code == 404
+    assert client.post(f"/schedule/setup/types/{follow_up.pk}/delete/").status_code == 404
+    assert client.post(f"/schedule/setup/blocks/{block.pk}/delete/").status_code == 404
+    assert client.post(f"/schedule/setup/holidays/{holiday.pk}/delete/").status_code == 404
+    assert client.post(f"/schedule/setup/hours/{template.pk}/delete/").status_code == 404
+    listed = client.get("/schedule/setup/types/").content.decode()
+    assert "Follow-up visit" not in listed
+    assert AppointmentType.objects.filter(pk=follow_up.pk).exists()
+    assert Block.objects.filter(pk=block.pk).exists()
+    assert ClinicHoliday.objects.filter(pk=holiday.pk).exists()
+
+
+# --- Appointment types ----------------------------------------------------------------------
+
+
+def _type_form(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "Annual physical",
+        "duration_minutes": "40",
+        "patient_kind": "follow_up",
+        "buffer_before_minutes": "5",
+        "buffer_after_minutes": "10",
+        "grace_minutes": "15",
+        "daily_limit": "4",
+        "follow_up_interval_days": "365",
+        "colour": "#AA3300",
+        "telehealth": "",
+        "preparation": "Fast for 8 hours before the visit.",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_an_administrator_adds_an_appointment_type_with_buffers_providers_and_limits(
+    personas: Personas, schedule: Schedule, admin: Client
+) -> None:
+    other = Provider.objects.create(
+        clinic=personas.clinic, given_name="Ana", family_name="Ruiz", specialty="Family"
+    )
+    response = admin.post(
+        "/schedule/setup/types/add/",
+        _type_form(patient_kind="new", telehealth="on", allowed_providers=[schedule.provider_id]),
+        follow=True,
+    )
+    assert response.status_code == 200
+    kind = AppointmentType.objects.get(name="Annual physical")
+    assert (kind.duration_minutes, kind.buffer_before_minutes, kind.buffer_after_minutes) == (
+        40,
+        5,
+        10,
+    )
+    assert (kind.grace_minutes, kind.daily_limit, kind.follow_up_interval_days) == (15, 4, 365)
+    assert kind.is_new_patient and kind.telehealth
+    assert kind.colour == "#aa3300"
+    assert kind.preparation == "Fast for 8 hours before the visit."
+    assert list(kind.allowed_providers.all()) == [schedule.provider]
+    assert other not in kind.allowed_providers.all()
+    (event,) = _events("appointment_type")
+    assert event.object_id == str(kind.pk) and event.patient_ids == []
+    assert event.actor_username == "adam"
+
+    admin.post(
+        f"/schedule/setup/types/{kind.pk}/",
+        _type_form(duration_minutes="45", allowed_providers=[]),
+    )
+    kind.refresh_from_db()
+    assert kind.duration_minutes == 45 and not kind.is_new_patient
+    assert not kind.allowed_providers.exists()  # none ticked: every provider
+    assert "duration_minutes" in _events("appointment_type")[-1].detail["changed"]
+
+
+def test_a_bad_appointment_type_is_refused_in_plain_words_and_what_was_typed_stays(
+    personas: Personas, follow_up: AppointmentType, admin: Client
+) -> None:
+    response = admin.post(
+        "/schedule/setup/types/add/",
+        _type_form(name="follow-up VISIT", duration_minutes="2", colour="red"),
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Type a whole number of minutes from 5 to 480." in html
+    assert "Choose a colour, or type it as # and six hex digits." in html
+    assert "Fast for 8 hours before the visit." in html  # nothing typed is lost
+
+    response = admin.post("/schedule/setup/types/add/", _type_form(name="follow-up VISIT"))
+    assert response.status_code == 400
+    assert "There is already an appointment type with that name." in response.content.decode()
+    assert AppointmentType.objects.count() == 1
+
+
+def test_a_type_in_use_cannot_be_deleted_but_an_unused_one_can(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    new_patient_visit: AppointmentType,
+    admin: Client,
+) -> None:
+    services.appointment_book(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        patient=patient,
+        schedule=schedule,
+        appointment_type=follow_up,
+        start=dt.datetime(2026, 11, 24, 10, 0, tzinfo=NY),
+    )
+    refused = admin.post(f"/schedule/setup/types/{follow_up.pk}/delete/", follow=True)
+    assert "Follow-up visit cannot be deleted: 1 appointment(s) use it" in _messages(refused)
+    assert AppointmentType.objects.filter(pk=follow_up.pk).exists()
+
+    deleted = admin.post(f"/schedule/setup/types/{new_patient_visit.pk}/delete/", follow=True)
+    assert "Deleted the appointment type New patient visit." in _messages(deleted)
+    assert not AppointmentType.objects.filter(pk=new_patient_visit.pk).exists()
+    assert _events("appointment_type")[-1].detail == {"deleted": "New patient visit"}
+
+
+def test_a_type_held_by_an_upcoming_reserved_block_cannot_be_deleted(
+    schedule: Schedule, new_patient_visit: AppointmentType
+) -> None:
+    setup.block_create(
+        context=SYSTEM_CONTEXT,
+        data=setup.BlockInput(
+            schedule=schedule,
+            kind=BlockKind.RESERVED,
+            day=dt.date(2026, 11, 24),
+            start_time=dt.time(9),
+            end_time=dt.time(11),
+            appointment_types=[new_patient_visit],
+        ),
+    )
+    with pytest.raises(setup.SetupRefusedError, match="1 reserved block"):
+        setup.appointment_type_delete(context=SYSTEM_CONTEXT, appointment_type=new_patient_visit)
+
+
+# --- Weekly hours ---------------------------------------------------------------------------
+
+
+def _hours_form(schedule: Schedule, location: Location, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "provider": schedule.provider_id,
+        "location": location.pk,
+        "weekdays": ["5"],
+        "every_weeks": "1",
+        "rrule": "",
+        "start_time": "09:00",
+        "end_time": "13:00",
+        "valid_from": "2026-12-01",
+        "valid_until": "",
+        "slot_minutes": "20",
+        "overbook_cap": "1",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_weekday_boxes_build_the_rule_and_open_a_schedule_at_a_new_location(
+    schedule: Schedule, southside: Location, admin: Client
+) -> None:
+    response = admin.post(
+        "/schedule/setup/hours/add/",
+        _hours_form(schedule, southside, weekdays=["5", "6"], every_weeks="2"),
+        follow=True,
+    )
+    assert "A new schedule was opened for Mei Lee, MD at Southside." in _messages(response)
+    template = ScheduleTemplate.objects.get(schedule__location=southside)
+    assert template.rrule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA,SU"
+    assert (template.start_time, template.end_time) == (dt.time(9), dt.time(13))
+    assert (template.slot_minutes, template.overbook_cap) == (20, 1)
+    assert southside in schedule.provider.locations.all()
+    assert (
+        "Saturdays and Sundays, every 2 weeks"
+        in admin.get("/schedule/setup/hours/").content.decode()
+    )
+    (event,) = _events("schedule_template")
+    assert event.detail["rrule"] == template.rrule and event.patient_ids == []
+
+
+def test_an_advanced_rule_is_checked_by_dateutil_and_refused_in_plain_words(
+    schedule: Schedule, southside: Location, admin: Client
+) -> None:
+    bad = admin.post(
+        "/schedule/setup/hours/add/",
+        _hours_form(schedule, southside, weekdays=[], rrule="FREQ=WEEKLY;BYDAY=XX"),
+    )
+    assert bad.status_code == 400
+    html = bad.content.decode()
+    assert "That rule is not valid" in html and "FREQ=WEEKLY;BYDAY=XX" in html
+    nonsense = admin.post(
+        "/schedule/setup/hours/add/", _hours_form(schedule, southside, weekdays=[], rrule="every")
+    )
+    assert "That is not a rule Frontdesk can read." in nonsense.content.decode()
+    both = admin.post(
+        "/schedule/setup/hours/add/",
+        _hours_form(schedule, southside, rrule="FREQ=MONTHLY;BYDAY=1SA"),
+    )
+    assert "Tick days or type a rule, not both." in both.content.decode()
+    good = admin.post(
+        "/schedule/setup/hours/add/",
+        _hours_form(schedule, southside, weekdays=[], rrule="RRULE:FREQ=MONTHLY;BYDAY=1SA"),
+    )
+    assert good.status_code == 302
+    assert ScheduleTemplate.objects.get(schedule__location=southside).rrule == (
+        "FREQ=MONTHLY;BYDAY=1SA"
+    )
+
+
+def test_hours_ending_before_they_start_are_refused(
+    schedule: Schedule, southside: Location, admin: Client
+) -> None:
+    response = admin.post(
+        "/schedule/setup/hours/add/",
+        _hours_form(schedule, southside, start_time="14:00", end_time="9:30 AM"),
+    )
+    assert response.status_code == 400
+    assert "The end time must be after the start time." in response.content.decode()
+    assert 'value="14:00"' in response.content.decode()
+    with pytest.raises(setup.SetupRefusedError, match="end time must be after"):
+        setup.template_save(
+            context=SYSTEM_CONTEXT,
+            clinic=schedule.clinic,
+            template=None,
+            data=setup.TemplateInput(
+                provider=schedule.provider,
+                location=southside,
+                rrule="FREQ=WEEKLY;BYDAY=SA",
+                start_time=dt.time(12),
+                end_time=dt.time(12),
+                valid_from=dt.date(2026, 12, 1),
+                valid_until=None,
+                slot_minutes=15,
+                overbook_cap=0,
+            ),
+        )
+
+
+def test_hours_overlapping_the_same_providers_hours_at_another_location_are_refused(
+    schedule: Schedule, southside: Location, admin: Client
+) -> None:
+    # The fixture's provider works Monday to Friday 09:00-17:00 at Northside.
+    response = admin.post(
+        "/schedule/setup/hours/add/",
+        _hours_form(schedule, southside, weekdays=["1"], start_time="16:00", end_time="18:00"),
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Mei Lee, MD already works 09:00 to 17:00 at Northside" in html
+    assert "Tue Dec 1, 2026" in html
+    assert not Schedule.objects.filter(location=southside).exists()
+    # Back to back is not an overlap.
+    assert (
+        admin.post(
+            "/schedule/setup/hours/add/",
+            _hours_form(schedule, southside, weekdays=["1"], start_time="17:00", end_time="19:00"),
+        ).status_code
+        == 302
+    )
+
+
+def test_hours_that_only_meet_after_the_other_template_has_ended_are_accepted(
+    schedule: Schedule, southside: Location, admin: Client
+) -> None:
+    ScheduleTemplate.objects.filter(schedule=schedule).update(valid_until=dt.date(2026, 12, 31))
+    late = _hours_form(schedule, southside, weekdays=["0"], valid_from="2027-01-01")
+    assert admin.post("/schedule/setup/hours/add/", late).status_code == 302
+    early = _hours_form(schedule, southside, weekdays=["1"], valid_from="2026-12-01")
+    assert admin.post("/schedule/setup/hours/add/", early).status_code == 400
+
+
+def test_fortnightly_hours_on_alternate_weeks_do_not_clash(
+    personas: Personas, southside: Location
+) -> None:
+    provider = Provider.objects.create(
+        clinic=personas.clinic, given_name="Ana", family_name="Ruiz", specialty="Physio"
+    )
+    north = Location.objects.create(clinic=personas.clinic, name="North")
+
+    def save(location: Location, first: dt.date) -> None:
+        setup.template_save(
+            context=SYSTEM_CONTEXT,
+            clinic=personas.clinic,
+            template=None,
+            data=setup.TemplateInput(
+                provider=provider,
+                location=location,
+                rrule=setup.weekly_rule([0], interval=2),
+                start_time=dt.time(9),
+                end_time=dt.time(12),
+                valid_from=first,
+                valid_until=None,
+                slot_minutes=15,
+                overbook_cap=0,
+            ),
+        )
+
+    save(north, dt.date(2026, 11, 30))
+    save(southside, dt.date(2026, 12, 7))  # the other Mondays
+    with pytest.raises(setup.SetupRefusedError, match="both would apply on Mon Dec 14, 2026"):
+        save(southside, dt.date(2026, 12, 14))
+    assert ScheduleTemplate.objects.filter(schedule__provider=provider).count() == 2
+
+
+def test_editing_hours_keeps_the_checkboxes_and_does_not_clash_with_itself(
+    schedule: Schedule, admin: Client
+) -> None:
+    template = schedule.templates.get()
+    page = admin.get(f"/schedule/setup/hours/{template.pk}/").content.decode()
+    assert 'value="4" id="id_weekdays_4" checked' in page  # Friday, from the weekly rule
+    assert 'value="5" id="id_weekdays_5" checked' not in page
+    response = admin.post(
+        f"/schedule/setup/hours/{template.pk}/",
+        _hours_form(
+            schedule,
+            schedule.location,
+            weekdays=["0", "1", "2", "3", "4"],
+            start_time="08:00",
+            end_time="16:00",
+            valid_from="2026-01-01",
+        ),
+    )
+    assert response.status_code == 302
+    template.refresh_from_db()
+    assert template.rrule == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+    assert template.start_time == dt.time(8)
+    assert _events("schedule_template")[-1].action == "update"
+
+
+# --- Blocks and leave -----------------------------------------------------------------------
+
+
+def _block_form(schedule: Schedule, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": "reserved",
+        "schedule": schedule.pk,
+        "day": "2026-11-24",
+        "start_time": "09:00",
+        "end_time": "11:00",
+        "repeat_until": "",
+        "release_days_before": "",
+        "reason": "New patients only",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_time_reserved_for_new_patients_repeats_weekly_and_the_calendar_honours_it(
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    new_patient_visit: AppointmentType,
+    admin: Client,
+) -> None:
+    response = admin.post(
+        "/schedule/setup/blocks/add/",
+        _block_form(
+            schedule,
+            appointment_types=[new_patient_visit.pk],
+            repeat_until="2026-12-08",
+            release_days_before="1",
+        ),
+        follow=True,
+    )
+    assert "Saved 3 block(s)." in _messages(response)
+    blocks = list(Block.objects.order_by("start"))
+    assert [b.start for b in blocks] == [
+        dt.datetime(2026, 11, 24, 9, tzinfo=NY),
+        dt.datetime(2026, 12, 1, 9, tzinfo=NY),
+        dt.datetime(2026, 12, 8, 9, tzinfo=NY),
+    ]
+    assert all(b.kind == BlockKind.RESERVED and b.release_days_before == 1 for b in blocks)
+    assert list(blocks[0].appointment_types.all()) == [new_patient_visit]
+    tuesday = dt.datetime(2026, 12, 8, 9, 30, tzinfo=NY)
+    now = dt.datetime(2026, 11, 23, 13, tzinfo=dt.UTC)
+    assert (
+        slot_is_bookable(appointment_type=follow_up, schedule=schedule, start=tuesday, now=now)
+        is not None
+    )
+    assert (
+        slot_is_bookable(
+            appointment_type=new_patient_visit, schedule=schedule, start=tuesday, now=now
+        )
+        is None
+    )
+    listed = admin.get("/schedule/setup/blocks/").content.decode()
+    assert "New patient visit" in listed and "opens to any type 1 day before" in listed
+    (event,) = _events("block")
+    assert event.detail["blocks"] == [b.pk for b in blocks] and event.patient_ids == []
+
+
+def test_a_reserved_block_needs_its_types_and_a_block_must_end_after_it_starts(
+    schedule: Schedule, admin: Client
+) -> None:
+    response = admin.post(
+        "/schedule/setup/blocks/add/", _block_form(schedule, start_time="11:00", end_time="10:00")
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "The block must end after it starts." in html
+    assert "Choose the appointment types this time is reserved for." in html
+    assert "New patients only" in html
+    assert not Block.objects.exists()
+
+
+def test_a_block_in_the_past_is_refused(schedule: Schedule, admin: Client) -> None:
+    response = admin.post(
+        "/schedule/setup/blocks/add/",
+        _block_form(schedule, kind="adhoc", day="2026-11-20", reason="Staff meeting"),
+    )
+    assert response.status_code == 400
+    assert "Fri Nov 20, 2026 at 09:00 has already passed" in response.content.decode()
+    assert not Block.objects.exists()
+
+
+def test_a_block_at_a_time_the_clocks_skip_is_refused(schedule: Schedule, admin: Client) -> None:
+    # New York springs forward at 02:00 on Sunday 14 March 2027: 02:30 never happens.
+    response = admin.post(
+        "/schedule/setup/blocks/add/",
+        _block_form(schedule, kind="adhoc", day="2027-03-14", start_time="02:30", end_time="04:00"),
+    )
+    assert response.status_code == 400
+    assert (
+        "02:30 does not exist on Sun Mar 14, 2027: the clocks go forward 60 minutes that night"
+        in response.content.decode()
+    )
+    assert not Block.objects.exists()
+
+
+def test_a_block_at_a_time_that_happens_twice_uses_the_first_and_says_so(
+    schedule: Schedule,
+) -> None:
+    # New York falls back at 02:00 on Sunday 7 November 2027: 01:30 happens twice.
+    blocks, warnings = setup.block_create(
+        context=SYSTEM_CONTEXT,
+        data=setup.BlockInput(
+            schedule=schedule,
+            kind=BlockKind.ADHOC,
+            day=dt.date(2027, 11, 7),
+            start_time=dt.time(1, 30),
+            end_time=dt.time(3),
+        ),
+    )
+    assert blocks[0].start == dt.datetime(2027, 11, 7, 5, 30, tzinfo=dt.UTC)  # 01:30 EDT
+    assert any("01:30 happens twice on Sun Nov 7, 2027" in w for w in warnings)
+
+
+def test_a_block_outside_the_providers_hours_is_saved_with_a_warning(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    admin: Client,
+) -> None:
+    saturday = admin.post(
+        "/schedule/setup/blocks/add/",
+        _block_form(schedule, kind="adhoc", day="2026-11-28", reason="Cleaning"),
+        follow=True,
+    )
+    assert "has no hours at Northside at that time on Sat Nov 28, 2026" in _messages(saturday)
+    services.appointment_book(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        patient=patient,
+        schedule=schedule,
+        appointment_type=follow_up,
+        start=dt.datetime(2026, 11, 25, 10, 0, tzinfo=NY),
+    )
+    booked = admin.post(
+        "/schedule/setup/blocks/add/",
+        _block_form(schedule, kind="adhoc", day="2026-11-25", reason="Training"),
+        follow=True,
+    )
+    assert "1 appointment(s) are already booked in the blocked time" in _messages(booked)
+    assert Block.objects.count() == 2
+
+
+def test_leave_covers_whole_local_days_at_every_location_and_can_be_deleted(
+    personas: Personas,
+    schedule: Schedule,
+    southside: Location,
+    follow_up: AppointmentType,
+    admin: Client,
+) -> None:
+    other_place = Schedule.objects.create(
+        clinic=personas.clinic, provider=schedule.provider, location=southside
+    )
+    ScheduleTemplate.objects.create(
+        schedule=other_place,
+        rrule="FREQ=WEEKLY;BYDAY=SA",
+        start_time=dt.time(9),
+        end_time=dt.time(12),
+        valid_from=dt.date(2026, 1, 1),
+    )
+    response = admin.post(
+        "/schedule/setup/blocks/leave/",
+        {
+            "provider": schedule.provider_id,
+            "first_day": "2026-11-30",
+            "last_day": "2026-12-05",
+            "reason": "Conference",
+        },
+        follow=True,
+    )
+    assert "Saved the leave of Mei Lee, MD." in _messages(response)
+    leave = Block.objects.get(kind=BlockKind.LEAVE)
+    assert leave.start == dt.datetime(2026, 11, 30, 0, 0, tzinfo=NY)
+    assert leave.end == dt.datetime(2026, 12, 6, 0, 0, tzinfo=NY)
+    now = NOW
+    saturday = dt.datetime(2026, 12, 5, 10, tzinfo=NY)
+    assert (
+        slot_is_bookable(appointment_type=follow_up, schedule=other_place, start=saturday, now=now)
+        is not None
+    )
+    admin.post(f"/schedule/setup/blocks/{leave.pk}/delete/")
+    assert not Block.objects.exists()
+    assert (
+        slot_is_bookable(appointment_type=follow_up, schedule=other_place, start=saturday, now=now)
+        is None
+    )
+    assert [e.action for e in _events("block")] == ["create", "update"]
+
+
+def test_leave_is_refused_in_the_past_backwards_or_for_a_provider_without_hours(
+    personas: Personas, schedule: Schedule, admin: Client
+) -> None:
+    newcomer = Provider.objects.create(
+        clinic=personas.clinic, given_name="Ivo", family_name="Tan", specialty="Family"
+    )
+    cases = [
+        (schedule.provider_id, "2026-11-20", "2026-11-30", "Leave must start today or later."),
+        (schedule.provider_id, "2026-12-05", "2026-12-01", "The last day must be on or after"),
+        (newcomer.pk, "2026-12-01", "2026-12-02", "Ivo Tan has no weekly hours yet"),
+    ]
+    for provider, first, last, words in cases:
+        response = admin.post(
+            "/schedule/setup/blocks/leave/",
+            {"provider": provider, "first_day": first, "last_day": last, "reason": "Away"},
+        )
+        assert response.status_code == 400
+        assert words in response.content.decode()
+    assert not Block.objects.exists()
+
+
+# --- Holidays -------------------------------------------------------------------------------
+
+
+def test_a_holiday_closes_the_day_and_a_second_one_on_that_date_is_refused(
+    personas: Personas, schedule: Schedule, follow_up: AppointmentType, admin: Client
+) -> None:
+    added = admin.post(
+        "/schedule/setup/holidays/", {"date": "2026-12-25", "name": "Christmas Day"}, follow=True
+    )
+    assert "The clinic is closed on Fri Dec 25, 2026." in _messages(added)
+    christmas = dt.datetime(2026, 12, 25, 10, tzinfo=NY)
+    assert (
+        slot_is_bookable(appointment_type=follow_up, schedule=schedule, start=christmas, now=NOW)
+        is not None
+    )
+    again = admin.post("/schedule/setup/holidays/", {"date": "12/25/2026", "name": "Xmas"})
+    assert again.status_code == 400
+    html = again.content.decode()
+    assert "Fri Dec 25, 2026 is already a holiday (Christmas Day)." in html
+    assert 'value="Xmas"' in html
+    assert ClinicHoliday.objects.count() == 1
+    (event,) = _events("clinic_holiday")
+    assert event.detail == {"date": "2026-12-25", "name": "Christmas Day"}
+
+    holiday = ClinicHoliday.objects.get()
+    admin.post(f"/schedule/setup/holidays/{holiday.pk}/delete/")
+    assert not ClinicHoliday.objects.exists()
+    assert _events("clinic_holiday")[-1].detail["deleted"] == "Christmas Day"
+
+
+def test_a_holiday_on_a_day_with_bookings_warns_that_they_stay_booked(
+    personas: Personas, patient: Patient, schedule: Schedule, follow_up: AppointmentType
+) -> None:
+    services.appointment_book(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        patient=patient,
+        schedule=schedule,
+        appointment_type=follow_up,
+        start=dt.datetime(2026, 11, 27, 16, 30, tzinfo=NY),
+    )
+    _holiday, warnings = setup.holiday_add(
+        context=SYSTEM_CONTEXT, clinic=personas.clinic, day=dt.date(2026, 11, 27), name="Day after"
+    )
+    assert warnings == [
+        "1 appointment(s) are booked on Fri Nov 27, 2026; they stay booked. Move or cancel them "
+        "from the day view."
+    ]
+
+
+# --- The set-up page and its lists ----------------------------------------------------------
+
+
+def test_the_set_up_page_lists_recent_changes(schedule: Schedule, admin: Client) -> None:
+    admin.post("/schedule/setup/holidays/", {"date": "2027-01-01", "name": "New Year's Day"})
+    html = admin.get("/schedule/setup/").content.decode()
+    assert "Recent set-up changes" in html
+    assert "adam" in html and "New Year&#x27;s Day" in html
+    assert "1 upcoming day the clinic is closed" in html
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_set_up_lists_take_the_same_number_of_queries_however_long_they_are(
+    personas: Personas, schedule: Schedule, admin: Client
+) -> None:
+    def add_rows(n: int) -> None:
+        for i in range(n):
+            kind = AppointmentType.objects.create(
+                clinic=personas.clinic, name=f"Type {i}-{n}", duration_minutes=15
+            )
+            kind.allowed_providers.add(schedule.provider)
+            block = Block.objects.create(
+                schedule=schedule,
+                kind=BlockKind.RESERVED,
+                start=NOW + dt.timedelta(days=i + 1),
+                end=NOW + dt.timedelta(days=i + 1, hours=1),
+            )
+            block.appointment_types.add(kind)
+            ClinicHoliday.objects.create(
+                clinic=personas.clinic,
+                date=dt.date(2026, 12, 1) + dt.timedelta(days=i + n * 10),
+                name=f"Day {i}",
+            )
+
+    urls = [
+        "/schedule/setup/",
+        "/schedule/setup/types/",
+        "/schedule/setup/hours/",
+        "/schedule/setup/blocks/",
+        "/schedule/setup/holidays/",
+    ]
+    add_rows(1)
+    few = [_queries(admin, url) for url in urls]
+    add_rows(4)
+    many = [_queries(admin, url) for url in urls]
+    assert few == many
