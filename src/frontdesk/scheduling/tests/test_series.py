@@ -1,0 +1,500 @@
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+
+from conftest import Personas, make_patient
+from frontdesk.accounts.models import User
+from frontdesk.audit.models import AuditEvent
+from frontdesk.audit.services import SYSTEM_CONTEXT
+from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.patients.models import Patient
+from frontdesk.scheduling import availability, series, services
+from frontdesk.scheduling.models import (
+    Appointment,
+    AppointmentSeries,
+    AppointmentStatus,
+    ClinicHoliday,
+    Schedule,
+)
+
+NOW = dt.datetime(2026, 11, 23, 13, 0, tzinfo=dt.UTC)  # Monday 08:00 in New York
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _plan(schedule: Schedule, kind: AppointmentType, **changes: Any) -> dict[str, Any]:
+    """The series form as an officer fills it: Tuesdays at 10:00 from Dec 1, eight visits."""
+    data: dict[str, Any] = {
+        "appointment_type": kind.pk,
+        "provider": schedule.provider_id,
+        "location": schedule.location_id,
+        "first_date": "2026-12-01",
+        "first_time": "10:00",
+        "interval": "1",
+        "count": "8",
+        "until": "",
+    }
+    data.update(changes)
+    return data
+
+
+def _book_other(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    kind: AppointmentType,
+    start: dt.datetime,
+) -> Appointment:
+    return services.appointment_book(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        patient=patient,
+        schedule=schedule,
+        appointment_type=kind,
+        start=start,
+    )
+
+
+def _second_schedule(personas: Personas, schedule: Schedule) -> Schedule:
+    place = Location.objects.create(clinic=personas.clinic, name="Southside")
+    provider = Provider.objects.create(
+        clinic=personas.clinic, given_name="Ana", family_name="Ruiz", specialty="Dermatology"
+    )
+    other = Schedule.objects.create(clinic=personas.clinic, provider=provider, location=place)
+    for template in schedule.templates.all():
+        template.pk = None
+        template.schedule = other
+        template.save()
+    return other
+
+
+def _local_starts(appointments: Any, zone: zoneinfo.ZoneInfo) -> list[str]:
+    return [f"{a.start.astimezone(zone):%Y-%m-%d %H:%M}" for a in appointments]
+
+
+def test_eight_weekly_visits_are_previewed_then_booked_as_one_series(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    client_for: Callable[[User], Client],
+) -> None:
+    client = client_for(personas.front_desk)
+    url = f"/schedule/patients/{patient.pk}/series/"
+    assert url in client.get(f"/patients/{patient.pk}/").content.decode()
+
+    preview = client.get(url, _plan(schedule, follow_up))
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert "8 visits: 8 free" in html and "Book the 8 free visits" in html
+    assert "Tue Dec 1, 2026 10:00" in html and "Tue Jan 19, 2027 10:00" in html
+    assert not Appointment.objects.exists()  # a preview books nothing
+    assert AuditEvent.objects.filter(
+        object_type="appointment_series_preview", patient_ids=[patient.pk]
+    ).exists()
+
+    response = client.post(
+        f"/schedule/patients/{patient.pk}/series/book/", _plan(schedule, follow_up)
+    )
+    made = AppointmentSeries.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/schedule/series/{made.pk}/"
+    assert made.patient_id == patient.pk
+    assert made.rrule == "DTSTART:20261201T100000\nRRULE:FREQ=WEEKLY;COUNT=8"
+    booked = Appointment.objects.filter(series=made).order_by("start")
+    assert _local_starts(booked, clinic_tz) == [
+        f"{day:%Y-%m-%d} 10:00"
+        for day in (dt.date(2026, 12, 1) + dt.timedelta(weeks=n) for n in range(8))
+    ]
+    assert {a.status for a in booked} == {AppointmentStatus.BOOKED}
+    assert [a.note for a in booked][:2] == ["Series visit 1 of 8", "Series visit 2 of 8"]
+    created = AuditEvent.objects.get(object_type="appointment_series", action="create")
+    assert created.patient_ids == [patient.pk]
+    assert AuditEvent.objects.filter(object_type="appointment", action="create").count() == 8
+
+    page = client.get(response["Location"]).content.decode()
+    assert "Booked 8 of 8 visits." in page
+    assert page.count("status-booked") == 8 and "Conflict" not in page
+
+
+def test_visits_on_a_holiday_taken_or_clashing_with_the_patient_are_conflicts_with_options(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    client_for: Callable[[User], Client],
+) -> None:
+    ClinicHoliday.objects.create(
+        clinic=personas.clinic, date=dt.date(2026, 12, 29), name="Winter closure"
+    )
+    _book_other(
+        personas,
+        make_patient(personas.clinic, given_name="Quick"),
+        schedule,
+        follow_up,
+        dt.datetime(2026, 12, 15, 10, tzinfo=clinic_tz),
+    )
+    _book_other(
+        personas,
+        patient,
+        _second_schedule(personas, schedule),
+        follow_up,
+        dt.datetime(2026, 12, 8, 10, 15, tzinfo=clinic_tz),
+    )
+    client = client_for(personas.front_desk)
+    preview = client.get(f"/schedule/patients/{patient.pk}/series/", _plan(schedule, follow_up))
+    html = preview.content.decode()
+    assert "8 visits: 5 free" in html
+    assert "The clinic is closed for Winter closure" in html
+    assert "Dr Lee already has an appointment then" in html
+    assert "The patient already has Follow-up visit with Ana Ruiz at Tue Dec 8 10:15" in html
+
+    client.post(f"/schedule/patients/{patient.pk}/series/book/", _plan(schedule, follow_up))
+    made = AppointmentSeries.objects.get()
+    assert Appointment.objects.filter(series=made).count() == 5
+    outcome = AuditEvent.objects.get(object_type="appointment_series", action="create")
+    assert [c["visit"] for c in outcome.detail["conflicts"]] == [2, 3, 5]
+
+    page = series.series_page(context=SYSTEM_CONTEXT, user=personas.front_desk, series_id=made.pk)
+    open_rows = {row.number or 0: row for row in page.unresolved}
+    assert sorted(open_rows) == [2, 3, 5]
+    for row in open_rows.values():
+        assert row.problem and row.options, row
+        assert row.planned is not None
+        assert all(abs(o.start - row.planned) <= dt.timedelta(days=3) for o in row.options)
+        assert all(o.start != row.planned for o in row.options)
+    # The nearest free time of day first: the day before the holiday at the planned hour.
+    assert open_rows[5].options[0].start == dt.datetime(2026, 12, 28, 10, tzinfo=clinic_tz)
+    # The patient's other visit is never offered as an option.
+    assert all(
+        o.start.astimezone(clinic_tz).date() != dt.date(2026, 12, 8)
+        or not dt.time(9, 45) < o.start.astimezone(clinic_tz).time() < dt.time(10, 45)
+        for o in open_rows[2].options
+    )
+    html = client.get(f"/schedule/series/{made.pk}/").content.decode()
+    assert html.count("Skip visit") == 3 and "Mon Dec 28, 10:00" in html
+
+
+def test_picking_an_option_books_the_visit_in_the_series_and_skipping_closes_it(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    client_for: Callable[[User], Client],
+) -> None:
+    ClinicHoliday.objects.create(
+        clinic=personas.clinic, date=dt.date(2026, 12, 8), name="Staff day"
+    )
+    ClinicHoliday.objects.create(clinic=personas.clinic, date=dt.date(2026, 12, 15), name="Audit")
+    client = client_for(personas.front_desk)
+    client.post(
+        f"/schedule/patients/{patient.pk}/series/book/", _plan(schedule, follow_up, count="4")
+    )
+    made = AppointmentSeries.objects.get()
+    page = series.series_page(context=SYSTEM_CONTEXT, user=personas.front_desk, series_id=made.pk)
+    option = page.unresolved[0].options[0]
+
+    resolve = f"/schedule/series/{made.pk}/resolve/"
+    response = client.post(resolve, {"visit": "2", "start": option.start.isoformat()}, follow=True)
+    assert "Visit 2 booked" in response.content.decode()
+    moved = Appointment.objects.get(series=made, start=option.start)
+    assert moved.status == AppointmentStatus.BOOKED
+    assert moved.note == "Series visit 2 of 4, in place of Tue Dec 8 10:00"
+    assert AuditEvent.objects.filter(
+        object_type="appointment_series", action="update", patient_ids=[patient.pk]
+    ).exists()
+
+    again = client.post(resolve, {"visit": "2", "start": option.start.isoformat()}, follow=True)
+    assert "Visit 2 was not booked. Visit 2 has already been dealt with." in again.content.decode()
+    assert Appointment.objects.filter(series=made).count() == 3
+
+    client.post(resolve, {"visit": "3", "skip": "yes", "reason": "patient away"})
+    skipped = Appointment.objects.get(series=made, note="Series visit 3 of 4")
+    assert skipped.status == AppointmentStatus.CANCELLED
+    assert skipped.cancel_reason == "Skipped: patient away"
+
+    page = series.series_page(context=SYSTEM_CONTEXT, user=personas.front_desk, series_id=made.pk)
+    assert not page.unresolved
+    assert [row.state for row in page.rows] == ["booked", "moved", "skipped", "booked"]
+
+
+def test_a_visit_taken_between_preview_and_booking_is_reported_as_a_conflict(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    client_for: Callable[[User], Client],
+) -> None:
+    client = client_for(personas.front_desk)
+    plan = _plan(schedule, follow_up, count="3")
+    assert (
+        "3 visits: 3 free"
+        in client.get(f"/schedule/patients/{patient.pk}/series/", plan).content.decode()
+    )
+    _book_other(
+        personas,
+        make_patient(personas.clinic, given_name="Quick"),
+        schedule,
+        follow_up,
+        dt.datetime(2026, 12, 8, 10, tzinfo=clinic_tz),
+    )
+    response = client.post(f"/schedule/patients/{patient.pk}/series/book/", plan, follow=True)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Booked 2 of 3 visits. 1 could not be booked as planned" in html
+    assert "Dr Lee already has an appointment then" in html
+    made = AppointmentSeries.objects.get()
+    assert [
+        row.number
+        for row in series.series_page(
+            context=SYSTEM_CONTEXT, user=personas.front_desk, series_id=made.pk
+        ).unresolved
+    ] == [2]
+
+
+def test_a_visit_lost_to_the_database_race_becomes_a_conflict_not_an_error(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The availability check passes (as it would for a writer that read before the other
+    # committed), and the database's no-double-booking rule refuses the insert.
+    taken = dt.datetime(2026, 12, 8, 10, tzinfo=clinic_tz)
+    _book_other(
+        personas, make_patient(personas.clinic, given_name="Fast"), schedule, follow_up, taken
+    )
+    monkeypatch.setattr(availability, "slot_is_bookable", lambda **kwargs: None)
+    form_plan = series.series_plan(
+        schedule=schedule,
+        appointment_type=follow_up,
+        first_date=dt.date(2026, 12, 1),
+        first_time=dt.time(10),
+        interval=1,
+        weekdays=frozenset(),
+        count=3,
+        until=None,
+        now=NOW,
+    )
+    outcome = series.series_book(
+        context=SYSTEM_CONTEXT, user=personas.front_desk, patient=patient, plan=form_plan
+    )
+    assert len(outcome.booked) == 2
+    assert [(o.number, o.problem) for o in outcome.conflicts] == [
+        (2, "That time was just taken by another booking")
+    ]
+
+
+def test_a_series_across_the_daylight_saving_change_keeps_the_local_time(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    client_for: Callable[[User], Client],
+) -> None:
+    client = client_for(personas.front_desk)
+    plan = _plan(schedule, follow_up, first_date="2027-03-02", first_time="09:00", count="3")
+    client.post(f"/schedule/patients/{patient.pk}/series/book/", plan)
+    booked = list(Appointment.objects.order_by("start"))
+    assert _local_starts(booked, clinic_tz) == [
+        "2027-03-02 09:00",
+        "2027-03-09 09:00",
+        "2027-03-16 09:00",
+    ]
+    # New York moves to summer time on March 14: same wall clock, one hour earlier in UTC.
+    assert [a.start.astimezone(dt.UTC).hour for a in booked] == [14, 14, 13]
+
+
+def test_every_other_week_on_chosen_weekdays_until_a_date(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+) -> None:
+    plan = series.series_plan(
+        schedule=schedule,
+        appointment_type=follow_up,
+        first_date=dt.date(2026, 11, 30),
+        first_time=dt.time(11, 30),
+        interval=2,
+        weekdays=frozenset({0, 3}),
+        count=None,
+        until=dt.date(2026, 12, 28),
+        now=NOW,
+    )
+    assert [f"{s:%a %b %d %H:%M}" for s in plan.starts] == [
+        "Mon Nov 30 11:30",
+        "Thu Dec 03 11:30",
+        "Mon Dec 14 11:30",
+        "Thu Dec 17 11:30",
+        "Mon Dec 28 11:30",
+    ]
+    assert plan.rrule.endswith("RRULE:FREQ=WEEKLY;INTERVAL=2;UNTIL=20261228T235959;BYDAY=MO,TH")
+    assert [s.astimezone(clinic_tz) for s in series.series_starts(plan.rrule)] == list(plan.starts)
+
+
+def test_cancelling_the_rest_of_a_series_cancels_every_remaining_visit_with_the_reason(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    client_for: Callable[[User], Client],
+) -> None:
+    ClinicHoliday.objects.create(clinic=personas.clinic, date=dt.date(2026, 12, 22), name="Closed")
+    client = client_for(personas.front_desk)
+    client.post(
+        f"/schedule/patients/{patient.pk}/series/book/",
+        _plan(schedule, follow_up, first_date="2026-11-24", count="6"),
+    )
+    made = AppointmentSeries.objects.get()
+    url = f"/schedule/series/{made.pk}/cancel/"
+
+    refused = client.post(url, {"cancelled_by": "patient", "reason": ""})
+    assert refused.status_code == 400
+    assert "Say why the rest of the series is cancelled." in refused.content.decode()
+    assert not Appointment.objects.filter(status=AppointmentStatus.CANCELLED).exists()
+
+    # A week on, the first two visits are behind us (signed in again: sessions end when idle).
+    with time_machine.travel(dt.datetime(2026, 12, 2, 12, tzinfo=dt.UTC), tick=False):
+        response = client_for(personas.front_desk).post(
+            url, {"cancelled_by": "patient", "reason": "moved away"}, follow=True
+        )
+    assert "Cancelled the 3 remaining appointment(s)." in response.content.decode()
+    rows = {a.note: a for a in Appointment.objects.filter(series=made)}
+    assert rows["Series visit 1 of 6"].status == AppointmentStatus.BOOKED  # in the past
+    assert rows["Series visit 2 of 6"].status == AppointmentStatus.BOOKED
+    for number in (3, 4, 6):
+        visit = rows[f"Series visit {number} of 6"]
+        assert visit.status == AppointmentStatus.CANCELLED
+        assert visit.cancel_reason == "moved away" and visit.cancelled_by == "patient"
+    # The visit on the closed day had no appointment; it is closed with the series.
+    assert rows["Series visit 5 of 6"].cancel_reason == "Skipped: series cancelled (moved away)"
+    event = AuditEvent.objects.get(object_type="appointment_series", detail__reason="moved away")
+    assert event.patient_ids == [patient.pk] and event.detail["cancelled_remaining"] == 3
+    assert (
+        AuditEvent.objects.filter(object_type="appointment", detail__reason="moved away").count()
+        == 3
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"count": "0"}, "A series needs at least one visit."),
+        ({"count": "", "until": "2026-11-30"}, "The last date is before the first visit."),
+        ({"count": "53"}, "A series holds at most 52 visits; book 52 or fewer."),
+        (
+            {"count": "", "until": "2028-06-01"},
+            "A series holds at most 52 visits; these choices make more.",
+        ),
+        (
+            {"first_date": "2026-11-20"},
+            "The first visit is in the past. Choose a date and time from now on.",
+        ),
+        ({"count": "", "until": ""}, "Say how many visits, or the date of the last one."),
+        ({"until": "2027-01-05"}, "Give either a number of visits or a last date, not both."),
+        ({"interval": "0"}, "Repeat every 1 to 12 weeks."),
+        ({"count": "eight"}, "Type a whole number, for example 8."),
+        ({"first_time": "25:99"}, "Type the time as HH:MM, for example 09:30."),
+        ({"weekdays": ["9"]}, "Choose the days from the list."),
+    ],
+)
+def test_bad_choices_get_a_clear_message_and_keep_what_was_typed(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    client_for: Callable[[User], Client],
+    changes: dict[str, Any],
+    message: str,
+) -> None:
+    client = client_for(personas.front_desk)
+    data = _plan(schedule, follow_up, **changes)
+    for response in (
+        client.get(f"/schedule/patients/{patient.pk}/series/", data),
+        client.post(f"/schedule/patients/{patient.pk}/series/book/", data),
+    ):
+        html = response.content.decode()
+        assert response.status_code == 400
+        assert message in html
+        assert 'value="10:00"' in html or 'value="25:99"' in html
+        assert f'<option value="{follow_up.pk}" selected>' in html
+    assert not Appointment.objects.exists() and not AppointmentSeries.objects.exists()
+
+
+def test_a_provider_who_does_not_work_at_the_location_is_refused_in_words(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    client_for: Callable[[User], Client],
+) -> None:
+    elsewhere = Location.objects.create(clinic=personas.clinic, name="Eastside")
+    response = client_for(personas.front_desk).get(
+        f"/schedule/patients/{patient.pk}/series/",
+        _plan(schedule, follow_up, location=elsewhere.pk),
+    )
+    assert response.status_code == 400
+    assert "Dr Lee does not take bookings at Eastside." in response.content.decode()
+
+
+def test_when_no_visit_is_free_nothing_is_booked_and_the_officer_is_told(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    client_for: Callable[[User], Client],
+) -> None:
+    # Saturdays: Dr Lee works Monday to Friday.
+    data = _plan(schedule, follow_up, first_date="2026-11-28", count="2")
+    client = client_for(personas.front_desk)
+    assert (
+        "None of these visits is free."
+        in client.get(f"/schedule/patients/{patient.pk}/series/", data).content.decode()
+    )
+    response = client.post(f"/schedule/patients/{patient.pk}/series/book/", data)
+    assert response.status_code == 409
+    assert "nothing was booked" in response.content.decode()
+    assert not AppointmentSeries.objects.exists() and not Appointment.objects.exists()
+
+
+def test_staff_of_another_clinic_and_non_booking_roles_cannot_change_a_series(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    client_for: Callable[[User], Client],
+) -> None:
+    client_for(personas.front_desk).post(
+        f"/schedule/patients/{patient.pk}/series/book/", _plan(schedule, follow_up, count="2")
+    )
+    made = AppointmentSeries.objects.get()
+    outsider = client_for(personas.outsider)
+    assert outsider.get(f"/schedule/series/{made.pk}/").status_code == 404
+    cancel = {"cancelled_by": "clinic", "reason": "x"}
+    assert outsider.post(f"/schedule/series/{made.pk}/cancel/", cancel).status_code == 404
+    nurse = client_for(personas.nurse)
+    page = nurse.get(f"/schedule/series/{made.pk}/")
+    assert page.status_code == 200 and "Cancel the remaining visits" not in page.content.decode()
+    assert nurse.post(f"/schedule/series/{made.pk}/cancel/", cancel).status_code == 403
+    assert not Appointment.objects.filter(status=AppointmentStatus.CANCELLED).exists()
