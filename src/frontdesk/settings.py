@@ -144,6 +144,9 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     _pool_size = env_int("DATABASE_POOL_SIZE", 8, minimum=0, maximum=200)
     if _pool_size and not TESTING:
         _db["OPTIONS"] = {"pool": {"min_size": 1, "max_size": _pool_size, "timeout": 10}}
+    # One test database per run (pytest-xdist adds its worker suffix), so two runs side by
+    # side never create or drop each other's.
+    _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{os.getpid()}"}
 else:
     raise ImproperlyConfigured(
         "DATABASE_URL must name an SQLite file or a PostgreSQL database "
