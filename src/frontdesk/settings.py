@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from frontdesk.flow.thresholds import DEFAULT as FLOW_THRESHOLDS_DEFAULT
+from frontdesk.flow.thresholds import parse_thresholds
 from frontdesk.lib.env import (
     env_bool,
     env_choice,
@@ -267,6 +269,12 @@ if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "queue.sqlite3")})
+
+# --- Patient flow ------------------------------------------------------------------------------
+# Minutes in a status after which the flow board shows a card amber, then red.
+FLOW_THRESHOLDS = parse_thresholds(env_str("FLOW_THRESHOLDS", FLOW_THRESHOLDS_DEFAULT))
+# A signed consent to treatment older than this is asked for again at check-in.
+CONSENT_VALID_DAYS = env_int("CONSENT_VALID_DAYS", 365, minimum=1, maximum=3650)
 
 # --- Static files --------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("patients/", include("frontdesk.patients.urls")),
     path("audit/", include("frontdesk.audit.urls")),
     path("schedule/", include("frontdesk.scheduling.urls")),
+    path("flow/", include("frontdesk.flow.urls")),
 ]
 
 handler403 = "frontdesk.errors.permission_denied"

@@ -30,6 +30,7 @@ from frontdesk.flow.models import (
     QueueEvent,
     TicketCounter,
 )
+from frontdesk.flow.selectors import already_checked_in
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling import services as scheduling_services
 from frontdesk.scheduling.models import Appointment, AppointmentStatus
@@ -155,10 +156,7 @@ def _already_checked_in(appointment: Appointment) -> str:
     entry = QueueEntry.objects.filter(appointment=appointment).first()
     if entry is None:
         return "This appointment is already checked in."
-    return (
-        f"Already checked in at {_local_time(entry.checked_in_at)} with ticket {entry.ticket}; "
-        f"now {entry.get_status_display().lower()}."
-    )
+    return already_checked_in(entry)
 
 
 @transaction.atomic

@@ -1,0 +1,306 @@
+"""Reads of the patient flow: the front desk's Today list, the check-in facts, the board."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.http import Http404
+
+from frontdesk.accounts.models import User
+from frontdesk.accounts.policy import Action, role_may
+from frontdesk.flow.models import (
+    ConsentKind,
+    FlowStatus,
+    PatientConsent,
+    Queue,
+    QueueEntry,
+)
+from frontdesk.patients.models import Coverage, Patient
+from frontdesk.patients.selectors import PatientAccessDeniedError
+from frontdesk.scheduling.models import Appointment, AppointmentHistory, AppointmentStatus
+from frontdesk.scheduling.selectors import clinic_zone
+
+# An address confirmed longer ago than this is asked again at the desk (12 months).
+ADDRESS_CONFIRM_DAYS = 365
+
+
+def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    zone = clinic_zone()
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+
+
+def _minutes_since(moment: dt.datetime, now: dt.datetime) -> int:
+    return max(0, int((now - moment).total_seconds() // 60))
+
+
+# --- Today -------------------------------------------------------------------------------------
+
+# The groups of the Today page, in the order a day runs.
+TODAY_GROUPS: tuple[tuple[str, str], ...] = (
+    ("expected", "Expected"),
+    (FlowStatus.WAITING, "Waiting"),
+    (FlowStatus.CALLED, "Called"),
+    (FlowStatus.IN_ROOM, "In room"),
+    (FlowStatus.WITH_PROVIDER, "With provider"),
+    (FlowStatus.DONE, "Done"),
+    (FlowStatus.LEFT, "Left without being seen"),
+    ("off", "Cancelled or no-show"),
+)
+
+
+@dataclass
+class TodayRow:
+    appointment: Appointment
+    entry: QueueEntry | None
+    group: str
+    since: dt.datetime
+    minutes: int  # in this status
+    late_minutes: int  # expected patients past their start
+
+
+@dataclass
+class TodayGroup:
+    key: str
+    label: str
+    rows: list[TodayRow] = field(default_factory=list)
+
+
+@dataclass
+class TodayView:
+    day: dt.date
+    groups: list[TodayGroup]
+    patient_ids: list[int]
+    next_arrival: TodayRow | None
+
+
+def _clinic_appointments(user: User) -> QuerySet[Appointment]:
+    if not role_may(user.role, Action.FLOW_TODAY) or user.clinic_id is None:
+        raise PatientAccessDeniedError(Action.FLOW_TODAY)
+    return Appointment.objects.filter(clinic_id=user.clinic_id)
+
+
+def today_view(
+    user: User,
+    *,
+    day: dt.date,
+    now: dt.datetime,
+    location_id: int | None = None,
+    provider_id: int | None = None,
+) -> TodayView:
+    """Every appointment of the clinic-local `day` by status, with time in status (two
+    queries: appointments with their last status change, and their queue entries)."""
+    start, end = _day_bounds(day)
+    last_change = (
+        AppointmentHistory.objects.filter(appointment=OuterRef("pk"))
+        .order_by("-at", "-pk")
+        .values("at")[:1]
+    )
+    appointments = (
+        _clinic_appointments(user)
+        .filter(start__gte=start, start__lt=end)
+        .exclude(status=AppointmentStatus.ENTERED_IN_ERROR)
+        .select_related("patient", "provider", "appointment_type", "schedule__location")
+        .annotate(status_since=Subquery(last_change))
+        .prefetch_related(
+            Prefetch("queue_entries", queryset=QueueEntry.objects.order_by("-checked_in_at"))
+        )
+        .order_by("start", "pk")
+    )
+    if location_id is not None:
+        appointments = appointments.filter(schedule__location_id=location_id)
+    if provider_id is not None:
+        appointments = appointments.filter(provider_id=provider_id)
+    groups = {key: TodayGroup(key, label) for key, label in TODAY_GROUPS}
+    patient_ids = set()
+    for appointment in appointments:
+        patient_ids.add(appointment.patient_id)
+        entries = list(appointment.queue_entries.all())
+        entry = entries[0] if entries else None
+        if entry is not None:
+            group, since = entry.status, entry.status_changed_at
+        elif appointment.status in (
+            AppointmentStatus.CANCELLED,
+            AppointmentStatus.NOSHOW,
+        ):
+            group = "off"
+            since = appointment.status_since or appointment.updated_at
+        else:
+            group = "expected"
+            since = appointment.start
+        late = _minutes_since(appointment.start, now) if group == "expected" else 0
+        groups[group].rows.append(
+            TodayRow(
+                appointment=appointment,
+                entry=entry,
+                group=group,
+                since=since,
+                minutes=_minutes_since(since, now),
+                late_minutes=late,
+            )
+        )
+    expected = groups["expected"].rows
+    return TodayView(
+        day=day,
+        groups=list(groups.values()),
+        patient_ids=sorted(patient_ids),
+        next_arrival=expected[0] if expected else None,
+    )
+
+
+# --- Check-in ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    key: str  # "card", "address", "consent"
+    text: str
+    fixable_inline: bool
+
+
+@dataclass
+class CheckInFacts:
+    appointment: Appointment
+    patient: Patient
+    entry: QueueEntry | None
+    outstanding: list[Outstanding]
+    problem: str  # why it cannot be checked in, or ""
+
+
+def already_checked_in(entry: QueueEntry) -> str:
+    return (
+        f"Already checked in at {entry.checked_in_at.astimezone(clinic_zone()):%H:%M} with "
+        f"ticket {entry.ticket}; now {entry.get_status_display().lower()}."
+    )
+
+
+def access_today_appointment(user: User, appointment_id: int) -> Appointment:
+    try:
+        return (
+            _clinic_appointments(user)
+            .select_related("patient", "provider", "appointment_type", "schedule__location")
+            .get(pk=appointment_id)
+        )
+    except Appointment.DoesNotExist:
+        raise Http404("No such appointment") from None
+
+
+def check_in_facts(appointment: Appointment, *, now: dt.datetime) -> CheckInFacts:
+    """What the desk must see before checking the patient in: what is missing or stale."""
+    patient = appointment.patient
+    today = now.astimezone(clinic_zone()).date()
+    outstanding: list[Outstanding] = []
+    coverages = list(Coverage.objects.filter(patient=patient).order_by("rank"))
+    current = [c for c in coverages if c.end_date is None or c.end_date >= today]
+    if not current:
+        outstanding.append(Outstanding("card", "No current insurance on file.", False))
+    elif not current[0].card_front:
+        outstanding.append(
+            Outstanding("card", f"No image of the {current[0].payer} card on file.", False)
+        )
+    confirmed = patient.address_confirmed_on
+    if confirmed is None:
+        outstanding.append(Outstanding("address", "Address never confirmed.", True))
+    elif (today - confirmed).days > ADDRESS_CONFIRM_DAYS:
+        outstanding.append(
+            Outstanding("address", f"Address last confirmed on {confirmed:%b %-d, %Y}.", True)
+        )
+    valid_from = today - dt.timedelta(days=settings.CONSENT_VALID_DAYS)
+    if not PatientConsent.objects.filter(
+        patient=patient, kind=ConsentKind.TREATMENT, signed_on__gt=valid_from
+    ).exists():
+        outstanding.append(Outstanding("consent", "Consent to treatment is due.", True))
+    entry = QueueEntry.objects.filter(appointment=appointment).first()
+    problem = ""
+    if entry is not None:
+        problem = already_checked_in(entry)
+    elif appointment.status == AppointmentStatus.CANCELLED:
+        problem = "This appointment was cancelled; it cannot be checked in."
+    elif appointment.status not in (
+        AppointmentStatus.BOOKED,
+        AppointmentStatus.PENDING,
+        AppointmentStatus.ARRIVED,
+    ):
+        problem = f"This appointment is {appointment.get_status_display().lower()}."
+    elif appointment.start.astimezone(clinic_zone()).date() != today:
+        problem = (
+            f"This appointment is on {appointment.start.astimezone(clinic_zone()):%a %b %-d}, "
+            "not today."
+        )
+    return CheckInFacts(appointment, patient, entry, outstanding, problem)
+
+
+# --- Flow board --------------------------------------------------------------------------------
+
+BOARD_COLUMNS: tuple[FlowStatus, ...] = (
+    FlowStatus.WAITING,
+    FlowStatus.CALLED,
+    FlowStatus.IN_ROOM,
+    FlowStatus.WITH_PROVIDER,
+    FlowStatus.DONE,
+)
+
+
+@dataclass
+class BoardCard:
+    entry: QueueEntry
+    minutes: int
+    level: str  # "ok", "amber", "red"
+
+
+@dataclass
+class BoardColumn:
+    status: FlowStatus
+    cards: list[BoardCard] = field(default_factory=list)
+
+
+@dataclass
+class BoardView:
+    columns: list[BoardColumn]
+    queues: list[Queue]
+    waiting_by_queue: dict[int, int]
+    patient_ids: list[int]
+    has_emergency: bool
+
+
+def time_level(status: str, minutes: int) -> str:
+    amber, red = settings.FLOW_THRESHOLDS.get(status, (None, None))
+    if red is not None and minutes >= red:
+        return "red"
+    if amber is not None and minutes >= amber:
+        return "amber"
+    return "ok"
+
+
+def board_view(user: User, *, now: dt.datetime, queue_id: int | None = None) -> BoardView:
+    """Today's queue entries by status with time in status and its colour (two queries)."""
+    if not role_may(user.role, Action.FLOW_BOARD) or user.clinic_id is None:
+        raise PatientAccessDeniedError(Action.FLOW_BOARD)
+    day = now.astimezone(clinic_zone()).date()
+    queues = list(Queue.objects.filter(clinic_id=user.clinic_id).select_related("provider"))
+    entries = QueueEntry.objects.filter(clinic_id=user.clinic_id, day=day).select_related(
+        "patient", "queue", "appointment__appointment_type"
+    )
+    if queue_id is not None:
+        entries = entries.filter(queue_id=queue_id)
+    columns = {status: BoardColumn(status) for status in BOARD_COLUMNS}
+    waiting: dict[int, int] = {}
+    ids = set()
+    emergency = False
+    for entry in entries.order_by("priority_rank", "checked_in_at", "pk"):
+        if entry.status not in columns:
+            continue  # left without being seen: on the Today page, not on the board
+        ids.add(entry.patient_id)
+        minutes = _minutes_since(entry.status_changed_at, now)
+        columns[FlowStatus(entry.status)].cards.append(
+            BoardCard(entry, minutes, time_level(entry.status, minutes))
+        )
+        if entry.status == FlowStatus.WAITING:
+            waiting[entry.queue_id] = waiting.get(entry.queue_id, 0) + 1
+            emergency = emergency or entry.priority == "emergency"
+    done = columns[FlowStatus.DONE]
+    done.cards = sorted(done.cards, key=lambda c: c.entry.status_changed_at, reverse=True)[:10]
+    return BoardView(list(columns.values()), queues, waiting, sorted(ids), emergency)

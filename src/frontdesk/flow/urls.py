@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from frontdesk.flow import views
+
+app_name = "flow"
+
+urlpatterns = [
+    path("", views.today_view, name="today"),
+    path("check-in/<int:appointment_id>/", views.check_in_view, name="check_in"),
+    path("board/", views.board_view, name="board"),
+    path("board/live/", views.board_fragment_view, name="board_fragment"),
+    path("board/events/", views.board_events_view, name="board_events"),
+    path("board/move/", views.board_move_view, name="board_move"),
+    path("board/call-next/", views.board_call_next_view, name="board_call_next"),
+]

@@ -1,0 +1,244 @@
+"""The front desk's Today page and check-in, and the clinical staff's flow board."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from django.contrib import messages
+from django.core.handlers.asgi import ASGIRequest
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.clinic.models import Location, Provider
+from frontdesk.flow import live, selectors, services
+from frontdesk.flow.forms import CheckInForm
+from frontdesk.flow.models import FlowStatus, Queue, QueueEntry
+from frontdesk.lib.readback import date_in_words, spell_out
+from frontdesk.patients.selectors import access_patient
+
+
+def _digits(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
+
+
+@policy(Action.FLOW_TODAY)
+def today_view(request: HttpRequest) -> HttpResponse:
+    """Every appointment of today by status, with time in status; arrivals one key away."""
+    user = staff_user(request)
+    clinic = staff_clinic(user)
+    locations = list(Location.objects.filter(clinic=clinic).order_by("name"))
+    providers = list(Provider.objects.filter(clinic=clinic, is_active=True))
+    location_id = _digits(request.GET.get("location", ""))
+    provider_id = _digits(request.GET.get("provider", ""))
+    now = timezone.now()
+    view = selectors.today_view(
+        user,
+        day=timezone.localdate(now),
+        now=now,
+        location_id=location_id if any(x.pk == location_id for x in locations) else None,
+        provider_id=provider_id if any(p.pk == provider_id for p in providers) else None,
+    )
+    if view.patient_ids:
+        audit_record(
+            context=audit_context(request),
+            action=AuditAction.VIEW,
+            patient_ids=view.patient_ids,
+            object_type="flow_today",
+        )
+    context = {
+        "view": view,
+        "locations": locations,
+        "providers": providers,
+        "location_id": location_id,
+        "provider_id": provider_id,
+        "can_check_in": role_may(user.role, Action.FLOW_CHECK_IN),
+    }
+    return render(request, "flow/today.html", context)
+
+
+@policy(Action.FLOW_CHECK_IN)
+def check_in_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Read back name and birth date, show what is missing or stale, check in, issue a ticket."""
+    user = staff_user(request)
+    appointment = selectors.access_today_appointment(user, appointment_id)
+    access_patient(user, appointment.patient_id)  # restricted records need a reason first
+    now = timezone.now()
+    facts = selectors.check_in_facts(appointment, now=now)
+    form = CheckInForm(
+        request.POST if request.method == "POST" else None,
+        outstanding={o.key for o in facts.outstanding if o.fixable_inline},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                entry = services.appointment_check_in(
+                    context=audit_context(request),
+                    user=user,
+                    appointment=appointment,
+                    confirm_address=form.cleaned_data.get("confirm_address", False),
+                    consent_signed=form.cleaned_data.get("consent_signed", False),
+                    priority=form.cleaned_data["priority"],
+                    priority_reason=form.cleaned_data["priority_reason"],
+                )
+            except services.FlowRefusedError as exc:
+                form.add_error(None, str(exc))
+            else:
+                patient = appointment.patient
+                messages.success(
+                    request,
+                    f"Checked in {patient.given_name} {patient.family_name}: ticket "
+                    f"{entry.ticket} for {appointment.provider}.",
+                )
+                return redirect("flow:today")
+        status = 400
+        facts = selectors.check_in_facts(appointment, now=now)
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.VIEW,
+        patient_ids=[appointment.patient_id],
+        object_type="check_in",
+        object_id=appointment.pk,
+    )
+    patient = appointment.patient
+    readback = {
+        "family": spell_out(patient.family_name),
+        "birth": date_in_words(patient.birth_date),
+    }
+    context = {"facts": facts, "form": form, "appointment": appointment, "readback": readback}
+    return render(request, "flow/check_in.html", context, status=status)
+
+
+def _board_context(request: HttpRequest) -> dict[str, object]:
+    user = staff_user(request)
+    staff_clinic(user)
+    queue_id = _digits(request.GET.get("queue", ""))
+    view = selectors.board_view(user, now=timezone.now(), queue_id=queue_id)
+    if queue_id is not None and not any(q.pk == queue_id for q in view.queues):
+        raise Http404("No such queue")
+    if view.patient_ids:
+        audit_record(
+            context=audit_context(request),
+            action=AuditAction.VIEW,
+            patient_ids=view.patient_ids,
+            object_type="flow_board",
+        )
+    return {
+        "board": view,
+        "queue_id": queue_id,
+        "version": live.flow_version(user.clinic_id or 0),
+        "statuses": FlowStatus,
+    }
+
+
+@policy(Action.FLOW_BOARD)
+def board_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "flow/board.html", _board_context(request))
+
+
+@policy(Action.FLOW_BOARD)
+def board_fragment_view(request: HttpRequest) -> HttpResponse:
+    """The board's live part. With ?since=N, answers 204 (nothing to swap) when nothing has
+    changed since version N, so polling costs one small query a second."""
+    user = staff_user(request)
+    since = _digits(request.GET.get("since", ""))
+    if since is not None and since == live.flow_version(staff_clinic(user).pk):
+        return HttpResponse(status=204)
+    return render(request, "flow/_board.html", _board_context(request))
+
+
+async def _event_stream(clinic_id: int, since: int) -> AsyncIterator[str]:
+    yield "retry: 1000\n\n"
+    async for version in live.flow_changes(clinic_id, since=since):
+        if version is None:
+            yield ": still here\n\n"
+        else:
+            yield f"event: flow\ndata: {json.dumps({'version': version})}\n\n"
+
+
+@policy(Action.FLOW_BOARD)
+def board_events_view(request: HttpRequest) -> HttpResponseBase:
+    """Server-sent events: one `flow` event per committed change of the clinic's flow. Only an
+    ASGI server can hold such a stream open; elsewhere the answer is 204 and the page polls."""
+    clinic = staff_clinic(staff_user(request))
+    if not isinstance(request, ASGIRequest):
+        return HttpResponse(status=204)
+    since = _digits(request.GET.get("since", "")) or 0
+    response = StreamingHttpResponse(
+        _event_stream(clinic.pk, since), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # proxies must pass events on at once
+    return response
+
+
+def _back_to_board(request: HttpRequest) -> HttpResponse:
+    url = reverse("flow:board")
+    queue_id = _digits(request.POST.get("queue_filter", ""))
+    return redirect(f"{url}?queue={queue_id}" if queue_id else url)
+
+
+@policy(Action.FLOW_BOARD)
+@require_POST
+def board_move_view(request: HttpRequest) -> HttpResponse:
+    """Move one patient on the board: called, in room, with provider, done, left, or back."""
+    clinic = staff_clinic(staff_user(request))
+    entry_id = _digits(request.POST.get("entry", ""))
+    if entry_id is None:
+        raise Http404("No such patient in the queue")
+    entry = get_object_or_404(QueueEntry, pk=entry_id, clinic=clinic)
+    to = request.POST.get("to", "")
+    if to not in FlowStatus.values:
+        messages.error(request, "That step does not exist; the board has been refreshed.")
+        return _back_to_board(request)
+    try:
+        moved = services.queue_entry_move(
+            context=audit_context(request),
+            user=staff_user(request),
+            entry=entry,
+            to=FlowStatus(to),
+            expected=request.POST.get("expected", "") or None,
+            room=request.POST.get("room") if "room" in request.POST else None,
+        )
+    except services.FlowRefusedError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{moved.ticket}: {moved.get_status_display().lower()}.")
+    return _back_to_board(request)
+
+
+@policy(Action.FLOW_BOARD)
+@require_POST
+def board_call_next_view(request: HttpRequest) -> HttpResponse:
+    """Call the next patient of a queue in one click (emergencies first)."""
+    clinic = staff_clinic(staff_user(request))
+    queue_id = _digits(request.POST.get("queue", ""))
+    if queue_id is None:
+        raise Http404("No such queue")
+    queue = get_object_or_404(Queue, pk=queue_id, clinic=clinic)
+    try:
+        entry = services.queue_call_next(
+            context=audit_context(request),
+            user=staff_user(request),
+            queue=queue,
+            room=request.POST.get("room", ""),
+        )
+    except services.FlowRefusedError as exc:
+        messages.error(request, str(exc))
+    else:
+        room = f" to {entry.room}" if entry.room else ""
+        messages.success(request, f"Called {entry.ticket}{room}.")
+    return _back_to_board(request)
