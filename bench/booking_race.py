@@ -446,6 +446,8 @@ class Server:
                 "--no-access-log",
                 "--workers",
                 str(workers),
+                "--timeout-keep-alive",
+                "60",
             ],
             env=env,
             stdout=self.log,
@@ -559,6 +561,9 @@ def http_desk(port: int, clinic: Clinic, names: list[str]) -> Desk:
 
     def desk(n: int) -> tuple[Book, Cancel, Callable[[], None]]:
         browser = browsers[n]
+        if browser.conn is not None:  # the server may have closed it while others signed in
+            browser.conn.close()
+            browser.conn = None
 
         def book(slot: int, patient: int) -> tuple[str, int | None]:
             schedule, start = clinic.slots[slot]
@@ -875,6 +880,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if server is not None:
             server.stop()
+        pg.with_name(PGBENCH_DB).drop()
         if not args.keep:
             pg.drop()
             print(f"  dropped the scratch databases {SCRATCH_DB} and {PGBENCH_DB}")
