@@ -75,7 +75,8 @@ class SeriesForm(forms.Form):
         choices=WEEKDAYS,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: the weekday of the first visit.",
+        help_text="None ticked: the weekday of the first visit. Visits begin on the first "
+        "ticked day on or after the first date.",
         error_messages={"invalid_choice": "Choose the days from the list."},
     )
     count = _number(
@@ -141,7 +142,3 @@ class SeriesCancelForm(forms.Form):
         max_length=200,
         error_messages={"required": "Say why the rest of the series is cancelled."},
     )
-
-
-class SeriesSkipForm(forms.Form):
-    reason = forms.CharField(label="Why", max_length=150, required=False)

@@ -9,12 +9,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
-from frontdesk.audit.services import audit_context
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import access_patient
 from frontdesk.scheduling import series, services
 from frontdesk.scheduling.forms import parse_start
-from frontdesk.scheduling.forms_series import SeriesCancelForm, SeriesForm, SeriesSkipForm
+from frontdesk.scheduling.forms_series import SeriesCancelForm, SeriesForm
 from frontdesk.scheduling.models import CancelledBy
 
 
@@ -42,6 +43,13 @@ def _plan_page(
     status: int = 200,
     problem: str = "",
 ) -> HttpResponse:
+    if not occurrences:  # a preview records its own view of the patient
+        audit_record(
+            context=audit_context(request),
+            action=AuditAction.VIEW,
+            patient_ids=[patient.pk],
+            object_type="appointment_series_plan",
+        )
     context = {
         "patient": patient,
         "form": form,
@@ -111,7 +119,6 @@ def _series_context(
         "can_book": role_may(role, Action.APPOINTMENT_BOOK),
         "cancel_form": cancel_form
         or SeriesCancelForm(initial={"cancelled_by": CancelledBy.PATIENT}),
-        "skip_form": SeriesSkipForm(),
     }
 
 
@@ -124,10 +131,12 @@ def series_resolve_view(request: HttpRequest, series_id: int) -> HttpResponse:
     context = audit_context(request)
     try:
         if request.POST.get("skip") == "yes":
-            form = SeriesSkipForm(request.POST)
-            reason = form.cleaned_data["reason"] if form.is_valid() else ""
             series.series_visit_skip(
-                context=context, user=user, series_id=series_id, number=number, reason=reason
+                context=context,
+                user=user,
+                series_id=series_id,
+                number=number,
+                reason=request.POST.get("reason", "")[:150],
             )
             messages.success(request, f"Visit {number} skipped.")
         else:

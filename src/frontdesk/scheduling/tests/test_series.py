@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from conftest import Personas, make_patient
 from frontdesk.accounts.models import User
@@ -498,3 +500,37 @@ def test_staff_of_another_clinic_and_non_booking_roles_cannot_change_a_series(
     assert page.status_code == 200 and "Cancel the remaining visits" not in page.content.decode()
     assert nurse.post(f"/schedule/series/{made.pk}/cancel/", cancel).status_code == 403
     assert not Appointment.objects.filter(status=AppointmentStatus.CANCELLED).exists()
+
+
+def test_the_series_page_reads_a_fixed_number_of_queries_however_many_visits_are_booked(
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    client_for: Callable[[User], Client],
+) -> None:
+    client = client_for(personas.front_desk)
+    counts = []
+    for visits in ("2", "8"):
+        patient = make_patient(personas.clinic, given_name=f"Visits{visits}")
+        first = "2026-12-01" if visits == "2" else "2026-12-02"
+        client.post(
+            f"/schedule/patients/{patient.pk}/series/book/",
+            _plan(schedule, follow_up, first_date=first, count=visits),
+        )
+        made = AppointmentSeries.objects.get(patient=patient)
+        client.get(f"/schedule/series/{made.pk}/")  # the session settles on the first visit
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(f"/schedule/series/{made.pk}/").content.decode()
+        assert html.count("status-booked") == int(visits)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_opening_the_series_form_is_recorded_as_a_view_of_the_patient(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    response = client_for(personas.front_desk).get(f"/schedule/patients/{patient.pk}/series/")
+    assert response.status_code == 200 and "Show the visits" in response.content.decode()
+    assert AuditEvent.objects.filter(
+        object_type="appointment_series_plan", patient_ids=[patient.pk]
+    ).exists()
