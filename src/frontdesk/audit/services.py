@@ -9,7 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -129,12 +130,73 @@ def audit_record(
             prev_hash=head.last_hash,
         )
         event.content_hash = compute_hash(event)
-        event.save(force_insert=True)
-        if ids:
-            AuditEventPatient.objects.bulk_create(
-                AuditEventPatient(event=event, patient_id_value=pk) for pk in ids
-            )
-        head.last_seq = event.seq
-        head.last_hash = event.content_hash
-        head.save(update_fields=["last_seq", "last_hash"])
+        connection = connections[AuditEvent.objects.db]
+        if connection.vendor == "postgresql":
+            _append_in_one_statement(connection, event, ids)
+        else:
+            event.save(force_insert=True)
+            if ids:
+                AuditEventPatient.objects.bulk_create(
+                    AuditEventPatient(event=event, patient_id_value=pk) for pk in ids
+                )
+            head.last_seq = event.seq
+            head.last_hash = event.content_hash
+            head.save(update_fields=["last_seq", "last_hash"])
     return event
+
+
+# The event, its patient links and the chain head in one round trip. Every search writes an
+# event, so its three statements (and the ORM's work to build them) were a visible part of
+# each request. The ORM path above stays for SQLite, where a statement costs no round trip.
+_APPEND_SQL = """
+WITH event AS (
+    INSERT INTO audit_auditevent (
+        seq, occurred_at, clinic_id, actor_id, actor_username, actor_role, action,
+        patient_ids, object_type, object_id, client_ip, user_agent, purpose, detail,
+        high_priority, prev_hash, content_hash
+    ) VALUES (
+        %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s::inet, %s, %s, %s::jsonb, %s, %s, %s
+    ) RETURNING id
+), links AS (
+    INSERT INTO audit_auditeventpatient (event_id, patient_id)
+    SELECT event.id, patient_id FROM event, unnest(%s::bigint[]) AS patient_id
+), head AS (
+    UPDATE audit_auditchainhead SET last_seq = %s, last_hash = %s WHERE id = 1
+)
+SELECT id FROM event
+"""
+
+
+def _append_in_one_statement(
+    connection: BaseDatabaseWrapper, event: AuditEvent, ids: list[int]
+) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _APPEND_SQL,
+            [
+                event.seq,
+                event.occurred_at,
+                event.clinic_id_value,
+                event.actor_id_value,
+                event.actor_username,
+                event.actor_role,
+                str(event.action),
+                json.dumps(event.patient_ids),
+                event.object_type,
+                event.object_id,
+                event.client_ip,
+                event.user_agent,
+                event.purpose,
+                json.dumps(event.detail),
+                event.high_priority,
+                event.prev_hash,
+                event.content_hash,
+                ids,
+                event.seq,
+                event.content_hash,
+            ],
+        )
+        row = cursor.fetchone()
+    event.pk = row[0]
+    event._state.adding = False
+    event._state.db = connection.alias
