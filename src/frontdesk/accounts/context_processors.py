@@ -12,10 +12,10 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     """What the base layout needs: clinic name, the role's navigation, idle timeout."""
     user = request.user
     role = str(getattr(user, "role", "")) if user.is_authenticated else ""
+    nav_items = navigation_for(role, request.path) if role else []
     return {
         "clinic_name": settings.CLINIC_NAME,
-        "nav_items": navigation_for(role, request.path) if role else [],
+        "nav_items": nav_items,
         "idle_seconds": int(settings.SESSION_IDLE_TIMEOUT.total_seconds()),
-        "can_search_patients": bool(role)
-        and any(item.key == "search" for item in navigation_for(role, request.path)),
+        "can_search_patients": any(item.key == "search" for item in nav_items),
     }
