@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import include, path
 
 from frontdesk.accounts import views as account_views
+from frontdesk.scheduling import views_waitlist as waitlist_views
 
 urlpatterns = [
     path("", account_views.home_view, name="home"),
@@ -13,7 +14,11 @@ urlpatterns = [
     path("patients/", include("frontdesk.patients.urls")),
     path("audit/", include("frontdesk.audit.urls")),
     path("schedule/", include("frontdesk.scheduling.urls")),
+    # Patients' signed links from reminders (no sign-in; the token is the credential).
+    path("p/", include("frontdesk.messaging.urls")),
     path("flow/", include("frontdesk.flow.urls")),
+    # A patient's signed link to a waitlist offer; short, since it also goes by text message.
+    path("w/<str:token>/", waitlist_views.offer_view, name="waitlist_offer"),
 ]
 
 handler403 = "frontdesk.errors.permission_denied"

@@ -3,6 +3,7 @@ provider (http.server in a thread). Tests read what actually arrived."""
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 import json
@@ -16,6 +17,12 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.utils import timezone
+
+from conftest import Personas
+from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.patients.models import Patient
+from frontdesk.scheduling.models import Appointment, AppointmentStatus, Schedule
 
 
 def _free_port() -> int:
@@ -94,3 +101,49 @@ def sms_server(settings: Any) -> Iterator[SmsInbox]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@dataclass
+class Place:
+    location: Location
+    schedule: Schedule
+    kind: AppointmentType
+
+
+@pytest.fixture
+def place(personas: Personas) -> Place:
+    location = Location.objects.create(
+        clinic=personas.clinic, name="Northside", address="12 River Road, Springfield"
+    )
+    provider = Provider.objects.create(
+        clinic=personas.clinic, given_name="Mei", family_name="Lee", specialty="Oncology"
+    )
+    schedule = Schedule.objects.create(clinic=personas.clinic, provider=provider, location=location)
+    # A visit type that would reveal a diagnosis: it must never appear in a reminder.
+    kind = AppointmentType.objects.create(
+        clinic=personas.clinic, name="Chemotherapy review", duration_minutes=30
+    )
+    return Place(location, schedule, kind)
+
+
+def make_appointment(
+    place: Place, patient: Patient, start: dt.datetime, **fields: object
+) -> Appointment:
+    now = timezone.now()
+    end = start + dt.timedelta(minutes=place.kind.duration_minutes)
+    values: dict[str, object] = {
+        "clinic": place.schedule.clinic,
+        "patient": patient,
+        "schedule": place.schedule,
+        "provider": place.schedule.provider,
+        "appointment_type": place.kind,
+        "start": start,
+        "end": end,
+        "busy_start": start,
+        "busy_end": end,
+        "status": AppointmentStatus.BOOKED,
+        "created_at": now,
+        "updated_at": now,
+    }
+    values.update(fields)
+    return Appointment.objects.create(**values)

@@ -1,0 +1,235 @@
+"""Finding due reminders and sending each exactly once at most.
+
+The guarantee rests on the database: `ReminderDelivery` has a unique constraint on
+(appointment, rule), and the row is inserted and committed (the claim) in its own transaction
+before any message goes out. Whoever inserts it sends; a second worker, a re-queued task or a
+restarted worker finds the row and sends nothing. A crash between claim and send leaves the row
+`claimed` and the reminder unsent: we prefer a missed reminder to a duplicate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
+from frontdesk.clinic.models import Clinic
+from frontdesk.messaging.channels import DeliveryError, consented_channels, notify_patient
+from frontdesk.messaging.content import reminder_message
+from frontdesk.messaging.models import (
+    DEFAULT_REMINDER_HOURS,
+    DeliveryStatus,
+    ReminderDelivery,
+    ReminderRule,
+)
+from frontdesk.scheduling.models import Appointment, AppointmentStatus
+
+# Only appointments still expected to happen get reminders.
+REMINDABLE = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    appointment_id: int
+    rule_id: int
+
+
+def _reminder_context(clinic_id: int) -> AuditContext:
+    return dataclasses.replace(
+        SYSTEM_CONTEXT, clinic_id=clinic_id, purpose="operations: appointment reminders"
+    )
+
+
+def reminder_rules_ensure_defaults() -> int:
+    """Give each clinic with no rule rows at all the default rules; returns rules created.
+    (A clinic that wants no reminders switches its rules off rather than deleting them.)"""
+    bare = Clinic.objects.exclude(Exists(ReminderRule.objects.filter(clinic=OuterRef("pk"))))
+    rules = [
+        ReminderRule(clinic_id=clinic_id, hours_before=hours)
+        for clinic_id in bare.values_list("pk", flat=True)
+        for hours in DEFAULT_REMINDER_HOURS
+    ]
+    # ignore_conflicts: two workers may both see a bare clinic; the unique constraint decides.
+    ReminderRule.objects.bulk_create(rules, ignore_conflicts=True)
+    return len(rules)
+
+
+def reminders_due(*, now: dt.datetime) -> tuple[list[DueReminder], list[DueReminder]]:
+    """(due, superseded): reminders to send now, and earlier ones overtaken by a nearer one.
+
+    An appointment booked two days ahead is past its 72-hour reminder already: only the nearest
+    due rule is sent, the others are recorded as skipped. Each rule's query reads only
+    appointments in its window that have no delivery for it yet (indexed by the constraint).
+    """
+    rules = list(ReminderRule.objects.filter(is_active=True).order_by("hours_before"))
+    candidates: set[int] = set()
+    for rule in rules:
+        candidates.update(
+            Appointment.objects.filter(
+                clinic_id=rule.clinic_id,
+                status__in=REMINDABLE,
+                start__gt=now,
+                start__lte=now + dt.timedelta(hours=rule.hours_before),
+            )
+            .exclude(Exists(ReminderDelivery.objects.filter(appointment=OuterRef("pk"), rule=rule)))
+            .values_list("pk", flat=True)
+        )
+    if not candidates:
+        return [], []
+    recorded = set(
+        ReminderDelivery.objects.filter(appointment_id__in=candidates).values_list(
+            "appointment_id", "rule_id"
+        )
+    )
+    rules_by_clinic: dict[int, list[ReminderRule]] = {}
+    for rule in rules:
+        rules_by_clinic.setdefault(rule.clinic_id, []).append(rule)
+    due: list[DueReminder] = []
+    superseded: list[DueReminder] = []
+    appointments = Appointment.objects.filter(pk__in=candidates).values_list(
+        "pk", "clinic_id", "start"
+    )
+    for pk, clinic_id, start in appointments.order_by("start", "pk"):
+        reached = [
+            rule
+            for rule in rules_by_clinic.get(clinic_id, [])
+            if start - dt.timedelta(hours=rule.hours_before) <= now
+        ]
+        nearest, *earlier = reached  # ordered by hours_before: the nearest rule first
+        if (pk, nearest.pk) not in recorded:
+            due.append(DueReminder(pk, nearest.pk))
+        superseded.extend(DueReminder(pk, r.pk) for r in earlier if (pk, r.pk) not in recorded)
+    return due, superseded
+
+
+def reminders_dispatch_due(
+    *, send: Callable[[int, int], object], now: dt.datetime | None = None
+) -> int:
+    """The every-minute job: record superseded reminders as skipped and hand each due one to
+    `send(appointment_id, rule_id)` (the queue). Returns how many were handed over. Running it
+    twice, or on two workers at once, is harmless: sending starts with the claim."""
+    now = now or timezone.now()
+    reminder_rules_ensure_defaults()
+    due, superseded = reminders_due(now=now)
+    if superseded:
+        ReminderDelivery.objects.bulk_create(
+            [
+                ReminderDelivery(
+                    appointment_id=item.appointment_id,
+                    rule_id=item.rule_id,
+                    status=DeliveryStatus.SKIPPED,
+                    error="A nearer reminder was due, so this earlier one was not sent.",
+                    claimed_at=now,
+                )
+                for item in superseded
+            ],
+            ignore_conflicts=True,
+        )
+    for item in due:
+        send(item.appointment_id, item.rule_id)
+    return len(due)
+
+
+def _skip_reason(appointment: Appointment, rule: ReminderRule, now: dt.datetime) -> str:
+    if appointment.status not in REMINDABLE:
+        return f"The appointment is {appointment.get_status_display().lower()}."
+    if appointment.start <= now:
+        return "The appointment had already started."
+    if not rule.is_active:
+        return "This reminder was switched off."
+    if not consented_channels(appointment.patient):
+        return "The patient has not agreed to email or text messages."
+    return ""
+
+
+def reminder_claim(
+    *, appointment_id: int, rule_id: int, now: dt.datetime
+) -> ReminderDelivery | None:
+    """Insert and commit the delivery row: `claimed` when the reminder should go out, `skipped`
+    (with the reason) when not. None when another worker already holds it. Must not be called
+    inside a transaction: the claim has to be committed before anything is sent."""
+    try:
+        with transaction.atomic(durable=True):
+            appointment = (
+                Appointment.objects.select_related("patient", "clinic", "schedule__location")
+                .filter(pk=appointment_id)
+                .first()
+            )
+            rule = ReminderRule.objects.filter(pk=rule_id).first()
+            if appointment is None or rule is None:
+                return None
+            reason = _skip_reason(appointment, rule, now)
+            delivery = ReminderDelivery(
+                appointment=appointment,
+                rule=rule,
+                status=DeliveryStatus.SKIPPED if reason else DeliveryStatus.CLAIMED,
+                error=reason,
+                claimed_at=now,
+            )
+            delivery.save(force_insert=True)
+            audit_record(
+                context=_reminder_context(appointment.clinic_id),
+                action=AuditAction.SYSTEM,
+                patient_ids=[appointment.patient_id],
+                object_type="reminder",
+                object_id=delivery.pk,
+                detail={"status": delivery.status, "hours_before": rule.hours_before},
+            )
+    except IntegrityError:
+        # The unique constraint on (appointment, rule): someone else has this reminder.
+        return None
+    return delivery
+
+
+def _finish(delivery: ReminderDelivery, **fields: object) -> None:
+    with transaction.atomic():
+        # Only a claim moves on; a row already finished is left as it is.
+        ReminderDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.CLAIMED).update(
+            **fields
+        )
+        for name, value in fields.items():
+            setattr(delivery, name, value)
+        if delivery.status == DeliveryStatus.FAILED:
+            audit_record(
+                context=_reminder_context(delivery.appointment.clinic_id),
+                action=AuditAction.SYSTEM,
+                patient_ids=[delivery.appointment.patient_id],
+                object_type="reminder",
+                object_id=delivery.pk,
+                detail={"status": delivery.status, "error": delivery.error},
+            )
+
+
+def reminder_deliver(
+    *, appointment_id: int, rule_id: int, now: dt.datetime | None = None
+) -> ReminderDelivery | None:
+    """Claim, then send one reminder. Returns the delivery (sent, failed or skipped), or None
+    when it was claimed elsewhere. A refused message is recorded as failed and not retried."""
+    now = now or timezone.now()
+    delivery = reminder_claim(appointment_id=appointment_id, rule_id=rule_id, now=now)
+    if delivery is None or delivery.status != DeliveryStatus.CLAIMED:
+        return delivery
+    appointment = delivery.appointment
+    message = reminder_message(appointment, now=now)
+    try:
+        channel = notify_patient(
+            appointment.patient,
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+            sms_text=message.sms_text,
+            attachments=message.attachments,
+            context=_reminder_context(appointment.clinic_id),
+        )
+    except DeliveryError as exc:
+        _finish(delivery, status=DeliveryStatus.FAILED, error=str(exc)[:300])
+        return delivery
+    _finish(delivery, status=DeliveryStatus.SENT, channel=channel, sent_at=timezone.now())
+    return delivery
