@@ -193,7 +193,7 @@ def test_the_week_shows_statuses_overbookings_blocks_and_holidays(
     )
 
     response = client_for(personas.nurse).get(
-        "/schedule/week/", {"provider": schedule.provider_id, "date": "2026-11-25"}
+        "/schedule/week/", {"provider": str(schedule.provider_id), "date": "2026-11-25"}
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -279,16 +279,21 @@ def test_a_time_taken_meanwhile_or_a_garbled_link_gets_a_clear_message(
     _book(personas, patient, schedule, follow_up, start)
     taken = client.get(
         "/schedule/week/book/",
-        {"schedule": schedule.pk, "appointment_type": follow_up.pk, "start": start.isoformat()},
+        {
+            "schedule": str(schedule.pk),
+            "appointment_type": str(follow_up.pk),
+            "start": start.isoformat(),
+        },
     )
     assert taken.status_code == 200
     assert "already has an appointment then" in taken.content.decode()
     assert 'id="slot-search"' not in taken.content.decode()
 
+    schedule_id, type_id, when = str(schedule.pk), str(follow_up.pk), start.isoformat()
     for bad in (
-        {"schedule": "x", "appointment_type": follow_up.pk, "start": start.isoformat()},
-        {"schedule": schedule.pk, "appointment_type": follow_up.pk, "start": "tomorrow"},
-        {"schedule": schedule.pk, "appointment_type": "٣", "start": start.isoformat()},
+        {"schedule": "x", "appointment_type": type_id, "start": when},
+        {"schedule": schedule_id, "appointment_type": type_id, "start": "tomorrow"},
+        {"schedule": schedule_id, "appointment_type": "٣", "start": when},
         {},
     ):
         response = client.get("/schedule/week/book/", bad)
@@ -323,7 +328,7 @@ def test_the_week_uses_a_fixed_number_of_queries(
     client_for: Callable[[User], Client],
 ) -> None:
     client = client_for(personas.front_desk)
-    query = {"provider": schedule.provider_id, "date": "2026-11-24"}
+    query = {"provider": str(schedule.provider_id), "date": "2026-11-24"}
     _book(
         personas,
         make_patient(personas.clinic, given_name="A"),
