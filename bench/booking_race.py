@@ -25,12 +25,15 @@ What it does:
   (chosen at random among them), as desks do when everyone wants the next free time. A slot
   is marked taken once an answer for it comes back (booked or refused), so until then the
   other clients keep aiming at it: each hot slot is asked for by several desks at once. Each
-  attempt books a patient of the client's own pool that holds nothing at that time. After a
+  attempt books the next of the client's own patients (250 each, so none is booked twice at
+  one time; the patient-overlap warning would count as an unexpected page). After a
   booking, the client cancels it on its next turn with probability --cancel-share (patient
   asked for another day) and the slot goes back among the hot ones, so freed times are fought
   over again, the moment a naive check-then-insert gets wrong. Without cancellations a fixed
   set of slots would fill up and bookings/s would be bounded by the number of slots; with
-  them every booking of a freed slot is a new race. Each POST is the officer's real request:
+  them every booking of a freed slot is a new race. The defaults (8 clients, 4 hot slots
+  over 4 providers, 30 % of bookings cancelled) keep twice as many desks as free hot slots,
+  so most attempts meet a slot someone else is booking. Each POST is the officer's real request:
   session, policy, `slot_is_bookable`, the insert under the exclusion constraint, history,
   audit event.
 - Outcomes, from the HTTP answers: a redirect to the new appointment is a booking; a redirect
