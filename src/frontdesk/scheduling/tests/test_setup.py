@@ -12,8 +12,11 @@ import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from conftest import PASSWORD, Personas
+from conftest import PASSWORD, Personas, login_client
 from frontdesk.accounts.models import User
 from frontdesk.accounts.roles import Role
 from frontdesk.accounts.services import staff_create
@@ -745,3 +748,103 @@ def test_the_set_up_lists_take_the_same_number_of_queries_however_long_they_are(
     add_rows(4)
     many = [_queries(admin, url) for url in urls]
     assert few == many
+
+
+def test_a_rule_asking_for_a_day_that_never_comes_is_refused_at_once(
+    schedule: Schedule, southside: Location, admin: Client
+) -> None:
+    response = admin.post(
+        "/schedule/setup/hours/add/",
+        _hours_form(schedule, southside, weekdays=[], rrule="FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"),
+    )
+    assert response.status_code == 400
+    assert "never have (such as February 30)" in response.content.decode()
+
+
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
+    max_size=120,
+)
+ANY_INPUT = hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@ANY_INPUT
+@given(
+    hours=st.dictionaries(
+        st.sampled_from(
+            [
+                "provider",
+                "location",
+                "weekdays",
+                "every_weeks",
+                "rrule",
+                "start_time",
+                "end_time",
+                "valid_from",
+                "valid_until",
+                "slot_minutes",
+                "overbook_cap",
+            ]
+        ),
+        TEXT,
+    ),
+    block=st.dictionaries(
+        st.sampled_from(
+            [
+                "kind",
+                "schedule",
+                "day",
+                "start_time",
+                "end_time",
+                "repeat_until",
+                "appointment_types",
+                "release_days_before",
+                "reason",
+            ]
+        ),
+        TEXT,
+    ),
+    other=st.dictionaries(
+        st.sampled_from(
+            ["name", "duration_minutes", "colour", "daily_limit", "provider", "first_day", "date"]
+        ),
+        TEXT,
+    ),
+)
+def test_the_set_up_forms_survive_any_input(
+    personas: Personas,
+    hours: dict[str, str],
+    block: dict[str, str],
+    other: dict[str, str],
+) -> None:
+    client = login_client(Client(), personas.admin)
+    for url, data in [
+        ("/schedule/setup/hours/add/", hours),
+        ("/schedule/setup/blocks/add/", block),
+        ("/schedule/setup/blocks/leave/", other),
+        ("/schedule/setup/types/add/", other),
+        ("/schedule/setup/holidays/", other),
+    ]:
+        assert client.post(url, data).status_code in (302, 400)
+
+
+RULE_LIKE = st.from_regex(
+    r"\A(RRULE:)?FREQ=(DAILY|WEEKLY|MONTHLY|YEARLY|HOURLY|X)"
+    r"(;(BYDAY|BYMONTHDAY|BYMONTH|INTERVAL|COUNT|UNTIL)=[-+0-9A-Z,]{0,9}){0,3};?\Z"
+)
+
+
+@ANY_INPUT
+@given(rule=RULE_LIKE, start=TEXT, end=TEXT)
+def test_typed_rules_and_times_are_saved_or_refused_in_words(
+    personas: Personas, schedule: Schedule, rule: str, start: str, end: str
+) -> None:
+    client = login_client(Client(), personas.admin)
+    data = _hours_form(
+        schedule, schedule.location, weekdays=[], rrule=rule, valid_from="2027-06-01"
+    )
+    assert client.post("/schedule/setup/hours/add/", data).status_code in (302, 400)
+    timed = _hours_form(schedule, schedule.location, start_time=start, end_time=end)
+    assert client.post("/schedule/setup/hours/add/", timed).status_code in (302, 400)
