@@ -27,6 +27,7 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("waitlist", "Waitlist", "scheduling:waitlist", Action.APPOINTMENT_VIEW),
     ("payers", "Payers", "patients:payers", Action.PAYER_MANAGE),
     ("setup", "Set-up", "scheduling:setup", Action.SCHEDULE_SETUP),
+    ("calendar_feed", "Calendar feed", "scheduling:feed_list", Action.CALENDAR_FEED_VIEW),
     ("account", "My account", "accounts:account", Action.ACCOUNT_SELF),
 )
 

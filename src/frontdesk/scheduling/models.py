@@ -223,3 +223,133 @@ class AppointmentHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+# --- Waitlist ---------------------------------------------------------------------------------
+
+
+class WaitlistPriority(models.IntegerChoices):
+    """Lower comes first; within one priority, the longest waiting comes first."""
+
+    URGENT = 1, "Urgent"
+    HIGH = 2, "High"
+    ROUTINE = 3, "Routine"
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    BOOKED = "booked", "Booked from the waitlist"
+    REMOVED = "removed", "Removed"
+
+
+class WaitlistTimeOfDay(models.TextChoices):
+    MORNING = "morning", "Morning"
+    AFTERNOON = "afternoon", "Afternoon"
+
+
+class WaitlistEntry(models.Model):
+    """A patient waiting for an earlier time: type, provider(s) or any, place, date range.
+
+    With `current_appointment`, the patient keeps that booking until an earlier time is
+    accepted; the booking is then moved, never duplicated."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="waitlist")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="waitlist")
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="waitlist"
+    )
+    # Empty means any provider who sees the type.
+    providers = models.ManyToManyField(Provider, blank=True, related_name="waitlist")
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, null=True, blank=True, related_name="waitlist"
+    )
+    earliest_date = models.DateField()  # clinic-local dates, both included
+    latest_date = models.DateField()
+    weekdays = models.CharField(max_length=7, blank=True)  # "024": Mon, Wed, Fri; empty: any
+    time_of_day = models.CharField(max_length=10, choices=WaitlistTimeOfDay.choices, blank=True)
+    priority = models.PositiveSmallIntegerField(
+        choices=WaitlistPriority.choices, default=WaitlistPriority.ROUTINE
+    )
+    current_appointment = models.ForeignKey(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="waitlist"
+    )
+    note = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING
+    )
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["clinic", "status", "priority", "created_at"], name="waitlist_queue"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latest_date__gte=models.F("earliest_date")),
+                name="waitlist_dates_in_order",
+            ),
+            # One open wait per patient and visit type: a second would only compete with itself.
+            models.UniqueConstraint(
+                fields=["patient", "appointment_type"],
+                condition=Q(status="waiting"),
+                name="waitlist_one_open_per_patient_type",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_type} {self.earliest_date}..{self.latest_date} ({self.status})"
+
+
+class WaitlistOfferStatus(models.TextChoices):
+    OFFERED = "offered", "Offered"
+    ACCEPTED = "accepted", "Accepted"
+    GONE = "gone", "Taken by someone else"
+    EXPIRED = "expired", "Expired"
+    DECLINED = "declined", "Declined"
+
+
+class WaitlistOffer(models.Model):
+    """A freed time offered to one waitlisted patient through a signed, expiring link."""
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.PROTECT, related_name="offers")
+    schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=WaitlistOfferStatus.choices, default=WaitlistOfferStatus.OFFERED
+    )
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=10, blank=True)  # how the offer reached the patient
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["schedule", "start"], name="waitlist_offer_slot"),
+            models.Index(fields=["status", "expires_at"], name="waitlist_offer_open"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="offer_positive"),
+            # However the race between patients goes, one slot is accepted once.
+            models.UniqueConstraint(
+                fields=["schedule", "start"],
+                condition=Q(status="accepted"),
+                name="waitlist_offer_one_accepted_per_slot",
+            ),
+            models.UniqueConstraint(
+                fields=["entry", "schedule", "start"], name="waitlist_offer_once_per_entry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"offer {self.start:%Y-%m-%d %H:%M} ({self.status})"

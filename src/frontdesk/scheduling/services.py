@@ -124,7 +124,7 @@ def _overbook_check(
 def appointment_book(
     *,
     context: AuditContext,
-    user: User,
+    user: User | None,
     patient: Patient,
     schedule: Schedule,
     appointment_type: AppointmentType,
@@ -133,7 +133,8 @@ def appointment_book(
     note: str = "",
     series_id: int | None = None,
 ) -> Appointment:
-    """Book `patient` with the schedule's provider at `start` (aware)."""
+    """Book `patient` with the schedule's provider at `start` (aware). `user` is None when the
+    patient books through a signed link (a waitlist offer); such a booking never overbooks."""
     for attempt in range(DEADLOCK_RETRIES):
         try:
             return _book(
@@ -157,7 +158,7 @@ def appointment_book(
 def _book(
     *,
     context: AuditContext,
-    user: User,
+    user: User | None,
     patient: Patient,
     schedule: Schedule,
     appointment_type: AppointmentType,
@@ -173,7 +174,9 @@ def _book(
     now = timezone.now()
     times = visit_times(appointment_type, start)
     is_overbook = bool(overbook_reason)
-    if is_overbook:
+    if is_overbook and user is None:
+        raise BookingRefusedError("Only a supervisor can overbook.")
+    if is_overbook and user is not None:
         _overbook_check(user=user, schedule=schedule, times=times, reason=overbook_reason, now=now)
     else:
         problem = availability.slot_is_bookable(
@@ -222,7 +225,7 @@ def _book(
 def appointment_reschedule(
     *,
     context: AuditContext,
-    user: User,
+    user: User | None,
     appointment: Appointment,
     schedule: Schedule,
     start: dt.datetime,
@@ -244,7 +247,7 @@ def appointment_reschedule(
     )
     if problem is not None:
         raise BookingRefusedError(problem)
-    old_start = current.start
+    old_start, old_end, old_schedule_id = current.start, current.end, current.schedule_id
     times = visit_times(current.appointment_type, start)
     current.schedule = schedule
     current.provider_id = schedule.provider_id
@@ -260,6 +263,7 @@ def appointment_reschedule(
             raise SlotTakenError from None
         raise
     _history(current, by=user, from_status=current.status, reason=reason, from_start=old_start)
+    _offer_freed_time(schedule_id=old_schedule_id, start=old_start, end=old_end)
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
@@ -269,6 +273,16 @@ def appointment_reschedule(
         detail={"rescheduled_from": old_start.isoformat(), "to": start.isoformat()},
     )
     return current
+
+
+def _offer_freed_time(*, schedule_id: int, start: dt.datetime, end: dt.datetime) -> None:
+    """Once the change commits, offer the freed time to the waitlist (scheduling/waitlist.py).
+    `robust`: a message that cannot be sent never undoes or fails the cancellation itself."""
+    from frontdesk.scheduling.waitlist import waitlist_time_freed  # imports this module
+
+    transaction.on_commit(
+        lambda: waitlist_time_freed(schedule_id=schedule_id, start=start, end=end), robust=True
+    )
 
 
 def _set_status(
@@ -314,11 +328,12 @@ def appointment_cancel(
     cancelled_by: CancelledBy,
     reason: str,
 ) -> Appointment:
-    """Cancel; a cancellation within LATE_CANCELLATION_HOURS of the start is flagged late."""
+    """Cancel; a cancellation within LATE_CANCELLATION_HOURS of the start is flagged late. The
+    freed time is offered to the waitlist once the cancellation commits."""
     if not reason.strip():
         raise BookingRefusedError("Say why the appointment is cancelled.")
     late = appointment.start - timezone.now() < settings.LATE_CANCELLATION_WINDOW
-    return _set_status(
+    cancelled = _set_status(
         context=context,
         user=user,
         appointment=appointment,
@@ -333,6 +348,8 @@ def appointment_cancel(
         cancelled_by=cancelled_by,
         late_cancellation=late,
     )
+    _offer_freed_time(schedule_id=cancelled.schedule_id, start=cancelled.start, end=cancelled.end)
+    return cancelled
 
 
 @transaction.atomic

@@ -1,0 +1,570 @@
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import zoneinfo
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from conftest import Personas, login_client, make_patient
+from frontdesk.audit.models import AuditEventPatient
+from frontdesk.audit.services import SYSTEM_CONTEXT
+from frontdesk.clinic.models import AppointmentType, Provider
+from frontdesk.messaging.links import make_token
+from frontdesk.patients.models import Patient
+from frontdesk.scheduling import availability, services, waitlist
+from frontdesk.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    CancelledBy,
+    Schedule,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistOfferStatus,
+    WaitlistPriority,
+    WaitlistStatus,
+)
+
+NOW = dt.datetime(2026, 11, 23, 13, 0, tzinfo=dt.UTC)  # Monday 08:00 in New York
+
+OnCommit = Callable[..., Any]
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> Iterator[time_machine.Traveller]:
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture(autouse=True)
+def _offers(settings: Any) -> None:
+    settings.WAITLIST_OFFERS_AT_ONCE = 3
+    settings.WAITLIST_OFFER_TTL = dt.timedelta(minutes=120)
+    settings.PUBLIC_BASE_URL = "https://clinic.example"
+
+
+def at(tz: zoneinfo.ZoneInfo, day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 11, day, hour, minute, tzinfo=tz)
+
+
+def reachable(personas: Personas, name: str, **extra: object) -> Patient:
+    return make_patient(
+        personas.clinic,
+        given_name=name,
+        family_name="Waiting",
+        email=f"{name.lower()}@example.org",
+        consent_email=True,
+        **extra,
+    )
+
+
+def wait(
+    personas: Personas,
+    patient: Patient,
+    kind: AppointmentType,
+    *,
+    priority: int = WaitlistPriority.ROUTINE,
+    waiting_since: dt.datetime = NOW,
+    providers: list[Provider] | None = None,
+    current: Appointment | None = None,
+    latest: dt.date = dt.date(2026, 12, 31),
+) -> WaitlistEntry:
+    entry = waitlist.waitlist_entry_add(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        patient=patient,
+        request=waitlist.EntryRequest(
+            appointment_type=kind,
+            providers=providers or [],
+            location=None,
+            earliest_date=dt.date(2026, 11, 23),
+            latest_date=latest,
+            weekdays=[],
+            time_of_day="",
+            priority=priority,
+            note="",
+            current_appointment=current,
+        ),
+    )
+    WaitlistEntry.objects.filter(pk=entry.pk).update(created_at=waiting_since)
+    return entry
+
+
+def book(
+    personas: Personas, patient: Patient, schedule: Schedule, kind: AppointmentType, start: Any
+) -> Appointment:
+    return services.appointment_book(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        patient=patient,
+        schedule=schedule,
+        appointment_type=kind,
+        start=start,
+    )
+
+
+def cancel(personas: Personas, appointment: Appointment) -> None:
+    services.appointment_cancel(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        appointment=appointment,
+        cancelled_by=CancelledBy.PATIENT,
+        reason="feels better",
+    )
+
+
+def token_of(entry: WaitlistEntry) -> str:
+    return waitlist.offer_token(WaitlistOffer.objects.get(entry=entry))
+
+
+def link_of(entry: WaitlistEntry) -> str:
+    return reverse("waitlist_offer", kwargs={"token": token_of(entry)})
+
+
+def audited(patient: Patient, object_type: str) -> bool:
+    return AuditEventPatient.objects.filter(
+        patient_id_value=patient.pk, event__object_type=object_type
+    ).exists()
+
+
+@pytest.fixture
+def freed(
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+) -> Appointment:
+    """Tuesday 09:00, booked by someone who will cancel."""
+    leaver = make_patient(personas.clinic, given_name="Leaver", family_name="Early")
+    return book(personas, leaver, schedule, follow_up, at(clinic_tz, 24, 9))
+
+
+def test_freed_time_is_offered_by_priority_then_waiting_time_to_n_at_once(
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    day = dt.timedelta(days=1)
+    old_routine = wait(
+        personas, reachable(personas, "Olive"), follow_up, waiting_since=NOW - 9 * day
+    )
+    wait(personas, reachable(personas, "Nina"), follow_up, waiting_since=NOW - day)
+    high = wait(
+        personas,
+        reachable(personas, "Hugo"),
+        follow_up,
+        priority=WaitlistPriority.HIGH,
+        waiting_since=NOW - 2 * day,
+    )
+    urgent = wait(
+        personas,
+        reachable(personas, "Uma"),
+        follow_up,
+        priority=WaitlistPriority.URGENT,
+        waiting_since=NOW - day,
+    )
+    unreachable = make_patient(personas.clinic, given_name="Quiet", family_name="Waiting")
+    wait(
+        personas,
+        unreachable,
+        follow_up,
+        priority=WaitlistPriority.URGENT,
+        waiting_since=NOW - 30 * day,
+    )
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+
+    offered = list(WaitlistOffer.objects.order_by("pk"))
+    assert [o.entry_id for o in offered] == [urgent.pk, high.pk, old_routine.pk]
+    assert {o.start for o in offered} == {freed.start}
+    assert all(o.status == WaitlistOfferStatus.OFFERED for o in offered)
+    assert all(o.expires_at == NOW + dt.timedelta(minutes=120) for o in offered)
+    assert all(o.channel == "email" for o in offered)
+    assert [m.to for m in mail.outbox] == [
+        ["uma@example.org"],
+        ["hugo@example.org"],
+        ["olive@example.org"],
+    ]
+    assert "https://clinic.example/w/" in mail.outbox[0].body
+    assert "Tuesday November 24 at 09:00" in mail.outbox[0].body
+    assert audited(urgent.patient, "waitlist_offer")
+    assert not audited(unreachable, "waitlist_offer")
+
+
+def test_only_patients_whose_wishes_fit_the_freed_time_are_offered_it(
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    other_provider = Provider.objects.create(
+        clinic=personas.clinic, given_name="Ravi", family_name="Shah", specialty="Family"
+    )
+    long_visit = AppointmentType.objects.create(
+        clinic=personas.clinic, name="Annual physical", duration_minutes=60
+    )
+    wait(personas, reachable(personas, "Wrongdoc"), follow_up, providers=[other_provider])
+    wait(personas, reachable(personas, "Toolong"), long_visit)
+    wait(personas, reachable(personas, "Tooearly"), follow_up, latest=dt.date(2026, 11, 23))
+    right = wait(personas, reachable(personas, "Right"), follow_up, providers=[schedule.provider])
+    blocker = make_patient(personas.clinic, given_name="Blocker")
+    book(personas, blocker, schedule, follow_up, freed.end)  # 09:30 taken: an hour cannot fit
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+
+    assert list(WaitlistOffer.objects.values_list("entry_id", flat=True)) == [right.pk]
+
+
+def test_the_first_to_accept_gets_the_time_and_a_second_accept_is_told_it_is_gone(
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    first = wait(personas, reachable(personas, "First"), follow_up, waiting_since=NOW)
+    second = wait(personas, reachable(personas, "Second"), follow_up, waiting_since=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    mail.outbox.clear()
+
+    page = Client().get(link_of(first))
+    assert page.status_code == 200
+    assert b"An earlier time is free" in page.content
+    assert not Appointment.objects.filter(patient=first.patient).exists()  # reading never acts
+
+    accepted = Client().post(link_of(first), {"answer": "accept"})
+    assert accepted.status_code == 200
+    assert b"It is yours" in accepted.content
+    appointment = Appointment.objects.get(patient=first.patient)
+    assert appointment.start == freed.start
+    assert appointment.status == AppointmentStatus.BOOKED
+    first.refresh_from_db()
+    assert first.status == WaitlistStatus.BOOKED
+
+    late = Client().post(link_of(second), {"answer": "accept"})
+    assert late.status_code == 410
+    assert b"this time has been taken" in late.content
+    assert not Appointment.objects.filter(patient=second.patient).exists()
+    assert WaitlistOffer.objects.get(entry=second).status == WaitlistOfferStatus.GONE
+    second.refresh_from_db()
+    assert second.status == WaitlistStatus.WAITING  # still waiting for the next freed time
+    assert [m.to for m in mail.outbox] == [["second@example.org"]]
+    assert "has been taken" in mail.outbox[0].body
+    assert b"this time has been taken" in Client().get(link_of(second)).content
+
+    again = Client().post(link_of(first), {"answer": "accept"})
+    assert b"It is yours" in again.content
+    assert Appointment.objects.filter(patient=first.patient).count() == 1
+    assert audited(first.patient, "waitlist_offer")
+    assert audited(second.patient, "waitlist_offer")
+
+
+def test_patients_racing_to_accept_one_time_never_double_book(
+    transactional_audit: None,
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+) -> None:
+    leaver = make_patient(personas.clinic, given_name="Leaver")
+    freed = book(personas, leaver, schedule, follow_up, at(clinic_tz, 24, 9))
+    entries = [wait(personas, reachable(personas, f"Racer{i}"), follow_up) for i in range(3)]
+    cancel(personas, freed)  # no test transaction around it: the offers go out on commit
+    offers = list(WaitlistOffer.objects.filter(status=WaitlistOfferStatus.OFFERED))
+    assert len(offers) == len(entries)
+    barrier = threading.Barrier(len(offers))
+    outcomes: list[str] = []
+
+    def accept(offer: WaitlistOffer) -> None:
+        try:
+            barrier.wait()
+            answer = waitlist.waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk)
+            outcomes.append(answer.outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept, args=(o,)) for o in offers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["accepted", "gone", "gone"]
+    assert Appointment.objects.filter(status=AppointmentStatus.BOOKED).count() == 1
+    assert WaitlistOffer.objects.filter(status=WaitlistOfferStatus.ACCEPTED).count() == 1
+    assert WaitlistEntry.objects.filter(status=WaitlistStatus.BOOKED).count() == 1
+
+
+def test_accepting_moves_the_kept_appointment_earlier_and_offers_the_old_time_on(
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    clinic_tz: zoneinfo.ZoneInfo,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    mover = reachable(personas, "Mover")
+    later = book(personas, mover, schedule, follow_up, at(clinic_tz, 27, 10))
+    entry = wait(personas, mover, follow_up, current=later, priority=WaitlistPriority.URGENT)
+    next_in_line = wait(personas, reachable(personas, "Next"), follow_up)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    assert WaitlistOffer.objects.get(entry=entry).start == freed.start
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = waitlist.waitlist_offer_accept(
+            context=SYSTEM_CONTEXT, offer_id=WaitlistOffer.objects.get(entry=entry).pk
+        )
+
+    assert answer.outcome == "accepted"
+    later.refresh_from_db()
+    assert later.start == freed.start  # the same booking, moved; never two
+    assert Appointment.objects.filter(patient=mover, status=AppointmentStatus.BOOKED).count() == 1
+    assert (
+        availability.slot_is_bookable(
+            appointment_type=follow_up,
+            schedule=schedule,
+            start=at(clinic_tz, 27, 10),
+            now=NOW,
+        )
+        is None
+    )
+    # The Friday time the mover gave up goes to the next patient in line.
+    onward = WaitlistOffer.objects.get(entry=next_in_line, start=at(clinic_tz, 27, 10))
+    assert onward.status == WaitlistOfferStatus.OFFERED
+    assert any(m.to == ["next@example.org"] for m in mail.outbox)
+
+
+def test_a_patient_waiting_with_a_booking_is_only_offered_an_earlier_time(
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    clinic_tz: zoneinfo.ZoneInfo,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    holder = reachable(personas, "Holder")
+    sooner = book(personas, holder, schedule, follow_up, at(clinic_tz, 23, 14))
+    wait(personas, holder, follow_up, current=sooner)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    assert not WaitlistOffer.objects.exists()
+
+
+def test_an_expired_offer_is_refused_politely_and_the_time_goes_to_the_next_patient(
+    personas: Personas,
+    settings: Any,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    django_capture_on_commit_callbacks: OnCommit,
+    _frozen: time_machine.Traveller,
+) -> None:
+    settings.WAITLIST_OFFERS_AT_ONCE = 1
+    slow = wait(personas, reachable(personas, "Slow"), follow_up, waiting_since=NOW)
+    quick = wait(personas, reachable(personas, "Quick"), follow_up, waiting_since=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    link = link_of(slow)
+    assert not WaitlistOffer.objects.filter(entry=quick).exists()
+
+    _frozen.shift(dt.timedelta(minutes=121))
+    page = Client().get(link)
+    assert page.status_code == 410
+    assert b"This offer has expired" in page.content
+    refused = Client().post(link, {"answer": "accept"})
+    assert refused.status_code == 410
+    assert not Appointment.objects.filter(patient=slow.patient).exists()
+
+    mail.outbox.clear()
+    assert waitlist.waitlist_offers_expire() == 1
+    assert WaitlistOffer.objects.get(entry=slow).status == WaitlistOfferStatus.EXPIRED
+    assert WaitlistOffer.objects.get(entry=quick).status == WaitlistOfferStatus.OFFERED
+    assert [m.to for m in mail.outbox] == [["quick@example.org"]]
+
+
+def test_a_tampered_or_foreign_link_shows_a_polite_page_and_does_nothing(
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    entry = wait(personas, reachable(personas, "Target"), follow_up)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    offer = WaitlistOffer.objects.get(entry=entry)
+    genuine = waitlist.offer_token(offer)
+    tampered = genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB")
+    other_purpose = make_token("appointment", offer.pk)
+    for token in (tampered, other_purpose, "nonsense", genuine.replace(":", "", 1)):
+        url = reverse("waitlist_offer", kwargs={"token": token})
+        page = Client().get(url)
+        assert page.status_code == 400
+        assert b"This link does not work" in page.content
+        assert Client().post(url, {"answer": "accept"}).status_code == 400
+    offer.refresh_from_db()
+    assert offer.status == WaitlistOfferStatus.OFFERED
+    assert not Appointment.objects.filter(patient=entry.patient).exists()
+
+
+def test_declining_hands_the_time_to_the_next_patient_once_no_offer_is_open(
+    personas: Personas,
+    settings: Any,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    settings.WAITLIST_OFFERS_AT_ONCE = 1
+    busy = wait(personas, reachable(personas, "Busy"), follow_up, waiting_since=NOW)
+    free = wait(personas, reachable(personas, "Free"), follow_up, waiting_since=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    declined = Client().post(link_of(busy), {"answer": "decline"})
+    assert declined.status_code == 200
+    assert WaitlistOffer.objects.get(entry=busy).status == WaitlistOfferStatus.DECLINED
+    assert WaitlistOffer.objects.get(entry=free).status == WaitlistOfferStatus.OFFERED
+    assert audited(busy.patient, "waitlist_offer")
+
+
+def test_staff_fill_a_freed_time_by_hand_and_the_open_offers_are_told_it_is_gone(
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    offered = wait(personas, reachable(personas, "Offered"), follow_up, waiting_since=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    by_phone = wait(personas, make_patient(personas.clinic, given_name="Phoner"), follow_up)
+    mail.outbox.clear()
+    client = login_client(Client(), personas.front_desk)
+
+    page = client.get(reverse("scheduling:waitlist_slot"), {"appointment": freed.pk})
+    assert page.status_code == 200
+    assert b"Phoner" in page.content  # no messages agreed, but staff can book by hand
+    assert b"none agreed: call" in page.content
+    assert audited(by_phone.patient, "waitlist_slot")
+
+    response = client.post(
+        reverse("scheduling:waitlist_book"),
+        {
+            "entry": by_phone.pk,
+            "schedule": freed.schedule_id,
+            "start": freed.start.isoformat(),
+            "end": freed.end.isoformat(),
+            "at": freed.start.isoformat(),
+        },
+    )
+    booked = Appointment.objects.get(patient=by_phone.patient)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("scheduling:appointment", args=[booked.pk])
+    assert booked.start == freed.start
+    by_phone.refresh_from_db()
+    assert by_phone.status == WaitlistStatus.BOOKED
+    assert WaitlistOffer.objects.get(entry=offered).status == WaitlistOfferStatus.GONE
+    assert [m.to for m in mail.outbox] == [["offered@example.org"]]
+    assert (
+        b"this time has been taken" in Client().post(link_of(offered), {"answer": "accept"}).content
+    )
+    assert audited(by_phone.patient, "waitlist_entry")
+
+    listing = client.get(reverse("scheduling:waitlist"), {"show": "closed"})
+    assert b"Phoner" in listing.content
+
+
+def test_the_waitlist_page_costs_the_same_queries_for_one_entry_or_many(
+    personas: Personas, follow_up: AppointmentType, schedule: Schedule
+) -> None:
+    client = login_client(Client(), personas.nurse)
+    wait(personas, reachable(personas, "One"), follow_up, providers=[schedule.provider])
+    with CaptureQueriesContext(connection) as one:
+        assert b"One" in client.get(reverse("scheduling:waitlist")).content
+    for name in ("Two", "Three", "Four"):
+        wait(personas, reachable(personas, name), follow_up, providers=[schedule.provider])
+    with CaptureQueriesContext(connection) as many:
+        assert b"Four" in client.get(reverse("scheduling:waitlist")).content
+    assert len(many) == len(one) <= 14
+
+
+def test_staff_offer_a_freed_time_to_the_waitlist_from_its_page(
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+) -> None:
+    cancel(personas, freed)  # inside the test transaction: nothing is offered automatically
+    entry = wait(personas, reachable(personas, "Asked"), follow_up)
+    client = login_client(Client(), personas.front_desk)
+    data = {
+        "schedule": freed.schedule_id,
+        "start": freed.start.isoformat(),
+        "end": freed.end.isoformat(),
+    }
+    response = client.post(reverse("scheduling:waitlist_slot_offer"), data, follow=True)
+    assert b"Offered to 1 waiting patient" in response.content
+    assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.OFFERED
+    again = client.post(reverse("scheduling:waitlist_slot_offer"), data, follow=True)
+    assert b"Nobody was offered this time" in again.content
+    assert WaitlistOffer.objects.count() == 1
+
+
+def test_staff_put_a_patient_on_the_waitlist_and_mistakes_are_explained_keeping_the_input(
+    personas: Personas,
+    follow_up: AppointmentType,
+    patient: Patient,
+) -> None:
+    client = login_client(Client(), personas.front_desk)
+    url = reverse("scheduling:waitlist_add", args=[patient.pk])
+    assert client.get(url).status_code == 200
+    bad = client.post(
+        url,
+        {
+            "appointment_type": follow_up.pk,
+            "earliest_date": "12/20/2026",
+            "latest_date": "12/01/2026",
+            "priority": "2",
+            "note": "prefers mornings",
+        },
+    )
+    assert bad.status_code == 400
+    assert b"The last day must be on or after the first day." in bad.content
+    assert b"prefers mornings" in bad.content
+    good = {
+        "appointment_type": follow_up.pk,
+        "earliest_date": "11/23/2026",
+        "latest_date": "12/20/2026",
+        "priority": "2",
+        "weekdays": ["0", "2"],
+        "time_of_day": "morning",
+    }
+    assert client.post(url, good).status_code == 302
+    entry = WaitlistEntry.objects.get(patient=patient)
+    assert (entry.priority, entry.weekdays, entry.time_of_day) == (2, "02", "morning")
+    assert audited(patient, "waitlist_entry")
+    twice = client.post(url, good)
+    assert twice.status_code == 400
+    assert b"is already waiting for a Follow-up visit" in twice.content
+    assert WaitlistEntry.objects.filter(patient=patient).count() == 1
+
+
+def test_staff_of_another_clinic_see_none_of_this_waitlist(
+    personas: Personas, follow_up: AppointmentType
+) -> None:
+    entry = wait(personas, reachable(personas, "Private"), follow_up)
+    outsider = login_client(Client(), personas.outsider)
+    assert b"Private" not in outsider.get(reverse("scheduling:waitlist")).content
+    removed = outsider.post(reverse("scheduling:waitlist_remove"), {"entry": entry.pk})
+    assert removed.status_code == 404
+    entry.refresh_from_db()
+    assert entry.status == WaitlistStatus.WAITING

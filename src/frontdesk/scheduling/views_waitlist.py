@@ -1,0 +1,262 @@
+"""The waitlist pages: the clinic's list, adding a patient, a freed time's candidates, and the
+patient's signed link that accepts or declines an offer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from frontdesk.accounts.policy import Action, policy, public, role_may, staff_clinic, staff_user
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.messaging.links import LinkExpiredError, LinkInvalidError
+from frontdesk.patients.selectors import access_patient
+from frontdesk.scheduling import selectors, services, waitlist
+from frontdesk.scheduling.forms import parse_start
+from frontdesk.scheduling.forms_waitlist import WaitlistEntryForm
+from frontdesk.scheduling.models import Appointment, Schedule, WaitlistStatus
+from frontdesk.scheduling.views import _posted_id
+
+
+def _digits(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+@policy(Action.APPOINTMENT_VIEW)
+def waitlist_view(request: HttpRequest) -> HttpResponse:
+    """The clinic's waitlist in the order offers go out, each entry with its offers."""
+    user = staff_user(request)
+    open_only = request.GET.get("show") != "closed"
+    entries = waitlist.waitlist_page(user, open_only=open_only)
+    if entries:
+        audit_record(
+            context=audit_context(request),
+            action=AuditAction.VIEW,
+            patient_ids=[e.patient_id for e in entries],
+            object_type="waitlist",
+        )
+    context = {
+        "entries": entries,
+        "open_only": open_only,
+        "can_book": role_may(user.role, Action.APPOINTMENT_BOOK),
+    }
+    return render(request, "scheduling/waitlist.html", context)
+
+
+@policy(Action.APPOINTMENT_BOOK)
+def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Put a patient on the waitlist, optionally keeping (and later moving) a booking."""
+    user = staff_user(request)
+    clinic = staff_clinic(user)
+    patient = access_patient(user, patient_id)
+    source = request.POST if request.method == "POST" else request.GET
+    appointment_id = _digits(source.get("appointment", ""))
+    current = None
+    if appointment_id is not None:
+        current = selectors.access_appointment(user, appointment_id)
+        if current.patient_id != patient.pk:
+            raise Http404("No such appointment")
+    form = WaitlistEntryForm(
+        request.POST if request.method == "POST" else None, clinic_id=clinic.pk, current=current
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            waitlist.waitlist_entry_add(
+                context=audit_context(request),
+                user=user,
+                patient=patient,
+                request=form.entry_request(),
+            )
+        except waitlist.WaitlistError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"{patient.given_name} {patient.family_name} is on the waitlist."
+            )
+            return redirect("scheduling:waitlist")
+    with transaction.atomic():
+        audit_record(
+            context=audit_context(request),
+            action=AuditAction.VIEW,
+            patient_ids=[patient.pk],
+            object_type="waitlist_entry_form",
+        )
+    context = {"patient": patient, "form": form, "current": current}
+    return render(
+        request, "scheduling/waitlist_add.html", context, status=400 if form.errors else 200
+    )
+
+
+@policy(Action.APPOINTMENT_BOOK)
+@require_POST
+def entry_remove_view(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    entry = get_object_or_404(waitlist.waitlist_for(user), pk=_posted_id(request, "entry"))
+    try:
+        waitlist.waitlist_entry_remove(context=audit_context(request), user=user, entry=entry)
+    except waitlist.WaitlistError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Removed from the waitlist.")
+    return redirect("scheduling:waitlist")
+
+
+def _slot_from(request: HttpRequest, source: Any) -> tuple[Schedule, dt.datetime, dt.datetime]:
+    """The freed time: an appointment's, or schedule + start + end from the query or form."""
+    user = staff_user(request)
+    appointment_id = _digits(source.get("appointment", ""))
+    if appointment_id is not None:
+        appointment = selectors.access_appointment(user, appointment_id)
+        return appointment.schedule, appointment.start, appointment.end
+    schedule_id = _digits(source.get("schedule", ""))
+    start, end = parse_start(source.get("start", "")), parse_start(source.get("end", ""))
+    if schedule_id is None or start is None or end is None or end <= start:
+        raise Http404("No such time")
+    schedule = get_object_or_404(
+        Schedule.objects.select_related("provider", "location"),
+        pk=schedule_id,
+        clinic=staff_clinic(user),
+    )
+    return schedule, start, end
+
+
+def _slot_url(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> str:
+    query = urlencode(
+        {"schedule": str(schedule.pk), "start": start.isoformat(), "end": end.isoformat()}
+    )
+    return f"/schedule/waitlist/slot/?{query}"
+
+
+@policy(Action.APPOINTMENT_BOOK)
+def slot_view(request: HttpRequest) -> HttpResponse:
+    """A freed time: the waiting patients who fit it (book one here) and its offers."""
+    schedule, start, end = _slot_from(request, request.GET)
+    candidates = waitlist.waitlist_candidates(
+        schedule=schedule, start=start, end=end, now=timezone.now(), for_offers=False, limit=50
+    )
+    offers = waitlist.slot_offers(schedule=schedule, start=start, end=end)
+    patient_ids = [c.entry.patient_id for c in candidates] + [o.entry.patient_id for o in offers]
+    if patient_ids:
+        audit_record(
+            context=audit_context(request),
+            action=AuditAction.VIEW,
+            patient_ids=patient_ids,
+            object_type="waitlist_slot",
+            detail={"schedule": schedule.pk, "start": start.isoformat()},
+        )
+    context = {
+        "schedule": schedule,
+        "start": start,
+        "end": end,
+        "candidates": candidates,
+        "offers": offers,
+        "in_past": end <= timezone.now(),
+    }
+    return render(request, "scheduling/waitlist_slot.html", context)
+
+
+@policy(Action.APPOINTMENT_BOOK)
+@require_POST
+def slot_offer_view(request: HttpRequest) -> HttpResponse:
+    """Offer a freed time to the next waitlisted patients now."""
+    schedule, start, end = _slot_from(request, request.POST)
+    offers = waitlist.waitlist_time_freed(
+        schedule_id=schedule.pk, start=start, end=end, context=audit_context(request)
+    )
+    if offers:
+        names = ", ".join(
+            f"{o.entry.patient.given_name} {o.entry.patient.family_name}" for o in offers
+        )
+        messages.success(request, f"Offered to {len(offers)} waiting patient(s): {names}.")
+    else:
+        messages.error(
+            request,
+            "Nobody was offered this time: it is not free, earlier offers of it are still open, "
+            "or no waiting patient who agreed to messages fits it.",
+        )
+    return redirect(_slot_url(schedule, start, end))
+
+
+@policy(Action.APPOINTMENT_BOOK)
+@require_POST
+def entry_book_view(request: HttpRequest) -> HttpResponse:
+    """Book a waitlisted patient into a freed time by hand."""
+    user = staff_user(request)
+    entry = get_object_or_404(waitlist.waitlist_for(user), pk=_posted_id(request, "entry"))
+    schedule, start, end = _slot_from(request, request.POST)
+    at = parse_start(request.POST.get("at", ""))
+    if at is None:
+        raise Http404("No such time")
+    try:
+        appointment = waitlist.waitlist_entry_book(
+            context=audit_context(request), user=user, entry=entry, schedule=schedule, start=at
+        )
+    except (waitlist.WaitlistError, services.BookingRefusedError) as exc:
+        messages.error(request, str(exc))
+        return redirect(_slot_url(schedule, start, end))
+    messages.success(request, "Booked from the waitlist; the patient's entry is closed.")
+    return redirect("scheduling:appointment", appointment_id=appointment.pk)
+
+
+# --- The patient's link ---------------------------------------------------------------------
+
+
+def _offer_page(
+    request: HttpRequest, state: str, *, status: int = 200, **extra: Any
+) -> HttpResponse:
+    return render(
+        request, "scheduling/waitlist_offer.html", {"state": state, **extra}, status=status
+    )
+
+
+@public
+def offer_view(request: HttpRequest, token: str) -> HttpResponse:
+    """What a patient's offer link opens. Reading the page never acts (mail scanners follow
+    links); only the buttons, posted, accept or decline. A bad or old link acts on nothing."""
+    try:
+        offer_id = waitlist.offer_id_from_token(token)
+    except LinkExpiredError:
+        return _offer_page(request, "expired", status=410)
+    except LinkInvalidError:
+        return _offer_page(request, "invalid", status=400)
+    offer = waitlist.waitlist_offer_get(offer_id)
+    if offer is None:
+        return _offer_page(request, "invalid", status=400)
+    context = audit_context(request)
+    if request.method == "POST":
+        if request.POST.get("answer") == "accept":
+            answer = waitlist.waitlist_offer_accept(context=context, offer_id=offer.pk)
+        elif request.POST.get("answer") == "decline":
+            answer = waitlist.waitlist_offer_decline(context=context, offer_id=offer.pk)
+        else:
+            return _offer_page(request, "open", status=400, offer=offer)
+        status = 200 if answer.outcome in ("accepted", "already-yours", "declined") else 410
+        return _offer_page(
+            request, answer.outcome, status=status, offer=offer, appointment=answer.appointment
+        )
+    state = waitlist.offer_state(offer)
+    with transaction.atomic():
+        audit_record(
+            context=waitlist.patient_context(context, clinic_id=offer.entry.clinic_id),
+            action=AuditAction.VIEW,
+            patient_ids=[offer.entry.patient_id],
+            object_type="waitlist_offer",
+            object_id=offer.pk,
+        )
+    appointment: Appointment | None = offer.appointment if state == "already-yours" else None
+    return _offer_page(
+        request,
+        state,
+        status=410 if state in ("gone", "expired") else 200,
+        offer=offer,
+        appointment=appointment,
+        waiting=offer.entry.status == WaitlistStatus.WAITING,
+    )

@@ -1,0 +1,784 @@
+"""The waitlist: patients waiting for an earlier time, and offers of freed time.
+
+When time frees up (a cancellation, or an appointment moved away), `waitlist_time_freed` runs
+once that change has committed. It picks the eligible waiting patients in priority, then
+waiting-time order and offers the time to the first WAITLIST_OFFERS_AT_ONCE of them, each by a
+signed link that expires after WAITLIST_OFFER_TTL. The first to accept gets the time through
+`appointment_book` (or `appointment_reschedule` of the booking they already hold, which takes
+the new time before it gives up the old), so the database's no-double-booking guarantee decides
+any race; a partial unique index also allows one accepted offer per slot. The others are told
+the time is gone. Staff can do the same by hand from the waitlist and slot pages.
+
+Messages are sent after the transaction that records the offer commits: sending waits on the
+network, and a message must never announce an offer that was rolled back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from frontdesk.accounts.models import User
+from frontdesk.accounts.policy import Action, role_may
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
+from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.messaging.channels import DeliveryError, consented_channels, notify_patient
+from frontdesk.messaging.links import make_token, read_token
+from frontdesk.patients.models import Patient
+from frontdesk.patients.selectors import PatientAccessDeniedError
+from frontdesk.scheduling import services
+from frontdesk.scheduling.availability import (
+    FreeSlot,
+    SlotPreferences,
+    TimeOfDay,
+    clinic_zone,
+    free_slots,
+    provider_label,
+)
+from frontdesk.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    Schedule,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistOfferStatus,
+    WaitlistStatus,
+)
+from frontdesk.scheduling.selectors import patient_overlapping_appointments
+
+logger = logging.getLogger(__name__)
+
+OFFER_PURPOSE = "waitlist-offer"
+T = TypeVar("T")
+# Statuses of a linked appointment that the patient still holds (and would move earlier).
+_HELD = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
+
+
+class WaitlistError(Exception):
+    """The waitlist change cannot be made; the message says why in plain words."""
+
+
+# --- Links --------------------------------------------------------------------------------------
+
+
+def offer_token(offer: WaitlistOffer) -> str:
+    return make_token(OFFER_PURPOSE, offer.pk)
+
+
+def offer_id_from_token(token: str) -> int:
+    """The offer inside a patient's link. Raises messaging.links.LinkExpiredError or
+    LinkInvalidError; the offer's own `expires_at` is checked again when it is accepted."""
+    return read_token(OFFER_PURPOSE, token, max_age=settings.WAITLIST_OFFER_TTL)
+
+
+def offer_link(offer: WaitlistOffer) -> str:
+    path = reverse("waitlist_offer", kwargs={"token": offer_token(offer)})
+    return f"{settings.PUBLIC_BASE_URL}{path}"
+
+
+# --- Selectors ----------------------------------------------------------------------------------
+
+
+def waitlist_for(user: User) -> QuerySet[WaitlistEntry]:
+    """The user's clinic's waitlist; a role without appointment access sees nothing."""
+    if not role_may(user.role, Action.APPOINTMENT_VIEW) or user.clinic_id is None:
+        raise PatientAccessDeniedError(Action.APPOINTMENT_VIEW)
+    return WaitlistEntry.objects.filter(clinic_id=user.clinic_id)
+
+
+def waitlist_page(user: User, *, open_only: bool) -> list[WaitlistEntry]:
+    """Entries in the order offers go out, each with its offers (four queries)."""
+    entries = waitlist_for(user)
+    if open_only:
+        entries = entries.filter(status=WaitlistStatus.WAITING)
+    else:
+        entries = entries.exclude(status=WaitlistStatus.WAITING)
+    return list(
+        entries.select_related(
+            "patient", "appointment_type", "location", "current_appointment__provider"
+        )
+        .prefetch_related(
+            "providers",
+            Prefetch(
+                "offers",
+                queryset=WaitlistOffer.objects.select_related("provider").order_by("-created_at"),
+            ),
+        )
+        .order_by("priority", "created_at", "pk")[:500]
+    )
+
+
+_TIMES_OF_DAY: dict[str, TimeOfDay] = {"morning": "morning", "afternoon": "afternoon"}
+
+
+def _preferences(entry: WaitlistEntry) -> SlotPreferences:
+    return SlotPreferences(
+        weekdays=frozenset(int(d) for d in entry.weekdays if d.isdigit()),
+        time_of_day=_TIMES_OF_DAY.get(entry.time_of_day),
+    )
+
+
+def _open_offers(now: dt.datetime) -> QuerySet[WaitlistOffer]:
+    return WaitlistOffer.objects.filter(status=WaitlistOfferStatus.OFFERED, expires_at__gt=now)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry: WaitlistEntry
+    slot: FreeSlot
+    reachable: bool  # has agreed to email or text messages we can send
+
+
+def waitlist_candidates(
+    *,
+    schedule: Schedule,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    limit: int | None = None,
+    for_offers: bool = True,
+) -> list[Candidate]:
+    """Waiting patients who could take free time starting in [start, end) on `schedule`, in
+    priority then waiting-time order, each with the earliest fitting start for their visit type.
+
+    `for_offers`: only patients we can message, who hold no open offer and were never offered
+    this time; staff filling the time by hand see every waiting patient that fits.
+    """
+    zone = clinic_zone()
+    day = start.astimezone(zone).date()
+    through = WaitlistEntry.providers.through
+    entries = (
+        WaitlistEntry.objects.filter(
+            clinic_id=schedule.clinic_id,
+            status=WaitlistStatus.WAITING,
+            earliest_date__lte=day,
+            latest_date__gte=day,
+        )
+        .filter(Q(location__isnull=True) | Q(location_id=schedule.location_id))
+        .filter(
+            ~Exists(through.objects.filter(waitlistentry_id=OuterRef("pk")))
+            | Exists(
+                through.objects.filter(
+                    waitlistentry_id=OuterRef("pk"), provider_id=schedule.provider_id
+                )
+            )
+        )
+        .select_related("patient", "appointment_type", "current_appointment")
+        .order_by("priority", "created_at", "pk")
+    )
+    if for_offers:
+        entries = entries.exclude(
+            Exists(_open_offers(now).filter(entry_id=OuterRef("pk")))
+        ).exclude(
+            Exists(
+                WaitlistOffer.objects.filter(
+                    entry_id=OuterRef("pk"),
+                    schedule_id=schedule.pk,
+                    start__gte=start,
+                    start__lt=end,
+                )
+            )
+        )
+    found: list[Candidate] = []
+    slots: dict[tuple[int, SlotPreferences], FreeSlot | None] = {}
+    for entry in entries[:200]:
+        if not entry.patient.is_active:
+            continue
+        reachable = bool(consented_channels(entry.patient))
+        if for_offers and not reachable:
+            continue
+        preferences = _preferences(entry)
+        key = (entry.appointment_type_id, preferences)
+        if key not in slots:
+            found_slots = free_slots(
+                appointment_type=entry.appointment_type,
+                schedules=[schedule],
+                start=start,
+                end=end,
+                now=now,
+                preferences=preferences,
+                limit=1,
+            )
+            slots[key] = found_slots[0] if found_slots else None
+        slot = slots[key]
+        if slot is None:
+            continue
+        current = entry.current_appointment
+        held = current if current is not None and current.status in _HELD else None
+        if held is not None and slot.start >= held.start:
+            continue  # they wait for an earlier time, not a later one
+        if patient_overlapping_appointments(
+            patient_id=entry.patient_id,
+            start=slot.start,
+            end=slot.end,
+            exclude_id=held.pk if held else None,
+        ):
+            continue
+        found.append(Candidate(entry, slot, reachable))
+        if limit is not None and len(found) >= limit:
+            break
+    return found
+
+
+def slot_offers(*, schedule: Schedule, start: dt.datetime, end: dt.datetime) -> list[WaitlistOffer]:
+    return list(
+        WaitlistOffer.objects.filter(schedule=schedule, start__lt=end, end__gt=start)
+        .select_related("entry__patient")
+        .order_by("-created_at")
+    )
+
+
+# --- Messages -----------------------------------------------------------------------------------
+
+
+def _when(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(clinic_zone()):%A %B %-d at %H:%M}"
+
+
+def _offer_words(offer: WaitlistOffer) -> tuple[str, str, str]:
+    entry = offer.entry
+    place = offer.schedule.location.name
+    link = offer_link(offer)
+    what = (
+        f"{entry.appointment_type.name} with {provider_label(offer.provider)} at {place} on "
+        f"{_when(offer.start)}"
+    )
+    current = entry.current_appointment
+    instead = (
+        f" It would replace your appointment on {_when(current.start)}."
+        if current is not None and current.status in _HELD
+        else ""
+    )
+    text = (
+        f"Hello {entry.patient.given_name},\n\n"
+        f"An earlier time is free: {what}.{instead}\n\n"
+        f"To take it, open this link before {_when(offer.expires_at)}:\n{link}\n\n"
+        "A few patients on the waitlist were offered this time; the first to accept gets it.\n\n"
+        f"{settings.CLINIC_NAME}"
+    )
+    sms = f"{settings.CLINIC_NAME}: an earlier time is free, {what}. Take it: {link}"
+    return "An earlier appointment is free", text, sms
+
+
+def _send_offers(offers: Sequence[WaitlistOffer]) -> None:
+    for offer in offers:
+        subject, text, sms = _offer_words(offer)
+        try:
+            channel = notify_patient(offer.entry.patient, subject=subject, text=text, sms_text=sms)
+        except DeliveryError as exc:
+            logger.warning("waitlist offer %s not delivered: %s", offer.pk, exc)
+            channel = "not sent"
+        WaitlistOffer.objects.filter(pk=offer.pk).update(channel=channel)
+
+
+def _send_gone(offers: Sequence[WaitlistOffer]) -> None:
+    for offer in offers:
+        text = (
+            f"Hello {offer.entry.patient.given_name},\n\n"
+            f"The time on {_when(offer.start)} we offered you has been taken by another patient. "
+            "You stay on the waitlist and we will write again when another time frees up.\n\n"
+            f"{settings.CLINIC_NAME}"
+        )
+        sms = (
+            f"{settings.CLINIC_NAME}: the time on {_when(offer.start)} has been taken. "
+            "You stay on the waitlist."
+        )
+        try:
+            notify_patient(
+                offer.entry.patient, subject="That time has been taken", text=text, sms_text=sms
+            )
+        except DeliveryError as exc:
+            logger.warning("waitlist offer %s: 'gone' not delivered: %s", offer.pk, exc)
+
+
+# --- Offering freed time ------------------------------------------------------------------------
+
+
+def waitlist_time_freed(
+    *,
+    schedule_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    context: AuditContext = SYSTEM_CONTEXT,
+) -> list[WaitlistOffer]:
+    """Offer time that just became free on a schedule to the next waitlisted patients.
+
+    Runs after the cancellation or move that freed the time has committed (`on_commit`), or
+    when a member of staff asks. Nothing is offered while earlier offers of the same time are
+    still open, so one freed time goes out in one batch at a time."""
+    now = timezone.now()
+    if end <= now:
+        return []
+    with transaction.atomic():
+        # Serialises batches per schedule (FOR NO KEY UPDATE does not block bookings' FK checks).
+        schedule = (
+            Schedule.objects.select_for_update(no_key=True)
+            .select_related("provider", "location")
+            .filter(pk=schedule_id, is_active=True)
+            .first()
+        )
+        if schedule is None:
+            return []
+        if _open_offers(now).filter(schedule=schedule, start__lt=end, end__gt=start).exists():
+            return []
+        candidates = waitlist_candidates(
+            schedule=schedule,
+            start=max(start, now),
+            end=end,
+            now=now,
+            limit=settings.WAITLIST_OFFERS_AT_ONCE,
+        )
+        offers = [
+            WaitlistOffer.objects.create(
+                entry=c.entry,
+                schedule=schedule,
+                provider=schedule.provider,
+                start=c.slot.start,
+                end=c.slot.end,
+                status=WaitlistOfferStatus.OFFERED,
+                expires_at=now + settings.WAITLIST_OFFER_TTL,
+                created_at=now,
+            )
+            for c in candidates
+        ]
+        if offers:
+            audit_record(
+                context=context,
+                action=AuditAction.CREATE,
+                patient_ids=[o.entry.patient_id for o in offers],
+                object_type="waitlist_offer",
+                detail={
+                    "event": "freed time offered",
+                    "schedule": schedule.pk,
+                    "start": start.isoformat(),
+                    "offers": [o.pk for o in offers],
+                },
+            )
+    _send_offers(offers)
+    return offers
+
+
+# --- Answering an offer -------------------------------------------------------------------------
+
+
+class OfferOutcome(StrEnum):
+    ACCEPTED = "accepted"  # booked just now
+    ALREADY_YOURS = "already-yours"  # accepted before (a second click)
+    GONE = "gone"  # someone else took it, or it can no longer be booked
+    EXPIRED = "expired"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True)
+class OfferAnswer:
+    outcome: OfferOutcome
+    offer: WaitlistOffer
+    appointment: Appointment | None = None
+
+
+def patient_context(context: AuditContext, *, clinic_id: int) -> AuditContext:
+    """The audit identity of a patient acting through a signed link."""
+    return dataclasses.replace(
+        context,
+        actor_id=None,
+        actor_username="patient (signed link)",
+        actor_role="patient",
+        clinic_id=clinic_id,
+        purpose="treatment: patient answered a waitlist offer",
+    )
+
+
+def waitlist_offer_get(offer_id: int) -> WaitlistOffer | None:
+    return (
+        WaitlistOffer.objects.select_related(
+            "entry__patient",
+            "entry__appointment_type",
+            "entry__current_appointment",
+            "schedule__location",
+            "provider",
+            "appointment",
+        )
+        .filter(pk=offer_id)
+        .first()
+    )
+
+
+def offer_state(offer: WaitlistOffer) -> str:
+    """What the patient's link page shows: "open" while the offer can still be accepted."""
+    if offer.status == WaitlistOfferStatus.ACCEPTED:
+        return OfferOutcome.ALREADY_YOURS
+    if offer.status != WaitlistOfferStatus.OFFERED:
+        return str(offer.status)
+    if offer.expires_at <= timezone.now():
+        return OfferOutcome.EXPIRED
+    if offer.entry.status != WaitlistStatus.WAITING:
+        return OfferOutcome.GONE
+    return "open"
+
+
+def _refused_outcome(offer: WaitlistOffer) -> OfferOutcome:
+    if offer.status == WaitlistOfferStatus.ACCEPTED:
+        return OfferOutcome.ALREADY_YOURS
+    return OfferOutcome(offer.status)
+
+
+def _lock_offer(offer_id: int) -> tuple[WaitlistOffer, WaitlistEntry]:
+    offer = WaitlistOffer.objects.select_for_update().get(pk=offer_id)
+    entry = (
+        WaitlistEntry.objects.select_for_update(of=("self",))
+        .select_related("patient", "appointment_type", "current_appointment")
+        .get(pk=offer.entry_id)
+    )
+    return offer, entry
+
+
+def _close(offer: WaitlistOffer, status: WaitlistOfferStatus, now: dt.datetime) -> None:
+    offer.status = status
+    offer.responded_at = now
+    offer.save(update_fields=["status", "responded_at"])
+
+
+def _take(
+    *,
+    context: AuditContext,
+    user: User | None,
+    entry: WaitlistEntry,
+    schedule: Schedule,
+    start: dt.datetime,
+) -> Appointment:
+    """Book the time for the entry's patient, moving the booking they hold if there is one."""
+    current = entry.current_appointment
+    if current is not None and current.status in _HELD:
+        return services.appointment_reschedule(
+            context=context,
+            user=user,
+            appointment=current,
+            schedule=schedule,
+            start=start,
+            reason="earlier time from the waitlist",
+        )
+    return services.appointment_book(
+        context=context,
+        user=user,
+        patient=entry.patient,
+        schedule=schedule,
+        appointment_type=entry.appointment_type,
+        start=start,
+        note="from the waitlist",
+    )
+
+
+def _withdraw_overlapping(
+    *, schedule_id: int, start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> list[WaitlistOffer]:
+    """Open offers of time now taken become `gone`; returns them for the 'gone' message.
+
+    Offers locked right now belong to patients answering at this very moment: they resolve
+    their own offer (their booking fails, so it becomes gone), and waiting on them here would
+    deadlock with their wait on our booking in the exclusion constraint."""
+    overlapping = list(
+        WaitlistOffer.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("entry__patient")
+        .filter(
+            schedule_id=schedule_id,
+            status=WaitlistOfferStatus.OFFERED,
+            start__lt=end,
+            end__gt=start,
+        )
+        .order_by("pk")
+    )
+    for offer in overlapping:
+        _close(offer, WaitlistOfferStatus.GONE, now)
+    return [o for o in overlapping if o.expires_at > now]
+
+
+def _close_entry(entry: WaitlistEntry, now: dt.datetime) -> None:
+    entry.status = WaitlistStatus.BOOKED
+    entry.closed_at = now
+    entry.save(update_fields=["status", "closed_at"])
+
+
+def _retrying_deadlocks(work: Callable[[], T]) -> T:
+    """Run a transaction again when PostgreSQL broke a deadlock by aborting it (SQLSTATE 40P01):
+    racing bookings can deadlock in the exclusion constraint, and a savepoint cannot recover
+    a booking nested in our transaction, so the whole transaction is tried again."""
+    for attempt in range(services.DEADLOCK_RETRIES):
+        try:
+            return work()
+        except OperationalError as exc:
+            deadlock = getattr(exc.__cause__, "sqlstate", None) == "40P01"
+            if not deadlock or attempt == services.DEADLOCK_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def waitlist_offer_accept(*, context: AuditContext, offer_id: int) -> OfferAnswer:
+    """The patient accepts an offer through their link. The first acceptance of a time books
+    it; any later one, or one after the offer expired, is told so and changes nothing."""
+    answer, gone = _retrying_deadlocks(lambda: _accept(context=context, offer_id=offer_id))
+    _send_gone(gone)
+    return answer
+
+
+@transaction.atomic
+def _accept(*, context: AuditContext, offer_id: int) -> tuple[OfferAnswer, list[WaitlistOffer]]:
+    now = timezone.now()
+    offer, entry = _lock_offer(offer_id)
+    context = patient_context(context, clinic_id=entry.clinic_id)
+    if offer.status == WaitlistOfferStatus.OFFERED and offer.expires_at <= now:
+        _close(offer, WaitlistOfferStatus.EXPIRED, now)
+    if offer.status == WaitlistOfferStatus.OFFERED and entry.status != WaitlistStatus.WAITING:
+        _close(offer, WaitlistOfferStatus.GONE, now)
+    if offer.status != WaitlistOfferStatus.OFFERED:
+        audit_record(
+            context=context,
+            action=AuditAction.VIEW,
+            patient_ids=[entry.patient_id],
+            object_type="waitlist_offer",
+            object_id=offer.pk,
+            detail={"event": "acceptance refused", "status": offer.status},
+        )
+        return OfferAnswer(_refused_outcome(offer), offer), []
+    schedule = Schedule.objects.select_related("provider", "location").get(pk=offer.schedule_id)
+    try:
+        with transaction.atomic():
+            appointment = _take(
+                context=context, user=None, entry=entry, schedule=schedule, start=offer.start
+            )
+            offer.status = WaitlistOfferStatus.ACCEPTED
+            offer.responded_at = now
+            offer.appointment = appointment
+            offer.save(update_fields=["status", "responded_at", "appointment"])
+    except (services.BookingRefusedError, IntegrityError) as exc:
+        # Someone else was first (SlotTakenError, or the one-accepted-per-slot index), or
+        # the time can no longer be booked; either way the patient is told it is gone.
+        offer.status = WaitlistOfferStatus.OFFERED
+        _close(offer, WaitlistOfferStatus.GONE, now)
+        audit_record(
+            context=context,
+            action=AuditAction.UPDATE,
+            patient_ids=[entry.patient_id],
+            object_type="waitlist_offer",
+            object_id=offer.pk,
+            detail={"event": "acceptance lost", "reason": str(exc)[:200]},
+        )
+        return OfferAnswer(OfferOutcome.GONE, offer), []
+    _close_entry(entry, now)
+    gone = _withdraw_overlapping(
+        schedule_id=schedule.pk, start=appointment.start, end=appointment.end, now=now
+    )
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        patient_ids=[entry.patient_id, *(o.entry.patient_id for o in gone)],
+        object_type="waitlist_offer",
+        object_id=offer.pk,
+        detail={
+            "event": "offer accepted",
+            "appointment": appointment.pk,
+            "gone": [o.pk for o in gone],
+        },
+    )
+    return OfferAnswer(OfferOutcome.ACCEPTED, offer, appointment), gone
+
+
+def waitlist_offer_decline(*, context: AuditContext, offer_id: int) -> OfferAnswer:
+    """The patient says no thanks; once no offer of the time is open, it goes to the next."""
+    now = timezone.now()
+    with transaction.atomic():
+        offer, entry = _lock_offer(offer_id)
+        context = patient_context(context, clinic_id=entry.clinic_id)
+        if offer.status != WaitlistOfferStatus.OFFERED or offer.expires_at <= now:
+            if offer.status == WaitlistOfferStatus.OFFERED:
+                _close(offer, WaitlistOfferStatus.EXPIRED, now)
+            return OfferAnswer(_refused_outcome(offer), offer)
+        _close(offer, WaitlistOfferStatus.DECLINED, now)
+        audit_record(
+            context=context,
+            action=AuditAction.UPDATE,
+            patient_ids=[entry.patient_id],
+            object_type="waitlist_offer",
+            object_id=offer.pk,
+            detail={"event": "offer declined"},
+        )
+    waitlist_time_freed(schedule_id=offer.schedule_id, start=offer.start, end=offer.end)
+    return OfferAnswer(OfferOutcome.DECLINED, offer)
+
+
+def waitlist_offers_expire(*, now: dt.datetime | None = None) -> int:
+    """Close offers whose link ran out and offer their time to the next patients (periodic)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stale = list(
+            WaitlistOffer.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(status=WaitlistOfferStatus.OFFERED, expires_at__lte=now)
+            .select_related("entry")
+            .order_by("pk")
+        )
+        for offer in stale:
+            _close(offer, WaitlistOfferStatus.EXPIRED, now)
+        if stale:
+            audit_record(
+                context=SYSTEM_CONTEXT,
+                action=AuditAction.UPDATE,
+                patient_ids=[o.entry.patient_id for o in stale],
+                object_type="waitlist_offer",
+                detail={"event": "offers expired", "offers": [o.pk for o in stale]},
+            )
+    for schedule_id, start, end in sorted({(o.schedule_id, o.start, o.end) for o in stale}):
+        waitlist_time_freed(schedule_id=schedule_id, start=start, end=end)
+    return len(stale)
+
+
+# --- Staff -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryRequest:
+    """What the patient is waiting for (from forms_waitlist.WaitlistEntryForm)."""
+
+    appointment_type: AppointmentType
+    providers: Iterable[Provider]
+    location: Location | None
+    earliest_date: dt.date
+    latest_date: dt.date
+    weekdays: Sequence[str]
+    time_of_day: str
+    priority: int
+    note: str
+    current_appointment: Appointment | None
+
+
+def waitlist_entry_add(
+    *, context: AuditContext, user: User, patient: Patient, request: EntryRequest
+) -> WaitlistEntry:
+    """Put a patient on the waitlist (one open wait per patient and visit type)."""
+    if request.latest_date < request.earliest_date:
+        raise WaitlistError("The last day comes before the first day.")
+    current = request.current_appointment
+    if current is not None and (current.patient_id != patient.pk or current.status not in _HELD):
+        raise WaitlistError("Only a booked appointment of this patient can be kept and moved.")
+    entry = WaitlistEntry(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        appointment_type=request.appointment_type,
+        location=request.location,
+        earliest_date=request.earliest_date,
+        latest_date=request.latest_date,
+        weekdays="".join(sorted(set(request.weekdays))),
+        time_of_day=request.time_of_day,
+        priority=request.priority,
+        note=request.note.strip(),
+        current_appointment=current,
+        created_at=timezone.now(),
+        created_by=user,
+    )
+    try:
+        with transaction.atomic():
+            entry.save(force_insert=True)
+            entry.providers.set(list(request.providers))
+            audit_record(
+                context=context,
+                action=AuditAction.CREATE,
+                patient_ids=[patient.pk],
+                object_type="waitlist_entry",
+                object_id=entry.pk,
+                detail={"type": request.appointment_type.pk, "priority": request.priority},
+            )
+    except IntegrityError:
+        raise WaitlistError(
+            f"{patient.given_name} {patient.family_name} is already waiting for a "
+            f"{request.appointment_type.name}. Change or remove that entry instead."
+        ) from None
+    return entry
+
+
+@transaction.atomic
+def waitlist_entry_remove(*, context: AuditContext, user: User, entry: WaitlistEntry) -> None:
+    """Take a patient off the waitlist; their open offers close as declined."""
+    locked = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+    if locked.status != WaitlistStatus.WAITING:
+        raise WaitlistError("This patient is no longer waiting.")
+    now = timezone.now()
+    locked.status = WaitlistStatus.REMOVED
+    locked.closed_at = now
+    locked.save(update_fields=["status", "closed_at"])
+    WaitlistOffer.objects.filter(entry=locked, status=WaitlistOfferStatus.OFFERED).update(
+        status=WaitlistOfferStatus.DECLINED, responded_at=now
+    )
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        patient_ids=[locked.patient_id],
+        object_type="waitlist_entry",
+        object_id=locked.pk,
+        detail={"event": "removed from the waitlist", "by": user.username},
+    )
+
+
+def waitlist_entry_book(
+    *,
+    context: AuditContext,
+    user: User,
+    entry: WaitlistEntry,
+    schedule: Schedule,
+    start: dt.datetime,
+) -> Appointment:
+    """Staff fill a free time by hand with a waitlisted patient: booked (or their booking
+    moved) under the same guarantee as any booking; open offers of that time become gone."""
+    appointment, gone = _retrying_deadlocks(
+        lambda: _book_by_staff(
+            context=context, user=user, entry=entry, schedule=schedule, start=start
+        )
+    )
+    _send_gone(gone)
+    return appointment
+
+
+@transaction.atomic
+def _book_by_staff(
+    *,
+    context: AuditContext,
+    user: User,
+    entry: WaitlistEntry,
+    schedule: Schedule,
+    start: dt.datetime,
+) -> tuple[Appointment, list[WaitlistOffer]]:
+    now = timezone.now()
+    locked = (
+        WaitlistEntry.objects.select_for_update(of=("self",))
+        .select_related("patient", "appointment_type", "current_appointment")
+        .get(pk=entry.pk)
+    )
+    if locked.status != WaitlistStatus.WAITING:
+        raise WaitlistError("This patient is no longer waiting.")
+    appointment = _take(context=context, user=user, entry=locked, schedule=schedule, start=start)
+    _close_entry(locked, now)
+    gone = _withdraw_overlapping(
+        schedule_id=schedule.pk, start=appointment.start, end=appointment.end, now=now
+    )
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        patient_ids=[locked.patient_id, *(o.entry.patient_id for o in gone)],
+        object_type="waitlist_entry",
+        object_id=locked.pk,
+        detail={
+            "event": "booked from the waitlist by staff",
+            "appointment": appointment.pk,
+            "gone": [o.pk for o in gone],
+        },
+    )
+    return appointment, gone
