@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import zoneinfo
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -848,3 +849,47 @@ def test_typed_rules_and_times_are_saved_or_refused_in_words(
     assert client.post("/schedule/setup/hours/add/", data).status_code in (302, 400)
     timed = _hours_form(schedule, schedule.location, start_time=start, end_time=end)
     assert client.post("/schedule/setup/hours/add/", timed).status_code in (302, 400)
+
+
+def test_two_administrators_adding_clashing_hours_at_once_never_both_succeed(
+    transactional_audit: None, personas: Personas
+) -> None:
+    provider = Provider.objects.create(
+        clinic=personas.clinic, given_name="Ana", family_name="Ruiz", specialty="Physio"
+    )
+    places = [Location.objects.create(clinic=personas.clinic, name=f"Site {i}") for i in range(4)]
+    barrier = threading.Barrier(len(places))
+    outcomes: list[str] = []
+
+    def attempt(location: Location) -> None:
+        try:
+            barrier.wait()
+            setup.template_save(
+                context=SYSTEM_CONTEXT,
+                clinic=personas.clinic,
+                template=None,
+                data=setup.TemplateInput(
+                    provider=provider,
+                    location=location,
+                    rrule="FREQ=WEEKLY;BYDAY=WE",
+                    start_time=dt.time(9),
+                    end_time=dt.time(12),
+                    valid_from=dt.date(2026, 12, 1),
+                    valid_until=None,
+                    slot_minutes=15,
+                    overbook_cap=0,
+                ),
+            )
+            outcomes.append("saved")
+        except setup.SetupRefusedError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(place,)) for place in places]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "refused", "refused", "saved"]
+    assert ScheduleTemplate.objects.filter(schedule__provider=provider).count() == 1
