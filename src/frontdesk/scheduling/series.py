@@ -44,11 +44,15 @@ from frontdesk.scheduling.models import (
 )
 
 MAX_VISITS = 52
+# A series is planned at most this far ahead of today (its first visit).
+MAX_LEAD = dt.timedelta(days=730)
 MAX_INTERVAL_WEEKS = 12
 # Nearby options for a visit that cannot be booked as planned: this many days either side,
 # the closest time on each day, at most OPTIONS of them.
 NEARBY_DAYS = 3
 OPTIONS = 4
+# A visit is rebooked near its planned time, not anywhere in the calendar.
+NEAR_ENOUGH = dt.timedelta(days=14)
 _NOTE = re.compile(r"^Series visit (\d+) of (\d+)")
 _OPEN = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING, AppointmentStatus.PROPOSED)
 
@@ -145,6 +149,10 @@ def series_plan(
         raise SeriesPlanError(
             "first_date", "The first visit is in the past. Choose a date and time from now on."
         )
+    if first > now + MAX_LEAD:
+        raise SeriesPlanError(
+            "first_date", "The first visit is more than two years away. Choose an earlier date."
+        )
     # The rule is expanded in naive local time (wall-clock weeks), then placed in the zone.
     rule = rrule(
         WEEKLY,
@@ -173,7 +181,7 @@ def series_starts(rule_text: str) -> list[dt.datetime]:
     try:
         rule = rrulestr(rule_text)
         found = list(itertools.islice(rule, MAX_VISITS))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return []
     return [when if when.tzinfo else when.replace(tzinfo=zone) for when in found]
 
@@ -530,6 +538,8 @@ def series_visit_book(
     """Book a visit of the series that could not be booked as planned at `start` (one of its
     nearby options, or the planned time once it is free)."""
     visit = _open_visit(user, series_id, number)
+    if abs(start - visit.planned) > NEAR_ENOUGH:
+        raise SeriesRefusedError("Pick one of the times offered near the planned visit.")
     clash = _patient_clash(
         patient=visit.patient, appointment_type=visit.appointment_type, start=start
     )

@@ -10,8 +10,10 @@ import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from conftest import Personas, make_patient
+from conftest import Personas, login_client, make_patient
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditEvent
 from frontdesk.audit.services import SYSTEM_CONTEXT
@@ -224,6 +226,16 @@ def test_picking_an_option_books_the_visit_in_the_series_and_skipping_closes_it(
     assert "Visit 2 was not booked. Visit 2 has already been dealt with." in again.content.decode()
     assert Appointment.objects.filter(series=made).count() == 3
 
+    far = dt.datetime(2027, 2, 2, 10, tzinfo=clinic_tz).isoformat()
+    refused = client.post(resolve, {"visit": "3", "start": far}, follow=True).content.decode()
+    assert "Pick one of the times offered near the planned visit." in refused
+    assert (
+        "Pick one of the times offered near the planned visit."
+        in client.post(
+            resolve, {"visit": "3", "start": "9999-12-31T10:00:00+00:00"}, follow=True
+        ).content.decode()
+    )
+
     client.post(resolve, {"visit": "3", "skip": "yes", "reason": "patient away"})
     skipped = Appointment.objects.get(series=made, note="Series visit 3 of 4")
     assert skipped.status == AppointmentStatus.CANCELLED
@@ -413,6 +425,10 @@ def test_cancelling_the_rest_of_a_series_cancels_every_remaining_visit_with_the_
             {"first_date": "2026-11-20"},
             "The first visit is in the past. Choose a date and time from now on.",
         ),
+        (
+            {"first_date": "2029-01-01"},
+            "The first visit is more than two years away. Choose an earlier date.",
+        ),
         ({"count": "", "until": ""}, "Say how many visits, or the date of the last one."),
         ({"until": "2027-01-05"}, "Give either a number of visits or a last date, not both."),
         ({"interval": "0"}, "Repeat every 1 to 12 weeks."),
@@ -534,3 +550,58 @@ def test_opening_the_series_form_is_recorded_as_a_view_of_the_patient(
     assert AuditEvent.objects.filter(
         object_type="appointment_series_plan", patient_ids=[patient.pk]
     ).exists()
+
+
+SERIES_FIELDS = [
+    "appointment_type",
+    "provider",
+    "location",
+    "first_date",
+    "first_time",
+    "interval",
+    "weekdays",
+    "count",
+    "until",
+]
+ANY_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=40
+)
+SERIES_VALUES = st.one_of(
+    ANY_TEXT,
+    st.sampled_from(["9999-12-31", "0001-01-01", "2026-12-01", "10:00", "23:59", "-1", "1e9"]),
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(changes=st.dictionaries(st.sampled_from(SERIES_FIELDS), SERIES_VALUES, max_size=4))
+def test_the_series_pages_survive_any_input(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    changes: dict[str, str],
+) -> None:
+    client = login_client(Client(), personas.front_desk)
+    data = _plan(schedule, follow_up, **{"count": "2", **changes})
+    preview = client.get(f"/schedule/patients/{patient.pk}/series/", data)
+    assert preview.status_code in (200, 400)
+    booked = client.post(f"/schedule/patients/{patient.pk}/series/book/", data)
+    assert booked.status_code in (302, 400, 409)
+    made = AppointmentSeries.objects.filter(patient=patient).first()
+    if made is not None:
+        for post in (
+            {"visit": changes.get("count", "1"), "start": changes.get("first_date", "")},
+            {"visit": "1", "start": "9999-12-31T10:00:00+00:00"},
+            {"visit": "2", "skip": "yes", "reason": changes.get("until", "")},
+        ):
+            resolved = client.post(f"/schedule/series/{made.pk}/resolve/", post)
+            assert resolved.status_code in (302, 404)
+        cancel = {
+            "cancelled_by": changes.get("provider", "x"),
+            "reason": changes.get("interval", ""),
+        }
+        assert client.post(f"/schedule/series/{made.pk}/cancel/", cancel).status_code in (302, 400)
+        assert client.get(f"/schedule/series/{made.pk}/").status_code == 200
