@@ -272,35 +272,77 @@ def _offer_words(offer: WaitlistOffer) -> tuple[str, str, str]:
     return "An earlier appointment is free", text, sms
 
 
-def _send_offers(offers: Sequence[WaitlistOffer]) -> None:
+def _offer_message(offer: WaitlistOffer) -> None:
+    subject, text, sms = _offer_words(offer)
+    try:
+        channel = notify_patient(offer.entry.patient, subject=subject, text=text, sms_text=sms)
+    except DeliveryError as exc:
+        logger.warning("waitlist offer %s not delivered: %s", offer.pk, exc)
+        channel = "not sent"
+    WaitlistOffer.objects.filter(pk=offer.pk).update(channel=channel)
+
+
+def _gone_message(offer: WaitlistOffer) -> None:
+    text = (
+        f"Hello {offer.entry.patient.given_name},\n\n"
+        f"The time on {_when(offer.start)} we offered you has been taken by another patient. "
+        "You stay on the waitlist and we will write again when another time frees up.\n\n"
+        f"{settings.CLINIC_NAME}"
+    )
+    sms = (
+        f"{settings.CLINIC_NAME}: the time on {_when(offer.start)} has been taken. "
+        "You stay on the waitlist."
+    )
+    try:
+        notify_patient(
+            offer.entry.patient, subject="That time has been taken", text=text, sms_text=sms
+        )
+    except DeliveryError as exc:
+        logger.warning("waitlist offer %s: 'gone' not delivered: %s", offer.pk, exc)
+
+
+def waitlist_messages_send(*, offer_ids: Sequence[int], kind: str) -> int:
+    """Send the offer ("offer") or the "it is gone" note ("gone") for each offer; run by the
+    worker (scheduling/tasks.py), since sending waits on the mail server or the SMS provider."""
+    offers = (
+        WaitlistOffer.objects.filter(pk__in=list(offer_ids))
+        .select_related(
+            "entry__patient",
+            "entry__appointment_type",
+            "entry__current_appointment",
+            "schedule__location",
+            "provider",
+        )
+        .order_by("pk")
+    )
+    sent = 0
     for offer in offers:
-        subject, text, sms = _offer_words(offer)
-        try:
-            channel = notify_patient(offer.entry.patient, subject=subject, text=text, sms_text=sms)
-        except DeliveryError as exc:
-            logger.warning("waitlist offer %s not delivered: %s", offer.pk, exc)
-            channel = "not sent"
-        WaitlistOffer.objects.filter(pk=offer.pk).update(channel=channel)
+        if kind == "offer" and offer.status == WaitlistOfferStatus.OFFERED:
+            _offer_message(offer)
+            sent += 1
+        elif kind == "gone":
+            _gone_message(offer)
+            sent += 1
+    return sent
+
+
+def _queue_messages(offers: Sequence[WaitlistOffer], kind: str) -> None:
+    if not offers:
+        return
+    from frontdesk.scheduling.tasks import waitlist_messages_task  # the task imports this module
+
+    try:
+        waitlist_messages_task([o.pk for o in offers], kind)
+    except Exception:  # the booking stands even if the queue is down; the page still says it
+        logger.exception("waitlist messages (%s) for offers %s not queued", kind, offers)
+
+
+def _send_offers(offers: Sequence[WaitlistOffer]) -> None:
+    _queue_messages(offers, "offer")
 
 
 def _send_gone(offers: Sequence[WaitlistOffer]) -> None:
-    for offer in offers:
-        text = (
-            f"Hello {offer.entry.patient.given_name},\n\n"
-            f"The time on {_when(offer.start)} we offered you has been taken by another patient. "
-            "You stay on the waitlist and we will write again when another time frees up.\n\n"
-            f"{settings.CLINIC_NAME}"
-        )
-        sms = (
-            f"{settings.CLINIC_NAME}: the time on {_when(offer.start)} has been taken. "
-            "You stay on the waitlist."
-        )
-        try:
-            notify_patient(
-                offer.entry.patient, subject="That time has been taken", text=text, sms_text=sms
-            )
-        except DeliveryError as exc:
-            logger.warning("waitlist offer %s: 'gone' not delivered: %s", offer.pk, exc)
+    _queue_messages(offers, "gone")
 
 
 # --- Offering freed time ------------------------------------------------------------------------
