@@ -43,7 +43,7 @@ class Action(StrEnum):
     APPOINTMENT_OVERBOOK = "appointment.overbook"
     SCHEDULE_SETUP = "schedule.setup"
     CALENDAR_FEED_VIEW = "calendar_feed.view"
-    CALENDAR_FEED_ROTATE = "calendar_feed.rotate"
+    CALENDAR_FEED_MANAGE = "calendar_feed.manage"
 
 
 PUBLIC = "public"
@@ -79,7 +79,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.SCHEDULE_SETUP: frozenset({Role.ADMIN, Role.SUPERVISOR}),
     # Providers see their own feed link (calendar_feed.feed_viewer_may); it holds no patient data.
     Action.CALENDAR_FEED_VIEW: frozenset({Role.PHYSICIAN, Role.NURSE, Role.ADMIN}),
-    Action.CALENDAR_FEED_ROTATE: frozenset({Role.ADMIN}),
+    Action.CALENDAR_FEED_MANAGE: frozenset({Role.ADMIN}),
 }
 
 

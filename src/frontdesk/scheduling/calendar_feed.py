@@ -13,7 +13,7 @@ import datetime as dt
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from icalendar import Calendar, Event  # type: ignore[import-untyped, unused-ignore]
 
@@ -40,6 +40,14 @@ _EVENT_STATUS = {
 
 class FeedNotFoundError(Exception):
     """The link was altered, or its provider's links were revoked."""
+
+
+class FeedAccountError(Exception):
+    """A staff account that cannot be linked to the provider; the message says why."""
+
+
+# Staff accounts that may belong to a provider (physicians, nurse practitioners, therapists).
+PROVIDER_ROLES = (Role.PHYSICIAN, Role.NURSE)
 
 
 def feed_token(provider: Provider) -> str:
@@ -127,5 +135,39 @@ def feed_rotate(*, context: AuditContext, provider: Provider) -> Provider:
         object_type="calendar_feed",
         object_id=provider.pk,
         detail={"rotated_to_version": provider.feed_version},
+    )
+    return provider
+
+
+def feed_account_candidates(provider: Provider) -> QuerySet[User]:
+    return User.objects.filter(
+        clinic_id=provider.clinic_id, role__in=PROVIDER_ROLES, is_active=True
+    ).order_by("last_name", "first_name", "username")
+
+
+@transaction.atomic
+def provider_account_link(
+    *, context: AuditContext, provider: Provider, account: User | None
+) -> Provider:
+    """Link the provider to their own staff account (or unlink it with None); audited.
+    The linked account sees the provider's calendar-feed link."""
+    if account is not None:
+        if account.clinic_id != provider.clinic_id or account.role not in PROVIDER_ROLES:
+            raise FeedAccountError("Choose a physician's or nurse's account of this clinic.")
+        taken = Provider.objects.filter(staff_user=account).exclude(pk=provider.pk).first()
+        if taken is not None:
+            raise FeedAccountError(
+                f"{account.get_full_name() or account.username} is already linked to {taken}."
+                " Unlink it there first."
+            )
+    previous = provider.staff_user_id
+    provider.staff_user = account
+    provider.save(update_fields=["staff_user"])
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        object_type="provider_account",
+        object_id=provider.pk,
+        detail={"from": previous, "to": account.pk if account else None},
     )
     return provider

@@ -19,6 +19,11 @@ urlpatterns = [
         views_calendar.feed_rotate_view,
         name="feed_rotate",
     ),
+    path(
+        "calendar-feeds/<int:provider_id>/account/",
+        views_calendar.feed_account_view,
+        name="feed_account",
+    ),
     path("waitlist/", views_waitlist.waitlist_view, name="waitlist"),
     path("waitlist/slot/", views_waitlist.slot_view, name="waitlist_slot"),
     path("waitlist/slot/offer/", views_waitlist.slot_offer_view, name="waitlist_slot_offer"),

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, policy, public, role_may, staff_clinic, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
@@ -157,22 +158,67 @@ def _feed_provider_for(request: HttpRequest, provider_id: int) -> Provider:
     return provider
 
 
-@policy(Action.CALENDAR_FEED_VIEW)
-def feed_page_view(request: HttpRequest, provider_id: int) -> HttpResponse:
-    """The provider's feed link to copy into a calendar app; administrators may revoke it."""
-    provider = _feed_provider_for(request, provider_id)
+def _feed_page(
+    request: HttpRequest,
+    provider: Provider,
+    *,
+    error: str = "",
+    chosen: str = "",
+    status: int = 200,
+) -> HttpResponse:
     user = staff_user(request)
+    may_manage = role_may(user.role, Action.CALENDAR_FEED_MANAGE)
     url = request.build_absolute_uri(
         f"{reverse('scheduling:feed')}?token={calendar_feed.feed_token(provider)}"
     )
     context = {
         "provider": provider,
         "feed_url": url,
-        "can_rotate": role_may(user.role, Action.CALENDAR_FEED_ROTATE),
+        "can_manage": may_manage,
+        "accounts": list(calendar_feed.feed_account_candidates(provider)) if may_manage else [],
+        "chosen": chosen or str(provider.staff_user_id or ""),
+        "account_error": error,
         "days_before": calendar_feed.DAYS_BEFORE,
         "days_after": calendar_feed.DAYS_AFTER,
     }
-    return render(request, "scheduling/feed_page.html", context)
+    return render(request, "scheduling/feed_page.html", context, status=status)
+
+
+@policy(Action.CALENDAR_FEED_VIEW)
+def feed_page_view(request: HttpRequest, provider_id: int) -> HttpResponse:
+    """The provider's feed link to copy into a calendar app; administrators may revoke it."""
+    return _feed_page(request, _feed_provider_for(request, provider_id))
+
+
+@policy(Action.CALENDAR_FEED_MANAGE)
+@require_POST
+def feed_account_view(request: HttpRequest, provider_id: int) -> HttpResponse:
+    """Administrators link a provider to their staff account, so they see their own feed."""
+    provider = _feed_provider_for(request, provider_id)
+    chosen = request.POST.get("staff_user", "")
+    account_id = _number(chosen)
+    account = (
+        User.objects.filter(pk=account_id, clinic_id=provider.clinic_id).first()
+        if account_id is not None
+        else None
+    )
+    if chosen and account is None:
+        return _feed_page(
+            request, provider, error="Choose an account from the list.", chosen=chosen, status=400
+        )
+    try:
+        calendar_feed.provider_account_link(
+            context=audit_context(request), provider=provider, account=account
+        )
+    except calendar_feed.FeedAccountError as exc:
+        return _feed_page(request, provider, error=str(exc), chosen=chosen, status=400)
+    messages.success(
+        request,
+        f"{provider} is linked to {account.get_full_name() or account.username}."
+        if account
+        else f"{provider} is no longer linked to a staff account.",
+    )
+    return redirect("scheduling:feed_page", provider_id=provider.pk)
 
 
 @policy(Action.CALENDAR_FEED_VIEW)
@@ -185,12 +231,12 @@ def feed_list_view(request: HttpRequest) -> HttpResponse:
         for p in Provider.objects.filter(clinic=clinic, is_active=True)
         if calendar_feed.feed_viewer_may(user, p)
     ]
-    if len(providers) == 1 and not role_may(user.role, Action.CALENDAR_FEED_ROTATE):
+    if len(providers) == 1 and not role_may(user.role, Action.CALENDAR_FEED_MANAGE):
         return redirect("scheduling:feed_page", provider_id=providers[0].pk)
     return render(request, "scheduling/feed_list.html", {"providers": providers})
 
 
-@policy(Action.CALENDAR_FEED_ROTATE)
+@policy(Action.CALENDAR_FEED_MANAGE)
 @require_POST
 def feed_rotate_view(request: HttpRequest, provider_id: int) -> HttpResponse:
     provider = _feed_provider_for(request, provider_id)

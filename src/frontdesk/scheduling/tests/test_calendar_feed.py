@@ -245,3 +245,50 @@ def test_the_week_view_links_a_provider_to_their_own_feed(
     assert link not in client_for(personas.physician).get(week).content.decode()
     Provider.objects.filter(pk=provider.pk).update(staff_user=personas.physician)
     assert link in client_for(personas.physician).get(week).content.decode()
+
+
+def test_an_administrator_links_a_provider_to_their_account_and_the_link_is_audited(
+    personas: Personas,
+    schedule: Schedule,
+    client_for: Callable[[User], Client],
+) -> None:
+    provider = schedule.provider
+    admin = client_for(personas.admin)
+    url = f"/schedule/calendar-feeds/{provider.pk}/account/"
+    assert "Calendar feed" not in client_for(personas.front_desk).get("/").content.decode()
+
+    response = admin.post(url, {"staff_user": str(personas.physician.pk)})
+    assert response.status_code == 302
+    provider.refresh_from_db()
+    assert provider.staff_user == personas.physician
+    event = AuditEvent.objects.get(object_type="provider_account")
+    assert event.detail == {"from": None, "to": personas.physician.pk}
+    physician = client_for(personas.physician)
+    assert "Calendar feed" in physician.get("/").content.decode()
+    assert physician.get("/schedule/calendar-feeds/")["Location"] == (
+        f"/schedule/calendar-feeds/{provider.pk}/"
+    )
+
+    second = Provider.objects.create(
+        clinic=personas.clinic, given_name="Ravi", family_name="Shah", specialty="Paediatrics"
+    )
+    refused = admin.post(
+        f"/schedule/calendar-feeds/{second.pk}/account/", {"staff_user": personas.physician.pk}
+    )
+    assert refused.status_code == 400
+    assert "is already linked to Mei Lee, MD" in refused.content.decode()
+    for wrong in (str(personas.front_desk.pk), str(personas.outsider.pk), "abc"):
+        page = admin.post(f"/schedule/calendar-feeds/{second.pk}/account/", {"staff_user": wrong})
+        assert page.status_code == 400
+        assert 'aria-invalid="true"' in page.content.decode()
+    second.refresh_from_db()
+    assert second.staff_user is None
+
+    assert admin.post(url, {"staff_user": ""}).status_code == 302
+    provider.refresh_from_db()
+    assert provider.staff_user is None
+    assert (
+        client_for(personas.physician).get(f"/schedule/calendar-feeds/{provider.pk}/").status_code
+        == 404
+    )
+    assert physician.post(url, {"staff_user": ""}).status_code == 403
