@@ -59,7 +59,12 @@ _DAY_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _RULE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 
 # The audit object types of set-up changes, shown on the set-up page's list of recent changes.
-SETUP_OBJECT_TYPES = ("appointment_type", "schedule_template", "block", "clinic_holiday")
+SETUP_OBJECT_LABELS = {
+    "appointment_type": "appointment type",
+    "schedule_template": "weekly hours",
+    "block": "block or leave",
+    "clinic_holiday": "holiday",
+}
 
 
 class SetupRefusedError(Exception):
@@ -761,7 +766,7 @@ class SetupSummary:
     templates: int
     upcoming_blocks: int
     upcoming_holidays: int
-    recent_changes: list[AuditEvent]
+    recent_changes: list[tuple[AuditEvent, str]]  # the event and what it changed, in words
 
 
 RECENT_CHANGES = 15
@@ -775,7 +780,7 @@ def setup_summary(*, clinic: Clinic, now: dt.datetime) -> SetupSummary:
     changes = list(
         AuditEvent.objects.filter(
             clinic_id_value=clinic.pk,
-            object_type__in=SETUP_OBJECT_TYPES,
+            object_type__in=list(SETUP_OBJECT_LABELS),
             occurred_at__gte=now - dt.timedelta(days=RECENT_DAYS),
         ).order_by("-occurred_at", "-seq")[:RECENT_CHANGES]
     )
@@ -786,5 +791,5 @@ def setup_summary(*, clinic: Clinic, now: dt.datetime) -> SetupSummary:
         ).count(),
         upcoming_blocks=Block.objects.filter(schedule__clinic=clinic, end__gt=now).count(),
         upcoming_holidays=ClinicHoliday.objects.filter(clinic=clinic, date__gte=today).count(),
-        recent_changes=changes,
+        recent_changes=[(e, SETUP_OBJECT_LABELS[e.object_type]) for e in changes],
     )

@@ -6,6 +6,7 @@ what happened; a refusal goes back to the form with everything typed still in it
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -194,7 +195,11 @@ def block_list_view(request: HttpRequest) -> HttpResponse:
         .prefetch_related("appointment_types")
         .order_by("start", "pk")
     )
-    return render(request, T + "blocks.html", {"blocks": blocks, "leave": BlockKind.LEAVE})
+    # Leave ends at midnight after its last day; the list shows the last day itself.
+    rows = [
+        (block, (timezone.localtime(block.end) - dt.timedelta(days=1)).date()) for block in blocks
+    ]
+    return render(request, T + "blocks.html", {"rows": rows, "leave": BlockKind.LEAVE})
 
 
 @policy(Action.SCHEDULE_SETUP)

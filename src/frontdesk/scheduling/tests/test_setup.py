@@ -612,6 +612,9 @@ def test_leave_covers_whole_local_days_at_every_location_and_can_be_deleted(
     leave = Block.objects.get(kind=BlockKind.LEAVE)
     assert leave.start == dt.datetime(2026, 11, 30, 0, 0, tzinfo=NY)
     assert leave.end == dt.datetime(2026, 12, 6, 0, 0, tzinfo=NY)
+    listed = admin.get("/schedule/setup/blocks/").content.decode()
+    assert "Mon Nov 30, 2026" in listed and "Sat Dec 5, 2026 (whole day)" in listed
+    assert "Every location" in listed
     now = NOW
     saturday = dt.datetime(2026, 12, 5, 10, tzinfo=NY)
     assert (
@@ -706,6 +709,7 @@ def test_the_set_up_page_lists_recent_changes(schedule: Schedule, admin: Client)
     html = admin.get("/schedule/setup/").content.decode()
     assert "Recent set-up changes" in html
     assert "adam" in html and "New Year&#x27;s Day" in html
+    assert "Created holiday" in html
     assert "1 upcoming day the clinic is closed" in html
 
 
