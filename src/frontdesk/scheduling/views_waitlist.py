@@ -22,7 +22,7 @@ from frontdesk.patients.selectors import access_patient
 from frontdesk.scheduling import selectors, services, waitlist
 from frontdesk.scheduling.forms import parse_start
 from frontdesk.scheduling.forms_waitlist import WaitlistEntryForm
-from frontdesk.scheduling.models import Appointment, Schedule, WaitlistStatus
+from frontdesk.scheduling.models import Appointment, AppointmentStatus, Schedule, WaitlistStatus
 from frontdesk.scheduling.views import _posted_id
 
 
@@ -64,6 +64,8 @@ def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         current = selectors.access_appointment(user, appointment_id)
         if current.patient_id != patient.pk:
             raise Http404("No such appointment")
+        if current.status not in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING):
+            current = None  # nothing left to keep: the patient waits for a new booking
     form = WaitlistEntryForm(
         request.POST if request.method == "POST" else None, clinic_id=clinic.pk, current=current
     )
@@ -239,8 +241,14 @@ def offer_view(request: HttpRequest, token: str) -> HttpResponse:
         else:
             return _offer_page(request, "open", status=400, offer=offer)
         status = 200 if answer.outcome in ("accepted", "already-yours", "declined") else 410
+        offer.entry.refresh_from_db(fields=["status"])
         return _offer_page(
-            request, answer.outcome, status=status, offer=offer, appointment=answer.appointment
+            request,
+            answer.outcome,
+            status=status,
+            offer=offer,
+            appointment=answer.appointment,
+            waiting=offer.entry.status == WaitlistStatus.WAITING,
         )
     state = waitlist.offer_state(offer)
     with transaction.atomic():

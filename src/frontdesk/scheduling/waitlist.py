@@ -592,7 +592,11 @@ def _accept(*, context: AuditContext, offer_id: int) -> tuple[OfferAnswer, list[
             object_id=offer.pk,
             detail={"event": "acceptance refused", "status": offer.status},
         )
-        return OfferAnswer(_refused_outcome(offer), offer), []
+        # A declined offer cannot be taken back: for the patient, the time is gone.
+        outcome = _refused_outcome(offer)
+        return OfferAnswer(
+            OfferOutcome.GONE if outcome == OfferOutcome.DECLINED else outcome, offer
+        ), []
     schedule = Schedule.objects.select_related("provider", "location").get(pk=offer.schedule_id)
     try:
         with transaction.atomic():
@@ -747,9 +751,16 @@ def waitlist_entry_add(
     return entry
 
 
-@transaction.atomic
 def waitlist_entry_remove(*, context: AuditContext, user: User, entry: WaitlistEntry) -> None:
-    """Take a patient off the waitlist; their open offers close as declined."""
+    """Take a patient off the waitlist; their open offers close as declined and those times go
+    to the next patients."""
+    closed = _remove(context=context, user=user, entry=entry)
+    for offer in closed:
+        waitlist_time_freed(schedule_id=offer.schedule_id, start=offer.start, end=offer.end)
+
+
+@transaction.atomic
+def _remove(*, context: AuditContext, user: User, entry: WaitlistEntry) -> list[WaitlistOffer]:
     locked = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
     if locked.status != WaitlistStatus.WAITING:
         raise WaitlistError("This patient is no longer waiting.")
@@ -757,9 +768,13 @@ def waitlist_entry_remove(*, context: AuditContext, user: User, entry: WaitlistE
     locked.status = WaitlistStatus.REMOVED
     locked.closed_at = now
     locked.save(update_fields=["status", "closed_at"])
-    WaitlistOffer.objects.filter(entry=locked, status=WaitlistOfferStatus.OFFERED).update(
-        status=WaitlistOfferStatus.DECLINED, responded_at=now
+    open_offers = list(
+        WaitlistOffer.objects.select_for_update().filter(
+            entry=locked, status=WaitlistOfferStatus.OFFERED
+        )
     )
+    for offer in open_offers:
+        _close(offer, WaitlistOfferStatus.DECLINED, now)
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
@@ -768,6 +783,7 @@ def waitlist_entry_remove(*, context: AuditContext, user: User, entry: WaitlistE
         object_id=locked.pk,
         detail={"event": "removed from the waitlist", "by": user.username},
     )
+    return open_offers
 
 
 def waitlist_entry_book(

@@ -568,3 +568,47 @@ def test_staff_of_another_clinic_see_none_of_this_waitlist(
     assert removed.status_code == 404
     entry.refresh_from_db()
     assert entry.status == WaitlistStatus.WAITING
+
+
+def test_removing_a_patient_with_an_open_offer_hands_the_time_to_the_next(
+    personas: Personas,
+    settings: Any,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    settings.WAITLIST_OFFERS_AT_ONCE = 1
+    leaving = wait(personas, reachable(personas, "Leaving"), follow_up, waiting_since=NOW)
+    staying = wait(personas, reachable(personas, "Staying"), follow_up, waiting_since=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    client = login_client(Client(), personas.front_desk)
+
+    response = client.post(reverse("scheduling:waitlist_remove"), {"entry": leaving.pk})
+
+    assert response.status_code == 302
+    leaving.refresh_from_db()
+    assert leaving.status == WaitlistStatus.REMOVED
+    assert WaitlistOffer.objects.get(entry=leaving).status == WaitlistOfferStatus.DECLINED
+    assert WaitlistOffer.objects.get(entry=staying).status == WaitlistOfferStatus.OFFERED
+    assert audited(leaving.patient, "waitlist_entry")
+    late = Client().post(link_of(leaving), {"answer": "accept"})
+    assert late.status_code == 410
+    assert b"You stay on our waitlist" not in late.content
+    assert not Appointment.objects.filter(patient=leaving.patient).exists()
+
+
+def test_the_appointment_page_leads_to_the_waitlist(
+    personas: Personas, follow_up: AppointmentType, freed: Appointment
+) -> None:
+    client = login_client(Client(), personas.front_desk)
+    page = client.get(reverse("scheduling:appointment", args=[freed.pk]))
+    assert b"Wait for an earlier time" in page.content
+    cancel(personas, freed)
+    page = client.get(reverse("scheduling:appointment", args=[freed.pk]))
+    assert b"Offer this time to the waitlist" in page.content
+    add = client.get(
+        reverse("scheduling:waitlist_add", args=[freed.patient_id]), {"appointment": freed.pk}
+    )
+    assert add.status_code == 200
+    assert b"keeps the appointment" not in add.content  # a cancelled booking cannot be kept
