@@ -16,7 +16,7 @@ from conftest import Personas, make_patient
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditEvent
 from frontdesk.audit.services import SYSTEM_CONTEXT
-from frontdesk.clinic.models import AppointmentType
+from frontdesk.clinic.models import AppointmentType, Provider
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling import services
 from frontdesk.scheduling.models import (
@@ -313,6 +313,9 @@ def test_the_week_answers_odd_input_without_an_error_page(
     assert client.get("/schedule/week/", {"provider": "99999999"}).status_code == 404
     odd = client.get("/schedule/week/", {"date": "31/02/2026", "type": "‽"})
     assert odd.status_code == 200 and "week of November 23, 2026" in odd.content.decode()
+    html = odd.content.decode()
+    assert f"?provider={schedule.provider_id}&date=2026-11-16&type={follow_up.pk}" in html
+    assert f"?provider={schedule.provider_id}&date=2026-11-30&type={follow_up.pk}" in html
     outsider = client_for(personas.outsider).get(
         "/schedule/week/", {"provider": schedule.provider_id}
     )
@@ -377,3 +380,24 @@ def test_staff_who_may_see_appointments_see_the_week(
     response = client_for(user).get("/schedule/week/")
     assert response.status_code == 200
     assert str(schedule.provider) in response.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_provider_opens_on_their_own_week(
+    personas: Personas,
+    schedule: Schedule,
+    client_for: Callable[[User], Client],
+) -> None:
+    other = Provider.objects.create(
+        clinic=personas.clinic,
+        given_name="Zoe",
+        family_name="Young",
+        specialty="Physiotherapy",
+        staff_user=personas.physician,
+    )
+    Schedule.objects.create(clinic=personas.clinic, provider=other, location=schedule.location)
+    first = client_for(personas.nurse).get("/schedule/week/").content.decode()
+    assert "<h1>Mei Lee, MD · week of" in first
+    own = client_for(personas.physician).get("/schedule/week/").content.decode()
+    assert "<h1>Zoe Young · week of" in own
+    assert "has no working hours or appointments" in own
