@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -76,7 +76,7 @@ def _redis_publish(clinic_id: int, version: int) -> None:
         client.close()
 
 
-async def flow_changes(clinic_id: int, *, since: int) -> AsyncIterator[int | None]:
+async def flow_changes(clinic_id: int, *, since: int) -> AsyncGenerator[int | None, None]:
     """Yield each newer flow version of the clinic as it commits, or None as a heartbeat when
     nothing happened for HEARTBEAT_SECONDS. Never yields `since` or older."""
     backend = await sync_to_async(live_backend)()
@@ -95,8 +95,17 @@ async def flow_changes(clinic_id: int, *, since: int) -> AsyncIterator[int | Non
             yield version
 
 
+def _read_and_release(clinic_id: int) -> int:
+    # Runs in a worker thread of its own: its connection is closed (or given back to the pool)
+    # at once instead of lingering with the thread.
+    try:
+        return flow_version(clinic_id)
+    finally:
+        connection.close()
+
+
 async def _current(clinic_id: int) -> int:
-    return await sync_to_async(flow_version, thread_sensitive=False)(clinic_id)
+    return await sync_to_async(_read_and_release, thread_sensitive=False)(clinic_id)
 
 
 async def _polled_changes(clinic_id: int) -> AsyncIterator[int | None]:
@@ -155,14 +164,17 @@ async def _redis_changes(clinic_id: int) -> AsyncIterator[int | None]:
     try:
         await pubsub.subscribe(_redis_channel(clinic_id))
         yield await _current(clinic_id)
+        loop = asyncio.get_running_loop()
+        quiet_since = loop.time()
         while True:
-            message = await pubsub.get_message(
-                ignore_subscribe_messages=True, timeout=HEARTBEAT_SECONDS
-            )
-            if message is None:
-                yield None
-            elif message.get("type") == "message":
+            # None also comes back for the subscription's own confirmation: not yet quiet.
+            message = await pubsub.get_message(timeout=HEARTBEAT_SECONDS)
+            if message is not None and message.get("type") == "message":
+                quiet_since = loop.time()
                 yield int(message["data"])
+            elif loop.time() - quiet_since >= HEARTBEAT_SECONDS:
+                quiet_since = loop.time()
+                yield None
     finally:
         with contextlib.suppress(Exception):
             await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -1,0 +1,160 @@
+"""Live board updates across server processes: a change committed by another process reaches
+an open event stream within a second (PostgreSQL NOTIFY, Redis pub/sub, or the polled version
+row on SQLite alone)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.test import AsyncRequestFactory
+
+from conftest import Personas
+from frontdesk.audit.services import SYSTEM_CONTEXT
+from frontdesk.flow import live, services, views
+from frontdesk.flow.models import FlowStatus, QueueEntry
+from frontdesk.flow.tests.conftest import MakeAppointment
+
+# The other process: a second Frontdesk server calling a patient through the real service.
+OTHER_PROCESS = """
+import os, sys, time
+import django
+django.setup()
+from frontdesk.audit.services import SYSTEM_CONTEXT
+from frontdesk.flow import services
+from frontdesk.flow.models import QueueEntry
+entry = QueueEntry.objects.get(pk=int(sys.argv[1]))
+services.queue_entry_move(context=SYSTEM_CONTEXT, user=None, entry=entry, to="called")
+print(time.time(), flush=True)
+"""
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{db.get('USER') or 'postgres'}@{host}:{port}/{db['NAME']}"
+
+
+def _other_process(entry: QueueEntry, redis_url: str) -> subprocess.Popen[str]:
+    root = Path(settings.BASE_DIR)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "frontdesk.settings",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": redis_url,
+        "DATABASE_POOL_SIZE": "0",
+        "PYTHONPATH": f"{root / 'src'}{os.pathsep}{root}",
+    }
+    return subprocess.Popen(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", OTHER_PROCESS, str(entry.pk)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("channel", ["database", "redis"])
+def test_a_change_made_in_another_process_reaches_an_open_event_stream_within_a_second(
+    channel: str,
+    transactional_audit: None,
+    personas: Personas,
+    make_appointment: MakeAppointment,
+    settings: object,
+) -> None:
+    redis_url = "redis://127.0.0.1:6379/15" if channel == "redis" else ""
+    settings.REDIS_URL = redis_url  # type: ignore[attr-defined]
+    entry = services.appointment_check_in(
+        context=SYSTEM_CONTEXT, user=personas.front_desk, appointment=make_appointment()
+    )
+    since = live.flow_version(personas.clinic.pk)
+    connection.close()  # the stream and the other process use their own connections
+
+    async def listen() -> tuple[int, float]:
+        stream = live.flow_changes(personas.clinic.pk, since=since)
+        try:
+            first = asyncio.ensure_future(anext(stream))
+            await asyncio.sleep(0.3)  # the stream is open before the other process starts
+            other = _other_process(entry, redis_url)
+            version = await asyncio.wait_for(first, timeout=30)
+            received = time.time()
+            out, err = await asyncio.to_thread(other.communicate, timeout=30)
+            assert other.returncode == 0, err
+            assert version is not None
+            return version, received - float(out.strip())
+        finally:
+            await stream.aclose()
+
+    version, delay = asyncio.run(listen())
+    assert version == since + 1
+    assert delay < 1.0, f"the stream heard of the change {delay:.2f} s after it was committed"
+    entry.refresh_from_db()
+    assert entry.status == FlowStatus.CALLED
+
+
+def test_the_stream_sends_a_heartbeat_when_nothing_happens(
+    transactional_audit: None, personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.3)
+    since = live.flow_version(personas.clinic.pk)
+    connection.close()
+
+    async def listen() -> list[int | None]:
+        stream = live.flow_changes(personas.clinic.pk, since=since)
+        try:
+            return [await asyncio.wait_for(anext(stream), timeout=5)]
+        finally:
+            await stream.aclose()
+
+    assert asyncio.run(listen()) == [None]
+
+
+def test_the_boards_event_stream_sends_a_flow_event_for_each_committed_change(
+    transactional_audit: None, personas: Personas, make_appointment: MakeAppointment
+) -> None:
+    entry = services.appointment_check_in(
+        context=SYSTEM_CONTEXT, user=personas.front_desk, appointment=make_appointment()
+    )
+    since = live.flow_version(personas.clinic.pk)
+    request = AsyncRequestFactory().get(f"/flow/board/events/?since={since}")
+    request.user = personas.nurse
+    response = views.board_events_view(request)
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"] == "text/event-stream"
+    assert response["Cache-Control"] == "no-cache"
+    connection.close()
+
+    async def watch() -> list[str]:
+        chunks = aiter(response.streaming_content)  # type: ignore[arg-type]
+        try:
+            seen = [await anext(chunks)]
+            await sync_to_async(_call, thread_sensitive=False)(entry)
+            seen.append(await asyncio.wait_for(anext(chunks), timeout=5))
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
+        return [bytes(chunk).decode() for chunk in seen]
+
+    first, second = asyncio.run(watch())
+    assert first == "retry: 1000\n\n"
+    assert second == f'event: flow\ndata: {{"version": {since + 1}}}\n\n'
+
+
+def _call(entry: QueueEntry) -> None:
+    try:
+        services.queue_entry_move(
+            context=SYSTEM_CONTEXT, user=None, entry=entry, to=FlowStatus.CALLED
+        )
+    finally:
+        connection.close()
