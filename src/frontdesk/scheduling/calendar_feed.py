@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from icalendar import Calendar, Event  # type: ignore[import-untyped, unused-ignore]
@@ -162,7 +162,12 @@ def provider_account_link(
             )
     previous = provider.staff_user_id
     provider.staff_user = account
-    provider.save(update_fields=["staff_user"])
+    try:
+        with transaction.atomic():
+            provider.save(update_fields=["staff_user"])
+    except IntegrityError:
+        # Another administrator linked the account elsewhere a moment ago (one-to-one).
+        raise FeedAccountError("That account was just linked to another provider.") from None
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
