@@ -332,5 +332,7 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
+        # Given a handler here, `frontdesk worker` does not add its own (no doubled lines).
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
