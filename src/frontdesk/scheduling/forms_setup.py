@@ -25,7 +25,7 @@ WEEKDAYS = [
     )
 ]
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-TIME_FORMATS = ["%H:%M", "%H.%M", "%I:%M %p", "%I:%M%p", "%I %p", "%I%p", "%H%M"]
+TIME_FORMATS = ["%H:%M", "%H.%M", "%I:%M %p", "%I:%M%p", "%I %p", "%I%p", "%H%M", "%H"]
 
 
 def _whole(

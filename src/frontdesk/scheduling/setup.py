@@ -429,6 +429,7 @@ def template_save(
         raise SetupRefusedError(clash)
     schedule, notes = _schedule_for(clinic=clinic, provider=data.provider, location=data.location)
     is_new = template is None
+    previous = template.schedule if template is not None else None
     saved = template if template is not None else ScheduleTemplate()
     saved.schedule = schedule
     saved.rrule = rule
@@ -436,6 +437,8 @@ def template_save(
     saved.valid_from, saved.valid_until = data.valid_from, data.valid_until
     saved.slot_minutes, saved.overbook_cap = data.slot_minutes, data.overbook_cap
     saved.save()
+    if previous is not None:
+        notes += _stranded_bookings(schedule=previous, now=timezone.now())
     audit_record(
         context=context,
         action=AuditAction.CREATE if is_new else AuditAction.UPDATE,
@@ -452,15 +455,43 @@ def template_save(
     return saved, notes
 
 
-def _future_bookings(*, schedule_id: int, now: dt.datetime) -> int:
-    return Appointment.objects.filter(
-        schedule_id=schedule_id, status__in=ACTIVE_STATUSES, start__gte=now
-    ).count()
+STRANDED_HORIZON = dt.timedelta(days=366)
+
+
+def _stranded_bookings(*, schedule: Schedule, now: dt.datetime) -> list[str]:
+    """A warning when upcoming appointments (the next year) no longer fit the schedule's
+    hours; they stay booked, for the front desk to move or keep."""
+    upcoming = list(
+        Appointment.objects.filter(
+            schedule=schedule,
+            status__in=ACTIVE_STATUSES,
+            start__gte=now,
+            start__lt=now + STRANDED_HORIZON,
+        ).values_list("start", "end")
+    )
+    if not upcoming:
+        return []
+    zone = clinic_zone()
+    sessions = template_sessions(
+        schedule=schedule,
+        day_from=now.astimezone(zone).date(),
+        day_to=max(end for _, end in upcoming).astimezone(zone).date(),
+    )
+    outside = sum(
+        1 for start, end in upcoming if not any(s.start <= start and end <= s.end for s in sessions)
+    )
+    if not outside:
+        return []
+    return [
+        f"{outside} upcoming appointment(s) of {schedule.provider} at {schedule.location.name} "
+        f"now fall outside the weekly hours; they stay booked. Check them on the day view."
+    ]
 
 
 @transaction.atomic
 def template_delete(*, context: AuditContext, template: ScheduleTemplate) -> list[str]:
-    """Delete a template. Booked appointments keep their times (the officer is told)."""
+    """Delete a template. Booked appointments keep their times; those now outside the hours
+    are reported."""
     schedule = template.schedule
     pk, rule = template.pk, template.rrule
     template.delete()
@@ -471,13 +502,7 @@ def template_delete(*, context: AuditContext, template: ScheduleTemplate) -> lis
         object_id=pk,
         detail={"deleted": rule, "schedule": schedule.pk},
     )
-    booked = _future_bookings(schedule_id=schedule.pk, now=timezone.now())
-    if booked:
-        return [
-            f"{booked} upcoming appointment(s) of {schedule.provider} at "
-            f"{schedule.location.name} stay booked; check them on the day view."
-        ]
-    return []
+    return _stranded_bookings(schedule=schedule, now=timezone.now())
 
 
 # --- Blocks and leave -----------------------------------------------------------------------

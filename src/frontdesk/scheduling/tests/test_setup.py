@@ -462,6 +462,8 @@ def test_time_reserved_for_new_patients_repeats_weekly_and_the_calendar_honours_
         "/schedule/setup/blocks/add/",
         _block_form(
             schedule,
+            start_time="9",
+            end_time="11:00 AM",
             appointment_types=[new_patient_visit.pk],
             repeat_until="2026-12-08",
             release_days_before="1",
@@ -897,3 +899,37 @@ def test_two_administrators_adding_clashing_hours_at_once_never_both_succeed(
         thread.join()
     assert sorted(outcomes) == ["refused", "refused", "refused", "saved"]
     assert ScheduleTemplate.objects.filter(schedule__provider=provider).count() == 1
+
+
+def test_shortening_or_deleting_hours_reports_the_bookings_left_outside_them(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    admin: Client,
+) -> None:
+    services.appointment_book(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        patient=patient,
+        schedule=schedule,
+        appointment_type=follow_up,
+        start=dt.datetime(2026, 11, 26, 16, 0, tzinfo=NY),
+    )
+    template = schedule.templates.get()
+    shorter = _hours_form(
+        schedule,
+        schedule.location,
+        weekdays=["0", "1", "2", "3", "4"],
+        start_time="09:00",
+        end_time="15:00",
+        valid_from="2026-01-01",
+    )
+    response = admin.post(f"/schedule/setup/hours/{template.pk}/", shorter, follow=True)
+    assert "1 upcoming appointment(s) of Mei Lee, MD at Northside now fall outside" in (
+        _messages(response)
+    )
+    deleted = admin.post(f"/schedule/setup/hours/{template.pk}/delete/", follow=True)
+    assert "now fall outside the weekly hours; they stay booked" in _messages(deleted)
+    assert not ScheduleTemplate.objects.exists()
+    assert _events("schedule_template")[-1].detail["deleted"] == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
