@@ -17,7 +17,7 @@ from django.urls import reverse
 from conftest import Personas, login_client, make_patient
 from frontdesk.audit.models import AuditEventPatient
 from frontdesk.audit.services import SYSTEM_CONTEXT
-from frontdesk.clinic.models import AppointmentType, Provider
+from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.messaging.links import make_token
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling import availability, services, waitlist
@@ -26,6 +26,7 @@ from frontdesk.scheduling.models import (
     AppointmentStatus,
     CancelledBy,
     Schedule,
+    ScheduleTemplate,
     WaitlistEntry,
     WaitlistOffer,
     WaitlistOfferStatus,
@@ -76,6 +77,8 @@ def wait(
     providers: list[Provider] | None = None,
     current: Appointment | None = None,
     latest: dt.date = dt.date(2026, 12, 31),
+    weekdays: tuple[str, ...] = (),
+    time_of_day: str = "",
 ) -> WaitlistEntry:
     entry = waitlist.waitlist_entry_add(
         context=SYSTEM_CONTEXT,
@@ -87,8 +90,8 @@ def wait(
             location=None,
             earliest_date=dt.date(2026, 11, 23),
             latest_date=latest,
-            weekdays=[],
-            time_of_day="",
+            weekdays=list(weekdays),
+            time_of_day=time_of_day,
             priority=priority,
             note="",
             current_appointment=current,
@@ -202,6 +205,23 @@ def test_freed_time_is_offered_by_priority_then_waiting_time_to_n_at_once(
     assert not audited(unreachable, "waitlist_offer")
 
 
+def schedule_two(personas: Personas) -> Schedule:
+    provider = Provider.objects.create(
+        clinic=personas.clinic, given_name="Ada", family_name="Okafor", specialty="Family"
+    )
+    schedule = Schedule.objects.create(
+        clinic=personas.clinic, provider=provider, location=Location.objects.get()
+    )
+    ScheduleTemplate.objects.create(
+        schedule=schedule,
+        rrule="FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+        start_time=dt.time(9, 0),
+        end_time=dt.time(17, 0),
+        valid_from=dt.date(2026, 1, 1),
+    )
+    return schedule
+
+
 def test_only_patients_whose_wishes_fit_the_freed_time_are_offered_it(
     personas: Personas,
     schedule: Schedule,
@@ -218,6 +238,11 @@ def test_only_patients_whose_wishes_fit_the_freed_time_are_offered_it(
     wait(personas, reachable(personas, "Wrongdoc"), follow_up, providers=[other_provider])
     wait(personas, reachable(personas, "Toolong"), long_visit)
     wait(personas, reachable(personas, "Tooearly"), follow_up, latest=dt.date(2026, 11, 23))
+    wait(personas, reachable(personas, "Mondays"), follow_up, weekdays=("0",))
+    wait(personas, reachable(personas, "Afternoons"), follow_up, time_of_day="afternoon")
+    elsewhere = reachable(personas, "Elsewhere")
+    book(personas, elsewhere, schedule_two(personas), follow_up, freed.start)
+    wait(personas, elsewhere, follow_up)  # already seen by another provider at that time
     right = wait(personas, reachable(personas, "Right"), follow_up, providers=[schedule.provider])
     blocker = make_patient(personas.clinic, given_name="Blocker")
     book(personas, blocker, schedule, follow_up, freed.end)  # 09:30 taken: an hour cannot fit
@@ -482,6 +507,13 @@ def test_staff_fill_a_freed_time_by_hand_and_the_open_offers_are_told_it_is_gone
 
     listing = client.get(reverse("scheduling:waitlist"), {"show": "closed"})
     assert b"Phoner" in listing.content
+    waiting = client.get(reverse("scheduling:waitlist")).content.decode()
+    slot_link = waiting.split('href="/schedule/waitlist/slot/?', 1)[1].split('"', 1)[0]
+    slot_page = client.get("/schedule/waitlist/slot/?" + slot_link.replace("&amp;", "&"))
+    assert slot_page.status_code == 200
+    assert b"Offered" in slot_page.content
+    garbled = {"schedule": "x", "start": "yesterday", "end": ""}
+    assert client.get(reverse("scheduling:waitlist_slot"), garbled).status_code == 404
 
 
 def test_the_waitlist_page_costs_the_same_queries_for_one_entry_or_many(
