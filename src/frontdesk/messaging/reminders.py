@@ -61,6 +61,41 @@ def reminder_rules_ensure_defaults() -> int:
     return len(rules)
 
 
+class ReminderRulesRefusedError(ValueError):
+    """The hours given for a clinic's reminders are not usable; the text says why."""
+
+
+def parse_reminder_hours(text: str) -> list[int]:
+    """ "72, 24" -> [72, 24]; whole hours from 1 to 720, each once."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
+        raise ReminderRulesRefusedError("Give at least one number of hours, e.g. 72,24.")
+    hours: list[int] = []
+    for part in parts:
+        if not (part.isascii() and part.isdigit()) or not 1 <= int(part) <= 24 * 30:
+            raise ReminderRulesRefusedError(
+                f"{part!r} is not a number of hours from 1 to 720 (30 days)."
+            )
+        if int(part) in hours:
+            raise ReminderRulesRefusedError(f"{part} hours is given twice.")
+        hours.append(int(part))
+    return sorted(hours, reverse=True)
+
+
+@transaction.atomic
+def reminder_rules_set(*, clinic: Clinic, hours: list[int]) -> list[ReminderRule]:
+    """Make exactly these reminders active for the clinic; other rules are switched off (kept,
+    since past deliveries point at them)."""
+    for value in hours:
+        ReminderRule.objects.update_or_create(
+            clinic=clinic, hours_before=value, defaults={"is_active": True}
+        )
+    ReminderRule.objects.filter(clinic=clinic).exclude(hours_before__in=hours).update(
+        is_active=False
+    )
+    return list(ReminderRule.objects.filter(clinic=clinic, is_active=True))
+
+
 def reminders_due(*, now: dt.datetime) -> tuple[list[DueReminder], list[DueReminder]]:
     """(due, superseded): reminders to send now, and earlier ones overtaken by a nearer one.
 
