@@ -56,6 +56,8 @@ class DayCell:
     appointment: Appointment | None = None
     rows: int = 1
     also: list[Appointment] = field(default_factory=list)  # overbooked into the same time
+    start: dt.datetime | None = None  # a free cell's time and schedule, for booking it
+    schedule_id: int | None = None
 
 
 @dataclass
@@ -131,7 +133,10 @@ def day_view(user: User, *, day: dt.date, location_id: int | None = None) -> Day
             open_now = any(
                 s.start <= moment and moment + step <= s.end for s in sessions[schedule.pk]
             )
-            column.cells.append(DayCell("busy" if covered else "free" if open_now else "closed"))
+            if covered or not open_now:
+                column.cells.append(DayCell("busy" if covered else "closed"))
+            else:
+                column.cells.append(DayCell("free", start=moment, schedule_id=schedule.pk))
         columns.append(column)
     return DayView(day, times, columns, sorted({a.patient_id for a in appointments}))
 

@@ -72,6 +72,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
         "locations": Location.objects.filter(clinic=clinic).order_by("name"),
         "location": location,
         "can_book": role_may(user.role, Action.APPOINTMENT_BOOK),
+        "now": timezone.now(),
     }
     return render(request, "scheduling/day.html", context)
 

@@ -102,8 +102,18 @@ def slot_view(request: HttpRequest) -> HttpResponse:
         if type_id is not None
         else None
     )
-    if schedule is None or kind is None or start is None:
+    if schedule is None or start is None or (kind is None and "appointment_type" in request.GET):
         return render(request, "scheduling/week_slot.html", {"unreadable": True}, status=400)
+    if kind is None:
+        # A free time chosen on the day view: first the kind of visit that fits there.
+        now = timezone.now()
+        fitting = [
+            t
+            for t in provider_appointment_types(schedule.provider)
+            if slot_is_bookable(appointment_type=t, schedule=schedule, start=start, now=now) is None
+        ]
+        context = {"schedule": schedule, "start": start, "choose_type": True, "types": fitting}
+        return render(request, "scheduling/week_slot.html", context)
     refusal = slot_is_bookable(
         appointment_type=kind, schedule=schedule, start=start, now=timezone.now()
     )

@@ -229,3 +229,66 @@ def test_another_clinic_sees_no_appointment(
     outsider = client_for(personas.outsider)
     assert outsider.get(f"/schedule/appointments/{appointment.pk}/").status_code == 404
     assert "Smith" not in outsider.get("/schedule/", {"date": "2026-11-25"}).content.decode()
+
+
+def test_free_time_on_the_day_view_leads_to_choosing_the_visit_and_booking_it(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    client_for: Callable[[User], Client],
+) -> None:
+    officer = client_for(personas.front_desk)
+    html = officer.get("/schedule/", {"date": "2026-11-24"}).content.decode()
+    start = dt.datetime(2026, 11, 24, 10, 0, tzinfo=clinic_tz)
+    link = f"/schedule/week/book/?schedule={schedule.pk}&amp;start={start.isoformat()}"
+    assert link.replace("+", "%2B").replace(":", "%3A") in html
+    choose = officer.get(
+        "/schedule/week/book/", {"schedule": schedule.pk, "start": start.isoformat()}
+    )
+    assert choose.status_code == 200
+    assert "Follow-up visit (30 min)" in choose.content.decode()
+    search = officer.get(
+        "/schedule/week/book/",
+        {
+            "schedule": schedule.pk,
+            "start": start.isoformat(),
+            "appointment_type": follow_up.pk,
+            "q": "smith",
+        },
+    )
+    assert f"Book {patient.given_name} {patient.family_name} here" in search.content.decode()
+    booked = officer.post(
+        f"/schedule/patients/{patient.pk}/book/",
+        {"schedule": schedule.pk, "appointment_type": follow_up.pk, "start": start.isoformat()},
+    )
+    assert booked.status_code == 302
+    assert Appointment.objects.filter(patient=patient, start=start).exists()
+
+
+def test_the_day_view_offers_no_booking_link_to_roles_that_cannot_book_or_for_past_times(
+    personas: Personas,
+    schedule: Schedule,
+    client_for: Callable[[User], Client],
+) -> None:
+    nurse_html = client_for(personas.nurse).get("/schedule/", {"date": "2026-11-24"})
+    assert "/schedule/week/book/" not in nurse_html.content.decode()
+    past = client_for(personas.front_desk).get("/schedule/", {"date": "2026-11-20"})
+    assert 'class="free"' in past.content.decode()
+    assert "/schedule/week/book/" not in past.content.decode()
+
+
+def test_a_free_time_with_no_fitting_visit_says_so(
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    client_for: Callable[[User], Client],
+) -> None:
+    late = dt.datetime(2026, 11, 24, 16, 45, tzinfo=clinic_tz)  # 30 minutes do not fit by 17:00
+    page = client_for(personas.front_desk).get(
+        "/schedule/week/book/", {"schedule": schedule.pk, "start": late.isoformat()}
+    )
+    assert page.status_code == 200
+    assert "No kind of visit fits at this time" in page.content.decode()
