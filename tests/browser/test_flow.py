@@ -1,0 +1,149 @@
+"""Patient flow in the browser: check-in from the Today page in at most five interactions, and
+the flow board on another screen showing the check-in within a second, without a reload."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
+
+from conftest import Personas, make_patient
+from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.flow.models import ConsentKind, PatientConsent, QueueEntry
+from frontdesk.patients.models import Coverage, Patient, Payer
+from frontdesk.scheduling.models import Appointment, Schedule
+
+from .conftest import TIMEOUT_MS
+from .helpers import assert_accessible, sign_in
+
+pytestmark = pytest.mark.browser
+
+MAX_INTERACTIONS = 5
+
+
+def _nothing_outstanding(personas: Personas) -> Appointment:
+    """A patient due now whose card image, address and consent are all on file."""
+    today = timezone.localdate()
+    patient = make_patient(
+        personas.clinic,
+        given_name="Ines",
+        family_name="Duarte",
+        address_line1="12 Elm Street",
+        address_confirmed_on=today - dt.timedelta(days=30),
+    )
+    payer = Payer.objects.create(clinic=personas.clinic, name="Blue Harbor Health")
+    Coverage.objects.create(
+        patient=patient, payer=payer, rank=1, member_id="BH123", card_front="cards/front.png"
+    )
+    PatientConsent.objects.create(
+        patient=patient,
+        kind=ConsentKind.TREATMENT,
+        signed_on=today - dt.timedelta(days=30),
+        recorded_at=timezone.now(),
+    )
+    location = Location.objects.create(clinic=personas.clinic, name="Northside")
+    provider = Provider.objects.create(
+        clinic=personas.clinic,
+        given_name="Mei",
+        family_name="Lee",
+        credentials="MD",
+        specialty="Family",
+    )
+    schedule = Schedule.objects.create(clinic=personas.clinic, provider=provider, location=location)
+    kind = AppointmentType.objects.create(
+        clinic=personas.clinic, name="Follow-up visit", duration_minutes=20
+    )
+    start = timezone.now().replace(second=0, microsecond=0)
+    end = start + dt.timedelta(minutes=20)
+    return Appointment.objects.create(
+        clinic=personas.clinic,
+        patient=patient,
+        schedule=schedule,
+        provider=provider,
+        appointment_type=kind,
+        start=start,
+        end=end,
+        busy_start=start,
+        busy_end=end,
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+def _check_in(page: Page, patient: Patient) -> int:
+    """From the Today page to a ticket; returns the interactions it took."""
+    interactions = 0
+    next_arrival = page.get_by_role("button", name=f"Check in {patient.given_name}")
+    expect(next_arrival).to_be_focused()
+    page.keyboard.press("Enter")
+    interactions += 1
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Check in {patient.family_name}, {patient.given_name}"
+    )
+    expect(page.get_by_text("D-U-A-R-T-E")).to_be_visible()
+    expect(page.get_by_text("Nothing outstanding.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("The patient confirmed their name and birth date as read back").check()
+    interactions += 1
+    page.get_by_role("button", name="Check in and issue ticket").click()
+    interactions += 1
+    expect(page.get_by_role("status")).to_contain_text("ticket A-001")
+    return interactions
+
+
+def test_checking_in_a_patient_with_nothing_outstanding_takes_at_most_five_interactions(
+    transactional_audit: None, personas: Personas, page: Page
+) -> None:
+    appointment = _nothing_outstanding(personas)
+    page.goto("/accounts/login/?next=/flow/")
+    sign_in(page, personas.front_desk)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+    assert_accessible(page)
+
+    interactions = _check_in(page, appointment.patient)
+
+    assert interactions <= MAX_INTERACTIONS
+    expect(page).to_have_url(re.compile(r"/flow/$"))
+    expect(page.get_by_role("region", name="Waiting")).to_contain_text("Duarte, Ines")
+    assert_accessible(page)
+    entry = QueueEntry.objects.get()
+    assert entry.ticket == "A-001" and entry.appointment == appointment
+    appointment.refresh_from_db()
+    assert appointment.status == "checked-in"
+
+
+def test_a_check_in_at_the_desk_shows_on_the_nurses_board_within_a_second(
+    transactional_audit: None, personas: Personas, page: Page, browser: Browser, live_server: object
+) -> None:
+    appointment = _nothing_outstanding(personas)
+    board_context = browser.new_context(base_url=str(live_server), locale="en-US")
+    board_context.set_default_timeout(TIMEOUT_MS)
+    board = board_context.new_page()
+    try:
+        board.goto("/accounts/login/?next=/flow/board/")
+        sign_in(board, personas.nurse)
+        expect(board.get_by_role("heading", level=1)).to_have_text("Flow board")
+        waiting = board.get_by_role("region", name=re.compile(r"^Waiting"))
+        expect(waiting).to_contain_text("Nobody.")
+        assert_accessible(board)
+
+        page.goto("/accounts/login/?next=/flow/")
+        sign_in(page, personas.front_desk)
+        _check_in(page, appointment.patient)
+        shown_at_desk = time.monotonic()
+
+        expect(waiting).to_contain_text("A-001", timeout=1000)
+        assert time.monotonic() - shown_at_desk < 1.0
+        expect(waiting).to_contain_text("Duarte, Ines")
+
+        # Call next in one click: the card moves on without a reload.
+        board.get_by_role("button", name=re.compile(r"^Call next · A")).click()
+        expect(board.get_by_role("status")).to_contain_text("Called A-001.")
+        expect(board.get_by_role("region", name=re.compile(r"^Called"))).to_contain_text("A-001")
+        assert_accessible(board)
+    finally:
+        board_context.close()
