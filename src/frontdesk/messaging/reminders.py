@@ -252,7 +252,12 @@ def reminder_deliver(
     if delivery is None or delivery.status != DeliveryStatus.CLAIMED:
         return delivery
     appointment = delivery.appointment
-    message = reminder_message(appointment, now=now)
+    try:
+        message = reminder_message(appointment, now=now)
+    except Exception as exc:
+        # Nothing went out, so "failed" is the truth; the error still reaches the worker's log.
+        _finish(delivery, status=DeliveryStatus.FAILED, error=f"Not prepared: {exc}"[:300])
+        raise
     try:
         channel = notify_patient(
             appointment.patient,

@@ -332,3 +332,27 @@ def test_two_workers_racing_for_one_reminder_send_one_message(
 
     assert sorted(map(str, outcomes)) == ["None", "None", "None", "sent"]
     assert len(smtp_server.messages) == 1
+
+
+def test_a_reminder_that_cannot_be_prepared_is_recorded_as_failed_and_nothing_is_sent(
+    personas: Personas,
+    place: Place,
+    rules: dict[int, ReminderRule],
+    smtp_server: Mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    appointment = make_appointment(
+        place, emailer(personas), dt.datetime(2026, 11, 24, 12, 30, tzinfo=dt.UTC)
+    )
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise LookupError("template missing")
+
+    monkeypatch.setattr(reminders, "reminder_message", broken)
+    with pytest.raises(LookupError):
+        run_due()
+
+    assert smtp_server.messages == []
+    delivery = ReminderDelivery.objects.get(appointment=appointment, rule=rules[24])
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.error == "Not prepared: template missing"
