@@ -16,7 +16,15 @@ from conftest import Personas, login_client, make_patient
 from frontdesk.accounts.policy import POLICY, PUBLIC, Action, role_may
 from frontdesk.accounts.roles import Role
 from frontdesk.clinic.models import AppointmentType, Location, Provider
-from frontdesk.patients.models import Coverage, Patient, PatientMerge, Payer, SupervisorNotice
+from frontdesk.patients.models import (
+    Coverage,
+    IdentityDocument,
+    Patient,
+    PatientAddress,
+    PatientMerge,
+    Payer,
+    SupervisorNotice,
+)
 from frontdesk.scheduling.models import (
     Appointment,
     AppointmentSeries,
@@ -59,7 +67,32 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "token": lambda s: "not-a-real-token",
     "series_id": lambda s: _sample_series(s),
     "provider_id": lambda s: s.appointment.provider_id,
+    "address_id": lambda s: _sample_address(s),
+    "document_id": lambda s: _sample_document(s),
 }
+
+
+def _sample_address(s: Samples) -> int:
+    return PatientAddress.objects.create(
+        patient=s.patient,
+        kind="mailing",
+        address_line1="PO Box 12",
+        city="Springfield",
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    ).pk
+
+
+def _sample_document(s: Samples) -> int:
+    document, _ = IdentityDocument.objects.get_or_create(
+        clinic_id=s.patient.clinic_id,
+        number=f"X{s.patient.pk:08d}",
+        kind="passport",
+        issuing_country="US",
+        issuing_state="",
+        defaults={"patient": s.patient, "created_at": timezone.now(), "updated_at": timezone.now()},
+    )
+    return document.pk
 
 
 def _sample_series(s: Samples) -> int:

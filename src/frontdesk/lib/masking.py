@@ -13,6 +13,15 @@ def mask_phone(e164: str) -> str:
     return "••• ••• " + "".join(digits[-4:])
 
 
+def mask_document_number(number: str) -> str:
+    """The last four characters of a long number, the last two of a short one: enough to tell
+    two documents apart with the patient, not enough to use."""
+    shown = 4 if len(number) >= 8 else 2
+    if len(number) <= shown:
+        return "•" * len(number)
+    return "•••• " + number[-shown:]
+
+
 def mask_birth_date(value: dt.date) -> str:
     """Birth year only; the full date is shown once the record is opened."""
     return f"••/••/{value.year}"

@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
+import phonenumbers
 from django import forms
 from django.conf import settings
 from django.utils import timezone
 
 from frontdesk.patients import validation
 from frontdesk.patients.models import (
+    AddressKind,
     Confidentiality,
     ContactChannel,
     Coverage,
     CoverageRank,
     GuarantorRelationship,
+    IdentityDocumentKind,
     PatientAlertKind,
     Payer,
     PhoneKind,
@@ -34,6 +37,19 @@ COUNTRIES = [
     ("FR", "France"),
     ("NL", "Netherlands"),
     ("IN", "India"),
+]
+# Passports come from anywhere: the clinic's usual countries by name, then every other country
+# by its ISO code.
+ISSUING_COUNTRIES: list[tuple[str, Any]] = [
+    ("Usual countries", COUNTRIES),
+    (
+        "Other countries, by ISO code",
+        [
+            (code, code)
+            for code in sorted(phonenumbers.SUPPORTED_REGIONS - {c for c, _ in COUNTRIES})
+            if len(code) == 2 and code.isalpha()
+        ],
+    ),
 ]
 
 
@@ -322,3 +338,128 @@ class DuplicateDecisionForm(forms.Form):
         max_length=300,
         help_text="For example: checked photo ID, different address history.",
     )
+
+
+class PatientAddressForm(forms.Form):
+    """One further address (mailing, temporary, previous, work). On the registration page the
+    block is `optional`: left empty, it adds nothing."""
+
+    kind = forms.ChoiceField(label="Kind of address", choices=AddressKind.choices)
+    address_line1 = _text("Street and number", max_length=200)
+    address_line2 = _text("Second line", max_length=200)
+    city = _text("Town or city")
+    state = _text("State or region", max_length=50)
+    postal_code = _text("ZIP / postcode", max_length=20)
+    country = forms.ChoiceField(label="Country of this address", choices=COUNTRIES, initial="US")
+    valid_from = ClinicDateField(label="Valid from", required=False)
+    valid_until = ClinicDateField(label="Valid until", required=False)
+
+    TEXT_FIELDS = ("address_line1", "address_line2", "city", "state", "postal_code")
+
+    def __init__(self, *args: Any, optional: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.optional = optional
+        if optional:  # a page posted without the block at all still registers
+            self.fields["kind"].required = self.fields["country"].required = False
+
+    @property
+    def is_blank(self) -> bool:
+        """Nothing typed in the block (its kind and country always have a value)."""
+        data = self.cleaned_data
+        return not any(data.get(name) for name in (*self.TEXT_FIELDS, "valid_from", "valid_until"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in self.TEXT_FIELDS:
+            if name in data:
+                data[name] = validation.normalise_typed_text(data[name])
+        if self.is_blank:
+            if not self.optional:
+                self.add_error("address_line1", "Type the street and number.")
+            return data
+        if not data.get("kind") and "kind" not in self.errors:
+            self.add_error("kind", "Choose what kind of address this is.")
+        if not data.get("country") and "country" not in self.errors:
+            self.add_error("country", "Choose the country of this address.")
+        if not data.get("address_line1") and "address_line1" not in self.errors:
+            self.add_error(
+                "address_line1",
+                "Type the street and number, or leave this address empty."
+                if self.optional
+                else "Type the street and number.",
+            )
+        if data.get("postal_code"):
+            try:
+                data["postal_code"] = validation.clean_postal_code(
+                    data["postal_code"], country=data.get("country") or "US"
+                )
+            except forms.ValidationError as exc:
+                self.add_error("postal_code", exc)
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            self.add_error("valid_until", "This date is before the “valid from” date.")
+        return data
+
+
+class IdentityDocumentForm(forms.Form):
+    """An identity document the patient showed. Optional on the registration page."""
+
+    kind = forms.ChoiceField(label="Document type", choices=IdentityDocumentKind.choices)
+    number = _text(
+        "Document number",
+        max_length=40,
+        help_text="As printed; spaces and hyphens are left out.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    issuing_country = forms.ChoiceField(
+        label="Issuing country", choices=ISSUING_COUNTRIES, initial="US"
+    )
+    issuing_state = _text(
+        "Issuing state or province",
+        max_length=50,
+        help_text="For a driver's licence: the state's abbreviation, e.g. NY.",
+    )
+    expires_on = ClinicDateField(label="Expires on", required=False)
+
+    def __init__(self, *args: Any, optional: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.optional = optional
+        if optional:
+            self.fields["kind"].required = self.fields["issuing_country"].required = False
+
+    @property
+    def is_blank(self) -> bool:
+        data = self.cleaned_data
+        return not any(data.get(name) for name in ("number", "issuing_state", "expires_on"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.optional and "number" in data and self.is_blank:
+            return data
+        if not data.get("kind") and "kind" not in self.errors:
+            self.add_error("kind", "Choose what kind of document this is.")
+        if not data.get("issuing_country") and "issuing_country" not in self.errors:
+            self.add_error("issuing_country", "Choose the country that issued the document.")
+        kind, country = data.get("kind") or "other", data.get("issuing_country") or ""
+        if "number" in data:
+            try:
+                data["number"] = validation.clean_document_number(
+                    data["number"], kind=kind, country=country
+                )
+            except forms.ValidationError as exc:
+                self.add_error("number", exc)
+        if "issuing_state" in data and country:
+            try:
+                data["issuing_state"] = validation.clean_issuing_state(
+                    data["issuing_state"], kind=kind, country=country
+                )
+            except forms.ValidationError as exc:
+                self.add_error("issuing_state", exc)
+        if isinstance(data.get("expires_on"), dt.date):
+            try:
+                data["expires_on"] = validation.clean_document_expiry(
+                    data["expires_on"], today=timezone.localdate()
+                )
+            except forms.ValidationError as exc:
+                self.add_error("expires_on", exc)
+        return data

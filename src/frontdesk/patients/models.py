@@ -337,3 +337,110 @@ class PatientMerge(models.Model):
 
     def __str__(self) -> str:
         return f"merge {self.merged_id} into {self.survivor_id}"
+
+
+class AddressKind(models.TextChoices):
+    MAILING = "mailing", "Mailing"
+    TEMPORARY = "temporary", "Temporary"
+    PREVIOUS = "previous", "Previous"
+    WORK = "work", "Work"
+
+
+class PatientAddress(models.Model):
+    """An address besides the home address. The home address stays on Patient as the primary
+    one: the duplicate check, search and letters read it there."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="addresses")
+    kind = models.CharField(max_length=10, choices=AddressKind.choices)
+    address_line1 = models.CharField(max_length=200)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=50, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, default="US")
+    valid_from = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    confirmed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=AddressKind.values), name="patient_address_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(address_line1=""), name="patient_address_has_first_line"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True)
+                | models.Q(valid_from__isnull=True)
+                | models.Q(valid_until__gte=models.F("valid_from")),
+                name="patient_address_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} address of patient {self.patient_id}"
+
+
+class IdentityDocumentKind(models.TextChoices):
+    DRIVERS_LICENCE = "drivers_licence", "Driver's licence"
+    PASSPORT = "passport", "Passport"
+    NATIONAL_ID = "national_id", "National ID"
+    OTHER = "other", "Other"
+
+
+class IdentityDocument(models.Model):
+    """An identity document the patient showed. The number is stored normalised (capital
+    letters and digits only), so the same document typed twice is one row: the unique index
+    refuses it on a second patient of the clinic, and search finds it by equality."""
+
+    # The clinic is the patient's; it is repeated here so the database can hold the rule
+    # "one document, one patient per clinic". No index of its own: the unique one leads with it.
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+", db_index=False)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="identity_documents"
+    )
+    kind = models.CharField(max_length=20, choices=IdentityDocumentKind.choices)
+    number = models.CharField(max_length=30)
+    issuing_country = models.CharField(max_length=2)
+    issuing_state = models.CharField(max_length=50, blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind", "pk"]
+        constraints = [
+            # Number second, so the same index answers "who holds document number X?".
+            models.UniqueConstraint(
+                fields=["clinic", "number", "kind", "issuing_country", "issuing_state"],
+                name="identity_document_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=IdentityDocumentKind.values),
+                name="identity_document_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(number="") & ~models.Q(issuing_country=""),
+                name="identity_document_number_and_issuer_present",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of patient {self.patient_id}"
+
+    @property
+    def reveal_field(self) -> str:
+        """The field name the reveal view takes for this document's number."""
+        return f"document-{self.pk}"
+
+    @property
+    def issuer(self) -> str:
+        return (
+            f"{self.issuing_state}, {self.issuing_country}"
+            if self.issuing_state
+            else (self.issuing_country)
+        )

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import phonenumbers
 from django.conf import settings
@@ -23,6 +24,7 @@ from frontdesk.patients.matching import normalise_name
 from frontdesk.patients.models import (
     BreakGlassGrant,
     Confidentiality,
+    IdentityDocument,
     Patient,
     PatientAlias,
     SupervisorNotice,
@@ -115,6 +117,8 @@ class ParsedQuery:
     family: str | None = None
     given: str | None = None
     tokens: tuple[str, ...] = ()
+    # Letters and digits as an identity document's number is stored (see IdentityDocument).
+    document_number: str | None = None
 
 
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -148,6 +152,7 @@ def parse_search_query(raw: str) -> ParsedQuery:
     # A date typed as 1995-04-19 compacts to eight digits; one in ten of those passes the MRN
     # check digit and used to be looked up as an MRN (showing a stranger, or no one).
     date_shaped = bool(_DATE_ISO.match(text) or _DATE_SLASH.match(text))
+    document = None if date_shaped else _document_shaped(text)
     if (
         compact.isascii()
         and compact.isdigit()
@@ -155,10 +160,13 @@ def parse_search_query(raw: str) -> ParsedQuery:
         and not date_shaped
         and mrn_is_valid(compact)
     ):
-        return ParsedQuery(text=text, mrn=compact)
+        return ParsedQuery(text=text, mrn=compact, document_number=document)
     birth_date = _parse_date(text)
     if birth_date is not None:
         return ParsedQuery(text=text, birth_date=birth_date)
+    if document is not None and not document.isdigit():
+        # Letters and digits together are no name and no phone: a licence or passport number.
+        return ParsedQuery(text=text, document_number=document)
     if compact.isascii() and compact.isdigit() and len(compact) >= 4:
         e164 = None
         try:
@@ -167,12 +175,31 @@ def parse_search_query(raw: str) -> ParsedQuery:
                 e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         except phonenumbers.NumberParseException:
             e164 = None
-        return ParsedQuery(text=text, phone_e164=e164, phone_tail=compact[-10:])
+        return ParsedQuery(
+            text=text, phone_e164=e164, phone_tail=compact[-10:], document_number=document
+        )
     if "," in text:
         family, _, given = text.partition(",")
         return ParsedQuery(text=text, family=family.strip() or None, given=given.strip() or None)
     tokens = tuple(t for t in re.split(r"\s+", text) if t)
     return ParsedQuery(text=text, tokens=tokens[:4])
+
+
+_DOCUMENT_SEPARATORS = re.compile(r"[\s\-./]")
+
+
+def _document_shaped(text: str) -> str | None:
+    """The query as a stored document number, if it could be one: 5 to 30 letters and digits
+    with at least one digit (typed spaces, hyphens and dots left out)."""
+    number = _DOCUMENT_SEPARATORS.sub("", text).upper()
+    if (
+        number.isascii()
+        and number.isalnum()
+        and 5 <= len(number) <= 30
+        and any(c.isdigit() for c in number)
+    ):
+        return number
+    return None
 
 
 @dataclass(frozen=True)
@@ -353,27 +380,41 @@ def patient_search(user: User, raw_query: str) -> tuple[ParsedQuery, list[Patien
     """Up to 20 active patients: exact matches first, then prefixes, then one-typo names.
 
     Every branch is an index lookup (see patients/indexing.py and the Patient indexes); a name
-    search is one query, plus one more when it falls back to one-typo family names."""
+    search is one query, plus one more when it falls back to one-typo family names. A query
+    shaped like a document number also looks it up in the identity documents' unique index;
+    those patients come first, as the number names one person."""
     parsed = parse_search_query(raw_query)
     patients = (
         _patients_for(user, Action.PATIENT_SEARCH).filter(is_active=True).only(*SEARCH_COLUMNS)
     )
+    found = _search(parsed, patients)
+    if parsed.document_number and user.clinic_id is not None:
+        holders = IdentityDocument.objects.filter(
+            clinic_id=user.clinic_id, number=parsed.document_number
+        ).values("patient_id")
+        by_document = list(patients.filter(pk__in=holders).order_by(*_NAME_ORDER)[:SEARCH_LIMIT])
+        seen = {p.pk for p in by_document}
+        found = [*by_document, *(p for p in found if p.pk not in seen)][:SEARCH_LIMIT]
+    return parsed, found
+
+
+def _search(parsed: ParsedQuery, patients: QuerySet[Patient]) -> list[Patient]:
     ordered = patients.order_by(*_NAME_ORDER)
     if parsed.mrn:
-        return parsed, list(patients.filter(mrn=parsed.mrn))
+        return list(patients.filter(mrn=parsed.mrn))
     if parsed.birth_date:
-        return parsed, list(ordered.filter(birth_date=parsed.birth_date)[:SEARCH_LIMIT])
+        return list(ordered.filter(birth_date=parsed.birth_date)[:SEARCH_LIMIT])
     if parsed.phone_e164:
         found = ordered.filter(Q(phone=parsed.phone_e164) | Q(phone_alt=parsed.phone_e164))
-        return parsed, list(found[:SEARCH_LIMIT])
+        return list(found[:SEARCH_LIMIT])
     if parsed.phone_tail:
         found = ordered.filter(
             phone_last4=parsed.phone_tail[-4:], phone__endswith=parsed.phone_tail
         )
-        return parsed, list(found[:SEARCH_LIMIT])
+        return list(found[:SEARCH_LIMIT])
     readings = _name_queries(parsed)
     if not readings:
-        return parsed, []
+        return []
     branches = [branch for reading in readings for branch in _name_branches(reading)]
     found_by_id: dict[int, Patient] = {}
     for patient in _fetch(patients, [*branches, *_alias_branch(readings)]):
@@ -398,7 +439,7 @@ def patient_search(user: User, raw_query: str) -> tuple[ParsedQuery, list[Patien
             p.pk,
         ),
     )
-    return parsed, results[:SEARCH_LIMIT]
+    return results[:SEARCH_LIMIT]
 
 
 def _one_typo_family_matches(
@@ -470,3 +511,21 @@ def supervisor_notices_open(user: User, limit: int = 20) -> list[SupervisorNotic
             clinic_id=user.clinic_id, acknowledged_at__isnull=True
         ).order_by("-created_at")[:limit]
     )
+
+
+def identity_document_holder_id(
+    *, clinic_id: int, data: dict[str, Any], excluding_document_id: int | None = None
+) -> int | None:
+    """The id of the patient who already holds this document (cleaned IdentityDocumentForm
+    data) in the clinic, if anyone does: the early, friendly form of the unique index's
+    refusal. Callers tell the officer nothing about that patient."""
+    documents = IdentityDocument.objects.filter(
+        clinic_id=clinic_id,
+        number=data["number"],
+        kind=data["kind"],
+        issuing_country=data["issuing_country"],
+        issuing_state=data.get("issuing_state") or "",
+    )
+    if excluding_document_id is not None:
+        documents = documents.exclude(pk=excluding_document_id)
+    return documents.values_list("patient_id", flat=True).first()

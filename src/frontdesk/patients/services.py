@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
@@ -27,12 +28,15 @@ from frontdesk.patients.matching import EXISTING_PATIENT_THRESHOLD
 from frontdesk.patients.models import (
     BreakGlassGrant,
     Coverage,
+    IdentityDocument,
     Patient,
+    PatientAddress,
     PatientAlias,
     Payer,
     SupervisorNotice,
 )
 from frontdesk.patients.mrn import mrn_reserve
+from frontdesk.patients.selectors import identity_document_holder_id
 
 PATIENT_FIELDS = (
     "given_name",
@@ -102,9 +106,16 @@ def patient_register(
     data: dict[str, Any],
     decision: DuplicateDecision | None = None,
     address_confirmed: bool = True,
+    extra_address: dict[str, Any] | None = None,
+    identity_document: dict[str, Any] | None = None,
 ) -> Patient:
     """Create a patient after the duplicate check. `address_confirmed` says the address was
     read back with the patient today (not so for records imported from another system).
+    `extra_address` and `identity_document` are the cleaned data of the optional blocks of
+    the registration page (PatientAddressForm, IdentityDocumentForm).
+
+    Raises IdentityDocumentTakenError when the document is on another patient's record; the
+    whole registration is then undone.
 
     Raises DuplicateDecisionRequiredError when a candidate scores at or above the
     existing-patient threshold and no override (with a reason) was given. The check runs again
@@ -141,6 +152,16 @@ def patient_register(
         alias.save()
         family_names_register([alias.family_norm])
     detail: dict[str, Any] = {"duplicate_candidates": _summary(candidates)}
+    if extra_address:
+        address = _address_insert(patient=patient, data=extra_address, now=now)
+        detail["address"] = {"id": address.pk, "kind": address.kind}
+    if identity_document:
+        document = _document_write(
+            IdentityDocument(patient=patient, clinic_id=patient.clinic_id, created_at=now),
+            data=identity_document,
+            now=now,
+        )
+        detail["identity_document"] = {"id": document.pk, "kind": document.kind}
     if strong and decision is not None:
         detail["duplicate_override_reason"] = decision.override_reason.strip()
     audit_record(
@@ -245,12 +266,32 @@ def supervisor_notice_acknowledge(*, user: User, notice: SupervisorNotice) -> No
     )
 
 
+REVEALABLE_FIELDS = ("birth_date", "phone")
+# A document number is revealed by the field name "document-<id>".
+DOCUMENT_FIELD_PREFIX = "document-"
+
+
+class NoSuchFieldError(Exception):
+    """The field to reveal does not exist (or the document is not this patient's)."""
+
+
 def patient_field_reveal(*, context: AuditContext, patient: Patient, field: str) -> str:
-    """The unmasked value of a field masked on list screens; every reveal is audited."""
-    value = {
-        "birth_date": patient.birth_date.strftime("%b %-d, %Y"),
-        "phone": patient.phone or "—",
-    }[field]
+    """The unmasked value of a field masked on list screens or the chart; every reveal is
+    audited. Raises NoSuchFieldError for anything else."""
+    if field.startswith(DOCUMENT_FIELD_PREFIX):
+        document_id = field.removeprefix(DOCUMENT_FIELD_PREFIX)
+        document = (
+            IdentityDocument.objects.filter(patient=patient, pk=int(document_id)).first()
+            if document_id.isascii() and document_id.isdigit() and len(document_id) < 19
+            else None
+        )
+        if document is None:
+            raise NoSuchFieldError(field)
+        identity_document_reveal_record(context=context, document=document, purpose="reveal")
+        return document.number
+    if field not in REVEALABLE_FIELDS:
+        raise NoSuchFieldError(field)
+    value = patient.birth_date.strftime("%b %-d, %Y") if field == "birth_date" else patient.phone
     audit_record(
         context=context,
         action=AuditAction.REVEAL,
@@ -259,4 +300,188 @@ def patient_field_reveal(*, context: AuditContext, patient: Patient, field: str)
         object_id=patient.pk,
         detail={"field": field},
     )
-    return value
+    return value or "—"
+
+
+def identity_document_reveal_record(
+    *, context: AuditContext, document: IdentityDocument, purpose: str
+) -> None:
+    """Audit that a document number was shown unmasked (revealed, or opened to be changed)."""
+    audit_record(
+        context=context,
+        action=AuditAction.REVEAL,
+        patient_ids=[document.patient_id],
+        object_type="identity_document",
+        object_id=document.pk,
+        detail={"field": "number", "kind": document.kind, "shown_for": purpose},
+    )
+
+
+ADDRESS_FIELDS = (
+    "kind",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "valid_from",
+    "valid_until",
+)
+DOCUMENT_FIELDS = ("kind", "number", "issuing_country", "issuing_state", "expires_on")
+_ADDRESS_DEFAULTS: dict[str, Any] = {"country": "US", "valid_from": None, "valid_until": None}
+_DOCUMENT_DEFAULTS: dict[str, Any] = {"expires_on": None}
+
+
+class IdentityDocumentTakenError(Exception):
+    """The document is already on a record of the clinic. The message names no one."""
+
+    def __init__(self, *, same_patient: bool = False) -> None:
+        self.message = (
+            "This patient already has this document on file."
+            if same_patient
+            else "This document is already on another patient's record; search for it."
+        )
+        super().__init__(self.message)
+
+
+def _address_insert(*, patient: Patient, data: dict[str, Any], now: dt.datetime) -> PatientAddress:
+    address = PatientAddress(patient=patient, created_at=now)
+    return _address_write(address, data=data, now=now)
+
+
+def _address_write(
+    address: PatientAddress, *, data: dict[str, Any], now: dt.datetime
+) -> PatientAddress:
+    for name in ADDRESS_FIELDS:
+        value = data.get(name)
+        setattr(address, name, _ADDRESS_DEFAULTS.get(name, "") if value in (None, "") else value)
+    # Typed at the desk with the patient there: read back and confirmed today.
+    address.confirmed_on = timezone.localdate()
+    address.updated_at = now
+    address.save()
+    return address
+
+
+def _document_write(
+    document: IdentityDocument, *, data: dict[str, Any], now: dt.datetime
+) -> IdentityDocument:
+    for name in DOCUMENT_FIELDS:
+        value = data.get(name)
+        setattr(
+            document, name, value if value not in (None, "") else _DOCUMENT_DEFAULTS.get(name, "")
+        )
+    document.updated_at = now
+    try:
+        # A savepoint, so the caller's transaction survives the refusal and can report it.
+        with transaction.atomic():
+            document.save()
+    except IntegrityError:
+        holder = identity_document_holder_id(
+            clinic_id=document.clinic_id,
+            data={name: getattr(document, name) for name in DOCUMENT_FIELDS},
+            excluding_document_id=document.pk,
+        )
+        if holder is None:
+            raise
+        raise IdentityDocumentTakenError(same_patient=holder == document.patient_id) from None
+    return document
+
+
+@transaction.atomic
+def patient_address_save(
+    *,
+    context: AuditContext,
+    patient: Patient,
+    data: dict[str, Any],
+    address: PatientAddress | None = None,
+) -> PatientAddress:
+    """Add a further address to a patient, or change one (`address` given)."""
+    now = timezone.now()
+    is_new = address is None
+    if address is None:
+        address = PatientAddress(patient=patient, created_at=now)
+    elif address.patient_id != patient.pk:
+        raise ValueError("the address belongs to another patient")
+    _address_write(address, data=data, now=now)
+    Patient.objects.filter(pk=patient.pk).update(updated_at=now)
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE if is_new else AuditAction.UPDATE,
+        patient_ids=[patient.pk],
+        object_type="patient_address",
+        object_id=address.pk,
+        detail={"kind": address.kind},
+    )
+    return address
+
+
+@transaction.atomic
+def patient_address_remove(
+    *, context: AuditContext, patient: Patient, address: PatientAddress
+) -> None:
+    """Remove a further address (entered by mistake, or no longer wanted on file)."""
+    if address.patient_id != patient.pk:
+        raise ValueError("the address belongs to another patient")
+    address_id, kind = address.pk, address.kind
+    address.delete()
+    Patient.objects.filter(pk=patient.pk).update(updated_at=timezone.now())
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        patient_ids=[patient.pk],
+        object_type="patient_address",
+        object_id=address_id,
+        detail={"kind": kind, "removed": True},
+    )
+
+
+@transaction.atomic
+def identity_document_save(
+    *,
+    context: AuditContext,
+    patient: Patient,
+    data: dict[str, Any],
+    document: IdentityDocument | None = None,
+) -> IdentityDocument:
+    """Add an identity document to a patient, or change one (`document` given).
+
+    Raises IdentityDocumentTakenError when another patient of the clinic holds the same
+    document (the unique index decides, so two desks saving at once cannot both succeed)."""
+    now = timezone.now()
+    is_new = document is None
+    if document is None:
+        document = IdentityDocument(patient=patient, clinic_id=patient.clinic_id, created_at=now)
+    elif document.patient_id != patient.pk:
+        raise ValueError("the document belongs to another patient")
+    _document_write(document, data=data, now=now)
+    Patient.objects.filter(pk=patient.pk).update(updated_at=now)
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE if is_new else AuditAction.UPDATE,
+        patient_ids=[patient.pk],
+        object_type="identity_document",
+        object_id=document.pk,
+        detail={"kind": document.kind, "issuer": document.issuer},
+    )
+    return document
+
+
+@transaction.atomic
+def identity_document_remove(
+    *, context: AuditContext, patient: Patient, document: IdentityDocument
+) -> None:
+    """Remove an identity document from the patient's record."""
+    if document.patient_id != patient.pk:
+        raise ValueError("the document belongs to another patient")
+    document_id, kind = document.pk, document.kind
+    document.delete()
+    Patient.objects.filter(pk=patient.pk).update(updated_at=timezone.now())
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        patient_ids=[patient.pk],
+        object_type="identity_document",
+        object_id=document_id,
+        detail={"kind": kind, "removed": True},
+    )

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from frontdesk.patients import views, views_coverage, views_merge, views_registration
+from frontdesk.patients import (
+    views,
+    views_coverage,
+    views_details,
+    views_merge,
+    views_registration,
+)
 
 app_name = "patients"
 
@@ -22,6 +28,28 @@ urlpatterns = [
         "<int:patient_id>/coverages/<int:coverage_id>/card/<str:side>/",
         views_coverage.coverage_card_view,
         name="coverage_card",
+    ),
+    path("<int:patient_id>/addresses/new/", views_details.address_edit_view, name="address_add"),
+    path(
+        "<int:patient_id>/addresses/<int:address_id>/",
+        views_details.address_edit_view,
+        name="address_edit",
+    ),
+    path(
+        "<int:patient_id>/addresses/<int:address_id>/remove/",
+        views_details.address_remove_view,
+        name="address_remove",
+    ),
+    path("<int:patient_id>/documents/new/", views_details.document_edit_view, name="document_add"),
+    path(
+        "<int:patient_id>/documents/<int:document_id>/",
+        views_details.document_edit_view,
+        name="document_edit",
+    ),
+    path(
+        "<int:patient_id>/documents/<int:document_id>/remove/",
+        views_details.document_remove_view,
+        name="document_remove",
     ),
     path(
         "notices/<int:notice_id>/acknowledge/",

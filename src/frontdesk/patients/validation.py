@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 import unicodedata
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from stdnum import exceptions as stdnum_exceptions
 
 MAX_AGE_YEARS = 120
 
@@ -122,3 +124,116 @@ def validate_regex(pattern: str) -> None:
         re.compile(pattern)
     except re.error as exc:
         raise ValidationError(f"That pattern is not a valid regular expression ({exc}).") from None
+
+
+# Identity documents. Numbers are kept as capital letters and digits: people type the spaces,
+# hyphens and dots printed on the card in different ways, and one document must be one number.
+_DOCUMENT_SEPARATORS = re.compile(r"[\s\-./]")
+_DOCUMENT_CHARACTERS = re.compile(r"[A-Z0-9]+")
+DOCUMENT_NUMBER_LENGTHS: dict[str, tuple[int, int]] = {
+    # ICAO 9303: the machine-readable zone holds a passport number of at most 9 characters.
+    "passport": (5, 9),
+    "drivers_licence": (4, 20),
+    "national_id": (4, 20),
+    "other": (3, 30),
+}
+# Passport numbers whose shape is fixed and well known: (pattern, shape in words).
+PASSPORT_PATTERNS: dict[str, tuple[str, str]] = {
+    "US": (r"\d{9}|[A-Z]\d{8}", "9 digits, or a letter and 8 digits"),
+    "CA": (r"[A-Z]{2}\d{6}", "2 letters and 6 digits, e.g. AB123456"),
+    "GB": (r"\d{9}", "9 digits"),
+    "IE": (r"[A-Z]{2}\d{7}", "2 letters and 7 digits"),
+    "AU": (r"[A-Z]{1,2}\d{7}", "1 or 2 letters and 7 digits, e.g. PA1234567"),
+    "IN": (r"[A-Z]\d{7}", "a letter and 7 digits, e.g. J8369854"),
+    "FR": (r"\d{2}[A-Z]{2}\d{5}", "2 digits, 2 letters and 5 digits, e.g. 12AB34567"),
+}
+# National identity numbers with a published check (python-stdnum): module and its name.
+NATIONAL_ID_RULES: dict[str, tuple[str, str]] = {
+    "US": ("stdnum.us.ssn", "Social Security number (9 digits)"),
+    "CA": ("stdnum.ca.sin", "Social Insurance Number (9 digits)"),
+    "MX": ("stdnum.mx.curp", "CURP (18 letters and digits)"),
+    "IE": ("stdnum.ie.pps", "PPS number"),
+    "NL": ("stdnum.nl.bsn", "BSN (9 digits)"),
+    "IN": ("stdnum.in_.aadhaar", "Aadhaar number (12 digits)"),
+    "FR": ("stdnum.fr.nir", "NIR (social security number, 15 digits)"),
+}
+# Driver's licences are issued by a state or province in these countries: the issuer is the
+# state, given by its postal abbreviation so "CA" and "Calif." are the same issuer.
+_US_STATES = (
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI"
+)
+_CA_PROVINCES = "AB BC MB NB NL NS NT NU ON PE QC SK YT"
+_AU_STATES = "ACT NSW NT QLD SA TAS VIC WA"
+LICENCE_STATES: dict[str, frozenset[str]] = {
+    "US": frozenset(_US_STATES.split()),
+    "CA": frozenset(_CA_PROVINCES.split()),
+    "AU": frozenset(_AU_STATES.split()),
+}
+DOCUMENT_LATEST_EXPIRY_YEARS = 30
+
+
+def clean_document_number(value: str, *, kind: str, country: str) -> str:
+    """The number as capital letters and digits, or a message saying what is wrong."""
+    typed = unicodedata.normalize("NFKC", value).upper()
+    number = _DOCUMENT_SEPARATORS.sub("", typed)
+    if not number:
+        raise ValidationError("Type the document number as printed on the document.")
+    if not (number.isascii() and _DOCUMENT_CHARACTERS.fullmatch(number)):
+        raise ValidationError(
+            "A document number has only letters A to Z and digits; spaces and hyphens may be "
+            "typed but are left out."
+        )
+    shortest, longest = DOCUMENT_NUMBER_LENGTHS.get(kind, DOCUMENT_NUMBER_LENGTHS["other"])
+    if not shortest <= len(number) <= longest:
+        raise ValidationError(
+            f"This kind of document has {shortest} to {longest} letters and digits in its "
+            f"number, and {len(number)} were typed. Check it against the document."
+        )
+    if kind != "other" and not any(c.isdigit() for c in number):
+        raise ValidationError("Document numbers have digits in them. Check the number.")
+    country = country.upper()
+    if kind == "passport" and country in PASSPORT_PATTERNS:
+        pattern, shape = PASSPORT_PATTERNS[country]
+        if not re.fullmatch(pattern, number):
+            raise ValidationError(f"Passports from {country} have {shape}. Check the number.")
+    if kind == "national_id" and country in NATIONAL_ID_RULES:
+        module_name, name = NATIONAL_ID_RULES[country]
+        module = importlib.import_module(module_name)
+        try:
+            number = str(module.compact(module.validate(number)))
+        except stdnum_exceptions.ValidationError:
+            raise ValidationError(
+                f"That is not a valid {name} for {country}. Check the digits."
+            ) from None
+    return number
+
+
+def clean_issuing_state(value: str, *, kind: str, country: str) -> str:
+    """The issuing state or province of a driver's licence; other documents have none."""
+    state = normalise_typed_text(value).upper().replace(".", "")
+    if kind != "drivers_licence":
+        return ""
+    known = LICENCE_STATES.get(country.upper())
+    if known is None:
+        return state
+    if not state:
+        raise ValidationError(
+            f"Driver's licences in {country.upper()} are issued by a state or province: type "
+            "its abbreviation, e.g. NY."
+        )
+    if state not in known:
+        raise ValidationError(
+            f"Type the state or province of {country.upper()} as its postal abbreviation, "
+            f"e.g. {sorted(known)[0]}."
+        )
+    return state
+
+
+def clean_document_expiry(value: dt.date, *, today: dt.date) -> dt.date:
+    if value.year > today.year + DOCUMENT_LATEST_EXPIRY_YEARS:
+        raise ValidationError(
+            f"That expiry date is more than {DOCUMENT_LATEST_EXPIRY_YEARS} years away. "
+            "Check the year."
+        )
+    return value

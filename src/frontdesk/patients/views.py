@@ -57,6 +57,8 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access_patient(user, patient_id)
     coverages = list(patient.coverages.select_related("payer"))
     aliases = list(patient.aliases.all())
+    addresses = list(patient.addresses.all())
+    documents = list(patient.identity_documents.all())
     audit_record(
         context=audit_context(request),
         action=AuditAction.VIEW,
@@ -70,6 +72,10 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         "age": age_on(patient.birth_date, timezone.localdate()),
         "coverages": coverages,
         "aliases": aliases,
+        "addresses": addresses,
+        "documents": documents,
+        "today": timezone.localdate(),
+        "can_edit_details": role_may(user.role, Action.PATIENT_REGISTER),
         "can_edit_coverage": role_may(user.role, Action.COVERAGE_EDIT),
         "can_merge": can_merge,
         "can_book": role_may(user.role, Action.APPOINTMENT_BOOK),
@@ -125,13 +131,19 @@ def break_glass_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 @policy(Action.PATIENT_VIEW)
 @require_POST
 def reveal_view(request: HttpRequest, patient_id: int, field: str) -> HttpResponse:
-    """Shows one masked value (birth date or phone) in place; audited."""
-    if field not in ("birth_date", "phone"):
+    """Shows one masked value (birth date, phone, an identity document's number) in place;
+    audited."""
+    if field not in services.REVEALABLE_FIELDS and not field.startswith(
+        services.DOCUMENT_FIELD_PREFIX
+    ):
         raise Http404("No such field")
     patient = access_patient(staff_user(request), patient_id)
-    value = services.patient_field_reveal(
-        context=audit_context(request), patient=patient, field=field
-    )
+    try:
+        value = services.patient_field_reveal(
+            context=audit_context(request), patient=patient, field=field
+        )
+    except services.NoSuchFieldError:
+        raise Http404("No such field") from None
     return HttpResponse(format_html('<span class="revealed">{}</span>', value))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -19,9 +20,63 @@ from frontdesk.patients.duplicates import (
     duplicate_candidates,
     person_record_from_data,
 )
-from frontdesk.patients.forms import DuplicateDecisionForm, RegistrationForm
+from frontdesk.patients.forms import (
+    DuplicateDecisionForm,
+    IdentityDocumentForm,
+    PatientAddressForm,
+    RegistrationForm,
+)
 from frontdesk.patients.matching import EXISTING_PATIENT_THRESHOLD
-from frontdesk.patients.selectors import access_patient, parse_search_query
+from frontdesk.patients.models import IdentityDocumentKind
+from frontdesk.patients.selectors import (
+    access_patient,
+    identity_document_holder_id,
+    parse_search_query,
+)
+
+
+class ExtraForms:
+    """The optional blocks of the registration page: one further address and one identity
+    document. Left empty, they add nothing."""
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        address_initial: dict[str, Any] | None = None,
+        document_initial: dict[str, Any] | None = None,
+    ) -> None:
+        self.address = PatientAddressForm(
+            data, prefix="extra_address", optional=True, initial=address_initial
+        )
+        self.document = IdentityDocumentForm(
+            data, prefix="document", optional=True, initial=document_initial
+        )
+
+    def is_valid(self) -> bool:
+        return all([self.address.is_valid(), self.document.is_valid()])
+
+    def unbound_copy(self) -> ExtraForms:
+        """The blocks as typed, without messages (the officer chose to change something)."""
+        return ExtraForms(
+            address_initial=_bound_values(self.address),
+            document_initial=_bound_values(self.document),
+        )
+
+    @property
+    def address_data(self) -> dict[str, Any] | None:
+        return None if self.address.is_blank else self.address.cleaned_data
+
+    @property
+    def document_data(self) -> dict[str, Any] | None:
+        return None if self.document.is_blank else self.document.cleaned_data
+
+
+def _form_page(
+    request: HttpRequest, form: RegistrationForm, extras: ExtraForms, status: int = 200
+) -> HttpResponse:
+    context = {"form": form, "address_form": extras.address, "document_form": extras.document}
+    return render(request, "patients/register.html", context, status=status)
 
 
 def _initial_from_search(query: str) -> dict[str, Any]:
@@ -41,7 +96,7 @@ def _initial_from_search(query: str) -> dict[str, Any]:
     return initial
 
 
-def _readback(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+def _readback(data: dict[str, Any], extras: ExtraForms) -> list[tuple[str, str, str]]:
     rows = [
         ("Given name", data["given_name"], spell_out(data["given_name"])),
         ("Family name", data["family_name"], spell_out(data["family_name"])),
@@ -57,12 +112,17 @@ def _readback(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         )
     if data.get("email"):
         rows.append(("Email", data["email"], spell_out(data["email"].replace("@", " at "))))
+    document = extras.document_data
+    if document:
+        label = f"{IdentityDocumentKind(document['kind']).label} number"
+        rows.append((label, document["number"], spell_out(document["number"])))
     return rows
 
 
 def _review(
     request: HttpRequest,
     form: RegistrationForm,
+    extras: ExtraForms,
     candidates: list[DuplicateCandidate],
     decision_form: DuplicateDecisionForm,
     status: int = 200,
@@ -79,7 +139,9 @@ def _review(
     must_decide = any(c.result.score >= EXISTING_PATIENT_THRESHOLD for c in candidates)
     context = {
         "form": form,
-        "readback": _readback(form.cleaned_data),
+        "address_form": extras.address,
+        "document_form": extras.document,
+        "readback": _readback(form.cleaned_data, extras),
         "candidates": candidates,
         "must_decide": must_decide,
         "decision_form": decision_form,
@@ -92,17 +154,20 @@ def _review(
 def register_view(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     if request.method != "POST":
-        form = RegistrationForm(initial=_initial_from_search(request.GET.get("q", "")))
-        return render(request, "patients/register.html", {"form": form})
+        query = request.GET.get("q", "")
+        form = RegistrationForm(initial=_initial_from_search(query))
+        return _form_page(request, form, ExtraForms(document_initial=_document_from_search(query)))
 
     form = RegistrationForm(request.POST)
+    extras = ExtraForms(request.POST)
     step = "use_existing" if "existing_id" in request.POST else request.POST.get("step", "review")
-    if step == "edit" or not form.is_valid():
-        # Back to the form with everything typed kept (and field messages when invalid).
-        status = 200 if step == "edit" else 400
-        if step == "edit":
-            form = RegistrationForm(initial=_bound_values(form))
-        return render(request, "patients/register.html", {"form": form}, status=status)
+    if step == "edit":
+        # Back to the form with everything typed kept.
+        return _form_page(
+            request, RegistrationForm(initial=_bound_values(form)), extras.unbound_copy()
+        )
+    if not all([form.is_valid(), extras.is_valid()]):
+        return _form_page(request, form, extras, status=400)
 
     clinic = staff_clinic(user)
     record = person_record_from_data(form.cleaned_data)
@@ -114,7 +179,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
         chosen = [c for c in candidates if str(c.patient.pk) == existing_id]
         if not chosen:
             messages.error(request, "Choose one of the patients listed.")
-            return _review(request, form, candidates, DuplicateDecisionForm(), status=400)
+            return _review(request, form, extras, candidates, DuplicateDecisionForm(), status=400)
         existing = access_patient(user, chosen[0].patient.pk)
         services.patient_duplicate_choice_record(
             context=audit_context(request), existing=existing, candidates=candidates
@@ -122,8 +187,12 @@ def register_view(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Opened the existing record. No new record was made.")
         return redirect("patients:chart", patient_id=existing.pk)
 
+    document = extras.document_data
+    if document and identity_document_holder_id(clinic_id=clinic.pk, data=document) is not None:
+        extras.document.add_error("number", services.IdentityDocumentTakenError().message)
+        return _form_page(request, form, extras, status=409)
     if step != "confirm":
-        return _review(request, form, candidates, DuplicateDecisionForm())
+        return _review(request, form, extras, candidates, DuplicateDecisionForm())
 
     reason = request.POST.get("override_reason", "").strip()
     decision = services.DuplicateDecision(override_reason=reason) if reason else None
@@ -133,7 +202,13 @@ def register_view(request: HttpRequest) -> HttpResponse:
             clinic=clinic,
             data=form.cleaned_data,
             decision=decision,
+            extra_address=extras.address_data,
+            identity_document=document,
         )
+    except services.IdentityDocumentTakenError as exc:
+        # Saved by another desk since the read-back: the whole registration was undone.
+        extras.document.add_error("number", exc.message)
+        return _form_page(request, form, extras, status=409)
     except services.DuplicateDecisionRequiredError:
         decision_form = DuplicateDecisionForm(request.POST)
         decision_form.is_valid()
@@ -142,14 +217,22 @@ def register_view(request: HttpRequest) -> HttpResponse:
             "This looks like a patient we already have. Open the existing record, or say why "
             "this is a different person.",
         )
-        return _review(request, form, candidates, decision_form, status=409)
+        return _review(request, form, extras, candidates, decision_form, status=409)
     messages.success(
         request, f"Registered {patient.given_name} {patient.family_name}: MRN {patient.mrn}."
     )
     return redirect("patients:chart", patient_id=patient.pk)
 
 
-def _bound_values(form: RegistrationForm) -> dict[str, Any]:
+def _document_from_search(query: str) -> dict[str, Any] | None:
+    """A searched document number that found no one goes into the document block."""
+    parsed = parse_search_query(query)
+    if parsed.document_number and not (parsed.mrn or parsed.phone_tail):
+        return {"number": parsed.document_number}
+    return None
+
+
+def _bound_values(form: forms.Form) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, field in form.fields.items():
         widget_value = field.widget.value_from_datadict(

@@ -6,7 +6,7 @@ import phonenumbers
 from django import template
 from django.conf import settings
 
-from frontdesk.lib.masking import mask_birth_date, mask_phone
+from frontdesk.lib.masking import mask_birth_date, mask_document_number, mask_phone
 
 register = template.Library()
 
@@ -19,6 +19,11 @@ def masked_phone(value: str) -> str:
 @register.filter
 def masked_birth_date(value: dt.date) -> str:
     return mask_birth_date(value)
+
+
+@register.filter
+def masked_document_number(value: str) -> str:
+    return mask_document_number(value) if value else "—"
 
 
 @register.filter

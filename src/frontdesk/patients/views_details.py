@@ -1,0 +1,145 @@
+"""Further addresses and identity documents, added, changed and removed from the chart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from frontdesk.accounts.policy import Action, policy, staff_user
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.patients import services
+from frontdesk.patients.forms import IdentityDocumentForm, PatientAddressForm
+from frontdesk.patients.models import IdentityDocument, Patient, PatientAddress
+from frontdesk.patients.selectors import access_patient, identity_document_holder_id
+
+
+def _initial(instance: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in names}
+
+
+@policy(Action.PATIENT_REGISTER)
+def address_edit_view(
+    request: HttpRequest, patient_id: int, address_id: int | None = None
+) -> HttpResponse:
+    patient = access_patient(staff_user(request), patient_id)
+    address = (
+        get_object_or_404(PatientAddress, pk=address_id, patient=patient) if address_id else None
+    )
+    if request.method == "POST":
+        form = PatientAddressForm(request.POST)
+        if form.is_valid():
+            services.patient_address_save(
+                context=audit_context(request),
+                patient=patient,
+                data=form.cleaned_data,
+                address=address,
+            )
+            messages.success(request, "Address saved.")
+            return redirect("patients:chart", patient_id=patient.pk)
+    else:
+        initial = _initial(address, services.ADDRESS_FIELDS) if address else {"country": "US"}
+        form = PatientAddressForm(initial=initial)
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.VIEW,
+        patient_ids=[patient.pk],
+        object_type="patient_address_form",
+        object_id=address.pk if address else "",
+    )
+    context = {"form": form, "patient": patient, "address": address}
+    return render(
+        request, "patients/address_form.html", context, status=400 if form.errors else 200
+    )
+
+
+@policy(Action.PATIENT_REGISTER)
+@require_POST
+def address_remove_view(request: HttpRequest, patient_id: int, address_id: int) -> HttpResponse:
+    patient = access_patient(staff_user(request), patient_id)
+    address = get_object_or_404(PatientAddress, pk=address_id, patient=patient)
+    services.patient_address_remove(
+        context=audit_context(request), patient=patient, address=address
+    )
+    messages.success(request, f"{address.get_kind_display()} address removed.")
+    return redirect("patients:chart", patient_id=patient.pk)
+
+
+@policy(Action.PATIENT_REGISTER)
+def document_edit_view(
+    request: HttpRequest, patient_id: int, document_id: int | None = None
+) -> HttpResponse:
+    """Add or change an identity document. Opening an existing one shows its number in full,
+    so that is audited as a reveal."""
+    patient = access_patient(staff_user(request), patient_id)
+    document = (
+        get_object_or_404(IdentityDocument, pk=document_id, patient=patient)
+        if document_id
+        else None
+    )
+    if request.method == "POST":
+        form = IdentityDocumentForm(request.POST)
+        if form.is_valid() and _document_saved(request, form, patient, document):
+            messages.success(request, "Identity document saved.")
+            return redirect("patients:chart", patient_id=patient.pk)
+    else:
+        initial = _initial(document, services.DOCUMENT_FIELDS) if document else None
+        form = IdentityDocumentForm(initial=initial)
+    if document is not None:
+        services.identity_document_reveal_record(
+            context=audit_context(request), document=document, purpose="change"
+        )
+    else:
+        audit_record(
+            context=audit_context(request),
+            action=AuditAction.VIEW,
+            patient_ids=[patient.pk],
+            object_type="identity_document_form",
+        )
+    context = {"form": form, "patient": patient, "document": document}
+    return render(
+        request, "patients/document_form.html", context, status=400 if form.errors else 200
+    )
+
+
+def _document_saved(
+    request: HttpRequest,
+    form: IdentityDocumentForm,
+    patient: Patient,
+    document: IdentityDocument | None,
+) -> bool:
+    """Save the document, or put the reason it cannot be saved on the number field."""
+    holder = identity_document_holder_id(
+        clinic_id=patient.clinic_id,
+        data=form.cleaned_data,
+        excluding_document_id=document.pk if document else None,
+    )
+    try:
+        if holder is not None:
+            raise services.IdentityDocumentTakenError(same_patient=holder == patient.pk)
+        services.identity_document_save(
+            context=audit_context(request),
+            patient=patient,
+            data=form.cleaned_data,
+            document=document,
+        )
+    except services.IdentityDocumentTakenError as exc:
+        form.add_error("number", exc.message)
+        return False
+    return True
+
+
+@policy(Action.PATIENT_REGISTER)
+@require_POST
+def document_remove_view(request: HttpRequest, patient_id: int, document_id: int) -> HttpResponse:
+    patient = access_patient(staff_user(request), patient_id)
+    document = get_object_or_404(IdentityDocument, pk=document_id, patient=patient)
+    services.identity_document_remove(
+        context=audit_context(request), patient=patient, document=document
+    )
+    messages.success(request, f"{document.get_kind_display()} removed.")
+    return redirect("patients:chart", patient_id=patient.pk)
