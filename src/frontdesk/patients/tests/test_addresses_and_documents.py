@@ -20,6 +20,7 @@ from frontdesk.audit.models import AuditAction, AuditEvent
 from frontdesk.audit.services import AuditContext
 from frontdesk.patients import services
 from frontdesk.patients.forms import IdentityDocumentForm, PatientAddressForm
+from frontdesk.patients.merging import patient_merge, patient_unmerge
 from frontdesk.patients.models import IdentityDocument, Patient, PatientAddress
 from frontdesk.patients.selectors import parse_search_query, patient_search
 from frontdesk.patients.validation import clean_document_number, clean_issuing_state
@@ -603,3 +604,25 @@ def test_a_search_that_found_no_one_carries_the_document_number_into_registratio
 ) -> None:
     html = desk.get(REGISTER, {"q": "x1234-5678"}).content.decode()
     assert 'name="document-number" value="X12345678"' in html
+
+
+def test_a_merge_moves_addresses_and_documents_to_the_survivor_and_an_undo_moves_them_back(
+    personas: Personas, patient: Patient
+) -> None:
+    duplicate = make_patient(personas.clinic, given_name="Jon")
+    address, document = _address(duplicate), _document(duplicate)
+    context = _context(personas.supervisor)
+    merge = patient_merge(
+        context=context,
+        user=personas.supervisor,
+        survivor=patient,
+        merged=duplicate,
+        take_from_merged=set(),
+    )
+    assert list(patient.addresses.all()) == [address]
+    assert list(patient.identity_documents.all()) == [document]
+    # Search by the document now finds the surviving record.
+    assert [p.pk for p in patient_search(personas.front_desk, "X12345678")[1]] == [patient.pk]
+    patient_unmerge(context=context, user=personas.supervisor, merge=merge)
+    assert list(duplicate.addresses.all()) == [address]
+    assert list(duplicate.identity_documents.all()) == [document]
