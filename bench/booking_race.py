@@ -487,6 +487,23 @@ class Server:
         self.log.close()
 
 
+def processes_cpu_seconds(match: Callable[[int, str, int], bool]) -> float:
+    """CPU seconds (user + system) used so far by the live processes `match(pid, cmdline,
+    parent pid)` accepts, from /proc (Linux; 0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # ended meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        if match(int(entry.name), cmdline, int(fields[1])):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def flash_text(value: str) -> str:
     """The text of Django's messages cookie (signed, not encrypted: `payload:time:signature`,
     the payload base64 and, when it starts with a dot, zlib-compressed). Read to tell a lost
@@ -876,6 +893,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         names = [f"desk{n + 1}" for n in range(args.clients)]
         desk = http_desk(server.port, clinic, names)
         print(f"  uvicorn on 127.0.0.1:{server.port} ({args.workers} workers); all signed in")
+        parent = server.process.pid
+
+        def uvicorn_cpu() -> float:
+            return processes_cpu_seconds(lambda pid, _, ppid: parent in (pid, ppid))
+
+        def postgres_cpu() -> float:
+            return processes_cpu_seconds(lambda _, cmd, __: f" {SCRATCH_DB} " in cmd)
+
+        cpu_before = uvicorn_cpu(), postgres_cpu(), time.process_time()
         app, app_elapsed = hammer(
             clients=args.clients,
             seconds=args.seconds,
@@ -885,9 +911,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             pools=clinic.patients,
             desk=desk,
         )
+        cpu_used = (
+            uvicorn_cpu() - cpu_before[0],
+            postgres_cpu() - cpu_before[1],
+            time.process_time() - cpu_before[2],
+        )
         server.stop()
         server = None
         attempts_s, bookings_s = report("Frontdesk over HTTP", app, app_elapsed)
+        requests = sum(app.outcomes.values()) - app.outcomes["out of slots"]
+        print(
+            f"  CPU per HTTP request ({requests} bookings and cancellations): uvicorn "
+            f"{cpu_used[0] / requests * 1000:.1f} ms, PostgreSQL backends "
+            f"{cpu_used[1] / requests * 1000:.1f} ms, the clients (this process) "
+            f"{cpu_used[2] / requests * 1000:.1f} ms; {os.cpu_count()} cores in all"
+        )
         in_db = count(
             pg,
             "SELECT count(*) FROM scheduling_appointment a JOIN scheduling_appointmenthistory h "
