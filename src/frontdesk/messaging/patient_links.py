@@ -129,7 +129,7 @@ def appointment_patient_act(
             scheduling.appointment_cancel(
                 context=context,
                 # The patient has no staff account; the history records no staff member.
-                user=None,  # type: ignore[arg-type]
+                user=None,
                 appointment=current,
                 cancelled_by=CancelledBy.PATIENT,
                 reason="Cancelled by the patient through the reminder link",

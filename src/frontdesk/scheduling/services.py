@@ -323,7 +323,7 @@ def _set_status(
 def appointment_cancel(
     *,
     context: AuditContext,
-    user: User,
+    user: User | None,
     appointment: Appointment,
     cancelled_by: CancelledBy,
     reason: str,

@@ -245,16 +245,16 @@ def test_free_time_on_the_day_view_leads_to_choosing_the_visit_and_booking_it(
     link = f"/schedule/week/book/?schedule={schedule.pk}&amp;start={start.isoformat()}"
     assert link.replace("+", "%2B").replace(":", "%3A") in html
     choose = officer.get(
-        "/schedule/week/book/", {"schedule": schedule.pk, "start": start.isoformat()}
+        "/schedule/week/book/", {"schedule": str(schedule.pk), "start": start.isoformat()}
     )
     assert choose.status_code == 200
     assert "Follow-up visit (30 min)" in choose.content.decode()
     search = officer.get(
         "/schedule/week/book/",
         {
-            "schedule": schedule.pk,
+            "schedule": str(schedule.pk),
             "start": start.isoformat(),
-            "appointment_type": follow_up.pk,
+            "appointment_type": str(follow_up.pk),
             "q": "smith",
         },
     )
@@ -288,7 +288,7 @@ def test_a_free_time_with_no_fitting_visit_says_so(
 ) -> None:
     late = dt.datetime(2026, 11, 24, 16, 45, tzinfo=clinic_tz)  # 30 minutes do not fit by 17:00
     page = client_for(personas.front_desk).get(
-        "/schedule/week/book/", {"schedule": schedule.pk, "start": late.isoformat()}
+        "/schedule/week/book/", {"schedule": str(schedule.pk), "start": late.isoformat()}
     )
     assert page.status_code == 200
     assert "No kind of visit fits at this time" in page.content.decode()
