@@ -11,6 +11,7 @@ from django.http import Http404
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
+from frontdesk.flow.forecast import QueueForecast, clinic_forecasts
 from frontdesk.flow.models import (
     ConsentKind,
     FlowStatus,
@@ -249,6 +250,14 @@ class BoardCard:
     entry: QueueEntry
     minutes: int
     level: str  # "ok", "amber", "red"
+    forecast: int | None = None  # minutes until seen, for those not yet seen
+
+
+@dataclass(frozen=True)
+class BoardQueue:
+    queue: Queue
+    waiting: int
+    forecast: QueueForecast | None
 
 
 @dataclass
@@ -260,8 +269,7 @@ class BoardColumn:
 @dataclass
 class BoardView:
     columns: list[BoardColumn]
-    queues: list[Queue]
-    waiting_by_queue: dict[int, int]
+    queues: list[BoardQueue]
     patient_ids: list[int]
     has_emergency: bool
 
@@ -303,4 +311,14 @@ def board_view(user: User, *, now: dt.datetime, queue_id: int | None = None) -> 
             emergency = emergency or entry.priority == "emergency"
     done = columns[FlowStatus.DONE]
     done.cards = sorted(done.cards, key=lambda c: c.entry.status_changed_at, reverse=True)[:10]
-    return BoardView(list(columns.values()), queues, waiting, sorted(ids), emergency)
+    forecasts = clinic_forecasts(clinic_id=user.clinic_id, day=day, now=now)
+    for column in columns.values():
+        for card in column.cards:
+            forecast = forecasts.get(card.entry.queue_id)
+            card.forecast = forecast.waits.get(card.entry.pk) if forecast else None
+    return BoardView(
+        list(columns.values()),
+        [BoardQueue(q, waiting.get(q.pk, 0), forecasts.get(q.pk)) for q in queues],
+        sorted(ids),
+        emergency,
+    )

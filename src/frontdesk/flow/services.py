@@ -19,6 +19,7 @@ from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic, Provider
 from frontdesk.flow import live
+from frontdesk.flow.forecast import clinic_forecasts as forecast_queues_today
 from frontdesk.flow.models import (
     PRIORITY_RANK,
     ConsentKind,
@@ -140,6 +141,12 @@ def _enqueue(
             raise FlowRefusedError(_already_checked_in(appointment)) from None
         raise
     _event(entry, by=user, from_status="", at=now)
+    # The desk tells the patient the forecast at once; it is kept to compare with the real wait.
+    forecast = forecast_queues_today(clinic_id=clinic.pk, day=day, now=now).get(queue.pk)
+    if forecast is not None and entry.pk in forecast.waits:
+        entry.told_wait_minutes = min(forecast.waits[entry.pk], 600)
+        entry.told_at = now
+        entry.save(update_fields=["told_wait_minutes", "told_at"])
     audit_record(
         context=context,
         action=AuditAction.CREATE,

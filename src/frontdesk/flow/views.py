@@ -98,10 +98,15 @@ def check_in_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
                 form.add_error(None, str(exc))
             else:
                 patient = appointment.patient
+                told = (
+                    f" Tell the patient: about {entry.told_wait_minutes} min."
+                    if entry.told_wait_minutes is not None
+                    else ""
+                )
                 messages.success(
                     request,
                     f"Checked in {patient.given_name} {patient.family_name}: ticket "
-                    f"{entry.ticket} for {appointment.provider}.",
+                    f"{entry.ticket} for {appointment.provider}.{told}",
                 )
                 return redirect("flow:today")
         status = 400
@@ -127,7 +132,7 @@ def _board_context(request: HttpRequest) -> dict[str, object]:
     staff_clinic(user)
     queue_id = _digits(request.GET.get("queue", ""))
     view = selectors.board_view(user, now=timezone.now(), queue_id=queue_id)
-    if queue_id is not None and not any(q.pk == queue_id for q in view.queues):
+    if queue_id is not None and not any(q.queue.pk == queue_id for q in view.queues):
         raise Http404("No such queue")
     if view.patient_ids:
         audit_record(
