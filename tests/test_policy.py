@@ -33,6 +33,7 @@ from frontdesk.scheduling.models import (
     ClinicHoliday,
     Schedule,
     ScheduleTemplate,
+    SeriesVisit,
 )
 
 
@@ -67,6 +68,7 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "token": lambda s: "not-a-real-token",
     "series_id": lambda s: _sample_series(s),
     "provider_id": lambda s: s.appointment.provider_id,
+    "playbook_key": lambda s: "late_patient",
     "address_id": lambda s: _sample_address(s),
     "document_id": lambda s: _sample_document(s),
 }
@@ -96,15 +98,35 @@ def _sample_document(s: Samples) -> int:
 
 
 def _sample_series(s: Samples) -> int:
-    """A weekly series holding the sample appointment."""
+    """A weekly series whose first visit is the sample appointment, the second in conflict."""
+    held = SeriesVisit.objects.filter(appointment=s.appointment).first()
+    if held is not None:
+        return held.series_id
     first = timezone.localtime(s.appointment.start)
     series = AppointmentSeries.objects.create(
         patient=s.patient,
+        schedule=s.appointment.schedule,
+        appointment_type=s.appointment.appointment_type,
         rrule=f"DTSTART:{first:%Y%m%dT%H%M%S}\nRRULE:FREQ=WEEKLY;COUNT=2",
+        count=2,
         created_at=timezone.now(),
     )
     Appointment.objects.filter(pk=s.appointment.pk).update(
         series=series, note="Series visit 1 of 2"
+    )
+    SeriesVisit.objects.create(
+        series=series,
+        position=1,
+        planned_start=s.appointment.start,
+        status="booked",
+        appointment=s.appointment,
+    )
+    SeriesVisit.objects.create(
+        series=series,
+        position=2,
+        planned_start=s.appointment.start + dt.timedelta(weeks=1),
+        status="conflict",
+        conflict_reason="The provider already has an appointment then",
     )
     return series.pk
 

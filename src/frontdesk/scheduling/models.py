@@ -135,14 +135,85 @@ class CancelledBy(models.TextChoices):
 
 
 class AppointmentSeries(models.Model):
-    """Appointments booked together (weekly physiotherapy x 8)."""
+    """Appointments booked together (weekly physiotherapy x 8): the rule, with whom, where and
+    what, as planned. Each planned occurrence is a `SeriesVisit`."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="series")
-    rrule = models.CharField(max_length=200)
+    schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="series")
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="series"
+    )
+    rrule = models.CharField(max_length=200)  # DTSTART (floating clinic local time) and RRULE
+    # As the officer planned it: a number of visits or a last date (clinic local), not both.
+    count = models.PositiveSmallIntegerField(null=True, blank=True)
+    until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(count__isnull=True) | Q(until__isnull=True),
+                name="series_count_or_until",
+            ),
+            models.CheckConstraint(
+                condition=Q(count__isnull=True) | Q(count__gte=1), name="series_count_positive"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"series {self.pk}: {self.rrule}"
+
+
+class SeriesVisitStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"  # expanded from the rule, not yet booked
+    BOOKED = "booked", "Booked"  # has its appointment (whose own status may change later)
+    CONFLICT = "conflict", "Conflict"  # could not be booked as planned; waits for the officer
+    SKIPPED = "skipped", "Skipped"  # left out on purpose; never held the provider's time
+    CANCELLED = "cancelled", "Cancelled"  # closed with the rest of the series
+
+
+class SeriesVisit(models.Model):
+    """One planned occurrence of a series: its place, its planned time, and what became of it.
+
+    The booked appointment may later move to another time; `planned_start` stays as planned."""
+
+    series = models.ForeignKey(AppointmentSeries, on_delete=models.CASCADE, related_name="visits")
+    position = models.PositiveSmallIntegerField()  # 1..N in the order of the rule
+    planned_start = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=SeriesVisitStatus.choices, default=SeriesVisitStatus.PLANNED
+    )
+    appointment = models.OneToOneField(
+        "Appointment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="series_visit",
+    )
+    skip_reason = models.CharField(max_length=200, blank=True)
+    conflict_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["series", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "position"], name="series_visit_once"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="series_visit_position"),
+            models.CheckConstraint(
+                condition=~Q(status="booked") | Q(appointment__isnull=False),
+                name="series_visit_booked_has_appointment",
+            ),
+            # Only a booked visit, or one cancelled after booking, points at an appointment.
+            models.CheckConstraint(
+                condition=Q(appointment__isnull=True) | Q(status__in=["booked", "cancelled"]),
+                name="series_visit_appointment_when_booked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"series {self.series_id} visit {self.position} ({self.status})"
 
 
 class Appointment(models.Model):

@@ -7,17 +7,18 @@ it is free or why not; booking then takes every free visit through `services.app
 (the same no-double-booking path as a single booking) in one transaction with the series
 record. A visit lost to a race meanwhile is simply reported as a conflict.
 
-Each appointment of a series carries its place in the note ("Series visit 3 of 8"): the series
-table holds only the rule, so the note is what ties a visit moved to another time, or skipped,
-back to its planned occurrence. A skipped visit is recorded as a cancelled appointment at its
-planned time, so that every planned visit ends up with exactly one row.
+The series row holds the rule and, as planned, the schedule (provider and place), the type of
+visit and the count or last date. Every planned occurrence is a `SeriesVisit` row with its
+position, planned time and status (booked with its appointment, conflict, skipped, cancelled);
+the database keeps positions unique and a booked visit tied to exactly one appointment. The
+appointment's note still says "Series visit 3 of 8" for people reading it; nothing reads it back.
+A skipped visit is only a status on its `SeriesVisit`: it never held the provider's time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from dataclasses import dataclass, field
 
 from dateutil.rrule import WEEKLY, rrule, rrulestr  # type: ignore[import-untyped, unused-ignore]
@@ -36,11 +37,12 @@ from frontdesk.scheduling.availability import FreeSlot, clinic_zone, free_slots,
 from frontdesk.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
-    AppointmentHistory,
     AppointmentSeries,
     AppointmentStatus,
     CancelledBy,
     Schedule,
+    SeriesVisit,
+    SeriesVisitStatus,
 )
 
 MAX_VISITS = 52
@@ -53,7 +55,6 @@ NEARBY_DAYS = 3
 OPTIONS = 4
 # A visit is rebooked near its planned time, not anywhere in the calendar.
 NEAR_ENOUGH = dt.timedelta(days=14)
-_NOTE = re.compile(r"^Series visit (\d+) of (\d+)")
 _OPEN = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING, AppointmentStatus.PROPOSED)
 
 
@@ -76,6 +77,8 @@ class SeriesPlan:
     appointment_type: AppointmentType
     rrule: str  # DTSTART (floating clinic local time) and RRULE lines
     starts: tuple[dt.datetime, ...]  # aware, clinic zone
+    count: int | None = None  # as the officer asked: a number of visits or a last date
+    until: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -91,16 +94,6 @@ class Occurrence:
 
 def _visit_note(number: int, total: int) -> str:
     return f"Series visit {number} of {total}"
-
-
-def _note_prefix(number: int) -> str:
-    return f"Series visit {number} of "
-
-
-def visit_number(appointment: Appointment) -> int | None:
-    """The appointment's place in its series, read from its note."""
-    match = _NOTE.match(appointment.note)
-    return int(match.group(1)) if match else None
 
 
 def _local(start: dt.datetime) -> str:
@@ -171,7 +164,7 @@ def series_plan(
             f"A series holds at most {MAX_VISITS} visits; these choices make more. "
             "Choose an earlier last date or fewer days.",
         )
-    return SeriesPlan(schedule, appointment_type, str(rule), starts)
+    return SeriesPlan(schedule, appointment_type, str(rule), starts, count, until)
 
 
 def series_starts(rule_text: str) -> list[dt.datetime]:
@@ -259,6 +252,9 @@ def series_preview(
 
 # --- Booking --------------------------------------------------------------------------------------
 
+# Visits that still wait for the officer: not booked, not skipped, not cancelled.
+_WAITING = (SeriesVisitStatus.PLANNED, SeriesVisitStatus.CONFLICT)
+
 
 @dataclass(frozen=True)
 class SeriesOutcome:
@@ -271,15 +267,30 @@ class SeriesOutcome:
 def series_book(
     *, context: AuditContext, user: User, patient: Patient, plan: SeriesPlan
 ) -> SeriesOutcome:
-    """Create the series and book every visit that is free now; the others are conflicts.
+    """Create the series with one visit per planned occurrence and book every visit that is
+    free now; the others are left as conflicts, each with its reason.
 
-    One transaction: the series record and its appointments commit together. Each visit goes
-    through `services.appointment_book` (in its own savepoint), so the database's no-double-
+    One transaction: the series, its visits and its appointments commit together. Each visit
+    goes through `services.appointment_book` (in its own savepoint), so the database's no-double-
     booking rule holds and a visit taken since the preview becomes a conflict, not an error.
     SeriesRefusedError (nothing kept) when not a single visit can be booked.
     """
     now = timezone.now()
-    series = AppointmentSeries.objects.create(patient=patient, rrule=plan.rrule, created_at=now)
+    series = AppointmentSeries.objects.create(
+        patient=patient,
+        schedule=plan.schedule,
+        appointment_type=plan.appointment_type,
+        rrule=plan.rrule,
+        count=plan.count,
+        until=plan.until,
+        created_at=now,
+        created_by=user,
+    )
+    SeriesVisit.objects.bulk_create(
+        SeriesVisit(series=series, position=number, planned_start=start)
+        for number, start in enumerate(plan.starts, start=1)
+    )
+    visits = SeriesVisit.objects.filter(series=series)
     total = len(plan.starts)
     booked: list[Appointment] = []
     conflicts: list[Occurrence] = []
@@ -289,25 +300,31 @@ def series_book(
         )
         if problem is None:
             try:
-                booked.append(
-                    services.appointment_book(
-                        context=context,
-                        user=user,
-                        patient=patient,
-                        schedule=plan.schedule,
-                        appointment_type=plan.appointment_type,
-                        start=start,
-                        note=_visit_note(number, total),
-                        series_id=series.pk,
-                    )
+                appointment = services.appointment_book(
+                    context=context,
+                    user=user,
+                    patient=patient,
+                    schedule=plan.schedule,
+                    appointment_type=plan.appointment_type,
+                    start=start,
+                    note=_visit_note(number, total),
+                    series_id=series.pk,
                 )
-                continue
             except services.SlotTakenError:
                 problem = "That time was just taken by another booking"
             except services.BookingRefusedError as exc:
                 problem = str(exc)
+            else:
+                booked.append(appointment)
+                visits.filter(position=number).update(
+                    status=SeriesVisitStatus.BOOKED, appointment=appointment
+                )
+                continue
         conflicts.append(Occurrence(number, start, problem))
-    if not booked:  # raising rolls the series record back with everything else
+        visits.filter(position=number).update(
+            status=SeriesVisitStatus.CONFLICT, conflict_reason=problem[:200]
+        )
+    if not booked:  # raising rolls the series and its visits back with everything else
         raise SeriesRefusedError(
             "None of the visits can be booked as planned, so nothing was booked. "
             "Choose another time, day or provider."
@@ -334,36 +351,44 @@ def series_book(
 
 @dataclass
 class SeriesRow:
-    number: int | None
+    number: int | None  # None: an appointment of the series that belongs to no planned visit
     planned: dt.datetime | None
     appointment: Appointment | None = None
-    problem: str | None = None  # for a visit not booked yet
+    status: str = ""  # the visit's SeriesVisitStatus
+    reason: str = ""  # why it was skipped, cancelled unbooked, or not booked as planned
+    problem: str | None = None  # for a visit not booked yet: why not, as of now
     options: list[FreeSlot] = field(default_factory=list)
 
     @property
     def state(self) -> str:
-        """booked, moved, cancelled, skipped, unresolved, or the appointment's status."""
+        """unresolved, skipped, cancelled, moved, or the booked appointment's own status."""
         a = self.appointment
-        if a is None:
+        if self.status in _WAITING:
             return "unresolved"
-        if a.status == AppointmentStatus.CANCELLED and a.cancel_reason.startswith("Skipped"):
+        if self.status == SeriesVisitStatus.SKIPPED:
             return "skipped"
+        if a is None:
+            return "cancelled" if self.status == SeriesVisitStatus.CANCELLED else "unresolved"
         if a.status == AppointmentStatus.BOOKED and self.planned and a.start != self.planned:
             return "moved"
         return str(a.status)
+
+    @property
+    def waiting(self) -> bool:
+        return self.number is not None and self.status in _WAITING
 
 
 @dataclass
 class SeriesPage:
     series: AppointmentSeries
     patient: Patient
-    schedule: Schedule | None
-    appointment_type: AppointmentType | None
+    schedule: Schedule
+    appointment_type: AppointmentType
     rows: list[SeriesRow]
 
     @property
     def unresolved(self) -> list[SeriesRow]:
-        return [r for r in self.rows if r.appointment is None]
+        return [r for r in self.rows if r.waiting]
 
     @property
     def remaining(self) -> int:
@@ -371,7 +396,7 @@ class SeriesPage:
         return sum(
             1
             for r in self.rows
-            if (r.appointment is None and r.planned is not None and r.planned >= now)
+            if (r.waiting and r.planned is not None and r.planned >= now)
             or (
                 r.appointment is not None
                 and r.appointment.status in _OPEN
@@ -381,13 +406,15 @@ class SeriesPage:
 
 
 def access_series(user: User, series_id: int) -> tuple[AppointmentSeries, Patient]:
-    """The series and its patient, if this user may see the patient (same clinic, and a
-    restricted record only after breaking the glass)."""
+    """The series (with its schedule and type) and its patient, if this user may see the
+    patient (same clinic, and a restricted record only after breaking the glass)."""
     if user.clinic_id is None:
         raise Http404("No such series")
     series = (
         AppointmentSeries.objects.filter(pk=series_id, patient__clinic_id=user.clinic_id)
-        .select_related("patient")
+        .select_related(
+            "patient", "schedule__provider", "schedule__location", "appointment_type", "created_by"
+        )
         .first()
     )
     if series is None:
@@ -395,11 +422,11 @@ def access_series(user: User, series_id: int) -> tuple[AppointmentSeries, Patien
     return series, access_patient(user, series.patient_id)
 
 
-def _series_appointments(series: AppointmentSeries) -> list[Appointment]:
+def _series_visits(series: AppointmentSeries) -> list[SeriesVisit]:
     return list(
-        Appointment.objects.filter(series=series)
-        .select_related("provider", "appointment_type", "schedule__location", "schedule__provider")
-        .order_by("start", "pk")
+        SeriesVisit.objects.filter(series=series)
+        .select_related("appointment__provider", "appointment__appointment_type")
+        .order_by("position")
     )
 
 
@@ -444,51 +471,55 @@ def _nearby_options(
     return [slot for _, (_, slot) in ordered[:OPTIONS]]
 
 
+def _waiting_row(
+    row: SeriesRow,
+    *,
+    planned: dt.datetime,
+    series: AppointmentSeries,
+    patient: Patient,
+    now: dt.datetime,
+) -> None:
+    """Why a visit not booked yet still cannot be booked as planned, and what to pick instead:
+    the planned time itself once it is free, else nearby free times (none for a long past
+    visit)."""
+    schedule, kind = series.schedule, series.appointment_type
+    row.problem = occurrence_problem(
+        patient=patient, schedule=schedule, appointment_type=kind, start=planned, now=now
+    )
+    if row.problem is None:
+        end = planned + dt.timedelta(minutes=kind.duration_minutes)
+        row.options = [FreeSlot(schedule, schedule.provider, schedule.location, planned, end)]
+    elif planned >= now - dt.timedelta(days=NEARBY_DAYS):
+        row.options = _nearby_options(
+            patient=patient, schedule=schedule, appointment_type=kind, planned=planned, now=now
+        )
+
+
 def series_page(*, context: AuditContext, user: User, series_id: int) -> SeriesPage:
-    """Every planned visit of the series with its appointment or, when it has none yet, why
-    and the nearby free times to choose from (audited as a view of the patient)."""
+    """Every planned visit of the series with its status and appointment or, when it has none
+    yet, why and the nearby free times to choose from (audited as a view of the patient)."""
     series, patient = access_series(user, series_id)
-    appointments = _series_appointments(series)
-    planned = series_starts(series.rrule)
-    by_number: dict[int, Appointment] = {}
-    extras: list[Appointment] = []
-    for appointment in appointments:
-        number = visit_number(appointment)
-        if number is None or not 1 <= number <= len(planned):
-            extras.append(appointment)
-        else:
-            by_number[number] = appointment  # the latest row of a visit wins
-    first = appointments[0] if appointments else None
-    schedule = first.schedule if first else None
-    kind = first.appointment_type if first else None
     now = timezone.now()
     rows: list[SeriesRow] = []
-    for number, start in enumerate(planned, start=1):
-        row = SeriesRow(number, start, by_number.get(number))
-        if row.appointment is None and schedule is not None and kind is not None:
-            row.problem = occurrence_problem(
-                patient=patient, schedule=schedule, appointment_type=kind, start=start, now=now
-            )
-            if row.problem is None:
-                row.options = [
-                    FreeSlot(
-                        schedule,
-                        schedule.provider,
-                        schedule.location,
-                        start,
-                        start + dt.timedelta(minutes=kind.duration_minutes),
-                    )
-                ]
-            elif start >= now - dt.timedelta(days=NEARBY_DAYS):
-                row.options = _nearby_options(
-                    patient=patient,
-                    schedule=schedule,
-                    appointment_type=kind,
-                    planned=start,
-                    now=now,
-                )
+    for visit in _series_visits(series):
+        row = SeriesRow(
+            visit.position,
+            visit.planned_start,
+            visit.appointment,
+            visit.status,
+            visit.skip_reason or visit.conflict_reason,
+        )
+        if row.waiting:
+            _waiting_row(row, planned=visit.planned_start, series=series, patient=patient, now=now)
         rows.append(row)
-    rows.extend(SeriesRow(None, None, a) for a in extras)
+    # Appointments of the series outside its planned visits (kept from before visits were
+    # recorded) are listed after them, so nothing of the series is hidden.
+    extras = (
+        Appointment.objects.filter(series=series, series_visit__isnull=True)
+        .select_related("provider", "appointment_type")
+        .order_by("start", "pk")
+    )
+    rows.extend(SeriesRow(None, None, a, str(a.status)) for a in extras)
     audit_record(
         context=context,
         action=AuditAction.VIEW,
@@ -496,7 +527,7 @@ def series_page(*, context: AuditContext, user: User, series_id: int) -> SeriesP
         object_type="appointment_series",
         object_id=series.pk,
     )
-    return SeriesPage(series, patient, schedule, kind, rows)
+    return SeriesPage(series, patient, series.schedule, series.appointment_type, rows)
 
 
 # --- Resolving and cancelling ---------------------------------------------------------------------
@@ -506,29 +537,21 @@ def series_page(*, context: AuditContext, user: User, series_id: int) -> SeriesP
 class _Open:
     series: AppointmentSeries
     patient: Patient
-    schedule: Schedule
-    appointment_type: AppointmentType
-    planned: dt.datetime
+    visit: SeriesVisit
     total: int
 
 
 def _open_visit(user: User, series_id: int, number: int) -> _Open:
-    """The series (row locked, so two officers cannot resolve one visit twice) and a planned
-    visit of it that has no appointment yet."""
+    """A visit of the series that waits for the officer, its row locked so that two officers
+    cannot resolve it twice (on SQLite the IMMEDIATE transaction already serialises writers).
+    Call inside a transaction."""
     series, patient = access_series(user, series_id)
-    AppointmentSeries.objects.select_for_update().filter(pk=series.pk).first()
-    planned = series_starts(series.rrule)
-    if not 1 <= number <= len(planned):
+    visit = SeriesVisit.objects.select_for_update().filter(series=series, position=number).first()
+    if visit is None:
         raise Http404("No such visit in this series")
-    appointments = _series_appointments(series)
-    if not appointments:
-        raise SeriesRefusedError("This series has no appointments to take the visit from.")
-    if Appointment.objects.filter(series=series, note__startswith=_note_prefix(number)).exists():
+    if visit.status not in _WAITING:
         raise SeriesRefusedError(f"Visit {number} has already been dealt with.")
-    first = appointments[0]
-    return _Open(
-        series, patient, first.schedule, first.appointment_type, planned[number - 1], len(planned)
-    )
+    return _Open(series, patient, visit, SeriesVisit.objects.filter(series=series).count())
 
 
 @transaction.atomic
@@ -537,70 +560,42 @@ def series_visit_book(
 ) -> Appointment:
     """Book a visit of the series that could not be booked as planned at `start` (one of its
     nearby options, or the planned time once it is free)."""
-    visit = _open_visit(user, series_id, number)
-    if abs(start - visit.planned) > NEAR_ENOUGH:
+    found = _open_visit(user, series_id, number)
+    visit, series = found.visit, found.series
+    if abs(start - visit.planned_start) > NEAR_ENOUGH:
         raise SeriesRefusedError("Pick one of the times offered near the planned visit.")
     clash = _patient_clash(
-        patient=visit.patient, appointment_type=visit.appointment_type, start=start
+        patient=found.patient, appointment_type=series.appointment_type, start=start
     )
     if clash is not None:
         raise services.BookingRefusedError(clash)
-    note = _visit_note(number, visit.total)
-    if start != visit.planned:
-        note += f", in place of {_local(visit.planned)}"
+    note = _visit_note(number, found.total)
+    if start != visit.planned_start:
+        note += f", in place of {_local(visit.planned_start)}"
     appointment = services.appointment_book(
         context=context,
         user=user,
-        patient=visit.patient,
-        schedule=visit.schedule,
-        appointment_type=visit.appointment_type,
+        patient=found.patient,
+        schedule=series.schedule,
+        appointment_type=series.appointment_type,
         start=start,
         note=note,
-        series_id=visit.series.pk,
+        series_id=series.pk,
     )
+    visit.status = SeriesVisitStatus.BOOKED
+    visit.appointment = appointment
+    visit.save(update_fields=["status", "appointment"])
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        patient_ids=[visit.patient.pk],
+        patient_ids=[found.patient.pk],
         object_type="appointment_series",
-        object_id=visit.series.pk,
-        detail={"visit": number, "planned": visit.planned.isoformat(), "booked": appointment.pk},
-    )
-    return appointment
-
-
-def _record_not_held(
-    *, visit: _Open, user: User, number: int, reason: str, now: dt.datetime
-) -> Appointment:
-    """A planned visit that will not take place, kept as a cancelled appointment at its
-    planned time (it never held the provider's time)."""
-    times = services.visit_times(visit.appointment_type, visit.planned)
-    appointment = Appointment.objects.create(
-        clinic_id=visit.schedule.clinic_id,
-        patient=visit.patient,
-        schedule=visit.schedule,
-        provider_id=visit.schedule.provider_id,
-        appointment_type=visit.appointment_type,
-        start=times.start,
-        end=times.end,
-        busy_start=times.busy_start,
-        busy_end=times.busy_end,
-        status=AppointmentStatus.CANCELLED,
-        series=visit.series,
-        note=_visit_note(number, visit.total),
-        cancel_reason=reason[:200],
-        cancelled_by=CancelledBy.CLINIC,
-        created_at=now,
-        updated_at=now,
-    )
-    AppointmentHistory.objects.create(
-        appointment=appointment,
-        at=now,
-        by=user,
-        from_status="",
-        to_status=appointment.status,
-        to_start=appointment.start,
-        reason=appointment.cancel_reason,
+        object_id=series.pk,
+        detail={
+            "visit": number,
+            "planned": visit.planned_start.isoformat(),
+            "booked": appointment.pk,
+        },
     )
     return appointment
 
@@ -608,22 +603,24 @@ def _record_not_held(
 @transaction.atomic
 def series_visit_skip(
     *, context: AuditContext, user: User, series_id: int, number: int, reason: str
-) -> Appointment:
-    """Leave out a visit that could not be booked as planned; the series goes on without it."""
-    visit = _open_visit(user, series_id, number)
+) -> SeriesVisit:
+    """Leave out a visit that could not be booked as planned; the series goes on without it.
+    Nothing is booked or cancelled: the visit never held the provider's time."""
+    found = _open_visit(user, series_id, number)
     why = reason.strip() or "not booked"
-    appointment = _record_not_held(
-        visit=visit, user=user, number=number, reason=f"Skipped: {why}", now=timezone.now()
-    )
+    visit = found.visit
+    visit.status = SeriesVisitStatus.SKIPPED
+    visit.skip_reason = why[:200]
+    visit.save(update_fields=["status", "skip_reason"])
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        patient_ids=[visit.patient.pk],
+        patient_ids=[found.patient.pk],
         object_type="appointment_series",
-        object_id=visit.series.pk,
-        detail={"visit": number, "skipped": visit.planned.isoformat(), "reason": why},
+        object_id=found.series.pk,
+        detail={"visit": number, "skipped": visit.planned_start.isoformat(), "reason": why},
     )
-    return appointment
+    return visit
 
 
 @transaction.atomic
@@ -637,44 +634,40 @@ def series_cancel_remaining(
 ) -> int:
     """Cancel every visit of the series from now on, in one transaction: booked ones through
     `services.appointment_cancel` (each audited, late ones flagged), and planned visits not
-    booked yet are closed as skipped. Returns how many booked appointments were cancelled."""
+    booked yet are closed with the reason. Returns how many booked appointments were
+    cancelled."""
     why = reason.strip()
     if not why:
         raise SeriesRefusedError("Say why the rest of the series is cancelled.")
     series, patient = access_series(user, series_id)
-    AppointmentSeries.objects.select_for_update().filter(pk=series.pk).first()
     now = timezone.now()
-    appointments = _series_appointments(series)
-    cancelled = 0
-    for appointment in appointments:
-        if appointment.status in _OPEN and appointment.start >= now:
+    visits = list(
+        # Only the visit rows are locked: PostgreSQL cannot lock the nullable side of a join.
+        SeriesVisit.objects.select_for_update(of=("self",))
+        .filter(series=series)
+        .select_related("appointment")
+        .order_by("position")
+    )
+    cancelled: list[int] = []
+    closed: list[int] = []
+    for visit in visits:
+        held = visit.appointment
+        if held is not None and held.status in _OPEN and held.start >= now:
             services.appointment_cancel(
                 context=context,
                 user=user,
-                appointment=appointment,
+                appointment=held,
                 cancelled_by=cancelled_by,
                 reason=why,
             )
-            cancelled += 1
-    planned = series_starts(series.rrule)
-    taken = {visit_number(a) for a in appointments}
-    closed: list[int] = []
-    if appointments:
-        first = appointments[0]
-        for number, start in enumerate(planned, start=1):
-            if number in taken or start < now:
-                continue
-            visit = _Open(
-                series, patient, first.schedule, first.appointment_type, start, len(planned)
-            )
-            _record_not_held(
-                visit=visit,
-                user=user,
-                number=number,
-                reason=f"Skipped: series cancelled ({why})",
-                now=now,
-            )
-            closed.append(number)
+            cancelled.append(visit.position)
+        elif visit.status in _WAITING and visit.planned_start >= now:
+            visit.skip_reason = f"Series cancelled: {why}"[:200]
+            closed.append(visit.position)
+        else:
+            continue
+        visit.status = SeriesVisitStatus.CANCELLED
+        visit.save(update_fields=["status", "skip_reason"])
     if not cancelled and not closed:
         raise SeriesRefusedError("No visit of this series is left to cancel.")
     audit_record(
@@ -684,10 +677,11 @@ def series_cancel_remaining(
         object_type="appointment_series",
         object_id=series.pk,
         detail={
-            "cancelled_remaining": cancelled,
+            "cancelled_remaining": len(cancelled),
+            "cancelled_visits": cancelled,
             "closed_unbooked": closed,
             "cancelled_by": str(cancelled_by),
             "reason": why,
         },
     )
-    return cancelled
+    return len(cancelled)

@@ -26,6 +26,7 @@ from frontdesk.scheduling.models import (
     AppointmentStatus,
     ClinicHoliday,
     Schedule,
+    SeriesVisitStatus,
 )
 
 NOW = dt.datetime(2026, 11, 23, 13, 0, tzinfo=dt.UTC)  # Monday 08:00 in New York
@@ -117,12 +118,19 @@ def test_eight_weekly_visits_are_previewed_then_booked_as_one_series(
     assert response["Location"] == f"/schedule/series/{made.pk}/"
     assert made.patient_id == patient.pk
     assert made.rrule == "DTSTART:20261201T100000\nRRULE:FREQ=WEEKLY;COUNT=8"
+    assert (made.schedule_id, made.appointment_type_id) == (schedule.pk, follow_up.pk)
+    assert (made.count, made.until, made.created_by_id) == (8, None, personas.front_desk.pk)
     booked = Appointment.objects.filter(series=made).order_by("start")
-    assert _local_starts(booked, clinic_tz) == [
-        f"{day:%Y-%m-%d} 10:00"
-        for day in (dt.date(2026, 12, 1) + dt.timedelta(weeks=n) for n in range(8))
-    ]
+    planned = [dt.datetime.combine(dt.date(2026, 12, 1), dt.time(10), clinic_tz)]
+    planned += [planned[0] + dt.timedelta(weeks=n) for n in range(1, 8)]
+    assert _local_starts(booked, clinic_tz) == [f"{p:%Y-%m-%d %H:%M}" for p in planned]
     assert {a.status for a in booked} == {AppointmentStatus.BOOKED}
+    # Each planned visit is its own row, holding its appointment; the note is only for people.
+    visits = list(made.visits.order_by("position"))
+    assert [(v.position, v.planned_start, v.status) for v in visits] == [
+        (n, p, SeriesVisitStatus.BOOKED) for n, p in enumerate(planned, start=1)
+    ]
+    assert [v.appointment_id for v in visits] == [a.pk for a in booked]
     assert [a.note for a in booked][:2] == ["Series visit 1 of 8", "Series visit 2 of 8"]
     created = AuditEvent.objects.get(object_type="appointment_series", action="create")
     assert created.patient_ids == [patient.pk]
@@ -171,6 +179,12 @@ def test_visits_on_a_holiday_taken_or_clashing_with_the_patient_are_conflicts_wi
     assert Appointment.objects.filter(series=made).count() == 5
     outcome = AuditEvent.objects.get(object_type="appointment_series", action="create")
     assert [c["visit"] for c in outcome.detail["conflicts"]] == [2, 3, 5]
+    conflicts = made.visits.filter(status=SeriesVisitStatus.CONFLICT).order_by("position")
+    assert [(v.position, v.appointment_id, v.conflict_reason) for v in conflicts] == [
+        (2, None, "The patient already has Follow-up visit with Ana Ruiz at Tue Dec 8 10:15"),
+        (3, None, "Dr Lee already has an appointment then"),
+        (5, None, "The clinic is closed for Winter closure"),
+    ]
 
     page = series.series_page(context=SYSTEM_CONTEXT, user=personas.front_desk, series_id=made.pk)
     open_rows = {row.number or 0: row for row in page.unresolved}
@@ -218,6 +232,9 @@ def test_picking_an_option_books_the_visit_in_the_series_and_skipping_closes_it(
     moved = Appointment.objects.get(series=made, start=option.start)
     assert moved.status == AppointmentStatus.BOOKED
     assert moved.note == "Series visit 2 of 4, in place of Tue Dec 8 10:00"
+    second = made.visits.get(position=2)
+    assert (second.status, second.appointment_id) == (SeriesVisitStatus.BOOKED, moved.pk)
+    assert second.planned_start == dt.datetime(2026, 12, 8, 10, tzinfo=clinic_tz)
     assert AuditEvent.objects.filter(
         object_type="appointment_series", action="update", patient_ids=[patient.pk]
     ).exists()
@@ -237,9 +254,18 @@ def test_picking_an_option_books_the_visit_in_the_series_and_skipping_closes_it(
     )
 
     client.post(resolve, {"visit": "3", "skip": "yes", "reason": "patient away"})
-    skipped = Appointment.objects.get(series=made, note="Series visit 3 of 4")
-    assert skipped.status == AppointmentStatus.CANCELLED
-    assert skipped.cancel_reason == "Skipped: patient away"
+    skipped = made.visits.get(position=3)
+    assert (skipped.status, skipped.skip_reason) == (SeriesVisitStatus.SKIPPED, "patient away")
+    # A skipped visit books nothing and cancels nothing: it never held the provider's time.
+    assert skipped.appointment_id is None
+    assert Appointment.objects.filter(series=made).count() == 3
+    assert not Appointment.objects.filter(status=AppointmentStatus.CANCELLED).exists()
+    assert (
+        "Visit 3 was not booked. Visit 3 has already been dealt with."
+        in client.post(
+            resolve, {"visit": "3", "start": option.start.isoformat()}, follow=True
+        ).content.decode()
+    )
 
     page = series.series_page(context=SYSTEM_CONTEXT, user=personas.front_desk, series_id=made.pk)
     assert not page.unresolved
@@ -394,15 +420,21 @@ def test_cancelling_the_rest_of_a_series_cancels_every_remaining_visit_with_the_
             url, {"cancelled_by": "patient", "reason": "moved away"}, follow=True
         )
     assert "Cancelled the 3 remaining appointment(s)." in response.content.decode()
-    rows = {a.note: a for a in Appointment.objects.filter(series=made)}
-    assert rows["Series visit 1 of 6"].status == AppointmentStatus.BOOKED  # in the past
-    assert rows["Series visit 2 of 6"].status == AppointmentStatus.BOOKED
+    visits = {v.position: v for v in made.visits.select_related("appointment")}
+    for number in (1, 2):  # in the past
+        assert visits[number].status == SeriesVisitStatus.BOOKED
+        assert visits[number].appointment.status == AppointmentStatus.BOOKED
     for number in (3, 4, 6):
-        visit = rows[f"Series visit {number} of 6"]
-        assert visit.status == AppointmentStatus.CANCELLED
-        assert visit.cancel_reason == "moved away" and visit.cancelled_by == "patient"
-    # The visit on the closed day had no appointment; it is closed with the series.
-    assert rows["Series visit 5 of 6"].cancel_reason == "Skipped: series cancelled (moved away)"
+        visit = visits[number]
+        assert visit.status == SeriesVisitStatus.CANCELLED and visit.appointment is not None
+        assert visit.appointment.status == AppointmentStatus.CANCELLED
+        assert visit.appointment.cancel_reason == "moved away"
+        assert visit.appointment.cancelled_by == "patient"
+    # The visit on the closed day had no appointment; it is closed with the series, and no
+    # appointment is made up for it.
+    assert visits[5].status == SeriesVisitStatus.CANCELLED and visits[5].appointment is None
+    assert visits[5].skip_reason == "Series cancelled: moved away"
+    assert Appointment.objects.filter(series=made).count() == 5
     event = AuditEvent.objects.get(object_type="appointment_series", detail__reason="moved away")
     assert event.patient_ids == [patient.pk] and event.detail["cancelled_remaining"] == 3
     assert (
