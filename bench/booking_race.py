@@ -1,7 +1,7 @@
 """Booking race on PostgreSQL: many desks grabbing the same few times over HTTP, never twice.
 
     .venv/bin/python bench/booking_race.py
-    .venv/bin/python bench/booking_race.py --clients 8 --seconds 10 --workers 4
+    .venv/bin/python bench/booking_race.py --clients 8 --seconds 10 --workers 2 --hot 4
 
 The goal (from the issue): 8 concurrent HTTP clients for 10 s hammering a few hot slots leave
 0 overlapping bookings, found by an SQL query of our own (not the application's), and book at
@@ -835,7 +835,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--database-url", default=DEFAULT_URL, help=f"must name {SCRATCH_DB}")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=4, help="uvicorn worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="uvicorn worker processes (default: one per core; more only add switching here)",
+    )
     parser.add_argument("--hot", type=int, default=4, help="slots every client aims at")
     parser.add_argument("--cancel-share", type=float, default=0.3)
     parser.add_argument("--providers", type=int, default=4)
