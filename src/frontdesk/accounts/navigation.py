@@ -24,6 +24,7 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("today", "Today", "flow:today", Action.FLOW_TODAY),
     ("schedule", "Schedule", "scheduling:day", Action.APPOINTMENT_VIEW),
     ("board", "Flow board", "flow:board", Action.FLOW_BOARD),
+    ("screens", "Screens", "flow:displays", Action.FLOW_DISPLAY_MANAGE),
     ("waitlist", "Waitlist", "scheduling:waitlist", Action.APPOINTMENT_VIEW),
     ("payers", "Payers", "patients:payers", Action.PAYER_MANAGE),
     ("setup", "Set-up", "scheduling:setup", Action.SCHEDULE_SETUP),

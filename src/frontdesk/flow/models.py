@@ -174,3 +174,22 @@ class FlowVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.clinic_id}: {self.version}"
+
+
+class WaitingRoomDisplay(models.Model):
+    """A screen in the waiting room, opened with a signed link and no staff sign-in. It shows
+    ticket numbers only. Replacing the link raises `version`, which revokes every earlier one."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="displays")
+    name = models.CharField(max_length=100)
+    version = models.PositiveIntegerField(default=1)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="display_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from frontdesk.flow import views
+from frontdesk.flow import views, views_display
 
 app_name = "flow"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("board/events/", views.board_events_view, name="board_events"),
     path("board/move/", views.board_move_view, name="board_move"),
     path("board/call-next/", views.board_call_next_view, name="board_call_next"),
+    path("display/", views_display.display_view, name="display"),
+    path("display/live/", views_display.display_live_view, name="display_live"),
+    path("displays/", views_display.displays_view, name="displays"),
 ]

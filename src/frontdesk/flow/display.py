@@ -1,0 +1,169 @@
+"""The waiting-room display: ticket numbers, "now serving", the wait per provider and a
+running-late notice. It is opened by a signed link on a screen nobody signs in to, so it is
+built from tickets, rooms and provider names only: no patient name, birth date or phone is
+ever read into it (tests/test_display.py checks every response).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core import signing
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from frontdesk.accounts.models import User
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import AuditContext, audit_record
+from frontdesk.clinic.models import Clinic
+from frontdesk.flow.forecast import QueueForecast, clinic_forecasts
+from frontdesk.flow.models import FlowStatus, Queue, QueueEntry, WaitingRoomDisplay
+from frontdesk.scheduling.selectors import clinic_zone
+
+DISPLAY_SALT = "frontdesk.flow.display"
+_signer = signing.Signer(salt=DISPLAY_SALT, sep=".")
+# A provider whose next patient will be seen this much after their booked time is "running late".
+LATE_NOTICE_MINUTES = 10
+NOW_SERVING = 6
+
+
+class DisplayRefusedError(Exception):
+    pass
+
+
+def display_token(display: WaitingRoomDisplay) -> str:
+    return _signer.sign(f"{display.pk}-{display.version}")
+
+
+def display_from_token(token: str) -> WaitingRoomDisplay | None:
+    """The display a link opens, or None if the link is forged, replaced or switched off."""
+    try:
+        value = _signer.unsign(token)
+    except signing.BadSignature:
+        return None
+    pk, _, version = value.partition("-")
+    if not (pk.isdigit() and version.isdigit()):
+        return None
+    return (
+        WaitingRoomDisplay.objects.filter(pk=int(pk), version=int(version), is_active=True)
+        .select_related("clinic")
+        .first()
+    )
+
+
+@transaction.atomic
+def display_create(*, context: AuditContext, clinic: Clinic, name: str) -> WaitingRoomDisplay:
+    name = name.strip()[:100]
+    if not name:
+        raise DisplayRefusedError("Give the screen a name, e.g. Main waiting room.")
+    if WaitingRoomDisplay.objects.filter(clinic=clinic, name=name).exists():
+        raise DisplayRefusedError(f"There is already a screen called {name}.")
+    display = WaitingRoomDisplay.objects.create(clinic=clinic, name=name, created_at=timezone.now())
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE,
+        object_type="waiting_room_display",
+        object_id=display.pk,
+    )
+    return display
+
+
+@transaction.atomic
+def display_replace_link(
+    *, context: AuditContext, display: WaitingRoomDisplay, user: User
+) -> WaitingRoomDisplay:
+    """A new link for the screen; every earlier link stops working at once."""
+    WaitingRoomDisplay.objects.filter(pk=display.pk).update(version=F("version") + 1)
+    display.refresh_from_db()
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        object_type="waiting_room_display",
+        object_id=display.pk,
+        detail={"link_replaced_by": user.username, "version": display.version},
+    )
+    return display
+
+
+@dataclass(frozen=True)
+class ServingTicket:
+    ticket: str
+    room: str
+
+
+@dataclass(frozen=True)
+class ProviderLine:
+    name: str
+    waiting_tickets: list[str]
+    wait_minutes: int
+    late_minutes: int
+
+
+@dataclass(frozen=True)
+class DisplayView:
+    clinic_name: str
+    now: dt.datetime
+    serving: list[ServingTicket]
+    lines: list[ProviderLine]
+
+
+def display_view(display: WaitingRoomDisplay, *, now: dt.datetime) -> DisplayView:
+    """What the screen shows. Reads tickets, rooms and times only (`only()` keeps patient
+    columns out of the query itself)."""
+    day = now.astimezone(clinic_zone()).date()
+    entries = list(
+        QueueEntry.objects.filter(clinic_id=display.clinic_id, day=day)
+        .only("ticket", "room", "status", "status_changed_at", "queue_id", "priority_rank")
+        .order_by("priority_rank", "checked_in_at", "pk")
+    )
+    serving = [
+        ServingTicket(e.ticket, e.room)
+        for e in sorted(
+            (e for e in entries if e.status == FlowStatus.CALLED),
+            key=lambda e: e.status_changed_at,
+            reverse=True,
+        )[:NOW_SERVING]
+    ]
+    forecasts = clinic_forecasts(clinic_id=display.clinic_id, day=day, now=now)
+    late = _late_minutes(display.clinic_id, day, forecasts, now)
+    lines = []
+    for queue in Queue.objects.filter(clinic_id=display.clinic_id).select_related("provider"):
+        waiting = [e.ticket for e in entries if e.queue_id == queue.pk and e.status == "waiting"]
+        forecast = forecasts.get(queue.pk)
+        if not waiting and forecast is None:
+            continue
+        lines.append(
+            ProviderLine(
+                name=queue.name,
+                waiting_tickets=waiting,
+                wait_minutes=forecast.next_wait if forecast else 0,
+                late_minutes=late.get(queue.pk, 0),
+            )
+        )
+    return DisplayView(display.clinic.name, now, serving, lines)
+
+
+def _late_minutes(
+    clinic_id: int, day: dt.date, forecasts: dict[int, QueueForecast], now: dt.datetime
+) -> dict[int, int]:
+    """Per queue: how much later than booked its next booked patient will be seen."""
+    late: dict[int, int] = {}
+    rows = (
+        QueueEntry.objects.filter(
+            clinic_id=clinic_id, day=day, status=FlowStatus.WAITING, appointment__isnull=False
+        )
+        .order_by("priority_rank", "checked_in_at", "pk")
+        .values_list("pk", "queue_id", "appointment__start")
+    )
+    for pk, queue_id, start in rows:
+        forecast = forecasts.get(queue_id)
+        waits = forecast.waits if forecast is not None else {}
+        if pk not in waits or queue_id in late:
+            continue
+        seen_at = now + dt.timedelta(minutes=waits[pk])
+        minutes = round((seen_at - start).total_seconds() / 60)
+        if minutes >= LATE_NOTICE_MINUTES:
+            late[queue_id] = minutes
+    return late

@@ -1,0 +1,79 @@
+"""The waiting-room screen (public, by signed link) and the page that sets screens up."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from frontdesk.accounts.policy import Action, policy, public, staff_clinic, staff_user
+from frontdesk.audit.services import audit_context
+from frontdesk.flow import display as screens
+from frontdesk.flow.models import WaitingRoomDisplay
+
+
+def _screen(request: HttpRequest) -> WaitingRoomDisplay:
+    # The token travels in the query string, which the access log does not write.
+    found = screens.display_from_token(request.GET.get("token", "")[:200])
+    if found is None:
+        raise Http404("This screen link is not valid; it may have been replaced.")
+    return found
+
+
+@public
+def display_view(request: HttpRequest) -> HttpResponse:
+    """The waiting-room screen: tickets only, refreshed every two seconds by display.js."""
+    screen = _screen(request)
+    context = {
+        "view": screens.display_view(screen, now=timezone.now()),
+        "live_url": f"{reverse('flow:display_live')}?token={request.GET['token']}",
+    }
+    return render(request, "flow/display.html", context)
+
+
+@public
+def display_live_view(request: HttpRequest) -> HttpResponse:
+    screen = _screen(request)
+    view = screens.display_view(screen, now=timezone.now())
+    return render(request, "flow/_display.html", {"view": view})
+
+
+@policy(Action.FLOW_DISPLAY_MANAGE)
+def displays_view(request: HttpRequest) -> HttpResponse:
+    """Waiting-room screens: add one, copy its link, replace a link that got out."""
+    clinic = staff_clinic(staff_user(request))
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("replace", "").isdigit():
+                screen = get_object_or_404(
+                    WaitingRoomDisplay, pk=int(request.POST["replace"]), clinic=clinic
+                )
+                screens.display_replace_link(
+                    context=audit_context(request), display=screen, user=staff_user(request)
+                )
+                messages.success(request, f"{screen.name} has a new link; the old one is dead.")
+            else:
+                screen = screens.display_create(
+                    context=audit_context(request),
+                    clinic=clinic,
+                    name=request.POST.get("name", ""),
+                )
+                messages.success(request, f"Added {screen.name}. Open its link on the screen.")
+            return redirect("flow:displays")
+        except screens.DisplayRefusedError as exc:
+            messages.error(request, str(exc))
+            status = 400
+    links = [
+        (
+            screen,
+            request.build_absolute_uri(
+                f"{reverse('flow:display')}?token={screens.display_token(screen)}"
+            ),
+        )
+        for screen in WaitingRoomDisplay.objects.filter(clinic=clinic).order_by("name")
+    ]
+    context = {"links": links, "name": request.POST.get("name", "")}
+    return render(request, "flow/displays.html", context, status=status)
