@@ -379,7 +379,12 @@ def hammer(
             if holding is not None:
                 slot, appointment = holding
                 holding = None
-                if cancel(appointment):
+                try:
+                    cancelled = cancel(appointment)
+                except Exception as exc:  # counted and shown; a client never dies silently
+                    cancelled = False
+                    tally.errors.append(f"cancel: {type(exc).__name__}: {exc}")
+                if cancelled:
                     tally.outcomes["cancelled"] += 1
                     hot.release(slot)
                 else:
@@ -394,7 +399,7 @@ def hammer(
             started = time.perf_counter()
             try:
                 outcome, made = book(slot_pick, patient)
-            except (OSError, http.client.HTTPException) as exc:
+            except Exception as exc:  # counted and shown; a client never dies silently
                 outcome, made = "error", None
                 tally.errors.append(f"{type(exc).__name__}: {exc}")
             tally.booking_ms.append((time.perf_counter() - started) * 1000)
