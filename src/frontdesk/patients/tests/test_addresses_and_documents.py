@@ -571,6 +571,7 @@ def test_registering_with_a_document_already_on_file_is_stopped_before_anything_
         assert response.status_code == 409
         html = response.content.decode()
         assert "already on another patient&#x27;s record; search for it" in html
+        assert "Some details need another look" in html
         assert "Quayle" not in html and holder.mrn not in html
         assert 'value="Gonzalez"' in html
     assert Patient.objects.count() == 1
