@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +27,7 @@ from frontdesk.scheduling.models import (
     AppointmentStatus,
     ClinicHoliday,
     Schedule,
+    SeriesVisit,
     SeriesVisitStatus,
 )
 
@@ -422,8 +424,9 @@ def test_cancelling_the_rest_of_a_series_cancels_every_remaining_visit_with_the_
     assert "Cancelled the 3 remaining appointment(s)." in response.content.decode()
     visits = {v.position: v for v in made.visits.select_related("appointment")}
     for number in (1, 2):  # in the past
+        held = visits[number].appointment
         assert visits[number].status == SeriesVisitStatus.BOOKED
-        assert visits[number].appointment.status == AppointmentStatus.BOOKED
+        assert held is not None and held.status == AppointmentStatus.BOOKED
     for number in (3, 4, 6):
         visit = visits[number]
         assert visit.status == SeriesVisitStatus.CANCELLED and visit.appointment is not None
@@ -637,3 +640,197 @@ def test_the_series_pages_survive_any_input(
         }
         assert client.post(f"/schedule/series/{made.pk}/cancel/", cancel).status_code in (302, 400)
         assert client.get(f"/schedule/series/{made.pk}/").status_code == 200
+
+
+def _booked_series(
+    client: Client, patient: Patient, schedule: Schedule, kind: AppointmentType, **changes: Any
+) -> AppointmentSeries:
+    client.post(f"/schedule/patients/{patient.pk}/series/book/", _plan(schedule, kind, **changes))
+    return AppointmentSeries.objects.get(patient=patient)
+
+
+def test_the_database_refuses_a_place_taken_twice_a_place_zero_and_booked_without_appointment(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    client_for: Callable[[User], Client],
+) -> None:
+    made = _booked_series(client_for(personas.front_desk), patient, schedule, follow_up, count="2")
+    first = made.visits.get(position=1)
+    later = first.planned_start + dt.timedelta(weeks=5)
+    refused: list[dict[str, Any]] = [
+        {"position": 1, "status": SeriesVisitStatus.SKIPPED},  # the same place again
+        {"position": 0, "status": SeriesVisitStatus.CONFLICT},  # positions start at 1
+        {"position": 3, "status": SeriesVisitStatus.BOOKED},  # booked, but no appointment
+        # A skipped visit never holds an appointment, let alone one of another visit.
+        {"position": 3, "status": SeriesVisitStatus.SKIPPED, "appointment_id": 10**9},
+    ]
+    for fields in refused:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SeriesVisit.objects.create(series=made, planned_start=later, **fields)
+    # One appointment belongs to one visit only.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SeriesVisit.objects.create(
+            series=made,
+            position=3,
+            planned_start=later,
+            status=SeriesVisitStatus.BOOKED,
+            appointment_id=first.appointment_id,
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AppointmentSeries.objects.filter(pk=made.pk).update(count=2, until=dt.date(2027, 1, 5))
+    assert made.visits.count() == 2
+
+
+def test_nothing_is_read_back_from_the_note_so_editing_it_changes_no_visit(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    client_for: Callable[[User], Client],
+) -> None:
+    ClinicHoliday.objects.create(clinic=personas.clinic, date=dt.date(2026, 12, 8), name="Closed")
+    client = client_for(personas.front_desk)
+    made = _booked_series(client, patient, schedule, follow_up, count="3")
+    # Someone rewrites the notes, even to claim another visit's place.
+    Appointment.objects.filter(series=made).update(note="Series visit 2 of 3 (wheelchair)")
+    page = series.series_page(context=SYSTEM_CONTEXT, user=personas.front_desk, series_id=made.pk)
+    assert [(row.number, row.state) for row in page.rows] == [
+        (1, "booked"),
+        (2, "unresolved"),
+        (3, "booked"),
+    ]
+    option = page.unresolved[0].options[0]
+    response = client.post(
+        f"/schedule/series/{made.pk}/resolve/",
+        {"visit": "2", "start": option.start.isoformat()},
+        follow=True,
+    )
+    assert "Visit 2 booked" in response.content.decode()
+    second = made.visits.select_related("appointment").get(position=2)
+    assert second.appointment is not None and second.appointment.start == option.start
+
+
+def test_a_booked_visit_moved_on_the_appointment_page_keeps_its_planned_time_and_shows_as_moved(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    client_for: Callable[[User], Client],
+) -> None:
+    client = client_for(personas.front_desk)
+    made = _booked_series(client, patient, schedule, follow_up, count="2")
+    second = made.visits.select_related("appointment").get(position=2)
+    assert second.appointment is not None
+    services.appointment_reschedule(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        appointment=second.appointment,
+        schedule=schedule,
+        start=dt.datetime(2026, 12, 9, 14, tzinfo=clinic_tz),
+        reason="patient asked",
+    )
+    second.refresh_from_db()
+    assert second.status == SeriesVisitStatus.BOOKED
+    assert second.planned_start == dt.datetime(2026, 12, 8, 10, tzinfo=clinic_tz)
+    page = series.series_page(context=SYSTEM_CONTEXT, user=personas.front_desk, series_id=made.pk)
+    assert [row.state for row in page.rows] == ["booked", "moved"]
+    html = client.get(f"/schedule/series/{made.pk}/").content.decode()
+    assert "Booked at another time" in html and "Wed Dec 9, 2026 14:00" in html
+
+
+def test_a_series_until_a_date_keeps_the_last_date_and_who_booked_it(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    client_for: Callable[[User], Client],
+) -> None:
+    client = client_for(personas.front_desk)
+    made = _booked_series(client, patient, schedule, follow_up, count="", until="2026-12-15")
+    assert (made.count, made.until) == (None, dt.date(2026, 12, 15))
+    assert made.created_by_id == personas.front_desk.pk
+    assert list(made.visits.values_list("position", flat=True)) == [1, 2, 3]
+    html = client.get(f"/schedule/series/{made.pk}/").content.decode()
+    assert "until Dec 15, 2026" in html and "Follow-up visit series" in html
+    assert "Mei Lee, MD at Northside" in html
+
+
+def test_series_saved_before_visits_were_recorded_are_filled_in_by_the_migration(
+    transactional_audit: None,
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+) -> None:
+    before = [("scheduling", "0003_waitlist_entries_and_offers")]
+    after = [("scheduling", "0004_series_visits")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        OldSeries = old.get_model("scheduling", "AppointmentSeries")  # noqa: N806
+        OldAppointment = old.get_model("scheduling", "Appointment")  # noqa: N806
+        OldHistory = old.get_model("scheduling", "AppointmentHistory")  # noqa: N806
+        legacy = OldSeries.objects.create(
+            patient_id=patient.pk,
+            rrule="DTSTART:20261201T100000\nRRULE:FREQ=WEEKLY;COUNT=4",
+            created_at=NOW,
+        )
+        bare = OldSeries.objects.create(
+            patient_id=patient.pk,
+            rrule="DTSTART:20261201T100000\nRRULE:FREQ=WEEKLY",
+            created_at=NOW,
+        )
+
+        def old_row(day: int, hour: int, note: str, status: str = "booked", why: str = "") -> Any:
+            start = dt.datetime(2026, 12, day, hour, tzinfo=clinic_tz)
+            row = OldAppointment.objects.create(
+                clinic_id=personas.clinic.pk,
+                patient_id=patient.pk,
+                schedule_id=schedule.pk,
+                provider_id=schedule.provider_id,
+                appointment_type_id=follow_up.pk,
+                start=start,
+                end=start + dt.timedelta(minutes=30),
+                busy_start=start,
+                busy_end=start + dt.timedelta(minutes=30),
+                status=status,
+                series_id=legacy.pk,
+                note=note,
+                cancel_reason=why,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            OldHistory.objects.create(
+                appointment=row, at=NOW, by_id=personas.front_desk.pk, to_status=status
+            )
+            return row
+
+        first = old_row(1, 10, "Series visit 1 of 4")
+        old_row(8, 10, "Series visit 2 of 4", "cancelled", "Skipped: patient away")
+        moved = old_row(23, 15, "Series visit 4 of 4, in place of Tue Dec 22 10:00")
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    made = AppointmentSeries.objects.get()
+    assert made.pk == legacy.pk and not AppointmentSeries.objects.filter(pk=bare.pk).exists()
+    assert (made.schedule_id, made.appointment_type_id) == (schedule.pk, follow_up.pk)
+    assert (made.count, made.until, made.created_by_id) == (4, None, personas.front_desk.pk)
+    visits = list(made.visits.order_by("position"))
+    assert [(v.position, v.status, v.appointment_id, v.skip_reason) for v in visits] == [
+        (1, SeriesVisitStatus.BOOKED, first.pk, ""),
+        (2, SeriesVisitStatus.SKIPPED, None, "patient away"),
+        (3, SeriesVisitStatus.CONFLICT, None, ""),
+        (4, SeriesVisitStatus.BOOKED, moved.pk, ""),
+    ]
+    assert [v.planned_start.astimezone(clinic_tz).day for v in visits] == [1, 8, 15, 22]
+    page = series.series_page(context=SYSTEM_CONTEXT, user=personas.front_desk, series_id=made.pk)
+    assert [row.state for row in page.rows[:4]] == ["booked", "skipped", "unresolved", "moved"]
