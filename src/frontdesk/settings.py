@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "frontdesk.scheduling",
     "frontdesk.flow",
     "frontdesk.messaging",
+    "frontdesk.playbooks",
     "frontdesk.demo",
     "huey.contrib.djhuey",
 ]

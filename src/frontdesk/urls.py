@@ -17,6 +17,7 @@ urlpatterns = [
     # Patients' signed links from reminders (no sign-in; the token is the credential).
     path("p/", include("frontdesk.messaging.urls")),
     path("flow/", include("frontdesk.flow.urls")),
+    path("playbooks/", include("frontdesk.playbooks.urls")),
     # A patient's signed link to a waitlist offer; short, since it also goes by text message.
     path("w/<str:token>/", waitlist_views.offer_view, name="waitlist_offer"),
 ]

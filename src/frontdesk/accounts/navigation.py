@@ -29,6 +29,7 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("payers", "Payers", "patients:payers", Action.PAYER_MANAGE),
     ("setup", "Set-up", "scheduling:setup", Action.SCHEDULE_SETUP),
     ("calendar_feed", "Calendar feed", "scheduling:feed_list", Action.CALENDAR_FEED_VIEW),
+    ("playbooks", "Playbooks", "playbooks:list", Action.PLAYBOOK_VIEW),
     ("account", "My account", "accounts:account", Action.ACCOUNT_SELF),
 )
 

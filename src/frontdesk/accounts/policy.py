@@ -45,6 +45,8 @@ class Action(StrEnum):
     SCHEDULE_SETUP = "schedule.setup"
     CALENDAR_FEED_VIEW = "calendar_feed.view"
     CALENDAR_FEED_MANAGE = "calendar_feed.manage"
+    PLAYBOOK_VIEW = "playbook.view"
+    PLAYBOOK_EDIT = "playbook.edit"
 
 
 PUBLIC = "public"
@@ -83,6 +85,10 @@ POLICY: dict[Action, frozenset[Role]] = {
     # Providers see their own feed link (calendar_feed.feed_viewer_may); it holds no patient data.
     Action.CALENDAR_FEED_VIEW: frozenset({Role.PHYSICIAN, Role.NURSE, Role.ADMIN}),
     Action.CALENDAR_FEED_MANAGE: frozenset({Role.ADMIN}),
+    # The desk's standard procedures hold no patient data: every member of staff reads them;
+    # the administrator and the supervisor, who run the desk, write them.
+    Action.PLAYBOOK_VIEW: _EVERY_ROLE,
+    Action.PLAYBOOK_EDIT: frozenset({Role.ADMIN, Role.SUPERVISOR}),
 }
 
 

@@ -1,0 +1,141 @@
+"""Every existing clinic gets the default playbooks for the six front-desk scenarios.
+
+Clinics made later get theirs when an editor first opens a playbook (services.playbooks_ensure);
+until then the pages show the default text.
+"""
+
+from django.db import migrations
+from django.utils import timezone
+
+# A copy of defaults.py as it was written: migrations never import app code.
+DEFAULTS = {'late_patient': ('Late patient',
+                  '1. Greet the patient and check them in as usual. Do not comment on the time in '
+                  'front of others.\n'
+                  "2. Check how late they are and what it does to the rest of the provider's day: "
+                  'the Today page and the schedule show who comes next.\n'
+                  '3. Within the grace period for the visit: check in as normal and tell the '
+                  'nurse the patient is here.\n'
+                  '4. Past the grace period: ask the nurse or the provider whether the patient '
+                  'can still be seen today. The clinical team decides, not the desk.\n'
+                  '5. If they can be seen: tell the patient the estimated wait, and tell the next '
+                  'patients of that provider if their wait grows.\n'
+                  '   - Say: "Thank you for coming in. The doctor can still see you today; the '
+                  'wait is about 25 minutes."\n'
+                  '6. If they cannot be seen today: offer the next free times (Move to another '
+                  'time on the appointment) and book one before the patient leaves.\n'
+                  '   - Say: "I\'m sorry, we can\'t fit you in this morning without delaying '
+                  'other patients. I can book you today at 2:30 or tomorrow at 9."\n'
+                  '7. If the patient says they feel unwell or the visit is urgent, tell the nurse '
+                  'at once, however late they are.\n'
+                  '8. Note what was agreed (seen with a delay, or rebooked) so clinical staff '
+                  'know. If the same patient is often late, tell the supervisor.'),
+ 'upset_patient': ('Upset or difficult patient',
+                   '1. Stay calm and keep your voice low. If you can, move the conversation away '
+                   'from the waiting area.\n'
+                   '2. Listen without interrupting and let the patient finish.\n'
+                   '3. Acknowledge the feeling and apologise for the experience, without blaming '
+                   'a colleague.\n'
+                   '   - Say: "I\'m sorry this happened. I can see why you are upset. Let me see '
+                   'what I can do."\n'
+                   '4. Repeat back what you heard to check you understood, then say what you can '
+                   'do now and by when.\n'
+                   "5. Write down what happened, in the patient's words, with the date, the time "
+                   'and who was involved.\n'
+                   '6. If you cannot solve it at the desk, or the patient asks for a manager, '
+                   'call the supervisor. Tell the patient who will contact them and by when.\n'
+                   '7. A complaint about care or about a member of staff always goes to the '
+                   'supervisor the same day.\n'
+                   '8. If anyone is threatened or unsafe: step back, do not argue, and call the '
+                   'supervisor. If there is danger, call security or the emergency number.'),
+ 'medical_question': ('Medical question at the desk',
+                      '1. The desk does not give medical advice, even when you think you know the '
+                      'answer. This includes medicines, doses, test results and whether a symptom '
+                      'is serious.\n'
+                      '   - Say: "That\'s a question for the nurse. I can\'t give medical advice, '
+                      'but I will make sure they get your question today."\n'
+                      '2. Chest pain, trouble breathing, heavy bleeding, signs of a stroke, or '
+                      'thoughts of self-harm: get the nurse or a doctor immediately. If no '
+                      'clinician is on site, call the emergency number.\n'
+                      "3. Otherwise write the question down in the patient's words, with a "
+                      'call-back number and the best time to reach them.\n'
+                      "4. Pass it to the nurse (or to the patient's own doctor) the same day and "
+                      'check that it arrived.\n'
+                      '5. Tell the patient who will answer and when to expect it.\n'
+                      '6. When the answer comes back, pass on only what the clinician asked you '
+                      'to pass on, or book the call-back.'),
+ 'busy_waiting_room': ('Busy waiting room',
+                       '1. Make sure everyone waiting is checked in. Walk past the waiting area '
+                       'and ask anyone you have not seen at the desk.\n'
+                       '2. Look at the Today page and the flow board: who has waited longest, and '
+                       'which providers are running late.\n'
+                       '3. Tell the nurses and providers how full the waiting room is and who has '
+                       'waited longest.\n'
+                       '4. Give patients an honest estimate of their wait, and tell them again '
+                       'when it changes. Never promise a time you cannot keep.\n'
+                       '   - Say: "The doctor is running about 20 minutes behind today. I\'m '
+                       'sorry for the wait. I\'ll let you know if it changes."\n'
+                       '5. When a delay passes 30 minutes, offer to rebook anyone who would '
+                       'rather not wait.\n'
+                       '6. Anyone who looks unwell or gets worse while waiting: tell the nurse at '
+                       'once.\n'
+                       '7. If the queue at the desk keeps growing, ask the supervisor for a '
+                       'second person at the desk.'),
+ 'confidentiality': ('Confidentiality at the desk',
+                     '1. Speak quietly. Ask for birth date, address and reason for the visit in a '
+                     'low voice, or let the patient write them down.\n'
+                     '2. In the waiting room call patients by first name or by ticket number. '
+                     'Never say a full name together with the reason for the visit.\n'
+                     '3. Keep screens turned away from the public. Lock the screen or sign out '
+                     'whenever you leave the desk.\n'
+                     '4. Open only the records you need for the task in front of you. Every '
+                     'record you open is logged.\n'
+                     '5. Confirm identity (full name and birth date) before you discuss an '
+                     'appointment or give out any information, at the desk or on the phone.\n'
+                     '6. Give information to family members or others only if the patient agreed '
+                     'to it. If unsure, ask the supervisor.\n'
+                     '7. A restricted record asks for a reason before it opens: give the true '
+                     'reason. The supervisor is told.\n'
+                     '8. Papers with patient details go face down, are never left on the counter, '
+                     'and go into the locked shredding bin when done.\n'
+                     '9. If patient information was seen or shared by mistake, tell the '
+                     'supervisor the same day.'),
+ 'system_outage': ('System outage',
+                   '1. Tell the supervisor at once, and check whether colleagues have the same '
+                   'problem (one screen, or the whole system?).\n'
+                   "2. Switch to paper: use the downtime pack printed in advance (today's "
+                   'schedule and the paper registration and check-in forms). Keep a printed stack '
+                   'at the desk at all times.\n'
+                   '3. Check patients in on the paper check-in sheet: arrival time, ticket '
+                   'number, name, birth date, provider. Read back name and birth date as usual.\n'
+                   '4. New patients fill in the paper registration form. Do not guess which '
+                   'existing record is theirs.\n'
+                   '5. Tell the nurses and providers that the system is down, and hand them the '
+                   'check-in sheet in order of arrival.\n'
+                   '6. Phone requests for appointments: write them down and tell the patient you '
+                   'will call back to confirm once the system is back.\n'
+                   '7. Never take patient papers home, photograph them, or send them by personal '
+                   'email or phone.\n'
+                   '8. When the system is back: enter every paper form (check-ins, new patients, '
+                   'bookings), write "entered" and your initials on each, and give them to the '
+                   'supervisor to check and keep locked away.\n'
+                   '   - Supervisor: report the outage to IT support, and put up a notice for '
+                   'patients if waits grow.')}
+
+
+def add_default_playbooks(apps, schema_editor):
+    Clinic = apps.get_model("clinic", "Clinic")
+    Playbook = apps.get_model("playbooks", "Playbook")
+    now = timezone.now()
+    for clinic_id in Clinic.objects.values_list("pk", flat=True):
+        stored = set(Playbook.objects.filter(clinic_id=clinic_id).values_list("key", flat=True))
+        Playbook.objects.bulk_create(
+            Playbook(clinic_id=clinic_id, key=key, title=title, steps=steps, updated_at=now)
+            for key, (title, steps) in DEFAULTS.items()
+            if key not in stored
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("playbooks", "0001_playbooks_per_clinic_and_scenario")]
+
+    operations = [migrations.RunPython(add_default_playbooks, migrations.RunPython.noop)]
