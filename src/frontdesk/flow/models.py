@@ -193,3 +193,23 @@ class WaitingRoomDisplay(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class IncompleteRegistration(models.Model):
+    """A walk-in registered at the desk with minimal fields; the rest is to be completed later
+    (address, insurance, contacts). Cleared when someone completes the record."""
+
+    patient = models.OneToOneField(
+        Patient, on_delete=models.CASCADE, related_name="incomplete_registration"
+    )
+    registered_at = models.DateTimeField()
+    registered_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["completed_at", "registered_at"])]
+
+    def __str__(self) -> str:
+        return f"incomplete registration of patient {self.patient_id}"

@@ -24,6 +24,7 @@ from frontdesk.flow.models import (
     PRIORITY_RANK,
     ConsentKind,
     FlowStatus,
+    IncompleteRegistration,
     PatientConsent,
     Priority,
     Queue,
@@ -32,7 +33,8 @@ from frontdesk.flow.models import (
     TicketCounter,
 )
 from frontdesk.flow.selectors import already_checked_in
-from frontdesk.patients.models import Patient
+from frontdesk.patients.models import Patient, Sex
+from frontdesk.patients.services import DuplicateDecision, patient_register
 from frontdesk.scheduling import services as scheduling_services
 from frontdesk.scheduling.models import Appointment, AppointmentStatus
 from frontdesk.scheduling.selectors import clinic_zone
@@ -409,3 +411,53 @@ def queue_entry_tell_wait(
         detail={"told_wait_minutes": minutes},
     )
     return entry
+
+
+@transaction.atomic
+def walk_in_register(
+    *,
+    context: AuditContext,
+    user: User,
+    clinic: Clinic,
+    given_name: str,
+    family_name: str,
+    birth_date: dt.date,
+    phone: str = "",
+    queue: Queue | None = None,
+    priority: Priority = Priority.NORMAL,
+    priority_reason: str = "",
+    not_a_duplicate_reason: str = "",
+) -> QueueEntry:
+    """Register a walk-in with the fewest fields, flag the record incomplete, and queue them.
+    The registration's duplicate check applies: a likely existing patient raises
+    DuplicateDecisionRequiredError unless `not_a_duplicate_reason` is given."""
+    if priority != Priority.NORMAL and not priority_reason.strip():
+        raise FlowRefusedError(f"Say why this patient is {priority.label.lower()}.")
+    patient = patient_register(
+        context=context,
+        clinic=clinic,
+        data={
+            "given_name": given_name,
+            "family_name": family_name,
+            "birth_date": birth_date,
+            "phone": phone,
+            "sex": Sex.UNKNOWN,
+        },
+        decision=(
+            DuplicateDecision(override_reason=not_a_duplicate_reason)
+            if not_a_duplicate_reason.strip()
+            else None
+        ),
+        address_confirmed=False,
+    )
+    IncompleteRegistration.objects.create(
+        patient=patient, registered_at=timezone.now(), registered_by=user
+    )
+    return walk_in_check_in(
+        context=context,
+        user=user,
+        patient=patient,
+        queue=queue,
+        priority=priority,
+        priority_reason=priority_reason,
+    )

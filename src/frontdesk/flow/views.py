@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from django.contrib import messages
 from django.core.handlers.asgi import ASGIRequest
@@ -22,12 +23,13 @@ from django.views.decorators.http import require_POST
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
-from frontdesk.clinic.models import Location, Provider
+from frontdesk.clinic.models import Clinic, Location, Provider
 from frontdesk.flow import live, selectors, services
-from frontdesk.flow.forms import CheckInForm
+from frontdesk.flow.forms import CheckInForm, WalkInForm
 from frontdesk.flow.models import FlowStatus, Queue, QueueEntry
 from frontdesk.lib.readback import date_in_words, spell_out
 from frontdesk.patients.selectors import access_patient
+from frontdesk.patients.services import DuplicateDecisionRequiredError
 
 
 def _digits(value: str) -> int | None:
@@ -247,3 +249,73 @@ def board_call_next_view(request: HttpRequest) -> HttpResponse:
         room = f" to {entry.room}" if entry.room else ""
         messages.success(request, f"Called {entry.ticket}{room}.")
     return _back_to_board(request)
+
+
+def _walk_in_queue(clinic: Clinic, choice: int) -> Queue:
+    if choice == 0:
+        return services.walk_in_queue(clinic)
+    provider = get_object_or_404(Provider, pk=choice, clinic=clinic, is_active=True)
+    return services.queue_for_provider(clinic=clinic, provider=provider)
+
+
+@policy(Action.FLOW_CHECK_IN)
+def walk_in_view(request: HttpRequest) -> HttpResponse:
+    """A patient without an appointment: find or quickly register them, and queue them with a
+    priority (an emergency goes to the front of the board with an alert)."""
+    user = staff_user(request)
+    clinic = staff_clinic(user)
+    choices = [(0, "Walk-ins (next free provider)")] + [
+        (p.pk, str(p)) for p in Provider.objects.filter(clinic=clinic, is_active=True)
+    ]
+    form = WalkInForm(request.POST if request.method == "POST" else None, queues=choices)
+    candidates: list[Any] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        context = audit_context(request)
+        try:
+            queue = _walk_in_queue(clinic, data["queue"])
+            existing = _digits(request.POST.get("use_patient", ""))
+            if existing is not None:
+                entry = services.walk_in_check_in(
+                    context=context,
+                    user=user,
+                    patient=access_patient(user, existing),
+                    queue=queue,
+                    priority=data["priority"],
+                    priority_reason=data["priority_reason"],
+                )
+            else:
+                entry = services.walk_in_register(
+                    context=context,
+                    user=user,
+                    clinic=clinic,
+                    given_name=data["given_name"],
+                    family_name=data["family_name"],
+                    birth_date=data["birth_date"],
+                    phone=data["phone"],
+                    queue=queue,
+                    priority=data["priority"],
+                    priority_reason=data["priority_reason"],
+                    not_a_duplicate_reason=data["not_a_duplicate_reason"],
+                )
+        except services.FlowRefusedError as exc:
+            form.add_error(None, str(exc))
+        except DuplicateDecisionRequiredError as exc:
+            candidates = [c.patient for c in exc.candidates]
+            audit_record(
+                context=context,
+                action=AuditAction.VIEW,
+                patient_ids=[p.pk for p in candidates],
+                object_type="walk_in_duplicates",
+            )
+        else:
+            messages.success(
+                request,
+                f"{entry.patient.given_name} {entry.patient.family_name} is in the queue: "
+                f"ticket {entry.ticket}.",
+            )
+            return redirect("flow:today")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "flow/walk_in.html", {"form": form, "candidates": candidates}, status=status
+    )
