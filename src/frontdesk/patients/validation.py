@@ -216,6 +216,8 @@ def clean_issuing_state(value: str, *, kind: str, country: str) -> str:
         return ""
     known = LICENCE_STATES.get(country.upper())
     if known is None:
+        if len(state) > 50:
+            raise ValidationError("The state or province is too long: at most 50 characters.")
         return state
     if not state:
         raise ValidationError(

@@ -13,8 +13,10 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from conftest import Personas, make_patient
+from conftest import Personas, login_client, make_patient
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction, AuditEvent
 from frontdesk.audit.services import AuditContext
@@ -627,3 +629,35 @@ def test_a_merge_moves_addresses_and_documents_to_the_survivor_and_an_undo_moves
     patient_unmerge(context=context, user=personas.supervisor, merge=merge)
     assert list(duplicate.addresses.all()) == [address]
     assert list(duplicate.identity_documents.all()) == [document]
+
+
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=60
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    address=st.dictionaries(st.sampled_from(list(PatientAddressForm.base_fields)), TEXT),
+    document=st.dictionaries(st.sampled_from(list(IdentityDocumentForm.base_fields)), TEXT),
+    kind=st.sampled_from(["passport", "drivers_licence", "national_id", "other"]),
+    country=st.sampled_from(["US", "CA", "GB", "FR", "BR"]),
+)
+def test_the_address_and_document_forms_answer_any_input_with_a_page_not_an_error(
+    personas: Personas,
+    address: dict[str, str],
+    document: dict[str, str],
+    kind: str,
+    country: str,
+) -> None:
+    patient = make_patient(personas.clinic)
+    client = login_client(Client(), personas.front_desk)
+    response = client.post(f"/patients/{patient.pk}/addresses/new/", address)
+    assert response.status_code in (302, 400)
+    response = client.post(
+        f"/patients/{patient.pk}/documents/new/",
+        {"kind": kind, "issuing_country": country, **document},
+    )
+    assert response.status_code in (302, 400)
