@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from frontdesk.flow.models import Priority
+from frontdesk.flow.models import LateChoice, Priority
 from frontdesk.patients.forms import ClinicDateField
 from frontdesk.patients.validation import clean_birth_date, clean_person_name, clean_phone
 
@@ -30,8 +30,19 @@ class CheckInForm(forms.Form):
         label="Why urgent or emergency", max_length=200, required=False, strip=True
     )
 
-    def __init__(self, *args: Any, outstanding: set[str], **kwargs: Any) -> None:
+    late_choice = forms.ChoiceField(
+        label="The patient is past the grace period",
+        choices=LateChoice.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose: see with delay, or reschedule."},
+    )
+
+    def __init__(
+        self, *args: Any, outstanding: set[str], late: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if not late:
+            del self.fields["late_choice"]
         if "address" not in outstanding:
             del self.fields["confirm_address"]
         if "consent" not in outstanding:

@@ -213,3 +213,28 @@ class IncompleteRegistration(models.Model):
 
     def __str__(self) -> str:
         return f"incomplete registration of patient {self.patient_id}"
+
+
+class LateChoice(models.TextChoices):
+    SEE_WITH_DELAY = "see_with_delay", "Seen with delay"
+    RESCHEDULE = "reschedule", "Rescheduled"
+
+
+class LateArrival(models.Model):
+    """A patient who arrived after their appointment type's grace period, what that did to the
+    provider's following appointments, and what the desk chose; clinical staff see it."""
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.CASCADE, related_name="late_arrival"
+    )
+    arrived_at = models.DateTimeField()
+    late_minutes = models.PositiveIntegerField()
+    choice = models.CharField(max_length=15, choices=LateChoice.choices)
+    # [{"appointment": id, "start": iso, "delay_minutes": n}, ...] as shown at the desk.
+    impact = models.JSONField(default=list)
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.late_minutes} min late: {self.choice}"

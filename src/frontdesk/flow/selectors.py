@@ -290,7 +290,7 @@ def board_view(user: User, *, now: dt.datetime, queue_id: int | None = None) -> 
     day = now.astimezone(clinic_zone()).date()
     queues = list(Queue.objects.filter(clinic_id=user.clinic_id).select_related("provider"))
     entries = QueueEntry.objects.filter(clinic_id=user.clinic_id, day=day).select_related(
-        "patient", "queue", "appointment__appointment_type"
+        "patient", "queue", "appointment__appointment_type", "appointment__late_arrival"
     )
     if queue_id is not None:
         entries = entries.filter(queue_id=queue_id)

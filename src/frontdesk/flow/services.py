@@ -20,11 +20,13 @@ from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic, Provider
 from frontdesk.flow import live
 from frontdesk.flow.forecast import clinic_forecasts as forecast_queues_today
+from frontdesk.flow.late import LateImpact, late_arrival_record
 from frontdesk.flow.models import (
     PRIORITY_RANK,
     ConsentKind,
     FlowStatus,
     IncompleteRegistration,
+    LateChoice,
     PatientConsent,
     Priority,
     Queue,
@@ -178,11 +180,12 @@ def appointment_check_in(
     consent_signed: bool = False,
     priority: Priority = Priority.NORMAL,
     priority_reason: str = "",
+    late: LateImpact | None = None,
     now: dt.datetime | None = None,
 ) -> QueueEntry:
     """The patient of `appointment` is at the desk: the appointment is checked in (scheduling's
     status rules), anything fixed at the desk is recorded, and a ticket in the provider's queue
-    is issued."""
+    is issued. `late` (the impact shown at the desk) records a late arrival seen with delay."""
     now = now or timezone.now()
     current = Appointment.objects.select_for_update().select_related("patient", "provider")
     appointment = current.get(pk=appointment.pk)
@@ -210,6 +213,15 @@ def appointment_check_in(
         )
     clinic = appointment.patient.clinic
     scheduling_services.appointment_check_in(context=context, user=user, appointment=appointment)
+    if late is not None:
+        late_arrival_record(
+            context=context,
+            user=user,
+            appointment=appointment,
+            choice=LateChoice.SEE_WITH_DELAY,
+            impact=late,
+            now=now,
+        )
     patient_facts_confirm(
         context=context,
         user=user,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -24,12 +25,13 @@ from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, st
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.clinic.models import Clinic, Location, Provider
-from frontdesk.flow import live, selectors, services
+from frontdesk.flow import late, live, selectors, services
 from frontdesk.flow.forms import CheckInForm, WalkInForm
-from frontdesk.flow.models import FlowStatus, Queue, QueueEntry
+from frontdesk.flow.models import FlowStatus, LateChoice, Queue, QueueEntry
 from frontdesk.lib.readback import date_in_words, spell_out
 from frontdesk.patients.selectors import access_patient
 from frontdesk.patients.services import DuplicateDecisionRequiredError
+from frontdesk.scheduling.models import Appointment
 
 
 def _digits(value: str) -> int | None:
@@ -73,50 +75,35 @@ def today_view(request: HttpRequest) -> HttpResponse:
 
 @policy(Action.FLOW_CHECK_IN)
 def check_in_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    """Read back name and birth date, show what is missing or stale, check in, issue a ticket."""
+    """Read back name and birth date, show what is missing or stale and, for a late patient,
+    what seeing them now does to the provider's next appointments; check in, issue a ticket."""
     user = staff_user(request)
     appointment = selectors.access_today_appointment(user, appointment_id)
     access_patient(user, appointment.patient_id)  # restricted records need a reason first
     now = timezone.now()
     facts = selectors.check_in_facts(appointment, now=now)
+    impact = (
+        late.late_impact(appointment, now=now)
+        if not facts.problem and late.is_late(appointment, now)
+        else None
+    )
     form = CheckInForm(
         request.POST if request.method == "POST" else None,
         outstanding={o.key for o in facts.outstanding if o.fixable_inline},
+        late=impact is not None,
     )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                entry = services.appointment_check_in(
-                    context=audit_context(request),
-                    user=user,
-                    appointment=appointment,
-                    confirm_address=form.cleaned_data.get("confirm_address", False),
-                    consent_signed=form.cleaned_data.get("consent_signed", False),
-                    priority=form.cleaned_data["priority"],
-                    priority_reason=form.cleaned_data["priority_reason"],
-                )
-            except services.FlowRefusedError as exc:
-                form.add_error(None, str(exc))
-            else:
-                patient = appointment.patient
-                told = (
-                    f" Tell the patient: about {entry.told_wait_minutes} min."
-                    if entry.told_wait_minutes is not None
-                    else ""
-                )
-                messages.success(
-                    request,
-                    f"Checked in {patient.given_name} {patient.family_name}: ticket "
-                    f"{entry.ticket} for {appointment.provider}.{told}",
-                )
-                return redirect("flow:today")
-        status = 400
-        facts = selectors.check_in_facts(appointment, now=now)
+    if request.method == "POST" and form.is_valid():
+        try:
+            return _check_in(request, appointment, form.cleaned_data, impact, now)
+        except services.FlowRefusedError as exc:
+            form.add_error(None, str(exc))
+            facts = selectors.check_in_facts(appointment, now=now)
     audit_record(
         context=audit_context(request),
         action=AuditAction.VIEW,
-        patient_ids=[appointment.patient_id],
+        patient_ids=[appointment.patient_id, *(k.appointment.patient_id for k in impact.knocks)]
+        if impact
+        else [appointment.patient_id],
         object_type="check_in",
         object_id=appointment.pk,
     )
@@ -125,8 +112,59 @@ def check_in_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
         "family": spell_out(patient.family_name),
         "birth": date_in_words(patient.birth_date),
     }
-    context = {"facts": facts, "form": form, "appointment": appointment, "readback": readback}
+    context = {
+        "facts": facts,
+        "form": form,
+        "appointment": appointment,
+        "readback": readback,
+        "impact": impact,
+    }
+    status = 400 if request.method == "POST" else 200
     return render(request, "flow/check_in.html", context, status=status)
+
+
+def _check_in(
+    request: HttpRequest,
+    appointment: Appointment,
+    data: dict[str, Any],
+    impact: late.LateImpact | None,
+    now: dt.datetime,
+) -> HttpResponse:
+    user = staff_user(request)
+    patient = appointment.patient
+    if impact is not None and data["late_choice"] == LateChoice.RESCHEDULE:
+        late.late_arrival_record(
+            context=audit_context(request),
+            user=user,
+            appointment=appointment,
+            choice=LateChoice.RESCHEDULE,
+            impact=impact,
+            now=now,
+        )
+        messages.info(request, f"Find {patient.given_name} a new time; the old one is moved.")
+        query = f"appointment={appointment.pk}&appointment_type={appointment.appointment_type_id}"
+        return redirect(f"{reverse('scheduling:find', args=[patient.pk])}?{query}")
+    entry = services.appointment_check_in(
+        context=audit_context(request),
+        user=user,
+        appointment=appointment,
+        confirm_address=data.get("confirm_address", False),
+        consent_signed=data.get("consent_signed", False),
+        priority=data["priority"],
+        priority_reason=data["priority_reason"],
+        late=impact,
+    )
+    told = (
+        f" Tell the patient: about {entry.told_wait_minutes} min."
+        if entry.told_wait_minutes is not None
+        else ""
+    )
+    messages.success(
+        request,
+        f"Checked in {patient.given_name} {patient.family_name}: ticket {entry.ticket} for "
+        f"{appointment.provider}.{told}",
+    )
+    return redirect("flow:today")
 
 
 def _board_context(request: HttpRequest) -> dict[str, object]:
