@@ -83,7 +83,7 @@ DEFAULT_PLAYBOOKS: dict[str, tuple[str, str]] = {
         "System outage",
         """\
 1. Tell the supervisor at once, and check whether colleagues have the same problem (one screen, or the whole system?).
-2. Switch to paper: use the downtime pack printed in advance (today's schedule and the paper registration and check-in forms). Keep a printed stack at the desk at all times.
+2. Switch to paper: use the day's schedule, printed each morning from the Schedule page, and the paper check-in sheet and registration forms of the downtime pack (Playbooks). Keep a printed stack of forms at the desk at all times.
 3. Check patients in on the paper check-in sheet: arrival time, ticket number, name, birth date, provider. Read back name and birth date as usual.
 4. New patients fill in the paper registration form. Do not guess which existing record is theirs.
 5. Tell the nurses and providers that the system is down, and hand them the check-in sheet in order of arrival.

@@ -102,9 +102,10 @@ DEFAULTS = {'late_patient': ('Late patient',
  'system_outage': ('System outage',
                    '1. Tell the supervisor at once, and check whether colleagues have the same '
                    'problem (one screen, or the whole system?).\n'
-                   "2. Switch to paper: use the downtime pack printed in advance (today's "
-                   'schedule and the paper registration and check-in forms). Keep a printed stack '
-                   'at the desk at all times.\n'
+                   "2. Switch to paper: use the day's schedule, printed each morning from the "
+                   'Schedule page, and the paper check-in sheet and registration forms of the '
+                   'downtime pack (Playbooks). Keep a printed stack of forms at the desk at all '
+                   'times.\n'
                    '3. Check patients in on the paper check-in sheet: arrival time, ticket '
                    'number, name, birth date, provider. Read back name and birth date as usual.\n'
                    '4. New patients fill in the paper registration form. Do not guess which '
