@@ -272,6 +272,9 @@ def test_picking_an_option_books_the_visit_in_the_series_and_skipping_closes_it(
     page = series.series_page(context=SYSTEM_CONTEXT, user=personas.front_desk, series_id=made.pk)
     assert not page.unresolved
     assert [row.state for row in page.rows] == ["booked", "moved", "skipped", "booked"]
+    html = client.get(f"/schedule/series/{made.pk}/").content.decode()
+    assert 'status-cancelled">Skipped</span> patient away' in html
+    assert "Booked at another time" in html and "Skip visit" not in html
 
 
 def test_a_visit_taken_between_preview_and_booking_is_reported_as_a_conflict(
