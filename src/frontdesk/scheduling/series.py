@@ -21,7 +21,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 
-from dateutil.rrule import WEEKLY, rrule, rrulestr  # type: ignore[import-untyped, unused-ignore]
+from dateutil.rrule import WEEKLY, rrule  # type: ignore[import-untyped, unused-ignore]
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -165,18 +165,6 @@ def series_plan(
             "Choose an earlier last date or fewer days.",
         )
     return SeriesPlan(schedule, appointment_type, str(rule), starts, count, until)
-
-
-def series_starts(rule_text: str) -> list[dt.datetime]:
-    """The planned visits of a stored series (aware, clinic zone); none if its rule is
-    unreadable."""
-    zone = clinic_zone()
-    try:
-        rule = rrulestr(rule_text)
-        found = list(itertools.islice(rule, MAX_VISITS))
-    except (ValueError, TypeError, OverflowError):
-        return []
-    return [when if when.tzinfo else when.replace(tzinfo=zone) for when in found]
 
 
 def occurrence_problem(
