@@ -18,8 +18,15 @@ from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
+from frontdesk.flow import live
 from frontdesk.flow.forecast import QueueForecast, clinic_forecasts
-from frontdesk.flow.models import FlowStatus, Queue, QueueEntry, WaitingRoomDisplay
+from frontdesk.flow.models import (
+    DelayAnnouncement,
+    FlowStatus,
+    Queue,
+    QueueEntry,
+    WaitingRoomDisplay,
+)
 from frontdesk.scheduling.selectors import clinic_zone
 
 DISPLAY_SALT = "frontdesk.flow.display"
@@ -107,6 +114,7 @@ class DisplayView:
     now: dt.datetime
     serving: list[ServingTicket]
     lines: list[ProviderLine]
+    announcements: list[str]
 
 
 def display_view(display: WaitingRoomDisplay, *, now: dt.datetime) -> DisplayView:
@@ -142,7 +150,12 @@ def display_view(display: WaitingRoomDisplay, *, now: dt.datetime) -> DisplayVie
                 late_minutes=late.get(queue.pk, 0),
             )
         )
-    return DisplayView(display.clinic.name, now, serving, lines)
+    announcements = [
+        f"{a.queue.name if a.queue else 'All providers'}: running about {a.minutes} minutes "
+        "late. We are sorry for the wait."
+        for a in announcements_active(display.clinic_id, now)
+    ]
+    return DisplayView(display.clinic.name, now, serving, lines, announcements)
 
 
 def _late_minutes(
@@ -167,3 +180,97 @@ def _late_minutes(
         if minutes >= LATE_NOTICE_MINUTES:
             late[queue_id] = minutes
     return late
+
+
+# An announcement stays on the screens this long unless the desk clears it sooner.
+ANNOUNCEMENT_MINUTES = 60
+
+
+@transaction.atomic
+def delay_announce(
+    *, context: AuditContext, user: User, clinic: Clinic, queue: Queue | None, minutes: int
+) -> DelayAnnouncement:
+    """Put a delay notice on every waiting-room screen of the clinic (one click at the desk)."""
+    if not 1 <= minutes <= 240:
+        raise DisplayRefusedError("Give the delay in minutes, between 1 and 240.")
+    now = timezone.now()
+    DelayAnnouncement.objects.filter(clinic=clinic, queue=queue, ends_at__gt=now).update(
+        ends_at=now
+    )
+    announcement = DelayAnnouncement.objects.create(
+        clinic=clinic,
+        queue=queue,
+        minutes=minutes,
+        created_at=now,
+        created_by=user,
+        ends_at=now + dt.timedelta(minutes=ANNOUNCEMENT_MINUTES),
+    )
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE,
+        object_type="delay_announcement",
+        object_id=announcement.pk,
+        detail={"minutes": minutes, "queue": queue.code if queue else "all"},
+    )
+    live.flow_changed(clinic.pk)
+    return announcement
+
+
+@transaction.atomic
+def delay_announcements_clear(*, context: AuditContext, clinic: Clinic) -> int:
+    now = timezone.now()
+    cleared = DelayAnnouncement.objects.filter(clinic=clinic, ends_at__gt=now).update(ends_at=now)
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        object_type="delay_announcement",
+        detail={"cleared": cleared},
+    )
+    live.flow_changed(clinic.pk)
+    return cleared
+
+
+def announcements_active(clinic_id: int, now: dt.datetime) -> list[DelayAnnouncement]:
+    return list(
+        DelayAnnouncement.objects.filter(clinic_id=clinic_id, ends_at__gt=now)
+        .select_related("queue")
+        .order_by("created_at")
+    )
+
+
+@dataclass(frozen=True)
+class LateQueue:
+    queue: Queue
+    late_minutes: int
+
+
+@dataclass(frozen=True)
+class DeskOverview:
+    counts: dict[str, int]
+    longest_wait: int  # minutes, of those waiting
+    late: list[LateQueue]
+    announcements: list[DelayAnnouncement]
+
+
+def desk_overview(*, clinic_id: int, now: dt.datetime) -> DeskOverview:
+    """The busy waiting room at a glance: counts per status, the longest wait, providers
+    running late and the delays announced."""
+    day = now.astimezone(clinic_zone()).date()
+    rows = QueueEntry.objects.filter(clinic_id=clinic_id, day=day).values_list(
+        "status", "status_changed_at"
+    )
+    counts: dict[str, int] = {str(s): 0 for s in FlowStatus}
+    longest = 0
+    for status, since in rows:
+        counts[status] = counts.get(status, 0) + 1
+        if status == FlowStatus.WAITING:
+            longest = max(longest, int((now - since).total_seconds() // 60))
+    forecasts = clinic_forecasts(clinic_id=clinic_id, day=day, now=now)
+    late = _late_minutes(clinic_id, day, forecasts, now)
+    queues = {q.pk: q for q in Queue.objects.filter(clinic_id=clinic_id)}  # one query, always
+    return DeskOverview(
+        counts=counts,
+        longest_wait=longest,
+        late=[LateQueue(queues[pk], minutes) for pk, minutes in late.items() if pk in queues],
+        announcements=announcements_active(clinic_id, now),
+    )

@@ -238,3 +238,27 @@ class LateArrival(models.Model):
 
     def __str__(self) -> str:
         return f"{self.late_minutes} min late: {self.choice}"
+
+
+class DelayAnnouncement(models.Model):
+    """A delay told to the waiting room on its screens, for one provider's queue or for all."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, null=True, blank=True)
+    minutes = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__gte=1, minutes__lte=240), name="delay_minutes_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min delay"

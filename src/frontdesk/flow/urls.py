@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.today_view, name="today"),
     path("check-in/<int:appointment_id>/", views.check_in_view, name="check_in"),
     path("walk-in/", views.walk_in_view, name="walk_in"),
+    path("announce/", views.announce_view, name="announce"),
     path("board/", views.board_view, name="board"),
     path("board/live/", views.board_fragment_view, name="board_fragment"),
     path("board/events/", views.board_events_view, name="board_events"),

@@ -25,6 +25,7 @@ from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, st
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.clinic.models import Clinic, Location, Provider
+from frontdesk.flow import display as screens
 from frontdesk.flow import late, live, selectors, services
 from frontdesk.flow.forms import CheckInForm, WalkInForm
 from frontdesk.flow.models import FlowStatus, LateChoice, Queue, QueueEntry
@@ -69,8 +70,36 @@ def today_view(request: HttpRequest) -> HttpResponse:
         "location_id": location_id,
         "provider_id": provider_id,
         "can_check_in": role_may(user.role, Action.FLOW_CHECK_IN),
+        "overview": screens.desk_overview(clinic_id=clinic.pk, now=now),
     }
     return render(request, "flow/today.html", context)
+
+
+@policy(Action.FLOW_CHECK_IN)
+@require_POST
+def announce_view(request: HttpRequest) -> HttpResponse:
+    """One click at the desk puts (or clears) a delay notice on the waiting-room screens."""
+    user = staff_user(request)
+    clinic = staff_clinic(user)
+    if request.POST.get("clear"):
+        screens.delay_announcements_clear(context=audit_context(request), clinic=clinic)
+        messages.success(request, "The delay notices are off the screens.")
+        return redirect("flow:today")
+    queue_id = _digits(request.POST.get("queue", ""))
+    queue = get_object_or_404(Queue, pk=queue_id, clinic=clinic) if queue_id else None
+    try:
+        screens.delay_announce(
+            context=audit_context(request),
+            user=user,
+            clinic=clinic,
+            queue=queue,
+            minutes=_digits(request.POST.get("minutes", "")) or 0,
+        )
+    except screens.DisplayRefusedError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "The delay is on the waiting-room screens.")
+    return redirect("flow:today")
 
 
 @policy(Action.FLOW_CHECK_IN)
