@@ -473,3 +473,30 @@ def walk_in_register(
         priority=priority,
         priority_reason=priority_reason,
     )
+
+
+@transaction.atomic
+def appointment_check_out(
+    *, context: AuditContext, user: User, appointment: Appointment
+) -> Appointment:
+    """The patient leaves after the visit: their queue entry is done (if it was not yet) and
+    the appointment becomes fulfilled."""
+    entry = QueueEntry.objects.filter(appointment=appointment).first()
+    if entry is None:
+        raise FlowRefusedError("This patient was never checked in; check them in first.")
+    if entry.status == FlowStatus.LEFT:
+        raise FlowRefusedError(_move_message(entry, FlowStatus.DONE))
+    if entry.status in (FlowStatus.WAITING, FlowStatus.CALLED):
+        raise FlowRefusedError(
+            f"{entry.ticket} has not been seen yet ({entry.get_status_display().lower()})."
+        )
+    if entry.status != FlowStatus.DONE:
+        queue_entry_move(
+            context=context, user=user, entry=entry, to=FlowStatus.DONE, expected=entry.status
+        )
+    try:
+        return scheduling_services.appointment_fulfil(
+            context=context, user=user, appointment=appointment
+        )
+    except scheduling_services.BookingRefusedError as exc:
+        raise FlowRefusedError(str(exc)) from None

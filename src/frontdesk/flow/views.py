@@ -386,3 +386,52 @@ def walk_in_view(request: HttpRequest) -> HttpResponse:
     return render(
         request, "flow/walk_in.html", {"form": form, "candidates": candidates}, status=status
     )
+
+
+@policy(Action.FLOW_CHECK_IN)
+def check_out_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """After the visit: book the follow-up with type and interval prefilled, print the visit
+    slip, and complete the check-out (the appointment becomes fulfilled)."""
+    user = staff_user(request)
+    appointment = selectors.access_today_appointment(user, appointment_id)
+    access_patient(user, appointment.patient_id)
+    if request.method == "POST":
+        try:
+            services.appointment_check_out(
+                context=audit_context(request), user=user, appointment=appointment
+            )
+        except services.FlowRefusedError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                f"{appointment.patient.given_name} {appointment.patient.family_name} is "
+                "checked out.",
+            )
+            return redirect("flow:today")
+        return redirect("flow:check_out", appointment_id=appointment.pk)
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.PRINT if request.GET.get("slip") else AuditAction.VIEW,
+        patient_ids=[appointment.patient_id],
+        object_type="visit_slip" if request.GET.get("slip") else "check_out",
+        object_id=appointment.pk,
+    )
+    kind = appointment.appointment_type
+    follow_up_from = (
+        timezone.localdate() + dt.timedelta(days=kind.follow_up_interval_days)
+        if kind.follow_up_interval_days
+        else None
+    )
+    query = f"appointment_type={kind.pk}&provider={appointment.provider_id}"
+    if follow_up_from is not None:
+        query += f"&date_from={follow_up_from.isoformat()}"
+    context = {
+        "appointment": appointment,
+        "entry": QueueEntry.objects.filter(appointment=appointment).first(),
+        "follow_up_url": f"{reverse('scheduling:find', args=[appointment.patient_id])}?{query}",
+        "follow_up_from": follow_up_from,
+        "now": timezone.now(),
+    }
+    template = "flow/visit_slip.html" if request.GET.get("slip") else "flow/check_out.html"
+    return render(request, template, context)

@@ -400,6 +400,21 @@ def appointment_check_in(
     )
 
 
+@transaction.atomic
+def appointment_fulfil(
+    *, context: AuditContext, user: User | None, appointment: Appointment
+) -> Appointment:
+    """The visit took place: a checked-in (or arrived) appointment is fulfilled at check-out."""
+    return _set_status(
+        context=context,
+        user=user,
+        appointment=appointment,
+        allowed_from=(AppointmentStatus.ARRIVED, AppointmentStatus.CHECKED_IN),
+        to=AppointmentStatus.FULFILLED,
+        reason="checked out",
+    )
+
+
 def appointments_mark_no_shows(*, context: AuditContext, now: dt.datetime) -> int:
     """Booked appointments that ended NO_SHOW_AFTER ago with no arrival become no-shows."""
     overdue = Appointment.objects.filter(

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from conftest import Personas, login_client
+from frontdesk.audit.models import AuditEvent
+from frontdesk.audit.services import SYSTEM_CONTEXT
+from frontdesk.flow import services
+from frontdesk.flow.models import FlowStatus
+from frontdesk.flow.tests.conftest import MakeAppointment
+from frontdesk.scheduling.models import AppointmentStatus
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+
+def test_check_out_offers_the_follow_up_prefilled_prints_a_slip_and_fulfils_the_visit(
+    personas: Personas, make_appointment: MakeAppointment
+) -> None:
+    appointment = make_appointment()
+    kind = appointment.appointment_type
+    kind.follow_up_interval_days = 28
+    kind.save()
+    entry = services.appointment_check_in(
+        context=SYSTEM_CONTEXT, user=personas.front_desk, appointment=appointment
+    )
+    for step in (FlowStatus.CALLED, FlowStatus.IN_ROOM, FlowStatus.WITH_PROVIDER):
+        entry = services.queue_entry_move(context=SYSTEM_CONTEXT, user=None, entry=entry, to=step)
+    desk = login_client(Client(), personas.front_desk)
+    assert f"/flow/check-out/{appointment.pk}/" in desk.get("/flow/").content.decode()
+
+    page = desk.get(f"/flow/check-out/{appointment.pk}/").content.decode()
+    assert (
+        f"/schedule/patients/{appointment.patient_id}/find/?appointment_type={kind.pk}"
+        f"&amp;provider={appointment.provider_id}&amp;date_from=2026-12-21"
+    ) in page
+    slip = desk.get(f"/flow/check-out/{appointment.pk}/?slip=1").content.decode()
+    assert "Please book a follow-up visit from December 21." in slip
+    assert AuditEvent.objects.filter(action="print", object_type="visit_slip").exists()
+
+    done = desk.post(f"/flow/check-out/{appointment.pk}/", follow=True)
+    assert "John Smith is checked out." in done.content.decode()
+    appointment.refresh_from_db()
+    entry.refresh_from_db()
+    assert appointment.status == AppointmentStatus.FULFILLED
+    assert entry.status == FlowStatus.DONE
+
+
+def test_a_patient_not_yet_seen_or_never_checked_in_cannot_be_checked_out(
+    personas: Personas, make_appointment: MakeAppointment
+) -> None:
+    desk = login_client(Client(), personas.front_desk)
+    never = make_appointment()
+    response = desk.post(f"/flow/check-out/{never.pk}/", follow=True)
+    assert "This patient was never checked in; check them in first." in response.content.decode()
+
+    waiting = make_appointment()
+    services.appointment_check_in(
+        context=SYSTEM_CONTEXT, user=personas.front_desk, appointment=waiting
+    )
+    response = desk.post(f"/flow/check-out/{waiting.pk}/", follow=True)
+    assert "A-001 has not been seen yet (waiting)." in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == AppointmentStatus.CHECKED_IN
