@@ -80,6 +80,8 @@ class QueueEntry(models.Model):
     # What the patient was told at the desk, kept to compare with the wait they had.
     told_wait_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     told_at = models.DateTimeField(null=True, blank=True)
+    # Still in the queue when the day was closed: flagged for a supervisor to follow up.
+    open_at_close = models.BooleanField(default=False)
 
     class Meta:
         indexes = [

@@ -1,0 +1,83 @@
+"""End of the day: anyone still in the queue is flagged for a supervisor, and booked patients
+who never came become no-shows by the scheduling rule (NO_SHOW_AFTER after their end)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import AuditContext, audit_record
+from frontdesk.flow import live
+from frontdesk.flow.models import FlowStatus, QueueEntry
+from frontdesk.patients.models import SupervisorNotice
+from frontdesk.scheduling.selectors import clinic_zone
+from frontdesk.scheduling.services import appointments_mark_no_shows
+
+STILL_OPEN = (
+    FlowStatus.WAITING,
+    FlowStatus.CALLED,
+    FlowStatus.IN_ROOM,
+    FlowStatus.WITH_PROVIDER,
+)
+
+
+@dataclass(frozen=True)
+class ClosingReport:
+    flagged: list[str]  # tickets
+    no_shows: int
+
+
+def flow_close_day(*, context: AuditContext, day: dt.date, now: dt.datetime) -> ClosingReport:
+    """Close `day` (clinic-local) for every clinic. Safe to run again: flagged entries are not
+    flagged twice, and no-shows are only marked once."""
+    flagged: list[str] = []
+    with transaction.atomic():
+        open_entries = list(
+            QueueEntry.objects.select_for_update()
+            .filter(day=day, status__in=STILL_OPEN, open_at_close=False)
+            .order_by("clinic_id", "ticket")
+        )
+        by_clinic: dict[int, list[QueueEntry]] = {}
+        for entry in open_entries:
+            by_clinic.setdefault(entry.clinic_id, []).append(entry)
+        for clinic_id, entries in by_clinic.items():
+            QueueEntry.objects.filter(pk__in=[e.pk for e in entries]).update(open_at_close=True)
+            tickets = [e.ticket for e in entries]
+            flagged.extend(tickets)
+            SupervisorNotice.objects.create(
+                clinic_id=clinic_id,
+                created_at=now,
+                text=(
+                    f"Still in the queue when {day:%b %-d} closed: {', '.join(tickets)}. "
+                    "Check that each was seen or has left."
+                )[:300],
+            )
+            audit_record(
+                context=context,
+                action=AuditAction.SYSTEM,
+                patient_ids=[e.patient_id for e in entries],
+                object_type="flow_close_day",
+                detail={"day": day.isoformat(), "tickets": tickets},
+            )
+            live.flow_changed(clinic_id)
+    no_shows = appointments_mark_no_shows(context=context, now=now)
+    return ClosingReport(flagged, no_shows)
+
+
+def flow_close_past_days(*, context: AuditContext, now: dt.datetime) -> ClosingReport:
+    """Close every earlier day that still has someone in the queue (the periodic task)."""
+    today = now.astimezone(clinic_zone()).date()
+    days = sorted(
+        set(
+            QueueEntry.objects.filter(
+                day__lt=today, status__in=STILL_OPEN, open_at_close=False
+            ).values_list("day", flat=True)
+        )
+    )
+    flagged: list[str] = []
+    for day in days:
+        flagged.extend(flow_close_day(context=context, day=day, now=now).flagged)
+    return ClosingReport(flagged, appointments_mark_no_shows(context=context, now=now))
