@@ -81,7 +81,7 @@ def test_today_lists_the_days_appointments_by_status_with_time_in_status(
         )
     with CaptureQueriesContext(connection) as more:
         client.get("/flow/")
-    assert len(more) == len(queries) <= 22
+    assert len(more) == len(queries) <= 24
 
 
 def test_today_filters_by_provider_and_location(
