@@ -500,3 +500,22 @@ def appointment_check_out(
         )
     except scheduling_services.BookingRefusedError as exc:
         raise FlowRefusedError(str(exc)) from None
+
+
+@transaction.atomic
+def incomplete_registration_complete(
+    *, context: AuditContext, user: User, record: IncompleteRegistration
+) -> None:
+    """The desk has completed a walk-in's record (address, insurance, contacts)."""
+    updated = IncompleteRegistration.objects.filter(pk=record.pk, completed_at=None).update(
+        completed_at=timezone.now()
+    )
+    if updated:
+        audit_record(
+            context=context,
+            action=AuditAction.UPDATE,
+            patient_ids=[record.patient_id],
+            object_type="incomplete_registration",
+            object_id=record.pk,
+            detail={"completed_by": user.username},
+        )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("check-out/<int:appointment_id>/", views.check_out_view, name="check_out"),
     path("walk-in/", views.walk_in_view, name="walk_in"),
     path("announce/", views.announce_view, name="announce"),
+    path("registrations/complete/", views.registration_complete_view, name="registration_complete"),
     path("board/", views.board_view, name="board"),
     path("board/live/", views.board_fragment_view, name="board_fragment"),
     path("board/events/", views.board_events_view, name="board_events"),

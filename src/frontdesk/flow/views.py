@@ -28,7 +28,14 @@ from frontdesk.clinic.models import Clinic, Location, Provider
 from frontdesk.flow import display as screens
 from frontdesk.flow import late, live, selectors, services
 from frontdesk.flow.forms import CheckInForm, WalkInForm
-from frontdesk.flow.models import FlowStatus, LateChoice, PlaybookScenario, Queue, QueueEntry
+from frontdesk.flow.models import (
+    FlowStatus,
+    IncompleteRegistration,
+    LateChoice,
+    PlaybookScenario,
+    Queue,
+    QueueEntry,
+)
 from frontdesk.flow.playbooks import playbook_for, playbook_save, playbooks_all
 from frontdesk.lib.readback import date_in_words, spell_out
 from frontdesk.patients.selectors import access_patient
@@ -57,11 +64,17 @@ def today_view(request: HttpRequest) -> HttpResponse:
         location_id=location_id if any(x.pk == location_id for x in locations) else None,
         provider_id=provider_id if any(p.pk == provider_id for p in providers) else None,
     )
-    if view.patient_ids:
+    incomplete = list(
+        IncompleteRegistration.objects.filter(patient__clinic=clinic, completed_at=None)
+        .select_related("patient")
+        .order_by("registered_at")[:20]
+    )
+    shown = sorted({*view.patient_ids, *(r.patient_id for r in incomplete)})
+    if shown:
         audit_record(
             context=audit_context(request),
             action=AuditAction.VIEW,
-            patient_ids=view.patient_ids,
+            patient_ids=shown,
             object_type="flow_today",
         )
     context = {
@@ -73,6 +86,7 @@ def today_view(request: HttpRequest) -> HttpResponse:
         "can_check_in": role_may(user.role, Action.FLOW_CHECK_IN),
         "overview": screens.desk_overview(clinic_id=clinic.pk, now=now),
         "playbook": playbook_for(clinic.pk, PlaybookScenario.BUSY_WAITING_ROOM),
+        "incomplete": incomplete,
     }
     return render(request, "flow/today.html", context)
 
@@ -478,3 +492,21 @@ def playbooks_edit_view(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Saved: {PlaybookScenario(scenario).label}.")
         return redirect("flow:playbooks_edit")
     return render(request, "flow/playbooks_edit.html", {"playbooks": playbooks_all(clinic.pk)})
+
+
+@policy(Action.FLOW_CHECK_IN)
+@require_POST
+def registration_complete_view(request: HttpRequest) -> HttpResponse:
+    """A walk-in's record has been completed at the desk: take it off the to-do list."""
+    user = staff_user(request)
+    record_id = _digits(request.POST.get("record", ""))
+    if record_id is None:
+        raise Http404("No such registration")
+    record = get_object_or_404(
+        IncompleteRegistration, pk=record_id, patient__clinic=staff_clinic(user)
+    )
+    services.incomplete_registration_complete(
+        context=audit_context(request), user=user, record=record
+    )
+    messages.success(request, "Marked complete.")
+    return redirect("flow:today")

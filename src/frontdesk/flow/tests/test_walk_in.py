@@ -86,3 +86,19 @@ def test_bad_walk_in_input_is_explained_not_an_error_page(personas: Personas) ->
     text = response.content.decode()
     assert "That does not look like a phone number" in text or "not a valid phone" in text
     assert not QueueEntry.objects.exists()
+
+
+def test_incomplete_walk_in_records_are_listed_on_today_until_marked_complete(
+    personas: Personas,
+) -> None:
+    desk = login_client(Client(), personas.front_desk)
+    desk.post("/flow/walk-in/", FORM)
+    record = IncompleteRegistration.objects.get()
+    today = desk.get("/flow/").content.decode()
+    assert "Walk-in records to complete" in today and "Inman, Walter" in today
+    desk.post("/flow/registrations/complete/", {"record": record.pk})
+    record.refresh_from_db()
+    assert record.completed_at is not None
+    assert "Walk-in records to complete" not in desk.get("/flow/").content.decode()
+    outsider = login_client(Client(), personas.outsider)
+    assert outsider.post("/flow/registrations/complete/", {"record": record.pk}).status_code == 404
