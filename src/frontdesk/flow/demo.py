@@ -1,0 +1,200 @@
+"""Today's patient flow for the demo clinic, so the Today page, the flow board and the
+waiting-room screen are alive: every appointment that has started is in the queue in a state
+that fits its demo status (seen, with the provider, in a room, called, waiting), plus a walk-in
+emergency, a patient who left, and a waiting-room screen. Run once a day (`frontdesk
+flow-demo`); a day that already has a queue is left alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from frontdesk.clinic.models import Clinic
+from frontdesk.flow import live
+from frontdesk.flow.models import (
+    PRIORITY_RANK,
+    FlowStatus,
+    Priority,
+    QueueEntry,
+    QueueEvent,
+    TicketCounter,
+    WaitingRoomDisplay,
+)
+from frontdesk.flow.services import queue_for_provider, walk_in_queue
+from frontdesk.scheduling.models import Appointment, AppointmentStatus
+from frontdesk.scheduling.selectors import clinic_zone
+
+STEPS = (FlowStatus.CALLED, FlowStatus.IN_ROOM, FlowStatus.WITH_PROVIDER, FlowStatus.DONE)
+
+
+@dataclass(frozen=True)
+class FlowDemo:
+    entries: int
+    by_status: dict[str, int]
+
+
+def _entry(
+    *,
+    appointment: Appointment | None,
+    clinic: Clinic,
+    queue_id: int,
+    patient_id: int,
+    day: dt.date,
+    number: int,
+    code: str,
+    arrived: dt.datetime,
+    path: list[tuple[str, dt.datetime]],
+    priority: Priority = Priority.NORMAL,
+    reason: str = "",
+    room: str = "",
+) -> tuple[QueueEntry, list[QueueEvent]]:
+    status, since = path[-1] if path else (FlowStatus.WAITING, arrived)
+    entry = QueueEntry(
+        clinic=clinic,
+        queue_id=queue_id,
+        patient_id=patient_id,
+        appointment=appointment,
+        day=day,
+        number=number,
+        ticket=f"{code}-{number:03d}",
+        priority=priority,
+        priority_rank=PRIORITY_RANK[priority],
+        priority_reason=reason,
+        status=status,
+        room=room if status != FlowStatus.WAITING else "",
+        checked_in_at=arrived,
+        status_changed_at=since,
+    )
+    events = [QueueEvent(at=arrived, from_status="", to_status=FlowStatus.WAITING)]
+    previous: str = FlowStatus.WAITING
+    for step, at in path:
+        events.append(QueueEvent(at=at, from_status=previous, to_status=step, room=entry.room))
+        previous = step
+    return entry, events
+
+
+@transaction.atomic
+def flow_demo_today(*, clinic: Clinic, now: dt.datetime, seed: int = 1) -> FlowDemo:
+    """Build today's queue from today's appointments (see the module docstring)."""
+    zone = clinic_zone()
+    day = now.astimezone(zone).date()
+    if QueueEntry.objects.filter(clinic=clinic, day=day).exists():
+        return FlowDemo(0, {})
+    rng = random.Random(f"frontdesk-flow-demo:{seed}:{day}")  # noqa: S311 (demo data, no secret)
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    appointments = list(
+        Appointment.objects.filter(
+            clinic=clinic,
+            start__gte=start,
+            start__lte=now + dt.timedelta(minutes=30),
+            status__in=(
+                AppointmentStatus.ARRIVED,
+                AppointmentStatus.CHECKED_IN,
+                AppointmentStatus.FULFILLED,
+            ),
+        )
+        .select_related("provider")
+        .order_by("start", "pk")
+    )
+    counters: dict[int, int] = {}
+    built: list[tuple[QueueEntry, list[QueueEvent]]] = []
+    busy_rooms: dict[int, int] = {}
+    for appointment in appointments:
+        queue = queue_for_provider(clinic=clinic, provider=appointment.provider)
+        counters[queue.pk] = counters.get(queue.pk, 0) + 1
+        arrived = min(now, appointment.start - dt.timedelta(minutes=rng.randint(2, 15)))
+        minutes = (appointment.end - appointment.start).total_seconds() / 60
+        path: list[tuple[str, dt.datetime]] = []
+        room = f"Room {rng.randint(1, 8)}"
+        if appointment.status == AppointmentStatus.FULFILLED:
+            called = max(arrived, appointment.start) + dt.timedelta(minutes=rng.randint(0, 8))
+            done = min(now, called + dt.timedelta(minutes=minutes * rng.uniform(0.8, 1.3)))
+            path = [
+                (FlowStatus.CALLED, called),
+                (FlowStatus.IN_ROOM, called + dt.timedelta(minutes=1)),
+                (FlowStatus.WITH_PROVIDER, called + dt.timedelta(minutes=4)),
+                (FlowStatus.DONE, max(done, called + dt.timedelta(minutes=5))),
+            ]
+        elif appointment.status == AppointmentStatus.CHECKED_IN:
+            # One patient per provider is with them or in a room; the rest wait or are called.
+            taken = busy_rooms.get(appointment.provider_id, 0)
+            busy_rooms[appointment.provider_id] = taken + 1
+            depth = 3 if taken == 0 else 2 if taken == 1 else 1 if taken == 2 else 0
+            called = min(now, max(arrived, appointment.start))
+            path = [
+                (STEPS[i], min(now, called + dt.timedelta(minutes=(1, 2, 5)[i])))
+                for i in range(depth)
+            ]
+        built.append(
+            _entry(
+                appointment=appointment,
+                clinic=clinic,
+                queue_id=queue.pk,
+                patient_id=appointment.patient_id,
+                day=day,
+                number=counters[queue.pk],
+                code=queue.code,
+                arrived=arrived,
+                path=path,
+                room=room,
+            )
+        )
+    # Someone who gave up waiting, and a walk-in emergency at the front of the walk-in queue.
+    waiting = [e for e, _ in built if e.status == FlowStatus.WAITING]
+    if waiting:
+        gone = waiting[0]
+        gone.status = FlowStatus.LEFT
+        gone.status_changed_at = now - dt.timedelta(minutes=5)
+        built = [
+            (
+                e,
+                [
+                    *ev,
+                    QueueEvent(at=gone.status_changed_at, from_status="waiting", to_status="left"),
+                ],
+            )
+            if e is gone
+            else (e, ev)
+            for e, ev in built
+        ]
+    if appointments:
+        walk_ins = walk_in_queue(clinic)
+        counters[walk_ins.pk] = counters.get(walk_ins.pk, 0) + 1
+        built.append(
+            _entry(
+                appointment=None,
+                clinic=clinic,
+                queue_id=walk_ins.pk,
+                patient_id=appointments[-1].patient_id,
+                day=day,
+                number=counters[walk_ins.pk],
+                code=walk_ins.code,
+                arrived=now - dt.timedelta(minutes=3),
+                path=[],
+                priority=Priority.EMERGENCY,
+                reason="short of breath at the desk",
+            )
+        )
+    for entry, events in built:
+        entry.save(force_insert=True)
+        for event in events:
+            event.entry = entry
+        QueueEvent.objects.bulk_create(events)
+        if entry.appointment is not None and entry.appointment.status == AppointmentStatus.ARRIVED:
+            Appointment.objects.filter(pk=entry.appointment.pk).update(
+                status=AppointmentStatus.CHECKED_IN
+            )
+    TicketCounter.objects.bulk_create(
+        [TicketCounter(queue_id=pk, day=day, last=last) for pk, last in counters.items()]
+    )
+    WaitingRoomDisplay.objects.get_or_create(
+        clinic=clinic, name="Main waiting room", defaults={"created_at": now}
+    )
+    live.flow_changed(clinic.pk)
+    by_status: dict[str, int] = {}
+    for entry, _ in built:
+        by_status[entry.status] = by_status.get(entry.status, 0) + 1
+    return FlowDemo(len(built), by_status)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from conftest import Personas, login_client, make_patient
+from frontdesk.flow.demo import flow_demo_today
+from frontdesk.flow.models import FlowStatus, QueueEntry, QueueEvent
+from frontdesk.flow.tests.conftest import MakeAppointment
+from frontdesk.scheduling.models import AppointmentStatus
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+
+def test_the_demo_day_has_patients_in_every_state_and_is_built_once(
+    personas: Personas, make_appointment: MakeAppointment
+) -> None:
+    now = timezone.now()
+    for minutes in (-120, -90, -60):
+        make_appointment(start=now + dt.timedelta(minutes=minutes), status="fulfilled")
+    for minutes in (-40, -30, -20, -10, 0):
+        make_appointment(start=now + dt.timedelta(minutes=minutes), status="checked-in")
+    make_appointment(start=now + dt.timedelta(minutes=10), status="arrived")
+    make_appointment(start=now + dt.timedelta(hours=3))  # not yet: stays out of the queue
+
+    outcome = flow_demo_today(clinic=personas.clinic, now=now)
+    assert outcome.by_status == {
+        "done": 3,
+        "with_provider": 1,
+        "in_room": 1,
+        "called": 1,
+        "left": 1,
+        "waiting": 3,  # two booked and the walk-in emergency
+    }
+    assert QueueEntry.objects.filter(priority="emergency", status="waiting").count() == 1
+    for entry in QueueEntry.objects.all():
+        steps = list(QueueEvent.objects.filter(entry=entry).values_list("to_status", flat=True))
+        assert steps[0] == FlowStatus.WAITING and steps[-1] == entry.status
+    assert not QueueEntry.objects.filter(appointment__status=AppointmentStatus.ARRIVED).exists()
+    assert flow_demo_today(clinic=personas.clinic, now=now).entries == 0
+
+    board = login_client(Client(), personas.nurse).get("/flow/board/").content.decode()
+    assert 'data-emergency="1"' in board and "A-001" in board
+
+
+def test_the_command_names_the_clinic_when_there_are_several(personas: Personas) -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="Name the clinic with --clinic"):
+        call_command("flow-demo", stdout=io.StringIO())
+    make_patient(personas.clinic)
+    out = io.StringIO()
+    call_command("flow-demo", "--clinic", personas.clinic.name, stdout=out)
+    assert "today's queue exists already (or no visits yet)" in out.getvalue()
