@@ -224,6 +224,7 @@ def check_in_facts(appointment: Appointment, *, now: dt.datetime) -> CheckInFact
         AppointmentStatus.BOOKED,
         AppointmentStatus.PENDING,
         AppointmentStatus.ARRIVED,
+        AppointmentStatus.CHECKED_IN,
     ):
         problem = f"This appointment is {appointment.get_status_display().lower()}."
     elif appointment.start.astimezone(clinic_zone()).date() != today:

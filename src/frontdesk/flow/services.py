@@ -201,6 +201,7 @@ def appointment_check_in(
         AppointmentStatus.BOOKED,
         AppointmentStatus.PENDING,
         AppointmentStatus.ARRIVED,
+        AppointmentStatus.CHECKED_IN,  # checked in elsewhere, not yet in a queue
     ):
         raise FlowRefusedError(
             f"This appointment is {appointment.get_status_display().lower()}; it cannot be "
@@ -212,7 +213,10 @@ def appointment_check_in(
             "not today."
         )
     clinic = appointment.patient.clinic
-    scheduling_services.appointment_check_in(context=context, user=user, appointment=appointment)
+    if appointment.status != AppointmentStatus.CHECKED_IN:
+        scheduling_services.appointment_check_in(
+            context=context, user=user, appointment=appointment
+        )
     if late is not None:
         late_arrival_record(
             context=context,

@@ -285,3 +285,17 @@ def test_two_desks_checking_in_at_once_get_different_tickets(
         "A-003",
         "A-004",
     ]
+
+
+def test_an_appointment_checked_in_elsewhere_gets_a_ticket_once(
+    personas: Personas, make_appointment: MakeAppointment
+) -> None:
+    appointment = make_appointment(status=AppointmentStatus.CHECKED_IN)
+    entry = check_in(personas, appointment)
+    assert entry.ticket == "A-001"
+    assert not AppointmentHistory.objects.filter(appointment=appointment).exists()
+    with pytest.raises(FlowRefusedError, match="Already checked in"):
+        check_in(personas, appointment)
+    fulfilled = make_appointment(status=AppointmentStatus.FULFILLED)
+    with pytest.raises(FlowRefusedError, match="is fulfilled; it cannot be checked in"):
+        check_in(personas, fulfilled)
