@@ -1,0 +1,114 @@
+"""The flow board served by a separate ASGI server process (uvicorn) follows its event stream
+and shows a check-in committed by another process within a second: PostgreSQL NOTIFY on
+PostgreSQL, the polled version row on SQLite alone."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from playwright.sync_api import Browser, expect
+
+from conftest import Personas, login_client
+from frontdesk.audit.services import SYSTEM_CONTEXT
+from frontdesk.flow import services
+
+from .conftest import TIMEOUT_MS
+from .helpers import assert_accessible
+from .test_flow import _nothing_outstanding
+
+pytestmark = pytest.mark.browser
+
+# uvicorn in a process of its own, with the test settings (plain static files, test database).
+SERVER = (
+    "import pytest, uvicorn, sys; uvicorn.run('frontdesk.asgi:application', "
+    "host='127.0.0.1', port=int(sys.argv[1]), log_level='warning')"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    host = db.get("HOST") or "127.0.0.1"
+    return f"postgres://{db.get('USER') or 'postgres'}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def asgi_server(transactional_audit: None) -> Iterator[str]:
+    port = _free_port()
+    root = Path(settings.BASE_DIR)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "frontdesk.settings",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": "",
+        "PYTHONPATH": f"{root / 'src'}{os.pathsep}{root}",
+    }
+    server = subprocess.Popen(  # noqa: S603 (our own interpreter)
+        [sys.executable, "-c", SERVER, str(port)], env=env, cwd=root
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=1)  # noqa: S310 (loopback)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_board_on_another_server_process_shows_a_check_in_within_a_second(
+    asgi_server: str, personas: Personas, browser: Browser
+) -> None:
+    appointment = _nothing_outstanding(personas)
+    signed_in = login_client(Client(), personas.nurse)
+    context = browser.new_context(base_url=asgi_server, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": signed_in.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": asgi_server,
+            }
+        ]
+    )
+    board = context.new_page()
+    try:
+        board.goto("/flow/board/")
+        expect(board.get_by_role("heading", level=1)).to_have_text("Flow board")
+        # "Live" alone: the page follows the event stream, not the polling fallback.
+        expect(board.locator("#live-state")).to_have_text("Live")
+        assert_accessible(board)
+        waiting = board.get_by_role("region", name="Waiting 0")
+        expect(waiting).to_contain_text("Nobody.")
+
+        services.appointment_check_in(
+            context=SYSTEM_CONTEXT, user=personas.front_desk, appointment=appointment
+        )
+        committed = time.monotonic()
+        expect(board.get_by_role("region", name="Waiting 1")).to_contain_text("A-001", timeout=1000)
+        assert time.monotonic() - committed < 1.0
+    finally:
+        context.close()
