@@ -39,7 +39,6 @@ class Action(StrEnum):
     FLOW_CHECK_IN = "flow.check_in"
     FLOW_BOARD = "flow.board"
     FLOW_DISPLAY_MANAGE = "flow.display_manage"
-    FLOW_PLAYBOOK_EDIT = "flow.playbook_edit"
     APPOINTMENT_VIEW = "appointment.view"
     APPOINTMENT_BOOK = "appointment.book"
     APPOINTMENT_OVERBOOK = "appointment.overbook"
@@ -77,7 +76,6 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.FLOW_BOARD: frozenset({Role.FRONT_DESK, Role.NURSE, Role.PHYSICIAN, Role.SUPERVISOR}),
     # Waiting-room screens show ticket numbers only; their links are set up like equipment.
     Action.FLOW_DISPLAY_MANAGE: frozenset({Role.SUPERVISOR, Role.ADMIN}),
-    Action.FLOW_PLAYBOOK_EDIT: frozenset({Role.SUPERVISOR, Role.ADMIN}),
     Action.APPOINTMENT_VIEW: _CLINICAL_AND_DESK,
     Action.APPOINTMENT_BOOK: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
     Action.APPOINTMENT_OVERBOOK: frozenset({Role.SUPERVISOR}),

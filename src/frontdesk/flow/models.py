@@ -264,32 +264,3 @@ class DelayAnnouncement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minutes} min delay"
-
-
-class PlaybookScenario(models.TextChoices):
-    LATE_PATIENT = "late_patient", "Late patient"
-    UPSET_PATIENT = "upset_patient", "Upset patient"
-    MEDICAL_QUESTION = "medical_question", "Medical question at the desk"
-    BUSY_WAITING_ROOM = "busy_waiting_room", "Busy waiting room"
-    CONFIDENTIALITY = "confidentiality", "Confidentiality at the desk"
-    SYSTEM_OUTAGE = "system_outage", "System outage"
-
-
-class Playbook(models.Model):
-    """A clinic's own wording of a standard procedure; without one, the default text is shown."""
-
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
-    scenario = models.CharField(max_length=20, choices=PlaybookScenario.choices)
-    steps = models.TextField()
-    updated_at = models.DateTimeField()
-    updated_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["clinic", "scenario"], name="playbook_once_per_clinic"),
-        ]
-
-    def __str__(self) -> str:
-        return self.get_scenario_display()

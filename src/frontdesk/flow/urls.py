@@ -21,6 +21,4 @@ urlpatterns = [
     path("display/", views_display.display_view, name="display"),
     path("display/live/", views_display.display_live_view, name="display_live"),
     path("displays/", views_display.displays_view, name="displays"),
-    path("playbooks/", views.playbooks_view, name="playbooks"),
-    path("playbooks/edit/", views.playbooks_edit_view, name="playbooks_edit"),
 ]

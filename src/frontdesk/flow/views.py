@@ -32,11 +32,9 @@ from frontdesk.flow.models import (
     FlowStatus,
     IncompleteRegistration,
     LateChoice,
-    PlaybookScenario,
     Queue,
     QueueEntry,
 )
-from frontdesk.flow.playbooks import playbook_for, playbook_save, playbooks_all
 from frontdesk.lib.readback import date_in_words, spell_out
 from frontdesk.patients.selectors import access_patient
 from frontdesk.patients.services import DuplicateDecisionRequiredError
@@ -85,7 +83,6 @@ def today_view(request: HttpRequest) -> HttpResponse:
         "provider_id": provider_id,
         "can_check_in": role_may(user.role, Action.FLOW_CHECK_IN),
         "overview": screens.desk_overview(clinic_id=clinic.pk, now=now),
-        "playbook": playbook_for(clinic.pk, PlaybookScenario.BUSY_WAITING_ROOM),
         "incomplete": incomplete,
     }
     return render(request, "flow/today.html", context)
@@ -163,12 +160,6 @@ def check_in_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
         "appointment": appointment,
         "readback": readback,
         "impact": impact,
-        "playbooks": [
-            playbook_for(
-                appointment.clinic_id,
-                PlaybookScenario.LATE_PATIENT if impact else PlaybookScenario.CONFIDENTIALITY,
-            )
-        ],
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "flow/check_in.html", context, status=status)
@@ -405,11 +396,7 @@ def walk_in_view(request: HttpRequest) -> HttpResponse:
             )
             return redirect("flow:today")
     status = 400 if request.method == "POST" else 200
-    page = {
-        "form": form,
-        "candidates": candidates,
-        "playbooks": [playbook_for(clinic.pk, PlaybookScenario.MEDICAL_QUESTION)],
-    }
+    page = {"form": form, "candidates": candidates}
     return render(request, "flow/walk_in.html", page, status=status)
 
 
@@ -460,38 +447,6 @@ def check_out_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     }
     template = "flow/visit_slip.html" if request.GET.get("slip") else "flow/check_out.html"
     return render(request, template, context)
-
-
-@policy(Action.FLOW_TODAY)
-def playbooks_view(request: HttpRequest) -> HttpResponse:
-    """Every playbook of the clinic, to read (and, for administrators, to reword)."""
-    user = staff_user(request)
-    clinic = staff_clinic(user)
-    context = {
-        "playbooks": playbooks_all(clinic.pk),
-        "can_edit": role_may(user.role, Action.FLOW_PLAYBOOK_EDIT),
-    }
-    return render(request, "flow/playbooks.html", context)
-
-
-@policy(Action.FLOW_PLAYBOOK_EDIT)
-def playbooks_edit_view(request: HttpRequest) -> HttpResponse:
-    user = staff_user(request)
-    clinic = staff_clinic(user)
-    if request.method == "POST":
-        scenario = request.POST.get("scenario", "")
-        if scenario not in PlaybookScenario.values:
-            raise Http404("No such playbook")
-        playbook_save(
-            context=audit_context(request),
-            user=user,
-            clinic=clinic,
-            scenario=PlaybookScenario(scenario),
-            steps=request.POST.get("steps", ""),
-        )
-        messages.success(request, f"Saved: {PlaybookScenario(scenario).label}.")
-        return redirect("flow:playbooks_edit")
-    return render(request, "flow/playbooks_edit.html", {"playbooks": playbooks_all(clinic.pk)})
 
 
 @policy(Action.FLOW_CHECK_IN)
