@@ -149,3 +149,50 @@ def test_a_check_in_at_the_desk_shows_on_the_nurses_board_within_a_second(
         assert_accessible(board)
     finally:
         board_context.close()
+
+
+def test_the_walk_in_screen_and_check_out_pages_are_accessible(
+    transactional_audit: None, personas: Personas, page: Page
+) -> None:
+    from frontdesk.audit.services import SYSTEM_CONTEXT
+    from frontdesk.flow import display, services
+    from frontdesk.flow.models import FlowStatus
+
+    appointment = _nothing_outstanding(personas)
+    entry = services.appointment_check_in(
+        context=SYSTEM_CONTEXT, user=personas.front_desk, appointment=appointment
+    )
+    entry = services.queue_entry_move(
+        context=SYSTEM_CONTEXT, user=None, entry=entry, to=FlowStatus.CALLED, room="Room 2"
+    )
+    screen = display.display_create(context=SYSTEM_CONTEXT, clinic=personas.clinic, name="TV")
+
+    page.goto(f"/flow/display/?token={display.display_token(screen)}")
+    expect(page.get_by_role("heading", name="Now serving")).to_be_visible()
+    expect(page.get_by_role("region", name="Now serving")).to_contain_text("A-001 → Room 2")
+    assert_accessible(page)
+    services.queue_entry_move(context=SYSTEM_CONTEXT, user=None, entry=entry, to=FlowStatus.IN_ROOM)
+
+    page.goto("/accounts/login/?next=/flow/walk-in/")
+    sign_in(page, personas.front_desk)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Walk-in or emergency")
+    assert_accessible(page)
+    page.get_by_label("Given (first) name").fill("Walter")
+    page.get_by_label("Family (last) name").fill("Inman")
+    page.get_by_label("Birth date").fill("03/14/1985")
+    page.get_by_label("Priority").select_option("emergency")
+    page.get_by_role("button", name="Register and queue").click()
+    expect(page.get_by_text("Say why this patient cannot wait their turn.")).to_be_visible()
+    expect(page.get_by_label("Given (first) name")).to_have_value("Walter")
+    page.get_by_label("Why urgent or emergency").fill("bleeding heavily")
+    page.get_by_role("button", name="Register and queue").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Walter Inman is in the queue: ticket W-001."
+    )
+    assert_accessible(page)
+
+    page.goto(f"/flow/check-out/{appointment.pk}/")
+    expect(page.get_by_role("link", name="Book the follow-up")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Complete check-out").click()
+    expect(page.get_by_role("status")).to_contain_text("Ines Duarte is checked out.")
