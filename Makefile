@@ -38,6 +38,7 @@ run: install
 	$(BIN)/frontdesk migrate --noinput -v 0
 	$(BIN)/frontdesk collectstatic --noinput -v 0
 	$(BIN)/frontdesk demo
+	$(BIN)/frontdesk flow-demo
 	@echo "Frontdesk is serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(BIN)/uvicorn frontdesk.asgi:application --host $(HOST) --port $(PORT) --no-access-log --workers 1
 
