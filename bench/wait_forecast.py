@@ -335,8 +335,13 @@ def main() -> None:
         print(f"forecast told at check-in, MAE: {forecast_mae:.1f} min")
         print(f"naive 'scheduled start minus now', MAE: {naive_mae:.1f} min")
         print(f"walk-ins (no naive figure), forecast MAE: {walk_in_mae:.1f} min")
-        verdict = "met" if ratio <= GOAL_RATIO else "MISSED"
+        verdict = "met" if ratio <= GOAL_RATIO else "missed"
         print(f"ratio forecast/naive: {ratio:.2f} (goal <= {GOAL_RATIO:.2f}: {verdict})")
+        print(
+            f"bench wait_forecast: MAE {forecast_mae:.1f} min ({ratio:.2f}x vs naive "
+            f"'scheduled start minus now' MAE {naive_mae:.1f} min); "
+            f"goal MAE <= {GOAL_RATIO:.0%} of naive: {verdict}"
+        )
     finally:
         connections.close_all()
         if not args.keep:
