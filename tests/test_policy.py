@@ -15,6 +15,7 @@ from django.utils import timezone
 from conftest import Personas, login_client, make_patient
 from frontdesk.accounts.policy import POLICY, PUBLIC, Action, role_may
 from frontdesk.accounts.roles import Role
+from frontdesk.billing.models import LedgerEntry
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.patients.models import (
     Coverage,
@@ -71,7 +72,21 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "playbook_key": lambda s: "late_patient",
     "address_id": lambda s: _sample_address(s),
     "document_id": lambda s: _sample_document(s),
+    "entry_id": lambda s: _sample_payment(s),
 }
+
+
+def _sample_payment(s: Samples) -> int:
+    entry = LedgerEntry.objects.create(
+        clinic_id=s.patient.clinic_id,
+        patient=s.patient,
+        kind="payment",
+        amount="10.00",
+        description="Payment at check-in",
+        method="cash",
+        created_at=timezone.now(),
+    )
+    return entry.pk
 
 
 def _sample_address(s: Samples) -> int:

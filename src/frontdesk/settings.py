@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "frontdesk.flow",
     "frontdesk.messaging",
     "frontdesk.playbooks",
+    "frontdesk.billing",
     "frontdesk.demo",
     "huey.contrib.djhuey",
 ]
@@ -208,6 +209,8 @@ USE_TZ = True
 TIME_ZONE = "UTC"  # stored and computed in UTC; shown in the clinic's zone
 CLINIC_TIME_ZONE = env_time_zone("CLINIC_TIME_ZONE", "America/New_York")
 CLINIC_NAME = env_str("CLINIC_NAME", "Frontdesk Demo Clinic")
+# Patient accounts: the currency amounts are shown in (ISO 4217 code).
+CLINIC_CURRENCY = env_str("CLINIC_CURRENCY", "USD")
 # A cancellation this close to the start is flagged late.
 LATE_CANCELLATION_WINDOW = env_minutes("LATE_CANCELLATION_MINUTES", 24 * 60)
 # A booked appointment with no arrival this long after its end becomes a no-show.

@@ -18,6 +18,7 @@ urlpatterns = [
     path("p/", include("frontdesk.messaging.urls")),
     path("flow/", include("frontdesk.flow.urls")),
     path("playbooks/", include("frontdesk.playbooks.urls")),
+    path("billing/", include("frontdesk.billing.urls")),
     # A patient's signed link to a waitlist offer; short, since it also goes by text message.
     path("w/<str:token>/", waitlist_views.offer_view, name="waitlist_offer"),
 ]

@@ -47,6 +47,8 @@ class Action(StrEnum):
     CALENDAR_FEED_MANAGE = "calendar_feed.manage"
     PLAYBOOK_VIEW = "playbook.view"
     PLAYBOOK_EDIT = "playbook.edit"
+    BILLING_VIEW = "billing.view"
+    BILLING_POST = "billing.post"
 
 
 PUBLIC = "public"
@@ -89,6 +91,10 @@ POLICY: dict[Action, frozenset[Role]] = {
     # the administrator and the supervisor, who run the desk, write them.
     Action.PLAYBOOK_VIEW: _EVERY_ROLE,
     Action.PLAYBOOK_EDIT: frozenset({Role.ADMIN, Role.SUPERVISOR}),
+    # Patient accounts: the desk takes payments and prints receipts, billing keeps the accounts;
+    # clinical staff do not need a patient's money matters (minimum necessary).
+    Action.BILLING_VIEW: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
+    Action.BILLING_POST: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
 }
 
 

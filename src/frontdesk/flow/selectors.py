@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
@@ -11,6 +12,8 @@ from django.http import Http404
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
+from frontdesk.billing.models import LedgerEntry
+from frontdesk.billing.selectors import copay_charged, patient_balance, visit_payments
 from frontdesk.flow.forecast import QueueForecast, clinic_forecasts
 from frontdesk.flow.models import (
     ConsentKind,
@@ -19,7 +22,8 @@ from frontdesk.flow.models import (
     Queue,
     QueueEntry,
 )
-from frontdesk.patients.models import Coverage, Patient
+from frontdesk.lib.money import money_format
+from frontdesk.patients.models import Coverage, CoverageRank, Patient
 from frontdesk.patients.selectors import PatientAccessDeniedError
 from frontdesk.scheduling.models import Appointment, AppointmentHistory, AppointmentStatus
 from frontdesk.scheduling.selectors import clinic_zone
@@ -169,6 +173,13 @@ class CheckInFacts:
     entry: QueueEntry | None
     outstanding: list[Outstanding]
     problem: str  # why it cannot be checked in, or ""
+    balance: Decimal = Decimal("0.00")  # owed before today's visit
+    copay: Decimal | None = None  # today's co-pay, while not yet charged
+    payments: list[LedgerEntry] = field(default_factory=list)  # taken for this visit
+
+    @property
+    def amount_due(self) -> Decimal:
+        return max(self.balance, Decimal("0.00")) + (self.copay or Decimal("0.00"))
 
 
 def already_checked_in(entry: QueueEntry) -> str:
@@ -214,6 +225,22 @@ def check_in_facts(appointment: Appointment, *, now: dt.datetime) -> CheckInFact
         patient=patient, kind=ConsentKind.TREATMENT, signed_on__gt=valid_from
     ).exists():
         outstanding.append(Outstanding("consent", "Consent to treatment is due.", True))
+    balance = patient_balance(patient.pk)
+    if balance > 0:
+        outstanding.append(Outstanding("balance", f"Balance due {money_format(balance)}.", False))
+    primary = next(
+        (
+            c
+            for c in current
+            if c.rank == CoverageRank.PRIMARY and (c.effective_date or today) <= today
+        ),
+        None,
+    )
+    copay = primary.copay if primary is not None else None
+    if copay is not None and (copay <= 0 or copay_charged(appointment.pk)):
+        copay = None
+    if copay is not None:
+        outstanding.append(Outstanding("copay", f"Co-pay for today: {money_format(copay)}.", False))
     entry = QueueEntry.objects.filter(appointment=appointment).first()
     problem = ""
     if entry is not None:
@@ -232,7 +259,16 @@ def check_in_facts(appointment: Appointment, *, now: dt.datetime) -> CheckInFact
             f"This appointment is on {appointment.start.astimezone(clinic_zone()):%a %b %-d}, "
             "not today."
         )
-    return CheckInFacts(appointment, patient, entry, outstanding, problem)
+    return CheckInFacts(
+        appointment,
+        patient,
+        entry,
+        outstanding,
+        problem,
+        balance=balance,
+        copay=copay,
+        payments=visit_payments(appointment.pk),
+    )
 
 
 # --- Flow board --------------------------------------------------------------------------------

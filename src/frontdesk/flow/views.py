@@ -24,6 +24,9 @@ from django.views.decorators.http import require_POST
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.billing.forms import PaymentForm
+from frontdesk.billing.selectors import primary_copay
+from frontdesk.billing.services import BillingRefusedError, check_in_payment_record
 from frontdesk.clinic.models import Clinic, Location, Provider
 from frontdesk.flow import display as screens
 from frontdesk.flow import late, live, selectors, services
@@ -35,10 +38,12 @@ from frontdesk.flow.models import (
     Queue,
     QueueEntry,
 )
+from frontdesk.lib.money import money_format
 from frontdesk.lib.readback import date_in_words, spell_out
 from frontdesk.patients.selectors import access_patient
 from frontdesk.patients.services import DuplicateDecisionRequiredError
 from frontdesk.scheduling.models import Appointment
+from frontdesk.scheduling.selectors import clinic_zone
 
 
 def _digits(value: str) -> int | None:
@@ -129,12 +134,23 @@ def check_in_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
         if not facts.problem and late.is_late(appointment, now)
         else None
     )
+    paying = request.method == "POST" and "record_payment" in request.POST
+    pay_form = PaymentForm(
+        request.POST if paying else None,
+        initial={"amount": facts.amount_due, "with_copay": facts.copay is not None},
+    )
+    if paying and pay_form.is_valid():
+        try:
+            return _payment_take(request, appointment, pay_form.cleaned_data)
+        except BillingRefusedError as exc:
+            pay_form.add_error(None, str(exc))
+            facts = selectors.check_in_facts(appointment, now=now)
     form = CheckInForm(
-        request.POST if request.method == "POST" else None,
+        request.POST if request.method == "POST" and not paying else None,
         outstanding={o.key for o in facts.outstanding if o.fixable_inline},
         late=impact is not None,
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not paying and form.is_valid():
         try:
             return _check_in(request, appointment, form.cleaned_data, impact, now)
         except services.FlowRefusedError as exc:
@@ -160,9 +176,35 @@ def check_in_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
         "appointment": appointment,
         "readback": readback,
         "impact": impact,
+        "pay_form": pay_form,
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "flow/check_in.html", context, status=status)
+
+
+def _payment_take(
+    request: HttpRequest,
+    appointment: Appointment,
+    data: dict[str, Any],
+) -> HttpResponse:
+    # The co-pay charged is the one on file now, if the page asked for it.
+    today = timezone.now().astimezone(clinic_zone()).date()
+    copay = primary_copay(appointment.patient_id, day=today) if data["with_copay"] else None
+    if data["with_copay"] and copay is None:
+        raise BillingRefusedError("The co-pay changed meanwhile; check the amount due again.")
+    taken = check_in_payment_record(
+        context=audit_context(request),
+        user=staff_user(request),
+        appointment=appointment,
+        amount=data["amount"],
+        method=data["method"],
+        copay=copay,
+    )
+    messages.success(
+        request,
+        f"Payment of {money_format(taken.payment.amount)} recorded; print the receipt below.",
+    )
+    return redirect("flow:check_in", appointment.pk)
 
 
 def _check_in(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any, cast
 
 import phonenumbers
@@ -10,6 +11,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from frontdesk.lib.money import MoneyField
 from frontdesk.patients import validation
 from frontdesk.patients.models import (
     AddressKind,
@@ -228,6 +230,13 @@ class CoverageForm(forms.ModelForm):  # type: ignore[type-arg]
     relationship = forms.ChoiceField(
         label="Patient is the subscriber's", choices=SubscriberRelationship.choices
     )
+    copay = MoneyField(
+        label="Co-pay per visit",
+        required=False,
+        allow_zero=True,
+        maximum=Decimal("999999.99"),  # the column holds 8 digits
+        help_text="Leave empty when the plan has none.",
+    )
 
     MAX_CARD_BYTES = 10 * 1024 * 1024
     CARD_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"%PDF-")
@@ -247,6 +256,7 @@ class CoverageForm(forms.ModelForm):  # type: ignore[type-arg]
             "end_date",
             "card_front",
             "card_back",
+            "copay",
         ]
         labels = {"card_front": "Card, front", "card_back": "Card, back", "plan_name": "Plan"}
 

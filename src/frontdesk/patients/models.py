@@ -254,6 +254,8 @@ class Coverage(models.Model):
     end_date = models.DateField(null=True, blank=True)
     card_front = models.FileField(upload_to=card_upload_path, blank=True)
     card_back = models.FileField(upload_to=card_upload_path, blank=True)
+    # What the plan asks the patient to pay at each visit; taken at check-in.
+    copay = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["rank"]
@@ -264,6 +266,10 @@ class Coverage(models.Model):
                 | models.Q(effective_date__isnull=True)
                 | models.Q(end_date__gte=models.F("effective_date")),
                 name="coverage_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(copay__isnull=True) | models.Q(copay__gte=0),
+                name="coverage_copay_not_negative",
             ),
         ]
 

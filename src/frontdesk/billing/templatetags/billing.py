@@ -1,0 +1,36 @@
+"""The amount filter, and the account panel the patient's chart includes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+from frontdesk.accounts.policy import Action, role_may
+from frontdesk.billing.forms import AdjustmentForm
+from frontdesk.billing.selectors import patient_balance, patient_entries
+from frontdesk.lib.money import money_format
+
+register = template.Library()
+
+
+@register.filter
+def money(value: Decimal | None) -> str:
+    return "" if value is None else money_format(value)
+
+
+@register.inclusion_tag("billing/_account.html", takes_context=True)
+def patient_account(context: dict[str, Any], patient_id: int) -> dict[str, Any]:
+    """Balance and latest entries for staff who handle money (the chart's caller audits)."""
+    role = getattr(context["request"].user, "role", "")
+    if not role_may(role, Action.BILLING_VIEW):
+        return {"visible": False}
+    return {
+        "visible": True,
+        "patient_id": patient_id,
+        "balance": patient_balance(patient_id),
+        "entries": patient_entries(patient_id),
+        "form": AdjustmentForm() if role_may(role, Action.BILLING_POST) else None,
+        "csrf_token": context.get("csrf_token"),
+    }

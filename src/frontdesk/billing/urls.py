@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from frontdesk.billing import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("patients/<int:patient_id>/entries/new/", views.entry_add_view, name="entry_add"),
+    path("receipts/<int:entry_id>/", views.receipt_view, name="receipt"),
+]

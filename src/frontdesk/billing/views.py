@@ -1,0 +1,84 @@
+"""Patient accounts: charges and credits from the chart, and payment receipts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.billing import selectors, services
+from frontdesk.billing.forms import AdjustmentForm
+from frontdesk.billing.models import EntryKind, LedgerEntry
+from frontdesk.lib.money import money_format
+from frontdesk.patients.selectors import access_patient
+
+
+@policy(Action.BILLING_POST)
+def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Add a charge or an adjustment credit with its reason; corrections are new entries."""
+    user = staff_user(request)
+    patient = access_patient(user, patient_id)
+    form = AdjustmentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.ledger_adjust(
+                context=audit_context(request),
+                user=user,
+                patient=patient,
+                kind=form.cleaned_data["kind"],
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+            )
+        except services.BillingRefusedError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"{entry.get_kind_display()} of {money_format(entry.amount)} added."
+            )
+            return redirect("patients:chart", patient.pk)
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.VIEW,
+        patient_ids=[patient.pk],
+        object_type="ledger",
+        object_id=patient.pk,
+    )
+    context = {
+        "patient": patient,
+        "form": form,
+        "balance": selectors.patient_balance(patient.pk),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "billing/entry_form.html", context, status=status)
+
+
+@policy(Action.BILLING_VIEW)
+def receipt_view(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """A printable receipt: name, MRN, date, amount and method; nothing more."""
+    user = staff_user(request)
+    clinic = staff_clinic(user)
+    entry = (
+        LedgerEntry.objects.filter(pk=entry_id, kind=EntryKind.PAYMENT, clinic=clinic)
+        .only("pk", "patient_id", "amount", "method", "created_at")
+        .first()
+    )
+    if entry is None:
+        raise Http404("No such payment")
+    patient = access_patient(user, entry.patient_id)
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.PRINT,
+        patient_ids=[patient.pk],
+        object_type="receipt",
+        object_id=entry.pk,
+    )
+    context = {
+        "entry": entry,
+        "patient": patient,
+        "clinic_name": settings.CLINIC_NAME,
+    }
+    return render(request, "billing/receipt.html", context)

@@ -1,0 +1,85 @@
+"""Money as typed at the desk and as shown: Decimal only, never float.
+
+Babel is not installed and the clinic works in one currency, so a small formatter does: two
+decimals, thousands separated by commas, the symbol of CLINIC_CURRENCY (or its code).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+CENT = Decimal("0.01")
+# The ledger's column holds 10 digits with 2 decimals.
+MAX_AMOUNT = Decimal("99999999.99")
+
+_SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def money_format(amount: Decimal, currency: str | None = None) -> str:
+    code = (currency or settings.CLINIC_CURRENCY).upper()
+    value = amount.quantize(CENT)
+    sign = "-" if value < 0 else ""
+    symbol = _SYMBOLS.get(code)
+    text = f"{abs(value):,.2f}"
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{code} {text}"
+
+
+def money_parse(text: str, *, allow_zero: bool = False, maximum: Decimal = MAX_AMOUNT) -> Decimal:
+    """An amount as typed ("25", "$1,250.50"); ValueError with a plain message otherwise."""
+    cleaned = text.strip().replace(",", "").replace(" ", "")
+    for symbol in {*_SYMBOLS.values(), settings.CLINIC_CURRENCY.upper()}:
+        cleaned = cleaned.removeprefix(symbol)
+    if not cleaned:
+        raise ValueError("Type the amount.")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError("Type the amount in numbers, like 25.00.") from None
+    if not value.is_finite():
+        raise ValueError("Type the amount in numbers, like 25.00.")
+    if value < 0:
+        raise ValueError("The amount cannot be negative.")
+    if value == 0 and not allow_zero:
+        raise ValueError("The amount must be more than zero.")
+    if value > maximum:
+        raise ValueError(f"That is too large; the most is {money_format(maximum)}.")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(CENT):
+        raise ValueError("Use at most two decimals (cents).")
+    return value.quantize(CENT)
+
+
+class MoneyField(forms.CharField):
+    """A text box for an amount; keeps what was typed and explains what is wrong."""
+
+    def __init__(
+        self,
+        *args: Any,
+        allow_zero: bool = False,
+        maximum: Decimal = MAX_AMOUNT,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("max_length", 30)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        super().__init__(*args, **kwargs)
+        self.allow_zero = allow_zero
+        self.maximum = maximum
+        self.error_messages["max_length"] = "Type the amount in numbers, like 25.00."
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        if isinstance(value, Decimal):
+            return value
+        text = super().to_python(value)
+        if text is None or text in self.empty_values:
+            return None
+        try:
+            return money_parse(text, allow_zero=self.allow_zero, maximum=self.maximum)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+
+    def prepare_value(self, value: Any) -> Any:
+        return f"{value:.2f}" if isinstance(value, Decimal) else value
