@@ -115,9 +115,25 @@ class TwoFactorRequiredMiddleware:
         return self.get_response(request)
 
 
+# URL parameters that are credentials (patients' signed links): logged as a placeholder.
+_SECRET_URL_KWARGS = ("token",)
+
+
+def _loggable_path(request: HttpRequest) -> str:
+    path = request.path
+    match = request.resolver_match
+    if match is not None:
+        for name in _SECRET_URL_KWARGS:
+            value = match.kwargs.get(name)
+            if value:
+                path = path.replace(str(value), f"<{name}>")
+    return path
+
+
 class AccessLogMiddleware:
-    """One line per request: method, path (never the query string: it can hold search terms),
-    status, time taken and the staff user id. No names, no PHI."""
+    """One line per request: method, path (never the query string: it can hold search terms;
+    a signed link's token is replaced by a placeholder), status, time taken and the staff user
+    id. No names, no PHI."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -130,7 +146,7 @@ class AccessLogMiddleware:
         access_log.info(
             "%s %s %s %.1fms user=%s",
             request.method,
-            request.path,
+            _loggable_path(request),
             response.status_code,
             (time.perf_counter() - started) * 1000,
             user_id,

@@ -58,6 +58,19 @@ def test_the_access_log_never_contains_search_terms(
     assert all("Zebediah" not in record.getMessage() for record in caplog.records)
 
 
+def test_the_access_log_never_contains_a_patient_links_token(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = "MQ:1xVTeK:y5iLjphmSECRETPART"
+    with caplog.at_level(logging.INFO, logger="frontdesk.access"):
+        Client().get(f"/w/{token}/")
+        Client().get(f"/p/appointment/{token}/")
+    lines = [record.getMessage() for record in caplog.records]
+    assert any("/w/<token>/" in line for line in lines)
+    assert any("/p/appointment/<token>/" in line for line in lines)
+    assert all("SECRETPART" not in line for line in lines)
+
+
 def test_static_assets_are_served_by_the_app_not_a_cdn() -> None:
     html = Client().get("/accounts/login/").content.decode()
     assert "/static/frontdesk/htmx-2.0.11.min.js" in html
