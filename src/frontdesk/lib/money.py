@@ -63,12 +63,10 @@ class MoneyField(forms.CharField):
         maximum: Decimal = MAX_AMOUNT,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("max_length", 30)
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
         super().__init__(*args, **kwargs)
         self.allow_zero = allow_zero
         self.maximum = maximum
-        self.error_messages["max_length"] = "Type the amount in numbers, like 25.00."
 
     def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
         if isinstance(value, Decimal):
@@ -76,6 +74,8 @@ class MoneyField(forms.CharField):
         text = super().to_python(value)
         if text is None or text in self.empty_values:
             return None
+        if len(text) > 30:
+            raise forms.ValidationError("Type the amount in numbers, like 25.00.", code="invalid")
         try:
             return money_parse(text, allow_zero=self.allow_zero, maximum=self.maximum)
         except ValueError as exc:
