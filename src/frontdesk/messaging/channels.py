@@ -121,6 +121,20 @@ def consented_channels(patient: Patient) -> list[str]:
     return usable
 
 
+def _smtp_failure(exc: Exception) -> str:
+    """The exception's class and SMTP code only: the server's own words often repeat the
+    recipient's address, which must not reach logs, delivery rows or the audit trail."""
+    codes: list[int] = []
+    if isinstance(exc, smtplib.SMTPResponseException):
+        codes.append(exc.smtp_code)
+    elif isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes.extend(code for code, _ in exc.recipients.values())
+    words = type(exc).__name__
+    if codes:
+        words += ", SMTP " + "/".join(str(code) for code in sorted(set(codes)))
+    return words
+
+
 def choose_channel(patient: Patient) -> str:
     usable = consented_channels(patient)
     if not usable:
@@ -164,7 +178,7 @@ def notify_patient(
         try:
             message.send(fail_silently=False)
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"The email could not be sent ({exc}).") from None
+            raise DeliveryError(f"The email could not be sent ({_smtp_failure(exc)}).") from None
     else:
         sms_provider().send(_mobile_number(patient), sms_text if sms_text is not None else text)
     with transaction.atomic():

@@ -46,9 +46,7 @@ class Mailbox:
         return "250 Message accepted"
 
 
-@pytest.fixture
-def smtp_server(settings: Any) -> Iterator[Mailbox]:
-    mailbox = Mailbox()
+def _serve_smtp(mailbox: Mailbox, settings: Any) -> Iterator[Mailbox]:
     port = _free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
@@ -62,6 +60,25 @@ def smtp_server(settings: Any) -> Iterator[Mailbox]:
         yield mailbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[Mailbox]:
+    yield from _serve_smtp(Mailbox(), settings)
+
+
+class RecipientRefuser(Mailbox):
+    """A mail server that refuses every recipient, repeating the address as real ones do."""
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+
+
+@pytest.fixture
+def refusing_smtp_server(settings: Any) -> Iterator[Mailbox]:
+    yield from _serve_smtp(RecipientRefuser(), settings)
 
 
 @dataclass

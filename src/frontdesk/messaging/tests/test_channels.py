@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from conftest import Personas, make_patient
 from frontdesk.audit.models import AuditEvent
+from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.messaging.channels import (
     DeliveryError,
     NoConsentedChannel,
@@ -14,6 +17,8 @@ from frontdesk.messaging.channels import (
 )
 from frontdesk.messaging.tests.conftest import Mailbox, SmsInbox
 from frontdesk.patients.models import ContactChannel, PhoneKind
+from frontdesk.scheduling.models import Schedule, WaitlistEntry, WaitlistOffer
+from frontdesk.scheduling.waitlist import waitlist_messages_send
 
 
 def test_an_email_arrives_with_text_html_and_attachment_over_real_smtp(
@@ -127,3 +132,57 @@ def test_a_provider_refusal_is_a_delivery_error_with_its_status(
     with pytest.raises(DeliveryError, match="HTTP 503"):
         notify_patient(patient, subject="s", text="t")
     assert not AuditEvent.objects.filter(object_type="message").exists()
+
+
+def test_a_refused_recipient_is_reported_by_code_without_the_address(
+    personas: Personas, refusing_smtp_server: Mailbox
+) -> None:
+    patient = make_patient(
+        personas.clinic, email="john@example.org", consent_email=True, preferred_contact="email"
+    )
+
+    with pytest.raises(DeliveryError) as refused:
+        notify_patient(patient, subject="s", text="t")
+
+    assert str(refused.value) == "The email could not be sent (SMTPRecipientsRefused, SMTP 550)."
+    assert not AuditEvent.objects.filter(object_type="message").exists()
+
+
+def test_a_waitlist_message_that_is_refused_is_logged_without_the_address(
+    personas: Personas, refusing_smtp_server: Mailbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    patient = make_patient(
+        personas.clinic, email="john@example.org", consent_email=True, preferred_contact="email"
+    )
+    provider = Provider.objects.create(clinic=personas.clinic, given_name="Mei", family_name="Lee")
+    location = Location.objects.create(clinic=personas.clinic, name="Northside")
+    schedule = Schedule.objects.create(clinic=personas.clinic, provider=provider, location=location)
+    kind = AppointmentType.objects.create(clinic=personas.clinic, name="Visit", duration_minutes=30)
+    now = timezone.now()
+    entry = WaitlistEntry.objects.create(
+        clinic=personas.clinic,
+        patient=patient,
+        appointment_type=kind,
+        earliest_date=now.date(),
+        latest_date=now.date() + dt.timedelta(days=7),
+        created_at=now,
+    )
+    start = now + dt.timedelta(days=1)
+    offer = WaitlistOffer.objects.create(
+        entry=entry,
+        schedule=schedule,
+        provider=provider,
+        start=start,
+        end=start + dt.timedelta(minutes=30),
+        expires_at=now + dt.timedelta(hours=2),
+        created_at=now,
+    )
+
+    with caplog.at_level("WARNING", logger="frontdesk"):
+        for kind_of_message in ("offer", "gone"):
+            waitlist_messages_send(offer_ids=[offer.pk], kind=kind_of_message)
+
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("frontdesk")]
+    assert len(logged) == 2
+    assert all("SMTP 550" in text for text in logged)
+    assert not any("example.org" in text for text in logged)

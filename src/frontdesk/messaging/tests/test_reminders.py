@@ -356,3 +356,28 @@ def test_a_reminder_that_cannot_be_prepared_is_recorded_as_failed_and_nothing_is
     delivery = ReminderDelivery.objects.get(appointment=appointment, rule=rules[24])
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.error == "Not prepared: template missing"
+
+
+def test_a_refused_email_address_never_reaches_the_delivery_row_the_audit_trail_or_the_logs(
+    personas: Personas,
+    place: Place,
+    rules: dict[int, ReminderRule],
+    refusing_smtp_server: Mailbox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    appointment = make_appointment(
+        place, emailer(personas), dt.datetime(2026, 11, 24, 12, 30, tzinfo=dt.UTC)
+    )
+
+    with caplog.at_level("DEBUG", logger="frontdesk"):
+        assert run_due() == 1
+
+    delivery = ReminderDelivery.objects.get(appointment=appointment, rule=rules[24])
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.error == "The email could not be sent (SMTPRecipientsRefused, SMTP 550)."
+    details = [str(event.detail) for event in AuditEvent.objects.filter(object_type="reminder")]
+    assert any("SMTP 550" in detail for detail in details)
+    frontdesk_logs = [r.getMessage() for r in caplog.records if r.name.startswith("frontdesk")]
+    for text in [delivery.error, *details, *frontdesk_logs]:
+        assert "maria@example.org" not in text
+        assert "example.org" not in text
