@@ -96,14 +96,8 @@ def reminder_rules_set(*, clinic: Clinic, hours: list[int]) -> list[ReminderRule
     return list(ReminderRule.objects.filter(clinic=clinic, is_active=True))
 
 
-def reminders_due(*, now: dt.datetime) -> tuple[list[DueReminder], list[DueReminder]]:
-    """(due, superseded): reminders to send now, and earlier ones overtaken by a nearer one.
-
-    An appointment booked two days ahead is past its 72-hour reminder already: only the nearest
-    due rule is sent, the others are recorded as skipped. Each rule's query reads only
-    appointments in its window that have no delivery for it yet (indexed by the constraint).
-    """
-    rules = list(ReminderRule.objects.filter(is_active=True).order_by("hours_before"))
+def _reminder_candidates(rules: list[ReminderRule], now: dt.datetime) -> set[int]:
+    """Appointments inside some rule's window that have no delivery for that rule yet."""
     candidates: set[int] = set()
     for rule in rules:
         candidates.update(
@@ -116,6 +110,18 @@ def reminders_due(*, now: dt.datetime) -> tuple[list[DueReminder], list[DueRemin
             .exclude(Exists(ReminderDelivery.objects.filter(appointment=OuterRef("pk"), rule=rule)))
             .values_list("pk", flat=True)
         )
+    return candidates
+
+
+def reminders_due(*, now: dt.datetime) -> tuple[list[DueReminder], list[DueReminder]]:
+    """(due, superseded): reminders to send now, and earlier ones overtaken by a nearer one.
+
+    An appointment booked two days ahead is past its 72-hour reminder already: only the nearest
+    due rule is sent, the others are recorded as skipped. Each rule's query reads only
+    appointments in its window that have no delivery for it yet (indexed by the constraint).
+    """
+    rules = list(ReminderRule.objects.filter(is_active=True).order_by("hours_before"))
+    candidates = _reminder_candidates(rules, now)
     if not candidates:
         return [], []
     recorded = set(
@@ -137,6 +143,8 @@ def reminders_due(*, now: dt.datetime) -> tuple[list[DueReminder], list[DueRemin
             for rule in rules_by_clinic.get(clinic_id, [])
             if start - dt.timedelta(hours=rule.hours_before) <= now
         ]
+        if not reached:
+            continue  # moved out of every window since it was listed: a later run sees it
         nearest, *earlier = reached  # ordered by hours_before: the nearest rule first
         if (pk, nearest.pk) not in recorded:
             due.append(DueReminder(pk, nearest.pk))

@@ -381,3 +381,36 @@ def test_a_refused_email_address_never_reaches_the_delivery_row_the_audit_trail_
     for text in [delivery.error, *details, *frontdesk_logs]:
         assert "maria@example.org" not in text
         assert "example.org" not in text
+
+
+def test_an_appointment_moved_while_the_job_reads_is_left_for_later_and_the_others_are_sent(
+    personas: Personas,
+    place: Place,
+    rules: dict[int, ReminderRule],
+    smtp_server: Mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tuesday = dt.datetime(2026, 11, 24, 12, 30, tzinfo=dt.UTC)
+    moving = make_appointment(place, emailer(personas), tuesday)
+    staying = make_appointment(
+        place, emailer(personas, email="kim@example.org"), tuesday + dt.timedelta(hours=1)
+    )
+    listed = reminders._reminder_candidates
+
+    def listed_then_moved(rules: list[ReminderRule], now: dt.datetime) -> set[int]:
+        found = listed(rules, now)
+        # Rescheduled two weeks on by the front desk between the job's two reads.
+        later = tuesday + dt.timedelta(days=14)
+        later_end = later + dt.timedelta(minutes=30)
+        Appointment.objects.filter(pk=moving.pk).update(
+            start=later, end=later_end, busy_start=later, busy_end=later_end
+        )
+        return found
+
+    monkeypatch.setattr(reminders, "_reminder_candidates", listed_then_moved)
+
+    assert run_due() == 1
+
+    assert smtp_server.recipients == [["kim@example.org"]]
+    assert ReminderDelivery.objects.filter(appointment=staying).exists()
+    assert not ReminderDelivery.objects.filter(appointment=moving).exists()
