@@ -56,6 +56,15 @@ class FlowStatus(models.TextChoices):
     LEFT = "left", "Left without being seen"
 
 
+# Still in the clinic's hands: not yet done and not gone.
+OPEN_STATUSES = (
+    FlowStatus.WAITING,
+    FlowStatus.CALLED,
+    FlowStatus.IN_ROOM,
+    FlowStatus.WITH_PROVIDER,
+)
+
+
 class QueueEntry(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="queue_entries")
     queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="entries")
@@ -101,6 +110,13 @@ class QueueEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(priority=Priority.NORMAL) | ~Q(priority_reason=""),
                 name="queue_entry_priority_has_reason",
+            ),
+            # A walk-in is in one queue at a time. Entries for appointments stay outside it: a
+            # patient with two appointments on one day is checked in for each.
+            models.UniqueConstraint(
+                fields=["patient", "day"],
+                condition=Q(appointment__isnull=True, status__in=OPEN_STATUSES),
+                name="queue_entry_one_open_walk_in_per_day",
             ),
         ]
 

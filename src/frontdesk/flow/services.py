@@ -22,6 +22,7 @@ from frontdesk.flow import live
 from frontdesk.flow.forecast import clinic_forecasts as forecast_queues_today
 from frontdesk.flow.late import LateImpact, late_arrival_record
 from frontdesk.flow.models import (
+    OPEN_STATUSES,
     PRIORITY_RANK,
     ConsentKind,
     FlowStatus,
@@ -143,6 +144,12 @@ def _enqueue(
     except IntegrityError:
         if appointment is not None:
             raise FlowRefusedError(_already_checked_in(appointment)) from None
+        # Another desk's walk-in of this patient was committed first.
+        walked_in = QueueEntry.objects.filter(
+            patient=patient, day=day, appointment__isnull=True, status__in=OPEN_STATUSES
+        ).first()
+        if walked_in is not None:
+            raise FlowRefusedError(_already_in_queue(walked_in)) from None
         raise
     _event(entry, by=user, from_status="", at=now)
     # The desk tells the patient the forecast at once; it is kept to compare with the real wait.
@@ -189,6 +196,8 @@ def appointment_check_in(
     now = now or timezone.now()
     current = Appointment.objects.select_for_update().select_related("patient", "provider")
     appointment = current.get(pk=appointment.pk)
+    # Serialised with walk-ins of the same patient (see walk_in_check_in).
+    Patient.objects.select_for_update().filter(pk=appointment.patient_id).values_list("pk").first()
     if QueueEntry.objects.filter(appointment=appointment).exists():
         raise FlowRefusedError(_already_checked_in(appointment))
     if appointment.status == AppointmentStatus.CANCELLED:
@@ -263,16 +272,12 @@ def walk_in_check_in(
     clinic = patient.clinic
     if queue is not None and queue.clinic_id != clinic.pk:
         raise FlowRefusedError("That queue belongs to another clinic.")
-    waiting = QueueEntry.objects.filter(
-        patient=patient,
-        day=local_day(now),
-        status__in=(FlowStatus.WAITING, FlowStatus.CALLED, FlowStatus.IN_ROOM),
-    ).first()
-    if waiting is not None:
-        raise FlowRefusedError(
-            f"This patient is already in the queue with ticket {waiting.ticket} "
-            f"({waiting.get_status_display().lower()})."
-        )
+    # The patient row is locked (appointment check-ins take it too), so two desks cannot both
+    # see "not in a queue"; the partial unique index on open walk-ins backs this up.
+    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
+    open_entry = _open_entry(patient, local_day(now))
+    if open_entry is not None:
+        raise FlowRefusedError(_already_in_queue(open_entry))
     return _enqueue(
         context=context,
         user=user,
@@ -283,6 +288,18 @@ def walk_in_check_in(
         priority=priority,
         priority_reason=priority_reason,
         now=now,
+    )
+
+
+def _open_entry(patient: Patient, day: dt.date) -> QueueEntry | None:
+    """The patient's entry still waiting, called, in a room or with a provider on `day`."""
+    return QueueEntry.objects.filter(patient=patient, day=day, status__in=OPEN_STATUSES).first()
+
+
+def _already_in_queue(entry: QueueEntry) -> str:
+    return (
+        f"This patient is already in the queue with ticket {entry.ticket} "
+        f"({entry.get_status_display().lower()})."
     )
 
 
