@@ -21,6 +21,7 @@ import sys
 import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from frontdesk.accounts.roles import Role
 from frontdesk.accounts.services import staff_create
 from frontdesk.audit.models import AuditAction, AuditEvent
 from frontdesk.audit.services import SYSTEM_CONTEXT, audit_record
+from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.clinic.models import AppointmentType, Clinic, Location, Provider
 from frontdesk.demo.schedule import demo_schedule_build
 from frontdesk.patients.indexing import family_names_register, patient_derive_fields, phone_last4
@@ -832,7 +834,12 @@ def demo_clinic_build(
         rows = demo_patient_rows(seed=seed, count=patients, today=today, pools=pools, tz=tz)
         with _sqlite_cache(mebibytes=256):
             duplicates = _patients_insert(
-                clinic=clinic, rows=rows, count=patients, payers=payers, progress=progress
+                clinic=clinic,
+                rows=rows,
+                count=patients,
+                payers=payers,
+                progress=progress,
+                money_rng=random.Random(f"frontdesk-demo:{seed}:accounts"),
             )
         appointments = demo_schedule_build(clinic=clinic, seed=seed, today=today)
         audit_record(
@@ -1076,9 +1083,11 @@ def _patients_insert(
     count: int,
     payers: dict[str, int],
     progress: bool,
+    money_rng: random.Random,
 ) -> tuple[tuple[str, str], ...]:
     mrns = mrn_reserve(count) if count else []
     patient_writer, coverage_writer = _RowWriter(Patient), _RowWriter(Coverage)
+    ledger_writer = _RowWriter(LedgerEntry)
     derived = _DerivedColumns()
     duplicates: list[tuple[str, str]] = []
     position = 0
@@ -1105,6 +1114,8 @@ def _patients_insert(
             ids = dict(
                 Patient.objects.filter(mrn__in=batch_mrns).values_list("mrn", "pk").iterator()
             )
+            # A separate generator, so the patients themselves stay what the seed made them.
+            balances, copays = _demo_money(money_rng, batch_mrns)
             coverage_writer.insert(
                 [
                     {
@@ -1117,15 +1128,49 @@ def _patients_insert(
                         "subscriber_name": coverage.subscriber_name,
                         "relationship": coverage.relationship,
                         "effective_date": coverage.effective_date,
+                        "copay": copays.get(mrn) if coverage.rank == 1 else None,
                     }
                     for mrn, row in zip(batch_mrns, batch, strict=True)
                     for coverage in row.coverages
+                ]
+            )
+            ledger_writer.insert(
+                [
+                    {
+                        "clinic_id": clinic.pk,
+                        "patient_id": ids[mrn],
+                        "kind": EntryKind.CHARGE,
+                        "amount": amount,
+                        "description": "Balance brought forward",
+                        "created_at": row.updated_at,
+                    }
+                    for mrn, row in zip(batch_mrns, batch, strict=True)
+                    if (amount := balances.get(mrn)) is not None
                 ]
             )
             bar.update(len(batch))
     # One-typo search looks family names up in this dictionary before it touches patients.
     family_names_register(norm for norm, _ in derived.family.values())
     return tuple(duplicates)
+
+
+# About one patient in ten owes a little, and one in ten has a co-pay on the primary plan.
+DEMO_BALANCE_RATE = 0.10
+DEMO_COPAY_RATE = 0.10
+_DEMO_COPAYS = tuple(Decimal(v) for v in ("10.00", "15.00", "20.00", "25.00", "30.00", "40.00"))
+
+
+def _demo_money(
+    rng: random.Random, mrns: Sequence[str]
+) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    balances: dict[str, Decimal] = {}
+    copays: dict[str, Decimal] = {}
+    for mrn in mrns:
+        if rng.random() < DEMO_BALANCE_RATE:
+            balances[mrn] = Decimal(rng.randrange(1_500, 25_001)) / 100  # $15 to $250
+        if rng.random() < DEMO_COPAY_RATE:
+            copays[mrn] = rng.choice(_DEMO_COPAYS)
+    return balances, copays
 
 
 # --- Staff credentials ------------------------------------------------------------------------

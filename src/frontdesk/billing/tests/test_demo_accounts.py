@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from frontdesk.billing.models import EntryKind, LedgerEntry
+from frontdesk.demo.services import _demo_money, demo_load
+from frontdesk.patients.models import Coverage
+
+PATIENTS = 600
+
+
+@pytest.fixture
+def demo(db: None, tmp_path: Path) -> None:
+    demo_load(
+        seed=11, patients=PATIENTS, credentials_path=tmp_path / "c.txt", today=dt.date(2025, 6, 15)
+    )
+
+
+def test_about_one_demo_patient_in_ten_owes_a_small_balance(demo: None) -> None:
+    charges = list(LedgerEntry.objects.values_list("kind", "amount", "patient_id"))
+    assert 0.06 * PATIENTS <= len(charges) <= 0.14 * PATIENTS
+    assert len({patient for _, _, patient in charges}) == len(charges)
+    assert all(kind == EntryKind.CHARGE for kind, _, _ in charges)
+    assert all(Decimal("15.00") <= amount <= Decimal("250.00") for _, amount, _ in charges)
+
+
+def test_about_one_demo_patient_in_ten_has_a_copay_on_the_primary_plan(demo: None) -> None:
+    with_copay = list(Coverage.objects.filter(copay__isnull=False).values_list("rank", "copay"))
+    insured = Coverage.objects.filter(rank=1).count()
+    assert 0.06 * insured <= len(with_copay) <= 0.14 * insured
+    assert {rank for rank, _ in with_copay} == {1}
+    assert all(
+        copay is not None and Decimal("10.00") <= copay <= Decimal("40.00")
+        for _, copay in with_copay
+    )
+
+
+def test_the_demo_accounts_come_from_the_seed() -> None:
+    mrns = [f"M{i:06d}" for i in range(500)]
+    first = _demo_money(random.Random("frontdesk-demo:3:accounts"), mrns)
+    assert first == _demo_money(random.Random("frontdesk-demo:3:accounts"), mrns)
+    assert first != _demo_money(random.Random("frontdesk-demo:4:accounts"), mrns)
