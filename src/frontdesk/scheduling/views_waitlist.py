@@ -22,7 +22,13 @@ from frontdesk.patients.selectors import access_patient
 from frontdesk.scheduling import selectors, services, waitlist
 from frontdesk.scheduling.forms import parse_start
 from frontdesk.scheduling.forms_waitlist import WaitlistEntryForm
-from frontdesk.scheduling.models import Appointment, AppointmentStatus, Schedule, WaitlistStatus
+from frontdesk.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    Schedule,
+    WaitlistOffer,
+    WaitlistStatus,
+)
 from frontdesk.scheduling.views import _posted_id
 
 
@@ -212,11 +218,21 @@ def entry_book_view(request: HttpRequest) -> HttpResponse:
 
 
 def _offer_page(
-    request: HttpRequest, state: str, *, status: int = 200, **extra: Any
+    request: HttpRequest,
+    state: str,
+    *,
+    status: int = 200,
+    offer: WaitlistOffer | None = None,
+    **extra: Any,
 ) -> HttpResponse:
-    return render(
-        request, "scheduling/waitlist_offer.html", {"state": state, **extra}, status=status
-    )
+    context: dict[str, Any] = {"state": state, **extra}
+    if offer is not None:
+        context |= {
+            "offer": offer,
+            "place": waitlist.offer_place(offer),
+            "moves": waitlist.offer_moves_booking(offer),
+        }
+    return render(request, "scheduling/waitlist_offer.html", context, status=status)
 
 
 @public

@@ -35,6 +35,7 @@ from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.messaging.channels import DeliveryError, consented_channels, notify_patient
+from frontdesk.messaging.content import appointment_when
 from frontdesk.messaging.links import make_token, read_token
 from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import PatientAccessDeniedError
@@ -45,7 +46,6 @@ from frontdesk.scheduling.availability import (
     TimeOfDay,
     clinic_zone,
     free_slots,
-    provider_label,
 )
 from frontdesk.scheduling.models import (
     Appointment,
@@ -244,31 +244,44 @@ def slot_offers(*, schedule: Schedule, start: dt.datetime, end: dt.datetime) -> 
 
 
 def _when(moment: dt.datetime) -> str:
-    return f"{moment.astimezone(clinic_zone()):%A %B %-d at %H:%M}"
+    when = appointment_when(moment)
+    return f"{when.date} at {when.time}"
 
 
+def offer_place(offer: WaitlistOffer) -> str:
+    location = offer.schedule.location
+    return f"{location.name}, {location.address}" if location.address else location.name
+
+
+def offer_moves_booking(offer: WaitlistOffer) -> bool:
+    """Taking the offer moves a booking the patient already holds (rather than adding one)."""
+    current = offer.entry.current_appointment
+    return current is not None and current.status in _HELD
+
+
+# Like reminders (messaging/content.py), offers name only the patient's first name, the time
+# and the place: a message or link may be read by someone else, and the kind of visit, the
+# provider or another booking can reveal a diagnosis.
 def _offer_words(offer: WaitlistOffer) -> tuple[str, str, str]:
     entry = offer.entry
-    place = offer.schedule.location.name
     link = offer_link(offer)
-    what = (
-        f"{entry.appointment_type.name} with {provider_label(offer.provider)} at {place} on "
-        f"{_when(offer.start)}"
-    )
-    current = entry.current_appointment
     instead = (
-        f" It would replace your appointment on {_when(current.start)}."
-        if current is not None and current.status in _HELD
+        " If you take it, the appointment you already hold with us moves to this time."
+        if offer_moves_booking(offer)
         else ""
     )
     text = (
         f"Hello {entry.patient.given_name},\n\n"
-        f"An earlier time is free: {what}.{instead}\n\n"
+        f"An earlier time is free: {_when(offer.start)}, at {offer_place(offer)}.{instead}\n\n"
         f"To take it, open this link before {_when(offer.expires_at)}:\n{link}\n\n"
         "A few patients on the waitlist were offered this time; the first to accept gets it.\n\n"
         f"{settings.CLINIC_NAME}"
     )
-    sms = f"{settings.CLINIC_NAME}: an earlier time is free, {what}. Take it: {link}"
+    short = appointment_when(offer.start).short
+    sms = (
+        f"{settings.CLINIC_NAME}: an earlier time is free, {short} at "
+        f"{offer.schedule.location.name}. Take it: {link}"
+    )
     return "An earlier appointment is free", text, sms
 
 
@@ -290,8 +303,8 @@ def _gone_message(offer: WaitlistOffer) -> None:
         f"{settings.CLINIC_NAME}"
     )
     sms = (
-        f"{settings.CLINIC_NAME}: the time on {_when(offer.start)} has been taken. "
-        "You stay on the waitlist."
+        f"{settings.CLINIC_NAME}: the time on {appointment_when(offer.start).short} has been "
+        "taken. You stay on the waitlist."
     )
     try:
         notify_patient(
@@ -306,13 +319,7 @@ def waitlist_messages_send(*, offer_ids: Sequence[int], kind: str) -> int:
     worker (scheduling/tasks.py), since sending waits on the mail server or the SMS provider."""
     offers = (
         WaitlistOffer.objects.filter(pk__in=list(offer_ids))
-        .select_related(
-            "entry__patient",
-            "entry__appointment_type",
-            "entry__current_appointment",
-            "schedule__location",
-            "provider",
-        )
+        .select_related("entry__patient", "entry__current_appointment", "schedule__location")
         .order_by("pk")
     )
     sent = 0
@@ -445,12 +452,7 @@ def patient_context(context: AuditContext, *, clinic_id: int) -> AuditContext:
 def waitlist_offer_get(offer_id: int) -> WaitlistOffer | None:
     return (
         WaitlistOffer.objects.select_related(
-            "entry__patient",
-            "entry__appointment_type",
-            "entry__current_appointment",
-            "schedule__location",
-            "provider",
-            "appointment",
+            "entry__patient", "entry__current_appointment", "schedule__location", "appointment"
         )
         .filter(pk=offer_id)
         .first()

@@ -200,7 +200,7 @@ def test_freed_time_is_offered_by_priority_then_waiting_time_to_n_at_once(
         ["olive@example.org"],
     ]
     assert "https://clinic.example/w/" in mail.outbox[0].body
-    assert "Tuesday November 24 at 09:00" in mail.outbox[0].body
+    assert "Tuesday 24 November 2026 at 9:00 AM" in mail.outbox[0].body
     assert audited(urgent.patient, "waitlist_offer")
     assert not audited(unreachable, "waitlist_offer")
 
@@ -644,3 +644,82 @@ def test_the_appointment_page_leads_to_the_waitlist(
     )
     assert add.status_code == 200
     assert b"keeps the appointment" not in add.content  # a cancelled booking cannot be kept
+
+
+class RecordedTexts:
+    """Stands in for the text-message provider and keeps what would have been sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, to_e164: str, text: str) -> None:
+        self.sent.append((to_e164, text))
+
+
+def test_offer_links_and_messages_never_show_the_visit_type_provider_or_other_bookings(
+    personas: Personas,
+    schedule: Schedule,
+    clinic_tz: zoneinfo.ZoneInfo,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    texts = RecordedTexts()
+    monkeypatch.setattr("frontdesk.messaging.channels.sms_provider", lambda: texts)
+    sensitive = AppointmentType.objects.create(
+        clinic=personas.clinic,
+        name="HIV counselling",
+        duration_minutes=30,
+        preparation="Bring your viral load results.",
+    )
+    Provider.objects.filter(pk=schedule.provider_id).update(
+        given_name="Zebediah", family_name="Quarrington"
+    )
+    leaver = make_patient(personas.clinic, given_name="Leaver")
+    freed = book(personas, leaver, schedule, sensitive, at(clinic_tz, 24, 9))
+    mover = reachable(personas, "Mover")
+    later = book(personas, mover, schedule, sensitive, at(clinic_tz, 27, 10))  # a Friday
+    moving = wait(personas, mover, sensitive, current=later, priority=WaitlistPriority.URGENT)
+    texter = make_patient(
+        personas.clinic,
+        given_name="Texter",
+        phone_kind="mobile",
+        consent_sms=True,
+        preferred_contact="sms",
+    )
+    # Texter cannot come on Friday, so is not offered the time Mover gives up.
+    texting = wait(personas, texter, sensitive, latest=dt.date(2026, 11, 26))
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = Client().get(link_of(moving))
+        accepted = Client().post(link_of(moving), {"answer": "accept"})
+        declined = Client().post(link_of(texting), {"answer": "decline"})
+
+    assert b"An earlier time is free" in opened.content
+    assert b"It is yours" in accepted.content
+    assert b"this time has been taken" in declined.content
+    for page in (opened, accepted, declined):
+        html = page.content.decode()
+        for secret in ("HIV", "counselling", "Zebediah", "Quarrington", "viral load", "Friday"):
+            assert secret not in html
+    assert b"Hello Mover" in opened.content
+    for page in (opened, accepted):
+        html = page.content.decode()
+        assert "Northside" in html
+        assert "November 24" in html
+        assert "09:00" in html
+    offer_texts = [texter_text for _, texter_text in texts.sent]
+    assert len(offer_texts) == 2  # the offer, then "it has been taken"
+    assert "Tue 24 Nov 9:00 AM" in offer_texts[0]
+    assert "Northside" in offer_texts[0]
+    mails = [m.body for m in mail.outbox if m.to == ["mover@example.org"]]
+    assert len(mails) == 1
+    assert "Hello Mover" in mails[0]
+    assert "Tuesday 24 November 2026 at 9:00 AM" in mails[0]
+    assert "Northside" in mails[0]
+    for sent in [*mails, *offer_texts, *(m.subject for m in mail.outbox)]:
+        words = sent.split("https://", 1)[0]  # the link's signature is random letters
+        for secret in ("HIV", "counselling", "Zebediah", "Quarrington", "viral", "Fri", "27"):
+            assert secret not in words
