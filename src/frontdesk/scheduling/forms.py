@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.patients.forms import ClinicDateField
@@ -54,6 +55,12 @@ class FindForm(forms.Form):
             fields["location"], Location.objects.filter(clinic_id=clinic_id).order_by("name")
         )
 
+    def clean_date_from(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get("date_from")
+        if day is not None and day > timezone.localdate() + FIND_HORIZON:
+            raise forms.ValidationError("Search from a date within the next two years.")
+        return day
+
     @staticmethod
     def _narrow(field: forms.Field, queryset: QuerySet[Any]) -> None:
         if isinstance(field, forms.ModelChoiceField):
@@ -69,10 +76,29 @@ class CancelForm(forms.Form):
     )
 
 
+# How far ahead "find a time" may start looking.
+FIND_HORIZON = dt.timedelta(days=2 * 366)
+
+# Dates a calendar page or a booking link may name. Python's own limits (years 1 and 9999)
+# overflow as soon as a page adds a day or a week to them.
+CALENDAR_YEARS = range(1900, 2201)
+
+
+def calendar_date(value: str | None) -> dt.date | None:
+    """A linked or typed ISO date within CALENDAR_YEARS; None otherwise."""
+    try:
+        parsed = dt.date.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return parsed if parsed.year in CALENDAR_YEARS else None
+
+
 def parse_start(value: str) -> dt.datetime | None:
     """An ISO datetime with offset from a slot button; None when it is not one."""
     try:
         parsed = dt.datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return None
-    return parsed if parsed.tzinfo is not None else None
+    if parsed.tzinfo is None or parsed.year not in CALENDAR_YEARS:
+        return None
+    return parsed

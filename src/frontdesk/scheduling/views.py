@@ -18,7 +18,7 @@ from frontdesk.clinic.models import AppointmentType, Location
 from frontdesk.patients.selectors import access_patient
 from frontdesk.scheduling import selectors, services
 from frontdesk.scheduling.availability import SlotPreferences, free_slots
-from frontdesk.scheduling.forms import CancelForm, FindForm, parse_start
+from frontdesk.scheduling.forms import CancelForm, FindForm, calendar_date, parse_start
 from frontdesk.scheduling.models import Schedule
 
 SEARCH_DAYS = 60
@@ -34,10 +34,7 @@ def _posted_id(request: HttpRequest, name: str) -> int:
 
 
 def _day_from(request: HttpRequest) -> dt.date:
-    try:
-        return dt.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        return timezone.localdate()
+    return calendar_date(request.GET.get("date")) or timezone.localdate()
 
 
 @policy(Action.APPOINTMENT_VIEW)

@@ -19,7 +19,7 @@ from frontdesk.clinic.models import AppointmentType, Provider
 from frontdesk.patients.selectors import patient_search
 from frontdesk.scheduling import calendar_feed
 from frontdesk.scheduling.availability import slot_is_bookable
-from frontdesk.scheduling.forms import parse_start
+from frontdesk.scheduling.forms import calendar_date, parse_start
 from frontdesk.scheduling.models import Schedule
 from frontdesk.scheduling.week import provider_appointment_types, week_providers, week_view
 
@@ -32,10 +32,7 @@ def _number(value: str | None) -> int | None:
 
 
 def _date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value or "")
-    except ValueError:
-        return None
+    return calendar_date(value)
 
 
 @policy(Action.APPOINTMENT_VIEW)
