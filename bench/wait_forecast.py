@@ -13,15 +13,22 @@ What it does:
   of 15-, 20- and 30-minute types, on 30 consecutive weekdays.
 - Patients (seeded): 8 % never come; the rest arrive 25 to 0 minutes early or up to 10
   minutes late (1 in 8 comes 15 to 35 minutes late); two walk-ins per provider a day at random
-  times. Each provider has a pace for the day (log-normal around 1.05 times the booked
-  duration) and each visit varies around it (log-normal, sigma 0.25).
+  times, of whom 1 in 4 is urgent and 1 in 8 an emergency (with a reason; they go first, ahead
+  of patients already told their wait). Each provider has a pace for the day (log-normal
+  around 1.05 times the booked duration) and each visit varies around it (log-normal, sigma
+  0.25).
 - Every event goes through the real services with its simulated time: check-in
   (`appointment_check_in`, `walk_in_check_in`, which store the forecast told to the patient),
   call (`queue_entry_move` in the order `queue_call_next` uses), in room, with provider,
-  done. A provider takes the next patient in the queue when free, not before that patient's
-  booked time (the forecast assumes the same; a walk-in has no booked time).
+  done. A provider takes the next patient in the queue when free. On 70 % of provider-days
+  the provider waits for that patient's booked time; on the other 30 % they take a patient
+  who arrived early at once (a walk-in has no booked time). The forecast is not told which
+  kind of day it is; it has to learn it from today's calls.
 - Actual wait: check-in to being called. Naive: booked start minus check-in time (never
-  below zero; a walk-in has none, so the naive figure covers booked patients only).
+  below zero). A walk-in has no booked start; the naive figure for them is 0 ("you will be
+  seen now"), which is what a system that only knows the schedule can say.
+- The headline ratio is over all patients seen (booked and walk-ins); the booked-only ratio
+  is printed next to it.
 """
 
 from __future__ import annotations
@@ -101,13 +108,31 @@ class Arrival:
     provider: int
     appointment: Any | None  # None: a walk-in
     booked_minutes: int
+    priority: str = "normal"
 
 
 @dataclass
 class Outcome:
     told: int
     actual: float
-    naive: float | None
+    naive: float
+    walk_in: bool
+    early_day: bool  # the provider took early arrivals before their booked time that day
+    urgent: bool
+
+
+def mean(values: Any) -> float:
+    items = list(values)
+    return sum(items) / max(1, len(items))
+
+
+def mae(outcomes: list[Outcome], *, told: bool) -> float:
+    return mean(abs((o.told if told else o.naive) - o.actual) for o in outcomes)
+
+
+def ratio_of(outcomes: list[Outcome]) -> float:
+    naive = mae(outcomes, told=False)
+    return mae(outcomes, told=True) / naive if naive else math.inf
 
 
 def make_patient(clinic: Any, given_name: str) -> Any:
@@ -141,7 +166,7 @@ def simulate_day(
 
     from frontdesk.audit.services import SYSTEM_CONTEXT
     from frontdesk.flow import services
-    from frontdesk.flow.models import FlowStatus, QueueEntry
+    from frontdesk.flow.models import FlowStatus, Priority, QueueEntry
     from frontdesk.scheduling.models import Appointment
 
     clinic, user, schedules, types = (
@@ -178,11 +203,16 @@ def simulate_day(
                 offset = rng.uniform(15, 35) if rng.random() < 0.125 else rng.uniform(-25, 10)
                 arrivals.append(Arrival(minute + offset, index, appointment, kind.duration_minutes))
             minute += kind.duration_minutes
-        arrivals.extend(
-            Arrival(rng.uniform(start_min, end_min - 30), index, None, 15) for _ in range(2)
-        )
+        for _ in range(2):
+            draw = rng.random()
+            priority = "emergency" if draw < 0.125 else "urgent" if draw < 0.375 else "normal"
+            arrivals.append(
+                Arrival(rng.uniform(start_min, end_min - 30), index, None, 15, priority)
+            )
     arrivals.sort(key=lambda a: a.minute)
     pace = [lognormal(rng, 1.05, 0.15) for _ in schedules]
+    # Some days a provider sees a patient who came early at once instead of at the booked time.
+    takes_early = [rng.random() < 0.3 for _ in schedules]
     free_at = [float(start_min)] * len(schedules)
     busy: list[tuple[Any, float] | None] = [None] * len(schedules)
     checked_in: dict[int, tuple[float, Arrival]] = {}
@@ -213,6 +243,8 @@ def simulate_day(
                     user=user,
                     patient=make_patient(clinic, given_name=f"W{day:%m%d}{len(checked_in)}"),
                     queue=queue,
+                    priority=Priority(arrival.priority),
+                    priority_reason="" if arrival.priority == "normal" else "short of breath",
                     now=now,
                 )
             queues[arrival.provider] = entry.queue_id
@@ -235,7 +267,8 @@ def simulate_day(
             )
             if candidate is None:
                 continue
-            if candidate.appointment is not None and candidate.appointment.start > now:
+            early = candidate.appointment is not None and candidate.appointment.start > now
+            if early and not takes_early[index]:
                 continue  # not before the booked time
             arrived, arrival = checked_in[candidate.pk]
             entry = services.queue_entry_move(
@@ -254,9 +287,18 @@ def simulate_day(
             naive = (
                 max(0.0, (arrival.appointment.start - local(day, arrived)).total_seconds() / 60)
                 if arrival.appointment is not None
-                else None
+                else 0.0  # a walk-in: "you will be seen now"
             )
-            outcomes.append(Outcome(entry.told_wait_minutes or 0, minute - arrived, naive))
+            outcomes.append(
+                Outcome(
+                    entry.told_wait_minutes or 0,
+                    minute - arrived,
+                    naive,
+                    walk_in=arrival.appointment is None,
+                    early_day=takes_early[index],
+                    urgent=arrival.priority != "normal",
+                )
+            )
         minute += 1.0
 
 
@@ -319,27 +361,32 @@ def main() -> None:
             simulate_day(rng, day, setup, outcomes)
             day += dt.timedelta(days=1)
         elapsed = time.perf_counter() - started
-        booked = [o for o in outcomes if o.naive is not None]
-        walk_ins = [o for o in outcomes if o.naive is None]
-        forecast_mae = sum(abs(o.told - o.actual) for o in booked) / len(booked)
-        naive_mae = sum(abs((o.naive or 0) - o.actual) for o in booked) / len(booked)
-        walk_in_mae = sum(abs(o.told - o.actual) for o in walk_ins) / max(1, len(walk_ins))
-        mean_wait = sum(o.actual for o in booked) / len(booked)
-        ratio = forecast_mae / naive_mae
+        booked = [o for o in outcomes if not o.walk_in]
+        walk_ins = [o for o in outcomes if o.walk_in]
         print(
             f"{connection.vendor}: {args.days} clinic days, {len(booked)} booked visits seen, "
             f"{len(walk_ins)} walk-ins; simulated through the services in {elapsed:.0f} s "
             f"(as of {timezone.now():%Y-%m-%d %H:%M} UTC)"
         )
-        print(f"mean actual wait of booked patients: {mean_wait:.1f} min")
-        print(f"forecast told at check-in, MAE: {forecast_mae:.1f} min")
-        print(f"naive 'scheduled start minus now', MAE: {naive_mae:.1f} min")
-        print(f"walk-ins (no naive figure), forecast MAE: {walk_in_mae:.1f} min")
+        print("naive for a walk-in: 0 min ('you will be seen now'; there is no booked start)")
+        for label, group in (
+            ("all patients", outcomes),
+            ("booked", booked),
+            ("walk-ins", walk_ins),
+            ("urgent or emergency walk-ins", [o for o in walk_ins if o.urgent]),
+            ("days a provider took early arrivals", [o for o in outcomes if o.early_day]),
+        ):
+            print(
+                f"{label}: mean actual wait {mean(o.actual for o in group):.1f} min; "
+                f"MAE forecast {mae(group, told=True):.1f} min, naive "
+                f"{mae(group, told=False):.1f} min; ratio {ratio_of(group):.2f}"
+            )
+        ratio = ratio_of(outcomes)
         verdict = "met" if ratio <= GOAL_RATIO else "missed"
-        print(f"ratio forecast/naive: {ratio:.2f} (goal <= {GOAL_RATIO:.2f}: {verdict})")
         print(
-            f"bench wait_forecast: MAE {forecast_mae:.1f} min ({ratio:.2f}x vs naive "
-            f"'scheduled start minus now' MAE {naive_mae:.1f} min); "
+            f"bench wait_forecast: all patients MAE {mae(outcomes, told=True):.1f} min "
+            f"({ratio:.2f}x vs naive 'scheduled start minus now, 0 for a walk-in' MAE "
+            f"{mae(outcomes, told=False):.1f} min; booked only {ratio_of(booked):.2f}x); "
             f"goal MAE <= {GOAL_RATIO:.0%} of naive: {verdict}"
         )
     finally:
