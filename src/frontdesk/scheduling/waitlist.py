@@ -756,13 +756,21 @@ def waitlist_entry_add(
 def waitlist_entry_remove(*, context: AuditContext, user: User, entry: WaitlistEntry) -> None:
     """Take a patient off the waitlist; their open offers close as declined and those times go
     to the next patients."""
-    closed = _remove(context=context, user=user, entry=entry)
+    closed = _retrying_deadlocks(lambda: _remove(context=context, user=user, entry=entry))
     for offer in closed:
         waitlist_time_freed(schedule_id=offer.schedule_id, start=offer.start, end=offer.end)
 
 
 @transaction.atomic
 def _remove(*, context: AuditContext, user: User, entry: WaitlistEntry) -> list[WaitlistOffer]:
+    # Offers first, then the entry: the order an acceptance takes them (`_lock_offer`), so a
+    # removal and an acceptance wait on each other instead of deadlocking. An offer accepted
+    # meanwhile drops out of the filter once its lock is released.
+    open_offers = list(
+        WaitlistOffer.objects.select_for_update()
+        .filter(entry_id=entry.pk, status=WaitlistOfferStatus.OFFERED)
+        .order_by("pk")
+    )
     locked = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
     if locked.status != WaitlistStatus.WAITING:
         raise WaitlistError("This patient is no longer waiting.")
@@ -770,11 +778,6 @@ def _remove(*, context: AuditContext, user: User, entry: WaitlistEntry) -> list[
     locked.status = WaitlistStatus.REMOVED
     locked.closed_at = now
     locked.save(update_fields=["status", "closed_at"])
-    open_offers = list(
-        WaitlistOffer.objects.select_for_update().filter(
-            entry=locked, status=WaitlistOfferStatus.OFFERED
-        )
-    )
     for offer in open_offers:
         _close(offer, WaitlistOfferStatus.DECLINED, now)
     audit_record(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import zoneinfo
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -723,3 +724,104 @@ def test_offer_links_and_messages_never_show_the_visit_type_provider_or_other_bo
         words = sent.split("https://", 1)[0]  # the link's signature is random letters
         for secret in ("HIV", "counselling", "Zebediah", "Quarrington", "viral", "Fri", "27"):
             assert secret not in words
+
+
+def test_removing_an_entry_locks_its_offers_before_the_entry_as_accepting_does(
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    entry = wait(personas, reachable(personas, "Leaving"), follow_up)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.OFFERED
+
+    with CaptureQueriesContext(connection) as queries:
+        waitlist.waitlist_entry_remove(
+            context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry
+        )
+
+    selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    offer_lock = next(i for i, sql in enumerate(selects) if '"scheduling_waitlistoffer"' in sql)
+    entry_lock = next(i for i, sql in enumerate(selects) if '"scheduling_waitlistentry"' in sql)
+    assert offer_lock < entry_lock
+    if connection.vendor == "postgresql":
+        assert "FOR UPDATE" in selects[offer_lock]
+        assert "FOR UPDATE" in selects[entry_lock]
+    assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.DECLINED
+
+
+def test_removing_an_entry_while_its_patient_accepts_never_deadlocks(
+    transactional_audit: None,
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time, so it cannot deadlock")
+    leaver = make_patient(personas.clinic, given_name="Leaver")
+    freed = book(personas, leaver, schedule, follow_up, at(clinic_tz, 24, 9))
+    entry = wait(personas, reachable(personas, "Racer"), follow_up)
+    cancel(personas, freed)  # no test transaction around it: the offer goes out on commit
+    offer = WaitlistOffer.objects.get(entry=entry, status=WaitlistOfferStatus.OFFERED)
+    offer_held, go_on = threading.Event(), threading.Event()
+    lock_offer = waitlist._lock_offer
+
+    def hold_offer_then_lock(offer_id: int) -> tuple[WaitlistOffer, WaitlistEntry]:
+        # The acceptance holds its offer's lock until the removal is waiting for a lock.
+        WaitlistOffer.objects.select_for_update().get(pk=offer_id)
+        offer_held.set()
+        go_on.wait(timeout=10)
+        return lock_offer(offer_id)
+
+    monkeypatch.setattr(waitlist, "_lock_offer", hold_offer_then_lock)
+    results: dict[str, object] = {}
+
+    def accept() -> None:
+        try:
+            answer = waitlist.waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk)
+            results["accept"] = answer.outcome
+        except Exception as exc:  # the assertion below shows what went wrong
+            results["accept"] = exc
+        finally:
+            connection.close()
+
+    def remove() -> None:
+        try:
+            waitlist.waitlist_entry_remove(
+                context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry
+            )
+            results["remove"] = "removed"
+        except waitlist.WaitlistError as exc:
+            results["remove"] = str(exc)
+        except Exception as exc:
+            results["remove"] = exc
+        finally:
+            connection.close()
+
+    accepting = threading.Thread(target=accept)
+    accepting.start()
+    assert offer_held.wait(timeout=10)
+    removing = threading.Thread(target=remove)
+    removing.start()
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                break
+            go_on.wait(timeout=0.01)
+    go_on.set()
+    accepting.join()
+    removing.join()
+
+    assert results == {"accept": "accepted", "remove": "This patient is no longer waiting."}
+    entry.refresh_from_db()
+    assert entry.status == WaitlistStatus.BOOKED
+    assert Appointment.objects.get(patient=entry.patient).start == freed.start
