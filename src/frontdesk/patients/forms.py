@@ -77,6 +77,15 @@ class ClinicDateField(forms.DateField):
             f"{'02/01/1980' if settings.DATE_INPUT_ORDER == 'DMY' else '01/02/1980'}."
         )
 
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        # Python's date range ends at years 1 and 9999, where adding a day overflows; no
+        # date a clinic types (births, coverages, schedules) lies outside these years.
+        if value is not None and not 1800 <= value.year <= 2200:
+            raise forms.ValidationError(
+                "Check the year: it should be between 1800 and 2200.", code="year"
+            )
+
 
 def _text(
     label: str, *, required: bool = False, max_length: int = 100, **kw: Any

@@ -72,9 +72,70 @@ def test_finding_a_time_years_ahead_is_refused_in_words(
     follow_up: AppointmentType,
     client_for: Callable[[User], Client],
 ) -> None:
-    response = client_for(personas.front_desk).get(
+    client = client_for(personas.front_desk)
+    response = client.get(
+        f"/schedule/patients/{patient.pk}/find/",
+        {"appointment_type": str(follow_up.pk), "date_from": "2100-01-01"},
+    )
+    assert response.status_code == 400
+    assert "Search from a date within the next two years." in response.content.decode()
+    response = client.get(
         f"/schedule/patients/{patient.pk}/find/",
         {"appointment_type": str(follow_up.pk), "date_from": "9999-12-31"},
     )
     assert response.status_code == 400
-    assert "Search from a date within the next two years." in response.content.decode()
+    assert "Check the year: it should be between 1800 and 2200." in response.content.decode()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_set_up_forms_answer_for_any_date(
+    day: str,
+    personas: Personas,
+    schedule: Schedule,
+    client_for: Callable[[User], Client],
+) -> None:
+    admin = client_for(personas.admin)
+    posts = [
+        ("/schedule/setup/holidays/", {"date": day, "name": "Far away"}),
+        (
+            "/schedule/setup/blocks/leave/",
+            {
+                "provider": str(schedule.provider_id),
+                "first_day": "2026-12-01",
+                "last_day": day,
+                "reason": "Away",
+            },
+        ),
+        (
+            "/schedule/setup/blocks/add/",
+            {
+                "kind": "adhoc",
+                "schedule": str(schedule.pk),
+                "day": day,
+                "start_time": "09:00",
+                "end_time": "11:00",
+                "repeat_until": "",
+                "release_days_before": "",
+                "reason": "Far away",
+            },
+        ),
+        (
+            "/schedule/setup/hours/add/",
+            {
+                "provider": str(schedule.provider_id),
+                "location": str(schedule.location_id),
+                "weekdays": ["5"],
+                "every_weeks": "1",
+                "rrule": "",
+                "start_time": "18:00",
+                "end_time": "19:00",
+                "valid_from": day,
+                "valid_until": "",
+                "slot_minutes": "20",
+                "overbook_cap": "1",
+            },
+        ),
+    ]
+    for url, data in posts:
+        response = admin.post(url, data)
+        assert response.status_code < 500, (url, day)
