@@ -36,7 +36,8 @@ def _shown(key: str, row: Playbook | None) -> ShownPlaybook:
         title=title,
         steps=steps,
         blocks=steps_parse(steps),
-        version=row.version if row else 0,
+        # A default not yet stored is version 1, the version storing it gives it.
+        version=row.version if row else 1,
         is_default=(title, steps.strip()) == (default_title, default_steps.strip()),
         updated_at=row.updated_at if row and row.updated_by_id else None,
         updated_by=(editor.get_full_name() or editor.get_username()) if editor else "",

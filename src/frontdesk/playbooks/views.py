@@ -74,7 +74,7 @@ def playbook_edit_view(request: HttpRequest, playbook_key: str) -> HttpResponse:
                 messages.success(request, "Saved." if changed else "Nothing was changed.")
                 return redirect(reverse("playbooks:list") + f"#playbook-{key}")
     else:
-        services.playbooks_ensure(context=context, clinic=clinic)
+        # Opening the editor changes nothing; a save stores the defaults it builds on.
         form = None
     current = playbooks_of_clinic(clinic.pk)[key]
     if form is None:

@@ -294,7 +294,20 @@ def test_a_playbook_needs_a_title_and_a_numbered_step_and_nothing_typed_is_lost(
     response = _edit(admin, title="Late", steps="Just some words", version=1)
     html = response.content.decode()  # type: ignore[attr-defined]
     assert "Write at least one numbered step" in html and "Just some words" in html
-    assert Playbook.objects.get(clinic=personas.clinic, key="late_patient").version == 1
+    assert not Playbook.objects.filter(clinic=personas.clinic, key="late_patient").exists()
+
+
+def test_opening_the_editor_changes_nothing_and_the_first_save_stores_the_playbook(
+    personas: Personas,
+) -> None:
+    admin = login_client(Client(), personas.admin)
+    before = AuditEvent.objects.count()
+    assert admin.get(EDIT).status_code == 200
+    assert not Playbook.objects.filter(clinic=personas.clinic).exists()
+    assert AuditEvent.objects.count() == before
+    _edit(admin, title="Late patient", steps="1. Greet them.", version=1)
+    stored = Playbook.objects.get(clinic=personas.clinic, key="late_patient")
+    assert stored.steps == "1. Greet them." and stored.version == 2
 
 
 def test_an_unknown_playbook_is_not_found(personas: Personas) -> None:
