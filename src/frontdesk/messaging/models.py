@@ -42,15 +42,18 @@ class DeliveryStatus(models.TextChoices):
 
 
 class ReminderDelivery(models.Model):
-    """One reminder for one appointment and rule. The row is inserted and committed (claimed)
-    before the message goes out; the unique constraint makes a second claim fail, so a reminder
-    is never sent twice, whatever the workers do. A claim left by a worker that stopped while
+    """One reminder for one appointment, rule and appointment time. The row is inserted and
+    committed (claimed) before the message goes out; the unique constraint makes a second claim
+    fail, so a reminder is never sent twice, whatever the workers do. A moved appointment is a
+    new time, so its reminders start afresh. A claim left by a worker that stopped while
     sending stays claimed and is never retried: a missed reminder beats a duplicate."""
 
     appointment = models.ForeignKey(
         Appointment, on_delete=models.CASCADE, related_name="reminder_deliveries"
     )
     rule = models.ForeignKey(ReminderRule, on_delete=models.PROTECT, related_name="deliveries")
+    # The appointment's start this reminder was for (it may have moved since).
+    appointment_start = models.DateTimeField()
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices)
     channel = models.CharField(max_length=10, blank=True)  # "email" or "sms" once sent
     error = models.CharField(max_length=300, blank=True)
@@ -59,7 +62,10 @@ class ReminderDelivery(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["appointment", "rule"], name="reminder_once_per_rule"),
+            models.UniqueConstraint(
+                fields=["appointment", "rule", "appointment_start"],
+                name="reminder_once_per_rule_and_time",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=DeliveryStatus.values), name="reminder_status_valid"
             ),

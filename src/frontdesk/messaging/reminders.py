@@ -1,10 +1,11 @@
 """Finding due reminders and sending each exactly once at most.
 
 The guarantee rests on the database: `ReminderDelivery` has a unique constraint on
-(appointment, rule), and the row is inserted and committed (the claim) in its own transaction
-before any message goes out. Whoever inserts it sends; a second worker, a re-queued task or a
-restarted worker finds the row and sends nothing. A crash between claim and send leaves the row
-`claimed` and the reminder unsent: we prefer a missed reminder to a duplicate.
+(appointment, rule, appointment start), and the row is inserted and committed (the claim) in
+its own transaction before any message goes out. Whoever inserts it sends; a second worker, a
+re-queued task or a restarted worker finds the row and sends nothing. A crash between claim
+and send leaves the row `claimed` and the reminder unsent: we prefer a missed reminder to a
+duplicate. A moved appointment has a new start, so its reminders are due afresh for it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ REMINDABLE = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
 class DueReminder:
     appointment_id: int
     rule_id: int
+    appointment_start: dt.datetime
 
 
 def _reminder_context(clinic_id: int) -> AuditContext:
@@ -97,7 +99,7 @@ def reminder_rules_set(*, clinic: Clinic, hours: list[int]) -> list[ReminderRule
 
 
 def _reminder_candidates(rules: list[ReminderRule], now: dt.datetime) -> set[int]:
-    """Appointments inside some rule's window that have no delivery for that rule yet."""
+    """Appointments inside some rule's window with no delivery for that rule at their start."""
     candidates: set[int] = set()
     for rule in rules:
         candidates.update(
@@ -107,7 +109,13 @@ def _reminder_candidates(rules: list[ReminderRule], now: dt.datetime) -> set[int
                 start__gt=now,
                 start__lte=now + dt.timedelta(hours=rule.hours_before),
             )
-            .exclude(Exists(ReminderDelivery.objects.filter(appointment=OuterRef("pk"), rule=rule)))
+            .exclude(
+                Exists(
+                    ReminderDelivery.objects.filter(
+                        appointment=OuterRef("pk"), rule=rule, appointment_start=OuterRef("start")
+                    )
+                )
+            )
             .values_list("pk", flat=True)
         )
     return candidates
@@ -126,7 +134,7 @@ def reminders_due(*, now: dt.datetime) -> tuple[list[DueReminder], list[DueRemin
         return [], []
     recorded = set(
         ReminderDelivery.objects.filter(appointment_id__in=candidates).values_list(
-            "appointment_id", "rule_id"
+            "appointment_id", "rule_id", "appointment_start"
         )
     )
     rules_by_clinic: dict[int, list[ReminderRule]] = {}
@@ -146,9 +154,11 @@ def reminders_due(*, now: dt.datetime) -> tuple[list[DueReminder], list[DueRemin
         if not reached:
             continue  # moved out of every window since it was listed: a later run sees it
         nearest, *earlier = reached  # ordered by hours_before: the nearest rule first
-        if (pk, nearest.pk) not in recorded:
-            due.append(DueReminder(pk, nearest.pk))
-        superseded.extend(DueReminder(pk, r.pk) for r in earlier if (pk, r.pk) not in recorded)
+        if (pk, nearest.pk, start) not in recorded:
+            due.append(DueReminder(pk, nearest.pk, start))
+        superseded.extend(
+            DueReminder(pk, r.pk, start) for r in earlier if (pk, r.pk, start) not in recorded
+        )
     return due, superseded
 
 
@@ -167,6 +177,7 @@ def reminders_dispatch_due(
                 ReminderDelivery(
                     appointment_id=item.appointment_id,
                     rule_id=item.rule_id,
+                    appointment_start=item.appointment_start,
                     status=DeliveryStatus.SKIPPED,
                     error="A nearer reminder was due, so this earlier one was not sent.",
                     claimed_at=now,
@@ -196,7 +207,8 @@ def reminder_claim(
     *, appointment_id: int, rule_id: int, now: dt.datetime
 ) -> ReminderDelivery | None:
     """Insert and commit the delivery row: `claimed` when the reminder should go out, `skipped`
-    (with the reason) when not. None when another worker already holds it. Must not be called
+    (with the reason) when not. None when another worker already holds it, or when the
+    appointment moved so that this rule is not yet due for its new start. Must not be called
     inside a transaction: the claim has to be committed before anything is sent."""
     try:
         with transaction.atomic(durable=True):
@@ -208,10 +220,15 @@ def reminder_claim(
             rule = ReminderRule.objects.filter(pk=rule_id).first()
             if appointment is None or rule is None:
                 return None
+            not_yet_due = appointment.start - dt.timedelta(hours=rule.hours_before) > now
+            if appointment.status in REMINDABLE and not_yet_due:
+                # Moved later since it was found due: the rule fires for the new time, later.
+                return None
             reason = _skip_reason(appointment, rule, now)
             delivery = ReminderDelivery(
                 appointment=appointment,
                 rule=rule,
+                appointment_start=appointment.start,
                 status=DeliveryStatus.SKIPPED if reason else DeliveryStatus.CLAIMED,
                 error=reason,
                 claimed_at=now,
@@ -226,7 +243,7 @@ def reminder_claim(
                 detail={"status": delivery.status, "hours_before": rule.hours_before},
             )
     except IntegrityError:
-        # The unique constraint on (appointment, rule): someone else has this reminder.
+        # The unique constraint on (appointment, rule, start): someone else has this reminder.
         return None
     return delivery
 

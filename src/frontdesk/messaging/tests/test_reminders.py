@@ -10,6 +10,7 @@ import icalendar
 import pytest
 import time_machine
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
 from conftest import Personas, make_patient
@@ -414,3 +415,100 @@ def test_an_appointment_moved_while_the_job_reads_is_left_for_later_and_the_othe
     assert smtp_server.recipients == [["kim@example.org"]]
     assert ReminderDelivery.objects.filter(appointment=staying).exists()
     assert not ReminderDelivery.objects.filter(appointment=moving).exists()
+
+
+def move(appointment: Appointment, start: dt.datetime) -> None:
+    """Reschedule as the desk or the waitlist does: same appointment row, a new time."""
+    end = start + dt.timedelta(minutes=30)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        start=start, end=end, busy_start=start, busy_end=end
+    )
+
+
+def test_a_moved_appointment_is_reminded_afresh_for_its_new_time_and_only_once(
+    personas: Personas,
+    place: Place,
+    rules: dict[int, ReminderRule],
+    smtp_server: Mailbox,
+    _frozen: time_machine.Traveller,
+) -> None:
+    tuesday = dt.datetime(2026, 11, 24, 12, 30, tzinfo=dt.UTC)
+    friday = dt.datetime(2026, 11, 27, 12, 30, tzinfo=dt.UTC)
+    appointment = make_appointment(place, emailer(personas), tuesday)
+    assert run_due() == 1  # Tuesday's one-day reminder (the three-day one is overtaken)
+
+    move(appointment, friday)
+    assert run_due() == 0  # Friday is more than three days ahead
+    _frozen.move_to(friday - dt.timedelta(hours=72))
+    assert run_due() == 1
+    _frozen.move_to(friday - dt.timedelta(hours=24))
+    assert run_due() == 1
+    assert run_due() == 0
+    assert reminder_deliver(appointment_id=appointment.pk, rule_id=rules[24].pk) is None
+
+    assert len(smtp_server.messages) == 3
+    assert "Friday 27 November 2026" in smtp_server.messages[-1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert set(
+        ReminderDelivery.objects.filter(appointment=appointment).values_list(
+            "rule__hours_before", "appointment_start", "status"
+        )
+    ) == {
+        (24, tuesday, "sent"),
+        (72, tuesday, "skipped"),
+        (72, friday, "sent"),
+        (24, friday, "sent"),
+    }
+
+
+def test_a_reminder_queued_before_the_appointment_moved_later_waits_for_the_new_time(
+    personas: Personas,
+    place: Place,
+    rules: dict[int, ReminderRule],
+    smtp_server: Mailbox,
+    _frozen: time_machine.Traveller,
+) -> None:
+    tuesday = dt.datetime(2026, 11, 24, 12, 30, tzinfo=dt.UTC)
+    friday = dt.datetime(2026, 11, 27, 12, 30, tzinfo=dt.UTC)
+    appointment = make_appointment(place, emailer(personas), tuesday)
+    queued: list[tuple[int, int]] = []
+    assert reminders_dispatch_due(send=lambda a, r: queued.append((a, r))) == 1
+
+    move(appointment, friday)  # before the worker takes the queued task
+    for appointment_id, rule_id in queued:
+        assert reminder_deliver(appointment_id=appointment_id, rule_id=rule_id) is None
+
+    assert smtp_server.messages == []
+    assert not ReminderDelivery.objects.filter(appointment_start=friday).exists()
+    _frozen.move_to(friday - dt.timedelta(hours=24))
+    assert run_due() == 1
+    assert len(smtp_server.messages) == 1
+
+
+def test_deliveries_recorded_before_times_were_kept_are_filled_with_the_appointment_start(
+    transactional_audit: None, personas: Personas, place: Place
+) -> None:
+    reminder_rules_ensure_defaults()
+    tuesday = dt.datetime(2026, 11, 24, 12, 30, tzinfo=dt.UTC)
+    appointment = make_appointment(place, emailer(personas), tuesday)
+    rule = ReminderRule.objects.get(clinic=personas.clinic, hours_before=24)
+    before = [("messaging", "0002_default_reminder_rules")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        OldDelivery = old.get_model("messaging", "ReminderDelivery")  # noqa: N806
+        OldDelivery.objects.create(
+            appointment_id=appointment.pk,
+            rule_id=rule.pk,
+            status="sent",
+            channel="email",
+            claimed_at=NOW,
+            sent_at=NOW,
+        )
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    delivery = ReminderDelivery.objects.get()
+    assert (delivery.appointment_start, delivery.status) == (tuesday, DeliveryStatus.SENT)
+    assert reminder_deliver(appointment_id=appointment.pk, rule_id=rule.pk) is None
