@@ -235,6 +235,35 @@ def _offer_page(
     return render(request, "scheduling/waitlist_offer.html", context, status=status)
 
 
+def _offer_as_it_stands(
+    request: HttpRequest, offer: WaitlistOffer, *, error: str = ""
+) -> HttpResponse:
+    """The offer's page in its current state; the patient saw it, so it is audited."""
+    state = waitlist.offer_state(offer)
+    with transaction.atomic():
+        audit_record(
+            context=waitlist.patient_context(
+                audit_context(request), clinic_id=offer.entry.clinic_id
+            ),
+            action=AuditAction.VIEW,
+            patient_ids=[offer.entry.patient_id],
+            object_type="waitlist_offer",
+            object_id=offer.pk,
+        )
+    appointment: Appointment | None = offer.appointment if state == "already-yours" else None
+    error = error if state == "open" else ""  # the answer no longer matters otherwise
+    status = 410 if state in ("gone", "expired") else 400 if error else 200
+    return _offer_page(
+        request,
+        state,
+        status=status,
+        offer=offer,
+        appointment=appointment,
+        waiting=offer.entry.status == WaitlistStatus.WAITING,
+        error=error,
+    )
+
+
 @public
 def offer_view(request: HttpRequest, token: str) -> HttpResponse:
     """What a patient's offer link opens. Reading the page never acts (mail scanners follow
@@ -248,39 +277,23 @@ def offer_view(request: HttpRequest, token: str) -> HttpResponse:
     offer = waitlist.waitlist_offer_get(offer_id)
     if offer is None:
         return _offer_page(request, "invalid", status=400)
+    if request.method != "POST":
+        return _offer_as_it_stands(request, offer)
     context = audit_context(request)
-    if request.method == "POST":
-        if request.POST.get("answer") == "accept":
-            answer = waitlist.waitlist_offer_accept(context=context, offer_id=offer.pk)
-        elif request.POST.get("answer") == "decline":
-            answer = waitlist.waitlist_offer_decline(context=context, offer_id=offer.pk)
-        else:
-            return _offer_page(request, "open", status=400, offer=offer)
-        status = 200 if answer.outcome in ("accepted", "already-yours", "declined") else 410
-        offer.entry.refresh_from_db(fields=["status"])
-        return _offer_page(
-            request,
-            answer.outcome,
-            status=status,
-            offer=offer,
-            appointment=answer.appointment,
-            waiting=offer.entry.status == WaitlistStatus.WAITING,
-        )
-    state = waitlist.offer_state(offer)
-    with transaction.atomic():
-        audit_record(
-            context=waitlist.patient_context(context, clinic_id=offer.entry.clinic_id),
-            action=AuditAction.VIEW,
-            patient_ids=[offer.entry.patient_id],
-            object_type="waitlist_offer",
-            object_id=offer.pk,
-        )
-    appointment: Appointment | None = offer.appointment if state == "already-yours" else None
+    if request.POST.get("answer") == "accept":
+        answer = waitlist.waitlist_offer_accept(context=context, offer_id=offer.pk)
+    elif request.POST.get("answer") == "decline":
+        answer = waitlist.waitlist_offer_decline(context=context, offer_id=offer.pk)
+    else:
+        error = "Please answer with one of the two buttons: take this time, or no, thank you."
+        return _offer_as_it_stands(request, offer, error=error)
+    status = 200 if answer.outcome in ("accepted", "already-yours", "declined") else 410
+    offer.entry.refresh_from_db(fields=["status"])
     return _offer_page(
         request,
-        state,
-        status=410 if state in ("gone", "expired") else 200,
+        answer.outcome,
+        status=status,
         offer=offer,
-        appointment=appointment,
+        appointment=answer.appointment,
         waiting=offer.entry.status == WaitlistStatus.WAITING,
     )

@@ -825,3 +825,39 @@ def test_removing_an_entry_while_its_patient_accepts_never_deadlocks(
     entry.refresh_from_db()
     assert entry.status == WaitlistStatus.BOOKED
     assert Appointment.objects.get(patient=entry.patient).start == freed.start
+
+
+def offer_audits(patient: Patient) -> int:
+    return AuditEventPatient.objects.filter(
+        patient_id_value=patient.pk, event__object_type="waitlist_offer"
+    ).count()
+
+
+def test_an_unknown_answer_on_the_offer_page_shows_the_offer_as_it_stands_and_is_audited(
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    entry = wait(personas, reachable(personas, "Unsure"), follow_up)
+    quicker = wait(personas, reachable(personas, "Quicker"), follow_up)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    link = link_of(entry)
+    before = offer_audits(entry.patient)
+
+    unsure = Client().post(link, {"answer": "maybe"})
+    assert unsure.status_code == 400
+    assert b"An earlier time is free" in unsure.content
+    assert b"Please answer with one of the two buttons" in unsure.content
+    assert offer_audits(entry.patient) == before + 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert Client().post(link_of(quicker), {"answer": "accept"}).status_code == 200
+    late = Client().post(link, {"answer": "maybe"})
+    assert late.status_code == 410
+    assert b"this time has been taken" in late.content
+    assert b"An earlier time is free" not in late.content
+    assert b"Yes, I take this time" not in late.content
+    assert offer_audits(entry.patient) == before + 3  # told it is gone, then saw the page
+    assert not Appointment.objects.filter(patient=entry.patient).exists()
