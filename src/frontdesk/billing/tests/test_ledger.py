@@ -14,6 +14,7 @@ from frontdesk.billing import services
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.billing.selectors import patient_balance
 from frontdesk.lib.money import money_format, money_parse
+from frontdesk.patients.merging import patient_merge, patient_unmerge
 from frontdesk.patients.models import Patient
 
 
@@ -87,14 +88,23 @@ def test_an_entry_can_never_be_changed_or_removed(patient: Patient) -> None:
     assert entry.amount == Decimal("40.00")
 
 
-def test_merging_records_may_move_entries_to_the_surviving_patient(
+def test_merging_records_moves_the_entries_to_the_surviving_patient_and_back(
     personas: Personas, patient: Patient
 ) -> None:
-    entry = _entry(patient, EntryKind.CHARGE, "40.00")
+    _entry(patient, EntryKind.CHARGE, "40.00")
     survivor = make_patient(personas.clinic, given_name="Jon")
-    LedgerEntry.objects.filter(pk=entry.pk).update(patient=survivor)
-    assert patient_balance(survivor.pk) == Decimal("40.00")
+    _entry(survivor, EntryKind.CHARGE, "2.50")
+    merge = patient_merge(
+        context=SYSTEM_CONTEXT,
+        user=personas.supervisor,
+        survivor=survivor,
+        merged=patient,
+        take_from_merged=set(),
+    )
+    assert patient_balance(survivor.pk) == Decimal("42.50")
     assert patient_balance(patient.pk) == Decimal("0.00")
+    patient_unmerge(context=SYSTEM_CONTEXT, user=personas.supervisor, merge=merge)
+    assert patient_balance(patient.pk) == Decimal("40.00")
 
 
 def test_a_correction_is_a_new_audited_credit(personas: Personas, patient: Patient) -> None:
