@@ -196,7 +196,8 @@ def slot_offer_view(request: HttpRequest) -> HttpResponse:
 @policy(Action.APPOINTMENT_BOOK)
 @require_POST
 def entry_book_view(request: HttpRequest) -> HttpResponse:
-    """Book a waitlisted patient into a freed time by hand."""
+    """Book a waitlisted patient into a freed time by hand (a restricted record asks for a
+    reason first: the booking raises BreakGlassRequiredError, which the middleware handles)."""
     user = staff_user(request)
     entry = get_object_or_404(waitlist.waitlist_for(user), pk=_posted_id(request, "entry"))
     schedule, start, end = _slot_from(request, request.POST)

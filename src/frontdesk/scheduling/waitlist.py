@@ -38,7 +38,7 @@ from frontdesk.messaging.channels import DeliveryError, consented_channels, noti
 from frontdesk.messaging.content import appointment_when
 from frontdesk.messaging.links import make_token, read_token
 from frontdesk.patients.models import Patient
-from frontdesk.patients.selectors import PatientAccessDeniedError
+from frontdesk.patients.selectors import PatientAccessDeniedError, access_patient
 from frontdesk.scheduling import services
 from frontdesk.scheduling.availability import (
     FreeSlot,
@@ -827,6 +827,8 @@ def _book_by_staff(
     )
     if locked.status != WaitlistStatus.WAITING:
         raise WaitlistError("This patient is no longer waiting.")
+    # A restricted record needs a stated reason (break the glass) like any other booking.
+    access_patient(user, locked.patient_id)
     appointment = _take(context=context, user=user, entry=locked, schedule=schedule, start=start)
     _close_entry(locked, now)
     gone = _withdraw_overlapping(

@@ -20,7 +20,7 @@ from frontdesk.audit.models import AuditEventPatient
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.messaging.links import make_token
-from frontdesk.patients.models import Patient
+from frontdesk.patients.models import BreakGlassGrant, Patient
 from frontdesk.scheduling import availability, services, waitlist
 from frontdesk.scheduling.models import (
     Appointment,
@@ -861,3 +861,42 @@ def test_an_unknown_answer_on_the_offer_page_shows_the_offer_as_it_stands_and_is
     assert b"Yes, I take this time" not in late.content
     assert offer_audits(entry.patient) == before + 3  # told it is gone, then saw the page
     assert not Appointment.objects.filter(patient=entry.patient).exists()
+
+
+def test_booking_a_restricted_patient_from_the_waitlist_asks_for_a_reason_first(
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+) -> None:
+    cancel(personas, freed)  # inside the test transaction: nothing is offered automatically
+    hidden = make_patient(personas.clinic, given_name="Hidden", confidentiality="restricted")
+    entry = wait(personas, hidden, follow_up)
+    client = login_client(Client(), personas.front_desk)
+    data = {
+        "entry": entry.pk,
+        "schedule": freed.schedule_id,
+        "start": freed.start.isoformat(),
+        "end": freed.end.isoformat(),
+        "at": freed.start.isoformat(),
+    }
+
+    refused = client.post(reverse("scheduling:waitlist_book"), data)
+
+    assert refused.status_code == 302
+    assert refused["Location"] == reverse("patients:break_glass", args=[hidden.pk])
+    assert not Appointment.objects.filter(patient=hidden).exists()
+    entry.refresh_from_db()
+    assert entry.status == WaitlistStatus.WAITING
+
+    BreakGlassGrant.objects.create(
+        patient=hidden,
+        user=personas.front_desk,
+        reason="patient called to take the time",
+        granted_at=NOW,
+        expires_at=NOW + dt.timedelta(minutes=30),
+    )
+    booked = client.post(reverse("scheduling:waitlist_book"), data)
+    appointment = Appointment.objects.get(patient=hidden)
+    assert booked["Location"] == reverse("scheduling:appointment", args=[appointment.pk])
+    entry.refresh_from_db()
+    assert entry.status == WaitlistStatus.BOOKED
