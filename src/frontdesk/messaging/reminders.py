@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -68,7 +69,8 @@ class ReminderRulesRefusedError(ValueError):
 
 
 def parse_reminder_hours(text: str) -> list[int]:
-    """ "72, 24" -> [72, 24]; whole hours from 1 to 720, each once."""
+    """ "72, 24" -> [72, 24]; whole hours from 1 to 720, each once, none longer than patient
+    links stay valid (PATIENT_LINK_MAX_AGE)."""
     parts = [part.strip() for part in text.split(",") if part.strip()]
     if not parts:
         raise ReminderRulesRefusedError("Give at least one number of hours, e.g. 72,24.")
@@ -81,13 +83,27 @@ def parse_reminder_hours(text: str) -> list[int]:
         if int(part) in hours:
             raise ReminderRulesRefusedError(f"{part} hours is given twice.")
         hours.append(int(part))
+    _refuse_beyond_link_lifetime(hours)
     return sorted(hours, reverse=True)
+
+
+def _refuse_beyond_link_lifetime(hours: list[int]) -> None:
+    # A reminder's confirm-or-cancel link must still work on the day of the visit.
+    lifetime = int(settings.PATIENT_LINK_MAX_AGE.total_seconds() // 3600)
+    for value in hours:
+        if value > lifetime:
+            raise ReminderRulesRefusedError(
+                f"{value} hours is further ahead than patient links stay valid ({lifetime} "
+                "hours): the confirm and cancel links in that reminder would expire before the "
+                "visit. Choose fewer hours, or raise PATIENT_LINK_MAX_AGE_HOURS."
+            )
 
 
 @transaction.atomic
 def reminder_rules_set(*, clinic: Clinic, hours: list[int]) -> list[ReminderRule]:
     """Make exactly these reminders active for the clinic; other rules are switched off (kept,
-    since past deliveries point at them)."""
+    since past deliveries point at them). Hours beyond the patient-link lifetime are refused."""
+    _refuse_beyond_link_lifetime(hours)
     for value in hours:
         ReminderRule.objects.update_or_create(
             clinic=clinic, hours_before=value, defaults={"is_active": True}

@@ -18,7 +18,8 @@ from frontdesk.messaging.reminders import (
 class Command(BaseCommand):
     help = (
         "Show a clinic's appointment reminders, or set them: --set 72,24 sends one three days "
-        "and one a day before each visit; --set with other hours switches the rest off."
+        "and one a day before each visit; --set with other hours switches the rest off. Hours "
+        "longer than patient links stay valid (PATIENT_LINK_MAX_AGE_HOURS) are refused."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -35,9 +36,9 @@ class Command(BaseCommand):
         else:
             try:
                 hours = parse_reminder_hours(options["hours"])
+                rules = reminder_rules_set(clinic=clinic, hours=hours)
             except ReminderRulesRefusedError as exc:
                 raise CommandError(str(exc)) from None
-            rules = reminder_rules_set(clinic=clinic, hours=hours)
         if not rules:
             self.stdout.write(f"{clinic.name} sends no appointment reminders.")
             return
