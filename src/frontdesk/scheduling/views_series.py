@@ -142,7 +142,9 @@ def series_resolve_view(request: HttpRequest, series_id: int) -> HttpResponse:
         else:
             start = parse_start(request.POST.get("start", ""))
             if start is None:
-                raise Http404("No such time")
+                raise series.SeriesRefusedError(
+                    "Pick one of the times offered near the planned visit."
+                )
             series.series_visit_book(
                 context=context, user=user, series_id=series_id, number=number, start=start
             )
