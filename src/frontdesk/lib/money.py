@@ -6,7 +6,8 @@ decimals, thousands separated by commas, the symbol of CLINIC_CURRENCY (or its c
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -15,6 +16,13 @@ from django.conf import settings
 CENT = Decimal("0.01")
 # The ledger's column holds 10 digits with 2 decimals.
 MAX_AMOUNT = Decimal("99999999.99")
+
+# ASCII digits only (re's \d would also accept other scripts' digits).
+_GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})*(\.[0-9]{1,2})?")
+_PLAIN = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+# "12,50" or "1,2": a comma written where a point for cents was meant.
+_DECIMAL_COMMA = re.compile(r"[0-9]+,[0-9]{1,2}")
+_TOO_MANY_DECIMALS = re.compile(r"([0-9]{1,3}(,[0-9]{3})*|[0-9]+)\.[0-9]{3,}")
 
 _SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
@@ -29,27 +37,34 @@ def money_format(amount: Decimal, currency: str | None = None) -> str:
 
 
 def money_parse(text: str, *, allow_zero: bool = False, maximum: Decimal = MAX_AMOUNT) -> Decimal:
-    """An amount as typed ("25", "$1,250.50"); ValueError with a plain message otherwise."""
-    cleaned = text.strip().replace(",", "").replace(" ", "")
+    """An amount as typed ("25", "$1,250.50"); ValueError with a plain message otherwise.
+
+    Only plain ASCII digits are read, with commas only as thousands separators and a point for
+    cents, so "12,50", "1e5", "1_000" or digits of other scripts are refused instead of misread.
+    """
+    cleaned = text.strip().replace(" ", "")
+    negative = cleaned.startswith("-")
+    cleaned = cleaned.removeprefix("-")
     for symbol in {*_SYMBOLS.values(), settings.CLINIC_CURRENCY.upper()}:
         cleaned = cleaned.removeprefix(symbol)
+    if not negative and cleaned.startswith("-"):
+        negative = True
+        cleaned = cleaned.removeprefix("-")
     if not cleaned:
         raise ValueError("Type the amount.")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError("Type the amount in numbers, like 25.00.") from None
-    if not value.is_finite():
+    if _DECIMAL_COMMA.fullmatch(cleaned):
+        raise ValueError("Use a point for cents, like 12.50.")
+    if _TOO_MANY_DECIMALS.fullmatch(cleaned):
+        raise ValueError("Use at most two decimals (cents).")
+    if not (_GROUPED.fullmatch(cleaned) or _PLAIN.fullmatch(cleaned)):
         raise ValueError("Type the amount in numbers, like 25.00.")
-    if value < 0:
+    if negative:
         raise ValueError("The amount cannot be negative.")
-    if value == 0 and not allow_zero:
-        raise ValueError("The amount must be more than zero.")
+    value = Decimal(cleaned.replace(",", ""))
     if value > maximum:
         raise ValueError(f"That is too large; the most is {money_format(maximum)}.")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(CENT):
-        raise ValueError("Use at most two decimals (cents).")
+    if value == 0 and not allow_zero:
+        raise ValueError("The amount must be more than zero.")
     return value.quantize(CENT)
 
 
