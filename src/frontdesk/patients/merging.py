@@ -231,6 +231,12 @@ def patient_unmerge(*, context: AuditContext, user: User, merge: PatientMerge) -
             model._default_manager.filter(pk__in=[pk for pk, _ in entries]).update(
                 **{field: merged}
             )
+    # Money written while merged for a visit that has just gone back (a co-pay charged and
+    # paid at check-in on the survivor's record) follows the visit to the restored patient.
+    ledger_entry = apps.get_model("billing", "LedgerEntry")
+    visit_money_back = ledger_entry._default_manager.filter(
+        patient_id=survivor.pk, appointment__patient_id=merged.pk
+    ).update(patient_id=merged.pk)
     merged.is_active = True
     merged.merged_into = None
     merged.updated_at = timezone.now()
@@ -244,6 +250,10 @@ def patient_unmerge(*, context: AuditContext, user: User, merge: PatientMerge) -
         patient_ids=[survivor.pk, merged.pk],
         object_type="patient_merge",
         object_id=merge.pk,
-        detail={"survivor_mrn": survivor.mrn, "restored_mrn": merged.mrn},
+        detail={
+            "survivor_mrn": survivor.mrn,
+            "restored_mrn": merged.mrn,
+            "ledger_entries_returned_with_visits": visit_money_back,
+        },
     )
     return merged
