@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.utils import timezone
 
+from conftest import Personas
+from frontdesk.accounts.models import User
+from frontdesk.billing.models import LedgerEntry
 from frontdesk.lib.money import money_parse
+from frontdesk.patients.models import Patient
 
 
 @pytest.mark.parametrize(
@@ -67,3 +73,22 @@ def test_zero_typed_with_a_minus_sign_is_never_kept_as_a_negative_zero() -> None
 def test_a_very_long_number_is_refused_as_too_large_rather_than_failing() -> None:
     with override_settings(CLINIC_CURRENCY="USD"), pytest.raises(ValueError, match="too large"):
         money_parse("9" * 60)
+
+
+def test_a_patient_in_credit_sees_the_credit_on_the_chart_without_a_minus_sign(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    for kind, amount, method in (("charge", "10.00", ""), ("payment", "25.50", "cash")):
+        LedgerEntry.objects.create(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            kind=kind,
+            amount=Decimal(amount),
+            description="Forms fee",
+            method=method,
+            created_at=timezone.now(),
+        )
+    with override_settings(CLINIC_CURRENCY="USD"):
+        html = client_for(personas.billing).get(f"/patients/{patient.pk}/").content.decode()
+    assert "In credit: $15.50" in html
+    assert "-$15.50" not in html
