@@ -18,6 +18,7 @@ from frontdesk.accounts.models import User
 from frontdesk.accounts.roles import Role
 from frontdesk.accounts.services import staff_create
 from frontdesk.audit.triggers import audit_triggers_create, audit_triggers_drop
+from frontdesk.billing.triggers import ledger_triggers_create, ledger_triggers_drop
 from frontdesk.clinic.models import Clinic
 from frontdesk.patients.indexing import family_names_register, patient_derive_fields
 from frontdesk.patients.models import Patient
@@ -130,7 +131,18 @@ def patient(personas: Personas) -> Patient:
 
 
 @pytest.fixture
-def audit_triggers_restored(django_db_blocker: Any) -> Iterator[None]:
+def ledger_triggers_restored(django_db_blocker: Any) -> Iterator[None]:
+    """Puts the ledger's append-only triggers back after the flush (see below). Same name as
+    the billing tests' fixture, so the triggers are recreated once whichever is used."""
+    yield
+    with django_db_blocker.unblock():
+        ledger_triggers_create(connection)
+
+
+@pytest.fixture
+def audit_triggers_restored(
+    ledger_triggers_restored: None, django_db_blocker: Any
+) -> Iterator[None]:
     """Outer half of `transactional_audit`: puts the triggers back after the flush (database
     access is blocked again by then). tests/browser/conftest.py orders it before the live
     server's own fixture."""
@@ -142,7 +154,8 @@ def audit_triggers_restored(django_db_blocker: Any) -> Iterator[None]:
 @pytest.fixture
 def transactional_audit(audit_triggers_restored: None, transactional_db: None) -> Iterator[None]:
     """For tests that commit (browser and concurrency tests): Django empties the database
-    afterwards, which the append-only triggers would refuse, so they are lifted for the flush
-    and put back after it."""
+    afterwards, which the append-only triggers of the audit trail and of the ledger would
+    refuse, so they are lifted for the flush and put back after it."""
     yield
     audit_triggers_drop(connection)
+    ledger_triggers_drop(connection)
