@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 
 from frontdesk.billing.models import EntryKind, PaymentMethod
@@ -18,8 +20,25 @@ class PaymentForm(forms.Form):
             "invalid_choice": "Choose how the patient paid from the list.",
         },
     )
-    # Set when the page asked for the visit's co-pay, so it is charged with this payment.
-    with_copay = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # The co-pay the page showed (empty: none asked); charged with this payment only if it is
+    # still the co-pay on file.
+    copay = MoneyField(
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "The page was out of date; check the amount due again."},
+    )
+    # A one-time key: the same form sent twice records the payment once.
+    request_key = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "The page was out of date; check the amount due again.",
+            "invalid": "The page was out of date; check the amount due again.",
+        },
+    )
+
+    def clean_copay(self) -> Decimal | None:
+        copay: Decimal | None = self.cleaned_data.get("copay")
+        return copay if copay else None
 
 
 class AdjustmentForm(forms.Form):

@@ -42,6 +42,9 @@ class LedgerEntry(models.Model):
     method = models.CharField(max_length=10, choices=PaymentMethod.choices, blank=True)
     # The visit's co-pay, charged at most once per appointment (see the unique constraint).
     is_copay = models.BooleanField(default=False)
+    # The one-time key of the payment form that wrote the entry: pressing the button twice
+    # cannot record the same payment twice.
+    request_key = models.UUIDField(null=True, blank=True, unique=True)
     # Empty for entries Frontdesk wrote itself (the demo clinic's opening balances).
     created_by = models.ForeignKey(
         "accounts.User",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,16 +14,32 @@ from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.billing.models import EntryKind, LedgerEntry, PaymentMethod
-from frontdesk.billing.selectors import copay_charged
+from frontdesk.billing.selectors import copay_charged, primary_copay
+from frontdesk.lib.money import money_format
 from frontdesk.patients.models import Patient
-from frontdesk.scheduling.models import Appointment
+from frontdesk.scheduling.models import Appointment, AppointmentStatus
+from frontdesk.scheduling.selectors import clinic_zone
 
 
 class BillingRefusedError(Exception):
     """A ledger write that must not happen; the message is for the member of staff."""
 
 
+class PaymentAlreadyRecordedError(Exception):
+    """The payment form was sent twice: its one-time key is on an entry already."""
+
+    def __init__(self, payment: LedgerEntry) -> None:
+        super().__init__("This payment was already recorded; nothing was taken twice.")
+        self.payment = payment
+
+
 COPAY_DESCRIPTION = "Co-pay for the visit"
+# Visits whose co-pay is never charged.
+NO_COPAY_STATUSES = (
+    AppointmentStatus.CANCELLED,
+    AppointmentStatus.NOSHOW,
+    AppointmentStatus.ENTERED_IN_ERROR,
+)
 
 
 def _entry_create(
@@ -34,6 +52,7 @@ def _entry_create(
     method: str = "",
     appointment: Appointment | None = None,
     is_copay: bool = False,
+    request_key: uuid.UUID | None = None,
 ) -> LedgerEntry:
     if patient.clinic_id != user.clinic_id:
         raise BillingRefusedError("This patient belongs to another clinic.")
@@ -50,6 +69,7 @@ def _entry_create(
         method=method if kind == EntryKind.PAYMENT else "",
         appointment=appointment,
         is_copay=is_copay,
+        request_key=request_key,
         created_by=user,
         created_at=timezone.now(),
     )
@@ -82,6 +102,66 @@ def ledger_adjust(
     return entry
 
 
+def _copay_refusal(appointment: Appointment, *, now: dt.datetime) -> str:
+    """Why no co-pay may be charged for this visit now, or ""."""
+    zone = clinic_zone()
+    if appointment.status in NO_COPAY_STATUSES:
+        return (
+            f"This appointment is {appointment.get_status_display().lower()}; "
+            "no co-pay is charged for it."
+        )
+    if appointment.start.astimezone(zone).date() != now.astimezone(zone).date():
+        return (
+            f"This appointment is on {appointment.start.astimezone(zone):%a %b %-d}, not today; "
+            "its co-pay is charged on the day."
+        )
+    return ""
+
+
+def _copay_audit(context: AuditContext, entry: LedgerEntry) -> None:
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE,
+        patient_ids=[entry.patient_id],
+        object_type="ledger_entry",
+        object_id=entry.pk,
+        detail={
+            "kind": EntryKind.CHARGE,
+            "amount": str(entry.amount),
+            "copay": True,
+            "appointment": entry.appointment_id,
+        },
+    )
+
+
+def visit_copay_charge(
+    *, context: AuditContext, user: User, appointment: Appointment, now: dt.datetime
+) -> LedgerEntry | None:
+    """Charge the visit's co-pay (primary coverage in force today) when the patient is checked
+    in, whether or not they pay now. Called inside the check-in's transaction; the unique
+    co-pay constraint makes a second charge for the same visit a no-op."""
+    if _copay_refusal(appointment, now=now):
+        return None
+    amount = primary_copay(appointment.patient_id, day=now.astimezone(clinic_zone()).date())
+    if amount is None or amount <= 0:
+        return None
+    try:
+        with transaction.atomic():
+            entry = _entry_create(
+                user=user,
+                patient=appointment.patient,
+                kind=EntryKind.CHARGE,
+                amount=amount,
+                description=COPAY_DESCRIPTION,
+                appointment=appointment,
+                is_copay=True,
+            )
+    except IntegrityError:
+        return None  # charged already, with a payment taken before check-in
+    _copay_audit(context, entry)
+    return entry
+
+
 @dataclass(frozen=True)
 class CheckInPayment:
     payment: LedgerEntry
@@ -97,17 +177,38 @@ def check_in_payment_record(
     amount: Decimal,
     method: str,
     copay: Decimal | None,
+    request_key: uuid.UUID | None = None,
+    now: dt.datetime | None = None,
 ) -> CheckInPayment:
-    """Take a payment at check-in. When `copay` is given, the visit's co-pay is charged first,
-    once per appointment: if another officer has charged it meanwhile, nothing is written and
-    the officer is told, so the patient is not asked to pay twice."""
+    """Take a payment at check-in. When `copay` (the co-pay the officer was shown) is given,
+    the visit's co-pay is charged first, once per appointment: if another officer has charged
+    it meanwhile, or the co-pay on file is no longer the one shown, nothing is written and the
+    officer is told, so the patient is not asked to pay twice or the wrong amount.
+    `request_key` is the form's one-time key: sent twice, the payment is recorded once."""
+    now = now or timezone.now()
     patient = appointment.patient
+    if request_key is not None:
+        earlier = LedgerEntry.objects.filter(request_key=request_key).first()
+        if earlier is not None:
+            raise PaymentAlreadyRecordedError(earlier)
     copay_entry = None
     if copay is not None and copay > 0:
+        refusal = _copay_refusal(appointment, now=now)
+        if refusal:
+            raise BillingRefusedError(refusal)
         if copay_charged(appointment.pk):
             raise BillingRefusedError(
                 "The co-pay for this visit was just recorded by someone else; "
                 "check the amount due again before taking money."
+            )
+        current = primary_copay(patient.pk, day=now.astimezone(clinic_zone()).date())
+        if current != copay:
+            now_asked = (
+                f"it is now {money_format(current)}" if current else "none is asked any more"
+            )
+            raise BillingRefusedError(
+                f"The co-pay on file changed from {money_format(copay)}: {now_asked}. "
+                "Check the amount due again before taking money."
             )
         try:
             with transaction.atomic():
@@ -121,19 +222,27 @@ def check_in_payment_record(
                     is_copay=True,
                 )
         except IntegrityError:
+            _raise_if_already_recorded(request_key)
             raise BillingRefusedError(
                 "The co-pay for this visit was just recorded by someone else; "
                 "check the amount due again before taking money."
             ) from None
-    payment = _entry_create(
-        user=user,
-        patient=patient,
-        kind=EntryKind.PAYMENT,
-        amount=amount,
-        description="Payment at check-in",
-        method=method,
-        appointment=appointment,
-    )
+        _copay_audit(context, copay_entry)
+    try:
+        with transaction.atomic():
+            payment = _entry_create(
+                user=user,
+                patient=patient,
+                kind=EntryKind.PAYMENT,
+                amount=amount,
+                description="Payment at check-in",
+                method=method,
+                appointment=appointment,
+                request_key=request_key,
+            )
+    except IntegrityError:
+        _raise_if_already_recorded(request_key)
+        raise
     audit_record(
         context=context,
         action=AuditAction.CREATE,
@@ -149,3 +258,11 @@ def check_in_payment_record(
         },
     )
     return CheckInPayment(payment=payment, copay=copay_entry)
+
+
+def _raise_if_already_recorded(request_key: uuid.UUID | None) -> None:
+    if request_key is None:
+        return
+    earlier = LedgerEntry.objects.filter(request_key=request_key).first()
+    if earlier is not None:
+        raise PaymentAlreadyRecordedError(earlier)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 TABLE = "billing_ledgerentry"
-# Every column but patient_id.
-COLUMNS = (
+# The columns of the first ledger table (migration 0002 creates its triggers with these).
+COLUMNS_0001 = (
     "id",
     "clinic_id",
     "kind",
@@ -23,13 +23,16 @@ COLUMNS = (
     "created_by_id",
     "created_at",
 )
+# Every column but patient_id.
+COLUMNS = (*COLUMNS_0001, "request_key")
 
-_UNCHANGED = " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in COLUMNS)
 
-_PG_FUNCTION = f"""
+def _pg_function(columns: tuple[str, ...]) -> str:
+    unchanged = " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in columns)
+    return f"""
 CREATE OR REPLACE FUNCTION frontdesk_ledger_append_only() RETURNS trigger AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND ({_UNCHANGED})
+    IF TG_OP = 'UPDATE' AND ({unchanged})
     THEN
         RETURN NEW;
     END IF;
@@ -40,17 +43,19 @@ $$ LANGUAGE plpgsql;
 """
 
 
-def ledger_triggers_create(connection: BaseDatabaseWrapper) -> None:
+def ledger_triggers_create(
+    connection: BaseDatabaseWrapper, columns: tuple[str, ...] = COLUMNS
+) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(_PG_FUNCTION)
+            cursor.execute(_pg_function(columns))
             cursor.execute(
                 f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
                 "FOR EACH ROW EXECUTE FUNCTION frontdesk_ledger_append_only()"
             )
         elif connection.vendor == "sqlite":
             cursor.execute(
-                f"CREATE TRIGGER {TABLE}_no_update BEFORE UPDATE OF {', '.join(COLUMNS)} "
+                f"CREATE TRIGGER {TABLE}_no_update BEFORE UPDATE OF {', '.join(columns)} "
                 f"ON {TABLE} BEGIN SELECT RAISE(ABORT, "
                 f"'the ledger is append-only: UPDATE on {TABLE} refused'); END"
             )

@@ -176,10 +176,12 @@ class CheckInFacts:
     balance: Decimal = Decimal("0.00")  # owed before today's visit
     copay: Decimal | None = None  # today's co-pay, while not yet charged
     payments: list[LedgerEntry] = field(default_factory=list)  # taken for this visit
+    payment_problem: str = ""  # why no money may be taken for this visit, or ""
 
     @property
     def amount_due(self) -> Decimal:
-        return max(self.balance, Decimal("0.00")) + (self.copay or Decimal("0.00"))
+        """What to ask for now: a patient in credit has it set against today's co-pay."""
+        return max(self.balance + (self.copay or Decimal("0.00")), Decimal("0.00"))
 
 
 def already_checked_in(entry: QueueEntry) -> str:
@@ -259,6 +261,9 @@ def check_in_facts(appointment: Appointment, *, now: dt.datetime) -> CheckInFact
             f"This appointment is on {appointment.start.astimezone(clinic_zone()):%a %b %-d}, "
             "not today."
         )
+    payment_problem = problem if entry is None else ""
+    if payment_problem:
+        copay = None
     return CheckInFacts(
         appointment,
         patient,
@@ -268,6 +273,7 @@ def check_in_facts(appointment: Appointment, *, now: dt.datetime) -> CheckInFact
         balance=balance,
         copay=copay,
         payments=visit_payments(appointment.pk),
+        payment_problem=payment_problem,
     )
 
 

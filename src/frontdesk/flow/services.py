@@ -17,6 +17,7 @@ from django.utils import timezone
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
+from frontdesk.billing.services import visit_copay_charge
 from frontdesk.clinic.models import Clinic, Provider
 from frontdesk.flow import live
 from frontdesk.flow.forecast import clinic_forecasts as forecast_queues_today
@@ -243,6 +244,8 @@ def appointment_check_in(
         consent=consent_signed,
         now=now,
     )
+    # The visit's co-pay is owed from check-in on, whether or not the patient pays now.
+    visit_copay_charge(context=context, user=user, appointment=appointment, now=now)
     return _enqueue(
         context=context,
         user=user,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,8 +26,11 @@ from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, st
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.billing.forms import PaymentForm
-from frontdesk.billing.selectors import primary_copay
-from frontdesk.billing.services import BillingRefusedError, check_in_payment_record
+from frontdesk.billing.services import (
+    BillingRefusedError,
+    PaymentAlreadyRecordedError,
+    check_in_payment_record,
+)
 from frontdesk.clinic.models import Clinic, Location, Provider
 from frontdesk.flow import display as screens
 from frontdesk.flow import late, live, selectors, services
@@ -43,7 +47,6 @@ from frontdesk.lib.readback import date_in_words, spell_out
 from frontdesk.patients.selectors import access_patient
 from frontdesk.patients.services import DuplicateDecisionRequiredError
 from frontdesk.scheduling.models import Appointment
-from frontdesk.scheduling.selectors import clinic_zone
 
 
 def _digits(value: str) -> int | None:
@@ -135,16 +138,24 @@ def check_in_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
         else None
     )
     paying = request.method == "POST" and "record_payment" in request.POST
-    pay_form = PaymentForm(
-        request.POST if paying else None,
-        initial={"amount": facts.amount_due, "with_copay": facts.copay is not None},
-    )
-    if paying and pay_form.is_valid():
+    pay_form = PaymentForm(request.POST if paying else None, initial=_payment_initial(facts))
+    if paying and facts.payment_problem:
+        pay_form.is_valid()
+        pay_form.add_error(None, facts.payment_problem)
+    elif paying and pay_form.is_valid():
         try:
             return _payment_take(request, appointment, pay_form.cleaned_data)
+        except PaymentAlreadyRecordedError as exc:
+            messages.info(request, str(exc))
+            return redirect("billing:receipt", exc.payment.pk)
         except BillingRefusedError as exc:
-            pay_form.add_error(None, str(exc))
+            # Asked again with the amounts as they are now; what was typed stays.
             facts = selectors.check_in_facts(appointment, now=now)
+            data = request.POST.copy()
+            data["copay"] = "" if facts.copay is None else f"{facts.copay:.2f}"
+            pay_form = PaymentForm(data, initial=_payment_initial(facts))
+            pay_form.is_valid()
+            pay_form.add_error(None, str(exc))
     form = CheckInForm(
         request.POST if request.method == "POST" and not paying else None,
         outstanding={o.key for o in facts.outstanding if o.fixable_inline},
@@ -182,23 +193,24 @@ def check_in_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     return render(request, "flow/check_in.html", context, status=status)
 
 
+def _payment_initial(facts: selectors.CheckInFacts) -> dict[str, object]:
+    return {"amount": facts.amount_due, "copay": facts.copay, "request_key": uuid.uuid4()}
+
+
 def _payment_take(
     request: HttpRequest,
     appointment: Appointment,
     data: dict[str, Any],
 ) -> HttpResponse:
-    # The co-pay charged is the one on file now, if the page asked for it.
-    today = timezone.now().astimezone(clinic_zone()).date()
-    copay = primary_copay(appointment.patient_id, day=today) if data["with_copay"] else None
-    if data["with_copay"] and copay is None:
-        raise BillingRefusedError("The co-pay changed meanwhile; check the amount due again.")
+    # The co-pay the page showed is charged only if it is still the one on file.
     taken = check_in_payment_record(
         context=audit_context(request),
         user=staff_user(request),
         appointment=appointment,
         amount=data["amount"],
         method=data["method"],
-        copay=copay,
+        copay=data["copay"],
+        request_key=data["request_key"],
     )
     messages.success(
         request,

@@ -2,11 +2,11 @@
 
 from django.db import migrations
 
-from frontdesk.billing.triggers import ledger_triggers_create, ledger_triggers_drop
+from frontdesk.billing.triggers import COLUMNS_0001, ledger_triggers_create, ledger_triggers_drop
 
 
 def create_triggers(apps, schema_editor):
-    ledger_triggers_create(schema_editor.connection)
+    ledger_triggers_create(schema_editor.connection, COLUMNS_0001)
 
 
 def drop_triggers(apps, schema_editor):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -42,7 +43,9 @@ def _owing(patient: Patient, amount: str) -> None:
 
 
 def _pay(desk: Client, appointment: Appointment, **data: str) -> object:
-    return desk.post(f"/flow/check-in/{appointment.pk}/", {"record_payment": "1", **data})
+    """Send the payment form as the page does, with a fresh one-time key unless one is given."""
+    sent = {"record_payment": "1", "request_key": str(uuid.uuid4()), **data}
+    return desk.post(f"/flow/check-in/{appointment.pk}/", sent)
 
 
 def test_the_check_in_page_shows_the_balance_and_todays_copay_prefilled(
@@ -82,7 +85,7 @@ def test_a_payment_at_check_in_charges_the_copay_once_and_is_audited(
     appointment = make_appointment()
     coverage_with_copay(personas, appointment.patient, "25.00")
     _owing(appointment.patient, "10.00")
-    response = _pay(desk, appointment, amount="35.00", method="card", with_copay="True")
+    response = _pay(desk, appointment, amount="35.00", method="card", copay="25.00")
     assert response.status_code == 302  # type: ignore[attr-defined]
     assert patient_balance(appointment.patient_id) == Decimal("0.00")
     copay = LedgerEntry.objects.get(is_copay=True)
@@ -226,7 +229,7 @@ def test_whatever_is_typed_into_the_payment_never_breaks_the_page(
     appointment = make_appointment()
     _owing(appointment.patient, "20.00")
     clean = {k: v.replace("\x00", "") for k, v in (("amount", amount), ("method", method))}
-    response = _pay(desk, appointment, **clean, with_copay=copay.replace("\x00", ""))
+    response = _pay(desk, appointment, **clean, copay=copay.replace("\x00", ""))
     assert response.status_code in (302, 400)  # type: ignore[attr-defined]
 
 
@@ -243,7 +246,7 @@ def test_the_receipt_shows_name_mrn_date_amount_and_method_only(
     )
     appointment = make_appointment(patient)
     coverage_with_copay(personas, patient, "15.00", member_id="ZX998877")
-    _pay(desk, appointment, amount="15.00", method="cheque", with_copay="True")
+    _pay(desk, appointment, amount="15.00", method="cheque", copay="15.00")
     payment = LedgerEntry.objects.get(kind=EntryKind.PAYMENT)
     response = desk.get(f"/billing/receipts/{payment.pk}/")
     html = response.content.decode()
