@@ -13,7 +13,7 @@ from frontdesk.patients.models import Patient
 
 
 def _model_columns_but_patient() -> set[str]:
-    return {f.column for f in LedgerEntry._meta.concrete_fields} - {"patient_id"}
+    return {str(f.column) for f in LedgerEntry._meta.concrete_fields} - {"patient_id"}
 
 
 def test_the_protected_columns_are_every_ledger_column_but_the_patient() -> None:
