@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.handlers.asgi import ASGIRequest
+from django.db import transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -28,6 +29,7 @@ from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.billing.forms import PaymentForm
 from frontdesk.billing.services import (
     BillingRefusedError,
+    CheckInPayment,
     PaymentAlreadyRecordedError,
     check_in_payment_record,
 )
@@ -138,7 +140,12 @@ def check_in_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
         else None
     )
     paying = request.method == "POST" and "record_payment" in request.POST
-    pay_form = PaymentForm(request.POST if paying else None, initial=_payment_initial(facts))
+    checking_in = request.method == "POST" and not paying
+    # An amount typed before pressing "Check in" is taken with the check-in.
+    pay_too = checking_in and not facts.payment_problem and _payment_typed(request, facts)
+    pay_form = PaymentForm(
+        request.POST if paying or pay_too else None, initial=_payment_initial(facts)
+    )
     if paying and facts.payment_problem:
         pay_form.is_valid()
         pay_form.add_error(None, facts.payment_problem)
@@ -149,24 +156,24 @@ def check_in_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
             messages.info(request, str(exc))
             return redirect("billing:receipt", exc.payment.pk)
         except BillingRefusedError as exc:
-            # Asked again with the amounts as they are now; what was typed stays.
-            facts = selectors.check_in_facts(appointment, now=now)
-            data = request.POST.copy()
-            data["copay"] = "" if facts.copay is None else f"{facts.copay:.2f}"
-            pay_form = PaymentForm(data, initial=_payment_initial(facts))
-            pay_form.is_valid()
-            pay_form.add_error(None, str(exc))
+            facts, pay_form = _payment_asked_again(request, appointment, now, str(exc))
     form = CheckInForm(
-        request.POST if request.method == "POST" and not paying else None,
+        request.POST if checking_in else None,
         outstanding={o.key for o in facts.outstanding if o.fixable_inline},
         late=impact is not None,
     )
-    if request.method == "POST" and not paying and form.is_valid():
+    if checking_in and form.is_valid() and (not pay_too or pay_form.is_valid()):
+        payment = pay_form.cleaned_data if pay_too else None
         try:
-            return _check_in(request, appointment, form.cleaned_data, impact, now)
+            return _check_in(request, appointment, form.cleaned_data, impact, now, payment)
         except services.FlowRefusedError as exc:
             form.add_error(None, str(exc))
             facts = selectors.check_in_facts(appointment, now=now)
+        except PaymentAlreadyRecordedError as exc:
+            messages.info(request, str(exc))
+            return redirect("flow:check_in", appointment.pk)
+        except BillingRefusedError as exc:
+            facts, pay_form = _payment_asked_again(request, appointment, now, str(exc))
     audit_record(
         context=audit_context(request),
         action=AuditAction.VIEW,
@@ -197,13 +204,45 @@ def _payment_initial(facts: selectors.CheckInFacts) -> dict[str, object]:
     return {"amount": facts.amount_due, "copay": facts.copay, "request_key": uuid.uuid4()}
 
 
+def _payment_typed(request: HttpRequest, facts: selectors.CheckInFacts) -> bool:
+    """The desk chose how the patient paid, or changed the amount prefilled as due."""
+    amount = request.POST.get("amount", "").strip()
+    method = request.POST.get("method", "").strip()
+    return bool(method) or (bool(amount) and amount != f"{facts.amount_due:.2f}")
+
+
+def _payment_asked_again(
+    request: HttpRequest, appointment: Appointment, now: dt.datetime, refusal: str
+) -> tuple[selectors.CheckInFacts, PaymentForm]:
+    """A refused payment is shown again with the amounts as they are now; what was typed
+    (amount, method) stays."""
+    facts = selectors.check_in_facts(appointment, now=now)
+    data = request.POST.copy()
+    data["copay"] = "" if facts.copay is None else f"{facts.copay:.2f}"
+    pay_form = PaymentForm(data, initial=_payment_initial(facts))
+    pay_form.is_valid()
+    pay_form.add_error(None, refusal)
+    return facts, pay_form
+
+
 def _payment_take(
     request: HttpRequest,
     appointment: Appointment,
     data: dict[str, Any],
 ) -> HttpResponse:
+    taken = _payment_record(request, appointment, data)
+    messages.success(
+        request,
+        f"Payment of {money_format(taken.payment.amount)} recorded; print the receipt below.",
+    )
+    return redirect("flow:check_in", appointment.pk)
+
+
+def _payment_record(
+    request: HttpRequest, appointment: Appointment, data: dict[str, Any]
+) -> CheckInPayment:
     # The co-pay the page showed is charged only if it is still the one on file.
-    taken = check_in_payment_record(
+    return check_in_payment_record(
         context=audit_context(request),
         user=staff_user(request),
         appointment=appointment,
@@ -212,11 +251,6 @@ def _payment_take(
         copay=data["copay"],
         request_key=data["request_key"],
     )
-    messages.success(
-        request,
-        f"Payment of {money_format(taken.payment.amount)} recorded; print the receipt below.",
-    )
-    return redirect("flow:check_in", appointment.pk)
 
 
 def _check_in(
@@ -225,10 +259,17 @@ def _check_in(
     data: dict[str, Any],
     impact: late.LateImpact | None,
     now: dt.datetime,
+    payment: dict[str, Any] | None = None,
 ) -> HttpResponse:
     user = staff_user(request)
     patient = appointment.patient
     if impact is not None and data["late_choice"] == LateChoice.RESCHEDULE:
+        if payment is not None:
+            messages.warning(
+                request,
+                "The payment typed was not recorded: take it when the patient checks in "
+                "for the new time.",
+            )
         late.late_arrival_record(
             context=audit_context(request),
             user=user,
@@ -240,16 +281,24 @@ def _check_in(
         messages.info(request, f"Find {patient.given_name} a new time; the old one is moved.")
         query = f"appointment={appointment.pk}&appointment_type={appointment.appointment_type_id}"
         return redirect(f"{reverse('scheduling:find', args=[patient.pk])}?{query}")
-    entry = services.appointment_check_in(
-        context=audit_context(request),
-        user=user,
-        appointment=appointment,
-        confirm_address=data.get("confirm_address", False),
-        consent_signed=data.get("consent_signed", False),
-        priority=data["priority"],
-        priority_reason=data["priority_reason"],
-        late=impact,
-    )
+    with transaction.atomic():  # paid and checked in, or neither
+        taken = _payment_record(request, appointment, payment) if payment else None
+        entry = services.appointment_check_in(
+            context=audit_context(request),
+            user=user,
+            appointment=appointment,
+            confirm_address=data.get("confirm_address", False),
+            consent_signed=data.get("consent_signed", False),
+            priority=data["priority"],
+            priority_reason=data["priority_reason"],
+            late=impact,
+        )
+    if taken is not None:
+        messages.success(
+            request,
+            f"Payment of {money_format(taken.payment.amount)} recorded; its receipt is on "
+            "the check-in page.",
+        )
     told = (
         f" Tell the patient: about {entry.told_wait_minutes} min."
         if entry.told_wait_minutes is not None

@@ -310,3 +310,78 @@ def test_a_patient_whose_credit_covers_the_copay_is_asked_for_nothing(
     _entry(appointment.patient, EntryKind.CREDIT, "40.00")
     html = _page(desk, appointment)
     assert "Take a payment" not in html
+
+
+# --- 8. An amount typed before pressing "Check in" is not lost ------------------------------------
+
+
+def _key(desk: Client, appointment: Appointment) -> dict[str, str]:
+    html = _page(desk, appointment)
+    return {"copay": _hidden(html, "copay"), "request_key": _hidden(html, "request_key")}
+
+
+def test_an_amount_typed_before_pressing_check_in_is_recorded_with_the_check_in(
+    personas: Personas, desk: Client, make_appointment: MakeAppointment
+) -> None:
+    appointment = make_appointment()
+    coverage_with_copay(personas, appointment.patient, "25.00")
+    sent = {**CHECK_IN, **_key(desk, appointment), "amount": "20.00", "method": "card"}
+    response = desk.post(f"/flow/check-in/{appointment.pk}/", sent)
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CHECKED_IN
+    payment = LedgerEntry.objects.get(kind=EntryKind.PAYMENT)
+    assert payment.amount == Decimal("20.00") and payment.method == "card"
+    assert LedgerEntry.objects.filter(is_copay=True).count() == 1
+    assert patient_balance(appointment.patient_id) == Decimal("5.00")
+    assert f"/billing/receipts/{payment.pk}/" in _page(desk, appointment)
+
+
+def test_checking_in_with_the_prefilled_amount_and_no_method_takes_no_payment(
+    personas: Personas, desk: Client, make_appointment: MakeAppointment
+) -> None:
+    appointment = make_appointment()
+    coverage_with_copay(personas, appointment.patient, "25.00")
+    sent = {**CHECK_IN, **_key(desk, appointment), "amount": "25.00", "method": ""}
+    assert desk.post(f"/flow/check-in/{appointment.pk}/", sent).status_code == 302
+    assert not LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).exists()
+    assert LedgerEntry.objects.filter(is_copay=True).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "method", "message"),
+    [
+        ("ten dollars", "cash", "Type the amount in numbers, like 25.00."),
+        ("12.00", "", "Choose how the patient paid."),
+    ],
+)
+def test_a_payment_typed_wrong_with_the_check_in_stops_both_and_keeps_what_was_typed(
+    personas: Personas,
+    desk: Client,
+    make_appointment: MakeAppointment,
+    amount: str,
+    method: str,
+    message: str,
+) -> None:
+    appointment = make_appointment()
+    coverage_with_copay(personas, appointment.patient, "25.00")
+    sent = {**CHECK_IN, **_key(desk, appointment), "amount": amount, "method": method}
+    response = desk.post(f"/flow/check-in/{appointment.pk}/", sent)
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert message in text and f'value="{amount}"' in text
+    assert re.search(r'name="identity_confirmed"[^>]*checked', text)
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+    assert not LedgerEntry.objects.exists()
+
+
+def test_the_payment_and_the_check_in_are_one_form_on_the_page(
+    personas: Personas, desk: Client, make_appointment: MakeAppointment
+) -> None:
+    appointment = make_appointment()
+    coverage_with_copay(personas, appointment.patient, "25.00")
+    html = _page(desk, appointment)
+    start = html.rfind("<form", 0, html.index("Take a payment"))
+    form = html[start : html.index("</form>", start)]
+    assert 'name="amount"' in form and 'name="identity_confirmed"' in form
