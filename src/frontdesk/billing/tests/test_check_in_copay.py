@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -385,3 +386,43 @@ def test_the_payment_and_the_check_in_are_one_form_on_the_page(
     start = html.rfind("<form", 0, html.index("Take a payment"))
     form = html[start : html.index("</form>", start)]
     assert 'name="amount"' in form and 'name="identity_confirmed"' in form
+
+
+def test_the_same_payment_sent_from_two_windows_at_once_is_recorded_once(
+    transactional_ledger: None, personas: Personas, make_appointment: MakeAppointment
+) -> None:
+    appointment = make_appointment()
+    coverage_with_copay(personas, appointment.patient, "25.00")
+    key = uuid.uuid4()
+    sends = 4 if connection.vendor == "postgresql" else 2
+    barrier = threading.Barrier(sends)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        try:
+            barrier.wait()
+            services.check_in_payment_record(
+                context=SYSTEM_CONTEXT,
+                user=personas.front_desk,
+                appointment=appointment,
+                amount=Decimal("25.00"),
+                method="card",
+                copay=Decimal("25.00"),
+                request_key=key,
+            )
+            outcomes.append("paid")
+        except services.PaymentAlreadyRecordedError:
+            outcomes.append("already recorded")
+        except services.BillingRefusedError as exc:
+            outcomes.append(str(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(sends)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["already recorded"] * (sends - 1) + ["paid"], outcomes
+    assert LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).count() == 1
+    assert LedgerEntry.objects.filter(is_copay=True).count() == 1
