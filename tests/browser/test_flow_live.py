@@ -29,17 +29,13 @@ from .test_flow import _nothing_outstanding
 
 pytestmark = pytest.mark.browser
 
-# uvicorn in a process of its own, with the test settings (plain static files, test database).
+# uvicorn in a process of its own, with the test settings (plain static files, test database),
+# serving on a socket the test already listens on: a request made before the server is ready
+# waits in the socket's backlog, so nothing polls or sleeps until start-up is over.
 SERVER = (
     "import pytest, uvicorn, sys; uvicorn.run('frontdesk.asgi:application', "
-    "host='127.0.0.1', port=int(sys.argv[1]), log_level='warning')"
+    "fd=int(sys.argv[1]), log_level='warning')"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _database_url() -> str:
@@ -52,7 +48,10 @@ def _database_url() -> str:
 
 @pytest.fixture
 def asgi_server(transactional_audit: None) -> Iterator[str]:
-    port = _free_port()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = int(listener.getsockname()[1])
     root = Path(settings.BASE_DIR)
     env = {
         **os.environ,
@@ -62,20 +61,21 @@ def asgi_server(transactional_audit: None) -> Iterator[str]:
         "PYTHONPATH": f"{root / 'src'}{os.pathsep}{root}",
     }
     server = subprocess.Popen(  # noqa: S603 (our own interpreter)
-        [sys.executable, "-c", SERVER, str(port)], env=env, cwd=root
+        [sys.executable, "-c", SERVER, str(listener.fileno())],
+        env=env,
+        cwd=root,
+        pass_fds=[listener.fileno()],
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}/healthz", timeout=1)  # noqa: S310 (loopback)
-                break
-            except OSError:
-                time.sleep(0.1)
+        # Answered once the server has started; until then the connection waits in the backlog.
+        with urllib.request.urlopen(f"{url}/healthz", timeout=60) as ready:  # noqa: S310
+            assert ready.status == 200
         yield url
     finally:
         server.terminate()
         server.wait(timeout=10)
+        listener.close()
 
 
 def test_a_board_on_another_server_process_shows_a_check_in_within_a_second(
