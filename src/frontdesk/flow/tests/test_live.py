@@ -83,12 +83,13 @@ def test_a_change_made_in_another_process_reaches_an_open_event_stream_within_a_
     connection.close()  # the stream and the other process use their own connections
 
     async def listen() -> tuple[int, float]:
-        stream = live.flow_changes(personas.clinic.pk, since=since)
+        # Asked from one version back, the stream first yields the current version, which
+        # every source reads only once it is listening: the other process starts after that.
+        stream = live.flow_changes(personas.clinic.pk, since=since - 1)
         try:
-            first = asyncio.ensure_future(anext(stream))
-            await asyncio.sleep(0.3)  # the stream is open before the other process starts
+            assert await asyncio.wait_for(anext(stream), timeout=30) == since
             other = _other_process(entry, redis_url)
-            version = await asyncio.wait_for(first, timeout=30)
+            version = await asyncio.wait_for(anext(stream), timeout=30)
             received = time.time()
             out, err = await asyncio.to_thread(other.communicate, timeout=30)
             assert other.returncode == 0, err
