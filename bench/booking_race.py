@@ -69,7 +69,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import ctypes
 import datetime as dt
 import http.client
 import json
@@ -77,8 +76,6 @@ import os
 import random
 import re
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -96,6 +93,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+from _uvicorn import Server  # noqa: E402  (bench/_uvicorn.py, beside this script)
 
 BIN = Path(sys.executable).parent  # the virtualenv running this bench
 SCRATCH_DB = "frontdesk_bench_race"
@@ -425,71 +424,6 @@ def hammer(
 
 # ---------------------------------------------------------------------------------------------
 # The real thing: HTTP against uvicorn
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    """In the server's process: end it if this bench process dies, even by a crash that skips
-    the `finally` that stops it (Linux; elsewhere the server must be stopped by hand)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-class Server:
-    def __init__(self, env: dict[str, str], workers: int, log_path: Path) -> None:
-        self.port = free_port()
-        self.log = log_path.open("w")
-        self.process = subprocess.Popen(
-            [
-                str(BIN / "uvicorn"),
-                "frontdesk.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--workers",
-                str(workers),
-                "--timeout-keep-alive",
-                "60",
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"uvicorn exited; see {log_path}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise SystemExit(f"uvicorn did not answer in 60 s; see {log_path}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
 
 
 def processes_cpu_seconds(match: Callable[[int, str, int], bool]) -> float:
@@ -899,7 +833,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
         log = Path(tempfile.gettempdir()) / "frontdesk_bench_booking_race_uvicorn.log"
-        server = Server(env, args.workers, log)
+        server = Server(env, log, workers=args.workers, extra_args=["--timeout-keep-alive", "60"])
         names = [f"desk{n + 1}" for n in range(args.clients)]
         desk = http_desk(server.port, clinic, names)
         print(f"  uvicorn on 127.0.0.1:{server.port} ({args.workers} workers); all signed in")

@@ -44,13 +44,10 @@ What it does:
 from __future__ import annotations
 
 import argparse
-import ctypes
 import http.client
 import os
 import random
 import re
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -70,6 +67,7 @@ from rapidfuzz.distance import OSA
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from _uvicorn import Server  # noqa: E402  (bench/_uvicorn.py, beside this script)
 from frontdesk.patients.matching import normalise_name  # noqa: E402  (pure Python, no Django)
 
 BIN = ROOT / ".venv" / "bin"
@@ -535,70 +533,6 @@ def rows_by_mrn(db: Database, mrns: set[str]) -> dict[str, Target]:
 # The HTTP side
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    """In the server's process: end it if this bench process dies, even by a crash that skips
-    the `finally` that stops it (Linux; elsewhere the server must be stopped by hand)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-class Server:
-    def __init__(self, url: str, log_path: Path) -> None:
-        self.port = free_port()
-        self.log = log_path.open("w")
-        env = {**os.environ, "DATABASE_URL": url}
-        self.process = subprocess.Popen(
-            [
-                str(BIN / "uvicorn"),
-                "frontdesk.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--workers",
-                "1",
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"uvicorn exited; see {log_path}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise SystemExit(f"uvicorn did not answer in 60 s; see {log_path}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-
 @dataclass
 class Browser:
     """A keep-alive HTTP/1.1 client with a cookie jar, enough for Django's sign-in."""
@@ -1043,7 +977,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("  queries: " + ", ".join(f"{k} {counts[k]}" for k in KIND_WEIGHTS))
 
         log = TMP / f"frontdesk_bench_{name}_uvicorn.log"
-        server = Server(url, log)
+        server = Server({**os.environ, "DATABASE_URL": url}, log)
         browser = Browser(server.port)
         browser.sign_in("frontdesk", demo.password)
         print(f"  uvicorn on 127.0.0.1:{server.port} (1 worker), signed in as frontdesk")
