@@ -324,3 +324,44 @@ def test_two_officers_racing_for_one_time_never_both_win(
         thread.join()
     assert outcomes.count("booked") == 1
     assert Appointment.objects.filter(status="booked").count() == 1
+
+
+def test_officers_racing_for_overlapping_times_of_one_provider_never_deadlock(
+    transactional_audit: None,
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No retry: a deadlock would reach the officer as an error.
+    monkeypatch.setattr(services, "DEADLOCK_RETRIES", 1)
+    patients = [make_patient(personas.clinic, given_name=f"Racer{i}") for i in range(8)]
+    outcomes: list[str] = []
+    for day in (24, 25, 26):
+        # 30-minute visits a quarter hour apart: each overlaps its neighbours.
+        starts = [at(clinic_tz, day, 9) + dt.timedelta(minutes=15 * (i % 4)) for i in range(8)]
+        barrier = threading.Barrier(len(patients))
+
+        def attempt(patient: Patient, start: dt.datetime, barrier: threading.Barrier) -> None:
+            try:
+                barrier.wait()
+                book(personas, patient, schedule, follow_up, start)
+                outcomes.append("booked")
+            except services.BookingRefusedError:
+                outcomes.append("refused")
+            except Exception as exc:  # what would reach the officer
+                outcomes.append(f"error: {exc}")
+            finally:
+                connection.close()
+
+        threads = [
+            threading.Thread(target=attempt, args=(p, s, barrier))
+            for p, s in zip(patients, starts, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert [o for o in outcomes if o.startswith("error")] == []
+    assert outcomes.count("booked") >= 3
