@@ -12,7 +12,9 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from conftest import Personas, make_patient
+from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.flow import services
 from frontdesk.flow.models import ConsentKind, PatientConsent, QueueEntry
 from frontdesk.patients.models import Coverage, Patient, Payer
 from frontdesk.scheduling.models import Appointment, Schedule
@@ -154,8 +156,7 @@ def test_a_check_in_at_the_desk_shows_on_the_nurses_board_within_a_second(
 def test_the_walk_in_screen_and_check_out_pages_are_accessible(
     transactional_audit: None, personas: Personas, page: Page
 ) -> None:
-    from frontdesk.audit.services import SYSTEM_CONTEXT
-    from frontdesk.flow import display, services
+    from frontdesk.flow import display
     from frontdesk.flow.models import FlowStatus
 
     appointment = _nothing_outstanding(personas)
@@ -196,3 +197,54 @@ def test_the_walk_in_screen_and_check_out_pages_are_accessible(
     assert_accessible(page)
     page.get_by_role("button", name="Complete check-out").click()
     expect(page.get_by_role("status")).to_contain_text("Ines Duarte is checked out.")
+
+
+# Counts the tones the board plays; the headless browser has no sound device to hear them on.
+TONE_COUNTER = """
+window.__tones = 0;
+window.AudioContext = function () {
+  return {
+    currentTime: 0,
+    destination: {},
+    createOscillator: function () {
+      return {
+        frequency: {},
+        connect: function () {},
+        start: function () { window.__tones += 1; },
+        stop: function () {}
+      };
+    }
+  };
+};
+"""
+
+
+def test_an_emergency_is_seen_and_heard_on_an_open_board_without_a_reload(
+    transactional_audit: None, personas: Personas, browser: Browser, live_server: object
+) -> None:
+    appointment = _nothing_outstanding(personas)
+    context = browser.new_context(base_url=str(live_server), locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(TONE_COUNTER)
+    board = context.new_page()
+    try:
+        board.goto("/accounts/login/?next=/flow/board/")
+        sign_in(board, personas.nurse)
+        expect(board.get_by_role("heading", level=1)).to_have_text("Flow board")
+        assert board.evaluate("window.__tones") == 0
+
+        services.appointment_check_in(
+            context=SYSTEM_CONTEXT,
+            user=personas.front_desk,
+            appointment=appointment,
+            priority="emergency",  # type: ignore[arg-type]
+            priority_reason="short of breath",
+        )
+        expect(board.locator('[role="alert"][data-emergency]')).to_contain_text("Emergency waiting")
+        expect(board.get_by_role("region", name=re.compile(r"^Waiting"))).to_contain_text(
+            "short of breath"
+        )
+        board.wait_for_function("window.__tones === 1")
+        assert_accessible(board)
+    finally:
+        context.close()
