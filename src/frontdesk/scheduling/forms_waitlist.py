@@ -1,4 +1,4 @@
-"""The form that puts a patient on the waitlist."""
+"""The form that puts a patient on the waitlist, and changes what they wait for."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ from django.utils import timezone
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.patients.forms import ClinicDateField
 from frontdesk.scheduling.forms import WEEKDAYS
-from frontdesk.scheduling.models import Appointment, WaitlistPriority, WaitlistTimeOfDay
+from frontdesk.scheduling.models import (
+    Appointment,
+    WaitlistEntry,
+    WaitlistPriority,
+    WaitlistTimeOfDay,
+)
 from frontdesk.scheduling.waitlist import EntryRequest
 
 DEFAULT_WEEKS = 6
@@ -119,3 +124,18 @@ class WaitlistEntryForm(forms.Form):
             note=data.get("note") or "",
             current_appointment=self.current,
         )
+
+
+def entry_initial(entry: WaitlistEntry) -> dict[str, Any]:
+    """The change form filled in with what an entry waits for now."""
+    return {
+        "appointment_type": entry.appointment_type_id,
+        "providers": [p.pk for p in entry.providers.all()],
+        "location": entry.location_id,
+        "earliest_date": entry.earliest_date,
+        "latest_date": entry.latest_date,
+        "weekdays": list(entry.weekdays),
+        "time_of_day": entry.time_of_day,
+        "priority": entry.priority,
+        "note": entry.note,
+    }

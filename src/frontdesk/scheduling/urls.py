@@ -29,6 +29,7 @@ urlpatterns = [
     path("waitlist/slot/offer/", views_waitlist.slot_offer_view, name="waitlist_slot_offer"),
     path("waitlist/book/", views_waitlist.entry_book_view, name="waitlist_book"),
     path("waitlist/remove/", views_waitlist.entry_remove_view, name="waitlist_remove"),
+    path("waitlist/<int:entry_id>/", views_waitlist.entry_change_view, name="waitlist_change"),
     path("patients/<int:patient_id>/waitlist/", views_waitlist.entry_add_view, name="waitlist_add"),
     path("patients/<int:patient_id>/find/", views.find_view, name="find"),
     path("patients/<int:patient_id>/book/", views.book_view, name="book"),

@@ -1,5 +1,5 @@
-"""The waitlist pages: the clinic's list, adding a patient, a freed time's candidates, and the
-patient's signed link that accepts or declines an offer."""
+"""The waitlist pages: the clinic's list, adding a patient and changing an entry, a freed time's
+candidates, and the patient's signed link that accepts or declines an offer."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
@@ -21,7 +22,7 @@ from frontdesk.messaging.links import LinkExpiredError, LinkInvalidError
 from frontdesk.patients.selectors import access_patient
 from frontdesk.scheduling import selectors, services, waitlist
 from frontdesk.scheduling.forms import parse_start
-from frontdesk.scheduling.forms_waitlist import WaitlistEntryForm
+from frontdesk.scheduling.forms_waitlist import WaitlistEntryForm, entry_initial
 from frontdesk.scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -98,6 +99,70 @@ def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             object_type="waitlist_entry_form",
         )
     context = {"patient": patient, "form": form, "current": current}
+    return render(
+        request, "scheduling/waitlist_add.html", context, status=400 if form.errors else 200
+    )
+
+
+@policy(Action.APPOINTMENT_BOOK)
+def entry_change_view(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """Change what an open entry waits for; offers out for it that no longer fit are withdrawn.
+    A booked or removed entry cannot be changed: the officer is told why (and, if they had
+    typed changes, the form keeps them)."""
+    user = staff_user(request)
+    clinic = staff_clinic(user)
+    entry = get_object_or_404(
+        waitlist.waitlist_for(user).select_related(
+            "patient", "appointment_type", "location", "current_appointment__provider"
+        ),
+        pk=entry_id,
+    )
+    patient = access_patient(user, entry.patient_id)
+    closed = entry.status != WaitlistStatus.WAITING
+    if closed and request.method != "POST":
+        messages.error(request, waitlist.waitlist_entry_closed_message(entry))
+        return redirect(f"{reverse('scheduling:waitlist')}?show=closed")
+    current = entry.current_appointment
+    if current is not None and current.status not in (
+        AppointmentStatus.BOOKED,
+        AppointmentStatus.PENDING,
+    ):
+        current = None  # nothing left to keep, so nothing ties the type of visit
+    form = WaitlistEntryForm(
+        request.POST if request.method == "POST" else None,
+        clinic_id=clinic.pk,
+        current=current,
+        initial=entry_initial(entry),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            if closed:
+                raise waitlist.WaitlistError(waitlist.waitlist_entry_closed_message(entry))
+            withdrawn = waitlist.waitlist_entry_change(
+                context=audit_context(request), user=user, entry=entry, request=form.entry_request()
+            )
+        except waitlist.WaitlistError as exc:
+            form.add_error(None, str(exc))
+        else:
+            done = f"The waitlist entry of {patient.given_name} {patient.family_name} is changed."
+            if withdrawn:
+                done += (
+                    f" {len(withdrawn)} open offer(s) no longer fit and were withdrawn; "
+                    "those times go to the next waiting patients."
+                )
+            messages.success(request, done)
+            return redirect("scheduling:waitlist")
+    elif request.method == "POST" and closed:
+        form.add_error(None, waitlist.waitlist_entry_closed_message(entry))
+    with transaction.atomic():
+        audit_record(
+            context=audit_context(request),
+            action=AuditAction.VIEW,
+            patient_ids=[patient.pk],
+            object_type="waitlist_entry_form",
+            object_id=entry.pk,
+        )
+    context = {"patient": patient, "form": form, "current": current, "entry": entry}
     return render(
         request, "scheduling/waitlist_add.html", context, status=400 if form.errors else 200
     )

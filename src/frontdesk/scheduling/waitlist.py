@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -26,6 +26,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -261,34 +262,70 @@ def offer_moves_booking(offer: WaitlistOffer) -> bool:
 
 # Like reminders (messaging/content.py), offers name only the patient's first name, the time
 # and the place: a message or link may be read by someone else, and the kind of visit, the
-# provider or another booking can reveal a diagnosis.
-def _offer_words(offer: WaitlistOffer) -> tuple[str, str, str]:
-    entry = offer.entry
+# provider or another booking can reveal a diagnosis. The email carries a text part and an HTML
+# part from the same words (templates scheduling/waitlist_*_email.*; the HTML part escapes
+# everything, the name the patient gave us included).
+
+
+@dataclass(frozen=True)
+class WaitlistMessage:
+    subject: str
+    text: str
+    html: str
+    sms_text: str
+
+
+def _email_parts(template: str, context: Mapping[str, object]) -> tuple[str, str]:
+    return (
+        render_to_string(f"scheduling/{template}.txt", context),
+        render_to_string(f"scheduling/{template}.html", context),
+    )
+
+
+def waitlist_offer_message(offer: WaitlistOffer) -> WaitlistMessage:
+    """The offer of an earlier time: email (text and HTML) and text message."""
     link = offer_link(offer)
-    instead = (
-        " If you take it, the appointment you already hold with us moves to this time."
-        if offer_moves_booking(offer)
-        else ""
-    )
-    text = (
-        f"Hello {entry.patient.given_name},\n\n"
-        f"An earlier time is free: {_when(offer.start)}, at {offer_place(offer)}.{instead}\n\n"
-        f"To take it, open this link before {_when(offer.expires_at)}:\n{link}\n\n"
-        "A few patients on the waitlist were offered this time; the first to accept gets it.\n\n"
-        f"{settings.CLINIC_NAME}"
-    )
+    context = {
+        "first_name": offer.entry.patient.given_name,
+        "clinic": settings.CLINIC_NAME,
+        "when": _when(offer.start),
+        "place": offer_place(offer),
+        "expires": _when(offer.expires_at),
+        "link": link,
+        "moves": offer_moves_booking(offer),
+    }
+    text, html = _email_parts("waitlist_offer_email", context)
     short = appointment_when(offer.start).short
     sms = (
         f"{settings.CLINIC_NAME}: an earlier time is free, {short} at "
         f"{offer.schedule.location.name}. Take it: {link}"
     )
-    return "An earlier appointment is free", text, sms
+    return WaitlistMessage("An earlier appointment is free", text, html, sms)
+
+
+def waitlist_gone_message(offer: WaitlistOffer) -> WaitlistMessage:
+    """The note that an offered time has been taken by another patient."""
+    context = {
+        "first_name": offer.entry.patient.given_name,
+        "clinic": settings.CLINIC_NAME,
+        "when": _when(offer.start),
+    }
+    text, html = _email_parts("waitlist_gone_email", context)
+    short = appointment_when(offer.start).short
+    sms = f"{settings.CLINIC_NAME}: the time on {short} has been taken. You stay on the waitlist."
+    return WaitlistMessage("That time has been taken", text, html, sms)
 
 
 def _offer_message(offer: WaitlistOffer) -> None:
-    subject, text, sms = _offer_words(offer)
+    message = waitlist_offer_message(offer)
     try:
-        channel = notify_patient(offer.entry.patient, subject=subject, text=text, sms_text=sms)
+        channel = notify_patient(
+            offer.entry.patient,
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+            sms_text=message.sms_text,
+        )
     except DeliveryError as exc:
         logger.warning("waitlist offer %s not delivered: %s", offer.pk, exc)
         channel = "not sent"
@@ -296,19 +333,14 @@ def _offer_message(offer: WaitlistOffer) -> None:
 
 
 def _gone_message(offer: WaitlistOffer) -> None:
-    text = (
-        f"Hello {offer.entry.patient.given_name},\n\n"
-        f"The time on {_when(offer.start)} we offered you has been taken by another patient. "
-        "You stay on the waitlist and we will write again when another time frees up.\n\n"
-        f"{settings.CLINIC_NAME}"
-    )
-    sms = (
-        f"{settings.CLINIC_NAME}: the time on {appointment_when(offer.start).short} has been "
-        "taken. You stay on the waitlist."
-    )
+    message = waitlist_gone_message(offer)
     try:
         notify_patient(
-            offer.entry.patient, subject="That time has been taken", text=text, sms_text=sms
+            offer.entry.patient,
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+            sms_text=message.sms_text,
         )
     except DeliveryError as exc:
         logger.warning("waitlist offer %s: 'gone' not delivered: %s", offer.pk, exc)
@@ -751,6 +783,152 @@ def waitlist_entry_add(
             f"{request.appointment_type.name}. Change or remove that entry instead."
         ) from None
     return entry
+
+
+_CLOSED_WORDS = {
+    WaitlistStatus.BOOKED: "has already been booked from the waitlist",
+    WaitlistStatus.REMOVED: "has been removed from the waitlist",
+}
+
+
+def waitlist_entry_closed_message(entry: WaitlistEntry) -> str:
+    """Why a booked or removed entry cannot be changed, in the desk's words."""
+    words = _CLOSED_WORDS.get(WaitlistStatus(entry.status), "is no longer waiting")
+    return (
+        f"This patient {words}, so the entry cannot be changed. To wait again, put them on "
+        "the waitlist from their chart."
+    )
+
+
+def offer_fits_entry(
+    offer: WaitlistOffer, entry: WaitlistEntry, *, offered_type_id: int, provider_ids: set[int]
+) -> bool:
+    """Whether an offered time still matches what the entry waits for: the type of visit it
+    was offered for (`offered_type_id`; its length and who may see it), a provider (`provider_ids`,
+    empty: any) and location the entry accepts, a day in its range and on its days, its time of
+    day, and earlier than the booking it keeps."""
+    if offered_type_id != entry.appointment_type_id:
+        return False
+    if provider_ids and offer.provider_id not in provider_ids:
+        return False
+    if entry.location_id is not None and offer.schedule.location_id != entry.location_id:
+        return False
+    local = offer.start.astimezone(clinic_zone())
+    if not entry.earliest_date <= local.date() <= entry.latest_date:
+        return False
+    preferences = _preferences(entry)
+    if not preferences.accepts_day(local.date()) or not preferences.accepts_time(local.time()):
+        return False
+    current = entry.current_appointment
+    return current is None or current.status not in _HELD or offer.start < current.start
+
+
+def waitlist_entry_change(
+    *, context: AuditContext, user: User, entry: WaitlistEntry, request: EntryRequest
+) -> list[WaitlistOffer]:
+    """Change what an open entry waits for (the booking it keeps stays as it is). Offers out
+    for it that no longer match the new terms are withdrawn as a removal withdraws them (closed
+    as declined, their times offered to the next patients); matching offers stay open.
+    Returns the withdrawn offers."""
+    if request.latest_date < request.earliest_date:
+        raise WaitlistError("The last day comes before the first day.")
+    withdrawn = _retrying_deadlocks(
+        lambda: _change(context=context, user=user, entry=entry, request=request)
+    )
+    for offer in withdrawn:
+        waitlist_time_freed(schedule_id=offer.schedule_id, start=offer.start, end=offer.end)
+    return withdrawn
+
+
+# What an edit can change, compared before and after for the audit trail.
+_CHANGEABLE = (
+    "appointment_type_id",
+    "location_id",
+    "earliest_date",
+    "latest_date",
+    "weekdays",
+    "time_of_day",
+    "priority",
+    "note",
+)
+
+
+@transaction.atomic
+def _change(
+    *, context: AuditContext, user: User, entry: WaitlistEntry, request: EntryRequest
+) -> list[WaitlistOffer]:
+    # Offers first, then the entry, in the order `_remove` and an acceptance take them.
+    open_offers = list(
+        WaitlistOffer.objects.select_for_update(of=("self",))
+        .select_related("schedule")
+        .filter(entry_id=entry.pk, status=WaitlistOfferStatus.OFFERED)
+        .order_by("pk")
+    )
+    locked = (
+        WaitlistEntry.objects.select_for_update(of=("self",))
+        .select_related("patient", "appointment_type", "current_appointment")
+        .get(pk=entry.pk)
+    )
+    if locked.status != WaitlistStatus.WAITING:
+        raise WaitlistError(waitlist_entry_closed_message(locked))
+    current = locked.current_appointment
+    if (
+        current is not None
+        and current.status in _HELD
+        and request.appointment_type.pk != current.appointment_type_id
+    ):
+        raise WaitlistError(
+            "To move the booked appointment earlier, wait for the same type of visit."
+        )
+    before = {name: getattr(locked, name) for name in _CHANGEABLE}
+    providers_before = set(locked.providers.values_list("pk", flat=True))
+    old_type_id = locked.appointment_type_id
+    locked.appointment_type = request.appointment_type
+    locked.location = request.location
+    locked.earliest_date = request.earliest_date
+    locked.latest_date = request.latest_date
+    locked.weekdays = "".join(sorted(set(request.weekdays)))
+    locked.time_of_day = request.time_of_day
+    locked.priority = request.priority
+    locked.note = request.note.strip()
+    provider_ids = {p.pk for p in request.providers}
+    changed = [
+        name.removesuffix("_id") for name in _CHANGEABLE if getattr(locked, name) != before[name]
+    ]
+    if provider_ids != providers_before:
+        changed.append("providers")
+    now = timezone.now()
+    withdrawn: list[WaitlistOffer] = []
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=[name.removesuffix("_id") for name in _CHANGEABLE])
+            locked.providers.set(list(request.providers))
+            for offer in open_offers:
+                if not offer_fits_entry(
+                    offer, locked, offered_type_id=old_type_id, provider_ids=provider_ids
+                ):
+                    _close(offer, WaitlistOfferStatus.DECLINED, now)
+                    withdrawn.append(offer)
+            audit_record(
+                context=context,
+                action=AuditAction.UPDATE,
+                patient_ids=[locked.patient_id],
+                object_type="waitlist_entry",
+                object_id=locked.pk,
+                detail={
+                    "event": "waitlist entry changed",
+                    "changed": changed,
+                    "withdrawn": [o.pk for o in withdrawn],
+                    "by": user.username,
+                },
+            )
+    except IntegrityError:
+        patient = locked.patient
+        raise WaitlistError(
+            f"{patient.given_name} {patient.family_name} is already waiting for a "
+            f"{request.appointment_type.name}. Change or remove that entry instead."
+        ) from None
+    return withdrawn
 
 
 def waitlist_entry_remove(*, context: AuditContext, user: User, entry: WaitlistEntry) -> None:
