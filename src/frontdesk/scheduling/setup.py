@@ -12,6 +12,7 @@ provider's row first, so two administrators cannot each add half of a clash at t
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,10 +52,20 @@ from frontdesk.scheduling.models import (
 CLASH_HORIZON_DAYS = 3 * 366
 # A repeated block is one row per week; a year of them is the most one form may create.
 MOST_REPEATS = 53
+# A typed rule's limits. Weekly hours come round at least once a year (53 weeks: a yearly
+# "first Monday of January" is up to 371 days apart) and COUNT plans a few years at most.
+MOST_GAP_DAYS = 371
+MOST_COUNT = 1000
+MOST_INTERVAL = {"DAILY": 366, "WEEKLY": 52, "MONTHLY": 12, "YEARLY": 1}
+# The most dates one expansion walks through (from the rule's first day); three years of a
+# daily rule are about 1,100, a rule first started decades ago about 20,000.
+MOST_DATES = 40_000
 DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 _WEEKDAYS = (MO, TU, WE, TH, FR, SA, SU)
 _DAY_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+_TIME_FREQUENCIES = ("HOURLY", "MINUTELY", "SECONDLY")
+_TIME_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
 # dateutil reports a malformed rule with any of these.
 _RULE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 
@@ -135,25 +146,93 @@ def rule_in_words(rule: str) -> str:
     return listed if interval == 1 else f"{listed}, every {interval} weeks"
 
 
-def _expand(rule: str, valid_from: dt.date, start_time: dt.time) -> tuple[Any, dt.tzinfo | None]:
-    """The parsed rule and the zone its occurrences carry (None: naive local times)."""
+def _expand(
+    rule: str, valid_from: dt.date, start_time: dt.time, *, years_later: int = 0
+) -> tuple[Any, dt.timedelta]:
+    """The parsed rule, started `years_later` years after `valid_from` (a multiple of 400: see
+    `rule_expand`), and how far its dates were moved to do so."""
     dtstart = dt.datetime.combine(valid_from, start_time)
     try:
-        return rrulestr(rule, dtstart=dtstart), None
+        parsed = rrulestr(rule, dtstart=dtstart)
     except ValueError:
         # UNTIL given in UTC (with Z) needs an aware start, as availability.py expands it.
-        zone = clinic_zone()
-        return rrulestr(rule, dtstart=dtstart.replace(tzinfo=zone)), zone
+        dtstart = dtstart.replace(tzinfo=clinic_zone())
+        parsed = rrulestr(rule, dtstart=dtstart)
+    if not years_later or not isinstance(parsed, rrule):
+        return parsed, dt.timedelta()
+    shift = dt.timedelta(days=_CYCLE_DAYS * years_later // _CYCLE_YEARS)
+    until = parsed._until  # dateutil keeps the parsed UNTIL only here
+    moved = parsed.replace(
+        dtstart=dtstart + shift, until=until + shift if until is not None else None
+    )
+    return moved, shift
+
+
+# The Gregorian calendar repeats every 400 years: 146,097 days, a whole number of weeks, so a
+# rule started 400 years later falls on the same month days, weekdays and week numbers, 400
+# years later. dateutil looks for a rule's next date until it finds one or passes the year
+# 9999; for a rule that falls on no date for years that is years of empty periods (seconds of
+# work for a rule that never comes). `rule_expand` therefore expands the rule moved by whole
+# cycles to just before the year 9999, where dateutil's search ends within 400 years of periods
+# whatever the rule, and moves the dates back.
+_CYCLE_YEARS = 400
+_CYCLE_DAYS = 146_097
+_SEARCH_ENDS = 9999  # dateutil's last year (datetime.MAXYEAR)
+
+
+class RuleTooBusyError(SetupRefusedError):
+    """The rule falls on more dates than one expansion may walk through."""
+
+
+@dataclass(frozen=True)
+class RuleExpansion:
+    dates: list[dt.date]  # local dates in day_from..day_to, ascending
+    next_date: dt.date | None  # the first date after day_to; None: the rule has ended
+    walked: int  # dates dateutil produced (from the rule's first day), at most MOST_DATES + 1
+
+
+def rule_expand(
+    rule: str,
+    *,
+    valid_from: dt.date,
+    start_time: dt.time,
+    day_from: dt.date,
+    day_to: dt.date,
+    most: int = MOST_DATES,
+) -> RuleExpansion:
+    """The rule's local dates in `day_from`..`day_to` and the next one after, in bounded work:
+    at most `most` dates walked, and dateutil's search for the next date ends at the year 9999
+    of the moved rule, under 400 years of periods past `day_to` (see above)."""
+    # Two years of room after day_to, so a next date up to MOST_GAP_DAYS later is still found.
+    years_later = max(0, (_SEARCH_ENDS - 2 - day_to.year) // _CYCLE_YEARS) * _CYCLE_YEARS
+    parsed, shift = _expand(rule, valid_from, start_time, years_later=years_later)
+    dates: list[dt.date] = []
+    walked = 0
+    for when in itertools.islice(parsed, most + 1):
+        walked += 1
+        day = when.date() - shift
+        if day > day_to:
+            return RuleExpansion(dates, day, walked)
+        if day >= day_from:
+            dates.append(day)
+    if walked > most:
+        raise RuleTooBusyError(
+            f"That rule falls on more than {most:,} dates up to {day_words(day_to)}; "
+            f"Frontdesk cannot check so many. Start it later or make it repeat less often.",
+            field="rrule",
+        )
+    return RuleExpansion(dates, None, walked)
 
 
 def rule_dates(
     rule: str, *, valid_from: dt.date, start_time: dt.time, day_from: dt.date, day_to: dt.date
 ) -> set[dt.date]:
     """Local dates in `day_from`..`day_to` on which the rule produces a session."""
-    parsed, zone = _expand(rule, valid_from, start_time)
-    lo = dt.datetime.combine(day_from, dt.time(0), tzinfo=zone)
-    hi = dt.datetime.combine(day_to, dt.time(23, 59, 59), tzinfo=zone)
-    return {when.date() for when in parsed.between(lo, hi, inc=True)}
+    return set(
+        rule_expand(
+            rule, valid_from=valid_from, start_time=start_time, day_from=day_from, day_to=day_to
+        ).dates
+    )
 
 
 _MONTH_LENGTHS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -172,8 +251,88 @@ def _asks_for_missing_days(parts: dict[str, str]) -> bool:
     return not any(abs(d) <= _MONTH_LENGTHS[m - 1] for d in days for m in months)
 
 
+def _whole_number(parts: dict[str, str], key: str) -> int | None:
+    value = parts.get(key, "")
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _rule_limits(parts: dict[str, str], example: str) -> None:
+    """Refuse, before anything is expanded, rules that repeat within the day, too rarely, or
+    too many times."""
+    freq = parts.get("FREQ", "")
+    if freq in _TIME_FREQUENCIES:
+        raise SetupRefusedError(
+            f"Weekly hours repeat by the day, week, month or year; FREQ={freq} would open "
+            f"them many times a day. The start and end times give the hours, {example}.",
+            field="rrule",
+        )
+    if freq not in _DAY_FREQUENCIES:
+        raise SetupRefusedError(
+            f"That is not a rule Frontdesk can read. It needs FREQ=DAILY, WEEKLY, MONTHLY or "
+            f"YEARLY and parts joined by semicolons, {example}.",
+            field="rrule",
+        )
+    timed = [key for key in _TIME_PARTS if key in parts]
+    if timed:
+        raise SetupRefusedError(
+            f"Leave {' and '.join(timed)} out of the rule: the start and end times give the hours.",
+            field="rrule",
+        )
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise SetupRefusedError(
+            "Give COUNT or UNTIL in the rule, not both (or leave both out and use the last day).",
+            field="rrule",
+        )
+    most_interval = MOST_INTERVAL[freq]
+    interval = _whole_number(parts, "INTERVAL")
+    if "INTERVAL" in parts and (interval is None or interval < 1):
+        raise SetupRefusedError(
+            f"INTERVAL={parts['INTERVAL']} is not a number of periods; give a whole number "
+            f"from 1 to {most_interval} (1 is every time).",
+            field="rrule",
+        )
+    if interval is not None and interval > most_interval:
+        raise SetupRefusedError(
+            f"INTERVAL={parts['INTERVAL']} would bring these hours round less than once a "
+            f"year; with FREQ={freq} it can be at most {most_interval}.",
+            field="rrule",
+        )
+    count = _whole_number(parts, "COUNT")
+    if "COUNT" in parts and (count is None or count < 1):
+        raise SetupRefusedError(
+            f"COUNT={parts['COUNT']} is not a number of times; give a whole number from 1 to "
+            f"{MOST_COUNT}.",
+            field="rrule",
+        )
+    if count is not None and count > MOST_COUNT:
+        raise SetupRefusedError(
+            f"COUNT={parts['COUNT']} is more than Frontdesk plans at once; give at most "
+            f"{MOST_COUNT}, or leave COUNT out and give the last day.",
+            field="rrule",
+        )
+
+
+def _rule_gap(
+    expansion: RuleExpansion, *, valid_from: dt.date, valid_until: dt.date | None
+) -> tuple[dt.date, dt.date] | None:
+    """The first stretch of more than MOST_GAP_DAYS without a date, from the first day to the
+    last checked (or to the next date, for a rule that goes on past them)."""
+    marks = [valid_from - dt.timedelta(days=1), *expansion.dates]
+    if expansion.next_date is not None:
+        ends = expansion.next_date if valid_until is None else min(expansion.next_date, valid_until)
+        marks.append(ends)
+    for before, after in itertools.pairwise(marks):
+        if (after - before).days > MOST_GAP_DAYS:
+            return before + dt.timedelta(days=1), after
+    return None
+
+
 def rule_normalise(text: str, *, valid_from: dt.date, valid_until: dt.date | None) -> str:
-    """A typed RFC 5545 rule, checked by dateutil; SetupRefusedError says what is wrong."""
+    """A typed RFC 5545 rule, checked by dateutil; SetupRefusedError says what is wrong.
+
+    Bounded work whatever is typed: limits checked on the text first (no times within a day,
+    INTERVAL of a year at most, COUNT up to MOST_COUNT), then the rule expanded by
+    `rule_expand` over the first CLASH_HORIZON_DAYS (or to the last day)."""
     rule = " ".join(text.split()).removeprefix("RRULE:").strip().rstrip(";")
     example = "for example FREQ=WEEKLY;BYDAY=MO,TH"
     if not rule:
@@ -187,33 +346,47 @@ def rule_normalise(text: str, *, valid_from: dt.date, valid_until: dt.date | Non
             "The rule is too long; keep it under 200 characters.", field="rrule"
         )
     parts = _parts(rule)
-    if parts is None or parts.get("FREQ") not in _DAY_FREQUENCIES:
+    if parts is None:
         raise SetupRefusedError(
             f"That is not a rule Frontdesk can read. It needs FREQ=DAILY, WEEKLY, MONTHLY or "
             f"YEARLY and parts joined by semicolons, {example}.",
             field="rrule",
         )
+    _rule_limits(parts, example)
     if _asks_for_missing_days(parts):
         raise SetupRefusedError(
             "That rule asks for a day its months never have (such as February 30).",
             field="rrule",
         )
+    horizon_end = valid_from + dt.timedelta(days=CLASH_HORIZON_DAYS)
     try:
-        first = rule_dates(
+        expansion = rule_expand(
             rule,
             valid_from=valid_from,
             start_time=dt.time(0),
             day_from=valid_from,
-            day_to=valid_until or valid_from + dt.timedelta(days=CLASH_HORIZON_DAYS),
+            day_to=min(valid_until, horizon_end) if valid_until is not None else horizon_end,
         )
     except _RULE_ERRORS as exc:
         raise SetupRefusedError(
             f"That rule is not valid ({exc}). Write it as in RFC 5545, {example}.", field="rrule"
         ) from None
-    if not first:
+    gap = _rule_gap(expansion, valid_from=valid_from, valid_until=valid_until)
+    if gap is not None:
+        first, last = gap
         raise SetupRefusedError(
-            "That rule never falls between the valid-from and valid-until dates.", field="rrule"
+            f"That rule falls on no date from {day_words(first)} to {day_words(last)}, more "
+            f"than a year. Weekly hours must come round at least once a year; give the days "
+            f"they repeat on, {example}.",
+            field="rrule",
         )
+    if not expansion.dates:
+        never = (
+            "between the valid-from and valid-until dates"
+            if valid_until is not None
+            else f"on any date from {day_words(valid_from)} on"
+        )
+        raise SetupRefusedError(f"That rule never falls {never}.", field="rrule")
     return rule
 
 
@@ -226,23 +399,80 @@ class LocalTime:
     ambiguous: bool  # the wall-clock time happens twice (clocks go back); the first is used
 
 
+def _skipped_minutes(day: dt.date, time: dt.time, zone: dt.tzinfo) -> int | None:
+    """How far the clocks jump forward over `time` on `day`; None when the time exists."""
+    naive = dt.datetime.combine(day, time)
+    first = naive.replace(tzinfo=zone, fold=0)
+    if first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) == naive:
+        return None
+    before, after = first.utcoffset(), naive.replace(tzinfo=zone, fold=1).utcoffset()
+    return int(abs((after or dt.timedelta()) - (before or dt.timedelta())).total_seconds() // 60)
+
+
 def local_datetime(day: dt.date, time: dt.time, *, field: str | None = None) -> LocalTime:
     """Clinic wall-clock time on `day`. A time the clocks skip that night is refused."""
     zone = clinic_zone()
-    naive = dt.datetime.combine(day, time)
-    first = naive.replace(tzinfo=zone, fold=0)
-    second = naive.replace(tzinfo=zone, fold=1)
-    round_trip = first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
-    if round_trip != naive:
-        before, after = first.utcoffset(), second.utcoffset()
-        jump = abs((after or dt.timedelta()) - (before or dt.timedelta()))
-        minutes = int(jump.total_seconds() // 60)
+    minutes = _skipped_minutes(day, time, zone)
+    if minutes is not None:
         raise SetupRefusedError(
             f"{_hh_mm(time)} does not exist on {day_words(day)}: the clocks go forward "
             f"{minutes} minutes that night. Choose a time before or after the change.",
             field=field,
         )
-    return LocalTime(first, first.utcoffset() != second.utcoffset())
+    naive = dt.datetime.combine(day, time)
+    first = naive.replace(tzinfo=zone, fold=0)
+    return LocalTime(first, first.utcoffset() != naive.replace(tzinfo=zone, fold=1).utcoffset())
+
+
+def hours_clock_changes(data: TemplateInput, *, today: dt.date) -> list[str]:
+    """Weekly hours against the clocks' changes on the days they fall on, as availability.py
+    places them (each date's start and end in clinic wall-clock time, the first of a repeated
+    time). Checked from today (earlier days can no longer be booked) to the last day, or
+    CLASH_HORIZON_DAYS ahead for hours that keep running; zones change their clocks every
+    year, so a pattern that meets a change meets one within that.
+
+    A start or end the clocks skip on one of those days is refused, naming the first such day
+    (as blocks are); a start or end that happens twice is used at its first and reported."""
+    first = max(data.valid_from, today)
+    last = first + dt.timedelta(days=CLASH_HORIZON_DAYS)
+    if data.valid_until is not None:
+        last = min(last, data.valid_until)
+    if last < first:
+        return []
+    zone = clinic_zone()
+    days = rule_expand(
+        data.rrule,
+        valid_from=data.valid_from,
+        start_time=data.start_time,
+        day_from=first,
+        day_to=last,
+    ).dates
+    twice: dict[dt.time, list[dt.date]] = {}
+    for day in days:
+        for which, time, field_name in (
+            ("start", data.start_time, "start_time"),
+            ("end", data.end_time, "end_time"),
+        ):
+            minutes = _skipped_minutes(day, time, zone)
+            if minutes is not None:
+                raise SetupRefusedError(
+                    f"These hours fall on {day_words(day)}, when their {which} time "
+                    f"{_hh_mm(time)} does not exist: the clocks go forward {minutes} minutes "
+                    f"that night. Choose a {which} time before or after the change, or end "
+                    f"these hours before that day and add the later ones separately.",
+                    field=field_name,
+                )
+            naive = dt.datetime.combine(day, time)
+            if (
+                naive.replace(tzinfo=zone, fold=0).utcoffset()
+                != naive.replace(tzinfo=zone, fold=1).utcoffset()
+            ):
+                twice.setdefault(time, []).append(day)
+    return [
+        f"{_hh_mm(time)} happens twice on {_days_listed(dates)} (the clocks go back); these "
+        f"hours use the first {_hh_mm(time)}."
+        for time, dates in twice.items()
+    ]
 
 
 def local_midnight(day: dt.date) -> dt.datetime:
@@ -424,10 +654,12 @@ def template_save(
         )
     rule = rule_normalise(data.rrule, valid_from=data.valid_from, valid_until=data.valid_until)
     data = TemplateInput(**{**data.__dict__, "rrule": rule})
+    clock_notes = hours_clock_changes(data, today=timezone.localdate(timezone=clinic_zone()))
     clash = _clash(data, exclude_pk=template.pk if template is not None else None)
     if clash is not None:
         raise SetupRefusedError(clash)
     schedule, notes = _schedule_for(clinic=clinic, provider=data.provider, location=data.location)
+    notes += clock_notes
     is_new = template is None
     previous = template.schedule if template is not None else None
     saved = template if template is not None else ScheduleTemplate()

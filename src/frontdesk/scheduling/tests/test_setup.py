@@ -7,9 +7,12 @@ import threading
 import zoneinfo
 from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 import time_machine
+from dateutil import rrule as dateutil_rrule  # type: ignore[import-untyped, unused-ignore]
+from dateutil.rrule import rrulestr  # type: ignore[import-untyped, unused-ignore]
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -25,7 +28,7 @@ from frontdesk.audit.models import AuditEvent
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.patients.models import Patient
-from frontdesk.scheduling import services, setup
+from frontdesk.scheduling import availability, services, setup
 from frontdesk.scheduling.availability import slot_is_bookable
 from frontdesk.scheduling.models import (
     Block,
@@ -933,3 +936,255 @@ def test_shortening_or_deleting_hours_reports_the_bookings_left_outside_them(
     assert "now fall outside the weekly hours; they stay booked" in _messages(deleted)
     assert not ScheduleTemplate.objects.exists()
     assert _events("schedule_template")[-1].detail["deleted"] == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+
+
+# --- Weekly hours and the clocks' changes ---------------------------------------------------
+
+
+def test_weekly_hours_starting_in_the_hour_the_clocks_skip_are_refused_naming_the_day(
+    schedule: Schedule, southside: Location, admin: Client
+) -> None:
+    # New York springs forward at 02:00 on Sunday 14 March 2027: 02:30 never happens that day.
+    response = admin.post(
+        "/schedule/setup/hours/add/",
+        _hours_form(schedule, southside, weekdays=["6"], start_time="02:30", end_time="06:00"),
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert (
+        "These hours fall on Sun Mar 14, 2027, when their start time 02:30 does not exist: the "
+        "clocks go forward 60 minutes that night. Choose a start time before or after the "
+        "change" in html
+    )
+    assert 'value="02:30"' in html and 'value="06:00"' in html  # what was typed stays
+    assert not ScheduleTemplate.objects.filter(schedule__location=southside).exists()
+
+
+def test_weekly_hours_ending_in_the_skipped_hour_are_refused_on_the_end_time(
+    schedule: Schedule, southside: Location
+) -> None:
+    with pytest.raises(setup.SetupRefusedError) as refused:
+        setup.template_save(
+            context=SYSTEM_CONTEXT,
+            clinic=schedule.clinic,
+            template=None,
+            data=setup.TemplateInput(
+                provider=schedule.provider,
+                location=southside,
+                rrule="FREQ=DAILY",
+                start_time=dt.time(0),
+                end_time=dt.time(2, 15),
+                valid_from=dt.date(2026, 12, 1),
+                valid_until=None,
+                slot_minutes=15,
+                overbook_cap=0,
+            ),
+        )
+    assert refused.value.field == "end_time"
+    assert "Sun Mar 14, 2027, when their end time 02:15 does not exist" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("weekdays", "valid_from", "valid_until"),
+    [
+        (["0", "1", "2", "3", "4"], "2026-12-01", ""),  # New York changes its clocks on Sundays
+        (["6"], "2026-12-01", "2027-03-13"),  # ends the day before the change
+        (["6"], "2026-01-04", "2026-12-27"),  # Sun Mar 8, 2026 is past: no longer bookable
+    ],
+)
+def test_hours_at_a_skipped_time_are_accepted_when_no_day_they_are_used_has_the_change(
+    schedule: Schedule,
+    southside: Location,
+    admin: Client,
+    weekdays: list[str],
+    valid_from: str,
+    valid_until: str,
+) -> None:
+    response = admin.post(
+        "/schedule/setup/hours/add/",
+        _hours_form(
+            schedule,
+            southside,
+            weekdays=weekdays,
+            start_time="02:30",
+            end_time="06:00",
+            valid_from=valid_from,
+            valid_until=valid_until,
+        ),
+        follow=True,
+    )
+    assert "Saved the weekly hours." in _messages(response)
+    assert "clocks" not in _messages(response)
+
+
+def test_weekly_hours_at_a_time_that_happens_twice_use_the_first_and_say_on_which_days(
+    schedule: Schedule, southside: Location, admin: Client
+) -> None:
+    # New York falls back at 02:00 on the first Sunday of November: 01:30 happens twice.
+    response = admin.post(
+        "/schedule/setup/hours/add/",
+        _hours_form(schedule, southside, weekdays=["6"], start_time="01:30", end_time="05:00"),
+        follow=True,
+    )
+    said = _messages(response)
+    assert "Saved the weekly hours." in said
+    assert (
+        "01:30 happens twice on Sun Nov 7, 2027, Sun Nov 5, 2028, Sun Nov 4, 2029 (the clocks go "
+        "back); these hours use the first 01:30." in said
+    )
+    # ... and so does availability: the session starts at the first 01:30 (EDT, UTC-4).
+    southside_schedule = Schedule.objects.get(location=southside)
+    (session,) = availability.template_sessions(
+        schedule=southside_schedule, day_from=dt.date(2027, 11, 7), day_to=dt.date(2027, 11, 7)
+    )
+    assert session.start == dt.datetime(2027, 11, 7, 5, 30, tzinfo=dt.UTC)
+
+
+# --- Typed rules: refused quickly, whatever is typed ----------------------------------------
+
+
+class _PeriodCounter:
+    """Counts the months (years, for a yearly rule) dateutil's expansion steps through: the
+    work a rule costs even where it falls on no date."""
+
+    def __init__(self) -> None:
+        self.periods = 0
+
+    def __enter__(self) -> _PeriodCounter:
+        original = dateutil_rrule._iterinfo.rebuild
+
+        def counted(info: object, year: int, month: int) -> None:
+            self.periods += 1
+            original(info, year, month)
+
+        self._patch = mock.patch.object(dateutil_rrule._iterinfo, "rebuild", counted)
+        self._patch.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._patch.stop()
+
+
+# dateutil gives up on a rule in the year 9999; expanded from today, a rule that falls on no
+# date costs 12 x 7,973 months of work. The expansion moved by 400-year cycles costs at most
+# about 12 x 404.
+MOST_PERIODS = 12 * 410
+
+
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        ("FREQ=SECONDLY", "FREQ=SECONDLY would open them many times a day"),
+        ("FREQ=MINUTELY;INTERVAL=5", "FREQ=MINUTELY would open them many times a day"),
+        ("FREQ=HOURLY;BYDAY=MO", "FREQ=HOURLY would open them many times a day"),
+        ("FREQ=DAILY;BYHOUR=9,10;BYMINUTE=0", "Leave BYHOUR and BYMINUTE out of the rule"),
+        ("FREQ=DAILY;COUNT=999999999", "COUNT=999999999 is more than Frontdesk plans at once"),
+        ("FREQ=WEEKLY;COUNT=5;UNTIL=20271231", "Give COUNT or UNTIL in the rule, not both"),
+        ("FREQ=DAILY;INTERVAL=99999999", "with FREQ=DAILY it can be at most 366"),
+        ("FREQ=WEEKLY;INTERVAL=60;BYDAY=MO", "with FREQ=WEEKLY it can be at most 52"),
+        ("FREQ=YEARLY;INTERVAL=2", "with FREQ=YEARLY it can be at most 1"),
+        ("FREQ=DAILY;INTERVAL=0", "INTERVAL=0 is not a number of periods"),
+        ("FREQ=DAILY;INTERVAL=100000000000000000000", "with FREQ=DAILY it can be at most 366"),
+        ("FREQ=WEEKLY;COUNT=0", "COUNT=0 is not a number of times"),
+        # Never: the second date of a one-day period; the fifth Monday on the 1st.
+        ("FREQ=DAILY;BYSETPOS=2", "That rule never falls on any date from Tue Dec 1, 2026 on."),
+        ("FREQ=MONTHLY;BYMONTHDAY=1;BYDAY=5MO", "That rule never falls on any date"),
+        ("FREQ=YEARLY;BYWEEKNO=53;BYMONTH=6", "That rule never falls on any date"),
+        # Years apart: Feb 29 in leap years only; Feb 29 on a Monday, next in 2044.
+        (
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+            "falls on no date from Tue Dec 1, 2026 to Tue Feb 29, 2028, more than a year",
+        ),
+        (
+            "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",
+            "falls on no date from Tue Dec 1, 2026 to Mon Feb 29, 2044, more than a year",
+        ),
+    ],
+)
+def test_a_pathological_rule_is_refused_in_words_with_bounded_work(
+    schedule: Schedule, southside: Location, admin: Client, rule: str, said: str
+) -> None:
+    with _PeriodCounter() as work:
+        response = admin.post(
+            "/schedule/setup/hours/add/", _hours_form(schedule, southside, weekdays=[], rrule=rule)
+        )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert said in html
+    assert f'value="{rule}"' in html  # what was typed stays
+    assert work.periods < MOST_PERIODS
+    assert not ScheduleTemplate.objects.filter(schedule__location=southside).exists()
+
+
+def test_a_rule_that_never_comes_would_cost_dateutil_thousands_of_years_unmoved() -> None:
+    # The bound above is the expansion's doing: dateutil alone searches to the year 9999.
+    with _PeriodCounter() as work:
+        start = dt.datetime(2026, 12, 1, tzinfo=NY)
+        found = rrulestr("FREQ=DAILY;BYSETPOS=2", dtstart=start).between(
+            start, dt.datetime(2029, 12, 1, tzinfo=NY), inc=True
+        )
+    assert found == [] and work.periods > 12 * 7_900
+    with _PeriodCounter() as moved:
+        expansion = setup.rule_expand(
+            "FREQ=DAILY;BYSETPOS=2",
+            valid_from=dt.date(2026, 12, 1),
+            start_time=dt.time(9),
+            day_from=dt.date(2026, 12, 1),
+            day_to=dt.date(2029, 12, 1),
+        )
+    assert expansion.dates == [] and expansion.next_date is None
+    assert moved.periods < MOST_PERIODS
+
+
+def test_the_expansion_walks_at_most_its_cap_of_dates_and_then_refuses() -> None:
+    with pytest.raises(setup.RuleTooBusyError, match="falls on more than 100 dates"):
+        setup.rule_expand(
+            "FREQ=DAILY",
+            valid_from=dt.date(2026, 12, 1),
+            start_time=dt.time(9),
+            day_from=dt.date(2026, 12, 1),
+            day_to=dt.date(2029, 12, 1),
+            most=100,
+        )
+    within = setup.rule_expand(
+        "FREQ=DAILY",
+        valid_from=dt.date(2026, 12, 1),
+        start_time=dt.time(9),
+        day_from=dt.date(2026, 12, 1),
+        day_to=dt.date(2026, 12, 31),
+        most=100,
+    )
+    assert within.walked == 32 and within.next_date == dt.date(2027, 1, 1)
+    assert within.dates[0] == dt.date(2026, 12, 1) and within.dates[-1] == dt.date(2026, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("rule", "first", "last"),
+    [
+        # Moved by whole 400-year cycles and back, every pattern keeps its days.
+        ("FREQ=MONTHLY;BYDAY=1TU", dt.date(2026, 12, 1), dt.date(2029, 11, 6)),
+        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,FR", dt.date(2026, 12, 4), dt.date(2029, 11, 30)),
+        ("FREQ=YEARLY;BYMONTH=1;BYDAY=1MO", dt.date(2027, 1, 4), dt.date(2029, 1, 1)),
+        ("FREQ=MONTHLY;BYMONTHDAY=-1;COUNT=3", dt.date(2026, 12, 31), dt.date(2027, 2, 28)),
+        ("FREQ=WEEKLY;BYDAY=SU;UNTIL=20270314T070000Z", dt.date(2026, 12, 6), dt.date(2027, 3, 7)),
+    ],
+)
+def test_the_bounded_expansion_gives_the_same_dates_as_dateutil(
+    rule: str, first: dt.date, last: dt.date
+) -> None:
+    start = dt.datetime(2026, 12, 1, 9, tzinfo=NY)
+    expected = [
+        when.date()
+        for when in rrulestr(rule, dtstart=start).between(
+            start, dt.datetime(2029, 12, 1, 23, tzinfo=NY), inc=True
+        )
+    ]
+    found = setup.rule_expand(
+        rule,
+        valid_from=dt.date(2026, 12, 1),
+        start_time=dt.time(9),
+        day_from=dt.date(2026, 12, 1),
+        day_to=dt.date(2029, 12, 1),
+    ).dates
+    assert found == expected
+    assert (found[0], found[-1]) == (first, last)
