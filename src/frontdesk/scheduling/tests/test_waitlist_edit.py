@@ -5,13 +5,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import threading
 import zoneinfo
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import Personas, login_client, make_patient
@@ -475,6 +478,112 @@ def test_the_change_page_says_how_many_offers_were_withdrawn(
 
     assert b"1 open offer(s) no longer fit and were withdrawn" in response.content
     assert offer_of(changing).status == WaitlistOfferStatus.DECLINED
+
+
+def test_changing_an_entry_locks_its_offers_before_the_entry_as_accepting_does(
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    entry = wait(personas, reachable(personas, "Changing"), follow_up)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    change = request_of(entry, priority=WaitlistPriority.HIGH)
+
+    with CaptureQueriesContext(connection) as queries:
+        waitlist.waitlist_entry_change(
+            context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry, request=change
+        )
+
+    selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    offer_lock = next(i for i, sql in enumerate(selects) if '"scheduling_waitlistoffer"' in sql)
+    entry_lock = next(i for i, sql in enumerate(selects) if '"scheduling_waitlistentry"' in sql)
+    assert offer_lock < entry_lock
+    if connection.vendor == "postgresql":
+        assert "FOR UPDATE" in selects[offer_lock]
+        assert "FOR UPDATE" in selects[entry_lock]
+    assert offer_of(entry).status == WaitlistOfferStatus.OFFERED
+
+
+def test_changing_an_entry_while_its_patient_accepts_never_deadlocks(
+    transactional_audit: None,
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time, so it cannot deadlock")
+    leaver = make_patient(personas.clinic, given_name="Leaver")
+    freed = book(personas, leaver, schedule, follow_up, at(clinic_tz, 24, 9))
+    entry = wait(personas, reachable(personas, "Racer"), follow_up)
+    cancel(personas, freed)  # no test transaction around it: the offer goes out on commit
+    offer = WaitlistOffer.objects.get(entry=entry, status=WaitlistOfferStatus.OFFERED)
+    change = request_of(entry, time_of_day="afternoon")
+    offer_held, go_on = threading.Event(), threading.Event()
+    lock_offer = waitlist._lock_offer
+
+    def hold_offer_then_lock(offer_id: int) -> tuple[WaitlistOffer, WaitlistEntry]:
+        # The acceptance holds its offer's lock until the change is waiting for a lock.
+        WaitlistOffer.objects.select_for_update().get(pk=offer_id)
+        offer_held.set()
+        go_on.wait(timeout=10)
+        return lock_offer(offer_id)
+
+    monkeypatch.setattr(waitlist, "_lock_offer", hold_offer_then_lock)
+    results: dict[str, object] = {}
+
+    def accept() -> None:
+        try:
+            answer = waitlist.waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk)
+            results["accept"] = answer.outcome
+        except Exception as exc:  # the assertion below shows what went wrong
+            results["accept"] = exc
+        finally:
+            connection.close()
+
+    def change_entry() -> None:
+        try:
+            waitlist.waitlist_entry_change(
+                context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry, request=change
+            )
+            results["change"] = "changed"
+        except waitlist.WaitlistError as exc:
+            results["change"] = str(exc)
+        except Exception as exc:
+            results["change"] = exc
+        finally:
+            connection.close()
+
+    accepting = threading.Thread(target=accept)
+    accepting.start()
+    assert offer_held.wait(timeout=10)
+    changing = threading.Thread(target=change_entry)
+    changing.start()
+    with connection.cursor() as cursor:
+        for _ in range(1000):  # until the change waits for a lock (at most about 10 s)
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                break
+            go_on.wait(timeout=0.01)
+    go_on.set()
+    accepting.join()
+    changing.join()
+
+    assert results == {
+        "accept": "accepted",
+        "change": waitlist.waitlist_entry_closed_message(
+            WaitlistEntry(status=WaitlistStatus.BOOKED)
+        ),
+    }
+    entry.refresh_from_db()
+    assert (entry.status, entry.time_of_day) == (WaitlistStatus.BOOKED, "")
+    assert Appointment.objects.get(patient=entry.patient).start == freed.start
 
 
 # --- The offer emails ---------------------------------------------------------------------------
