@@ -32,6 +32,17 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+def _is_page(request: HttpRequest, response: HttpResponse) -> bool:
+    """A whole HTML page for the browser to show (not an htmx partial, redirect or 204)."""
+    status = response.status_code
+    return (
+        not request.headers.get("HX-Request")
+        and status != 204
+        and not 300 <= status < 400
+        and response.get("Content-Type", "").startswith("text/html")
+    )
+
+
 class ClinicTimeZoneMiddleware:
     """Times are stored in UTC and shown in the clinic's time zone."""
 
@@ -53,29 +64,32 @@ class IdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
-            now = timezone.now().timestamp()
-            last = request.session.get(LAST_ACTIVITY_KEY)
-            idle_limit = settings.SESSION_IDLE_TIMEOUT.total_seconds()
-            if isinstance(last, (int, float)) and now - last > idle_limit:
-                logout(request)
-                login_url = reverse("accounts:login")
-                if request.path == login_url:
-                    # The page itself went to sign-in at the time-out: keep its `next`.
-                    return self.get_response(request)
-                query = urlencode({"timed_out": "1", "next": request.get_full_path()})
-                return _redirect(request, f"{login_url}?{query}")
-            # Full pages (where the page's own idle timer starts) always store the time; the
-            # page's partial htmx requests store it at most every 30 s, which spares a session
-            # write on each keystroke of a live search.
-            stale = (
-                not isinstance(last, (int, float))
-                or now - last >= ACTIVITY_RESOLUTION
-                or not request.headers.get("HX-Request")
-            )
-            if stale and (last is None or not request.META.get(BACKGROUND_HEADER)):
-                request.session[LAST_ACTIVITY_KEY] = now
-        return self.get_response(request)
+        if not request.user.is_authenticated:
+            return self.get_response(request)
+        now = timezone.now().timestamp()
+        last = request.session.get(LAST_ACTIVITY_KEY)
+        idle_limit = settings.SESSION_IDLE_TIMEOUT.total_seconds()
+        if isinstance(last, (int, float)) and now - last > idle_limit:
+            logout(request)
+            login_url = reverse("accounts:login")
+            if request.path == login_url:
+                # The page itself went to sign-in at the time-out: keep its `next`.
+                return self.get_response(request)
+            query = urlencode({"timed_out": "1", "next": request.get_full_path()})
+            return _redirect(request, f"{login_url}?{query}")
+        # Requests the page makes on its own never keep the session alive.
+        counts = last is None or not request.META.get(BACKGROUND_HEADER)
+        # Any activity stores the time when the stored one is 30 s old or more, which spares a
+        # session write on each keystroke of a live search and on each form post.
+        stale = not isinstance(last, (int, float)) or now - last >= ACTIVITY_RESOLUTION
+        if stale and counts:
+            request.session[LAST_ACTIVITY_KEY] = now
+        response = self.get_response(request)
+        # A full page starts the page's own idle timer, so it always stores its time and the
+        # two timers agree. A redirect or an empty answer does not: the page it leads to does.
+        if not stale and counts and _is_page(request, response) and request.user.is_authenticated:
+            request.session[LAST_ACTIVITY_KEY] = now
+        return response
 
 
 def user_is_verified(user: object) -> bool:

@@ -104,7 +104,9 @@ def audit_record(
     IMMEDIATE transaction already holds the database write lock.
     """
     ids = sorted({int(pk) for pk in patient_ids})
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction: an event that cannot be written must undo
+    # the change it records, so there is nothing to roll back to short of the whole transaction.
+    with transaction.atomic(savepoint=False):
         # Not get_or_create: its savepoint costs two round trips on every event.
         head = AuditChainHead.objects.select_for_update().filter(id=1).first()
         if head is None:

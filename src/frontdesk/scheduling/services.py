@@ -148,9 +148,11 @@ def appointment_book(
 ) -> Appointment:
     """Book `patient` with the schedule's provider at `start` (aware). `user` is None when the
     patient books through a signed link (a waitlist offer); such a booking never overbooks."""
+    nested = transaction.get_connection().in_atomic_block
     for attempt in range(DEADLOCK_RETRIES):
         try:
             return _book(
+                nested=nested,
                 context=context,
                 user=user,
                 patient=patient,
@@ -170,6 +172,7 @@ def appointment_book(
 @transaction.atomic
 def _book(
     *,
+    nested: bool,
     context: AuditContext,
     user: User | None,
     patient: Patient,
@@ -217,7 +220,9 @@ def _book(
         updated_at=now,
     )
     try:
-        with transaction.atomic():
+        # A savepoint only when a caller's transaction goes on after a refusal (a series books
+        # its other visits); a booking of its own is rolled back whole.
+        with transaction.atomic(savepoint=nested):
             appointment.save(force_insert=True)
     except IntegrityError as exc:
         if _is_double_booking(exc):

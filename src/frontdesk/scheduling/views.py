@@ -144,7 +144,11 @@ def book_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = staff_user(request)
     clinic = staff_clinic(user)
     patient = access_patient(user, patient_id)
-    schedule = get_object_or_404(Schedule, pk=_posted_id(request, "schedule"), clinic=clinic)
+    schedule = get_object_or_404(
+        Schedule.objects.select_related("provider", "location"),
+        pk=_posted_id(request, "schedule"),
+        clinic=clinic,
+    )
     kind = get_object_or_404(
         AppointmentType, pk=_posted_id(request, "appointment_type"), clinic=clinic
     )

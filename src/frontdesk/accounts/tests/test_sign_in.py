@@ -13,6 +13,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD, Personas
+from frontdesk.accounts.middleware import LAST_ACTIVITY_KEY
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction, AuditEvent
 
@@ -134,6 +135,32 @@ class TestIdleTimeout:
             traveller.shift(dt.timedelta(minutes=20))
             response = client.get("/patients/", {"q": "smith"}, HTTP_HX_REQUEST="true")
             assert response["HX-Redirect"].startswith(LOGIN)
+
+    def test_a_page_loaded_within_30_seconds_still_restarts_the_idle_clock(
+        self, personas: Personas, client_for: Callable[[User], Client]
+    ) -> None:
+        with time_machine.travel(self.start, tick=False) as traveller:
+            client = client_for(personas.front_desk)
+            client.get("/")
+            traveller.shift(dt.timedelta(seconds=20))
+            client.get("/patients/")  # the page's own timer starts here
+            traveller.shift(settings.SESSION_IDLE_TIMEOUT - dt.timedelta(seconds=5))
+            assert client.post("/accounts/session/ping/").status_code == 204
+
+    def test_a_request_that_shows_no_page_leaves_a_fresh_activity_time_alone(
+        self, personas: Personas, client_for: Callable[[User], Client]
+    ) -> None:
+        with time_machine.travel(self.start, tick=False) as traveller:
+            client = client_for(personas.front_desk)
+            client.get("/")
+            stored = client.session[LAST_ACTIVITY_KEY]
+            traveller.shift(dt.timedelta(seconds=10))
+            response = client.post("/accounts/session/ping/")
+            assert response.status_code == 204
+            assert client.session[LAST_ACTIVITY_KEY] == stored  # a 204 is no page
+            traveller.shift(dt.timedelta(seconds=25))
+            client.post("/accounts/session/ping/")
+            assert client.session[LAST_ACTIVITY_KEY] == stored + 35  # 30 s old: stored
 
     def test_the_page_carries_the_idle_limit_for_the_warning(
         self, personas: Personas, client_for: Callable[[User], Client]
