@@ -623,23 +623,28 @@ def series_cancel_remaining(
     """Cancel every visit of the series from now on, in one transaction: booked ones through
     `services.appointment_cancel` (each audited, late ones flagged), and planned visits not
     booked yet are closed with the reason. Returns how many booked appointments were
-    cancelled."""
+    cancelled.
+
+    A visit whose appointment is no longer open (cancelled or marked a no-show from the
+    appointment page) is left as it is. The appointment rows are locked and read afresh first,
+    so one cancelled from its page a moment ago is skipped, not an error."""
     why = reason.strip()
     if not why:
         raise SeriesRefusedError("Say why the rest of the series is cancelled.")
     series, patient = access_series(user, series_id)
     now = timezone.now()
     visits = list(
-        # Only the visit rows are locked: PostgreSQL cannot lock the nullable side of a join.
-        SeriesVisit.objects.select_for_update(of=("self",))
-        .filter(series=series)
-        .select_related("appointment")
-        .order_by("position")
+        SeriesVisit.objects.select_for_update().filter(series=series).order_by("position")
     )
+    held_ids = sorted(v.appointment_id for v in visits if v.appointment_id is not None)
+    current = {
+        a.pk: a
+        for a in Appointment.objects.select_for_update().filter(pk__in=held_ids).order_by("pk")
+    }
     cancelled: list[int] = []
     closed: list[int] = []
     for visit in visits:
-        held = visit.appointment
+        held = current.get(visit.appointment_id) if visit.appointment_id is not None else None
         if held is not None and held.status in _OPEN and held.start >= now:
             services.appointment_cancel(
                 context=context,

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import threading
 import zoneinfo
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,6 +28,7 @@ from frontdesk.scheduling.models import (
     Appointment,
     AppointmentSeries,
     AppointmentStatus,
+    CancelledBy,
     ClinicHoliday,
     Schedule,
     SeriesVisit,
@@ -840,3 +843,161 @@ def test_series_saved_before_visits_were_recorded_are_filled_in_by_the_migration
     assert [v.planned_start.astimezone(clinic_tz).day for v in visits] == [1, 8, 15, 22]
     page = series.series_page(context=SYSTEM_CONTEXT, user=personas.front_desk, series_id=made.pk)
     assert [row.state for row in page.rows[:4]] == ["booked", "skipped", "unresolved", "moved"]
+
+
+def _held(made: AppointmentSeries) -> dict[int, int]:
+    """Each visit's appointment, by the visit's place in the series."""
+    found: dict[int, int] = {}
+    for visit in made.visits.all():
+        assert visit.appointment_id is not None
+        found[visit.position] = visit.appointment_id
+    return found
+
+
+def _status_cells(html: str) -> list[str]:
+    """The Status column of the series page's visits table, as text."""
+    cells = re.findall(r'<td class="visit-status">(.*?)</td>', html, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in cells]
+
+
+def test_visits_cancelled_marked_no_show_or_moved_on_the_appointment_page_show_so_on_the_series(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    client_for: Callable[[User], Client],
+) -> None:
+    client = client_for(personas.front_desk)
+    made = _booked_series(client, patient, schedule, follow_up, count="4")
+    held = _held(made)
+    cancelled = client.post(
+        f"/schedule/appointments/{held[3]}/cancel/",
+        {"cancelled_by": "patient", "reason": "away that week"},
+        follow=True,
+    )
+    assert "Cancelled; the time is free again." in cancelled.content.decode()
+    moved_to = dt.datetime(2026, 12, 23, 14, tzinfo=clinic_tz)
+    client.post(
+        f"/schedule/appointments/{held[4]}/move/",
+        {"schedule": schedule.pk, "start": moved_to.isoformat(), "reason": "patient asked"},
+    )
+    # The second visit's day: the patient does not come.
+    with time_machine.travel(dt.datetime(2026, 12, 8, 17, tzinfo=dt.UTC), tick=False):
+        desk = client_for(personas.front_desk)
+        desk.post(f"/schedule/appointments/{held[2]}/no-show/")
+        page = series.series_page(
+            context=SYSTEM_CONTEXT, user=personas.front_desk, series_id=made.pk
+        )
+        assert [row.state for row in page.rows] == ["booked", "noshow", "cancelled", "moved"]
+        assert page.remaining == 1  # only the moved visit is still to come
+        html = desk.get(f"/schedule/series/{made.pk}/").content.decode()
+        assert _status_cells(html) == [
+            "Booked",
+            "No-show",
+            "Cancelled away that week",
+            "Booked at another time",
+        ]
+        assert "Cancels every visit from now on (1)." in html
+
+        # Cancelling the rest leaves the visits already cancelled or missed as they were.
+        response = desk.post(
+            f"/schedule/series/{made.pk}/cancel/",
+            {"cancelled_by": "clinic", "reason": "course ended"},
+            follow=True,
+        )
+        assert "Cancelled the 1 remaining appointment(s)." in response.content.decode()
+        appointments = {a.pk: a for a in Appointment.objects.filter(series=made)}
+        assert appointments[held[1]].status == AppointmentStatus.BOOKED  # in the past
+        assert appointments[held[2]].status == AppointmentStatus.NOSHOW
+        assert appointments[held[3]].cancel_reason == "away that week"
+        assert appointments[held[4]].status == AppointmentStatus.CANCELLED
+        assert appointments[held[4]].cancel_reason == "course ended"
+        event = AuditEvent.objects.get(
+            object_type="appointment_series", detail__reason="course ended"
+        )
+        assert event.detail["cancelled_visits"] == [4]
+        assert _status_cells(desk.get(f"/schedule/series/{made.pk}/").content.decode()) == [
+            "Booked",
+            "No-show",
+            "Cancelled away that week",
+            "Cancelled course ended",
+        ]
+        again = desk.post(
+            f"/schedule/series/{made.pk}/cancel/",
+            {"cancelled_by": "clinic", "reason": "course ended"},
+            follow=True,
+        )
+        assert "No visit of this series is left to cancel." in again.content.decode()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite runs one writer at a time: no race"
+)
+def test_cancelling_the_rest_while_a_visit_is_cancelled_on_its_page_skips_that_visit(
+    transactional_audit: None,
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    client_for: Callable[[User], Client],
+) -> None:
+    made = _booked_series(client_for(personas.front_desk), patient, schedule, follow_up, count="3")
+    held = _held(made)
+    page_cancelled = threading.Event()
+    rest_waits = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def from_the_appointment_page() -> None:
+        try:
+            with transaction.atomic():
+                services.appointment_cancel(
+                    context=SYSTEM_CONTEXT,
+                    user=personas.front_desk,
+                    appointment=Appointment.objects.get(pk=held[2]),
+                    cancelled_by=CancelledBy.PATIENT,
+                    reason="sick",
+                )
+                page_cancelled.set()
+                rest_waits.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def the_rest_of_the_series() -> None:
+        try:
+            outcome["cancelled"] = series.series_cancel_remaining(
+                context=SYSTEM_CONTEXT,
+                user=personas.front_desk,
+                series_id=made.pk,
+                cancelled_by=CancelledBy.CLINIC,
+                reason="course ended",
+            )
+        except Exception as exc:
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    page = threading.Thread(target=from_the_appointment_page)
+    page.start()
+    assert page_cancelled.wait(timeout=30)
+    rest = threading.Thread(target=the_rest_of_the_series)
+    rest.start()
+    # The page's cancellation has not committed yet; go on once the series waits for it.
+    for _ in range(20_000):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            (waiting,) = cursor.fetchone()
+        if waiting:
+            break
+    else:
+        pytest.fail("cancelling the rest never waited for the page's cancellation")
+    rest_waits.set()
+    page.join()
+    rest.join()
+    assert outcome == {"cancelled": 2}
+    appointments = {a.pk: a for a in Appointment.objects.filter(series=made)}
+    assert appointments[held[2]].cancel_reason == "sick"
+    assert {appointments[held[n]].cancel_reason for n in (1, 3)} == {"course ended"}
