@@ -1,8 +1,14 @@
-"""SQL for the triggers that make the ledger append-only (used by the migration).
+"""SQL for the triggers that make the ledger append-only (used by the migrations).
 
 Merging two patient records moves entries to the survivor, so changing `patient_id` alone is
 allowed; every other UPDATE and every DELETE is refused. TRUNCATE stays possible so that tests
 can empty the database.
+
+A move stays within the clinic: the same-clinic triggers (migration 0004) refuse a new patient
+of another clinic than the entry's previous patient or the entry's own `clinic_id`, even for
+SQL typed by hand. They guard UPDATE only, so they stay in place while tests lift the
+append-only triggers to empty the tables. SQLite drops a table's triggers when a migration
+rebuilds the table: such a migration recreates both kinds (test_triggers_present checks).
 """
 
 from __future__ import annotations
@@ -10,6 +16,9 @@ from __future__ import annotations
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 TABLE = "billing_ledgerentry"
+PATIENT_TABLE = "patients_patient"
+SAME_CLINIC_TRIGGER = f"{TABLE}_same_clinic"
+SAME_CLINIC_MESSAGE = "a ledger entry cannot move to a patient of another clinic"
 # The columns of the first ledger table (migration 0002 creates its triggers with these).
 COLUMNS_0001 = (
     "id",
@@ -73,3 +82,53 @@ def ledger_triggers_drop(connection: BaseDatabaseWrapper) -> None:
         elif connection.vendor == "sqlite":
             cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_no_update")
             cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_no_delete")
+
+
+# True when the entry's new patient belongs to the clinic of its previous patient and of the
+# entry itself (false too for a patient that does not exist; the foreign key refuses that anyway).
+# The same SQL on both databases: two lookups by primary key (only constants are interpolated).
+_STAYS_IN_CLINIC = (
+    f"EXISTS (SELECT 1 FROM {PATIENT_TABLE} new_patient JOIN {PATIENT_TABLE} old_patient "  # noqa: S608
+    "ON old_patient.clinic_id = new_patient.clinic_id "
+    "WHERE new_patient.id = NEW.patient_id AND old_patient.id = OLD.patient_id "
+    "AND new_patient.clinic_id = NEW.clinic_id AND new_patient.clinic_id = OLD.clinic_id)"
+)
+
+
+def ledger_clinic_triggers_create(connection: BaseDatabaseWrapper) -> None:
+    """Refuse moving an entry to a patient of another clinic (SQLSTATE 23514, IntegrityError)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"""
+CREATE OR REPLACE FUNCTION frontdesk_ledger_same_clinic() RETURNS trigger AS $$
+BEGIN
+    IF NOT {_STAYS_IN_CLINIC} THEN
+        RAISE EXCEPTION '{SAME_CLINIC_MESSAGE}'
+            USING ERRCODE = 'check_violation', TABLE = TG_TABLE_NAME;
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+"""
+            )
+            cursor.execute(
+                f"CREATE TRIGGER {SAME_CLINIC_TRIGGER} BEFORE UPDATE OF patient_id ON {TABLE} "
+                "FOR EACH ROW WHEN (OLD.patient_id IS DISTINCT FROM NEW.patient_id) "
+                "EXECUTE FUNCTION frontdesk_ledger_same_clinic()"
+            )
+        elif connection.vendor == "sqlite":
+            cursor.execute(
+                f"CREATE TRIGGER {SAME_CLINIC_TRIGGER} BEFORE UPDATE OF patient_id ON {TABLE} "
+                f"WHEN NEW.patient_id IS NOT OLD.patient_id AND NOT {_STAYS_IN_CLINIC} "
+                f"BEGIN SELECT RAISE(ABORT, '{SAME_CLINIC_MESSAGE}'); END"
+            )
+
+
+def ledger_clinic_triggers_drop(connection: BaseDatabaseWrapper) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DROP TRIGGER IF EXISTS {SAME_CLINIC_TRIGGER} ON {TABLE}")
+            cursor.execute("DROP FUNCTION IF EXISTS frontdesk_ledger_same_clinic()")
+        elif connection.vendor == "sqlite":
+            cursor.execute(f"DROP TRIGGER IF EXISTS {SAME_CLINIC_TRIGGER}")

@@ -1,4 +1,5 @@
-"""The ledger's append-only triggers are installed and cover every column but patient_id."""
+"""The ledger's append-only triggers are installed and cover every column but patient_id, and
+the trigger that keeps a moved entry within its clinic is installed beside them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from frontdesk.billing.models import EntryKind, LedgerEntry
-from frontdesk.billing.triggers import COLUMNS, TABLE
+from frontdesk.billing.triggers import COLUMNS, SAME_CLINIC_TRIGGER, TABLE
 from frontdesk.patients.models import Patient
 
 
@@ -47,18 +48,39 @@ def test_after_migrating_the_ledger_triggers_guard_every_column_but_the_patient(
                 "WHERE t.tgrelid = %s::regclass AND NOT t.tgisinternal",
                 [TABLE],
             )
-            rows = cursor.fetchall()
-            assert [name for name, _ in rows] == [f"{TABLE}_append_only"]
-            guarded = rows[0][1]
+            rows = dict(cursor.fetchall())
+            assert sorted(rows) == [f"{TABLE}_append_only", SAME_CLINIC_TRIGGER]
+            guarded = rows[f"{TABLE}_append_only"]
         else:
             cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
-                "ORDER BY name",
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
                 [TABLE],
             )
-            rows = cursor.fetchall()
-            assert [name for name, _ in rows] == [f"{TABLE}_no_delete", f"{TABLE}_no_update"]
-            guarded = rows[1][1]
+            rows = dict(cursor.fetchall())
+            assert sorted(rows) == [f"{TABLE}_no_delete", f"{TABLE}_no_update", SAME_CLINIC_TRIGGER]
+            guarded = rows[f"{TABLE}_no_update"]
     for column in _model_columns_but_patient():
         assert column in guarded, f"{column} can be changed after the fact"
     assert "NEW.patient_id" not in guarded and "patient_id," not in guarded
+
+
+def test_after_migrating_a_change_of_patient_is_checked_against_the_clinics(db: None) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT pg_get_triggerdef(t.oid), p.prosrc FROM pg_trigger t "
+                "JOIN pg_proc p ON p.oid = t.tgfoid WHERE t.tgrelid = %s::regclass "
+                "AND t.tgname = %s",
+                [TABLE, SAME_CLINIC_TRIGGER],
+            )
+            definition, body = cursor.fetchone()
+            assert "BEFORE UPDATE OF patient_id" in definition
+        else:
+            cursor.execute(
+                "SELECT sql, sql FROM sqlite_master WHERE type = 'trigger' AND name = %s",
+                [SAME_CLINIC_TRIGGER],
+            )
+            definition, body = cursor.fetchone()
+            assert "BEFORE UPDATE OF patient_id" in definition
+    for compared in ("NEW.patient_id", "OLD.patient_id", "NEW.clinic_id", "OLD.clinic_id"):
+        assert compared in body
