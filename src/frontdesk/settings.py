@@ -157,6 +157,9 @@ else:
         f"(got the engine {_db['ENGINE']})."
     )
 DATABASES = {"default": _db}
+# Threads answering pages in the server (frontdesk/asgi.py); no more than pooled connections
+# (DATABASE_POOL_SIZE), so no page waits for one.
+SERVER_THREADS = env_int("SERVER_THREADS", 8, minimum=1, maximum=200)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATABASE_VENDOR = "sqlite" if _db["ENGINE"].endswith("sqlite3") else "postgresql"
 
