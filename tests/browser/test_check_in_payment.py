@@ -4,89 +4,34 @@ shows the co-pay and the payment with nothing owed."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from conftest import Personas, make_patient
+from conftest import Personas
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.billing.selectors import patient_balance
 from frontdesk.billing.services import COPAY_DESCRIPTION
-from frontdesk.clinic.models import AppointmentType, Location, Provider
-from frontdesk.flow.models import ConsentKind, PatientConsent, QueueEntry
-from frontdesk.patients.models import Coverage, Payer
-from frontdesk.scheduling.models import Appointment, Schedule
+from frontdesk.flow.models import QueueEntry
 
 from .helpers import assert_accessible, sign_in
+from .test_flow import _nothing_outstanding
 
 pytestmark = pytest.mark.browser
-
-
-def _due_now_with_a_copay(personas: Personas, copay: str) -> Appointment:
-    """A patient due now whose primary coverage asks a co-pay; nothing else is outstanding."""
-    today = timezone.localdate()
-    patient = make_patient(
-        personas.clinic,
-        given_name="Rosa",
-        family_name="Pinto",
-        address_line1="4 Quay Road",
-        address_confirmed_on=today - dt.timedelta(days=30),
-    )
-    payer = Payer.objects.create(clinic=personas.clinic, name="Blue Harbor Health")
-    Coverage.objects.create(
-        patient=patient,
-        payer=payer,
-        rank=1,
-        member_id="BH456",
-        effective_date=today - dt.timedelta(days=365),
-        card_front="cards/front.png",
-        copay=Decimal(copay),
-    )
-    PatientConsent.objects.create(
-        patient=patient,
-        kind=ConsentKind.TREATMENT,
-        signed_on=today - dt.timedelta(days=30),
-        recorded_at=timezone.now(),
-    )
-    location = Location.objects.create(clinic=personas.clinic, name="Northside")
-    provider = Provider.objects.create(
-        clinic=personas.clinic, given_name="Mei", family_name="Lee", credentials="MD"
-    )
-    schedule = Schedule.objects.create(clinic=personas.clinic, provider=provider, location=location)
-    kind = AppointmentType.objects.create(
-        clinic=personas.clinic, name="Follow-up visit", duration_minutes=20
-    )
-    start = timezone.now().replace(second=0, microsecond=0)
-    end = start + dt.timedelta(minutes=20)
-    return Appointment.objects.create(
-        clinic=personas.clinic,
-        patient=patient,
-        schedule=schedule,
-        provider=provider,
-        appointment_type=kind,
-        start=start,
-        end=end,
-        busy_start=start,
-        busy_end=end,
-        created_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
 
 
 def test_an_officer_takes_the_copay_by_card_with_the_check_in_and_the_chart_shows_nothing_owed(
     transactional_audit: None, personas: Personas, page: Page
 ) -> None:
-    appointment = _due_now_with_a_copay(personas, "25.00")
+    appointment = _nothing_outstanding(personas, copay=Decimal("25.00"))
     patient = appointment.patient
     page.goto("/accounts/login/?next=/flow/")
     sign_in(page, personas.front_desk)
-    page.get_by_role("button", name="Check in Rosa").click()
+    page.get_by_role("button", name="Check in Ines").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check in Pinto, Rosa")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check in Duarte, Ines")
     expect(page.get_by_text("Co-pay for today: $25.00.")).to_be_visible()
     payment = page.get_by_role("region", name="Take a payment")
     expect(payment).to_contain_text("Due now: $25.00 (co-pay $25.00).")
@@ -101,7 +46,7 @@ def test_an_officer_takes_the_copay_by_card_with_the_check_in_and_the_chart_show
     readback.check()
     page.get_by_role("button", name="Check in and issue ticket").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check in Pinto, Rosa")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check in Duarte, Ines")
     expect(payment).to_contain_text("Type the amount in numbers, like 25.00.")
     expect(amount).to_have_value("12,3x")
     expect(payment.get_by_label("Paid by")).to_have_value("card")
@@ -116,7 +61,7 @@ def test_an_officer_takes_the_copay_by_card_with_the_check_in_and_the_chart_show
     expect(page).to_have_url(re.compile(r"/flow/$"))
     status = page.get_by_role("status")
     expect(status).to_contain_text("Payment of $25.00 recorded")
-    expect(status).to_contain_text("Checked in Rosa Pinto: ticket A-001")
+    expect(status).to_contain_text("Checked in Ines Duarte: ticket A-001")
 
     page.goto(f"/patients/{patient.pk}/")
     account = page.get_by_role("region", name="Account")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -27,8 +28,9 @@ pytestmark = pytest.mark.browser
 MAX_INTERACTIONS = 5
 
 
-def _nothing_outstanding(personas: Personas) -> Appointment:
-    """A patient due now whose card image, address and consent are all on file."""
+def _nothing_outstanding(personas: Personas, *, copay: Decimal | None = None) -> Appointment:
+    """A patient due now whose card image, address and consent are all on file (and whose
+    coverage asks `copay`, if given)."""
     today = timezone.localdate()
     patient = make_patient(
         personas.clinic,
@@ -39,7 +41,13 @@ def _nothing_outstanding(personas: Personas) -> Appointment:
     )
     payer = Payer.objects.create(clinic=personas.clinic, name="Blue Harbor Health")
     Coverage.objects.create(
-        patient=patient, payer=payer, rank=1, member_id="BH123", card_front="cards/front.png"
+        patient=patient,
+        payer=payer,
+        rank=1,
+        member_id="BH123",
+        effective_date=today - dt.timedelta(days=365),
+        card_front="cards/front.png",
+        copay=copay,
     )
     PatientConsent.objects.create(
         patient=patient,
