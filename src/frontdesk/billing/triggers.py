@@ -6,7 +6,8 @@ can empty the database.
 
 A move stays within the clinic: the same-clinic triggers (migration 0004) refuse a new patient
 of another clinic than the entry's previous patient or the entry's own `clinic_id`, even for
-SQL typed by hand. They guard UPDATE only, so they stay in place while tests lift the
+SQL typed by hand; and an entry is written for its patient's clinic (migration 0005, on
+INSERT). They guard UPDATE and INSERT only, so they stay in place while tests lift the
 append-only triggers to empty the tables. SQLite drops a table's triggers when a migration
 rebuilds the table: such a migration recreates both kinds (test_triggers_present checks).
 """
@@ -19,6 +20,8 @@ TABLE = "billing_ledgerentry"
 PATIENT_TABLE = "patients_patient"
 SAME_CLINIC_TRIGGER = f"{TABLE}_same_clinic"
 SAME_CLINIC_MESSAGE = "a ledger entry cannot move to a patient of another clinic"
+PATIENT_CLINIC_TRIGGER = f"{TABLE}_patient_clinic"
+PATIENT_CLINIC_MESSAGE = "a ledger entry must belong to the clinic of its patient"
 # The columns of the first ledger table (migration 0002 creates its triggers with these).
 COLUMNS_0001 = (
     "id",
@@ -132,3 +135,49 @@ def ledger_clinic_triggers_drop(connection: BaseDatabaseWrapper) -> None:
             cursor.execute("DROP FUNCTION IF EXISTS frontdesk_ledger_same_clinic()")
         elif connection.vendor == "sqlite":
             cursor.execute(f"DROP TRIGGER IF EXISTS {SAME_CLINIC_TRIGGER}")
+
+
+# True when the new entry's clinic is its patient's (false too for a patient that does not
+# exist; the foreign key refuses that anyway). One lookup by primary key.
+_FOR_ITS_PATIENTS_CLINIC = (
+    f"EXISTS (SELECT 1 FROM {PATIENT_TABLE} p "  # noqa: S608
+    "WHERE p.id = NEW.patient_id AND p.clinic_id = NEW.clinic_id)"
+)
+
+
+def ledger_patient_clinic_triggers_create(connection: BaseDatabaseWrapper) -> None:
+    """Refuse an entry written for another clinic than its patient's (IntegrityError)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"""
+CREATE OR REPLACE FUNCTION frontdesk_ledger_patient_clinic() RETURNS trigger AS $$
+BEGIN
+    IF NOT {_FOR_ITS_PATIENTS_CLINIC} THEN
+        RAISE EXCEPTION '{PATIENT_CLINIC_MESSAGE}'
+            USING ERRCODE = 'check_violation', TABLE = TG_TABLE_NAME;
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+"""
+            )
+            cursor.execute(
+                f"CREATE TRIGGER {PATIENT_CLINIC_TRIGGER} BEFORE INSERT ON {TABLE} "
+                "FOR EACH ROW EXECUTE FUNCTION frontdesk_ledger_patient_clinic()"
+            )
+        elif connection.vendor == "sqlite":
+            cursor.execute(
+                f"CREATE TRIGGER {PATIENT_CLINIC_TRIGGER} BEFORE INSERT ON {TABLE} "
+                f"WHEN NOT {_FOR_ITS_PATIENTS_CLINIC} "
+                f"BEGIN SELECT RAISE(ABORT, '{PATIENT_CLINIC_MESSAGE}'); END"
+            )
+
+
+def ledger_patient_clinic_triggers_drop(connection: BaseDatabaseWrapper) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DROP TRIGGER IF EXISTS {PATIENT_CLINIC_TRIGGER} ON {TABLE}")
+            cursor.execute("DROP FUNCTION IF EXISTS frontdesk_ledger_patient_clinic()")
+        elif connection.vendor == "sqlite":
+            cursor.execute(f"DROP TRIGGER IF EXISTS {PATIENT_CLINIC_TRIGGER}")

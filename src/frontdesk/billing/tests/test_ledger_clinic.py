@@ -1,5 +1,6 @@
-"""The database keeps ledger entries within their clinic: a move to another clinic's patient is
-refused even when the SQL is typed by hand; moves within the clinic (merges) go through."""
+"""The database keeps ledger entries within their clinic: an entry is written for its patient's
+clinic, and a move to another clinic's patient is refused, even when the SQL is typed by hand;
+moves within the clinic (merges) go through."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from conftest import Personas, make_patient
 from frontdesk.billing.models import EntryKind, LedgerEntry
-from frontdesk.billing.triggers import SAME_CLINIC_MESSAGE, TABLE
+from frontdesk.billing.triggers import PATIENT_CLINIC_MESSAGE, SAME_CLINIC_MESSAGE, TABLE
 from frontdesk.clinic.models import Clinic
 from frontdesk.patients.models import Patient
 
@@ -70,16 +71,21 @@ def test_moving_an_entry_by_hand_to_another_patient_of_the_same_clinic_goes_thro
     assert entry.patient_id == survivor.pk
 
 
-def test_an_entry_is_not_moved_to_a_patient_outside_the_clinic_the_entry_was_written_for(
+def test_an_entry_written_by_hand_for_another_clinic_than_its_patients_is_refused(
     personas: Personas, patient: Patient
 ) -> None:
-    # An entry whose clinic column already disagrees with its patient (written by hand) cannot
-    # be moved on within the patient's clinic either: the entry's own clinic counts too.
-    entry = _charge(patient, clinic=personas.other_clinic)
-    neighbour = make_patient(personas.clinic, given_name="Jon")
-
-    with pytest.raises(IntegrityError, match=SAME_CLINIC_MESSAGE), transaction.atomic():
-        _move_by_hand(entry, neighbour)
-
-    entry.refresh_from_db()
-    assert entry.patient_id == patient.pk
+    with pytest.raises(IntegrityError, match=PATIENT_CLINIC_MESSAGE), transaction.atomic():
+        _charge(patient, clinic=personas.other_clinic)
+    with (
+        pytest.raises(IntegrityError, match=PATIENT_CLINIC_MESSAGE),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"INSERT INTO {TABLE} (clinic_id, patient_id, kind, amount, description, "
+            "method, request_key, created_at) VALUES (%s, %s, 'charge', 40, 'Fee', '', "
+            "NULL, %s)",
+            [personas.other_clinic.pk, patient.pk, timezone.now()],
+        )
+    assert not LedgerEntry.objects.filter(patient=patient).exists()
+    assert _charge(patient).clinic_id == patient.clinic_id  # its own clinic is fine

@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from frontdesk.billing.models import EntryKind, LedgerEntry
-from frontdesk.billing.triggers import COLUMNS, SAME_CLINIC_TRIGGER, TABLE
+from frontdesk.billing.triggers import COLUMNS, PATIENT_CLINIC_TRIGGER, SAME_CLINIC_TRIGGER, TABLE
 from frontdesk.patients.models import Patient
 
 
@@ -49,7 +49,9 @@ def test_after_migrating_the_ledger_triggers_guard_every_column_but_the_patient(
                 [TABLE],
             )
             rows = dict(cursor.fetchall())
-            assert sorted(rows) == [f"{TABLE}_append_only", SAME_CLINIC_TRIGGER]
+            assert sorted(rows) == sorted(
+                [f"{TABLE}_append_only", SAME_CLINIC_TRIGGER, PATIENT_CLINIC_TRIGGER]
+            )
             guarded = rows[f"{TABLE}_append_only"]
         else:
             cursor.execute(
@@ -57,7 +59,14 @@ def test_after_migrating_the_ledger_triggers_guard_every_column_but_the_patient(
                 [TABLE],
             )
             rows = dict(cursor.fetchall())
-            assert sorted(rows) == [f"{TABLE}_no_delete", f"{TABLE}_no_update", SAME_CLINIC_TRIGGER]
+            assert sorted(rows) == sorted(
+                [
+                    f"{TABLE}_no_delete",
+                    f"{TABLE}_no_update",
+                    SAME_CLINIC_TRIGGER,
+                    PATIENT_CLINIC_TRIGGER,
+                ]
+            )
             guarded = rows[f"{TABLE}_no_update"]
     for column in _model_columns_but_patient():
         assert column in guarded, f"{column} can be changed after the fact"
@@ -83,4 +92,24 @@ def test_after_migrating_a_change_of_patient_is_checked_against_the_clinics(db: 
             definition, body = cursor.fetchone()
             assert "BEFORE UPDATE OF patient_id" in definition
     for compared in ("NEW.patient_id", "OLD.patient_id", "NEW.clinic_id", "OLD.clinic_id"):
+        assert compared in body
+
+
+def test_after_migrating_a_new_entry_is_checked_against_its_patients_clinic(db: None) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT pg_get_triggerdef(t.oid), p.prosrc FROM pg_trigger t "
+                "JOIN pg_proc p ON p.oid = t.tgfoid WHERE t.tgrelid = %s::regclass "
+                "AND t.tgname = %s",
+                [TABLE, PATIENT_CLINIC_TRIGGER],
+            )
+        else:
+            cursor.execute(
+                "SELECT sql, sql FROM sqlite_master WHERE type = 'trigger' AND name = %s",
+                [PATIENT_CLINIC_TRIGGER],
+            )
+        definition, body = cursor.fetchone()
+    assert "BEFORE INSERT" in definition
+    for compared in ("NEW.patient_id", "NEW.clinic_id"):
         assert compared in body
