@@ -383,6 +383,8 @@ class WaitlistOfferStatus(models.TextChoices):
     GONE = "gone", "Taken by someone else"
     EXPIRED = "expired", "Expired"
     DECLINED = "declined", "Declined"
+    # Closed by staff removing or changing the entry: the patient did not decline.
+    WITHDRAWN = "withdrawn", "Withdrawn by the clinic"
 
 
 class WaitlistOffer(models.Model):

@@ -318,7 +318,7 @@ def _offer_as_it_stands(
         )
     appointment: Appointment | None = offer.appointment if state == "already-yours" else None
     error = error if state == "open" else ""  # the answer no longer matters otherwise
-    status = 410 if state in ("gone", "expired") else 400 if error else 200
+    status = 410 if state in ("gone", "expired", "withdrawn") else 400 if error else 200
     return _offer_page(
         request,
         state,

@@ -460,6 +460,7 @@ class OfferOutcome(StrEnum):
     GONE = "gone"  # someone else took it, or it can no longer be booked
     EXPIRED = "expired"
     DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # staff removed or changed the entry; the patient did nothing
 
 
 @dataclass(frozen=True)
@@ -683,6 +684,14 @@ def waitlist_offer_decline(*, context: AuditContext, offer_id: int) -> OfferAnsw
         if offer.status != WaitlistOfferStatus.OFFERED or offer.expires_at <= now:
             if offer.status == WaitlistOfferStatus.OFFERED:
                 _close(offer, WaitlistOfferStatus.EXPIRED, now)
+            audit_record(
+                context=context,
+                action=AuditAction.VIEW,
+                patient_ids=[entry.patient_id],
+                object_type="waitlist_offer",
+                object_id=offer.pk,
+                detail={"event": "decline refused", "status": offer.status},
+            )
             return OfferAnswer(_refused_outcome(offer), offer)
         _close(offer, WaitlistOfferStatus.DECLINED, now)
         audit_record(
@@ -828,7 +837,8 @@ def waitlist_entry_change(
 ) -> list[WaitlistOffer]:
     """Change what an open entry waits for (the booking it keeps stays as it is). Offers out
     for it that no longer match the new terms are withdrawn as a removal withdraws them (closed
-    as declined, their times offered to the next patients); matching offers stay open.
+    as withdrawn by the clinic, their times offered to the next patients); matching offers stay
+    open.
     Returns the withdrawn offers."""
     if request.latest_date < request.earliest_date:
         raise WaitlistError("The last day comes before the first day.")
@@ -907,7 +917,7 @@ def _change(
                 if not offer_fits_entry(
                     offer, locked, offered_type_id=old_type_id, provider_ids=provider_ids
                 ):
-                    _close(offer, WaitlistOfferStatus.DECLINED, now)
+                    _close(offer, WaitlistOfferStatus.WITHDRAWN, now)
                     withdrawn.append(offer)
             audit_record(
                 context=context,
@@ -932,8 +942,8 @@ def _change(
 
 
 def waitlist_entry_remove(*, context: AuditContext, user: User, entry: WaitlistEntry) -> None:
-    """Take a patient off the waitlist; their open offers close as declined and those times go
-    to the next patients."""
+    """Take a patient off the waitlist; their open offers close as withdrawn by the clinic (the
+    patient did not decline them) and those times go to the next patients."""
     closed = _retrying_deadlocks(lambda: _remove(context=context, user=user, entry=entry))
     for offer in closed:
         waitlist_time_freed(schedule_id=offer.schedule_id, start=offer.start, end=offer.end)
@@ -957,14 +967,18 @@ def _remove(*, context: AuditContext, user: User, entry: WaitlistEntry) -> list[
     locked.closed_at = now
     locked.save(update_fields=["status", "closed_at"])
     for offer in open_offers:
-        _close(offer, WaitlistOfferStatus.DECLINED, now)
+        _close(offer, WaitlistOfferStatus.WITHDRAWN, now)
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[locked.patient_id],
         object_type="waitlist_entry",
         object_id=locked.pk,
-        detail={"event": "removed from the waitlist", "by": user.username},
+        detail={
+            "event": "removed from the waitlist",
+            "withdrawn": [o.pk for o in open_offers],
+            "by": user.username,
+        },
     )
     return open_offers
 

@@ -622,12 +622,14 @@ def test_removing_a_patient_with_an_open_offer_hands_the_time_to_the_next(
     assert response.status_code == 302
     leaving.refresh_from_db()
     assert leaving.status == WaitlistStatus.REMOVED
-    assert WaitlistOffer.objects.get(entry=leaving).status == WaitlistOfferStatus.DECLINED
+    assert WaitlistOffer.objects.get(entry=leaving).status == WaitlistOfferStatus.WITHDRAWN
     assert WaitlistOffer.objects.get(entry=staying).status == WaitlistOfferStatus.OFFERED
     assert audited(leaving.patient, "waitlist_entry")
     late = Client().post(link_of(leaving), {"answer": "accept"})
     assert late.status_code == 410
+    assert b"changed or closed by the clinic" in late.content
     assert b"You stay on our waitlist" not in late.content
+    assert b"still on our waitlist" not in late.content
     assert not Appointment.objects.filter(patient=leaving.patient).exists()
 
 
@@ -749,7 +751,7 @@ def test_removing_an_entry_locks_its_offers_before_the_entry_as_accepting_does(
     if connection.vendor == "postgresql":
         assert "FOR UPDATE" in selects[offer_lock]
         assert "FOR UPDATE" in selects[entry_lock]
-    assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.DECLINED
+    assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.WITHDRAWN
 
 
 def test_removing_an_entry_while_its_patient_accepts_never_deadlocks(

@@ -414,7 +414,7 @@ def test_an_offer_that_no_longer_fits_the_changed_entry_is_withdrawn_and_goes_to
 
     withdrawn_offer = offer_of(changing)
     assert [o.pk for o in withdrawn] == [withdrawn_offer.pk]
-    assert withdrawn_offer.status == WaitlistOfferStatus.DECLINED
+    assert withdrawn_offer.status == WaitlistOfferStatus.WITHDRAWN
     assert withdrawn_offer.responded_at == NOW
     handed_on = offer_of(nxt)
     assert handed_on.status == WaitlistOfferStatus.OFFERED
@@ -423,6 +423,7 @@ def test_an_offer_that_no_longer_fits_the_changed_entry_is_withdrawn_and_goes_to
     assert audit.detail["withdrawn"] == [withdrawn_offer.pk]
     late = Client().post(link_of(changing), {"answer": "accept"})
     assert late.status_code == 410
+    assert b"changed or closed by the clinic" in late.content
     assert not Appointment.objects.filter(patient=changing.patient).exists()
 
 
@@ -477,7 +478,7 @@ def test_the_change_page_says_how_many_offers_were_withdrawn(
         )
 
     assert b"1 open offer(s) no longer fit and were withdrawn" in response.content
-    assert offer_of(changing).status == WaitlistOfferStatus.DECLINED
+    assert offer_of(changing).status == WaitlistOfferStatus.WITHDRAWN
 
 
 def test_changing_an_entry_locks_its_offers_before_the_entry_as_accepting_does(
