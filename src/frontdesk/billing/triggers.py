@@ -98,16 +98,26 @@ _STAYS_IN_CLINIC = (
 )
 
 
-def ledger_clinic_triggers_create(connection: BaseDatabaseWrapper) -> None:
-    """Refuse moving an entry to a patient of another clinic (SQLSTATE 23514, IntegrityError)."""
+def _refusing_trigger_create(
+    connection: BaseDatabaseWrapper,
+    *,
+    name: str,
+    event: str,
+    condition: str,
+    message: str,
+    also_when: tuple[str, str] | None = None,
+) -> None:
+    """A BEFORE `event` trigger that raises `message` (an IntegrityError in Django) unless
+    `condition` holds. `also_when`: a (PostgreSQL, SQLite) test that must hold first for the
+    trigger to look at all. Only constants are interpolated."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"""
-CREATE OR REPLACE FUNCTION frontdesk_ledger_same_clinic() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
 BEGIN
-    IF NOT {_STAYS_IN_CLINIC} THEN
-        RAISE EXCEPTION '{SAME_CLINIC_MESSAGE}'
+    IF NOT {condition} THEN
+        RAISE EXCEPTION '{message}'
             USING ERRCODE = 'check_violation', TABLE = TG_TABLE_NAME;
     END IF;
     RETURN NEW;
@@ -115,26 +125,49 @@ END;
 $$ LANGUAGE plpgsql;
 """
             )
+            when = f"WHEN ({also_when[0]}) " if also_when else ""
             cursor.execute(
-                f"CREATE TRIGGER {SAME_CLINIC_TRIGGER} BEFORE UPDATE OF patient_id ON {TABLE} "
-                "FOR EACH ROW WHEN (OLD.patient_id IS DISTINCT FROM NEW.patient_id) "
-                "EXECUTE FUNCTION frontdesk_ledger_same_clinic()"
+                f"CREATE TRIGGER {name} BEFORE {event} ON {TABLE} "
+                f"FOR EACH ROW {when}EXECUTE FUNCTION {name}()"
             )
         elif connection.vendor == "sqlite":
+            first = f"{also_when[1]} AND " if also_when else ""
             cursor.execute(
-                f"CREATE TRIGGER {SAME_CLINIC_TRIGGER} BEFORE UPDATE OF patient_id ON {TABLE} "
-                f"WHEN NEW.patient_id IS NOT OLD.patient_id AND NOT {_STAYS_IN_CLINIC} "
-                f"BEGIN SELECT RAISE(ABORT, '{SAME_CLINIC_MESSAGE}'); END"
+                f"CREATE TRIGGER {name} BEFORE {event} ON {TABLE} "
+                f"WHEN {first}NOT {condition} "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
             )
+
+
+def _refusing_trigger_drop(connection: BaseDatabaseWrapper, name: str) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {TABLE}")
+            cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+        elif connection.vendor == "sqlite":
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def ledger_clinic_triggers_create(connection: BaseDatabaseWrapper) -> None:
+    """Refuse moving an entry to a patient of another clinic (SQLSTATE 23514, IntegrityError)."""
+    _refusing_trigger_create(
+        connection,
+        name=SAME_CLINIC_TRIGGER,
+        event="UPDATE OF patient_id",
+        condition=_STAYS_IN_CLINIC,
+        message=SAME_CLINIC_MESSAGE,
+        also_when=(
+            "OLD.patient_id IS DISTINCT FROM NEW.patient_id",
+            "NEW.patient_id IS NOT OLD.patient_id",
+        ),
+    )
 
 
 def ledger_clinic_triggers_drop(connection: BaseDatabaseWrapper) -> None:
+    _refusing_trigger_drop(connection, SAME_CLINIC_TRIGGER)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"DROP TRIGGER IF EXISTS {SAME_CLINIC_TRIGGER} ON {TABLE}")
+        if connection.vendor == "postgresql":  # its function's name before the two were alike
             cursor.execute("DROP FUNCTION IF EXISTS frontdesk_ledger_same_clinic()")
-        elif connection.vendor == "sqlite":
-            cursor.execute(f"DROP TRIGGER IF EXISTS {SAME_CLINIC_TRIGGER}")
 
 
 # True when the new entry's clinic is its patient's (false too for a patient that does not
@@ -147,37 +180,14 @@ _FOR_ITS_PATIENTS_CLINIC = (
 
 def ledger_patient_clinic_triggers_create(connection: BaseDatabaseWrapper) -> None:
     """Refuse an entry written for another clinic than its patient's (IntegrityError)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"""
-CREATE OR REPLACE FUNCTION frontdesk_ledger_patient_clinic() RETURNS trigger AS $$
-BEGIN
-    IF NOT {_FOR_ITS_PATIENTS_CLINIC} THEN
-        RAISE EXCEPTION '{PATIENT_CLINIC_MESSAGE}'
-            USING ERRCODE = 'check_violation', TABLE = TG_TABLE_NAME;
-    END IF;
-    RETURN NEW;
-END;
-$$ LANGUAGE plpgsql;
-"""
-            )
-            cursor.execute(
-                f"CREATE TRIGGER {PATIENT_CLINIC_TRIGGER} BEFORE INSERT ON {TABLE} "
-                "FOR EACH ROW EXECUTE FUNCTION frontdesk_ledger_patient_clinic()"
-            )
-        elif connection.vendor == "sqlite":
-            cursor.execute(
-                f"CREATE TRIGGER {PATIENT_CLINIC_TRIGGER} BEFORE INSERT ON {TABLE} "
-                f"WHEN NOT {_FOR_ITS_PATIENTS_CLINIC} "
-                f"BEGIN SELECT RAISE(ABORT, '{PATIENT_CLINIC_MESSAGE}'); END"
-            )
+    _refusing_trigger_create(
+        connection,
+        name=PATIENT_CLINIC_TRIGGER,
+        event="INSERT",
+        condition=_FOR_ITS_PATIENTS_CLINIC,
+        message=PATIENT_CLINIC_MESSAGE,
+    )
 
 
 def ledger_patient_clinic_triggers_drop(connection: BaseDatabaseWrapper) -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"DROP TRIGGER IF EXISTS {PATIENT_CLINIC_TRIGGER} ON {TABLE}")
-            cursor.execute("DROP FUNCTION IF EXISTS frontdesk_ledger_patient_clinic()")
-        elif connection.vendor == "sqlite":
-            cursor.execute(f"DROP TRIGGER IF EXISTS {PATIENT_CLINIC_TRIGGER}")
+    _refusing_trigger_drop(connection, PATIENT_CLINIC_TRIGGER)
