@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings
 
-from conftest import Personas
+from conftest import Personas, make_patient
 from frontdesk.clinic.models import AppointmentType, Location, Provider
-from frontdesk.scheduling.models import Schedule, ScheduleTemplate
+from frontdesk.scheduling.models import Appointment, Schedule, ScheduleTemplate
+from frontdesk.scheduling.tests.waitlist_support import NOW, at, book
 
 
 @pytest.fixture
@@ -45,3 +49,39 @@ def follow_up(personas: Personas) -> AppointmentType:
     return AppointmentType.objects.create(
         clinic=personas.clinic, name="Follow-up visit", duration_minutes=30
     )
+
+
+# --- The waitlist tests (test_waitlist*.py use these; helpers are in waitlist_support.py) -------
+
+
+@pytest.fixture
+def waitlist_clock() -> Iterator[time_machine.Traveller]:
+    """The clock stopped at NOW, Monday 23 November 2026 08:00 in New York; `shift` moves it."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def offers_at_once() -> int:
+    """How many waiting patients a freed time is offered to at once (a module may override)."""
+    return 3
+
+
+@pytest.fixture
+def waitlist_offers(settings: Any, offers_at_once: int) -> None:
+    """Offers last two hours and their links point at the clinic's public address."""
+    settings.WAITLIST_OFFERS_AT_ONCE = offers_at_once
+    settings.WAITLIST_OFFER_TTL = dt.timedelta(minutes=120)
+    settings.PUBLIC_BASE_URL = "https://clinic.example"
+
+
+@pytest.fixture
+def freed(
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+) -> Appointment:
+    """Tuesday 24 November 09:00 with Mei Lee at Northside, booked by someone who will cancel."""
+    leaver = make_patient(personas.clinic, given_name="Leaver", family_name="Early")
+    return book(personas, leaver, schedule, follow_up, at(clinic_tz, 24, 9))

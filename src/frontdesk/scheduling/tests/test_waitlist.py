@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 import zoneinfo
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,11 +19,10 @@ from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.messaging.links import make_token
 from frontdesk.patients.models import BreakGlassGrant, Patient
-from frontdesk.scheduling import availability, services, waitlist
+from frontdesk.scheduling import availability, waitlist
 from frontdesk.scheduling.models import (
     Appointment,
     AppointmentStatus,
-    CancelledBy,
     Schedule,
     ScheduleTemplate,
     WaitlistEntry,
@@ -34,121 +31,26 @@ from frontdesk.scheduling.models import (
     WaitlistPriority,
     WaitlistStatus,
 )
+from frontdesk.scheduling.tests.waitlist_support import (
+    NOW,
+    OnCommit,
+    at,
+    book,
+    cancel,
+    link_of,
+    offered_for_a_race,
+    race_with_acceptance,
+    reachable,
+    wait,
+)
 
-NOW = dt.datetime(2026, 11, 23, 13, 0, tzinfo=dt.UTC)  # Monday 08:00 in New York
-
-OnCommit = Callable[..., Any]
-
-
-@pytest.fixture(autouse=True)
-def _frozen() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def _offers(settings: Any) -> None:
-    settings.WAITLIST_OFFERS_AT_ONCE = 3
-    settings.WAITLIST_OFFER_TTL = dt.timedelta(minutes=120)
-    settings.PUBLIC_BASE_URL = "https://clinic.example"
-
-
-def at(tz: zoneinfo.ZoneInfo, day: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, day, hour, minute, tzinfo=tz)
-
-
-def reachable(personas: Personas, name: str, **extra: object) -> Patient:
-    return make_patient(
-        personas.clinic,
-        given_name=name,
-        family_name="Waiting",
-        email=f"{name.lower()}@example.org",
-        consent_email=True,
-        **extra,
-    )
-
-
-def wait(
-    personas: Personas,
-    patient: Patient,
-    kind: AppointmentType,
-    *,
-    priority: int = WaitlistPriority.ROUTINE,
-    waiting_since: dt.datetime = NOW,
-    providers: list[Provider] | None = None,
-    current: Appointment | None = None,
-    latest: dt.date = dt.date(2026, 12, 31),
-    weekdays: tuple[str, ...] = (),
-    time_of_day: str = "",
-) -> WaitlistEntry:
-    entry = waitlist.waitlist_entry_add(
-        context=SYSTEM_CONTEXT,
-        user=personas.front_desk,
-        patient=patient,
-        request=waitlist.EntryRequest(
-            appointment_type=kind,
-            providers=providers or [],
-            location=None,
-            earliest_date=dt.date(2026, 11, 23),
-            latest_date=latest,
-            weekdays=list(weekdays),
-            time_of_day=time_of_day,
-            priority=priority,
-            note="",
-            current_appointment=current,
-        ),
-    )
-    WaitlistEntry.objects.filter(pk=entry.pk).update(created_at=waiting_since)
-    return entry
-
-
-def book(
-    personas: Personas, patient: Patient, schedule: Schedule, kind: AppointmentType, start: Any
-) -> Appointment:
-    return services.appointment_book(
-        context=SYSTEM_CONTEXT,
-        user=personas.front_desk,
-        patient=patient,
-        schedule=schedule,
-        appointment_type=kind,
-        start=start,
-    )
-
-
-def cancel(personas: Personas, appointment: Appointment) -> None:
-    services.appointment_cancel(
-        context=SYSTEM_CONTEXT,
-        user=personas.front_desk,
-        appointment=appointment,
-        cancelled_by=CancelledBy.PATIENT,
-        reason="feels better",
-    )
-
-
-def token_of(entry: WaitlistEntry) -> str:
-    return waitlist.offer_token(WaitlistOffer.objects.get(entry=entry))
-
-
-def link_of(entry: WaitlistEntry) -> str:
-    return reverse("waitlist_offer", kwargs={"token": token_of(entry)})
+pytestmark = pytest.mark.usefixtures("waitlist_clock", "waitlist_offers")
 
 
 def audited(patient: Patient, object_type: str) -> bool:
     return AuditEventPatient.objects.filter(
         patient_id_value=patient.pk, event__object_type=object_type
     ).exists()
-
-
-@pytest.fixture
-def freed(
-    personas: Personas,
-    schedule: Schedule,
-    follow_up: AppointmentType,
-    clinic_tz: zoneinfo.ZoneInfo,
-) -> Appointment:
-    """Tuesday 09:00, booked by someone who will cancel."""
-    leaver = make_patient(personas.clinic, given_name="Leaver", family_name="Early")
-    return book(personas, leaver, schedule, follow_up, at(clinic_tz, 24, 9))
 
 
 def test_freed_time_is_offered_by_priority_then_waiting_time_to_n_at_once(
@@ -396,7 +298,7 @@ def test_an_expired_offer_is_refused_politely_and_the_time_goes_to_the_next_pati
     follow_up: AppointmentType,
     freed: Appointment,
     django_capture_on_commit_callbacks: OnCommit,
-    _frozen: time_machine.Traveller,
+    waitlist_clock: time_machine.Traveller,
 ) -> None:
     settings.WAITLIST_OFFERS_AT_ONCE = 1
     slow = wait(personas, reachable(personas, "Slow"), follow_up, waiting_since=NOW)
@@ -406,7 +308,7 @@ def test_an_expired_offer_is_refused_politely_and_the_time_goes_to_the_next_pati
     link = link_of(slow)
     assert not WaitlistOffer.objects.filter(entry=quick).exists()
 
-    _frozen.shift(dt.timedelta(minutes=121))
+    waitlist_clock.shift(dt.timedelta(minutes=121))
     page = Client().get(link)
     assert page.status_code == 410
     assert b"This offer has expired" in page.content
@@ -764,64 +666,15 @@ def test_removing_an_entry_while_its_patient_accepts_never_deadlocks(
 ) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one write transaction at a time, so it cannot deadlock")
-    leaver = make_patient(personas.clinic, given_name="Leaver")
-    freed = book(personas, leaver, schedule, follow_up, at(clinic_tz, 24, 9))
-    entry = wait(personas, reachable(personas, "Racer"), follow_up)
-    cancel(personas, freed)  # no test transaction around it: the offer goes out on commit
-    offer = WaitlistOffer.objects.get(entry=entry, status=WaitlistOfferStatus.OFFERED)
-    offer_held, go_on = threading.Event(), threading.Event()
-    lock_offer = waitlist._lock_offer
+    freed, entry, offer = offered_for_a_race(personas, schedule, follow_up, clinic_tz)
 
-    def hold_offer_then_lock(offer_id: int) -> tuple[WaitlistOffer, WaitlistEntry]:
-        # The acceptance holds its offer's lock until the removal is waiting for a lock.
-        WaitlistOffer.objects.select_for_update().get(pk=offer_id)
-        offer_held.set()
-        go_on.wait(timeout=10)
-        return lock_offer(offer_id)
+    def remove() -> str:
+        waitlist.waitlist_entry_remove(
+            context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry
+        )
+        return "removed"
 
-    monkeypatch.setattr(waitlist, "_lock_offer", hold_offer_then_lock)
-    results: dict[str, object] = {}
-
-    def accept() -> None:
-        try:
-            answer = waitlist.waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk)
-            results["accept"] = answer.outcome
-        except Exception as exc:  # the assertion below shows what went wrong
-            results["accept"] = exc
-        finally:
-            connection.close()
-
-    def remove() -> None:
-        try:
-            waitlist.waitlist_entry_remove(
-                context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry
-            )
-            results["remove"] = "removed"
-        except waitlist.WaitlistError as exc:
-            results["remove"] = str(exc)
-        except Exception as exc:
-            results["remove"] = exc
-        finally:
-            connection.close()
-
-    accepting = threading.Thread(target=accept)
-    accepting.start()
-    assert offer_held.wait(timeout=10)
-    removing = threading.Thread(target=remove)
-    removing.start()
-    deadline = time.monotonic() + 10
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                break
-            go_on.wait(timeout=0.01)
-    go_on.set()
-    accepting.join()
-    removing.join()
+    results = race_with_acceptance(monkeypatch, offer, "remove", remove)
 
     assert results == {"accept": "accepted", "remove": "This patient is no longer waiting."}
     entry.refresh_from_db()

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
-import threading
 import zoneinfo
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -33,30 +30,29 @@ from frontdesk.scheduling.models import (
     WaitlistPriority,
     WaitlistStatus,
 )
-from frontdesk.scheduling.tests.test_waitlist import (
+from frontdesk.scheduling.tests.waitlist_support import (
     NOW,
+    OnCommit,
     at,
     book,
     cancel,
+    change_url,
+    form_data,
     link_of,
+    offer_of,
+    offered_for_a_race,
+    race_with_acceptance,
     reachable,
+    request_of,
     wait,
 )
 
-OnCommit = Callable[..., Any]
+pytestmark = pytest.mark.usefixtures("waitlist_clock", "waitlist_offers")
 
 
-@pytest.fixture(autouse=True)
-def _frozen() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def _offers(settings: Any) -> None:
-    settings.WAITLIST_OFFERS_AT_ONCE = 1
-    settings.WAITLIST_OFFER_TTL = dt.timedelta(minutes=120)
-    settings.PUBLIC_BASE_URL = "https://clinic.example"
+@pytest.fixture
+def offers_at_once() -> int:
+    return 1
 
 
 @pytest.fixture
@@ -65,60 +61,12 @@ def smtp_server(settings: Any) -> Iterator[Mailbox]:
     yield from _serve_smtp(Mailbox(), settings)
 
 
-@pytest.fixture
-def freed(
-    personas: Personas,
-    schedule: Schedule,
-    follow_up: AppointmentType,
-    clinic_tz: zoneinfo.ZoneInfo,
-) -> Appointment:
-    """Tuesday 24 November 09:00 with Mei Lee at Northside, booked by someone who will cancel."""
-    leaver = make_patient(personas.clinic, given_name="Leaver", family_name="Early")
-    return book(personas, leaver, schedule, follow_up, at(clinic_tz, 24, 9))
-
-
-def request_of(entry: WaitlistEntry, **changes: Any) -> waitlist.EntryRequest:
-    """What the entry waits for now, with `changes` applied."""
-    entry.refresh_from_db()
-    current = waitlist.EntryRequest(
-        appointment_type=entry.appointment_type,
-        providers=list(entry.providers.all()),
-        location=entry.location,
-        earliest_date=entry.earliest_date,
-        latest_date=entry.latest_date,
-        weekdays=list(entry.weekdays),
-        time_of_day=entry.time_of_day,
-        priority=entry.priority,
-        note=entry.note,
-        current_appointment=entry.current_appointment,
-    )
-    return dataclasses.replace(current, **changes)
-
-
-def form_data(**fields: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "earliest_date": "11/23/2026",
-        "latest_date": "12/31/2026",
-        "priority": str(WaitlistPriority.ROUTINE),
-    }
-    data.update(fields)
-    return data
-
-
-def change_url(entry: WaitlistEntry) -> str:
-    return reverse("scheduling:waitlist_change", args=[entry.pk])
-
-
 def change_audits(entry: WaitlistEntry) -> list[AuditEvent]:
     return list(
         AuditEvent.objects.filter(
             action=AuditAction.UPDATE, object_type="waitlist_entry", object_id=str(entry.pk)
         ).exclude(detail__event="removed from the waitlist")
     )
-
-
-def offer_of(entry: WaitlistEntry) -> WaitlistOffer:
-    return WaitlistOffer.objects.get(entry=entry)
 
 
 # --- Changing an entry --------------------------------------------------------------------------
@@ -517,64 +465,16 @@ def test_changing_an_entry_while_its_patient_accepts_never_deadlocks(
 ) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one write transaction at a time, so it cannot deadlock")
-    leaver = make_patient(personas.clinic, given_name="Leaver")
-    freed = book(personas, leaver, schedule, follow_up, at(clinic_tz, 24, 9))
-    entry = wait(personas, reachable(personas, "Racer"), follow_up)
-    cancel(personas, freed)  # no test transaction around it: the offer goes out on commit
-    offer = WaitlistOffer.objects.get(entry=entry, status=WaitlistOfferStatus.OFFERED)
+    freed, entry, offer = offered_for_a_race(personas, schedule, follow_up, clinic_tz)
     change = request_of(entry, time_of_day="afternoon")
-    offer_held, go_on = threading.Event(), threading.Event()
-    lock_offer = waitlist._lock_offer
 
-    def hold_offer_then_lock(offer_id: int) -> tuple[WaitlistOffer, WaitlistEntry]:
-        # The acceptance holds its offer's lock until the change is waiting for a lock.
-        WaitlistOffer.objects.select_for_update().get(pk=offer_id)
-        offer_held.set()
-        go_on.wait(timeout=10)
-        return lock_offer(offer_id)
+    def change_entry() -> str:
+        waitlist.waitlist_entry_change(
+            context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry, request=change
+        )
+        return "changed"
 
-    monkeypatch.setattr(waitlist, "_lock_offer", hold_offer_then_lock)
-    results: dict[str, object] = {}
-
-    def accept() -> None:
-        try:
-            answer = waitlist.waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk)
-            results["accept"] = answer.outcome
-        except Exception as exc:  # the assertion below shows what went wrong
-            results["accept"] = exc
-        finally:
-            connection.close()
-
-    def change_entry() -> None:
-        try:
-            waitlist.waitlist_entry_change(
-                context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry, request=change
-            )
-            results["change"] = "changed"
-        except waitlist.WaitlistError as exc:
-            results["change"] = str(exc)
-        except Exception as exc:
-            results["change"] = exc
-        finally:
-            connection.close()
-
-    accepting = threading.Thread(target=accept)
-    accepting.start()
-    assert offer_held.wait(timeout=10)
-    changing = threading.Thread(target=change_entry)
-    changing.start()
-    with connection.cursor() as cursor:
-        for _ in range(1000):  # until the change waits for a lock (at most about 10 s)
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                break
-            go_on.wait(timeout=0.01)
-    go_on.set()
-    accepting.join()
-    changing.join()
+    results = race_with_acceptance(monkeypatch, offer, "change", change_entry)
 
     assert results == {
         "accept": "accepted",

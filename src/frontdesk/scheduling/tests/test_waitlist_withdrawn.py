@@ -3,60 +3,40 @@ are recorded as withdrawn, not declined, and the patient's link says so."""
 
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from conftest import Personas, login_client, make_patient
+from conftest import Personas, login_client
 from frontdesk.audit.models import AuditAction, AuditEvent
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.scheduling.models import (
     Appointment,
-    Schedule,
     WaitlistEntry,
     WaitlistOffer,
     WaitlistOfferStatus,
     WaitlistStatus,
 )
-from frontdesk.scheduling.tests.test_waitlist import NOW, at, book, cancel, link_of, reachable, wait
-from frontdesk.scheduling.tests.test_waitlist_edit import change_url, form_data
+from frontdesk.scheduling.tests.waitlist_support import (
+    NOW,
+    OnCommit,
+    cancel,
+    change_url,
+    form_data,
+    link_of,
+    offer_of,
+    reachable,
+    wait,
+)
 
-OnCommit = Callable[..., Any]
-
-
-@pytest.fixture(autouse=True)
-def _frozen() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def _offers(settings: Any) -> None:
-    settings.WAITLIST_OFFERS_AT_ONCE = 1
-    settings.WAITLIST_OFFER_TTL = dt.timedelta(minutes=120)
-    settings.PUBLIC_BASE_URL = "https://clinic.example"
+pytestmark = pytest.mark.usefixtures("waitlist_clock", "waitlist_offers")
 
 
 @pytest.fixture
-def freed(
-    personas: Personas,
-    schedule: Schedule,
-    follow_up: AppointmentType,
-    clinic_tz: zoneinfo.ZoneInfo,
-) -> Appointment:
-    """Tuesday 24 November 09:00 with Mei Lee at Northside, booked by someone who will cancel."""
-    leaver = make_patient(personas.clinic, given_name="Leaver", family_name="Early")
-    return book(personas, leaver, schedule, follow_up, at(clinic_tz, 24, 9))
-
-
-def offer_of(entry: WaitlistEntry) -> WaitlistOffer:
-    return WaitlistOffer.objects.get(entry=entry)
+def offers_at_once() -> int:
+    return 1
 
 
 def withdraw(personas: Personas, entry: WaitlistEntry, how: str, follow_up: AppointmentType) -> Any:

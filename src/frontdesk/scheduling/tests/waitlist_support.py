@@ -1,0 +1,242 @@
+"""Helpers the waitlist tests share: the clock's NOW, putting patients on the waitlist, booking
+and cancelling, the offer links, and the scaffolding of the lock races (the clock, offer
+settings, the schedule and the freed time are fixtures in conftest.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+import time
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from conftest import Personas, make_patient
+from frontdesk.audit.services import SYSTEM_CONTEXT
+from frontdesk.clinic.models import AppointmentType, Provider
+from frontdesk.patients.models import Patient
+from frontdesk.scheduling import services, waitlist
+from frontdesk.scheduling.models import (
+    Appointment,
+    CancelledBy,
+    Schedule,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistOfferStatus,
+    WaitlistPriority,
+)
+
+NOW = dt.datetime(2026, 11, 23, 13, 0, tzinfo=dt.UTC)  # Monday 08:00 in New York
+
+OnCommit = Callable[..., Any]
+
+
+def at(tz: zoneinfo.ZoneInfo, day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 11, day, hour, minute, tzinfo=tz)
+
+
+def reachable(personas: Personas, name: str, **extra: object) -> Patient:
+    return make_patient(
+        personas.clinic,
+        given_name=name,
+        family_name="Waiting",
+        email=f"{name.lower()}@example.org",
+        consent_email=True,
+        **extra,
+    )
+
+
+def wait(
+    personas: Personas,
+    patient: Patient,
+    kind: AppointmentType,
+    *,
+    priority: int = WaitlistPriority.ROUTINE,
+    waiting_since: dt.datetime = NOW,
+    providers: list[Provider] | None = None,
+    current: Appointment | None = None,
+    latest: dt.date = dt.date(2026, 12, 31),
+    weekdays: tuple[str, ...] = (),
+    time_of_day: str = "",
+) -> WaitlistEntry:
+    entry = waitlist.waitlist_entry_add(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        patient=patient,
+        request=waitlist.EntryRequest(
+            appointment_type=kind,
+            providers=providers or [],
+            location=None,
+            earliest_date=dt.date(2026, 11, 23),
+            latest_date=latest,
+            weekdays=list(weekdays),
+            time_of_day=time_of_day,
+            priority=priority,
+            note="",
+            current_appointment=current,
+        ),
+    )
+    WaitlistEntry.objects.filter(pk=entry.pk).update(created_at=waiting_since)
+    return entry
+
+
+def book(
+    personas: Personas, patient: Patient, schedule: Schedule, kind: AppointmentType, start: Any
+) -> Appointment:
+    return services.appointment_book(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        patient=patient,
+        schedule=schedule,
+        appointment_type=kind,
+        start=start,
+    )
+
+
+def cancel(personas: Personas, appointment: Appointment) -> None:
+    services.appointment_cancel(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        appointment=appointment,
+        cancelled_by=CancelledBy.PATIENT,
+        reason="feels better",
+    )
+
+
+def offer_of(entry: WaitlistEntry) -> WaitlistOffer:
+    return WaitlistOffer.objects.get(entry=entry)
+
+
+def token_of(entry: WaitlistEntry) -> str:
+    return waitlist.offer_token(offer_of(entry))
+
+
+def link_of(entry: WaitlistEntry) -> str:
+    return reverse("waitlist_offer", kwargs={"token": token_of(entry)})
+
+
+def request_of(entry: WaitlistEntry, **changes: Any) -> waitlist.EntryRequest:
+    """What the entry waits for now, with `changes` applied."""
+    entry.refresh_from_db()
+    current = waitlist.EntryRequest(
+        appointment_type=entry.appointment_type,
+        providers=list(entry.providers.all()),
+        location=entry.location,
+        earliest_date=entry.earliest_date,
+        latest_date=entry.latest_date,
+        weekdays=list(entry.weekdays),
+        time_of_day=entry.time_of_day,
+        priority=entry.priority,
+        note=entry.note,
+        current_appointment=entry.current_appointment,
+    )
+    return dataclasses.replace(current, **changes)
+
+
+def change_url(entry: WaitlistEntry) -> str:
+    return reverse("scheduling:waitlist_change", args=[entry.pk])
+
+
+def form_data(**fields: Any) -> dict[str, Any]:
+    """The waitlist entry form as staff post it, with `fields` filled in or changed."""
+    data: dict[str, Any] = {
+        "earliest_date": "11/23/2026",
+        "latest_date": "12/31/2026",
+        "priority": str(WaitlistPriority.ROUTINE),
+    }
+    data.update(fields)
+    return data
+
+
+# --- Lock races (PostgreSQL; the test uses `transactional_audit` so each thread commits) --------
+
+
+def offered_for_a_race(
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+) -> tuple[Appointment, WaitlistEntry, WaitlistOffer]:
+    """Leaver's Tuesday 09:00 is booked and cancelled with no test transaction around it, so
+    the one waiting patient (Racer) has been offered it on commit: the freed appointment, the
+    entry and its open offer."""
+    leaver = make_patient(personas.clinic, given_name="Leaver")
+    freed = book(personas, leaver, schedule, follow_up, at(clinic_tz, 24, 9))
+    entry = wait(personas, reachable(personas, "Racer"), follow_up)
+    cancel(personas, freed)  # no test transaction around it: the offer goes out on commit
+    offer = WaitlistOffer.objects.get(entry=entry, status=WaitlistOfferStatus.OFFERED)
+    return freed, entry, offer
+
+
+def race_with_acceptance(
+    monkeypatch: pytest.MonkeyPatch,
+    offer: WaitlistOffer,
+    name: str,
+    act: Callable[[], object],
+) -> dict[str, object]:
+    """The patient accepts `offer` in one thread while staff `act` on its entry in another.
+
+    The acceptance takes the offer's lock and holds it until `act` is waiting for a lock (at
+    most about 10 s), then goes on. Returns what each came to: "accept" the acceptance's
+    outcome, `name` what `act` returned or the message of the WaitlistError it raised; any
+    other exception is kept as it is, so the test's assertion shows what went wrong.
+    """
+    offer_held, go_on = threading.Event(), threading.Event()
+    lock_offer = waitlist._lock_offer
+
+    def hold_offer_then_lock(offer_id: int) -> tuple[WaitlistOffer, WaitlistEntry]:
+        # The acceptance holds its offer's lock until the other side is waiting for a lock.
+        WaitlistOffer.objects.select_for_update().get(pk=offer_id)
+        offer_held.set()
+        go_on.wait(timeout=10)
+        return lock_offer(offer_id)
+
+    monkeypatch.setattr(waitlist, "_lock_offer", hold_offer_then_lock)
+    results: dict[str, object] = {}
+
+    def accept() -> None:
+        try:
+            answer = waitlist.waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk)
+            results["accept"] = answer.outcome
+        except Exception as exc:  # the test's assertion shows what went wrong
+            results["accept"] = exc
+        finally:
+            connection.close()
+
+    def staff() -> None:
+        try:
+            results[name] = act()
+        except waitlist.WaitlistError as exc:
+            results[name] = str(exc)
+        except Exception as exc:
+            results[name] = exc
+        finally:
+            connection.close()
+
+    accepting = threading.Thread(target=accept)
+    accepting.start()
+    if not offer_held.wait(timeout=10):
+        go_on.set()
+        accepting.join()
+        raise AssertionError(f"the acceptance never took the offer's lock: {results}")
+    acting = threading.Thread(target=staff)
+    acting.start()
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                break
+            go_on.wait(timeout=0.01)
+    go_on.set()
+    accepting.join()
+    acting.join()
+    return results
