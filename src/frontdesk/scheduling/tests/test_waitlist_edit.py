@@ -33,6 +33,7 @@ from frontdesk.scheduling.models import (
 from frontdesk.scheduling.tests.waitlist_support import (
     NOW,
     OnCommit,
+    assert_offers_locked_before_the_entry,
     at,
     book,
     cancel,
@@ -445,13 +446,7 @@ def test_changing_an_entry_locks_its_offers_before_the_entry_as_accepting_does(
             context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry, request=change
         )
 
-    selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
-    offer_lock = next(i for i, sql in enumerate(selects) if '"scheduling_waitlistoffer"' in sql)
-    entry_lock = next(i for i, sql in enumerate(selects) if '"scheduling_waitlistentry"' in sql)
-    assert offer_lock < entry_lock
-    if connection.vendor == "postgresql":
-        assert "FOR UPDATE" in selects[offer_lock]
-        assert "FOR UPDATE" in selects[entry_lock]
+    assert_offers_locked_before_the_entry(queries)
     assert offer_of(entry).status == WaitlistOfferStatus.OFFERED
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import Personas, make_patient
@@ -151,6 +152,18 @@ def form_data(**fields: Any) -> dict[str, Any]:
     }
     data.update(fields)
     return data
+
+
+def assert_offers_locked_before_the_entry(queries: CaptureQueriesContext) -> None:
+    """The first read of the waitlist offers comes before the first read of the entry, as when
+    a patient accepts, and on PostgreSQL both lock their rows (FOR UPDATE)."""
+    selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    offer_lock = next(i for i, sql in enumerate(selects) if '"scheduling_waitlistoffer"' in sql)
+    entry_lock = next(i for i, sql in enumerate(selects) if '"scheduling_waitlistentry"' in sql)
+    assert offer_lock < entry_lock, selects
+    if connection.vendor == "postgresql":
+        assert "FOR UPDATE" in selects[offer_lock], selects[offer_lock]
+        assert "FOR UPDATE" in selects[entry_lock], selects[entry_lock]
 
 
 # --- Lock races (PostgreSQL; the test uses `transactional_audit` so each thread commits) --------
