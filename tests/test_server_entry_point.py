@@ -51,6 +51,14 @@ async def _call(scope: dict[str, Any], body: bytes = b"") -> tuple[int, bytes]:
     return status, content
 
 
+async def _empty_body() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _ignore(message: dict[str, Any]) -> None:
+    pass
+
+
 def test_pages_go_to_the_thread_pool_and_the_event_stream_to_django_asgi(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -65,10 +73,10 @@ def test_pages_go_to_the_thread_pool_and_the_event_stream_to_django_asgi(
     monkeypatch.setattr(asgi, "pages", recorder("pages"))
     monkeypatch.setattr(asgi, "streams", recorder("streams"))
     for path in ("/", "/flow/board/", "/flow/board/events/", "/flow/board/events/x"):
-        asyncio.run(asgi.application(_scope("GET", path), None, None))
+        asyncio.run(asgi.application(_scope("GET", path), _empty_body, _ignore))
     mounted = {**_scope("GET", "/clinic/flow/board/events/"), "root_path": "/clinic"}
-    asyncio.run(asgi.application(mounted, None, None))
-    asyncio.run(asgi.application({"type": "lifespan"}, None, None))
+    asyncio.run(asgi.application(mounted, _empty_body, _ignore))
+    asyncio.run(asgi.application({"type": "lifespan"}, _empty_body, _ignore))
     assert seen == [
         ("pages", "/"),
         ("pages", "/flow/board/"),
@@ -104,3 +112,96 @@ def test_a_signed_in_post_passes_every_middleware_through_the_entry_point(
     # Without the CSRF token the same post is refused: the middleware really ran.
     refused, _ = asyncio.run(_call(_scope("POST", "/accounts/session/ping/", headers)))
     assert refused == 403
+
+
+def _recording_page(seen: list[bytes], started: list[str] | None = None) -> Any:
+    """A stand-in for the page pool: notes that it started (a2wsgi would take a thread here),
+    reads the body as a2wsgi does, answers 204."""
+
+    async def page(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if started is not None:
+            started.append(scope["path"])
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        seen.append(body)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    return page
+
+
+def test_a_page_thread_is_taken_only_once_the_whole_body_has_arrived(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bytes] = []
+    started: list[str] = []
+    monkeypatch.setattr(asgi, "pages", _recording_page(seen, started))
+
+    async def slow_upload() -> None:
+        parts: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        request = asyncio.create_task(
+            asgi.application(_scope("POST", "/patients/new/"), parts.get, send)
+        )
+        await parts.put({"type": "http.request", "body": b"given_name=Ana&", "more_body": True})
+        for _ in range(20):  # let the router run as far as it can with half a body
+            await asyncio.sleep(0)
+        assert started == [] and not request.done()
+        await parts.put({"type": "http.request", "body": b"family_name=Lee", "more_body": False})
+        await request
+        assert seen == [b"given_name=Ana&family_name=Lee"]
+        assert sent[0]["status"] == 204
+
+    asyncio.run(slow_upload())
+
+
+def test_a_request_whose_client_leaves_before_the_whole_body_never_reaches_a_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bytes] = []
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(asgi, "pages", _recording_page(seen))
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": b"csrfmiddlewaretoken=abc&reason=Pat", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(asgi.application(_scope("POST", "/schedule/appointments/1/cancel/"), receive, send))
+    assert seen == [] and sent == []
+
+
+def test_a_body_larger_than_memory_allows_reaches_the_page_intact(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1000  # kept on disk past this
+    seen: list[bytes] = []
+    monkeypatch.setattr(asgi, "pages", _recording_page(seen))
+    upload = bytes(range(256)) * 800  # 204,800 bytes: several chunks each way
+    parts = [upload[:70_000], upload[70_000:150_000], upload[150_000:]]
+    messages = [
+        {"type": "http.request", "body": part, "more_body": n < len(parts) - 1}
+        for n, part in enumerate(parts)
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    asyncio.run(asgi.application(_scope("POST", "/patients/1/card/"), receive, send))
+    assert seen == [upload]

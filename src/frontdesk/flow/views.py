@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.handlers.asgi import ASGIRequest
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -367,6 +367,9 @@ def board_events_view(request: HttpRequest) -> HttpResponseBase:
     if not isinstance(request, ASGIRequest):
         return HttpResponse(status=204)
     since = _digits(request.GET.get("since", "")) or 0
+    # The stream lasts as long as the board is shown: this request's database connection goes
+    # back to the pool now, not when the stream ends, or a few open boards would hold them all.
+    connection.close()
     response = StreamingHttpResponse(
         _event_stream(clinic.pk, since), content_type="text/event-stream"
     )

@@ -159,3 +159,14 @@ def _call(entry: QueueEntry) -> None:
         )
     finally:
         connection.close()
+
+
+def test_an_open_event_stream_holds_no_database_connection(
+    transactional_audit: None, personas: Personas
+) -> None:
+    request = AsyncRequestFactory().get("/flow/board/events/")
+    request.user = personas.nurse
+    connection.ensure_connection()
+    response = views.board_events_view(request)
+    assert isinstance(response, StreamingHttpResponse)
+    assert connection.connection is None  # given back before the stream starts
