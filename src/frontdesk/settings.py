@@ -198,6 +198,9 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Frontdesk")
 
+# Messages often name a patient: they wait in the session (server side), never in a cookie,
+# which is signed but readable by anyone who has it.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_IDLE_TIMEOUT = env_minutes("SESSION_IDLE_MINUTES", 15)
 # How long "break the glass" access to a restricted record lasts.
 BREAK_GLASS_DURATION = env_minutes("BREAK_GLASS_MINUTES", 60)

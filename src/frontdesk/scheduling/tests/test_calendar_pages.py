@@ -120,6 +120,9 @@ def test_finding_and_booking_a_time_from_the_chart(
     )
     appointment = Appointment.objects.get()
     assert response["Location"] == f"/schedule/appointments/{appointment.pk}/"
+    # The message names the patient, so it waits in the session, never in a cookie.
+    messages_cookie = client.cookies.get("messages")
+    assert messages_cookie is None or not messages_cookie.value
     assert "Booked John Smith" in client.get(response["Location"]).content.decode()
 
 
