@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -150,12 +150,15 @@ def waitlist_candidates(
     now: dt.datetime,
     limit: int | None = None,
     for_offers: bool = True,
+    among: Collection[int] | None = None,
+    passed: Collection[int] = (),
 ) -> list[Candidate]:
     """Waiting patients who could take free time starting in [start, end) on `schedule`, in
     priority then waiting-time order, each with the earliest fitting start for their visit type.
 
     `for_offers`: only patients we can message, who hold no open offer and were never offered
     this time; staff filling the time by hand see every waiting patient that fits.
+    `among`: only these entries; `passed`: not these entries (both by id).
     """
     zone = clinic_zone()
     day = start.astimezone(zone).date()
@@ -179,6 +182,10 @@ def waitlist_candidates(
         .select_related("patient", "appointment_type", "current_appointment")
         .order_by("priority", "created_at", "pk")
     )
+    if among is not None:
+        entries = entries.filter(pk__in=list(among))
+    if passed:
+        entries = entries.exclude(pk__in=list(passed))
     if for_offers:
         entries = entries.exclude(
             Exists(_open_offers(now).filter(entry_id=OuterRef("pk")))
@@ -398,57 +405,122 @@ def waitlist_time_freed(
 
     Runs after the cancellation or move that freed the time has committed (`on_commit`), or
     when a member of staff asks. Nothing is offered while earlier offers of the same time are
-    still open, so one freed time goes out in one batch at a time."""
+    still open, so one freed time goes out in one batch at a time. Each entry is locked and
+    checked again before its offer is made, so a change saved meanwhile is respected."""
     now = timezone.now()
     if end <= now:
         return []
-    with transaction.atomic():
-        # Serialises batches per schedule (FOR NO KEY UPDATE does not block bookings' FK checks).
-        schedule = (
-            Schedule.objects.select_for_update(no_key=True)
-            .select_related("provider", "location")
-            .filter(pk=schedule_id, is_active=True)
-            .first()
+    offers = _retrying_deadlocks(
+        lambda: _offer_freed_time(
+            schedule_id=schedule_id, start=start, end=end, now=now, context=context
         )
-        if schedule is None:
-            return []
-        if _open_offers(now).filter(schedule=schedule, start__lt=end, end__gt=start).exists():
-            return []
-        candidates = waitlist_candidates(
-            schedule=schedule,
-            start=max(start, now),
-            end=end,
-            now=now,
-            limit=settings.WAITLIST_OFFERS_AT_ONCE,
-        )
-        offers = [
-            WaitlistOffer.objects.create(
-                entry=c.entry,
-                schedule=schedule,
-                provider=schedule.provider,
-                start=c.slot.start,
-                end=c.slot.end,
-                status=WaitlistOfferStatus.OFFERED,
-                expires_at=now + settings.WAITLIST_OFFER_TTL,
-                created_at=now,
-            )
-            for c in candidates
-        ]
-        if offers:
-            audit_record(
-                context=context,
-                action=AuditAction.CREATE,
-                patient_ids=[o.entry.patient_id for o in offers],
-                object_type="waitlist_offer",
-                detail={
-                    "event": "freed time offered",
-                    "schedule": schedule.pk,
-                    "start": start.isoformat(),
-                    "offers": [o.pk for o in offers],
-                },
-            )
+    )
     _send_offers(offers)
     return offers
+
+
+@transaction.atomic
+def _offer_freed_time(
+    *,
+    schedule_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    context: AuditContext,
+) -> list[WaitlistOffer]:
+    # Serialises batches per schedule. FOR NO KEY UPDATE of the schedule row alone: it does
+    # not block bookings' FK checks, and the provider's row stays free for the bookings that
+    # queue on it while holding an entry we may wait for (`_candidates_locked`).
+    schedule = (
+        Schedule.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("provider", "location")
+        .filter(pk=schedule_id, is_active=True)
+        .first()
+    )
+    if schedule is None:
+        return []
+    if _open_offers(now).filter(schedule=schedule, start__lt=end, end__gt=start).exists():
+        return []
+    candidates = _candidates_locked(
+        schedule=schedule,
+        start=max(start, now),
+        end=end,
+        now=now,
+        wanted=settings.WAITLIST_OFFERS_AT_ONCE,
+    )
+    offers = [
+        WaitlistOffer.objects.create(
+            entry=c.entry,
+            schedule=schedule,
+            provider=schedule.provider,
+            start=c.slot.start,
+            end=c.slot.end,
+            status=WaitlistOfferStatus.OFFERED,
+            expires_at=now + settings.WAITLIST_OFFER_TTL,
+            created_at=now,
+        )
+        for c in candidates
+    ]
+    if offers:
+        audit_record(
+            context=context,
+            action=AuditAction.CREATE,
+            patient_ids=[o.entry.patient_id for o in offers],
+            object_type="waitlist_offer",
+            detail={
+                "event": "freed time offered",
+                "schedule": schedule.pk,
+                "start": start.isoformat(),
+                "offers": [o.pk for o in offers],
+            },
+        )
+    return offers
+
+
+def _lock_entries(entry_ids: Collection[int]) -> None:
+    """Take the entries' row locks for the rest of the transaction, in id order (PostgreSQL;
+    SQLite's IMMEDIATE transaction already serialises writers)."""
+    list(
+        WaitlistEntry.objects.select_for_update()
+        .filter(pk__in=sorted(entry_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _candidates_locked(
+    *, schedule: Schedule, start: dt.datetime, end: dt.datetime, now: dt.datetime, wanted: int
+) -> list[Candidate]:
+    """The first `wanted` waiting patients the time can be offered to, each entry locked and
+    found fitting again under its lock.
+
+    The list is read without locks, so staff may change or remove an entry, the patient may
+    take another offer, or another freed time may be offered to them before the lock is taken:
+    reading the locked entries again through the same checks sees what committed first, and an
+    entry that no longer fits is passed over for the next in line. A change or removal that
+    comes after waits for this transaction and then withdraws the offer made here.
+    Lock order: the schedule, then the entries; no offer row is locked here, so this agrees
+    with accepting, changing and removing (an entry's offers, then the entry)."""
+    chosen: list[Candidate] = []
+    passed: set[int] = set()
+    while len(chosen) < wanted:
+        found = waitlist_candidates(
+            schedule=schedule,
+            start=start,
+            end=end,
+            now=now,
+            limit=wanted - len(chosen),
+            passed=passed,
+        )
+        if not found:
+            break
+        entry_ids = [c.entry.pk for c in found]
+        _lock_entries(entry_ids)
+        passed.update(entry_ids)
+        chosen += waitlist_candidates(
+            schedule=schedule, start=start, end=end, now=now, among=entry_ids
+        )
+    return chosen
 
 
 # --- Answering an offer -------------------------------------------------------------------------
@@ -863,6 +935,21 @@ _CHANGEABLE = (
 )
 
 
+def _offers_made_meanwhile(entry_id: int, seen: Sequence[WaitlistOffer]) -> list[WaitlistOffer]:
+    """Open offers of the entry made after its offers were locked and before the entry was:
+    an offering of freed time that held the entry's lock and has just committed. Taken without
+    waiting (SKIP LOCKED), since the entry is locked now: an offer locked by someone else is
+    being answered, and once this commits its acceptance finds the entry closed or the offer
+    no longer fitting it (and books nothing), or its decline closes it."""
+    return list(
+        WaitlistOffer.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("schedule")
+        .filter(entry_id=entry_id, status=WaitlistOfferStatus.OFFERED)
+        .exclude(pk__in=[o.pk for o in seen])
+        .order_by("pk")
+    )
+
+
 @transaction.atomic
 def _change(
     *, context: AuditContext, user: User, entry: WaitlistEntry, request: EntryRequest
@@ -881,6 +968,7 @@ def _change(
     )
     if locked.status != WaitlistStatus.WAITING:
         raise WaitlistError(waitlist_entry_closed_message(locked))
+    open_offers += _offers_made_meanwhile(entry.pk, open_offers)
     current = locked.current_appointment
     if (
         current is not None
@@ -962,6 +1050,7 @@ def _remove(*, context: AuditContext, user: User, entry: WaitlistEntry) -> list[
     locked = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
     if locked.status != WaitlistStatus.WAITING:
         raise WaitlistError("This patient is no longer waiting.")
+    open_offers += _offers_made_meanwhile(entry.pk, open_offers)
     now = timezone.now()
     locked.status = WaitlistStatus.REMOVED
     locked.closed_at = now

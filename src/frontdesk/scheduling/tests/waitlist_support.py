@@ -239,6 +239,16 @@ def race_with_acceptance(
         raise AssertionError(f"the acceptance never took the offer's lock: {results}")
     acting = threading.Thread(target=staff)
     acting.start()
+    until_someone_waits_for_a_lock(go_on)
+    go_on.set()
+    accepting.join()
+    acting.join()
+    return results
+
+
+def until_someone_waits_for_a_lock(go_on: threading.Event) -> None:
+    """Return once a session of the test database waits for a row lock (PostgreSQL), or after
+    about 10 s; polls every 10 ms without sleeping the thread."""
     deadline = time.monotonic() + 10
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
@@ -247,9 +257,65 @@ def race_with_acceptance(
                 "WHERE wait_event_type = 'Lock' AND datname = current_database()"
             )
             if cursor.fetchone()[0]:
-                break
+                return
             go_on.wait(timeout=0.01)
+
+
+def race_with_offering(
+    monkeypatch: pytest.MonkeyPatch,
+    freed: Appointment,
+    name: str,
+    act: Callable[[], object],
+) -> dict[str, object]:
+    """The freed time is offered in one thread while staff `act` in another, once the offering
+    holds the locks of the entries it offers to.
+
+    The offering holds them until `act` is waiting for a lock (at most about 10 s), then goes
+    on. Returns what each came to: "offer" the offers made, `name` what `act` returned or the
+    message of the WaitlistError it raised; any other exception is kept as it is.
+    """
+    entries_held, go_on = threading.Event(), threading.Event()
+    lock_entries = waitlist._lock_entries
+
+    def lock_then_hold(entry_ids: Any) -> None:
+        lock_entries(entry_ids)
+        if not entries_held.is_set():  # the offering under test, not a later handing on
+            entries_held.set()
+            go_on.wait(timeout=10)
+
+    monkeypatch.setattr(waitlist, "_lock_entries", lock_then_hold)
+    results: dict[str, object] = {}
+
+    def offer() -> None:
+        try:
+            results["offer"] = waitlist.waitlist_time_freed(
+                schedule_id=freed.schedule_id, start=freed.start, end=freed.end
+            )
+        except Exception as exc:  # the test's assertion shows what went wrong
+            results["offer"] = exc
+        finally:
+            connection.close()
+
+    def staff() -> None:
+        try:
+            results[name] = act()
+        except waitlist.WaitlistError as exc:
+            results[name] = str(exc)
+        except Exception as exc:
+            results[name] = exc
+        finally:
+            connection.close()
+
+    offering = threading.Thread(target=offer)
+    offering.start()
+    if not entries_held.wait(timeout=10):
+        go_on.set()
+        offering.join()
+        raise AssertionError(f"the offering never locked an entry: {results}")
+    acting = threading.Thread(target=staff)
+    acting.start()
+    until_someone_waits_for_a_lock(go_on)
     go_on.set()
-    accepting.join()
+    offering.join()
     acting.join()
     return results

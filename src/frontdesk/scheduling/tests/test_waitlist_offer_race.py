@@ -1,0 +1,286 @@
+"""Freed time offered while staff change or remove a waiting patient's entry: the offer follows
+whatever committed first, so a patient is never offered a time their entry no longer waits
+for."""
+
+from __future__ import annotations
+
+import threading
+import zoneinfo
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from conftest import Personas
+from frontdesk.audit.models import AuditEvent
+from frontdesk.audit.services import SYSTEM_CONTEXT
+from frontdesk.clinic.models import AppointmentType
+from frontdesk.scheduling import waitlist
+from frontdesk.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    Schedule,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistOfferStatus,
+    WaitlistPriority,
+    WaitlistStatus,
+)
+from frontdesk.scheduling.tests.waitlist_support import (
+    OnCommit,
+    at,
+    cancel,
+    offer_of,
+    race_with_offering,
+    reachable,
+    request_of,
+    wait,
+)
+
+pytestmark = pytest.mark.usefixtures("waitlist_clock", "waitlist_offers")
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite runs one write transaction at a time: the offering reads and writes alone",
+)
+
+
+@pytest.fixture
+def offers_at_once() -> int:
+    return 1
+
+
+def first_and_next(
+    personas: Personas, follow_up: AppointmentType
+) -> tuple[WaitlistEntry, WaitlistEntry]:
+    """Racer (urgent) is first in line for any follow-up time, Next (routine) after them."""
+    first = wait(
+        personas, reachable(personas, "Racer"), follow_up, priority=WaitlistPriority.URGENT
+    )
+    return first, wait(personas, reachable(personas, "Next"), follow_up)
+
+
+def offers_in(result: object) -> list[WaitlistOffer]:
+    """The offers a racing thread came to (its exception, if it raised one, fails here)."""
+    assert isinstance(result, list), result
+    return result
+
+
+def open_offers(entry: WaitlistEntry) -> list[WaitlistOffer]:
+    return list(WaitlistOffer.objects.filter(entry=entry, status=WaitlistOfferStatus.OFFERED))
+
+
+def test_an_entry_changed_after_the_waitlist_is_read_is_checked_again_before_it_is_offered(
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    racer, nxt = first_and_next(personas, follow_up)
+    afternoons_only = request_of(racer, time_of_day="afternoon")
+    read = waitlist.waitlist_candidates
+    changes: list[object] = []
+
+    def read_then_change(**kwargs: Any) -> list[waitlist.Candidate]:
+        found = read(**kwargs)
+        if not changes:  # the desk saves "afternoons only" just after the first reading
+            changes.append(
+                waitlist.waitlist_entry_change(
+                    context=SYSTEM_CONTEXT,
+                    user=personas.front_desk,
+                    entry=racer,
+                    request=afternoons_only,
+                )
+            )
+        return found
+
+    monkeypatch.setattr(waitlist, "waitlist_candidates", read_then_change)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+
+    assert changes == [[]]  # nothing was out for Racer to withdraw yet
+    racer.refresh_from_db()
+    assert racer.time_of_day == "afternoon"
+    assert not WaitlistOffer.objects.filter(entry=racer).exists()
+    assert [(o.start, o.status) for o in WaitlistOffer.objects.filter(entry=nxt)] == [
+        (freed.start, WaitlistOfferStatus.OFFERED)
+    ]
+
+
+@needs_postgres
+def test_a_change_committed_while_freed_time_is_being_offered_is_respected(
+    transactional_audit: None,
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    clinic_tz: zoneinfo.ZoneInfo,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cancel(personas, freed)  # nobody waits yet: nothing is offered
+    racer, nxt = first_and_next(personas, follow_up)
+    afternoons_only = request_of(racer, time_of_day="afternoon")
+    read, go_on = threading.Event(), threading.Event()
+    candidates = waitlist.waitlist_candidates
+
+    def read_then_pause(**kwargs: Any) -> list[waitlist.Candidate]:
+        found = candidates(**kwargs)
+        if not read.is_set():
+            read.set()
+            go_on.wait(timeout=10)
+        return found
+
+    monkeypatch.setattr(waitlist, "waitlist_candidates", read_then_pause)
+    results: dict[str, object] = {}
+
+    def offer() -> None:
+        try:
+            results["offer"] = waitlist.waitlist_time_freed(
+                schedule_id=freed.schedule_id, start=freed.start, end=freed.end
+            )
+        except Exception as exc:  # the assertion below shows it
+            results["offer"] = exc
+        finally:
+            connection.close()
+
+    offering = threading.Thread(target=offer)
+    offering.start()
+    try:
+        assert read.wait(timeout=10), "the offering never read the waitlist"
+        # The desk saves "afternoons only" (its own transaction, committed) while the
+        # 09:00 time is being offered.
+        results["change"] = waitlist.waitlist_entry_change(
+            context=SYSTEM_CONTEXT,
+            user=personas.front_desk,
+            entry=racer,
+            request=afternoons_only,
+        )
+    finally:
+        go_on.set()
+        offering.join()
+
+    assert results["change"] == []
+    assert [o.entry_id for o in offers_in(results["offer"])] == [nxt.pk]
+    racer.refresh_from_db()
+    assert racer.time_of_day == "afternoon"
+    assert not WaitlistOffer.objects.filter(entry=racer).exists()
+    assert [o.start.astimezone(clinic_tz) for o in open_offers(nxt)] == [at(clinic_tz, 24, 9)]
+
+
+@needs_postgres
+def test_a_change_saved_while_the_time_is_offered_waits_and_then_withdraws_the_offer(
+    transactional_audit: None,
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cancel(personas, freed)  # nobody waits yet: nothing is offered
+    racer, nxt = first_and_next(personas, follow_up)
+    afternoons_only = request_of(racer, time_of_day="afternoon")
+
+    def change() -> list[WaitlistOffer]:
+        return waitlist.waitlist_entry_change(
+            context=SYSTEM_CONTEXT, user=personas.front_desk, entry=racer, request=afternoons_only
+        )
+
+    results = race_with_offering(monkeypatch, freed, "change", change)
+
+    (made,) = offers_in(results["offer"])
+    assert made.entry_id == racer.pk
+    assert [o.pk for o in offers_in(results["change"])] == [made.pk]
+    assert offer_of(racer).status == WaitlistOfferStatus.WITHDRAWN
+    assert [o.start for o in open_offers(nxt)] == [freed.start]
+    racer.refresh_from_db()
+    assert (racer.status, racer.time_of_day) == (WaitlistStatus.WAITING, "afternoon")
+    (audit,) = AuditEvent.objects.filter(
+        object_type="waitlist_entry", detail__event="waitlist entry changed"
+    )
+    assert audit.detail["withdrawn"] == [made.pk]
+
+
+@needs_postgres
+def test_a_removal_saved_while_the_time_is_offered_waits_and_then_withdraws_the_offer(
+    transactional_audit: None,
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cancel(personas, freed)  # nobody waits yet: nothing is offered
+    racer, nxt = first_and_next(personas, follow_up)
+
+    def remove() -> str:
+        waitlist.waitlist_entry_remove(
+            context=SYSTEM_CONTEXT, user=personas.front_desk, entry=racer
+        )
+        return "removed"
+
+    results = race_with_offering(monkeypatch, freed, "remove", remove)
+
+    (made,) = offers_in(results["offer"])
+    assert (made.entry_id, results["remove"]) == (racer.pk, "removed")
+    assert offer_of(racer).status == WaitlistOfferStatus.WITHDRAWN
+    assert [o.start for o in open_offers(nxt)] == [freed.start]
+    racer.refresh_from_db()
+    assert racer.status == WaitlistStatus.REMOVED
+
+
+@needs_postgres
+def test_booking_a_waiting_patient_by_hand_while_their_time_is_offered_never_deadlocks(
+    transactional_audit: None,
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    clinic_tz: zoneinfo.ZoneInfo,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cancel(personas, freed)  # nobody waits yet: nothing is offered
+    racer, nxt = first_and_next(personas, follow_up)
+    read, go_on = threading.Event(), threading.Event()
+    candidates = waitlist.waitlist_candidates
+
+    def read_then_pause(**kwargs: Any) -> list[waitlist.Candidate]:
+        found = candidates(**kwargs)
+        if not read.is_set():
+            read.set()
+            go_on.wait(timeout=10)
+        return found
+
+    monkeypatch.setattr(waitlist, "waitlist_candidates", read_then_pause)
+    results: dict[str, object] = {}
+
+    def offer() -> None:
+        try:
+            results["offer"] = waitlist.waitlist_time_freed(
+                schedule_id=freed.schedule_id, start=freed.start, end=freed.end
+            )
+        except Exception as exc:  # the assertion below shows it
+            results["offer"] = exc
+        finally:
+            connection.close()
+
+    offering = threading.Thread(target=offer)
+    offering.start()
+    try:
+        assert read.wait(timeout=10), "the offering never read the waitlist"
+        # The desk books Racer by hand at 14:00 with the same provider meanwhile: the booking
+        # queues on the provider's row, which the offering must not hold.
+        booked = waitlist.waitlist_entry_book(
+            context=SYSTEM_CONTEXT,
+            user=personas.front_desk,
+            entry=racer,
+            schedule=schedule,
+            start=at(clinic_tz, 24, 14),
+        )
+    finally:
+        go_on.set()
+        offering.join()
+
+    assert [o.entry_id for o in offers_in(results["offer"])] == [nxt.pk]
+    assert booked.status == AppointmentStatus.BOOKED
+    racer.refresh_from_db()
+    assert racer.status == WaitlistStatus.BOOKED
+    assert not WaitlistOffer.objects.filter(entry=racer).exists()
