@@ -675,14 +675,24 @@ def _retrying_deadlocks(work: Callable[[], T]) -> T:
 
 def waitlist_offer_accept(*, context: AuditContext, offer_id: int) -> OfferAnswer:
     """The patient accepts an offer through their link. The first acceptance of a time books
-    it; any later one, or one after the offer expired, is told so and changes nothing."""
-    answer, gone = _retrying_deadlocks(lambda: _accept(context=context, offer_id=offer_id))
+    it; any later one, or one after the offer expired, is told so and changes nothing. An offer
+    that no longer fits what its entry waits for books nothing either: it is withdrawn and its
+    time goes to the next patients."""
+    answer, gone, withdrawn = _retrying_deadlocks(
+        lambda: _accept(context=context, offer_id=offer_id)
+    )
     _send_gone(gone)
+    for offer in withdrawn:
+        waitlist_time_freed(schedule_id=offer.schedule_id, start=offer.start, end=offer.end)
     return answer
 
 
 @transaction.atomic
-def _accept(*, context: AuditContext, offer_id: int) -> tuple[OfferAnswer, list[WaitlistOffer]]:
+def _accept(
+    *, context: AuditContext, offer_id: int
+) -> tuple[OfferAnswer, list[WaitlistOffer], list[WaitlistOffer]]:
+    """The answer, the other offers of the time now gone, and the offer itself if it was
+    withdrawn just now because it no longer fits its entry (its time goes to the next)."""
     now = timezone.now()
     offer, entry = _lock_offer(offer_id)
     context = patient_context(context, clinic_id=entry.clinic_id)
@@ -701,10 +711,30 @@ def _accept(*, context: AuditContext, offer_id: int) -> tuple[OfferAnswer, list[
         )
         # A declined offer cannot be taken back: for the patient, the time is gone.
         outcome = _refused_outcome(offer)
-        return OfferAnswer(
-            OfferOutcome.GONE if outcome == OfferOutcome.DECLINED else outcome, offer
-        ), []
+        return (
+            OfferAnswer(OfferOutcome.GONE if outcome == OfferOutcome.DECLINED else outcome, offer),
+            [],
+            [],
+        )
     schedule = Schedule.objects.select_related("provider", "location").get(pk=offer.schedule_id)
+    offer.schedule = schedule
+    # A change of the entry withdraws the offers that no longer fit it; should an entry be
+    # changed some other way, the time is still not booked against what the patient waits for.
+    # (The type of visit booked is the entry's own, so only the rest of its terms is checked.)
+    provider_ids = set(entry.providers.values_list("pk", flat=True))
+    if not offer_fits_entry(
+        offer, entry, offered_type_id=entry.appointment_type_id, provider_ids=provider_ids
+    ):
+        _close(offer, WaitlistOfferStatus.WITHDRAWN, now)
+        audit_record(
+            context=context,
+            action=AuditAction.UPDATE,
+            patient_ids=[entry.patient_id],
+            object_type="waitlist_offer",
+            object_id=offer.pk,
+            detail={"event": "acceptance refused", "status": offer.status, "fits": False},
+        )
+        return OfferAnswer(OfferOutcome.WITHDRAWN, offer), [], [offer]
     try:
         with transaction.atomic():
             appointment = _take(
@@ -727,7 +757,7 @@ def _accept(*, context: AuditContext, offer_id: int) -> tuple[OfferAnswer, list[
             object_id=offer.pk,
             detail={"event": "acceptance lost", "reason": str(exc)[:200]},
         )
-        return OfferAnswer(OfferOutcome.GONE, offer), []
+        return OfferAnswer(OfferOutcome.GONE, offer), [], []
     _close_entry(entry, now)
     gone = _withdraw_overlapping(
         schedule_id=schedule.pk, start=appointment.start, end=appointment.end, now=now
@@ -744,7 +774,7 @@ def _accept(*, context: AuditContext, offer_id: int) -> tuple[OfferAnswer, list[
             "gone": [o.pk for o in gone],
         },
     )
-    return OfferAnswer(OfferOutcome.ACCEPTED, offer, appointment), gone
+    return OfferAnswer(OfferOutcome.ACCEPTED, offer, appointment), gone, []
 
 
 def waitlist_offer_decline(*, context: AuditContext, offer_id: int) -> OfferAnswer:

@@ -1,6 +1,6 @@
 """Freed time offered while staff change or remove a waiting patient's entry: the offer follows
-whatever committed first, so a patient is never offered a time their entry no longer waits
-for."""
+whatever committed first, so a patient is never offered a time their entry no longer waits for,
+and acceptance checks the entry's terms once more."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from conftest import Personas
-from frontdesk.audit.models import AuditEvent
+from frontdesk.audit.models import AuditAction, AuditEvent
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.scheduling import waitlist
@@ -30,6 +31,7 @@ from frontdesk.scheduling.tests.waitlist_support import (
     OnCommit,
     at,
     cancel,
+    link_of,
     offer_of,
     race_with_offering,
     reachable,
@@ -284,3 +286,51 @@ def test_booking_a_waiting_patient_by_hand_while_their_time_is_offered_never_dea
     racer.refresh_from_db()
     assert racer.status == WaitlistStatus.BOOKED
     assert not WaitlistOffer.objects.filter(entry=racer).exists()
+
+
+def test_accepting_an_offer_the_entry_no_longer_waits_for_books_nothing_and_hands_it_on(
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    racer, nxt = first_and_next(personas, follow_up)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    offer = offer_of(racer)
+    # Changed behind the waitlist page's back (a fix typed into the database by hand).
+    WaitlistEntry.objects.filter(pk=racer.pk).update(time_of_day="afternoon")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = Client().post(link_of(racer), {"answer": "accept"})
+
+    assert answer.status_code == 410
+    assert b"changed or closed by the clinic" in answer.content
+    assert not Appointment.objects.filter(patient=racer.patient).exists()
+    offer.refresh_from_db()
+    assert (offer.status, offer.appointment_id) == (WaitlistOfferStatus.WITHDRAWN, None)
+    racer.refresh_from_db()
+    assert racer.status == WaitlistStatus.WAITING
+    assert [o.start for o in open_offers(nxt)] == [freed.start]
+    refused = AuditEvent.objects.get(
+        action=AuditAction.UPDATE, object_type="waitlist_offer", object_id=str(offer.pk)
+    )
+    assert refused.detail == {"event": "acceptance refused", "status": "withdrawn", "fits": False}
+    assert refused.patient_ids == [racer.patient_id]
+
+
+def test_accepting_an_offer_that_still_fits_its_entry_books_it(
+    personas: Personas,
+    follow_up: AppointmentType,
+    freed: Appointment,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    racer, _ = first_and_next(personas, follow_up)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(personas, freed)
+    WaitlistEntry.objects.filter(pk=racer.pk).update(time_of_day="morning", weekdays="12")
+
+    answer = waitlist.waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer_of(racer).pk)
+
+    assert answer.outcome == waitlist.OfferOutcome.ACCEPTED
+    assert Appointment.objects.get(patient=racer.patient).start == freed.start
