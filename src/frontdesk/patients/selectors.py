@@ -32,6 +32,8 @@ from frontdesk.patients.models import (
 from frontdesk.patients.mrn import mrn_is_valid
 
 SEARCH_LIMIT = 20
+# Rows kept for one-typo family names when other names starting with the word fill the page.
+TYPO_ROWS_KEPT = 5
 # The columns the results list shows and ranks by. A page of 20 from up to six index scans
 # carries 120 rows; loading the other forty-odd columns of each cost more than the scans.
 SEARCH_COLUMNS = (
@@ -423,8 +425,19 @@ def _search(parsed: ParsedQuery, patients: QuerySet[Patient]) -> list[Patient]:
     has_exact_family = any(
         r.family and p.family_norm == r.family for p in found_by_id.values() for r in readings
     )
+    has_family = any(
+        r.family and p.family_norm.startswith(r.family)
+        for p in found_by_id.values()
+        for r in readings
+    )
+    room = 0
     if len(found_by_id) < SEARCH_LIMIT and not has_exact_family:
         room = SEARCH_LIMIT - len(found_by_id)
+    elif not has_family:
+        # Only given names (or other names) start so, and they fill the page: "michell" finds
+        # twenty Michelles. Keep the last rows for family names one typo away (Mitchell).
+        room = TYPO_ROWS_KEPT
+    if room:
         for distance, patient in _one_typo_family_matches(patients, readings, found_by_id, room):
             found_by_id[patient.pk] = patient
             distance_of[patient.pk] = distance
@@ -439,7 +452,9 @@ def _search(parsed: ParsedQuery, patients: QuerySet[Patient]) -> list[Patient]:
             p.pk,
         ),
     )
-    return results[:SEARCH_LIMIT]
+    plain = [p for p in results if p.pk not in fuzzy_ids]
+    fuzzy = [p for p in results if p.pk in fuzzy_ids]
+    return [*plain[: SEARCH_LIMIT - len(fuzzy)], *fuzzy][:SEARCH_LIMIT]
 
 
 def _one_typo_family_matches(

@@ -223,3 +223,23 @@ def test_family_name_prefixes_rank_before_given_name_prefixes(personas: Personas
     make_patient(personas.clinic, given_name="Tyler", family_name="Adams")
     make_patient(personas.clinic, given_name="Zed", family_name="Tyles")
     assert _names(personas.front_desk, "tyle") == ["Zed Tyles", "Tyler Adams"]
+
+
+def test_a_word_that_only_given_names_start_with_still_shows_the_family_one_typo_away(
+    personas: Personas,
+) -> None:
+    for i in range(25):
+        make_patient(personas.clinic, given_name="Michelle", family_name=f"Adams{chr(97 + i)}")
+    make_patient(personas.clinic, given_name="Kathy", family_name="Mitchell")
+    names = _names(personas.front_desk, "michell")
+    assert len(names) == 20
+    assert names[-1] == "Kathy Mitchell"  # after the names that start so
+    assert names[:15] == [f"Michelle Adams{chr(97 + i)}" for i in range(15)]
+
+
+def test_a_family_name_that_starts_so_needs_no_room_kept_for_typos(personas: Personas) -> None:
+    for i in range(25):
+        make_patient(personas.clinic, given_name=f"Bo{chr(97 + i)}", family_name="Michellson")
+    make_patient(personas.clinic, given_name="Kathy", family_name="Mitchell")
+    names = _names(personas.front_desk, "michell")
+    assert "Kathy Mitchell" not in names and len(names) == 20
