@@ -19,7 +19,11 @@ from frontdesk.accounts.policy import Action, policy, public, role_may, staff_cl
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.messaging.links import LinkExpiredError, LinkInvalidError
-from frontdesk.patients.selectors import access_patient
+from frontdesk.patients.selectors import (
+    BreakGlassRequiredError,
+    PatientAccessDeniedError,
+    access_patient,
+)
 from frontdesk.scheduling import selectors, services, waitlist
 from frontdesk.scheduling.forms import parse_start
 from frontdesk.scheduling.forms_waitlist import WaitlistEntryForm, entry_initial
@@ -27,14 +31,81 @@ from frontdesk.scheduling.models import (
     Appointment,
     AppointmentStatus,
     Schedule,
+    WaitlistEntry,
     WaitlistOffer,
     WaitlistStatus,
 )
 from frontdesk.scheduling.views import _posted_id
 
+# The entry just added or changed, kept in the session (like the "saved" message) so that the
+# waitlist page it redirects to shows the times that fit it and are free right now.
+FREE_NOW_SESSION_KEY = "waitlist_free_now_entry"
+FREE_NOW_SHOWN = 3
+
 
 def _digits(value: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _entry_terms(entry: WaitlistEntry) -> waitlist.EntryRequest:
+    """What a saved entry waits for, in the terms the free-time search takes."""
+    return waitlist.EntryRequest(
+        appointment_type=entry.appointment_type,
+        providers=list(entry.providers.all()),
+        location=entry.location,
+        earliest_date=entry.earliest_date,
+        latest_date=entry.latest_date,
+        weekdays=list(entry.weekdays),
+        time_of_day=entry.time_of_day,
+        priority=entry.priority,
+        note=entry.note,
+        current_appointment=entry.current_appointment,
+    )
+
+
+def _free_now(request: HttpRequest) -> dict[str, Any] | None:
+    """Up to three free times that fit the entry just added or changed, each to book at once;
+    None when there is no such entry, it no longer waits, or no time fits. The search reads the
+    patient's appointments, so it is audited as find-a-time's is."""
+    entry_id = request.session.pop(FREE_NOW_SESSION_KEY, None)
+    if not isinstance(entry_id, int):
+        return None
+    user = staff_user(request)
+    entry = (
+        waitlist.waitlist_for(user)
+        .filter(pk=entry_id, status=WaitlistStatus.WAITING)
+        .select_related("patient", "appointment_type", "location", "current_appointment")
+        .first()
+    )
+    if entry is None:
+        return None
+    try:
+        access_patient(user, entry.patient_id)
+    except (BreakGlassRequiredError, PatientAccessDeniedError):
+        return None  # the record needs a stated reason first: the officer books from its chart
+    terms = _entry_terms(entry)
+    slots = waitlist.waitlist_free_now(
+        clinic_id=entry.clinic_id,
+        patient_id=entry.patient_id,
+        terms=terms,
+        now=timezone.now(),
+        limit=FREE_NOW_SHOWN,
+    )
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.VIEW,
+        patient_ids=[entry.patient_id],
+        object_type="find_time",
+        detail={"waitlist_entry": entry.pk, "found": len(slots)},
+    )
+    if not slots:
+        return None
+    current = terms.current_appointment
+    moves = current is not None and current.status in (
+        AppointmentStatus.BOOKED,
+        AppointmentStatus.PENDING,
+    )
+    return {"entry": entry, "slots": slots, "moves": moves}
 
 
 @policy(Action.APPOINTMENT_VIEW)
@@ -42,6 +113,8 @@ def waitlist_view(request: HttpRequest) -> HttpResponse:
     """The clinic's waitlist in the order offers go out, each entry with its offers."""
     user = staff_user(request)
     open_only = request.GET.get("show") != "closed"
+    can_book = role_may(user.role, Action.APPOINTMENT_BOOK)
+    free_now = _free_now(request) if can_book and FREE_NOW_SESSION_KEY in request.session else None
     entries = waitlist.waitlist_page(user, open_only=open_only)
     if entries:
         audit_record(
@@ -53,7 +126,8 @@ def waitlist_view(request: HttpRequest) -> HttpResponse:
     context = {
         "entries": entries,
         "open_only": open_only,
-        "can_book": role_may(user.role, Action.APPOINTMENT_BOOK),
+        "can_book": can_book,
+        "free_now": free_now,
     }
     return render(request, "scheduling/waitlist.html", context)
 
@@ -78,7 +152,7 @@ def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            waitlist.waitlist_entry_add(
+            entry = waitlist.waitlist_entry_add(
                 context=audit_context(request),
                 user=user,
                 patient=patient,
@@ -90,6 +164,7 @@ def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             messages.success(
                 request, f"{patient.given_name} {patient.family_name} is on the waitlist."
             )
+            request.session[FREE_NOW_SESSION_KEY] = entry.pk
             return redirect("scheduling:waitlist")
     with transaction.atomic():
         audit_record(
@@ -151,6 +226,7 @@ def entry_change_view(request: HttpRequest, entry_id: int) -> HttpResponse:
                     "those times go to the next waiting patients."
                 )
             messages.success(request, done)
+            request.session[FREE_NOW_SESSION_KEY] = entry.pk
             return redirect("scheduling:waitlist")
     elif request.method == "POST" and closed:
         form.add_error(None, waitlist.waitlist_entry_closed_message(entry))
@@ -275,6 +351,9 @@ def entry_book_view(request: HttpRequest) -> HttpResponse:
         )
     except (waitlist.WaitlistError, services.BookingRefusedError) as exc:
         messages.error(request, str(exc))
+        if request.POST.get("back") == "free-now":  # booked from the "free right now" list
+            request.session[FREE_NOW_SESSION_KEY] = entry.pk
+            return redirect("scheduling:waitlist")
         return redirect(_slot_url(schedule, start, end))
     messages.success(request, "Booked from the waitlist; the patient's entry is closed.")
     return redirect("scheduling:appointment", appointment_id=appointment.pk)

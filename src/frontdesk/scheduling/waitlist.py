@@ -240,6 +240,62 @@ def waitlist_candidates(
     return found
 
 
+def waitlist_free_now(
+    *,
+    clinic_id: int,
+    patient_id: int,
+    terms: EntryRequest,
+    now: dt.datetime,
+    limit: int = 3,
+) -> list[FreeSlot]:
+    """Free times, right now, that fit what a patient waits for (`terms`): the type of visit,
+    a provider it accepts (none: any), its location (none: any), a day in its range and on its
+    days, its time of day, before the booking it keeps (if one is still held), and clear of the
+    patient's other appointments. The first `limit`, soonest first; found with `free_slots`,
+    as find-a-time finds them. Only reads: staff choose whether to book one."""
+    zone = clinic_zone()
+    start = max(now, dt.datetime.combine(terms.earliest_date, dt.time(0), tzinfo=zone))
+    end = dt.datetime.combine(terms.latest_date + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    current = terms.current_appointment
+    held = current if current is not None and current.status in _HELD else None
+    if held is not None:
+        end = min(end, held.start)  # only an earlier start than the booking kept
+    if end <= start or limit <= 0:
+        return []
+    schedules = Schedule.objects.filter(clinic_id=clinic_id, is_active=True)
+    provider_ids = [p.pk for p in terms.providers]
+    if provider_ids:
+        schedules = schedules.filter(provider_id__in=provider_ids)
+    if terms.location is not None:
+        schedules = schedules.filter(location_id=terms.location.pk)
+    preferences = SlotPreferences(
+        weekdays=frozenset(int(d) for d in terms.weekdays if d.isdigit()),
+        time_of_day=_TIMES_OF_DAY.get(terms.time_of_day),
+    )
+    slots = free_slots(
+        appointment_type=terms.appointment_type,
+        schedules=schedules.select_related("provider", "location"),
+        start=start,
+        end=end,
+        now=now,
+        preferences=preferences,
+        limit=limit * 4,  # room for times that clash with the patient's other visits
+    )
+    fitting: list[FreeSlot] = []
+    for slot in slots:
+        if patient_overlapping_appointments(
+            patient_id=patient_id,
+            start=slot.start,
+            end=slot.end,
+            exclude_id=held.pk if held is not None else None,
+        ):
+            continue
+        fitting.append(slot)
+        if len(fitting) >= limit:
+            break
+    return fitting
+
+
 def slot_offers(*, schedule: Schedule, start: dt.datetime, end: dt.datetime) -> list[WaitlistOffer]:
     return list(
         WaitlistOffer.objects.filter(schedule=schedule, start__lt=end, end__gt=start)
