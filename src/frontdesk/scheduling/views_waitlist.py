@@ -19,12 +19,14 @@ from frontdesk.accounts.policy import Action, policy, public, role_may, staff_cl
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.messaging.links import LinkExpiredError, LinkInvalidError
+from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import (
     BreakGlassRequiredError,
     PatientAccessDeniedError,
     access_patient,
 )
 from frontdesk.scheduling import selectors, services, waitlist
+from frontdesk.scheduling.availability import FreeSlot
 from frontdesk.scheduling.forms import parse_start
 from frontdesk.scheduling.forms_waitlist import WaitlistEntryForm, entry_initial
 from frontdesk.scheduling.models import (
@@ -100,12 +102,30 @@ def _free_now(request: HttpRequest) -> dict[str, Any] | None:
     )
     if not slots:
         return None
+    return _free_now_context(entry.patient, terms, slots, entry=entry)
+
+
+def _free_now_context(
+    patient: Patient,
+    terms: waitlist.EntryRequest,
+    slots: list[FreeSlot],
+    *,
+    entry: WaitlistEntry | None = None,
+) -> dict[str, Any]:
+    """What the "free right now" list (scheduling/_waitlist_free_now.html) shows."""
     current = terms.current_appointment
     moves = current is not None and current.status in (
         AppointmentStatus.BOOKED,
         AppointmentStatus.PENDING,
     )
-    return {"entry": entry, "slots": slots, "moves": moves}
+    return {
+        "patient": patient,
+        "slots": slots,
+        "moves": moves,
+        "current": current if moves else None,
+        "kind": terms.appointment_type,
+        "entry": entry,
+    }
 
 
 @policy(Action.APPOINTMENT_VIEW)
@@ -150,7 +170,21 @@ def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = WaitlistEntryForm(
         request.POST if request.method == "POST" else None, clinic_id=clinic.pk, current=current
     )
-    if request.method == "POST" and form.is_valid():
+    # "See what is free now": the typed wishes are searched, nothing is saved.
+    checking = request.method == "POST" and request.POST.get("check") == "1"
+    free_now: dict[str, Any] | None = None
+    slots: list[FreeSlot] = []
+    if checking and form.is_valid():
+        terms = form.entry_request()
+        slots = waitlist.waitlist_free_now(
+            clinic_id=clinic.pk,
+            patient_id=patient.pk,
+            terms=terms,
+            now=timezone.now(),
+            limit=FREE_NOW_SHOWN,
+        )
+        free_now = _free_now_context(patient, terms, slots) if slots else None
+    elif request.method == "POST" and form.is_valid():
         try:
             entry = waitlist.waitlist_entry_add(
                 context=audit_context(request),
@@ -173,7 +207,21 @@ def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             patient_ids=[patient.pk],
             object_type="waitlist_entry_form",
         )
-    context = {"patient": patient, "form": form, "current": current}
+        if checking and not form.errors:
+            audit_record(
+                context=audit_context(request),
+                action=AuditAction.VIEW,
+                patient_ids=[patient.pk],
+                object_type="find_time",
+                detail={"waitlist_form": True, "found": len(slots)},
+            )
+    context = {
+        "patient": patient,
+        "form": form,
+        "current": current,
+        "free_now": free_now,
+        "checked": checking and not form.errors,
+    }
     return render(
         request, "scheduling/waitlist_add.html", context, status=400 if form.errors else 200
     )

@@ -337,3 +337,117 @@ def test_an_entry_booked_before_the_page_opens_shows_nothing_extra(
 
     assert HEADING not in html
     assert find_audits(patient) == []
+
+
+# --- On the "wait for an earlier time" form, before saving --------------------------------------
+
+
+def first_button_form(html: str) -> tuple[str, dict[str, str]]:
+    """The action and fields of the first 'free right now' button's form."""
+    panel = html.split('id="free-now-heading"', 1)[1]
+    form = panel.split("<form ", 1)[1].split("</form>", 1)[0]
+    action = re.search(r'action="([^"]+)"', form)
+    assert action is not None
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))
+    fields.pop("csrfmiddlewaretoken")
+    return action.group(1), fields
+
+
+def test_the_form_shows_what_is_free_now_for_the_typed_wishes_and_saves_nothing(
+    personas: Personas, follow_up: AppointmentType, schedule: Schedule, patient: Patient
+) -> None:
+    client = login_client(Client(), personas.front_desk)
+
+    page = client.post(
+        add_url(patient),
+        form_data(
+            appointment_type=follow_up.pk, time_of_day="afternoon", note="call after 5", check="1"
+        ),
+    )
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert offered_times(html) == [
+        "Mon Nov 23, 12:00 · Mei Lee, MD · Northside",
+        "Mon Nov 23, 12:15 · Mei Lee, MD · Northside",
+        "Mon Nov 23, 12:30 · Mei Lee, MD · Northside",
+    ]
+    assert 'value="call after 5"' in html  # nothing typed is lost
+    assert not WaitlistEntry.objects.filter(patient=patient).exists()
+    assert not Appointment.objects.filter(patient=patient).exists()
+    assert [e.detail for e in find_audits(patient)] == [{"waitlist_form": True, "found": 3}]
+
+    action, fields = first_button_form(html)
+    assert action == reverse("scheduling:book", args=[patient.pk])
+    booked = client.post(action, fields)
+
+    appointment = Appointment.objects.get(patient=patient)
+    assert booked["Location"] == reverse("scheduling:appointment", args=[appointment.pk])
+    assert appointment.start == MONDAY_9 + dt.timedelta(hours=3)
+    assert appointment.appointment_type_id == follow_up.pk
+    assert not WaitlistEntry.objects.filter(patient=patient).exists()
+
+
+def test_the_form_offers_to_move_a_kept_booking_to_an_earlier_free_time(
+    personas: Personas,
+    follow_up: AppointmentType,
+    schedule: Schedule,
+    patient: Patient,
+    clinic_tz: zoneinfo.ZoneInfo,
+) -> None:
+    kept = book(personas, patient, schedule, follow_up, at(clinic_tz, 24, 10))
+    client = login_client(Client(), personas.front_desk)
+
+    page = client.post(
+        add_url(patient),
+        form_data(
+            appointment_type=follow_up.pk,
+            appointment=kept.pk,
+            earliest_date="11/24/2026",
+            check="1",
+        ),
+    )
+
+    html = page.content.decode()
+    assert offered_times(html)[0] == "Tue Nov 24, 09:00 · Mei Lee, MD · Northside"
+    assert "earlier than the kept appointment on Tuesday, November 24, 10:00" in html
+    action, fields = first_button_form(html)
+    assert action == reverse("scheduling:appointment_action", args=[kept.pk, "move"])
+    client.post(action, fields)
+    kept.refresh_from_db()
+    assert kept.start == at(clinic_tz, 24, 9)
+    assert Appointment.objects.filter(patient=patient).count() == 1
+
+
+def test_the_form_says_when_nothing_that_fits_is_free_now(
+    personas: Personas, follow_up: AppointmentType, schedule: Schedule, patient: Patient
+) -> None:
+    client = login_client(Client(), personas.front_desk)
+
+    page = client.post(
+        add_url(patient), form_data(appointment_type=follow_up.pk, weekdays=["6"], check="1")
+    )
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert HEADING not in html
+    assert "No time that fits these wishes is free right now" in html
+    assert not WaitlistEntry.objects.filter(patient=patient).exists()
+
+
+def test_checking_with_a_mistake_explains_it_and_searches_nothing(
+    personas: Personas, follow_up: AppointmentType, schedule: Schedule, patient: Patient
+) -> None:
+    client = login_client(Client(), personas.front_desk)
+
+    page = client.post(
+        add_url(patient),
+        form_data(appointment_type=follow_up.pk, latest_date="11/01/2026", check="1"),
+    )
+
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "The last day must be on or after the first day." in html
+    assert HEADING not in html
+    assert "No time that fits" not in html
+    assert find_audits(patient) == []
