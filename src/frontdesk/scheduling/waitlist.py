@@ -628,16 +628,10 @@ def offer_state(offer: WaitlistOffer) -> str:
         return str(offer.status)
     if offer.expires_at <= timezone.now():
         return OfferOutcome.EXPIRED
-    entry = offer.entry
-    if entry.status != WaitlistStatus.WAITING:
+    if offer.entry.status != WaitlistStatus.WAITING:
         return OfferOutcome.GONE
-    # Accepting an offer that no longer fits the entry would book nothing (see _accept): the
-    # page says so at once rather than showing buttons that cannot work.
-    provider_ids = set(entry.providers.values_list("pk", flat=True))
-    if not offer_fits_entry(
-        offer, entry, offered_type_id=entry.appointment_type_id, provider_ids=provider_ids
-    ):
-        return OfferOutcome.WITHDRAWN
+    # An offer that no longer fits its entry still shows as open: opening a link never acts,
+    # so only the patient's answer closes it (acceptance refuses it and hands the time on).
     return "open"
 
 

@@ -239,16 +239,18 @@ def race_with_acceptance(
         raise AssertionError(f"the acceptance never took the offer's lock: {results}")
     acting = threading.Thread(target=staff)
     acting.start()
-    until_someone_waits_for_a_lock(go_on)
+    raced = until_someone_waits_for_a_lock(go_on)
     go_on.set()
     accepting.join()
     acting.join()
+    assert raced, "nobody waited for a lock: the race this test is about never happened"
     return results
 
 
-def until_someone_waits_for_a_lock(go_on: threading.Event) -> None:
-    """Return once a session of the test database waits for a row lock (PostgreSQL), or after
-    about 10 s; polls every 10 ms without sleeping the thread."""
+def until_someone_waits_for_a_lock(go_on: threading.Event) -> bool:
+    """True once a session of the test database waits for a row lock (PostgreSQL); False after
+    about 10 s without one (the race did not happen). Polls every 10 ms without sleeping the
+    thread."""
     deadline = time.monotonic() + 10
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
@@ -257,8 +259,9 @@ def until_someone_waits_for_a_lock(go_on: threading.Event) -> None:
                 "WHERE wait_event_type = 'Lock' AND datname = current_database()"
             )
             if cursor.fetchone()[0]:
-                return
+                return True
             go_on.wait(timeout=0.01)
+    return False
 
 
 def race_with_offering(
@@ -314,8 +317,9 @@ def race_with_offering(
         raise AssertionError(f"the offering never locked an entry: {results}")
     acting = threading.Thread(target=staff)
     acting.start()
-    until_someone_waits_for_a_lock(go_on)
+    raced = until_someone_waits_for_a_lock(go_on)
     go_on.set()
     offering.join()
     acting.join()
+    assert raced, "nobody waited for a lock: the race this test is about never happened"
     return results
