@@ -431,12 +431,12 @@ def _search(parsed: ParsedQuery, patients: QuerySet[Patient]) -> list[Patient]:
         for r in readings
     )
     room = 0
-    if len(found_by_id) < SEARCH_LIMIT and not has_exact_family:
-        room = SEARCH_LIMIT - len(found_by_id)
-    elif not has_family:
-        # Only given names (or other names) start so, and they fill the page: "michell" finds
-        # twenty Michelles. Keep the last rows for family names one typo away (Mitchell).
-        room = TYPO_ROWS_KEPT
+    if not has_exact_family:
+        room = max(0, SEARCH_LIMIT - len(found_by_id))
+        if not has_family:
+            # Only given names (or other names) start so, and they may fill the page: "michell"
+            # finds the Michelles. Keep the last rows for family names one typo away (Mitchell).
+            room = max(room, TYPO_ROWS_KEPT)
     if room:
         for distance, patient in _one_typo_family_matches(patients, readings, found_by_id, room):
             found_by_id[patient.pk] = patient

@@ -237,6 +237,21 @@ def test_a_word_that_only_given_names_start_with_still_shows_the_family_one_typo
     assert names[:15] == [f"Michelle Adams{chr(97 + i)}" for i in range(15)]
 
 
+@pytest.mark.parametrize("michelles", [15, 17, 19, 25])
+def test_as_many_rows_are_kept_for_the_family_one_typo_away_however_many_given_names_match(
+    personas: Personas, michelles: int
+) -> None:
+    for i in range(michelles):
+        make_patient(personas.clinic, given_name="Michelle", family_name=f"Adams{chr(97 + i)}")
+    for given in ("Ann", "Bea", "Cy", "Di", "Ed", "Flo"):
+        make_patient(personas.clinic, given_name=given, family_name="Mitchell")
+    names = _names(personas.front_desk, "michell")
+    shown = [n for n in names if n.endswith("Mitchell")]
+    assert len(names) == 20
+    assert len(shown) == max(5, 20 - michelles)
+    assert names[-len(shown) :] == shown  # after the names that start so
+
+
 def test_a_family_name_that_starts_so_needs_no_room_kept_for_typos(personas: Personas) -> None:
     for i in range(25):
         make_patient(personas.clinic, given_name=f"Bo{chr(97 + i)}", family_name="Michellson")
