@@ -52,7 +52,7 @@ def test_it_finds_a_patient_from_the_search_box_opens_the_chart_and_signs_out(
     assert_accessible(page)
 
     page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?signed_out=1$"))
     expect(page.get_by_role("status")).to_contain_text("You are signed out.")
     assert_accessible(page)
 

@@ -55,6 +55,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "next": _safe_next(request, ""),
         "timed_out": request.GET.get("timed_out") == "1",
+        "signed_out": request.GET.get("signed_out") == "1",
         "idle_minutes": int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60),
     }
     return render(
@@ -79,8 +80,9 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         audit_record(context=audit_context(request), action=AuditAction.LOGOUT)
     auth_logout(request)
-    messages.info(request, "You are signed out.")
-    return redirect("accounts:login")
+    # Said by the sign-in page, not by a message: a message would open a new session (and a
+    # row in the session table) for a visitor who is no longer anyone.
+    return redirect(f"{reverse('accounts:login')}?signed_out=1")
 
 
 @policy(Action.ACCOUNT_SELF)

@@ -8,6 +8,7 @@ import time_machine
 from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
 from django.test import Client
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -78,8 +79,21 @@ def test_signing_out_needs_a_post_and_ends_the_session(
 ) -> None:
     client = client_for(personas.front_desk)
     assert client.get("/accounts/logout/").status_code == 405
-    client.post("/accounts/logout/")
+    signed_out = client.post("/accounts/logout/")
     assert client.get("/")["Location"].startswith(LOGIN)
+    assert "You are signed out." in client.get(signed_out["Location"]).content.decode()
+
+
+def test_signing_out_leaves_no_session_behind(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
+    from django.contrib.sessions.models import Session
+
+    client = client_for(personas.front_desk)
+    client.get("/")
+    assert Session.objects.count() == 1
+    client.get(client.post("/accounts/logout/")["Location"])
+    assert Session.objects.count() == 0
 
 
 def test_it_only_follows_next_links_within_frontdesk(personas: Personas) -> None:
@@ -259,3 +273,20 @@ def test_a_supervisor_mid_enrolment_can_keep_the_session_alive(personas: Persona
     client = Client()
     _sign_in(client, "sue")
     assert client.post("/accounts/session/ping/").status_code == 204
+
+
+def test_the_worker_clears_expired_sessions_and_keeps_live_ones(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
+    from django.contrib.sessions.models import Session
+
+    from frontdesk.accounts.tasks import sessions_clear_expired
+
+    live = client_for(personas.front_desk)
+    live.get("/")
+    with time_machine.travel(timezone.now() - dt.timedelta(days=2), tick=False):
+        old = client_for(personas.nurse)
+        old.get("/")
+    assert Session.objects.count() == 2
+    assert sessions_clear_expired() == 1
+    assert [s.session_key for s in Session.objects.all()] == [live.session.session_key]
