@@ -205,3 +205,90 @@ def test_a_body_larger_than_memory_allows_reaches_the_page_intact(
 
     asyncio.run(asgi.application(_scope("POST", "/patients/1/card/"), receive, send))
     assert seen == [upload]
+
+
+def test_a_body_declared_too_large_is_refused_before_a_byte_of_it_is_read(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.REQUEST_BODY_MAX_BYTES = 1000
+    seen: list[bytes] = []
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(asgi, "pages", _recording_page(seen))
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("the body was read")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = _scope("POST", "/accounts/login/", [(b"content-length", b"300000000")])
+    asyncio.run(asgi.application(scope, receive, send))
+    assert seen == []
+    assert sent[0]["status"] == 413
+    assert b"more than Frontdesk takes in one go" in sent[1]["body"]
+
+
+def test_a_body_sent_in_chunks_is_refused_once_it_passes_the_limit(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.REQUEST_BODY_MAX_BYTES = 1000
+    seen: list[bytes] = []
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(asgi, "pages", _recording_page(seen))
+    read = [0]
+
+    async def receive() -> dict[str, Any]:
+        read[0] += 1
+        return {"type": "http.request", "body": b"x" * 400, "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(asgi.application(_scope("POST", "/patients/1/card/"), receive, send))
+    assert seen == [] and read[0] == 3  # stopped at 1,200 bytes, never the endless rest
+    assert sent[0]["status"] == 413
+
+
+def test_a_body_sent_in_chunks_without_a_length_reaches_the_page_with_its_length(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scopes: list[dict[str, Any]] = []
+    seen: list[bytes] = []
+    page = _recording_page(seen)
+
+    async def recording(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scopes.append(scope)
+        await page(scope, receive, send)
+
+    monkeypatch.setattr(asgi, "pages", recording)
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": b"reason=Moved", "more_body": True},
+        {"type": "http.request", "body": b"+away", "more_body": False},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    scope = _scope("POST", "/x/", [(b"transfer-encoding", b"chunked")])
+    asyncio.run(asgi.application(scope, receive, _ignore))
+    assert seen == [b"reason=Moved+away"]
+    headers = dict(scopes[0]["headers"])
+    assert headers[b"content-length"] == b"17" and b"transfer-encoding" not in headers
+
+
+@pytest.mark.usefixtures("transactional_audit")
+def test_a_chunked_form_is_read_by_django_through_the_entry_point(personas: Personas) -> None:
+    client = Client()
+    client.force_login(personas.front_desk)
+    client.get("/")
+    cookies = "; ".join(f"{key}={morsel.value}" for key, morsel in client.cookies.items())
+    token = client.cookies["csrftoken"].value
+    connection.close()
+    headers = [
+        (b"cookie", cookies.encode()),
+        (b"content-type", b"application/x-www-form-urlencoded"),
+        (b"transfer-encoding", b"chunked"),
+    ]
+    body = f"csrfmiddlewaretoken={token}".encode()
+    status, _ = asyncio.run(_call(_scope("POST", "/accounts/session/ping/", headers), body))
+    assert status == 204  # without the length Django would read no token and answer 403

@@ -296,6 +296,9 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media-not-public/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# The largest request body the server reads (frontdesk/asgi.py): two insurance card images of
+# at most 10 MB each and the form around them.
+REQUEST_BODY_MAX_BYTES = 32 * 1024 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
