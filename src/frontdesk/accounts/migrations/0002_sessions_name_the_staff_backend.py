@@ -1,6 +1,7 @@
 """Sessions signed in before StaffBackend name Django's ModelBackend, which is no longer listed
 in AUTHENTICATION_BACKENDS: Django would sign every one of them out at the upgrade. Point them
-at StaffBackend instead (and back, if the migration is reversed)."""
+at StaffBackend instead. Reversing it points them back at ModelBackend, for going back to the
+release before StaffBackend, which lists only ModelBackend."""
 
 from django.db import migrations
 
