@@ -102,9 +102,9 @@ async def _too_large(send: Any) -> None:
     await send({"type": "http.response.body", "body": page})
 
 
-def _with_length(scope: dict[str, Any], size: int) -> dict[str, Any]:
+def _with_length(scope: dict[str, Any], declared: int | None, size: int) -> dict[str, Any]:
     """The scope with the body's real length when the client sent it in chunks without one."""
-    if _declared_length(scope) is not None or not size:
+    if declared is not None or not size:
         return scope
     headers = [(n, v) for n, v in scope.get("headers", ()) if n.lower() != b"transfer-encoding"]
     return {**scope, "headers": [*headers, (b"content-length", str(size).encode())]}
@@ -112,19 +112,17 @@ def _with_length(scope: dict[str, Any], size: int) -> dict[str, Any]:
 
 def _replay(body: IO[bytes], size: int, receive: Receive) -> Receive:
     """`receive` for the page: the stored body in chunks, then the client's own messages."""
-    sent = 0
+    left = size
 
     async def replayed() -> Message:
-        nonlocal sent
-        if sent > size or body.closed:
+        nonlocal left
+        if body.closed:
             return await receive()
         chunk = body.read(CHUNK)
-        sent += len(chunk)
-        more = sent < size
-        if not more:
-            sent = size + 1
+        left -= len(chunk)
+        if left <= 0:
             body.close()
-        return {"type": "http.request", "body": chunk, "more_body": more}
+        return {"type": "http.request", "body": chunk, "more_body": left > 0}
 
     return replayed
 
@@ -146,6 +144,6 @@ async def application(scope: dict[str, Any], receive: Receive, send: Any) -> Non
         return  # nobody is waiting for an answer
     body, size = whole
     try:
-        await pages(_with_length(scope, size), _replay(body, size, receive), send)
+        await pages(_with_length(scope, declared, size), _replay(body, size, receive), send)
     finally:
         body.close()

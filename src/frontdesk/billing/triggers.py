@@ -165,9 +165,6 @@ def ledger_clinic_triggers_create(connection: BaseDatabaseWrapper) -> None:
 
 def ledger_clinic_triggers_drop(connection: BaseDatabaseWrapper) -> None:
     _refusing_trigger_drop(connection, SAME_CLINIC_TRIGGER)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # its function's name before the two were alike
-            cursor.execute("DROP FUNCTION IF EXISTS frontdesk_ledger_same_clinic()")
 
 
 # True when the new entry's clinic is its patient's (false too for a patient that does not

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -72,6 +74,46 @@ def open_offers(entry: WaitlistEntry) -> list[WaitlistOffer]:
     return list(WaitlistOffer.objects.filter(entry=entry, status=WaitlistOfferStatus.OFFERED))
 
 
+@contextmanager
+def offering_paused_after_reading(
+    monkeypatch: pytest.MonkeyPatch, freed: Appointment
+) -> Iterator[dict[str, object]]:
+    """The freed time is offered in a thread that pauses once it has read the waitlist (no
+    locks held yet) until the block ends. Yields the results, where "offer" is what the
+    offering came to (its exception, if it raised one)."""
+    read, go_on = threading.Event(), threading.Event()
+    candidates = waitlist.waitlist_candidates
+
+    def read_then_pause(**kwargs: Any) -> list[waitlist.Candidate]:
+        found = candidates(**kwargs)
+        if not read.is_set():
+            read.set()
+            go_on.wait(timeout=10)
+        return found
+
+    monkeypatch.setattr(waitlist, "waitlist_candidates", read_then_pause)
+    results: dict[str, object] = {}
+
+    def offer() -> None:
+        try:
+            results["offer"] = waitlist.waitlist_time_freed(
+                schedule_id=freed.schedule_id, start=freed.start, end=freed.end
+            )
+        except Exception as exc:  # the test's assertion shows it
+            results["offer"] = exc
+        finally:
+            connection.close()
+
+    offering = threading.Thread(target=offer)
+    offering.start()
+    try:
+        assert read.wait(timeout=10), "the offering never read the waitlist"
+        yield results
+    finally:
+        go_on.set()
+        offering.join()
+
+
 def test_an_entry_changed_after_the_waitlist_is_read_is_checked_again_before_it_is_offered(
     personas: Personas,
     follow_up: AppointmentType,
@@ -123,33 +165,7 @@ def test_a_change_committed_while_freed_time_is_being_offered_is_respected(
     cancel(personas, freed)  # nobody waits yet: nothing is offered
     racer, nxt = first_and_next(personas, follow_up)
     afternoons_only = request_of(racer, time_of_day="afternoon")
-    read, go_on = threading.Event(), threading.Event()
-    candidates = waitlist.waitlist_candidates
-
-    def read_then_pause(**kwargs: Any) -> list[waitlist.Candidate]:
-        found = candidates(**kwargs)
-        if not read.is_set():
-            read.set()
-            go_on.wait(timeout=10)
-        return found
-
-    monkeypatch.setattr(waitlist, "waitlist_candidates", read_then_pause)
-    results: dict[str, object] = {}
-
-    def offer() -> None:
-        try:
-            results["offer"] = waitlist.waitlist_time_freed(
-                schedule_id=freed.schedule_id, start=freed.start, end=freed.end
-            )
-        except Exception as exc:  # the assertion below shows it
-            results["offer"] = exc
-        finally:
-            connection.close()
-
-    offering = threading.Thread(target=offer)
-    offering.start()
-    try:
-        assert read.wait(timeout=10), "the offering never read the waitlist"
+    with offering_paused_after_reading(monkeypatch, freed) as results:
         # The desk saves "afternoons only" (its own transaction, committed) while the
         # 09:00 time is being offered.
         results["change"] = waitlist.waitlist_entry_change(
@@ -158,9 +174,6 @@ def test_a_change_committed_while_freed_time_is_being_offered_is_respected(
             entry=racer,
             request=afternoons_only,
         )
-    finally:
-        go_on.set()
-        offering.join()
 
     assert results["change"] == []
     assert [o.entry_id for o in offers_in(results["offer"])] == [nxt.pk]
@@ -241,33 +254,7 @@ def test_booking_a_waiting_patient_by_hand_while_their_time_is_offered_never_dea
 ) -> None:
     cancel(personas, freed)  # nobody waits yet: nothing is offered
     racer, nxt = first_and_next(personas, follow_up)
-    read, go_on = threading.Event(), threading.Event()
-    candidates = waitlist.waitlist_candidates
-
-    def read_then_pause(**kwargs: Any) -> list[waitlist.Candidate]:
-        found = candidates(**kwargs)
-        if not read.is_set():
-            read.set()
-            go_on.wait(timeout=10)
-        return found
-
-    monkeypatch.setattr(waitlist, "waitlist_candidates", read_then_pause)
-    results: dict[str, object] = {}
-
-    def offer() -> None:
-        try:
-            results["offer"] = waitlist.waitlist_time_freed(
-                schedule_id=freed.schedule_id, start=freed.start, end=freed.end
-            )
-        except Exception as exc:  # the assertion below shows it
-            results["offer"] = exc
-        finally:
-            connection.close()
-
-    offering = threading.Thread(target=offer)
-    offering.start()
-    try:
-        assert read.wait(timeout=10), "the offering never read the waitlist"
+    with offering_paused_after_reading(monkeypatch, freed) as results:
         # The desk books Racer by hand at 14:00 with the same provider meanwhile: the booking
         # queues on the provider's row, which the offering must not hold.
         booked = waitlist.waitlist_entry_book(
@@ -277,9 +264,6 @@ def test_booking_a_waiting_patient_by_hand_while_their_time_is_offered_never_dea
             schedule=schedule,
             start=at(clinic_tz, 24, 14),
         )
-    finally:
-        go_on.set()
-        offering.join()
 
     assert [o.entry_id for o in offers_in(results["offer"])] == [nxt.pk]
     assert booked.status == AppointmentStatus.BOOKED

@@ -210,38 +210,50 @@ def race_with_acceptance(
         return lock_offer(offer_id)
 
     monkeypatch.setattr(waitlist, "_lock_offer", hold_offer_then_lock)
+
+    def accept() -> object:
+        return waitlist.waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk).outcome
+
+    return _race(
+        ("accept", accept), (name, act), held=offer_held, go_on=go_on, what="the offer's lock"
+    )
+
+
+def _outcome(results: dict[str, object], key: str, work: Callable[[], object], words: bool) -> None:
+    """Run `work` in this thread: its result, its WaitlistError's message (`words`), or any
+    other exception as it is (the test's assertion shows what went wrong)."""
+    try:
+        results[key] = work()
+    except waitlist.WaitlistError as exc:
+        results[key] = str(exc) if words else exc
+    except Exception as exc:
+        results[key] = exc
+    finally:
+        connection.close()
+
+
+def _race(
+    first: tuple[str, Callable[[], object]],
+    staff: tuple[str, Callable[[], object]],
+    *,
+    held: threading.Event,
+    go_on: threading.Event,
+    what: str,
+) -> dict[str, object]:
+    """`first` runs until it has set `held` (and then waits for `go_on`); `staff` then runs
+    until it waits for a lock, and both are let go. Returns what each came to."""
     results: dict[str, object] = {}
-
-    def accept() -> None:
-        try:
-            answer = waitlist.waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk)
-            results["accept"] = answer.outcome
-        except Exception as exc:  # the test's assertion shows what went wrong
-            results["accept"] = exc
-        finally:
-            connection.close()
-
-    def staff() -> None:
-        try:
-            results[name] = act()
-        except waitlist.WaitlistError as exc:
-            results[name] = str(exc)
-        except Exception as exc:
-            results[name] = exc
-        finally:
-            connection.close()
-
-    accepting = threading.Thread(target=accept)
-    accepting.start()
-    if not offer_held.wait(timeout=10):
+    leading = threading.Thread(target=_outcome, args=(results, *first, False))
+    leading.start()
+    if not held.wait(timeout=10):
         go_on.set()
-        accepting.join()
-        raise AssertionError(f"the acceptance never took the offer's lock: {results}")
-    acting = threading.Thread(target=staff)
+        leading.join()
+        raise AssertionError(f"{first[0]} never took {what}: {results}")
+    acting = threading.Thread(target=_outcome, args=(results, *staff, True))
     acting.start()
     raced = until_someone_waits_for_a_lock(go_on)
     go_on.set()
-    accepting.join()
+    leading.join()
     acting.join()
     assert raced, "nobody waited for a lock: the race this test is about never happened"
     return results
@@ -287,39 +299,12 @@ def race_with_offering(
             go_on.wait(timeout=10)
 
     monkeypatch.setattr(waitlist, "_lock_entries", lock_then_hold)
-    results: dict[str, object] = {}
 
-    def offer() -> None:
-        try:
-            results["offer"] = waitlist.waitlist_time_freed(
-                schedule_id=freed.schedule_id, start=freed.start, end=freed.end
-            )
-        except Exception as exc:  # the test's assertion shows what went wrong
-            results["offer"] = exc
-        finally:
-            connection.close()
+    def offer() -> object:
+        return waitlist.waitlist_time_freed(
+            schedule_id=freed.schedule_id, start=freed.start, end=freed.end
+        )
 
-    def staff() -> None:
-        try:
-            results[name] = act()
-        except waitlist.WaitlistError as exc:
-            results[name] = str(exc)
-        except Exception as exc:
-            results[name] = exc
-        finally:
-            connection.close()
-
-    offering = threading.Thread(target=offer)
-    offering.start()
-    if not entries_held.wait(timeout=10):
-        go_on.set()
-        offering.join()
-        raise AssertionError(f"the offering never locked an entry: {results}")
-    acting = threading.Thread(target=staff)
-    acting.start()
-    raced = until_someone_waits_for_a_lock(go_on)
-    go_on.set()
-    offering.join()
-    acting.join()
-    assert raced, "nobody waited for a lock: the race this test is about never happened"
-    return results
+    return _race(
+        ("offer", offer), (name, act), held=entries_held, go_on=go_on, what="an entry's lock"
+    )
