@@ -21,6 +21,7 @@ class ChainReport:
     problem: str | None
     last_hash: str = GENESIS_HASH
     notes: tuple[str, ...] = field(default=())
+    checkpoints_broken: bool = False  # the problem is in a checkpoint file, not in the chain
 
     @property
     def ok(self) -> bool:
@@ -102,15 +103,20 @@ def audit_chain_verify(
     batch_size: int = 5000,
     keyring: AuditKeyring | None = None,
     checkpoint_files: Sequence[Path] = (),
+    backup: bool = False,
 ) -> ChainReport:
     """Walk the chain in sequence order and report the first problem, in words: a broken hash or
     link, an event signed by a key not supplied, altered patient links, or a difference from a
-    checkpoint (a rewritten history, or a tail removed after the checkpoint was written)."""
+    checkpoint (a rewritten history, or a tail removed after the checkpoint was written).
+
+    `backup`: the database is a restored copy, which may end before later checkpoints; those
+    within it must still match.
+    """
     keyring = keyring or audit_keyring()
     sources = checkpoint_sources(checkpoint_files)
     checkpoints, problem = checkpoints_read(sources, keyring)
     if problem is not None:
-        return ChainReport(0, problem)
+        return ChainReport(0, problem, checkpoints_broken=True)
     notes: list[str] = []
     if not sources:
         notes.append(
@@ -127,7 +133,8 @@ def audit_chain_verify(
         by_seq[checkpoint.seq].append(checkpoint)
     for checkpoint in by_seq.get(0, ()):
         if checkpoint.head_hash != GENESIS_HASH:
-            return ChainReport(0, f"checkpoint {checkpoint.source} does not match an empty chain.")
+            problem = f"checkpoint {checkpoint.source} does not match an empty chain."
+            return ChainReport(0, problem, checkpoints_broken=True)
 
     walk = _Walk(keyring, by_seq)
     newest: AuditEvent | None = None
@@ -145,6 +152,11 @@ def audit_chain_verify(
             walk.accept(event)
             newest = event
     checked = walk.expected_seq - 1
+    if backup:
+        later = sum(1 for checkpoint in checkpoints if checkpoint.seq > checked)
+        if later:
+            notes.append(f"{later} checkpoints are past this copy's last event #{checked}.")
+        checkpoints = [checkpoint for checkpoint in checkpoints if checkpoint.seq <= checked]
     report_end = _end_problem(walk, newest, checkpoints)
     return ChainReport(checked, report_end, walk.expected_prev, tuple(notes))
 

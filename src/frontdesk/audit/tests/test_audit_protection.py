@@ -391,9 +391,11 @@ def test_it_names_a_tampered_checkpoint_line(
     _record(3)
     audit_checkpoint_write()
     _edit_checkpoint(tmp_path, edit)
-    problem = _problem()
-    assert problem.startswith(f"checkpoint {checkpoints_of(tmp_path)} ")
-    assert named in problem
+    with pytest.raises(CommandError) as raised:
+        call_command("audit", "verify")
+    message = str(raised.value)
+    assert message.startswith(f"Audit checkpoints broken: checkpoint {checkpoints_of(tmp_path)} ")
+    assert named in message
 
 
 @pytest.mark.django_db
@@ -468,3 +470,23 @@ def test_a_failed_checkpoint_target_fails_the_write_after_trying_the_others(
     with pytest.raises(OSError, match="audit checkpoint not written to syslog:"):
         checkpoint_write(seq=0, head_hash=GENESIS_HASH, targets=targets)
     assert json.loads(good.read_text())["seq"] == 0
+
+
+@pytest.mark.django_db
+def test_a_restored_backup_may_end_before_later_checkpoints_but_must_match_those_it_reaches(
+    tmp_path: Path,
+) -> None:
+    events = _record(2)
+    audit_checkpoint_write()
+    _record(1)
+    audit_checkpoint_write()
+    # The backup was taken after event #2.
+    with _TriggersLifted():
+        AuditEvent.objects.filter(seq=3).delete()
+        AuditChainHead.objects.filter(id=1).update(last_seq=2, last_hash=events[1].content_hash)
+    call_command("audit", "verify", "--backup")
+    assert "removed" in _problem()
+    # Rewritten by someone holding the key: signatures hold, the checkpoint of event #2 does not.
+    _rewrite_from(2, lambda event: setattr(event, "content_hash", event_hash(event, _key())))
+    with pytest.raises(CommandError, match="event #2 differs from the checkpoint"):
+        call_command("audit", "verify", "--backup")

@@ -36,6 +36,12 @@ class Command(BaseCommand):
             metavar="FILE",
             help="verify: also compare with the checkpoints in these files (a syslog archive).",
         )
+        parser.add_argument(
+            "--backup",
+            action="store_true",
+            help="verify: the database is a restored backup, which may end before later "
+            "checkpoints (those it reaches must still match).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["operation"] == "rotate-key":
@@ -46,10 +52,14 @@ class Command(BaseCommand):
                 raise CommandError("AUDIT_CHECKPOINT_TARGET is none: there is nowhere to write.")
             # The chain is handed to the current key first, so the tip checkpointed is signed.
             audit_key_switch()
-        report = audit_chain_verify(checkpoint_files=options["checkpoints"])
+        report = audit_chain_verify(
+            checkpoint_files=options["checkpoints"], backup=options["backup"]
+        )
         for note in report.notes:
             self.stderr.write(f"Note: {note}")
         if not report.ok:
+            if report.checkpoints_broken:
+                raise CommandError(f"Audit checkpoints broken: {report.problem}")
             raise CommandError(
                 f"Audit trail broken after {report.checked} good events: {report.problem}"
             )
