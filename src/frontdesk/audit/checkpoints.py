@@ -150,19 +150,29 @@ def checkpoints_read(
     "{", so lines forwarded through syslog (with their date and host in front) read the same.
     """
     found: list[Checkpoint] = []
+    # Nights and weekends repeat the same tip every few minutes: one of each is enough.
+    seen: set[tuple[int, str]] = set()
     for path in sources:
         if not path.exists():
             continue
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            for number, text in enumerate(handle, start=1):
-                if CHECKPOINT_KIND not in text:
-                    continue
-                where = f"{path} line {number}"
-                checkpoint, problem = _checkpoint_parse(text, where, keyring)
-                if problem is not None:
-                    return found, problem
-                if checkpoint is not None:
-                    found.append(checkpoint)
+        try:
+            # Read line by line: years of checkpoints are tens of megabytes.
+            with path.open(encoding="utf-8", errors="replace") as handle:
+                for number, text in enumerate(handle, start=1):
+                    if CHECKPOINT_KIND not in text:
+                        continue
+                    where = f"{path} line {number}"
+                    checkpoint, problem = _checkpoint_parse(text, where, keyring)
+                    if problem is not None:
+                        return found, problem
+                    if (
+                        checkpoint is not None
+                        and (checkpoint.seq, checkpoint.head_hash) not in seen
+                    ):
+                        seen.add((checkpoint.seq, checkpoint.head_hash))
+                        found.append(checkpoint)
+        except OSError as exc:
+            return found, f"checkpoint file {path} cannot be read ({exc.strerror})."
     return found, None
 
 

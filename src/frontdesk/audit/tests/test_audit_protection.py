@@ -490,3 +490,11 @@ def test_a_restored_backup_may_end_before_later_checkpoints_but_must_match_those
     _rewrite_from(2, lambda event: setattr(event, "content_hash", event_hash(event, _key())))
     with pytest.raises(CommandError, match="event #2 differs from the checkpoint"):
         call_command("audit", "verify", "--backup")
+
+
+@pytest.mark.django_db
+def test_it_says_when_a_checkpoint_file_cannot_be_read(tmp_path: Path) -> None:
+    _record(1)
+    checkpoints_of(tmp_path).mkdir()  # a directory where the file should be
+    with pytest.raises(CommandError, match=r"checkpoint file .* cannot be read \(Is a directory\)"):
+        call_command("audit", "verify")
