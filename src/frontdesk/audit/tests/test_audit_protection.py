@@ -21,6 +21,7 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY  # type: ignore[import-untyped]
 
 from conftest import Personas, make_patient
+from frontdesk.audit import keys as keys_module
 from frontdesk.audit import tasks
 from frontdesk.audit.checkpoints import audit_checkpoint_write, checkpoint_write
 from frontdesk.audit.config import (
@@ -498,3 +499,20 @@ def test_it_says_when_a_checkpoint_file_cannot_be_read(tmp_path: Path) -> None:
     checkpoints_of(tmp_path).mkdir()  # a directory where the file should be
     with pytest.raises(CommandError, match=r"checkpoint file .* cannot be read \(Is a directory\)"):
         call_command("audit", "verify")
+
+
+@pytest.mark.django_db
+def test_a_process_that_read_the_key_file_before_a_rotation_picks_up_the_new_key(
+    settings: Any, tmp_path: Path
+) -> None:
+    settings.AUDIT_HMAC_KEY = ""
+    _record(1)
+    before_rotation = keys_module.audit_keyring()
+    call_command("audit", "rotate-key")
+    # Another server process still holds the keyring it read at its first event.
+    keys_module._cached = before_rotation
+    (event,) = _record(1)
+    new_text = (tmp_path / "audit_key").read_text().strip()
+    assert event.key_id == audit_key_id(new_text.encode()) != before_rotation.current.key_id
+    assert AuditEvent.objects.filter(object_type=KEY_EVENT_TYPE).count() == 1
+    assert audit_chain_verify().ok
