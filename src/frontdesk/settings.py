@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from frontdesk.audit.config import audit_key_check, parse_checkpoint_targets
 from frontdesk.flow.thresholds import DEFAULT as FLOW_THRESHOLDS_DEFAULT
 from frontdesk.flow.thresholds import parse_thresholds
 from frontdesk.lib.env import (
@@ -279,6 +280,31 @@ if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "queue.sqlite3")})
+
+# --- Audit trail: the chain's signing key and checkpoints kept outside the database ----------
+# See docs/operations.md ("Protecting the audit trail"). The key itself is read by
+# frontdesk.audit.keys (AUDIT_HMAC_KEY, else the file, generated once with mode 600), so a
+# rotation of the file is picked up without a restart.
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", "")
+if AUDIT_HMAC_KEY:
+    audit_key_check("AUDIT_HMAC_KEY", AUDIT_HMAC_KEY)
+AUDIT_HMAC_KEY_FILE = Path(env_str("AUDIT_HMAC_KEY_FILE", str(VAR_DIR / "audit_key")))
+AUDIT_HMAC_OLD_KEYS = [
+    audit_key_check("AUDIT_HMAC_OLD_KEYS", key) for key in env_list("AUDIT_HMAC_OLD_KEYS", [])
+]
+AUDIT_HMAC_OLD_KEYS_FILE = Path(
+    env_str("AUDIT_HMAC_OLD_KEYS_FILE", str(VAR_DIR / "audit_old_keys"))
+)
+# Tests write no checkpoints unless a test points them at its own file: a file shared by test
+# databases would report every fresh chain as truncated.
+AUDIT_CHECKPOINT_TARGETS = parse_checkpoint_targets(
+    "AUDIT_CHECKPOINT_TARGET",
+    env_list(
+        "AUDIT_CHECKPOINT_TARGET",
+        ["none"] if TESTING else [f"file:{VAR_DIR / 'audit-checkpoints.log'}"],
+    ),
+)
+AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 5, minimum=1, maximum=60)
 
 # --- Patient flow ------------------------------------------------------------------------------
 # Minutes in a status after which the flow board shows a card amber, then red.

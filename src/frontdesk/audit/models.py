@@ -1,4 +1,5 @@
-"""Append-only PHI access trail (HIPAA §164.312(b)), hash-chained so tampering is detectable."""
+"""Append-only PHI access trail (HIPAA §164.312(b)), chained with a keyed hash (HMAC) so
+tampering is detectable by whoever holds the key."""
 
 from __future__ import annotations
 
@@ -24,9 +25,10 @@ class AuditAction(models.TextChoices):
 class AuditEvent(models.Model):
     """One event. Rows are only ever inserted (a trigger refuses UPDATE and DELETE).
 
-    `content_hash` is SHA-256 over the canonical JSON of every field below plus `prev_hash`;
-    `seq` is gap-free and unique, so a deleted row shows as a gap and an edited row as a hash
-    mismatch (`frontdesk audit verify`).
+    `content_hash` is HMAC-SHA256, under the key named by `key_id`, over the canonical JSON of
+    every field below (the patient ids sorted) plus `prev_hash`; `seq` is gap-free and unique, so
+    a deleted row shows as a gap and an edited row as a hash mismatch (`frontdesk audit verify`).
+    Events written before the chain was keyed have an empty `key_id` and plain SHA-256.
     """
 
     seq = models.BigIntegerField(unique=True)
@@ -46,6 +48,7 @@ class AuditEvent(models.Model):
     high_priority = models.BooleanField(default=False)
     prev_hash = models.CharField(max_length=64)
     content_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["occurred_at"]), models.Index(fields=["actor_id_value"])]
@@ -55,7 +58,8 @@ class AuditEvent(models.Model):
 
 
 class AuditEventPatient(models.Model):
-    """Index rows so "who accessed this patient" is one indexed lookup. Also append-only."""
+    """Index rows so "who accessed this patient" is one indexed lookup. Also append-only; each
+    event's set must equal its signed `patient_ids`, which `audit verify` checks."""
 
     event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="patient_links")
     patient_id_value = models.BigIntegerField(db_column="patient_id")
@@ -73,6 +77,9 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    # The key that signs the next event; "" while the chain is unkeyed. Only a hint for
+    # `audit_record` (verification trusts the signed events, not this row).
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single")]
