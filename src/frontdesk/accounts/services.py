@@ -169,17 +169,22 @@ def sign_in_attempt_succeeded(*, door: Door) -> None:
 
 
 @transaction.atomic
-def sign_in_attempt_failed(*, context: AuditContext, door: Door) -> None:
+def sign_in_attempt_failed(*, context: AuditContext, door: Door) -> dt.datetime | None:
     """The password or code was wrong (already counted by `sign_in_attempt_start`). Audits a
     door that has just shut, and tallies the failure for the account the username names,
-    alerting the clinic's administrators when the tally reaches SIGN_IN_ALERT_AFTER."""
-    threshold: int = settings.SIGN_IN_DELAY_AFTER
-    shut = SignInThrottle.objects.filter(
-        _door_rows(door), kind=door.kind, username=door.username, failures=threshold
+    alerting the clinic's administrators when the tally reaches SIGN_IN_ALERT_AFTER. Returns
+    when the door opens again if this failure shut it."""
+    now = timezone.now()
+    rows = list(
+        SignInThrottle.objects.filter(
+            _door_rows(door), kind=door.kind, username=door.username, blocked_until__gt=now
+        )
     )
     # Only the failure that shuts a door is audited: one event per failure would let anyone
     # flood the audit trail (and contend its chain) from the sign-in page.
-    for row in shut:
+    for row in rows:
+        if row.failures != settings.SIGN_IN_DELAY_AFTER:
+            continue
         audit_record(
             context=context,
             action=AuditAction.SYSTEM,
@@ -195,10 +200,14 @@ def sign_in_attempt_failed(*, context: AuditContext, door: Door) -> None:
                 "until": row.blocked_until.isoformat() if row.blocked_until else None,
             },
         )
+    _failure_tally(context=context, door=door, now=now)
+    return max((row.blocked_until for row in rows if row.blocked_until), default=None)
+
+
+def _failure_tally(*, context: AuditContext, door: Door, now: dt.datetime) -> None:
     user = _user_named(door.username)
     if user is None:
         return
-    now = timezone.now()
     tally, _ = FailedSignInTally.objects.select_for_update().get_or_create(
         user=user, defaults={"last_failure_at": now}
     )

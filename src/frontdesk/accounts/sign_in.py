@@ -38,8 +38,8 @@ def _address_shut_until(request: HttpRequest, username: str) -> dt.datetime | No
 
 def password_check(request: HttpRequest, form: LoginForm) -> str | None:
     """Validate the sign-in form through the throttles. Returns the refusal ("Too many
-    attempts: …") when a door is shut, and then checks no password; otherwise the form is valid
-    or carries its errors."""
+    attempts: …") when a door is shut (then no password is checked) or this failure shut it;
+    otherwise the form is valid or carries its errors."""
     username = str(request.POST.get("username", ""))
     if not username.strip() or not request.POST.get("password"):
         form.is_valid()  # "This field is required": no password was tried
@@ -54,9 +54,9 @@ def password_check(request: HttpRequest, form: LoginForm) -> str | None:
         return too_many_attempts_message(until)
     if form.is_valid():
         services.sign_in_attempt_succeeded(door=door)
-    else:
-        services.sign_in_attempt_failed(context=audit_context(request), door=door)
-    return None
+        return None
+    until = services.sign_in_attempt_failed(context=audit_context(request), door=door)
+    return too_many_attempts_message(until) if until is not None else None
 
 
 def code_check(request: HttpRequest, user: User, token: str) -> tuple[Device | None, str | None]:
@@ -67,11 +67,11 @@ def code_check(request: HttpRequest, user: User, token: str) -> tuple[Device | N
     if until is not None:
         return None, too_many_attempts_message(until)
     device = django_otp.match_token(user, token)
-    if device is None:
-        services.sign_in_attempt_failed(context=audit_context(request), door=door)
-    else:
+    if device is not None:
         services.sign_in_attempt_succeeded(door=door)
-    return device, None
+        return device, None
+    until = services.sign_in_attempt_failed(context=audit_context(request), door=door)
+    return None, too_many_attempts_message(until) if until is not None else None
 
 
 def sign_in_finish(request: HttpRequest, response: HttpResponse, user: User) -> HttpResponse:
