@@ -254,6 +254,21 @@ def sign_in_completed(*, user: User) -> FailedSignIns | None:
 
 
 @transaction.atomic
+def sign_in_throttles_forget() -> int:
+    """Delete doors whose failures are forgotten (none for SIGN_IN_FAILURES_FORGOTTEN_AFTER)
+    and which shut nothing any more; returns how many. Guessed usernames leave such rows."""
+    now = timezone.now()
+    deleted, _ = (
+        SignInThrottle.objects.filter(
+            last_failure_at__lt=now - settings.SIGN_IN_FAILURES_FORGOTTEN_AFTER
+        )
+        .exclude(blocked_until__gt=now)
+        .delete()
+    )
+    return deleted
+
+
+@transaction.atomic
 def sign_in_throttle_unlock(*, context: AuditContext, throttle: SignInThrottle) -> None:
     """An administrator opens a shut door at once (its failures are forgotten)."""
     SignInThrottle.objects.filter(pk=throttle.pk).delete()

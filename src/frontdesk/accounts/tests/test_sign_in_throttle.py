@@ -358,3 +358,19 @@ def test_unlocking_nothing_is_answered_in_words(personas: Personas, data: dict[s
     assert response.status_code == 200
     html = response.content.decode()
     assert "already been lifted" in html or "Choose a lock to lift" in html
+
+
+def test_the_worker_forgets_throttles_a_day_without_failures(
+    personas: Personas, clock: time_machine.Traveller
+) -> None:
+    from frontdesk.accounts.tasks import sign_in_throttles_forget_task
+
+    for _ in range(6):
+        _sign_in(Client(), "alice", WRONG, address=ATTACKER)
+    _sign_in(Client(), "nobody", WRONG, address=ATTACKER)
+    clock.shift(dt.timedelta(hours=23))
+    _sign_in(Client(), "nora", WRONG, address=ATTACKER)
+    assert sign_in_throttles_forget_task.call_local() == 0
+    clock.shift(dt.timedelta(hours=2))
+    assert sign_in_throttles_forget_task.call_local() == 2
+    assert list(SignInThrottle.objects.values_list("username", flat=True)) == ["nora"]
