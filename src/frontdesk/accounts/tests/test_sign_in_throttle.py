@@ -374,3 +374,29 @@ def test_the_worker_forgets_throttles_a_day_without_failures(
     clock.shift(dt.timedelta(hours=2))
     assert sign_in_throttles_forget_task.call_local() == 2
     assert list(SignInThrottle.objects.values_list("username", flat=True)) == ["nora"]
+
+
+def test_the_locks_page_costs_the_same_queries_however_many_locks(
+    personas: Personas, clock: time_machine.Traveller
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = login_client(Client(), personas.admin)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin.get(LOCKS).status_code == 200
+        return len(captured)
+
+    for username in ["alice", "nora"]:
+        for _ in range(5):
+            _sign_in(Client(), username, WRONG, address=ATTACKER)
+    few = queries()
+    for username in ["phil", "bill", "sue", "nobody"]:
+        for _ in range(5):
+            _sign_in(Client(), username, WRONG, address=DESK)
+    _fill_the_address_limit()
+    page = admin.get(LOCKS).content.decode()
+    assert page.count('class="button">Unlock ') == 7  # six usernames and the address
+    assert queries() == few
