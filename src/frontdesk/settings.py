@@ -185,17 +185,33 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = timedelta(minutes=15)
-# Lock the account, not the desk's shared IP address: one officer's typos must not lock out
-# every colleague behind the same router.
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# Sign-in throttling (docs/operations.md, "Sign-in throttling"). Failures slow down one
+# username from one address, or on one known device, by a delay that doubles, instead of locking
+# the account: an attacker elsewhere cannot keep its owner out (accounts/throttle.py).
+SIGN_IN_DELAY_AFTER = 5
+SIGN_IN_FIRST_DELAY = timedelta(minutes=1)
+SIGN_IN_LONGEST_DELAY = timedelta(minutes=30)
+# A door's failures are forgotten a day after its last one (a success forgets them at once).
+SIGN_IN_FAILURES_FORGOTTEN_AFTER = timedelta(hours=24)
+# The user is told at their next sign-in, and administrators are alerted, at this many failures.
+SIGN_IN_ALERT_AFTER = 5
+# A browser where a username signed in fully is "known" for it this long (a signed cookie).
+KNOWN_DEVICE_MAX_AGE = timedelta(days=30)
+# django-axes keeps the hard limit per address across usernames (username cycling): this many
+# failed passwords from browsers not known for the username typed shut the address for an hour.
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_ADDRESS_LIMIT", 50, minimum=5, maximum=100_000)
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_WHITELIST_CALLABLE = "frontdesk.accounts.throttle.axes_known_device"
 AXES_LOCKOUT_CALLABLE = "frontdesk.accounts.views.locked_out"
-AXES_RESET_ON_SUCCESS = True
+# One account signing in must not wipe an address's failures (an attacker with any valid
+# account could otherwise reset the limit at will).
+AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
-# axes.W006 warns that locking by username alone lets an attacker rotate user agents; we lock by
-# username on purpose (see above), and the username lock holds whatever the user agent.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# django-otp's own throttle counts wrong codes per authenticator from anywhere, so anyone with
+# the password could keep its owner out; two-step codes go through SignInThrottle instead.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Frontdesk")
 

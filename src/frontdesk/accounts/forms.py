@@ -8,7 +8,7 @@ class LoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": (
             "That username and password do not match. Check Caps Lock and try again; "
-            "after 5 failed attempts the account is locked for 15 minutes."
+            "after 5 failed attempts you will have to wait a minute, longer after each further one."
         ),
         "inactive": "This account is switched off. Ask your supervisor.",
     }

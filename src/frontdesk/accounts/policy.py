@@ -50,6 +50,9 @@ class Action(StrEnum):
     BILLING_VIEW = "billing.view"
     BILLING_POST = "billing.post"
 
+    # Sign-in throttles and locks.
+    ACCOUNT_UNLOCK = "account.unlock"
+
 
 PUBLIC = "public"
 
@@ -95,6 +98,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     # clinical staff do not need a patient's money matters (minimum necessary).
     Action.BILLING_VIEW: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
     Action.BILLING_POST: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
+    # Sign-in throttles and locks: administrators look after staff accounts. The page shows
+    # usernames and network addresses, no patient data.
+    Action.ACCOUNT_UNLOCK: frozenset({Role.ADMIN}),
 }
 
 

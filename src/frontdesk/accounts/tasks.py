@@ -8,6 +8,8 @@ from django.utils import timezone
 from huey import crontab  # type: ignore[import-untyped]
 from huey.contrib.djhuey import db_periodic_task  # type: ignore[import-untyped]
 
+from frontdesk.accounts.services import sign_in_throttles_forget
+
 
 def sessions_clear_expired() -> int:
     """Delete the sessions past their expiry (Django's `clearsessions`); returns how many."""
@@ -20,3 +22,9 @@ def sessions_clear_expired() -> int:
 def sessions_clear_expired_task() -> int:
     """Every hour: sessions that have expired leave the session table."""
     return sessions_clear_expired()
+
+
+@db_periodic_task(crontab(minute="37"))  # type: ignore[untyped-decorator]
+def sign_in_throttles_forget_task() -> int:
+    """Every hour: sign-in throttles a day without failures leave the table."""
+    return sign_in_throttles_forget()

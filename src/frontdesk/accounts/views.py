@@ -12,16 +12,19 @@ from django.contrib.auth import logout as auth_logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from frontdesk.accounts import services
+from frontdesk.accounts import selectors, services, sign_in
 from frontdesk.accounts.forms import LoginForm, TokenForm
 from frontdesk.accounts.middleware import user_is_verified
+from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, policy, public, role_may, staff_user
+from frontdesk.accounts.throttle import address_valid, too_many_attempts_message
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.patients.selectors import patients_recently_opened, supervisor_notices_open
@@ -46,32 +49,38 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = LoginForm(request, data=request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    refusal = sign_in.password_check(request, form) if request.method == "POST" else None
+    if refusal is not None:
+        # A fresh form: the refused one must not be validated, which would try the password.
+        form = LoginForm(request, initial={"username": request.POST.get("username", "")})
+    if refusal is None and form.is_bound and form.is_valid():
         user = form.get_user()
         auth_login(request, user)
         audit_record(context=audit_context(request), action=AuditAction.LOGIN)
-        return HttpResponseRedirect(_safe_next(request, reverse("home")))
+        response = HttpResponseRedirect(_safe_next(request, reverse("home")))
+        if isinstance(user, User) and not user.needs_two_factor:
+            sign_in.sign_in_finish(request, response, user)
+        return response
     context = {
         "form": form,
+        "refusal": refusal,
         "next": _safe_next(request, ""),
         "timed_out": request.GET.get("timed_out") == "1",
         "signed_out": request.GET.get("signed_out") == "1",
         "idle_minutes": int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60),
     }
-    return render(
-        request,
-        "accounts/login.html",
-        context,
-        status=200 if form.is_bound is False or form.is_valid() else 400,
-    )
+    status = 429 if refusal else 400 if form.is_bound else 200
+    return render(request, "accounts/login.html", context, status=status)
 
 
 def locked_out(
     request: HttpRequest, response: HttpResponse | None = None, credentials: Any = None
 ) -> HttpResponse:
-    """django-axes calls this once an account has had too many failed sign-ins."""
-    cool_off = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return render(request, "accounts/locked_out.html", {"cool_off": cool_off}, status=429)
+    """django-axes calls this when an address passes the per-address limit during a check
+    (the sign-in page usually refuses such an address before any password is tried)."""
+    until = timezone.now() + settings.AXES_COOLOFF_TIME
+    context = {"refusal": too_many_attempts_message(until)}
+    return render(request, "accounts/locked_out.html", context, status=429)
 
 
 @public
@@ -95,6 +104,7 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     enrolling = not services.two_factor_has_device(user=user)
     form = TokenForm(request.POST if request.method == "POST" else None)
+    refusal: str | None = None
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["token"]
         if enrolling:
@@ -103,19 +113,23 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
                 device, codes = confirmed
                 django_otp.login(request, device)
                 request.session[RECOVERY_CODES_SESSION_KEY] = codes
-                return redirect("accounts:recovery_codes")
+                return sign_in.sign_in_finish(request, redirect("accounts:recovery_codes"), user)
         else:
-            device = django_otp.match_token(user, token)
-            if device is not None:
-                django_otp.login(request, device)
-                return HttpResponseRedirect(_safe_next(request, reverse("home")))
-        form.add_error("token", "That code is not right or has expired. Try the newest code.")
+            matched, refusal = sign_in.code_check(request, user, token)
+            if matched is not None:
+                django_otp.login(request, matched)
+                response = HttpResponseRedirect(_safe_next(request, reverse("home")))
+                return sign_in.sign_in_finish(request, response, user)
+        form.add_error(
+            "token", refusal or "That code is not right or has expired. Try the newest code."
+        )
     context: dict[str, Any] = {"form": form, "enrolling": enrolling}
     if enrolling:
         device = services.two_factor_device_pending(user=user)
         context["secret"] = base64.b32encode(device.bin_key).decode().rstrip("=")
         context["qr_svg"] = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
-    return render(request, "accounts/two_factor.html", context, status=400 if form.errors else 200)
+    status = 429 if refusal else 400 if form.errors else 200
+    return render(request, "accounts/two_factor.html", context, status=status)
 
 
 @policy(Action.ACCOUNT_SELF)
@@ -174,8 +188,48 @@ def home_view(request: HttpRequest) -> HttpResponse:
             patient_ids=[n.patient_id for n in notices if n.patient_id],
             object_type="supervisor_notices",
         )
-    context = {"recent_patients": recent, "notices": notices}
+    sign_in_alerts = []
+    if role_may(user.role, Action.ACCOUNT_UNLOCK):
+        sign_in_alerts = selectors.sign_in_alerts_recent(clinic_id=user.clinic_id, days=1)
+    context = {"recent_patients": recent, "notices": notices, "sign_in_alerts": sign_in_alerts}
     return render(request, "accounts/home.html", context)
+
+
+@policy(Action.ACCOUNT_UNLOCK)
+@never_cache
+def locks_view(request: HttpRequest) -> HttpResponse:
+    """Sign-in throttles shut now, addresses past the limit, accounts with repeated failures."""
+    clinic_id = staff_user(request).clinic_id
+    context = {
+        "throttles": selectors.sign_in_throttles_shut(clinic_id=clinic_id),
+        "addresses": selectors.sign_in_addresses_shut(),
+        "alerts": selectors.sign_in_alerts_recent(clinic_id=clinic_id),
+        "delay_after": settings.SIGN_IN_DELAY_AFTER,
+    }
+    return render(request, "accounts/locks.html", context)
+
+
+@policy(Action.ACCOUNT_UNLOCK)
+@require_POST
+def unlock_view(request: HttpRequest) -> HttpResponse:
+    clinic_id = staff_user(request).clinic_id
+    throttle_id = request.POST.get("throttle", "")
+    address = request.POST.get("address", "").strip()
+    if throttle_id:
+        throttle = selectors.sign_in_throttle_of_clinic(
+            clinic_id=clinic_id, throttle_id=throttle_id
+        )
+        if throttle is None:
+            messages.info(request, "That lock has already been lifted.")
+        else:
+            services.sign_in_throttle_unlock(context=audit_context(request), throttle=throttle)
+            messages.success(request, f"Unlocked {throttle.username}: they can sign in now.")
+    elif address_valid(address):
+        services.sign_in_address_unlock(context=audit_context(request), address=address)
+        messages.success(request, f"Unlocked the address {address}.")
+    else:
+        messages.error(request, "Choose a lock to lift with its Unlock button.")
+    return redirect("accounts:locks")
 
 
 @public
