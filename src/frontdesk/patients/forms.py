@@ -10,6 +10,7 @@ import phonenumbers
 from django import forms
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from frontdesk.lib.money import MoneyField
@@ -278,9 +279,9 @@ class CoverageForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_card(self, name: str) -> Any:
         upload = self.cleaned_data.get(name)
-        if not upload or not hasattr(upload, "read"):
+        if not isinstance(upload, UploadedFile):  # none chosen: the stored file, or none
             return upload
-        if upload.size > self.MAX_CARD_BYTES:
+        if (upload.size or 0) > self.MAX_CARD_BYTES:
             raise forms.ValidationError("The picture is larger than 10 MB; take a smaller one.")
         upload.seek(0)
         try:

@@ -236,6 +236,7 @@ CARD_DIRECTORY = "cards"
 # The extensions CoverageForm gives the files it checked (lib/uploads.py); nothing else is
 # ever named after what someone uploaded.
 CARD_EXTENSIONS = ("jpg", "pdf")
+CARD_FIELDS = ("card_front", "card_back")
 
 
 def card_upload_path(instance: Coverage, filename: str) -> str:
