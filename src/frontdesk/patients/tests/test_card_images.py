@@ -3,11 +3,14 @@ old or new, is served so that a browser runs nothing from it."""
 
 from __future__ import annotations
 
+import importlib
 import io
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -240,3 +243,44 @@ def test_it_serves_a_file_stored_before_re_encoding_by_its_bytes_never_its_name(
     assert response["Cross-Origin-Resource-Policy"] == "same-origin"
     assert response["Cache-Control"] == "private, no-store"
     assert _body(response) == content
+
+
+def test_the_migration_re_encodes_cards_stored_before_and_leaves_the_rest_served_inert(
+    desk: Client,
+    patient: Patient,
+    payer: Payer,
+    django_capture_on_commit_callbacks: Callable[..., AbstractContextManager[object]],
+) -> None:
+    migration = importlib.import_module("frontdesk.patients.migrations.0010_card_files_reencoded")
+    picture = default_storage.save("cards/a.js", ContentFile(jpeg_with_page()))
+    scan = default_storage.save("cards/b.png", ContentFile(pdf()))
+    script = default_storage.save("cards/c.js", ContentFile(JPEG_SCRIPT))
+    first = Coverage.objects.create(
+        patient=patient, payer=payer, rank=1, member_id="M1", card_front=picture, card_back=scan
+    )
+    second = Coverage.objects.create(
+        patient=patient, payer=payer, rank=2, member_id="M2", card_front=script
+    )
+    third = Coverage.objects.create(
+        patient=patient, payer=payer, rank=3, member_id="M3", card_back="cards/gone.jpg"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        migration.card_files_reencode(apps, None)
+
+    first.refresh_from_db()
+    assert str(first.card_front.name).endswith(".jpg")
+    content = first.card_front.read()
+    assert b"<script" not in content and b"Smith" not in content
+    with Image.open(io.BytesIO(content)) as image:
+        assert image.format == "JPEG" and not image.getexif()
+    assert str(first.card_back.name).endswith(".pdf")
+    assert first.card_back.read() == pdf()
+    assert not default_storage.exists(picture) and not default_storage.exists(scan)
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert second.card_front.name == script  # not a picture: left, served as a download
+    assert third.card_back.name == "cards/gone.jpg"
+    response = _served(desk, patient, second, "front")
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Security-Policy"] == SANDBOX
