@@ -141,6 +141,9 @@ def test_it_stores_a_transparent_png_as_jpeg_on_white(
         assert image.getpixel((5, 5)) == (255, 255, 255)
 
 
+# Pillow warns between its limit and twice it; production ignores the warning (lib/uploads.py),
+# pytest resets warning filters per test.
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_it_refuses_a_picture_of_too_many_pixels_in_plain_words(
     desk: Client, patient: Patient, payer: Payer
 ) -> None:
