@@ -99,8 +99,7 @@ def _image_reencoded(data: bytes) -> bytes:
             if image.width * image.height > IMAGE_MAX_PIXELS:
                 raise too_large
             image.load()
-            # The camera's orientation first, since stripping the metadata loses it.
-            upright = ImageOps.exif_transpose(image)
+            return _pixels_as_jpeg(image)
     except UploadRefusedError:
         raise
     except Image.DecompressionBombError as error:
@@ -110,6 +109,11 @@ def _image_reencoded(data: bytes) -> bytes:
             "The picture could not be opened; it may be damaged or not really a JPEG or PNG. "
             "Take the photo again."
         ) from error
+
+
+def _pixels_as_jpeg(image: Image.Image) -> bytes:
+    # The camera's orientation first, since dropping the metadata loses it.
+    upright = ImageOps.exif_transpose(image)
     if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
         # JPEG has no transparency: lay the picture on white, as it would look on paper.
         rgba = upright.convert("RGBA")

@@ -141,6 +141,30 @@ def test_it_stores_a_transparent_png_as_jpeg_on_white(
         assert image.getpixel((5, 5)) == (255, 255, 255)
 
 
+@pytest.mark.parametrize(
+    ("mode", "image_format"),
+    [("1", "PNG"), ("L", "PNG"), ("LA", "PNG"), ("P", "PNG"), ("I;16", "PNG"), ("CMYK", "JPEG")],
+)
+def test_it_keeps_pictures_of_every_colour_mode_scanners_write(
+    desk: Client, patient: Patient, payer: Payer, mode: str, image_format: str
+) -> None:
+    out = io.BytesIO()
+    Image.new(mode, (30, 20)).save(out, image_format)
+    card = SimpleUploadedFile("scan", out.getvalue())
+    assert _post(desk, patient, payer, card_front=card).startswith("302")
+    with Image.open(Coverage.objects.get().card_front) as image:
+        assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (30, 20))
+
+
+def test_it_scales_a_picture_down_to_3000_pixels_on_its_long_side(
+    desk: Client, patient: Patient, payer: Payer
+) -> None:
+    card = SimpleUploadedFile("card.png", png((4000, 1000)))
+    assert _post(desk, patient, payer, card_front=card).startswith("302")
+    with Image.open(Coverage.objects.get().card_front) as image:
+        assert image.size == (3000, 750)
+
+
 # Pillow warns between its limit and twice it; production ignores the warning (lib/uploads.py),
 # pytest resets warning filters per test.
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
