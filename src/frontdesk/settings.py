@@ -226,6 +226,9 @@ SESSION_COOKIE_AGE = 12 * 60 * 60  # a working day; idle timeout ends it much so
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# Script cannot read the token from the cookie: pages carry it (base.html's csrf-token meta),
+# so a script that ever ran from an uploaded file could not forge a POST with it.
+CSRF_COOKIE_HTTPONLY = True
 
 # --- Clinic ------------------------------------------------------------------------------------
 USE_TZ = True

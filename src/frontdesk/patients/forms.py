@@ -9,9 +9,12 @@ from typing import Any, cast
 import phonenumbers
 from django import forms
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from frontdesk.lib.money import MoneyField
+from frontdesk.lib.uploads import UploadRefusedError, upload_clean
 from frontdesk.patients import validation
 from frontdesk.patients.models import (
     AddressKind,
@@ -248,7 +251,6 @@ class CoverageForm(forms.ModelForm):  # type: ignore[type-arg]
     )
 
     MAX_CARD_BYTES = 10 * 1024 * 1024
-    CARD_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"%PDF-")
 
     class Meta:
         model = Coverage
@@ -277,15 +279,18 @@ class CoverageForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_card(self, name: str) -> Any:
         upload = self.cleaned_data.get(name)
-        if not upload or not hasattr(upload, "read"):
+        if not isinstance(upload, UploadedFile):  # none chosen: the stored file, or none
             return upload
-        if upload.size > self.MAX_CARD_BYTES:
+        if (upload.size or 0) > self.MAX_CARD_BYTES:
             raise forms.ValidationError("The picture is larger than 10 MB; take a smaller one.")
-        head = upload.read(8)
         upload.seek(0)
-        if not head.startswith(self.CARD_SIGNATURES):
-            raise forms.ValidationError("Upload the card as a JPEG, PNG or PDF file.")
-        return upload
+        try:
+            clean = upload_clean(upload.read())
+        except UploadRefusedError as refused:
+            raise forms.ValidationError(str(refused)) from refused
+        # What is stored is the re-encoded picture (or the checked PDF), named by what it was
+        # found to be; the uploaded name and bytes go no further.
+        return ContentFile(clean.content, name=f"card.{clean.extension}")
 
     def clean_card_front(self) -> Any:
         return self.clean_card("card_front")

@@ -232,10 +232,17 @@ class SubscriberRelationship(models.TextChoices):
     OTHER = "other", "Other"
 
 
+CARD_DIRECTORY = "cards"
+# The extensions CoverageForm gives the files it checked (lib/uploads.py); nothing else is
+# ever named after what someone uploaded.
+CARD_EXTENSIONS = ("jpg", "pdf")
+CARD_FIELDS = ("card_front", "card_back")
+
+
 def card_upload_path(instance: Coverage, filename: str) -> str:
     # Random names: an uploaded file name can itself be PHI ("smith-john-card.jpg").
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"cards/{uuid.uuid4().hex}.{suffix}"
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return f"{CARD_DIRECTORY}/{uuid.uuid4().hex}.{suffix if suffix in CARD_EXTENSIONS else 'bin'}"
 
 
 class Coverage(models.Model):

@@ -14,6 +14,7 @@ from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
+from frontdesk.patients.card_storage import card_files_remove_on_commit
 from frontdesk.patients.duplicates import (
     DuplicateCandidate,
     duplicate_candidates,
@@ -26,6 +27,7 @@ from frontdesk.patients.indexing import (
 )
 from frontdesk.patients.matching import EXISTING_PATIENT_THRESHOLD
 from frontdesk.patients.models import (
+    CARD_FIELDS,
     BreakGlassGrant,
     Coverage,
     IdentityDocument,
@@ -193,9 +195,32 @@ def patient_duplicate_choice_record(
 def coverage_save(
     *, context: AuditContext, patient: Patient, coverage: Coverage, is_new: bool
 ) -> Coverage:
-    """Add or change one insurance coverage of a patient."""
+    """Add or change one insurance coverage of a patient. A card file it replaces is removed
+    from disk once the change is committed."""
     coverage.patient = patient
-    coverage.save()
+    if coverage.pk is None:
+        coverage.save()
+    else:
+        # Django marks a file assigned but not yet written to storage `_committed = False`.
+        uploaded = {
+            name for name in CARD_FIELDS if not getattr(getattr(coverage, name), "_committed", True)
+        }
+        # Locked, so of two officers replacing the same card each removes the file it replaced;
+        # a card not uploaded again is not written back, so neither undoes the other's.
+        before = (
+            Coverage.objects.select_for_update().values(*uploaded).get(pk=coverage.pk)
+            if uploaded
+            else {}
+        )
+        coverage.save(
+            update_fields=[
+                field.name
+                for field in Coverage._meta.concrete_fields
+                if not field.primary_key
+                and (field.name not in CARD_FIELDS or field.name in uploaded)
+            ]
+        )
+        card_files_remove_on_commit([old for old in before.values() if old])
     Patient.objects.filter(pk=patient.pk).update(updated_at=timezone.now())
     audit_record(
         context=context,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.lib.uploads import user_file_response
 from frontdesk.patients import services
 from frontdesk.patients.forms import CoverageForm, PayerForm
 from frontdesk.patients.models import Coverage, Payer
@@ -79,10 +80,9 @@ def coverage_card_view(
         object_id=coverage.pk,
         detail={"side": side},
     )
-    response = FileResponse(image.open("rb"))
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Disposition"] = "inline"
-    return response
+    # The type comes from the stored bytes, never the stored name (older files kept the name
+    # the uploader gave); the response carries the sandbox and nosniff headers.
+    return user_file_response(image.open("rb"), name=f"insurance-card-{side}")
 
 
 @policy(Action.PAYER_MANAGE)

@@ -2,9 +2,10 @@
 (function () {
   "use strict";
 
+  // The CSRF cookie is HttpOnly; the page carries the token (base.html).
   function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
   }
 
   // "/" jumps to the patient search box unless the person is already typing somewhere.
