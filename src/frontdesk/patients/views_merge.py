@@ -26,9 +26,19 @@ def merge_start_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = staff_user(request)
     survivor = access_patient(user, patient_id)
     mrn = "".join(request.GET.get("mrn", "").split())
+    other = Patient.objects.filter(clinic_id=survivor.clinic_id, mrn=mrn).first() if mrn else None
+    # The page shows the record kept, and the lookup tells whether an MRN is a record and
+    # whether it is merged: both are looks at those patients, on their access logs.
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.VIEW,
+        patient_ids=[survivor.pk, *([other.pk] if other is not None else [])],
+        object_type="merge_start",
+        object_id=survivor.pk,
+        detail={"mrn": mrn, "found": other is not None} if mrn else None,
+    )
     error = ""
     if mrn:
-        other = Patient.objects.filter(clinic_id=survivor.clinic_id, mrn=mrn).first()
         if other is None:
             error = f"No patient has MRN {mrn}. Check the number."
         elif other.pk == survivor.pk:
