@@ -7,9 +7,15 @@ from frontdesk.audit.models import AuditEvent
 
 def audit_events_for_patient(*, clinic_id: int, patient_id: int) -> QuerySet[AuditEvent]:
     """Every event that touched this patient, newest first (one indexed lookup)."""
-    return AuditEvent.objects.filter(
-        clinic_id_value=clinic_id, patient_links__patient_id_value=patient_id
-    ).order_by("-seq")
+    return (
+        AuditEvent.objects.filter(
+            clinic_id_value=clinic_id, patient_links__patient_id_value=patient_id
+        )
+        # An export's event lists every patient it named (tens of thousands); the page shows
+        # who, when and why, never the list.
+        .defer("patient_ids")
+        .order_by("-seq")
+    )
 
 
 def audit_recent_patient_ids(*, actor_id: int, limit: int = 10) -> list[int]:

@@ -18,13 +18,14 @@ from frontdesk.flow.forecast import QueueForecast, clinic_forecasts
 from frontdesk.flow.models import (
     ConsentKind,
     FlowStatus,
+    IncompleteRegistration,
     PatientConsent,
     Queue,
     QueueEntry,
 )
 from frontdesk.lib.money import money_format
 from frontdesk.patients.models import Coverage, CoverageRank, Patient
-from frontdesk.patients.selectors import PatientAccessDeniedError
+from frontdesk.patients.selectors import PatientAccessDeniedError, patient_access_check
 from frontdesk.scheduling.models import Appointment, AppointmentHistory, AppointmentStatus
 from frontdesk.scheduling.selectors import clinic_zone
 
@@ -192,14 +193,49 @@ def already_checked_in(entry: QueueEntry) -> str:
 
 
 def access_today_appointment(user: User, appointment_id: int) -> Appointment:
+    """The appointment to check in or out, if its patient opens for this user as on their
+    chart (a restricted record raises `BreakGlassRequiredError`)."""
     try:
-        return (
+        appointment = (
             _clinic_appointments(user)
             .select_related("patient", "provider", "appointment_type", "schedule__location")
             .get(pk=appointment_id)
         )
     except Appointment.DoesNotExist:
         raise Http404("No such appointment") from None
+    patient_access_check(user, appointment.patient)
+    return appointment
+
+
+def access_queue_entry(user: User, entry_id: int) -> QueueEntry:
+    """A queue entry of the user's clinic, if its patient opens for this user as on their chart:
+    moving a restricted patient on the board asks for a reason first, as opening them does."""
+    if not role_may(user.role, Action.FLOW_BOARD) or user.clinic_id is None:
+        raise PatientAccessDeniedError(Action.FLOW_BOARD)
+    entry = (
+        QueueEntry.objects.filter(pk=entry_id, clinic_id=user.clinic_id)
+        .select_related("patient")
+        .first()
+    )
+    if entry is None:
+        raise Http404("No such patient in the queue")
+    patient_access_check(user, entry.patient)
+    return entry
+
+
+def access_incomplete_registration(user: User, record_id: int) -> IncompleteRegistration:
+    """A walk-in's registration still to complete, if its patient opens for this user."""
+    if not role_may(user.role, Action.FLOW_CHECK_IN) or user.clinic_id is None:
+        raise PatientAccessDeniedError(Action.FLOW_CHECK_IN)
+    record = (
+        IncompleteRegistration.objects.filter(pk=record_id, patient__clinic_id=user.clinic_id)
+        .select_related("patient")
+        .first()
+    )
+    if record is None:
+        raise Http404("No such registration")
+    patient_access_check(user, record.patient)
+    return record
 
 
 def check_in_facts(appointment: Appointment, *, now: dt.datetime) -> CheckInFacts:

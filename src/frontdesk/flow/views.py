@@ -131,7 +131,6 @@ def check_in_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     what seeing them now does to the provider's next appointments; check in, issue a ticket."""
     user = staff_user(request)
     appointment = selectors.access_today_appointment(user, appointment_id)
-    access_patient(user, appointment.patient_id)  # restricted records need a reason first
     now = timezone.now()
     facts = selectors.check_in_facts(appointment, now=now)
     impact = (
@@ -388,11 +387,12 @@ def _back_to_board(request: HttpRequest) -> HttpResponse:
 @require_POST
 def board_move_view(request: HttpRequest) -> HttpResponse:
     """Move one patient on the board: called, in room, with provider, done, left, or back."""
-    clinic = staff_clinic(staff_user(request))
+    user = staff_user(request)
+    staff_clinic(user)
     entry_id = _digits(request.POST.get("entry", ""))
     if entry_id is None:
         raise Http404("No such patient in the queue")
-    entry = get_object_or_404(QueueEntry, pk=entry_id, clinic=clinic)
+    entry = selectors.access_queue_entry(user, entry_id)
     to = request.POST.get("to", "")
     if to not in FlowStatus.values:
         messages.error(request, "That step does not exist; the board has been refreshed.")
@@ -400,7 +400,7 @@ def board_move_view(request: HttpRequest) -> HttpResponse:
     try:
         moved = services.queue_entry_move(
             context=audit_context(request),
-            user=staff_user(request),
+            user=user,
             entry=entry,
             to=FlowStatus(to),
             expected=request.POST.get("expected", "") or None,
@@ -512,7 +512,6 @@ def check_out_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     slip, and complete the check-out (the appointment becomes fulfilled)."""
     user = staff_user(request)
     appointment = selectors.access_today_appointment(user, appointment_id)
-    access_patient(user, appointment.patient_id)
     if request.method == "POST":
         try:
             services.appointment_check_out(
@@ -563,9 +562,8 @@ def registration_complete_view(request: HttpRequest) -> HttpResponse:
     record_id = _digits(request.POST.get("record", ""))
     if record_id is None:
         raise Http404("No such registration")
-    record = get_object_or_404(
-        IncompleteRegistration, pk=record_id, patient__clinic=staff_clinic(user)
-    )
+    staff_clinic(user)
+    record = selectors.access_incomplete_registration(user, record_id)
     services.incomplete_registration_complete(
         context=audit_context(request), user=user, record=record
     )

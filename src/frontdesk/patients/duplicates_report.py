@@ -59,6 +59,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Final, Literal, Protocol
 
+from django.db import transaction
 from tqdm import tqdm
 
 from frontdesk.audit.models import AuditAction
@@ -157,6 +158,7 @@ class DuplicatePair:
     score: float
     probability: float
     reasons: tuple[str, ...]
+    clinic_id: int  # both patients' (pairs never cross clinics)
 
     @property
     def verdict(self) -> str:
@@ -665,6 +667,7 @@ def _pair(
         score=score,
         probability=probability,
         reasons=reasons,
+        clinic_id=first[0],
     )
 
 
@@ -704,6 +707,15 @@ def _progress(total: int, label: str, enabled: bool, unit: str = " patients") ->
 # The export
 
 
+@dataclass
+class _ClinicShare:
+    """What the report names of one clinic: its own audit event, on its patients' pages."""
+
+    patient_ids: set[int] = dataclasses.field(default_factory=set)
+    very_likely: int = 0
+    possible: int = 0
+
+
 class _ReportWriter:
     """Writes pairs as CSV (with a header) or as a JSON list of objects, as they come."""
 
@@ -711,6 +723,7 @@ class _ReportWriter:
         self.handle = handle
         self.fmt = fmt
         self.patient_ids: set[int] = set()
+        self.clinics: dict[int, _ClinicShare] = {}
         self.rows = 0
         if fmt == "csv":
             self.csv = csv.writer(handle, lineterminator="\n")
@@ -720,6 +733,12 @@ class _ReportWriter:
 
     def write(self, pair: DuplicatePair) -> None:
         self.patient_ids.update((pair.patient_id_a, pair.patient_id_b))
+        share = self.clinics.setdefault(pair.clinic_id, _ClinicShare())
+        share.patient_ids.update((pair.patient_id_a, pair.patient_id_b))
+        if pair.verdict == VERY_LIKELY:
+            share.very_likely += 1
+        else:
+            share.possible += 1
         row = pair.as_row()
         if self.fmt == "csv":
             self.csv.writerow(row.values())
@@ -748,13 +767,63 @@ class DuplicatesReport:
     patient_ids: frozenset[int]
 
 
-def duplicates_report_context(*, clinic: Clinic | None) -> AuditContext:
+def duplicates_report_context(*, clinic_id: int | None) -> AuditContext:
     return dataclasses.replace(
         SYSTEM_CONTEXT,
         actor_username=AUDIT_ACTOR,
-        clinic_id=clinic.pk if clinic is not None else None,
+        clinic_id=clinic_id,
         purpose="operations: duplicate record review",
     )
+
+
+def _export_audit(
+    *,
+    writer: _ReportWriter,
+    stats: ScanStats,
+    clinic: Clinic | None,
+    fmt: ReportFormat,
+    output: Path | None,
+    min_score: float,
+) -> None:
+    """One EXPORT event per clinic whose patients the report names, with links to each of
+    them, so the export is on every named patient's access page (that page lists a clinic's
+    events only, and a report over every clinic has no one clinic). The report names only the
+    patients of its pairs, not every patient scanned, so the links grow with the pairs found
+    (two patients a pair at most), not with the index."""
+    shares: list[tuple[int | None, _ClinicShare]] = [
+        *sorted(writer.clinics.items(), key=lambda item: item[0])
+    ] or [(clinic.pk if clinic is not None else None, _ClinicShare())]
+    names = dict(
+        Clinic.objects.filter(pk__in=[pk for pk, _ in shares if pk is not None]).values_list(
+            "pk", "name"
+        )
+    )
+    scan = {
+        "format": fmt,
+        "output": str(output) if output is not None else "stdout",
+        "min_score": round(min_score, 4),
+        "patients_scanned": stats.patients,
+        "pairs_compared": stats.compared,
+        "keys_skipped": stats.keys_skipped,
+        "key_cap": stats.key_cap,
+        "every_clinic": clinic is None,
+    }
+    with transaction.atomic():  # every clinic's event, or none and nothing released
+        for clinic_id, share in shares:
+            audit_record(
+                context=duplicates_report_context(clinic_id=clinic_id),
+                action=AuditAction.EXPORT,
+                patient_ids=share.patient_ids,
+                object_type=AUDIT_OBJECT_TYPE,
+                detail={
+                    **scan,
+                    "clinic": names.get(clinic_id) if clinic_id is not None else None,
+                    "pairs": share.very_likely + share.possible,
+                    "very_likely": share.very_likely,
+                    "possible": share.possible,
+                    "patients": len(share.patient_ids),
+                },
+            )
 
 
 def duplicates_report_export(
@@ -770,7 +839,7 @@ def duplicates_report_export(
     progress: bool = False,
 ) -> DuplicatesReport:
     """Scan for duplicate pairs and export them to `output` (a new file, mode 0600) or to
-    `stream`, recording one EXPORT audit event for every patient named first.
+    `stream`, recording first one EXPORT audit event per clinic for every patient named.
 
     The report is built in a private temporary file; nothing reaches `output` or `stream`
     unless the audit event was recorded.
@@ -801,25 +870,13 @@ def duplicates_report_export(
                 progress=progress,
             )
             writer.close()
-            audit_record(
-                context=duplicates_report_context(clinic=clinic),
-                action=AuditAction.EXPORT,
-                patient_ids=writer.patient_ids,
-                object_type=AUDIT_OBJECT_TYPE,
-                detail={
-                    "format": fmt,
-                    "output": str(output) if output is not None else "stdout",
-                    "clinic": clinic.name if clinic is not None else None,
-                    "min_score": round(min_score, 4),
-                    "patients_scanned": stats.patients,
-                    "pairs": stats.pairs,
-                    "very_likely": stats.very_likely,
-                    "possible": stats.possible,
-                    "pairs_compared": stats.compared,
-                    "keys_skipped": stats.keys_skipped,
-                    "key_cap": stats.key_cap,
-                    "patients": len(writer.patient_ids),
-                },
+            _export_audit(
+                writer=writer,
+                stats=stats,
+                clinic=clinic,
+                fmt=fmt,
+                output=output,
+                min_score=min_score,
             )
             if output is not None:
                 os.chmod(temp_name, 0o600)

@@ -27,6 +27,7 @@ from frontdesk.patients.models import (
     IdentityDocument,
     Patient,
     PatientAlias,
+    PatientMerge,
     SupervisorNotice,
 )
 from frontdesk.patients.mrn import mrn_is_valid
@@ -76,15 +77,46 @@ def access_patient(user: User, patient_id: int) -> Patient:
         patient = patients.get(pk=patient_id)
     except Patient.DoesNotExist:
         raise Http404("No such patient") from None
+    return patient_access_check(user, patient)
+
+
+def patient_access_check(user: User, patient: Patient) -> Patient:
+    """`access_patient`'s rules for a patient reached through another record (an appointment,
+    a queue entry, a payment, a waitlist entry, a merge...): the user's clinic only, a merged
+    record resolves to its survivor, and a restricted record raises `BreakGlassRequiredError`
+    unless the user holds a live grant. Returns the patient to show.
+
+    Every `access_*` helper that fetches such a record calls this before returning it, so no
+    page reaches a restricted patient's data, or changes it, without a stated reason. The role
+    check stays with the helper: each checks the action of its own page.
+    """
+    if user.clinic_id is None or patient.clinic_id != user.clinic_id:
+        raise Http404("No such patient")
     seen = {patient.pk}
     while patient.merged_into_id is not None and patient.merged_into_id not in seen:
         seen.add(patient.merged_into_id)
-        patient = patients.get(pk=patient.merged_into_id)
+        patient = Patient.objects.get(pk=patient.merged_into_id, clinic_id=user.clinic_id)
     if patient.confidentiality == Confidentiality.RESTRICTED and not glass_grant_active(
         user=user, patient=patient
     ):
         raise BreakGlassRequiredError(patient)
     return patient
+
+
+def access_merge(user: User, merge_id: int) -> PatientMerge:
+    """A merge to undo, if its surviving record opens for this user as on their chart: undoing
+    it rewrites a restricted record, so that asks for a reason first."""
+    if not role_may(user.role, Action.PATIENT_MERGE) or user.clinic_id is None:
+        raise PatientAccessDeniedError(Action.PATIENT_MERGE)
+    merge = (
+        PatientMerge.objects.filter(pk=merge_id, survivor__clinic_id=user.clinic_id)
+        .select_related("survivor")
+        .first()
+    )
+    if merge is None:
+        raise Http404("No such merge")
+    patient_access_check(user, merge.survivor)
+    return merge
 
 
 class BreakGlassRequiredError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, staff_user
@@ -16,8 +16,8 @@ from frontdesk.patients.merging import (
     patient_merge,
     patient_unmerge,
 )
-from frontdesk.patients.models import Patient, PatientMerge
-from frontdesk.patients.selectors import access_patient
+from frontdesk.patients.models import Patient
+from frontdesk.patients.selectors import access_merge, access_patient
 
 
 @policy(Action.PATIENT_MERGE)
@@ -26,9 +26,19 @@ def merge_start_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = staff_user(request)
     survivor = access_patient(user, patient_id)
     mrn = "".join(request.GET.get("mrn", "").split())
+    other = Patient.objects.filter(clinic_id=survivor.clinic_id, mrn=mrn).first() if mrn else None
+    # The page shows the record kept, and the lookup tells whether an MRN is a record and
+    # whether it is merged: both are looks at those patients, on their access logs.
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.VIEW,
+        patient_ids=[survivor.pk, *([other.pk] if other is not None else [])],
+        object_type="merge_start",
+        object_id=survivor.pk,
+        detail={"mrn": mrn, "found": other is not None} if mrn else None,
+    )
     error = ""
     if mrn:
-        other = Patient.objects.filter(clinic_id=survivor.clinic_id, mrn=mrn).first()
         if other is None:
             error = f"No patient has MRN {mrn}. Check the number."
         elif other.pk == survivor.pk:
@@ -82,7 +92,7 @@ def merge_compare_view(request: HttpRequest, survivor_id: int, merged_id: int) -
 @require_POST
 def unmerge_view(request: HttpRequest, merge_id: int) -> HttpResponse:
     user = staff_user(request)
-    merge = get_object_or_404(PatientMerge, pk=merge_id, survivor__clinic_id=user.clinic_id)
+    merge = access_merge(user, merge_id)
     try:
         restored = patient_unmerge(context=audit_context(request), user=user, merge=merge)
     except MergeRefusedError as exc:

@@ -12,7 +12,7 @@ from django.http import Http404
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
-from frontdesk.patients.selectors import PatientAccessDeniedError
+from frontdesk.patients.selectors import PatientAccessDeniedError, patient_access_check
 from frontdesk.scheduling.availability import Session, template_sessions
 from frontdesk.scheduling.models import ACTIVE_STATUSES, Appointment, Schedule
 
@@ -30,14 +30,18 @@ def _appointments_for(user: User) -> QuerySet[Appointment]:
 
 
 def access_appointment(user: User, appointment_id: int) -> Appointment:
+    """The appointment, if its patient opens for this user as on their chart (a restricted
+    record raises `BreakGlassRequiredError` before anything is shown or changed)."""
     try:
-        return (
+        appointment = (
             _appointments_for(user)
             .select_related("patient", "provider", "appointment_type", "schedule__location")
             .get(pk=appointment_id)
         )
     except Appointment.DoesNotExist:
         raise Http404("No such appointment") from None
+    patient_access_check(user, appointment.patient)
+    return appointment
 
 
 def schedules_for(user: User) -> QuerySet[Schedule]:

@@ -31,7 +31,7 @@ from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.patients.models import Patient
-from frontdesk.patients.selectors import access_patient
+from frontdesk.patients.selectors import patient_access_check
 from frontdesk.scheduling import availability, services
 from frontdesk.scheduling.availability import FreeSlot, clinic_zone, free_slots, provider_label
 from frontdesk.scheduling.models import (
@@ -407,7 +407,7 @@ def access_series(user: User, series_id: int) -> tuple[AppointmentSeries, Patien
     )
     if series is None:
         raise Http404("No such series")
-    return series, access_patient(user, series.patient_id)
+    return series, patient_access_check(user, series.patient)
 
 
 def _series_visits(series: AppointmentSeries) -> list[SeriesVisit]:

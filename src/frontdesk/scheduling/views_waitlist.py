@@ -234,13 +234,8 @@ def entry_change_view(request: HttpRequest, entry_id: int) -> HttpResponse:
     typed changes, the form keeps them)."""
     user = staff_user(request)
     clinic = staff_clinic(user)
-    entry = get_object_or_404(
-        waitlist.waitlist_for(user).select_related(
-            "patient", "appointment_type", "location", "current_appointment__provider"
-        ),
-        pk=entry_id,
-    )
-    patient = access_patient(user, entry.patient_id)
+    entry = waitlist.access_waitlist_entry(user, entry_id)
+    patient = entry.patient
     closed = entry.status != WaitlistStatus.WAITING
     if closed and request.method != "POST":
         messages.error(request, waitlist.waitlist_entry_closed_message(entry))
@@ -296,7 +291,7 @@ def entry_change_view(request: HttpRequest, entry_id: int) -> HttpResponse:
 @require_POST
 def entry_remove_view(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
-    entry = get_object_or_404(waitlist.waitlist_for(user), pk=_posted_id(request, "entry"))
+    entry = waitlist.access_waitlist_entry(user, _posted_id(request, "entry"))
     try:
         waitlist.waitlist_entry_remove(context=audit_context(request), user=user, entry=entry)
     except waitlist.WaitlistError as exc:
@@ -388,7 +383,7 @@ def entry_book_view(request: HttpRequest) -> HttpResponse:
     """Book a waitlisted patient into a freed time by hand (a restricted record asks for a
     reason first: the booking raises BreakGlassRequiredError, which the middleware handles)."""
     user = staff_user(request)
-    entry = get_object_or_404(waitlist.waitlist_for(user), pk=_posted_id(request, "entry"))
+    entry = waitlist.access_waitlist_entry(user, _posted_id(request, "entry"))
     schedule, start, end = _slot_from(request, request.POST)
     at = parse_start(request.POST.get("at", ""))
     if at is None:

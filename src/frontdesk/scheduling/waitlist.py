@@ -26,6 +26,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -39,7 +40,11 @@ from frontdesk.messaging.channels import DeliveryError, consented_channels, noti
 from frontdesk.messaging.content import appointment_when
 from frontdesk.messaging.links import make_token, read_token
 from frontdesk.patients.models import Patient
-from frontdesk.patients.selectors import PatientAccessDeniedError, access_patient
+from frontdesk.patients.selectors import (
+    PatientAccessDeniedError,
+    access_patient,
+    patient_access_check,
+)
 from frontdesk.scheduling import services
 from frontdesk.scheduling.availability import (
     FreeSlot,
@@ -97,6 +102,21 @@ def waitlist_for(user: User) -> QuerySet[WaitlistEntry]:
     if not role_may(user.role, Action.APPOINTMENT_VIEW) or user.clinic_id is None:
         raise PatientAccessDeniedError(Action.APPOINTMENT_VIEW)
     return WaitlistEntry.objects.filter(clinic_id=user.clinic_id)
+
+
+def access_waitlist_entry(user: User, entry_id: int) -> WaitlistEntry:
+    """An entry of the user's clinic, if its patient opens for this user as on their chart (a
+    restricted record raises `BreakGlassRequiredError` before anything is shown or changed)."""
+    entry = (
+        waitlist_for(user)
+        .filter(pk=entry_id)
+        .select_related("patient", "appointment_type", "location", "current_appointment__provider")
+        .first()
+    )
+    if entry is None:
+        raise Http404("No such waitlist entry")
+    patient_access_check(user, entry.patient)
+    return entry
 
 
 def waitlist_page(user: User, *, open_only: bool) -> list[WaitlistEntry]:

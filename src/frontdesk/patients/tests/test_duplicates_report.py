@@ -7,15 +7,19 @@ import datetime as dt
 import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 
 from conftest import Personas, make_patient
+from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction, AuditEvent
+from frontdesk.audit.selectors import audit_events_for_patient
 from frontdesk.clinic.models import Clinic
 from frontdesk.patients import duplicates_report
 from frontdesk.patients.duplicates import person_record_from_patient
@@ -364,6 +368,38 @@ def test_it_audits_the_export_with_every_patient_named(personas: Personas) -> No
     assert event.detail["possible"] == 1
     assert event.detail["patients_scanned"] == 8
     assert event.detail["output"] == "stdout"
+
+
+def test_a_report_over_every_clinic_is_audited_once_per_clinic(personas: Personas) -> None:
+    here = (robert(personas.clinic), bob_again(personas.clinic))
+    there = (robert(personas.other_clinic), bob_again(personas.other_clinic))
+
+    duplicates_report_export(fmt="csv", output=None, stream=io.StringIO())
+
+    events = AuditEvent.objects.filter(action=AuditAction.EXPORT, object_type="duplicates_report")
+    by_clinic = {e.clinic_id_value: e for e in events}
+    assert set(by_clinic) == {personas.clinic.pk, personas.other_clinic.pk}
+    assert by_clinic[personas.clinic.pk].patient_ids == sorted(p.pk for p in here)
+    assert by_clinic[personas.other_clinic.pk].patient_ids == sorted(p.pk for p in there)
+    assert by_clinic[personas.clinic.pk].detail["pairs"] == 1
+    assert by_clinic[personas.clinic.pk].detail["clinic"] == personas.clinic.name
+
+
+def test_a_report_over_every_clinic_is_on_each_named_patients_access_page(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
+    original, _ = robert(personas.clinic), bob_again(personas.clinic)
+    robert(personas.other_clinic)
+    bob_again(personas.other_clinic)
+
+    duplicates_report_export(fmt="csv", output=None, stream=io.StringIO())
+
+    page = client_for(personas.supervisor).get(f"/audit/patients/{original.pk}/")
+    assert "Exported duplicates_report" in page.content.decode()
+    assert [
+        e.object_type
+        for e in audit_events_for_patient(clinic_id=personas.clinic.pk, patient_id=original.pk)
+    ][1] == "duplicates_report"
 
 
 def test_it_writes_the_output_file_for_its_owner_only(personas: Personas, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from django.test import Client
 from conftest import Personas, make_patient
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction, AuditEvent
+from frontdesk.audit.selectors import audit_events_for_patient
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.patients.merging import MergeRefusedError, patient_merge, patient_unmerge
 from frontdesk.patients.models import Coverage, Patient, PatientAlias, PatientMerge, Payer
@@ -172,3 +173,68 @@ def test_only_supervisors_merge(
     assert response.status_code == 403
     dupe.refresh_from_db()
     assert dupe.is_active
+
+
+def _access_log(patient: Patient) -> list[AuditEvent]:
+    return list(audit_events_for_patient(clinic_id=patient.clinic_id, patient_id=patient.pk))
+
+
+def test_opening_the_merge_page_is_on_the_patients_access_log(
+    personas: Personas, pair: tuple[Patient, Patient], client_for: Callable[[User], Client]
+) -> None:
+    keep, _ = pair
+
+    page = client_for(personas.supervisor).get(f"/patients/{keep.pk}/merge/")
+
+    assert page.status_code == 200
+    (event,) = [e for e in _access_log(keep) if e.object_type == "merge_start"]
+    assert event.action == AuditAction.VIEW
+    assert event.actor_username == personas.supervisor.username
+    assert event.patient_ids == [keep.pk]
+
+
+def test_looking_up_a_duplicates_mrn_is_on_both_patients_access_logs(
+    personas: Personas, pair: tuple[Patient, Patient], client_for: Callable[[User], Client]
+) -> None:
+    keep, dupe = pair
+
+    found = client_for(personas.supervisor).get(f"/patients/{keep.pk}/merge/", {"mrn": dupe.mrn})
+
+    assert found.status_code == 302
+    for patient in (keep, dupe):
+        (event,) = [e for e in _access_log(patient) if e.object_type == "merge_start"]
+        assert event.patient_ids == sorted([keep.pk, dupe.pk])
+        assert event.detail == {"mrn": dupe.mrn, "found": True}
+
+
+def test_a_lookup_of_an_already_merged_record_is_on_its_access_log(
+    personas: Personas, pair: tuple[Patient, Patient], client_for: Callable[[User], Client]
+) -> None:
+    keep, dupe = pair
+    patient_merge(
+        context=SYSTEM_CONTEXT,
+        user=personas.supervisor,
+        survivor=keep,
+        merged=dupe,
+        take_from_merged=set(),
+    )
+    other = make_patient(personas.clinic, given_name="Zed")
+
+    page = client_for(personas.supervisor).get(f"/patients/{other.pk}/merge/", {"mrn": dupe.mrn})
+
+    assert page.status_code == 400
+    (event,) = [e for e in _access_log(dupe) if e.object_type == "merge_start"]
+    assert event.patient_ids == sorted([other.pk, dupe.pk])
+
+
+def test_a_lookup_of_an_mrn_nobody_has_names_only_the_record_kept(
+    personas: Personas, pair: tuple[Patient, Patient], client_for: Callable[[User], Client]
+) -> None:
+    keep, _ = pair
+
+    page = client_for(personas.supervisor).get(f"/patients/{keep.pk}/merge/", {"mrn": "99999999"})
+
+    assert page.status_code == 400
+    (event,) = [e for e in _access_log(keep) if e.object_type == "merge_start"]
+    assert event.patient_ids == [keep.pk]
+    assert event.detail == {"mrn": "99999999", "found": False}
