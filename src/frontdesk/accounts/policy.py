@@ -50,6 +50,10 @@ class Action(StrEnum):
     BILLING_VIEW = "billing.view"
     BILLING_POST = "billing.post"
 
+    # Messages to patients the outbox could not send (messaging/outbox.py).
+    OUTBOX_VIEW = "outbox.view"
+    OUTBOX_MANAGE = "outbox.manage"
+
 
 PUBLIC = "public"
 
@@ -95,6 +99,11 @@ POLICY: dict[Action, frozenset[Role]] = {
     # clinical staff do not need a patient's money matters (minimum necessary).
     Action.BILLING_VIEW: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
     Action.BILLING_POST: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
+    # Messages the outbox parked (refused, or failing past the limit): administrators see to
+    # the mail server and provider, supervisors to the patients; both may send again or cancel.
+    # Patients' names are shown only to roles that may see patients (PATIENT_VIEW).
+    Action.OUTBOX_VIEW: frozenset({Role.ADMIN, Role.SUPERVISOR}),
+    Action.OUTBOX_MANAGE: frozenset({Role.ADMIN, Role.SUPERVISOR}),
 }
 
 
