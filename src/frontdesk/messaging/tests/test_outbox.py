@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from conftest import Personas, make_patient
 from frontdesk.audit.models import AuditEvent
@@ -20,6 +21,7 @@ from frontdesk.messaging.models import (
     OutboxMessage,
     OutboxStatus,
     ReminderDelivery,
+    ReminderRule,
 )
 from frontdesk.messaging.outbox import outbox_send_due, retry_delay
 from frontdesk.messaging.reminders import reminder_rules_ensure_defaults, reminders_dispatch_due
@@ -411,3 +413,43 @@ def test_a_message_whose_worker_stopped_mid_send_on_its_last_attempt_is_parked_a
         "The worker stopped while sending (attempt 1): whether it arrived is unknown."
     )
     assert server.messages == []
+
+
+def test_reminders_left_claimed_or_failed_before_the_outbox_are_parked_for_a_person(
+    transactional_audit: None, personas: Personas, place: Place
+) -> None:
+    reminder_rules_ensure_defaults()
+    stuck = remind(personas, place, "Stuck")
+    failed = remind(personas, place, "Failed", TUESDAY - dt.timedelta(hours=1))
+    past = remind(personas, place, "Past", NOW - dt.timedelta(hours=1))
+    rule = ReminderRule.objects.get(clinic=personas.clinic, hours_before=24)
+    before = [("messaging", "0006_outbox")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        OldDelivery = old.get_model("messaging", "ReminderDelivery")  # noqa: N806
+        for appointment, status, error in [
+            (stuck, "claimed", ""),
+            (failed, "failed", "The email could not be sent (ConnectionRefusedError)."),
+            (past, "claimed", ""),
+        ]:
+            OldDelivery.objects.create(
+                appointment_id=appointment.pk,
+                rule_id=rule.pk,
+                appointment_start=appointment.start,
+                status=status,
+                error=error,
+                claimed_at=NOW - dt.timedelta(days=1),
+            )
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    parked = {m.patient.given_name: m for m in OutboxMessage.objects.select_related("patient")}
+    assert set(parked) == {"Stuck", "Failed"}  # a visit already past needs no reminder
+    assert {m.status for m in parked.values()} == {OutboxStatus.PARKED}
+    assert "whether it arrived is unknown" in parked["Stuck"].last_error
+    assert parked["Failed"].last_error.endswith("(ConnectionRefusedError).")
+    assert set(ReminderDelivery.objects.values_list("status", flat=True)) == {"failed", "claimed"}
+    assert ReminderDelivery.objects.get(appointment=past).status == "claimed"
