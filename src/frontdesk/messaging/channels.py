@@ -72,8 +72,8 @@ class HttpJsonSmsProvider:
     an `Idempotency-Key` header (the convention of Stripe, Twilio's and most gateways' APIs).
 
     Most SMS gateways accept this shape directly or through a small relay; a 2xx answer means
-    accepted. A 4xx answer (other than 408 and 429) refuses this message for good; 5xx, 408,
-    429 and no answer at all are worth trying again with the same key.
+    accepted. A 4xx answer (other than 401, 403, 408 and 429) refuses this message for good;
+    5xx, those four and no answer at all are worth trying again with the same key.
     """
 
     def __init__(self, url: str, token: str, *, timeout: float = 10.0) -> None:
@@ -101,11 +101,12 @@ class HttpJsonSmsProvider:
                 channel_down=True,
             ) from None
         if not 200 <= status < 300:
-            retry = status >= 500 or status in {408, 429}
+            # 401/403: our token, not this message; every text would fail the same way.
+            ours = status >= 500 or status in {401, 403}
             raise DeliveryError(
                 f"The text-message provider refused the message (HTTP {status}).",
-                permanent=not retry,
-                channel_down=status >= 500,
+                permanent=not ours and status not in {408, 429},
+                channel_down=ours,
             )
 
 

@@ -409,6 +409,7 @@ def outbox_needing_attention(clinic_id: int) -> QuerySet[OutboxMessage]:
             clinic_id=clinic_id, status__in=(OutboxStatus.PARKED, OutboxStatus.RETRYING)
         )
         .select_related("patient")
+        # "parked" sorts after "failed_retrying", so descending puts parked ones first.
         .order_by("-status", "-parked_at", "next_attempt_at", "pk")
     )
 

@@ -453,3 +453,20 @@ def test_reminders_left_claimed_or_failed_before_the_outbox_are_parked_for_a_per
     assert parked["Failed"].last_error.endswith("(ConnectionRefusedError).")
     assert set(ReminderDelivery.objects.values_list("status", flat=True)) == {"failed", "claimed"}
     assert ReminderDelivery.objects.get(appointment=past).status == "claimed"
+
+
+def test_a_text_refused_for_the_clinics_own_token_is_retried_not_parked(
+    personas: Personas, place: Place, sms_server: SmsInbox, _frozen: time_machine.Traveller
+) -> None:
+    reminder_rules_ensure_defaults()
+    patient = make_patient(personas.clinic, consent_sms=True, preferred_contact="sms")
+    make_appointment(place, patient, TUESDAY)
+    sms_server.status = 401  # the provider's token was replaced; an administrator fixes it
+
+    assert run().retrying == 1
+    assert only_message().last_error == (
+        "The text-message provider refused the message (HTTP 401)."
+    )
+    sms_server.status = 202
+    _frozen.shift(LATER)
+    assert run().sent == 1
