@@ -1,8 +1,10 @@
 """Delivering a message to a patient by the channel they agreed to: email or text message.
 
-`notify_patient` is the one entry point. It never chooses a channel the patient has not
-consented to (TCPA for texts, the patient's stated preference for email), and it never falls
-back to a channel silently: with no consented channel it raises `NoConsentedChannel`.
+`deliver` hands one message to the channel (the outbox, messaging/outbox.py, calls it for every
+message caused by a change); `notify_patient` sends and audits at once. Neither ever chooses a
+channel the patient has not consented to (TCPA for texts, the patient's stated preference for
+email), nor falls back to a channel silently: with no consented channel it raises
+`NoConsentedChannel`.
 """
 
 from __future__ import annotations
