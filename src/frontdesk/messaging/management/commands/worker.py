@@ -1,7 +1,7 @@
 """`frontdesk worker`: the background worker. Runs huey's own consumer (threads, the
-every-minute scheduler for due reminders and the outbox) on the queue configured in settings.HUEY: Redis when
-REDIS_URL is set, otherwise var/queue.sqlite3. Stop it with Ctrl-C or SIGTERM; huey finishes
-the tasks in hand on SIGINT."""
+every-minute scheduler for due reminders and the outbox) on the queue configured in
+settings.HUEY: Redis when REDIS_URL is set, otherwise var/queue.sqlite3. Stop it with Ctrl-C
+or SIGTERM; huey finishes the tasks in hand on SIGINT."""
 
 from __future__ import annotations
 
