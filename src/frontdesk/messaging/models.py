@@ -101,7 +101,8 @@ class OutboxMessage(models.Model):
     duplicate after an attempt whose outcome was unknown."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    # A named reverse relation: merging records moves the messages with the rest.
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="outbox_messages")
     key = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=40)
     object_id = models.BigIntegerField()

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('sent_at', models.DateTimeField(blank=True, null=True)),
                 ('parked_at', models.DateTimeField(blank=True, null=True)),
                 ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinic.clinic')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient')),
+                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='outbox_messages', to='patients.patient')),
             ],
             options={
                 'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='outbox_due'), models.Index(fields=['status', 'lease_until'], name='outbox_lease'), models.Index(fields=['clinic', 'status'], name='outbox_clinic_status')],

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from conftest import Personas, login_client, make_patient
 from frontdesk.audit.models import AuditEvent
+from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.messaging.models import (
     DeliveryStatus,
     OutboxMessage,
@@ -25,6 +26,7 @@ from frontdesk.messaging.models import (
 from frontdesk.messaging.outbox import outbox_send_due
 from frontdesk.messaging.reminders import reminder_rules_ensure_defaults, reminders_dispatch_due
 from frontdesk.messaging.tests.conftest import Mailbox, Place, _serve_smtp, make_appointment
+from frontdesk.patients.merging import patient_merge
 from frontdesk.scheduling.models import Appointment
 
 NOW = dt.datetime(2026, 11, 23, 13, 0, tzinfo=dt.UTC)
@@ -170,3 +172,21 @@ def test_the_start_page_tells_supervisors_and_administrators_how_many_were_not_s
         assert reverse("outbox:list") in home
     desk = login_client(Client(), personas.front_desk).get(reverse("home")).content.decode()
     assert "could not be sent" not in desk
+
+
+def test_merging_two_records_moves_their_unsent_messages_to_the_record_kept(
+    personas: Personas, place: Place, refusing_smtp_server: Mailbox
+) -> None:
+    (message,) = parked_reminders(personas, place)
+    survivor = make_patient(personas.clinic, given_name="Maria", family_name="Quintero")
+
+    patient_merge(
+        context=SYSTEM_CONTEXT,
+        user=personas.supervisor,
+        survivor=survivor,
+        merged=message.patient,
+        take_from_merged=set(),
+    )
+
+    message.refresh_from_db()
+    assert message.patient_id == survivor.pk
