@@ -17,6 +17,8 @@ from frontdesk.accounts.policy import POLICY, PUBLIC, Action, role_may
 from frontdesk.accounts.roles import Role
 from frontdesk.billing.models import LedgerEntry
 from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.messaging.models import OutboxMessage
+from frontdesk.messaging.outbox import outbox_add
 from frontdesk.patients.models import (
     Coverage,
     IdentityDocument,
@@ -73,7 +75,13 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "address_id": lambda s: _sample_address(s),
     "document_id": lambda s: _sample_document(s),
     "entry_id": lambda s: _sample_payment(s),
+    "outbox_id": lambda s: _sample_outbox(s),
 }
+
+
+def _sample_outbox(s: Samples) -> int:
+    message = outbox_add(kind="reminder", object_id=0, patient=s.patient, key="sample:1")
+    return message.pk if message is not None else OutboxMessage.objects.get(key="sample:1").pk
 
 
 def _sample_payment(s: Samples) -> int:

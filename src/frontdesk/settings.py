@@ -324,6 +324,20 @@ AUDIT_CHECKPOINT_TARGETS = parse_checkpoint_targets(
     ),
 )
 AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 5, minimum=1, maximum=60)
+# --- The outbox (every message sent to a patient) -------------------------------------------
+# Seconds an SMTP connection waits on the mail server before giving up (Django's EMAIL_TIMEOUT;
+# unset it waits forever, so a hanging server would hold the worker).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1, maximum=600)
+# Attempts before a message that keeps failing is parked for an administrator to look at.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
+# How long a worker holds a message it is sending; past it, the outcome is unknown and the
+# message is sent again with the same Message-ID / idempotency key. Must outlive a send.
+OUTBOX_LEASE = env_minutes("OUTBOX_LEASE_MINUTES", 5)
+if OUTBOX_LEASE.total_seconds() < 4 * EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        "OUTBOX_LEASE_MINUTES must be at least four times EMAIL_TIMEOUT, so a send still in "
+        "progress is not taken for a lost one."
+    )
 
 # --- Patient flow ------------------------------------------------------------------------------
 # Minutes in a status after which the flow board shows a card amber, then red.

@@ -16,6 +16,8 @@ urlpatterns = [
     path("schedule/", include("frontdesk.scheduling.urls")),
     # Patients' signed links from reminders (no sign-in; the token is the credential).
     path("p/", include("frontdesk.messaging.urls")),
+    # Messages the outbox could not send, for administrators and supervisors.
+    path("messaging/", include("frontdesk.messaging.urls_staff")),
     path("flow/", include("frontdesk.flow.urls")),
     path("playbooks/", include("frontdesk.playbooks.urls")),
     path("billing/", include("frontdesk.billing.urls")),

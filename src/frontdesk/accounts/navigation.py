@@ -31,6 +31,7 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("calendar_feed", "Calendar feed", "scheduling:feed_list", Action.CALENDAR_FEED_VIEW),
     ("playbooks", "Playbooks", "playbooks:list", Action.PLAYBOOK_VIEW),
     ("locks", "Sign-in locks", "accounts:locks", Action.ACCOUNT_UNLOCK),
+    ("outbox", "Unsent messages", "outbox:list", Action.OUTBOX_VIEW),
     ("account", "My account", "accounts:account", Action.ACCOUNT_SELF),
 )
 

@@ -52,6 +52,9 @@ class Action(StrEnum):
 
     # Sign-in throttles and locks.
     ACCOUNT_UNLOCK = "account.unlock"
+    # Messages to patients the outbox could not send (messaging/outbox.py).
+    OUTBOX_VIEW = "outbox.view"
+    OUTBOX_MANAGE = "outbox.manage"
 
 
 PUBLIC = "public"
@@ -101,6 +104,11 @@ POLICY: dict[Action, frozenset[Role]] = {
     # Sign-in throttles and locks: administrators look after staff accounts. The page shows
     # usernames and network addresses, no patient data.
     Action.ACCOUNT_UNLOCK: frozenset({Role.ADMIN}),
+    # Messages the outbox parked (refused, or failing past the limit): administrators see to
+    # the mail server and provider, supervisors to the patients; both may send again or cancel.
+    # Patients' names are shown only to roles that may see patients (PATIENT_VIEW).
+    Action.OUTBOX_VIEW: frozenset({Role.ADMIN, Role.SUPERVISOR}),
+    Action.OUTBOX_MANAGE: frozenset({Role.ADMIN, Role.SUPERVISOR}),
 }
 
 

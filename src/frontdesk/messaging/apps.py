@@ -8,3 +8,9 @@ class MessagingConfig(AppConfig):
     label = "messaging"
     verbose_name = "Patient messages and reminders"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from frontdesk.messaging.outbox import outbox_kind_register
+        from frontdesk.messaging.reminders import REMINDER
+
+        outbox_kind_register(REMINDER)

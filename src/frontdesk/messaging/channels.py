@@ -1,8 +1,10 @@
 """Delivering a message to a patient by the channel they agreed to: email or text message.
 
-`notify_patient` is the one entry point. It never chooses a channel the patient has not
-consented to (TCPA for texts, the patient's stated preference for email), and it never falls
-back to a channel silently: with no consented channel it raises `NoConsentedChannel`.
+`deliver` hands one message to the channel (the outbox, messaging/outbox.py, calls it for every
+message caused by a change); `notify_patient` sends and audits at once. Neither ever chooses a
+channel the patient has not consented to (TCPA for texts, the patient's stated preference for
+email), nor falls back to a channel silently: with no consented channel it raises
+`NoConsentedChannel`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,16 @@ SMS = "sms"
 
 
 class DeliveryError(Exception):
-    """A message could not be delivered; the text says why in plain words."""
+    """A message could not be delivered; the text says why in plain words.
+
+    `permanent`: trying again cannot help (the address was refused); the outbox parks the
+    message at once. `channel_down`: the server or provider itself could not be reached or
+    answered nothing, so other messages by the same channel wait for the next run."""
+
+    def __init__(self, words: str, *, permanent: bool = False, channel_down: bool = False):
+        super().__init__(words)
+        self.permanent = permanent
+        self.channel_down = channel_down
 
 
 class NoConsentedChannel(DeliveryError):  # noqa: N818 - the name other modules import
@@ -37,16 +48,21 @@ class NoConsentedChannel(DeliveryError):  # noqa: N818 - the name other modules 
 class SmsNotConfiguredError(DeliveryError):
     """No text-message provider is configured (SMS_PROVIDER_URL is empty)."""
 
+    def __init__(self, words: str) -> None:
+        # Retrying cannot help until someone configures a provider: park and say so.
+        super().__init__(words, permanent=True)
+
 
 class SmsProvider(Protocol):
-    def send(self, to_e164: str, text: str) -> None:
-        """Hand one text message to the provider; raise DeliveryError when it refuses."""
+    def send(self, to_e164: str, text: str, *, idempotency_key: str = "") -> None:
+        """Hand one text message to the provider; raise DeliveryError when it refuses. The
+        same `idempotency_key` on a second call lets the provider drop the duplicate."""
 
 
 class NullSmsProvider:
     """Used when no provider is configured: refuses every message, saying what to set."""
 
-    def send(self, to_e164: str, text: str) -> None:
+    def send(self, to_e164: str, text: str, *, idempotency_key: str = "") -> None:
         raise SmsNotConfiguredError(
             "Text messages cannot be sent: no text-message provider is configured "
             "(set SMS_PROVIDER_URL and SMS_PROVIDER_TOKEN)."
@@ -54,10 +70,12 @@ class NullSmsProvider:
 
 
 class HttpJsonSmsProvider:
-    """A generic provider: POST {"to": "+1...", "text": "..."} as JSON with a bearer token.
+    """A generic provider: POST {"to": "+1...", "text": "..."} as JSON with a bearer token and
+    an `Idempotency-Key` header (the convention of Stripe, Twilio's and most gateways' APIs).
 
     Most SMS gateways accept this shape directly or through a small relay; a 2xx answer means
-    accepted, anything else is a failure carrying the provider's status code.
+    accepted. A 4xx answer (other than 401, 403, 408 and 429) refuses this message for good;
+    5xx, those four and no answer at all are worth trying again with the same key.
     """
 
     def __init__(self, url: str, token: str, *, timeout: float = 10.0) -> None:
@@ -65,30 +83,33 @@ class HttpJsonSmsProvider:
         self.token = token
         self.timeout = timeout
 
-    def send(self, to_e164: str, text: str) -> None:
+    def send(self, to_e164: str, text: str, *, idempotency_key: str = "") -> None:
         body = json.dumps({"to": to_e164, "text": text}).encode()
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         request = urllib.request.Request(  # noqa: S310 - the URL scheme is checked in settings
-            self.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {self.token}",
-            },
+            self.url, data=body, method="POST", headers=headers
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 status = response.status
         except urllib.error.HTTPError as exc:
-            raise DeliveryError(
-                f"The text-message provider refused the message (HTTP {exc.code})."
-            ) from None
+            status = exc.code
         except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
             raise DeliveryError(
-                f"The text-message provider could not be reached ({exc})."
+                f"The text-message provider could not be reached ({type(reason).__name__}).",
+                channel_down=True,
             ) from None
         if not 200 <= status < 300:
-            raise DeliveryError(f"The text-message provider refused the message (HTTP {status}).")
+            # 401/403: our token, not this message; every text would fail the same way.
+            ours = status >= 500 or status in {401, 403}
+            raise DeliveryError(
+                f"The text-message provider refused the message (HTTP {status}).",
+                permanent=not ours and status not in {408, 429},
+                channel_down=ours,
+            )
 
 
 def sms_provider() -> SmsProvider:
@@ -121,18 +142,45 @@ def consented_channels(patient: Patient) -> list[str]:
     return usable
 
 
-def _smtp_failure(exc: Exception) -> str:
+# Failures of the mail server itself (not of this message): the next messages would fail too.
+_SMTP_SERVER_TROUBLE = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPSenderRefused,
+)
+
+
+def _smtp_failure(exc: Exception) -> DeliveryError:
     """The exception's class and SMTP code only: the server's own words often repeat the
-    recipient's address, which must not reach logs, delivery rows or the audit trail."""
+    recipient's address, which must not reach logs, delivery rows or the audit trail.
+
+    Permanent (parked at once): the server refused this recipient or this message with a 5xx
+    code. Everything else (4xx, refused connection, timeout, a dropped connection, our own
+    sign-in or sender refused) is retried: the message may go through later."""
     codes: list[int] = []
-    if isinstance(exc, smtplib.SMTPResponseException):
-        codes.append(exc.smtp_code)
-    elif isinstance(exc, smtplib.SMTPRecipientsRefused):
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes.extend(code for code, _ in exc.recipients.values())
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        codes.append(exc.smtp_code)
     words = type(exc).__name__
     if codes:
         words += ", SMTP " + "/".join(str(code) for code in sorted(set(codes)))
-    return words
+    server_trouble = isinstance(exc, _SMTP_SERVER_TROUBLE) or not isinstance(
+        exc, smtplib.SMTPException
+    )  # OSError: refused, unreachable, timed out
+    permanent = (
+        not server_trouble
+        and isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError)
+        and bool(codes)
+        and all(500 <= code < 600 for code in codes)
+    )
+    return DeliveryError(
+        f"The email could not be sent ({words}).",
+        permanent=permanent,
+        channel_down=server_trouble,
+    )
 
 
 def choose_channel(patient: Patient) -> str:
@@ -143,6 +191,47 @@ def choose_channel(patient: Patient) -> str:
             "or mobile number on file), so no message was sent."
         )
     return usable[0]
+
+
+def deliver(
+    patient: Patient,
+    *,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    sms_text: str | None = None,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+    message_id: str = "",
+    idempotency_key: str = "",
+) -> tuple[str, str]:
+    """Hand one message to the patient's consented channel; returns (channel, recipient).
+    Writes nothing: the caller records the outcome (the outbox, in the transaction that marks
+    the message sent). `message_id` becomes the email's Message-ID header and `idempotency_key`
+    goes to the text-message provider, so a second attempt of one message is recognisable."""
+    channel = choose_channel(patient)
+    if channel == EMAIL:
+        headers = {"Message-ID": message_id} if message_id else {}
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[patient.email],
+            headers=headers,
+        )
+        if html is not None:
+            message.attach_alternative(html, "text/html")
+        for filename, content, mimetype in attachments:
+            message.attach(filename, content, mimetype)
+        try:
+            message.send(fail_silently=False)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise _smtp_failure(exc) from None
+        return channel, patient.email
+    number = _mobile_number(patient)
+    sms_provider().send(
+        number, sms_text if sms_text is not None else text, idempotency_key=idempotency_key
+    )
+    return channel, number
 
 
 def notify_patient(
@@ -161,33 +250,36 @@ def notify_patient(
     a text message carries `sms_text` (or `text`) only. Raises `NoConsentedChannel` when the
     patient agreed to nothing usable and `DeliveryError` when the channel refused. A delivered
     message writes one audit event (the address used is PHI). Call it outside a transaction:
-    it waits on the network.
+    it waits on the network. Messages caused by a change go through the outbox instead
+    (messaging/outbox.py), which retries them and sends each at most once per key.
     """
-    channel = choose_channel(patient)
-    if channel == EMAIL:
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[patient.email],
-        )
-        if html is not None:
-            message.attach_alternative(html, "text/html")
-        for filename, content, mimetype in attachments:
-            message.attach(filename, content, mimetype)
-        try:
-            message.send(fail_silently=False)
-        except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"The email could not be sent ({_smtp_failure(exc)}).") from None
-    else:
-        sms_provider().send(_mobile_number(patient), sms_text if sms_text is not None else text)
+    channel, _ = deliver(
+        patient,
+        subject=subject,
+        text=text,
+        html=html,
+        sms_text=sms_text,
+        attachments=attachments,
+    )
     with transaction.atomic():
-        audit_record(
-            context=context,
-            action=AuditAction.SYSTEM,
-            patient_ids=[patient.pk],
-            object_type="message",
-            detail={"event": "message sent", "channel": channel, "subject": subject},
-            purpose="operations: patient messages",
+        message_sent_record(
+            context=context, patient_id=patient.pk, channel=channel, subject=subject
         )
     return channel
+
+
+def message_sent_record(
+    *, context: AuditContext, patient_id: int, channel: str, subject: str, key: str = ""
+) -> None:
+    """The audit event of a message handed to its channel (who, how, what about; no address)."""
+    detail = {"event": "message sent", "channel": channel, "subject": subject}
+    if key:
+        detail["key"] = key
+    audit_record(
+        context=context,
+        action=AuditAction.SYSTEM,
+        patient_ids=[patient_id],
+        object_type="message",
+        detail=detail,
+        purpose="operations: patient messages",
+    )

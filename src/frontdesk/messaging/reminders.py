@@ -1,18 +1,18 @@
-"""Finding due reminders and sending each exactly once at most.
+"""Finding due reminders and queueing each exactly once in the outbox.
 
 The guarantee rests on the database: `ReminderDelivery` has a unique constraint on
-(appointment, rule, appointment start), and the row is inserted and committed (the claim) in
-its own transaction before any message goes out. Whoever inserts it sends; a second worker, a
-re-queued task or a restarted worker finds the row and sends nothing. A crash between claim
-and send leaves the row `claimed` and the reminder unsent: we prefer a missed reminder to a
-duplicate. A moved appointment has a new start, so its reminders are due afresh for it.
+(appointment, rule, appointment start), and the row is inserted together with its outbox
+message (messaging/outbox.py) in one transaction. Whoever inserts it queues it; a second worker,
+a re-queued task or a restarted worker finds the row and queues nothing. The outbox then sends
+it at most once per key, retries it while it still makes sense (the appointment is still
+booked at that time, the patient still agrees to messages) and parks it with the reason when it
+cannot. A moved appointment has a new start, so its reminders are due afresh for it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,18 +23,23 @@ from django.utils import timezone
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
-from frontdesk.messaging.channels import DeliveryError, consented_channels, notify_patient
+from frontdesk.messaging.channels import consented_channels
 from frontdesk.messaging.content import reminder_message
 from frontdesk.messaging.models import (
     DEFAULT_REMINDER_HOURS,
     DeliveryStatus,
+    OutboxMessage,
+    OutboxStatus,
     ReminderDelivery,
     ReminderRule,
 )
+from frontdesk.messaging.outbox import NotRelevantError, OutboxKind, Outgoing, outbox_add
 from frontdesk.scheduling.models import Appointment, AppointmentStatus
 
 # Only appointments still expected to happen get reminders.
 REMINDABLE = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
+# The outbox kind; a reminder's message key is "reminder:<delivery id>".
+REMINDER_KIND = "reminder"
 
 
 @dataclass(frozen=True)
@@ -178,12 +183,10 @@ def reminders_due(*, now: dt.datetime) -> tuple[list[DueReminder], list[DueRemin
     return due, superseded
 
 
-def reminders_dispatch_due(
-    *, send: Callable[[int, int], object], now: dt.datetime | None = None
-) -> int:
-    """The every-minute job: record superseded reminders as skipped and hand each due one to
-    `send(appointment_id, rule_id)` (the queue). Returns how many were handed over. Running it
-    twice, or on two workers at once, is harmless: sending starts with the claim."""
+def reminders_dispatch_due(*, now: dt.datetime | None = None) -> int:
+    """The every-minute job: record superseded reminders as skipped and queue each due one in
+    the outbox (the worker then sends it). Returns how many were recorded. Running it twice, or
+    on two workers at once, is harmless: the delivery row is unique."""
     now = now or timezone.now()
     reminder_rules_ensure_defaults()
     due, superseded = reminders_due(now=now)
@@ -202,9 +205,11 @@ def reminders_dispatch_due(
             ],
             ignore_conflicts=True,
         )
+    recorded = 0
     for item in due:
-        send(item.appointment_id, item.rule_id)
-    return len(due)
+        if reminder_claim(appointment_id=item.appointment_id, rule_id=item.rule_id, now=now):
+            recorded += 1
+    return recorded
 
 
 def _skip_reason(appointment: Appointment, rule: ReminderRule, now: dt.datetime) -> str:
@@ -220,12 +225,13 @@ def _skip_reason(appointment: Appointment, rule: ReminderRule, now: dt.datetime)
 
 
 def reminder_claim(
-    *, appointment_id: int, rule_id: int, now: dt.datetime
+    *, appointment_id: int, rule_id: int, now: dt.datetime | None = None
 ) -> ReminderDelivery | None:
-    """Insert and commit the delivery row: `claimed` when the reminder should go out, `skipped`
-    (with the reason) when not. None when another worker already holds it, or when the
-    appointment moved so that this rule is not yet due for its new start. Must not be called
-    inside a transaction: the claim has to be committed before anything is sent."""
+    """Insert the delivery row: `claimed`, with its outbox message in the same transaction,
+    when the reminder should go out; `skipped` (with the reason) when not. None when another
+    worker already holds it, or when the appointment moved so that this rule is not yet due
+    for its new start. Not inside another transaction: each reminder commits on its own."""
+    now = now or timezone.now()
     try:
         with transaction.atomic(durable=True):
             appointment = (
@@ -250,6 +256,10 @@ def reminder_claim(
                 claimed_at=now,
             )
             delivery.save(force_insert=True)
+            if delivery.status == DeliveryStatus.CLAIMED:
+                outbox_add(
+                    kind=REMINDER_KIND, object_id=delivery.pk, patient=appointment.patient, now=now
+                )
             audit_record(
                 context=_reminder_context(appointment.clinic_id),
                 action=AuditAction.SYSTEM,
@@ -264,53 +274,78 @@ def reminder_claim(
     return delivery
 
 
-def _finish(delivery: ReminderDelivery, **fields: object) -> None:
-    with transaction.atomic():
-        # Only a claim moves on; a row already finished is left as it is.
-        ReminderDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.CLAIMED).update(
-            **fields
+# --- The reminder as an outbox message -----------------------------------------------------------
+
+
+def _reminder_prepare(message: OutboxMessage, now: dt.datetime) -> Outgoing:
+    """The reminder as the appointment is now; not sent once it stopped making sense."""
+    delivery = (
+        ReminderDelivery.objects.select_related(
+            "rule",
+            "appointment__patient",
+            "appointment__clinic",
+            "appointment__schedule__location",
         )
-        for name, value in fields.items():
-            setattr(delivery, name, value)
-        if delivery.status == DeliveryStatus.FAILED:
-            audit_record(
-                context=_reminder_context(delivery.appointment.clinic_id),
-                action=AuditAction.SYSTEM,
-                patient_ids=[delivery.appointment.patient_id],
-                object_type="reminder",
-                object_id=delivery.pk,
-                detail={"status": delivery.status, "error": delivery.error},
-            )
-
-
-def reminder_deliver(
-    *, appointment_id: int, rule_id: int, now: dt.datetime | None = None
-) -> ReminderDelivery | None:
-    """Claim, then send one reminder. Returns the delivery (sent, failed or skipped), or None
-    when it was claimed elsewhere. A refused message is recorded as failed and not retried."""
-    now = now or timezone.now()
-    delivery = reminder_claim(appointment_id=appointment_id, rule_id=rule_id, now=now)
-    if delivery is None or delivery.status != DeliveryStatus.CLAIMED:
-        return delivery
+        .filter(pk=message.object_id)
+        .first()
+    )
+    if delivery is None:  # the appointment was deleted, and its deliveries with it
+        raise NotRelevantError("The appointment no longer exists.")
     appointment = delivery.appointment
-    try:
-        message = reminder_message(appointment, now=now)
-    except Exception as exc:
-        # Nothing went out, so "failed" is the truth; the error still reaches the worker's log.
-        _finish(delivery, status=DeliveryStatus.FAILED, error=f"Not prepared: {exc}"[:300])
-        raise
-    try:
-        channel = notify_patient(
-            appointment.patient,
-            subject=message.subject,
-            text=message.text,
-            html=message.html,
-            sms_text=message.sms_text,
-            attachments=message.attachments,
-            context=_reminder_context(appointment.clinic_id),
+    reason = _skip_reason(appointment, delivery.rule, now)
+    if not reason and appointment.start != delivery.appointment_start:
+        reason = "The appointment has moved; its new time gets reminders of its own."
+    if reason:
+        raise NotRelevantError(reason)
+    content = reminder_message(appointment, now=now)
+    return Outgoing(
+        patient=appointment.patient,
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
+        sms_text=content.sms_text,
+        attachments=content.attachments,
+        context=_reminder_context(appointment.clinic_id),
+    )
+
+
+# The delivery row follows its message: what the desk and reports read about a reminder.
+_DELIVERY_STATUS = {
+    OutboxStatus.SENT: DeliveryStatus.SENT,
+    OutboxStatus.PARKED: DeliveryStatus.FAILED,
+    OutboxStatus.CANCELLED: DeliveryStatus.SKIPPED,
+    OutboxStatus.PENDING: DeliveryStatus.CLAIMED,
+}
+
+
+def _reminder_status(message: OutboxMessage) -> None:
+    status = _DELIVERY_STATUS.get(OutboxStatus(message.status))
+    if status is None:
+        return
+    sent = status == DeliveryStatus.SENT
+    error = "" if status in (DeliveryStatus.SENT, DeliveryStatus.CLAIMED) else message.last_error
+    ReminderDelivery.objects.filter(pk=message.object_id).exclude(
+        status=DeliveryStatus.SENT
+    ).update(
+        status=status,
+        channel=message.channel if sent else "",
+        sent_at=message.sent_at if sent else None,
+        error=error,
+    )
+    if status in (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED):
+        audit_record(
+            context=_reminder_context(message.clinic_id),
+            action=AuditAction.SYSTEM,
+            patient_ids=[message.patient_id],
+            object_type="reminder",
+            object_id=message.object_id,
+            detail={"status": status, "error": error},
         )
-    except DeliveryError as exc:
-        _finish(delivery, status=DeliveryStatus.FAILED, error=str(exc)[:300])
-        return delivery
-    _finish(delivery, status=DeliveryStatus.SENT, channel=channel, sent_at=timezone.now())
-    return delivery
+
+
+REMINDER = OutboxKind(
+    name=REMINDER_KIND,
+    label="Appointment reminder",
+    prepare=_reminder_prepare,
+    on_status=_reminder_status,
+)

@@ -10,7 +10,8 @@ from frontdesk.scheduling import waitlist
 
 @db_task()  # type: ignore[untyped-decorator]
 def waitlist_messages_task(offer_ids: list[int], kind: str) -> int:
-    """Send waitlist offers ("offer") or "that time is gone" notes ("gone")."""
+    """Kept for tasks queued before waitlist messages went through the outbox: queue the
+    offers ("offer") or "that time is gone" notes ("gone") there."""
     return waitlist.waitlist_messages_send(offer_ids=offer_ids, kind=kind)
 
 

@@ -9,8 +9,10 @@ the new time before it gives up the old), so the database's no-double-booking gu
 any race; a partial unique index also allows one accepted offer per slot. The others are told
 the time is gone. Staff can do the same by hand from the waitlist and slot pages.
 
-Messages are sent after the transaction that records the offer commits: sending waits on the
-network, and a message must never announce an offer that was rolled back.
+Messages (the offer, the note that a time is gone) are written to the outbox in the transaction
+that records the offer or closes it, so a message never announces an offer that was rolled back
+and is never lost with a worker; the worker sends them, each at most once, while they still
+make sense (an offer still open, a "gone" note before the offer would have expired).
 """
 
 from __future__ import annotations
@@ -36,9 +38,17 @@ from frontdesk.accounts.policy import Action, role_may
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType, Location, Provider
-from frontdesk.messaging.channels import DeliveryError, consented_channels, notify_patient
+from frontdesk.messaging.channels import consented_channels
 from frontdesk.messaging.content import appointment_when
 from frontdesk.messaging.links import make_token, read_token
+from frontdesk.messaging.models import OutboxMessage, OutboxStatus
+from frontdesk.messaging.outbox import (
+    NotRelevantError,
+    OutboxKind,
+    Outgoing,
+    outbox_add,
+    outbox_kick,
+)
 from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import (
     PatientAccessDeniedError,
@@ -399,72 +409,86 @@ def waitlist_gone_message(offer: WaitlistOffer) -> WaitlistMessage:
     return WaitlistMessage("That time has been taken", text, html, sms)
 
 
-def _offer_message(offer: WaitlistOffer) -> None:
-    message = waitlist_offer_message(offer)
-    try:
-        channel = notify_patient(
-            offer.entry.patient,
-            subject=message.subject,
-            text=message.text,
-            html=message.html,
-            sms_text=message.sms_text,
-        )
-    except DeliveryError as exc:
-        logger.warning("waitlist offer %s not delivered: %s", offer.pk, exc)
+OFFER_KIND = "waitlist-offer"
+GONE_KIND = "waitlist-gone"
+
+
+def _offer_for_message(message: OutboxMessage) -> WaitlistOffer:
+    return WaitlistOffer.objects.select_related(
+        "entry__patient", "entry__current_appointment", "schedule__location"
+    ).get(pk=message.object_id)
+
+
+def _offer_prepare(message: OutboxMessage, now: dt.datetime) -> Outgoing:
+    """The offer, sent only while it can still be accepted."""
+    offer = _offer_for_message(message)
+    if offer.status != WaitlistOfferStatus.OFFERED:
+        raise NotRelevantError(f"The offer is {offer.get_status_display().lower()}.")
+    if offer.expires_at <= now:
+        raise NotRelevantError("The offer expired before it could be sent.")
+    if offer.entry.status != WaitlistStatus.WAITING:
+        raise NotRelevantError("The patient is no longer waiting.")
+    content = waitlist_offer_message(offer)
+    return Outgoing(
+        offer.entry.patient, content.subject, content.text, content.html, content.sms_text
+    )
+
+
+def _gone_prepare(message: OutboxMessage, now: dt.datetime) -> Outgoing:
+    """The "time gone" note, worth sending only while the offer's link would still be open."""
+    offer = _offer_for_message(message)
+    if offer.expires_at <= now:
+        raise NotRelevantError("The offer's link has expired, so the note is no longer needed.")
+    content = waitlist_gone_message(offer)
+    return Outgoing(
+        offer.entry.patient, content.subject, content.text, content.html, content.sms_text
+    )
+
+
+def _offer_status(message: OutboxMessage) -> None:
+    """How the offer reached the patient, shown to staff: the channel, or "not sent"."""
+    if message.status == OutboxStatus.SENT:
+        channel = message.channel
+    elif message.status in (OutboxStatus.PARKED, OutboxStatus.CANCELLED):
         channel = "not sent"
-    WaitlistOffer.objects.filter(pk=offer.pk).update(channel=channel)
+    else:
+        channel = ""
+    WaitlistOffer.objects.filter(pk=message.object_id).update(channel=channel)
 
 
-def _gone_message(offer: WaitlistOffer) -> None:
-    message = waitlist_gone_message(offer)
-    try:
-        notify_patient(
-            offer.entry.patient,
-            subject=message.subject,
-            text=message.text,
-            html=message.html,
-            sms_text=message.sms_text,
-        )
-    except DeliveryError as exc:
-        logger.warning("waitlist offer %s: 'gone' not delivered: %s", offer.pk, exc)
+def _gone_status(message: OutboxMessage) -> None:
+    return  # the outbox row and its audit events are the whole record of a "gone" note
+
+
+WAITLIST_OFFER = OutboxKind(OFFER_KIND, "Waitlist offer", _offer_prepare, _offer_status)
+WAITLIST_GONE = OutboxKind(GONE_KIND, "Waitlist: time taken", _gone_prepare, _gone_status)
+
+
+def _queue_messages(offers: Sequence[WaitlistOffer], kind: str, now: dt.datetime) -> None:
+    """Inside the transaction that made or closed the offers."""
+    for offer in offers:
+        outbox_add(kind=kind, object_id=offer.pk, patient=offer.entry.patient, now=now)
+
+
+def _wake_outbox(offers: Sequence[WaitlistOffer]) -> None:
+    """After the transaction: ask the worker to send now (the outbox holds the messages)."""
+    if offers:
+        outbox_kick()
 
 
 def waitlist_messages_send(*, offer_ids: Sequence[int], kind: str) -> int:
-    """Send the offer ("offer") or the "it is gone" note ("gone") for each offer; run by the
-    worker (scheduling/tasks.py), since sending waits on the mail server or the SMS provider."""
-    offers = (
-        WaitlistOffer.objects.filter(pk__in=list(offer_ids))
-        .select_related("entry__patient", "entry__current_appointment", "schedule__location")
-        .order_by("pk")
-    )
-    sent = 0
-    for offer in offers:
-        if kind == "offer" and offer.status == WaitlistOfferStatus.OFFERED:
-            _offer_message(offer)
-            sent += 1
-        elif kind == "gone":
-            _gone_message(offer)
-            sent += 1
-    return sent
-
-
-def _queue_messages(offers: Sequence[WaitlistOffer], kind: str) -> None:
-    if not offers:
-        return
-    from frontdesk.scheduling.tasks import waitlist_messages_task  # the task imports this module
-
-    try:
-        waitlist_messages_task([o.pk for o in offers], kind)
-    except Exception:  # the booking stands even if the queue is down; the page still says it
-        logger.exception("waitlist messages (%s) for offers %s not queued", kind, offers)
-
-
-def _send_offers(offers: Sequence[WaitlistOffer]) -> None:
-    _queue_messages(offers, "offer")
-
-
-def _send_gone(offers: Sequence[WaitlistOffer]) -> None:
-    _queue_messages(offers, "gone")
+    """Queue the offer ("offer") or the "it is gone" note ("gone") for each offer in the
+    outbox; kept for tasks queued before messages went through it. Returns how many."""
+    offers = WaitlistOffer.objects.filter(pk__in=list(offer_ids)).select_related("entry__patient")
+    now = timezone.now()
+    queued = 0
+    for offer in offers.order_by("pk"):
+        outbox_kind = OFFER_KIND if kind == "offer" else GONE_KIND
+        if outbox_add(kind=outbox_kind, object_id=offer.pk, patient=offer.entry.patient, now=now):
+            queued += 1
+    if queued:
+        outbox_kick()
+    return queued
 
 
 # --- Offering freed time ------------------------------------------------------------------------
@@ -491,7 +515,7 @@ def waitlist_time_freed(
             schedule_id=schedule_id, start=start, end=end, now=now, context=context
         )
     )
-    _send_offers(offers)
+    _wake_outbox(offers)
     return offers
 
 
@@ -537,6 +561,7 @@ def _offer_freed_time(
         )
         for c in candidates
     ]
+    _queue_messages(offers, OFFER_KIND, now)
     if offers:
         audit_record(
             context=context,
@@ -728,7 +753,9 @@ def _withdraw_overlapping(
     )
     for offer in overlapping:
         _close(offer, WaitlistOfferStatus.GONE, now)
-    return [o for o in overlapping if o.expires_at > now]
+    gone = [o for o in overlapping if o.expires_at > now]
+    _queue_messages(gone, GONE_KIND, now)
+    return gone
 
 
 def _close_entry(entry: WaitlistEntry, now: dt.datetime) -> None:
@@ -759,7 +786,7 @@ def waitlist_offer_accept(*, context: AuditContext, offer_id: int) -> OfferAnswe
     answer, gone, withdrawn = _retrying_deadlocks(
         lambda: _accept(context=context, offer_id=offer_id)
     )
-    _send_gone(gone)
+    _wake_outbox(gone)
     for offer in withdrawn:
         waitlist_time_freed(schedule_id=offer.schedule_id, start=offer.start, end=offer.end)
     return answer
@@ -1195,7 +1222,7 @@ def waitlist_entry_book(
             context=context, user=user, entry=entry, schedule=schedule, start=start
         )
     )
-    _send_gone(gone)
+    _wake_outbox(gone)
     return appointment
 
 

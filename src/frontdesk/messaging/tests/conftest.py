@@ -87,6 +87,7 @@ class SmsInbox:
 
     received: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[str] = field(default_factory=list)
+    idempotency_keys: list[str] = field(default_factory=list)
     status: int = 202
 
 
@@ -99,6 +100,7 @@ def sms_server(settings: Any) -> Iterator[SmsInbox]:
             length = int(self.headers.get("Content-Length", "0"))
             inbox.received.append(json.loads(self.rfile.read(length)))
             inbox.authorizations.append(self.headers.get("Authorization", ""))
+            inbox.idempotency_keys.append(self.headers.get("Idempotency-Key", ""))
             self.send_response(inbox.status)
             self.send_header("Content-Type", "application/json")
             self.end_headers()

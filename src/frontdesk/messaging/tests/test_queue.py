@@ -15,11 +15,8 @@ from huey.contrib.djhuey import HUEY  # type: ignore[import-untyped]
 from conftest import Personas, make_patient
 from frontdesk.messaging import tasks
 from frontdesk.messaging.models import DeliveryStatus, ReminderDelivery, ReminderRule
-from frontdesk.messaging.reminders import (
-    reminder_deliver,
-    reminder_rules_ensure_defaults,
-    reminders_dispatch_due,
-)
+from frontdesk.messaging.outbox import outbox_send_due
+from frontdesk.messaging.reminders import reminder_rules_ensure_defaults, reminders_dispatch_due
 from frontdesk.messaging.tests.conftest import Mailbox, Place, make_appointment
 from frontdesk.scheduling.models import Appointment
 
@@ -52,21 +49,18 @@ def test_due_reminders_go_through_a_real_queue_and_consumer_once_each(
     appointment = reminded_patient_appointment(personas, place)
 
     @queue.task()  # type: ignore[untyped-decorator]
-    def send(appointment_id: int, rule_id: int) -> str:
+    def send() -> int:
         try:
-            delivery = reminder_deliver(appointment_id=appointment_id, rule_id=rule_id)
-            return "taken elsewhere" if delivery is None else str(delivery.status)
+            return outbox_send_due().sent
         finally:
             connection.close()
 
     @queue.task()  # type: ignore[untyped-decorator]
-    def dispatch() -> list[tuple[str, int, int]]:
-        handed: list[tuple[str, int, int]] = []
+    def dispatch() -> int:
         try:
-            reminders_dispatch_due(send=lambda a, r: handed.append((send(a, r).id, a, r)))
+            return reminders_dispatch_due()
         finally:
             connection.close()
-        return handed
 
     consumer = queue.create_consumer(
         workers=2,
@@ -78,18 +72,20 @@ def test_due_reminders_go_through_a_real_queue_and_consumer_once_each(
     )
     consumer.start()
     try:
-        handed = dispatch().get(blocking=True, timeout=30)
-        ((task_id, appointment_id, rule_id),) = handed
-        assert appointment_id == appointment.pk
-        assert queue.result(task_id, blocking=True, timeout=30) == "sent"
-        # The worker restarts and the queue hands the same task out again: nothing more is sent.
-        assert send(appointment_id, rule_id).get(blocking=True, timeout=30) == "taken elsewhere"
-        assert dispatch().get(blocking=True, timeout=30) == []
+        assert dispatch().get(blocking=True, timeout=30) == 1
+        # Two sends queued at once, run by the two worker threads: one message goes out.
+        first, second = send(), send()
+        assert sorted(
+            [first.get(blocking=True, timeout=30), second.get(blocking=True, timeout=30)]
+        ) == [0, 1]
+        # The worker restarts and the queue hands the tasks out again: nothing more is sent.
+        assert send().get(blocking=True, timeout=30) == 0
+        assert dispatch().get(blocking=True, timeout=30) == 0
     finally:
         consumer.stop(graceful=True)
 
     assert len(smtp_server.messages) == 1
-    delivery = ReminderDelivery.objects.get(appointment=appointment, rule_id=rule_id)
+    delivery = ReminderDelivery.objects.get(appointment=appointment, rule__hours_before=24)
     assert delivery.status == DeliveryStatus.SENT
 
 
@@ -103,6 +99,8 @@ def test_the_every_minute_task_runs_through_the_configured_huey(
     periodic = HUEY._registry.periodic_tasks
     (due_task,) = [task for task in periodic if task.name.endswith("reminders_due_task")]
     assert due_task.validate_datetime(dt.datetime(2026, 11, 23, 13, 7))  # noqa: DTZ001 - huey's clock
+    (outbox_task,) = [t for t in periodic if t.name.endswith("outbox_every_minute_task")]
+    assert outbox_task.validate_datetime(dt.datetime(2026, 11, 23, 13, 8))  # noqa: DTZ001
 
     # Huey keeps no return value of periodic tasks: what arrived is the evidence.
     tasks.reminders_due_task()

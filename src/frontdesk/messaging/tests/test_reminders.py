@@ -15,10 +15,17 @@ from django.test import Client
 
 from conftest import Personas, make_patient
 from frontdesk.audit.models import AuditEvent
-from frontdesk.messaging import reminders
-from frontdesk.messaging.models import DeliveryStatus, ReminderDelivery, ReminderRule
+from frontdesk.messaging import outbox, reminders
+from frontdesk.messaging.models import (
+    DeliveryStatus,
+    OutboxMessage,
+    OutboxStatus,
+    ReminderDelivery,
+    ReminderRule,
+)
+from frontdesk.messaging.outbox import outbox_send_due
 from frontdesk.messaging.reminders import (
-    reminder_deliver,
+    reminder_claim,
     reminder_rules_ensure_defaults,
     reminders_dispatch_due,
 )
@@ -55,12 +62,10 @@ def emailer(personas: Personas, **fields: object) -> Patient:
 
 
 def run_due() -> int:
-    """The every-minute job, sending in-line instead of through the queue."""
-    return reminders_dispatch_due(
-        send=lambda appointment_id, rule_id: reminder_deliver(
-            appointment_id=appointment_id, rule_id=rule_id
-        )
-    )
+    """The worker's every-minute job, in-line: queue due reminders, then send the outbox."""
+    recorded = reminders_dispatch_due()
+    outbox_send_due()
+    return recorded
 
 
 def test_a_due_reminder_arrives_by_email_with_text_html_calendar_file_and_links(
@@ -154,8 +159,9 @@ def test_a_reminder_is_never_sent_twice_when_the_job_runs_again_or_the_task_repe
 
     assert run_due() == 1
     assert run_due() == 0
-    # The same task delivered twice by the queue: the second finds the claim and sends nothing.
-    assert reminder_deliver(appointment_id=appointment.pk, rule_id=rules[24].pk) is None
+    # The same reminder claimed again (a repeated task): it finds the claim and queues nothing.
+    assert reminder_claim(appointment_id=appointment.pk, rule_id=rules[24].pk) is None
+    outbox_send_due()
 
     assert len(smtp_server.messages) == 1
     assert ReminderDelivery.objects.filter(appointment=appointment, rule=rules[24]).count() == 1
@@ -201,13 +207,18 @@ def test_cancelled_past_and_switched_off_reminders_are_not_sent(
     assert run_due() == 0
     assert smtp_server.messages == []
 
-    # Cancelled after the job listed it, before the task ran: the claim sees it and skips.
+    # Cancelled after the reminder was queued, before the worker sent it: the outbox checks
+    # again at sending time and skips it.
     listed = make_appointment(place, patient, soon + dt.timedelta(hours=2))
-    Appointment.objects.filter(pk=listed.pk).update(status=AppointmentStatus.CANCELLED)
-    delivery = reminder_deliver(appointment_id=listed.pk, rule_id=rules[24].pk)
+    delivery = reminder_claim(appointment_id=listed.pk, rule_id=rules[72].pk)
     assert delivery is not None
+    assert delivery.status == DeliveryStatus.CLAIMED
+    Appointment.objects.filter(pk=listed.pk).update(status=AppointmentStatus.CANCELLED)
+    outbox_send_due()
+    delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SKIPPED
     assert delivery.error == "The appointment is cancelled."
+    assert OutboxMessage.objects.get(key=f"reminder:{delivery.pk}").status == "cancelled"
 
     rules[24].is_active = False
     rules[24].save()
@@ -240,22 +251,56 @@ def test_a_patient_who_agreed_to_no_channel_gets_no_reminder_and_it_is_recorded(
     assert "not agreed" in delivery.error
 
 
-def test_a_refused_text_is_recorded_as_failed_with_the_reason_and_not_retried(
-    personas: Personas, place: Place, rules: dict[int, ReminderRule], sms_server: SmsInbox
+def test_a_text_the_provider_fails_with_a_server_error_is_sent_once_it_recovers(
+    personas: Personas,
+    place: Place,
+    rules: dict[int, ReminderRule],
+    sms_server: SmsInbox,
+    _frozen: time_machine.Traveller,
 ) -> None:
     sms_server.status = 500
     patient = make_patient(personas.clinic, consent_sms=True, preferred_contact="sms")
     appointment = make_appointment(place, patient, dt.datetime(2026, 11, 24, 12, 30, tzinfo=dt.UTC))
 
     assert run_due() == 1
+    delivery = ReminderDelivery.objects.get(appointment=appointment, rule=rules[24])
+    assert delivery.status == DeliveryStatus.CLAIMED
+    message = OutboxMessage.objects.get(key=f"reminder:{delivery.pk}")
+    assert message.status == OutboxStatus.RETRYING
+    assert "HTTP 500" in message.last_error
+
     sms_server.status = 202
+    _frozen.shift(dt.timedelta(minutes=31))
+    assert run_due() == 0
+
+    assert len(sms_server.received) == 2
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    assert delivery.sent_at is not None
+
+
+def test_a_text_the_provider_refuses_is_recorded_as_failed_with_the_reason_and_not_retried(
+    personas: Personas,
+    place: Place,
+    rules: dict[int, ReminderRule],
+    sms_server: SmsInbox,
+    _frozen: time_machine.Traveller,
+) -> None:
+    sms_server.status = 400
+    patient = make_patient(personas.clinic, consent_sms=True, preferred_contact="sms")
+    appointment = make_appointment(place, patient, dt.datetime(2026, 11, 24, 12, 30, tzinfo=dt.UTC))
+
+    assert run_due() == 1
+    sms_server.status = 202
+    _frozen.shift(dt.timedelta(hours=2))
     assert run_due() == 0
 
     assert len(sms_server.received) == 1
     delivery = ReminderDelivery.objects.get(appointment=appointment, rule=rules[24])
     assert delivery.status == DeliveryStatus.FAILED
-    assert "HTTP 500" in delivery.error
+    assert "HTTP 400" in delivery.error
     assert delivery.sent_at is None
+    assert OutboxMessage.objects.get().status == OutboxStatus.PARKED
 
 
 def test_a_clinic_without_rules_gets_the_default_three_day_and_one_day_reminders(
@@ -263,7 +308,7 @@ def test_a_clinic_without_rules_gets_the_default_three_day_and_one_day_reminders
 ) -> None:
     assert not ReminderRule.objects.filter(clinic=personas.clinic).exists()
 
-    reminders_dispatch_due(send=lambda a, r: None)
+    reminders_dispatch_due()
 
     assert set(
         ReminderRule.objects.filter(clinic=personas.clinic).values_list("hours_before", flat=True)
@@ -277,12 +322,13 @@ class WorkerCrashedError(BaseException):
     """Stands for the worker process dying (killed, out of memory) mid-task."""
 
 
-def test_a_crash_between_claim_and_send_never_leads_to_a_second_message_after_restart(
+def test_a_crash_between_claim_and_send_is_sent_once_after_the_lease_runs_out(
     transactional_audit: None,
     personas: Personas,
     place: Place,
     smtp_server: Mailbox,
     monkeypatch: pytest.MonkeyPatch,
+    _frozen: time_machine.Traveller,
 ) -> None:
     reminder_rules_ensure_defaults()
     appointment = make_appointment(
@@ -292,18 +338,23 @@ def test_a_crash_between_claim_and_send_never_leads_to_a_second_message_after_re
     def crash(*args: Any, **kwargs: Any) -> str:
         raise WorkerCrashedError
 
-    monkeypatch.setattr(reminders, "notify_patient", crash)
+    monkeypatch.setattr(outbox, "deliver", crash)
     with pytest.raises(WorkerCrashedError):
         run_due()
     monkeypatch.undo()
 
-    # The restarted worker: its first run finds the committed claim and sends nothing.
+    # The restarted worker: the claim's lease still holds, so it sends nothing yet...
     connection.close()
     assert run_due() == 0
     assert smtp_server.messages == []
+    # ...and once the lease has run out it sends the reminder, once.
+    _frozen.shift(dt.timedelta(minutes=6))
+    assert run_due() == 0
+    assert run_due() == 0
+    assert len(smtp_server.messages) == 1
     delivery = ReminderDelivery.objects.get(appointment=appointment, rule__hours_before=24)
-    assert delivery.status == DeliveryStatus.CLAIMED
-    assert delivery.sent_at is None
+    assert delivery.status == DeliveryStatus.SENT
+    assert delivery.sent_at is not None
 
 
 def test_two_workers_racing_for_one_reminder_send_one_message(
@@ -320,8 +371,9 @@ def test_two_workers_racing_for_one_reminder_send_one_message(
     def worker() -> None:
         try:
             barrier.wait()
-            delivery = reminder_deliver(appointment_id=appointment.pk, rule_id=rule.pk)
+            delivery = reminder_claim(appointment_id=appointment.pk, rule_id=rule.pk)
             outcomes.append(None if delivery is None else delivery.status)
+            outbox_send_due()
         finally:
             connection.close()
 
@@ -331,8 +383,9 @@ def test_two_workers_racing_for_one_reminder_send_one_message(
     for thread in threads:
         thread.join()
 
-    assert sorted(map(str, outcomes)) == ["None", "None", "None", "sent"]
+    assert sorted(map(str, outcomes)) == ["None", "None", "None", "claimed"]
     assert len(smtp_server.messages) == 1
+    assert ReminderDelivery.objects.get().status == DeliveryStatus.SENT
 
 
 def test_a_reminder_that_cannot_be_prepared_is_recorded_as_failed_and_nothing_is_sent(
@@ -350,13 +403,14 @@ def test_a_reminder_that_cannot_be_prepared_is_recorded_as_failed_and_nothing_is
         raise LookupError("template missing")
 
     monkeypatch.setattr(reminders, "reminder_message", broken)
-    with pytest.raises(LookupError):
-        run_due()
+    run_due()
 
     assert smtp_server.messages == []
     delivery = ReminderDelivery.objects.get(appointment=appointment, rule=rules[24])
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.error == "Not prepared: template missing"
+    # Parked where administrators see it, not retried by itself.
+    assert OutboxMessage.objects.get().status == OutboxStatus.PARKED
 
 
 def test_a_refused_email_address_never_reaches_the_delivery_row_the_audit_trail_or_the_logs(
@@ -444,7 +498,7 @@ def test_a_moved_appointment_is_reminded_afresh_for_its_new_time_and_only_once(
     _frozen.move_to(friday - dt.timedelta(hours=24))
     assert run_due() == 1
     assert run_due() == 0
-    assert reminder_deliver(appointment_id=appointment.pk, rule_id=rules[24].pk) is None
+    assert reminder_claim(appointment_id=appointment.pk, rule_id=rules[24].pk) is None
 
     assert len(smtp_server.messages) == 3
     assert "Friday 27 November 2026" in smtp_server.messages[-1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -470,14 +524,15 @@ def test_a_reminder_queued_before_the_appointment_moved_later_waits_for_the_new_
     tuesday = dt.datetime(2026, 11, 24, 12, 30, tzinfo=dt.UTC)
     friday = dt.datetime(2026, 11, 27, 12, 30, tzinfo=dt.UTC)
     appointment = make_appointment(place, emailer(personas), tuesday)
-    queued: list[tuple[int, int]] = []
-    assert reminders_dispatch_due(send=lambda a, r: queued.append((a, r))) == 1
+    assert reminders_dispatch_due() == 1  # queued in the outbox for Tuesday
 
-    move(appointment, friday)  # before the worker takes the queued task
-    for appointment_id, rule_id in queued:
-        assert reminder_deliver(appointment_id=appointment_id, rule_id=rule_id) is None
+    move(appointment, friday)  # before the worker sends it
+    outbox_send_due()
 
     assert smtp_server.messages == []
+    skipped = ReminderDelivery.objects.get(appointment_start=tuesday, rule=rules[24])
+    assert skipped.status == DeliveryStatus.SKIPPED
+    assert "moved" in skipped.error
     assert not ReminderDelivery.objects.filter(appointment_start=friday).exists()
     _frozen.move_to(friday - dt.timedelta(hours=24))
     assert run_due() == 1
@@ -511,4 +566,4 @@ def test_deliveries_recorded_before_times_were_kept_are_filled_with_the_appointm
 
     delivery = ReminderDelivery.objects.get()
     assert (delivery.appointment_start, delivery.status) == (tuesday, DeliveryStatus.SENT)
-    assert reminder_deliver(appointment_id=appointment.pk, rule_id=rule.pk) is None
+    assert reminder_claim(appointment_id=appointment.pk, rule_id=rule.pk) is None

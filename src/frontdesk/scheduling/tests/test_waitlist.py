@@ -558,7 +558,7 @@ class RecordedTexts:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    def send(self, to_e164: str, text: str) -> None:
+    def send(self, to_e164: str, text: str, *, idempotency_key: str = "") -> None:
         self.sent.append((to_e164, text))
 
 

@@ -1,7 +1,7 @@
 """`frontdesk worker`: the background worker. Runs huey's own consumer (threads, the
-every-minute scheduler for due reminders) on the queue configured in settings.HUEY: Redis when
-REDIS_URL is set, otherwise var/queue.sqlite3. Stop it with Ctrl-C or SIGTERM; huey finishes
-the tasks in hand on SIGINT."""
+every-minute scheduler for due reminders and the outbox) on the queue configured in
+settings.HUEY: Redis when REDIS_URL is set, otherwise var/queue.sqlite3. Stop it with Ctrl-C
+or SIGTERM; huey finishes the tasks in hand on SIGINT."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from huey.contrib.djhuey.management.commands.run_huey import (  # type: ignore[i
 
 class Command(RunHueyCommand):  # type: ignore[misc]
     help = (
-        "Run the background worker: sends appointment reminders as they fall due (checked "
-        "every minute) and any queued patient messages. Options are huey's consumer options."
+        "Run the background worker: queues appointment reminders as they fall due (checked "
+        "every minute) and sends every patient message from the outbox, retrying failures. "
+        "Options are huey's consumer options."
     )
