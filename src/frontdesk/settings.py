@@ -336,14 +336,26 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Logging: no PHI. Uvicorn's access log is off (it would print search terms in query
 # strings); AccessLogMiddleware logs method, path without query, status and user id. ---------
+# A signed link's token is written as <token> in every line (lib/redaction.py): the filter
+# sits on the handler, and on Django's loggers that write a request's path, so the record itself
+# is redacted before any handler sees it.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "frontdesk.lib.redaction.RedactSecretsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["redact_secrets"]},
+        "django.security.csrf": {"filters": ["redact_secrets"]},
+        "django.server": {"filters": ["redact_secrets"]},
         "axes": {"level": "WARNING"},
         # Given a handler here, `frontdesk worker` does not add its own (no doubled lines).
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},

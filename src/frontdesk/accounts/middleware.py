@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
+from frontdesk.lib.redaction import redact_secrets
+
 LAST_ACTIVITY_KEY = "frontdesk_last_activity"
 ACTIVITY_RESOLUTION = 30  # seconds
 # Requests the page makes on its own (live boards polling) must not keep a session alive.
@@ -129,21 +131,6 @@ class TwoFactorRequiredMiddleware:
         return self.get_response(request)
 
 
-# URL parameters that are credentials (patients' signed links): logged as a placeholder.
-_SECRET_URL_KWARGS = ("token",)
-
-
-def _loggable_path(request: HttpRequest) -> str:
-    path = request.path
-    match = request.resolver_match
-    if match is not None:
-        for name in _SECRET_URL_KWARGS:
-            value = match.kwargs.get(name)
-            if value:
-                path = path.replace(str(value), f"<{name}>")
-    return path
-
-
 class AccessLogMiddleware:
     """One line per request: method, path (never the query string: it can hold search terms;
     a signed link's token is replaced by a placeholder), status, time taken and the staff user
@@ -160,7 +147,7 @@ class AccessLogMiddleware:
         access_log.info(
             "%s %s %s %.1fms user=%s",
             request.method,
-            _loggable_path(request),
+            redact_secrets(request.path),
             response.status_code,
             (time.perf_counter() - started) * 1000,
             user_id,
