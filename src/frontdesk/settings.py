@@ -81,6 +81,8 @@ MIDDLEWARE = [
     # Outside the session and CSRF middleware, so it sees the cookies they set.
     "frontdesk.accounts.middleware.SecureCookiesOverHttpsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Inside WhiteNoise, so static files keep their cache; every page gets no-store.
+    "frontdesk.accounts.middleware.NoStoreMiddleware",
     "frontdesk.accounts.middleware.AccessLogMiddleware",
     "frontdesk.accounts.middleware.ClinicTimeZoneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -319,6 +321,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if env_bool("BEHIND_HTTPS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Plain HTTP gets a redirect to HTTPS and browsers are told to use HTTPS only (HSTS). The
+    # health check is exempt: load balancers call it over plain HTTP inside the network.
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int(
+        "HSTS_SECONDS", 365 * 24 * 60 * 60, minimum=0, maximum=2 * 365 * 24 * 60 * 60
+    )
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
