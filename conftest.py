@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -159,3 +162,24 @@ def transactional_audit(audit_triggers_restored: None, transactional_db: None) -
     yield
     audit_triggers_drop(connection)
     ledger_triggers_drop(connection)
+
+
+class WatchdogFiredError(Exception):
+    pass
+
+
+@contextmanager
+def watchdog(seconds: float) -> Iterator[None]:
+    """Interrupts the block if it runs longer than `seconds` (Python's `re` checks for signals
+    while it backtracks, so a runaway match is stopped rather than hanging the suite)."""
+
+    def fire(signum: int, frame: FrameType | None) -> None:
+        raise WatchdogFiredError
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

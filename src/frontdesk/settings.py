@@ -82,6 +82,8 @@ MIDDLEWARE = [
     # Outside the session and CSRF middleware, so it sees the cookies they set.
     "frontdesk.accounts.middleware.SecureCookiesOverHttpsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Inside WhiteNoise, so static files keep their cache; every page gets no-store.
+    "frontdesk.accounts.middleware.NoStoreMiddleware",
     "frontdesk.accounts.middleware.AccessLogMiddleware",
     "frontdesk.accounts.middleware.ClinicTimeZoneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -378,6 +380,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if env_bool("BEHIND_HTTPS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Plain HTTP gets a redirect to HTTPS and browsers are told to use HTTPS only (HSTS). The
+    # health check is exempt: load balancers call it over plain HTTP inside the network.
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int(
+        "HSTS_SECONDS", 365 * 24 * 60 * 60, minimum=0, maximum=2 * 365 * 24 * 60 * 60
+    )
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -395,14 +405,26 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Logging: no PHI. Uvicorn's access log is off (it would print search terms in query
 # strings); AccessLogMiddleware logs method, path without query, status and user id. ---------
+# A signed link's token is written as <token> in every line (lib/redaction.py): the filter
+# sits on the handler, and on Django's loggers that write a request's path, so the record itself
+# is redacted before any handler sees it.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "frontdesk.lib.redaction.RedactSecretsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["redact_secrets"]},
+        "django.security.csrf": {"filters": ["redact_secrets"]},
+        "django.server": {"filters": ["redact_secrets"]},
         "axes": {"level": "WARNING"},
         # Given a handler here, `frontdesk worker` does not add its own (no doubled lines).
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},

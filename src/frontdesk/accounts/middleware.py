@@ -1,4 +1,4 @@
-"""Session idle timeout, two-factor enforcement, PHI-free access log, secure cookies."""
+"""Session idle timeout, two-factor enforcement, PHI-free access log, secure cookies, no-store."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+
+from frontdesk.lib.redaction import redact_secrets
 
 LAST_ACTIVITY_KEY = "frontdesk_last_activity"
 ACTIVITY_RESOLUTION = 30  # seconds
@@ -129,21 +132,6 @@ class TwoFactorRequiredMiddleware:
         return self.get_response(request)
 
 
-# URL parameters that are credentials (patients' signed links): logged as a placeholder.
-_SECRET_URL_KWARGS = ("token",)
-
-
-def _loggable_path(request: HttpRequest) -> str:
-    path = request.path
-    match = request.resolver_match
-    if match is not None:
-        for name in _SECRET_URL_KWARGS:
-            value = match.kwargs.get(name)
-            if value:
-                path = path.replace(str(value), f"<{name}>")
-    return path
-
-
 class AccessLogMiddleware:
     """One line per request: method, path (never the query string: it can hold search terms;
     a signed link's token is replaced by a placeholder), status, time taken and the staff user
@@ -160,7 +148,7 @@ class AccessLogMiddleware:
         access_log.info(
             "%s %s %s %.1fms user=%s",
             request.method,
-            _loggable_path(request),
+            redact_secrets(request.path),
             response.status_code,
             (time.perf_counter() - started) * 1000,
             user_id,
@@ -180,4 +168,23 @@ class SecureCookiesOverHttpsMiddleware:
         if request.is_secure():
             for morsel in response.cookies.values():
                 morsel["secure"] = True
+        return response
+
+
+class NoStoreMiddleware:
+    """Every page Frontdesk answers is kept out of browser and proxy caches (`no-store`).
+
+    Signed-in pages show patients' data, and a patient's link page (confirm or cancel, a
+    waitlist offer) or the waiting-room screen is opened on a shared or public computer: the
+    back button or a cache must not show it to the next person. A view that chose its own
+    Cache-Control keeps it (the live board's event stream, the calendar feed). Static files are
+    answered by WhiteNoise, outside this middleware, and keep their long cache."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
         return response

@@ -11,6 +11,17 @@ class Clinic(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     time_zone = models.CharField(max_length=64, default="America/New_York")
+    # The title of every visit in providers' calendar feeds: never the type of visit, which can
+    # reveal a diagnosis to anyone who sees the provider's phone or calendar.
+    calendar_event_title = models.CharField(max_length=100, default="Appointment")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(calendar_event_title=""),
+                name="clinic_calendar_event_title_not_empty",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -39,7 +39,6 @@ its place or copied to standard output.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import json
@@ -65,6 +64,7 @@ from tqdm import tqdm
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
+from frontdesk.lib.csv_safe import csv_writer
 from frontdesk.patients.matching import (
     EXISTING_PATIENT_THRESHOLD,
     WARNING_THRESHOLD,
@@ -726,7 +726,7 @@ class _ReportWriter:
         self.clinics: dict[int, _ClinicShare] = {}
         self.rows = 0
         if fmt == "csv":
-            self.csv = csv.writer(handle, lineterminator="\n")
+            self.csv = csv_writer(handle, lineterminator="\n")
             self.csv.writerow(REPORT_COLUMNS)
         else:
             handle.write("[")

@@ -323,7 +323,8 @@ class PayerForm(forms.ModelForm):  # type: ignore[type-arg]
         fields = ["name", "payer_id", "member_id_pattern", "member_id_example"]
         help_texts = {
             "member_id_pattern": (
-                "Optional regular expression member IDs must match, e.g. [A-Z]{3}\\d{9}."
+                "Optional regular expression member IDs must match, e.g. [A-Z]{3}\\d{9}. "
+                "Backreferences (\\1) and lookarounds ((?=, (?!) cannot be used."
             ),
             "member_id_example": "An example ID shown to staff when one does not match.",
         }

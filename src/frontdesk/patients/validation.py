@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import logging
 import re
 import unicodedata
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from stdnum import exceptions as stdnum_exceptions
+
+from frontdesk.lib import patterns
+
+logger = logging.getLogger(__name__)
 
 MAX_AGE_YEARS = 120
 
@@ -108,10 +113,22 @@ def clean_postal_code(value: str, *, country: str) -> str:
 
 
 def clean_member_id(value: str, *, pattern: str, payer_name: str, example: str = "") -> str:
+    """The member ID without spaces, in capitals, checked against the payer's pattern.
+
+    The pattern is matched by RE2 in linear time (lib/patterns.py). A pattern saved before
+    that which RE2 cannot use (a backreference, a lookaround) is skipped rather than blocking
+    the desk: the payer list shows the administrator that it needs rewriting."""
     member_id = "".join(value.split()).upper()
     if not member_id:
         raise ValidationError("Type the member ID from the insurance card.")
-    if pattern and not re.fullmatch(pattern, member_id):
+    if not pattern:
+        return member_id
+    try:
+        matches = patterns.pattern_fullmatch(pattern, member_id)
+    except patterns.PatternError as exc:
+        logger.warning("%s: member-ID pattern not checked (%s)", payer_name, exc)
+        return member_id
+    if not matches:
         hint = f" such as {example}" if example else ""
         raise ValidationError(
             f"{payer_name} member IDs look different{hint}. Check the card and type it again."
@@ -119,11 +136,21 @@ def clean_member_id(value: str, *, pattern: str, payer_name: str, example: str =
     return member_id
 
 
-def validate_regex(pattern: str) -> None:
+def pattern_problem(pattern: str) -> str:
+    """Why a saved member-ID pattern is not used to check IDs, or "" when it is (or is empty)."""
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValidationError(f"That pattern is not a valid regular expression ({exc}).") from None
+        patterns.pattern_check(pattern)
+    except patterns.PatternError as exc:
+        return str(exc)
+    return ""
+
+
+def validate_regex(pattern: str) -> None:
+    """Refuse, in words, a member-ID pattern that RE2 cannot match in linear time."""
+    try:
+        patterns.pattern_check(pattern)
+    except patterns.PatternError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 # Identity documents. Numbers are kept as capital letters and digits: people type the spaces,

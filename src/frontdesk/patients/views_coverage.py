@@ -11,7 +11,7 @@ from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.lib.uploads import user_file_response
-from frontdesk.patients import services
+from frontdesk.patients import services, validation
 from frontdesk.patients.forms import CoverageForm, PayerForm
 from frontdesk.patients.models import Coverage, Payer
 from frontdesk.patients.selectors import access_patient
@@ -89,7 +89,9 @@ def coverage_card_view(
 def payer_list_view(request: HttpRequest) -> HttpResponse:
     clinic = staff_clinic(staff_user(request))
     payers = Payer.objects.filter(clinic=clinic).order_by("name")
-    return render(request, "patients/payer_list.html", {"payers": payers})
+    # A pattern saved before patterns were checked by RE2 may not be usable: say so here.
+    rows = [(payer, validation.pattern_problem(payer.member_id_pattern)) for payer in payers]
+    return render(request, "patients/payer_list.html", {"rows": rows})
 
 
 @policy(Action.PAYER_MANAGE)

@@ -3,8 +3,10 @@
 The link carries the provider's id and feed version, signed with the site key under a salt used
 for nothing else. It never expires (calendar apps poll it for months), but raising
 `Provider.feed_version` turns every link given out before into a 404. The feed holds the
-provider's own time only: type of visit, start, end, status and place; never a patient's name,
-birth date, phone or note, since a calendar app on a phone is outside the clinic's control.
+provider's own time only: start, end, status and place, under the clinic's neutral title
+(`Clinic.calendar_event_title`); never the type of visit (it can reveal a diagnosis, and the
+reminders leave it out for that reason), nor a patient's name, birth date, phone or note, since a
+calendar app on a phone is outside the clinic's control.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def feed_calendar(provider: Provider, *, now: dt.datetime | None = None) -> byte
             start__gte=moment - dt.timedelta(days=DAYS_BEFORE),
             start__lt=moment + dt.timedelta(days=DAYS_AFTER),
         )
-        .select_related("appointment_type", "schedule__location")
+        .select_related("schedule__location")
         .order_by("start", "pk")
     )
     calendar = Calendar()
@@ -100,6 +102,7 @@ def feed_calendar(provider: Provider, *, now: dt.datetime | None = None) -> byte
     calendar.add("x-wr-calname", f"{provider_label(provider)} · {provider.clinic.name}")
     calendar.add("refresh-interval", dt.timedelta(minutes=15), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT15M")
+    title = provider.clinic.calendar_event_title
     for appointment in appointments:
         event = Event()
         event.add("uid", event_uid(appointment))
@@ -107,7 +110,7 @@ def feed_calendar(provider: Provider, *, now: dt.datetime | None = None) -> byte
         event.add("last-modified", appointment.updated_at.astimezone(dt.UTC))
         event.add("dtstart", appointment.start.astimezone(dt.UTC))
         event.add("dtend", appointment.end.astimezone(dt.UTC))
-        event.add("summary", appointment.appointment_type.name)
+        event.add("summary", title)
         event.add("location", appointment.schedule.location.name)
         event.add("status", _EVENT_STATUS.get(AppointmentStatus(appointment.status), "CONFIRMED"))
         event.add("transp", "OPAQUE")

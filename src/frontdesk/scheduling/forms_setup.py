@@ -449,3 +449,18 @@ class HolidayForm(forms.Form):
         if not name:
             raise forms.ValidationError("Type the holiday's name, e.g. Thanksgiving.")
         return name
+
+
+class CalendarTitleForm(forms.Form):
+    title = forms.CharField(
+        label="Title of each visit in calendar feeds",
+        max_length=100,
+        help_text=(
+            "Providers' calendar apps show every visit under this title. Keep it neutral, "
+            "such as Appointment: a type of visit can reveal a diagnosis."
+        ),
+        error_messages={
+            "required": "Type a title, such as Appointment.",
+            "max_length": "Keep the title under 100 characters.",
+        },
+    )

@@ -75,6 +75,7 @@ SETUP_OBJECT_LABELS = {
     "schedule_template": "weekly hours",
     "block": "block or leave",
     "clinic_holiday": "holiday",
+    "calendar_event_title": "calendar visit title",
 }
 
 
@@ -1014,6 +1015,30 @@ def holiday_delete(*, context: AuditContext, holiday: ClinicHoliday) -> None:
     )
 
 
+# --- Calendar feeds --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def calendar_event_title_save(*, context: AuditContext, clinic: Clinic, title: str) -> Clinic:
+    """Set the title every visit has in the clinic's calendar feeds; audited with the old one."""
+    title = " ".join(title.split())
+    if not title:
+        raise SetupRefusedError("Type a title, such as Appointment.", field="title")
+    locked = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    previous = locked.calendar_event_title
+    locked.calendar_event_title = title
+    locked.save(update_fields=["calendar_event_title"])
+    clinic.calendar_event_title = title
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        object_type="calendar_event_title",
+        object_id=clinic.pk,
+        detail={"from": previous, "to": title},
+    )
+    return clinic
+
+
 # --- Reads for the set-up pages -------------------------------------------------------------
 
 
@@ -1023,6 +1048,7 @@ class SetupSummary:
     templates: int
     upcoming_blocks: int
     upcoming_holidays: int
+    calendar_event_title: str
     recent_changes: list[tuple[AuditEvent, str]]  # the event and what it changed, in words
 
 
@@ -1048,5 +1074,6 @@ def setup_summary(*, clinic: Clinic, now: dt.datetime) -> SetupSummary:
         ).count(),
         upcoming_blocks=Block.objects.filter(schedule__clinic=clinic, end__gt=now).count(),
         upcoming_holidays=ClinicHoliday.objects.filter(clinic=clinic, date__gte=today).count(),
+        calendar_event_title=clinic.calendar_event_title,
         recent_changes=[(e, SETUP_OBJECT_LABELS[e.object_type]) for e in changes],
     )

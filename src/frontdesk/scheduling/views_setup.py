@@ -1,4 +1,5 @@
-"""Schedule set-up pages: appointment types, weekly hours, blocks and leave, holidays.
+"""Schedule set-up pages: appointment types, weekly hours, blocks and leave, holidays, and the
+title visits have in calendar feeds.
 
 Each view: authorise (SCHEDULE_SETUP), parse with a form, call one service of setup.py, show
 what happened; a refusal goes back to the form with everything typed still in it.
@@ -26,6 +27,7 @@ from frontdesk.scheduling.availability import clinic_zone
 from frontdesk.scheduling.forms_setup import (
     AppointmentTypeForm,
     BlockForm,
+    CalendarTitleForm,
     HolidayForm,
     LeaveForm,
     TemplateForm,
@@ -307,6 +309,33 @@ def holiday_delete_view(request: HttpRequest, holiday_id: int) -> HttpResponse:
     return redirect("scheduling:setup_holidays")
 
 
+# --- Calendar feeds --------------------------------------------------------------------------
+
+
+@policy(Action.SCHEDULE_SETUP)
+def calendar_title_view(request: HttpRequest) -> HttpResponse:
+    """The neutral title every visit has in providers' calendar feeds."""
+    clinic = staff_clinic(staff_user(request))
+    form = CalendarTitleForm(
+        request.POST if request.method == "POST" else None,
+        initial={"title": clinic.calendar_event_title},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            setup.calendar_event_title_save(
+                context=audit_context(request), clinic=clinic, title=form.cleaned_data["title"]
+            )
+        except setup.SetupRefusedError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(
+                request, f"Visits are called “{clinic.calendar_event_title}” in calendar feeds."
+            )
+            return redirect("scheduling:setup_calendar")
+    status = 400 if form.errors else 200
+    return render(request, T + "calendar.html", {"form": form}, status=status)
+
+
 # Included under "setup/" by scheduling/urls.py, in the "scheduling" namespace.
 urlpatterns = [
     path("", setup_index_view, name="setup"),
@@ -324,4 +353,5 @@ urlpatterns = [
     path("blocks/<int:block_id>/delete/", block_delete_view, name="setup_block_delete"),
     path("holidays/", holiday_list_view, name="setup_holidays"),
     path("holidays/<int:holiday_id>/delete/", holiday_delete_view, name="setup_holiday_delete"),
+    path("calendar/", calendar_title_view, name="setup_calendar"),
 ]

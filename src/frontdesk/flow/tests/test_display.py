@@ -105,6 +105,14 @@ def test_a_forged_or_replaced_link_opens_nothing(personas: Personas) -> None:
     assert Client().get("/flow/display/").status_code == 404
 
 
+def test_the_screen_and_its_updates_are_never_cached(personas: Personas) -> None:
+    screen = _screen(personas)
+    for url in (_url(screen), _url(screen, live=True)):
+        response = Client().get(url)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+
+
 def test_a_supervisor_adds_a_screen_and_replaces_its_link(personas: Personas) -> None:
     sue = login_client(Client(), personas.supervisor)
     added = sue.post("/flow/displays/", {"name": "Main waiting room"}, follow=True)

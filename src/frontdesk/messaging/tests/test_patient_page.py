@@ -88,6 +88,15 @@ def test_the_page_shows_only_first_name_date_time_and_place(
     assert event.patient_ids == [patient.pk]
 
 
+def test_the_link_page_and_its_answers_are_never_cached(appointment: Appointment) -> None:
+    # Opened on shared or public computers: the back button must not show it to the next person.
+    client, csrf = csrf_client(link(appointment))
+    answered = client.post(link(appointment), {"action": "confirm", "csrfmiddlewaretoken": csrf})
+    for response in (client.get(link(appointment)), answered, Client().get("/p/appointment/x/")):
+        assert "no-store" in response["Cache-Control"]
+        assert "private" in response["Cache-Control"]
+
+
 def test_the_patient_confirms_through_the_link(appointment: Appointment) -> None:
     url = link(appointment)
     client, csrf = csrf_client(url)

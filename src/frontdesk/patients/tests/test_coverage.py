@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils.html import escape
 
-from conftest import Personas
+from conftest import Personas, watchdog
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditEvent
 from frontdesk.patients.models import Coverage, Patient, Payer
@@ -115,7 +116,8 @@ def test_admins_keep_the_payer_table_with_a_checked_pattern(
 ) -> None:
     client = client_for(personas.admin)
     bad = client.post("/patients/payers/new/", {"name": "Acme", "member_id_pattern": "[A-Z"})
-    assert bad.status_code == 400 and "not a valid regular expression" in bad.content.decode()
+    assert bad.status_code == 400
+    assert "That pattern cannot be used: a [ has no closing ]" in bad.content.decode()
     mismatch = client.post(
         "/patients/payers/new/",
         {"name": "Acme", "member_id_pattern": r"A\d{3}", "member_id_example": "B123"},
@@ -128,6 +130,59 @@ def test_admins_keep_the_payer_table_with_a_checked_pattern(
     assert good.status_code == 302
     assert Payer.objects.get(clinic=personas.clinic).name == "Acme"
     assert "Acme" in client.get("/patients/payers/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "words"),
+    [
+        (r"(A)\1\d+", r"referring back to a group (such as \1) is not supported"),
+        (r"(?!X)[A-Z]\d+", "looking ahead with (?! is not supported"),
+    ],
+)
+def test_it_refuses_a_payer_pattern_that_cannot_be_matched_in_linear_time(
+    personas: Personas, client_for: Callable[[User], Client], pattern: str, words: str
+) -> None:
+    response = client_for(personas.admin).post(
+        "/patients/payers/new/", {"name": "Acme", "member_id_pattern": pattern}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "That pattern cannot be used" in html and escape(words) in html
+    assert escape(pattern) in html  # what was typed is kept
+    assert not Payer.objects.filter(name="Acme").exists()
+
+
+def test_a_catastrophic_payer_pattern_does_not_stall_the_coverage_form(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    admin = client_for(personas.admin)
+    saved = admin.post("/patients/payers/new/", {"name": "Slow", "member_id_pattern": "(A+)+B"})
+    assert saved.status_code == 302
+    payer = Payer.objects.get(name="Slow")
+    client = client_for(personas.front_desk)
+    with watchdog(2.0):
+        response = client.post(
+            f"/patients/{patient.pk}/coverages/new/", _coverage(payer, member_id="A" * 50)
+        )
+    assert response.status_code == 400
+    assert "Slow member IDs look different" in response.content.decode()
+
+
+def test_a_saved_pattern_re2_cannot_use_neither_blocks_the_desk_nor_hides_from_the_admin(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    # Saved before patterns were checked by RE2 (a backreference): the ID is taken unchecked.
+    payer = Payer.objects.create(
+        clinic=personas.clinic, name="Old Mutual", member_id_pattern=r"(\d)\1\d{4}"
+    )
+    response = client_for(personas.front_desk).post(
+        f"/patients/{patient.pk}/coverages/new/", _coverage(payer, member_id="123456")
+    )
+    assert response.status_code == 302, response.content.decode()
+    assert Coverage.objects.get().member_id == "123456"
+    listing = client_for(personas.admin).get("/patients/payers/").content.decode()
+    assert "That pattern cannot be used: referring back to a group" in listing
+    assert "Member IDs are not checked until it is changed." in listing
 
 
 def test_payers_of_another_clinic_are_not_offered(

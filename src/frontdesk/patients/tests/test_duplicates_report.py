@@ -326,6 +326,19 @@ def test_it_writes_csv_with_a_header(personas: Personas) -> None:
     assert "nickname Bob = Robert; " in row["reasons"]
 
 
+def test_the_csv_never_hands_a_spreadsheet_a_formula(personas: Personas) -> None:
+    # Names come from other systems through the import; a spreadsheet would run this one.
+    robert(personas.clinic, family_name="=Fitzgerald")
+    robert(personas.clinic, family_name="=Fitzgerlad", given_name="Bob", email="")
+    out = io.StringIO()
+
+    duplicates_report_export(fmt="csv", output=None, stream=out)
+
+    (row,) = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["name_a"].startswith("'=Fitzger") and row["name_b"].startswith("'=Fitzger")
+    assert float(row["score"]) >= EXISTING_PATIENT_THRESHOLD  # numbers stay numbers
+
+
 def test_it_writes_json_as_a_list_of_objects(personas: Personas) -> None:
     original = robert(personas.clinic)
     again = bob_again(personas.clinic)

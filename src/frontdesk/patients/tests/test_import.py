@@ -103,6 +103,21 @@ def test_it_reports_a_bad_date_and_a_bad_phone_by_line_and_saves_nothing_of_them
     assert rows[0]["mrn"] == Patient.objects.get(family_name="Gonzalez").mrn
 
 
+def test_the_report_never_hands_a_spreadsheet_a_formula_from_the_file(
+    personas: Personas, tmp_path: Path
+) -> None:
+    # Header text is copied into the report's "column" cell; a spreadsheet would run these.
+    header = ["first_name", "=last_name", "@dob", "+sex", "-phone"]
+    path = _write(tmp_path, [header, ["Ann", "Lee", "02/30/1990", "F", "555-12"]])
+    report = tmp_path / "report.csv"
+    _import(path, "--report", str(report))
+    with report.open(encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert {r["column"] for r in rows} == {"'@dob", "'-phone"}
+    for row in rows:
+        assert all(not cell or cell[0] not in "=+-@\t\r" for cell in row.values())
+
+
 def test_it_reports_a_likely_existing_patient_and_does_not_import_the_row(
     write: Callable[..., Path], personas: Personas
 ) -> None:

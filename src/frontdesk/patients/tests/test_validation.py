@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
+from conftest import watchdog
 from frontdesk.lib.readback import date_in_words, phone_grouped, spell_out
 from frontdesk.patients import validation
 
@@ -76,6 +77,20 @@ def test_member_ids_must_fit_the_payers_pattern() -> None:
         validation.clean_member_id(
             "12", pattern=r"[A-Z]{3}\d{9}", payer_name="Acme", example="ABC123456789"
         )
+
+
+@pytest.mark.parametrize("length", [30, 50, 5000])
+def test_a_catastrophic_member_id_pattern_answers_at_once(length: int) -> None:
+    # With Python's re, (A+)+B took 21 s on 30 letters and never finished on 50.
+    with watchdog(2.0), pytest.raises(ValidationError, match="member IDs look different"):
+        validation.clean_member_id("A" * length, pattern="(A+)+B", payer_name="Acme")
+
+
+def test_a_saved_pattern_re2_cannot_use_skips_the_member_id_check() -> None:
+    # Saved before patterns were checked: the desk is not blocked by it (the payer list says).
+    assert validation.clean_member_id("ab12", pattern=r"(A)\1\d+", payer_name="Acme") == "AB12"
+    assert "referring back" in validation.pattern_problem(r"(A)\1\d+")
+    assert validation.pattern_problem(r"A\d+") == ""
 
 
 def test_read_back_spells_names_says_dates_in_words_and_groups_phones() -> None:

@@ -108,8 +108,29 @@ def test_the_feed_parses_and_has_one_event_per_active_appointment_in_utc(
     assert event.decoded("DTSTART") == dt.datetime(2026, 11, 24, 14, 30, tzinfo=dt.UTC)
     assert event.decoded("DTEND") == dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
     assert event["DTSTART"].to_ical() == b"20261124T143000Z"
-    assert str(event["SUMMARY"]) == "Follow-up visit"
+    assert str(event["SUMMARY"]) == "Appointment"
     assert str(event["STATUS"]) == "CONFIRMED"
+
+
+def test_events_are_titled_with_the_clinics_neutral_title_never_the_type_of_visit(
+    personas: Personas,
+    someone: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+) -> None:
+    # The type of visit can reveal a diagnosis; the reminders leave it out for that reason.
+    follow_up.name = "HIV follow-up"
+    follow_up.save(update_fields=["name"])
+    _book(personas, someone, schedule, follow_up, dt.datetime(2026, 11, 24, 9, 0, tzinfo=clinic_tz))
+    personas.clinic.calendar_event_title = "Clinic visit"
+    personas.clinic.save(update_fields=["calendar_event_title"])
+    response = Client().get(
+        "/schedule/calendar.ics", {"token": calendar_feed.feed_token(schedule.provider)}
+    )
+    (event,) = Calendar.from_ical(response.content).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Clinic visit"
+    assert b"HIV" not in response.content
 
 
 def test_an_event_keeps_its_uid_when_the_appointment_moves_and_pending_ones_are_tentative(

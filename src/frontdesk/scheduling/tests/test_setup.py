@@ -724,6 +724,39 @@ def _queries(client: Client, url: str) -> int:
     return len(captured)
 
 
+def test_an_administrator_sets_the_calendar_feeds_visit_title_and_it_is_audited(
+    personas: Personas, admin: Client
+) -> None:
+    page = admin.get("/schedule/setup/calendar/")
+    assert page.status_code == 200 and 'value="Appointment"' in page.content.decode()
+    response = admin.post("/schedule/setup/calendar/", {"title": "  Clinic   visit "})
+    assert response.status_code == 302
+    personas.clinic.refresh_from_db()
+    assert personas.clinic.calendar_event_title == "Clinic visit"
+    event = AuditEvent.objects.get(object_type="calendar_event_title")
+    assert event.detail == {"from": "Appointment", "to": "Clinic visit"}
+    assert "calendar visit title" in admin.get("/schedule/setup/").content.decode()
+
+
+def test_an_empty_calendar_title_is_refused_in_words(personas: Personas, admin: Client) -> None:
+    response = admin.post("/schedule/setup/calendar/", {"title": "   "})
+    assert response.status_code == 400
+    assert "Type a title, such as Appointment." in response.content.decode()
+    personas.clinic.refresh_from_db()
+    assert personas.clinic.calendar_event_title == "Appointment"
+
+
+def test_others_cannot_change_the_calendar_title(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
+    response = client_for(personas.front_desk).post(
+        "/schedule/setup/calendar/", {"title": "Cardiology"}
+    )
+    assert response.status_code == 403
+    personas.clinic.refresh_from_db()
+    assert personas.clinic.calendar_event_title == "Appointment"
+
+
 def test_the_set_up_lists_take_the_same_number_of_queries_however_long_they_are(
     personas: Personas, schedule: Schedule, admin: Client
 ) -> None:

@@ -172,11 +172,13 @@ def test_the_first_to_accept_gets_the_time_and_a_second_accept_is_told_it_is_gon
     page = Client().get(link_of(first))
     assert page.status_code == 200
     assert b"An earlier time is free" in page.content
+    assert "no-store" in page["Cache-Control"]  # never kept by a shared computer's browser
     assert not Appointment.objects.filter(patient=first.patient).exists()  # reading never acts
 
     accepted = Client().post(link_of(first), {"answer": "accept"})
     assert accepted.status_code == 200
     assert b"It is yours" in accepted.content
+    assert "no-store" in accepted["Cache-Control"]
     appointment = Appointment.objects.get(patient=first.patient)
     assert appointment.start == freed.start
     assert appointment.status == AppointmentStatus.BOOKED

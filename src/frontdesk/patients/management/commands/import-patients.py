@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from frontdesk.clinic.models import Clinic
+from frontdesk.lib.csv_safe import csv_writer
 from frontdesk.patients import importing
 from frontdesk.patients.importing import Outcome
 
@@ -111,7 +111,7 @@ class Command(BaseCommand):
                 for message in importing.outcome_messages(outcome):
                     self.stdout.write(f"line {outcome.line}: {message}")
             if report is not None:
-                writer = csv.writer(report)
+                writer = csv_writer(report)
                 writer.writerow(importing.REPORT_HEADER)
                 writer.writerows(importing.report_rows(result))
         self._summarise(result, report_path)
