@@ -326,6 +326,9 @@ NOT_A_PATIENT: dict[str, str] = {
     # The supervisor's notice names the MRN only; acknowledging it opens nothing of the record
     # (every notice of a broken glass is about a restricted patient).
     "notice_id": "a supervisor's notice, acknowledged without opening the record",
+    # Sending again or cancelling an unsent message shows nothing of the record and changes only
+    # the message's delivery; the list of unsent messages is audited when it names patients.
+    "outbox_id": "an unsent message, retried or cancelled without opening the record",
 }
 
 # The break-the-glass page itself shows the MRN, and nothing more, to whoever may ask.
