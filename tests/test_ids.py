@@ -43,3 +43,20 @@ def test_it_ignores_junk_ids_in_query_parameters(personas: Personas, junk: str) 
     week = client.get("/schedule/week/", {"provider": junk, "type": junk})
     assert week.status_code in (200, 404)
     assert client.get("/flow/", {"location": junk, "provider": junk}).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("junk", ["9" * 5000, str(2**63 + 1), "²", "-1"])
+def test_it_refuses_junk_in_a_multi_select_without_echoing_it(junk: str) -> None:
+    from django import forms
+
+    from frontdesk.clinic.models import Provider
+    from frontdesk.lib.ids import IdChoiceField, IdMultipleChoiceField
+
+    several = IdMultipleChoiceField(queryset=Provider.objects.all(), required=False)
+    with pytest.raises(forms.ValidationError) as refused:
+        several.clean(["1", junk])
+    assert junk not in str(refused.value)
+    one = IdChoiceField(queryset=Provider.objects.all())
+    with pytest.raises(forms.ValidationError):
+        one.clean(junk)

@@ -7,7 +7,9 @@ refuses as out of range for bigint, which used to surface as server errors.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
+
+from django import forms
 
 # The largest value of a bigint primary key (PostgreSQL and SQLite alike).
 ID_MAX: Final = 2**63 - 1
@@ -46,3 +48,34 @@ class IdConverter:
         if number is None:
             raise ValueError(value)
         return str(number)
+
+
+def _is_record(field: forms.ModelChoiceField, value: object) -> bool:  # type: ignore[type-arg]
+    return field.queryset is not None and isinstance(value, field.queryset.model)
+
+
+class IdChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A choice of one record: a value that is no id is "not in the list" before any query."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and not _is_record(self, value) and not parse_id(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """A choice of records (ticked boxes): any value that is no id is "not in the list", said
+    without echoing it (it may be 5,000 digits long)."""
+
+    def clean(self, value: Any) -> Any:
+        if isinstance(value, list | tuple) and any(
+            not _is_record(self, pk) and parse_id(pk) is None for pk in value
+        ):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": "That"},
+            )
+        return super().clean(value)

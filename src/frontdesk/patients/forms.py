@@ -11,6 +11,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from frontdesk.lib.ids import IdChoiceField
 from frontdesk.lib.money import MoneyField
 from frontdesk.patients import validation
 from frontdesk.patients.models import (
@@ -268,6 +269,7 @@ class CoverageForm(forms.ModelForm):  # type: ignore[type-arg]
             "copay",
         ]
         labels = {"card_front": "Card, front", "card_back": "Card, back", "plan_name": "Plan"}
+        field_classes = {"payer": IdChoiceField}
 
     def __init__(self, *args: Any, clinic_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
