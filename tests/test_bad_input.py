@@ -7,7 +7,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import Personas, login_client
+from conftest import Personas, login_client, make_patient
 
 TEXT = st.text(
     alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
@@ -218,3 +218,26 @@ def test_the_scheduling_pages_survive_any_input(
         409,
     )
     assert client.post(f"/schedule/appointments/1/{action}/", post).status_code in (302, 400, 404)
+
+
+@pytest.mark.parametrize("length", [151, 256, 5000])
+def test_it_refuses_an_overlong_username_at_sign_in_in_words(
+    personas: Personas, length: int
+) -> None:
+    response = Client().post("/accounts/login/", {"username": "a" * length, "password": "x"})
+    assert response.status_code == 400
+    assert "A username is at most 150 characters" in response.content.decode()
+
+
+def test_it_strips_nul_bytes_from_every_query_form_and_cookie_value(personas: Personas) -> None:
+    patient = make_patient(personas.clinic, family_name="Nulling")
+    client = login_client(Client(), personas.front_desk)
+    found = client.get("/patients/", {"q": "Null\x00ing"})
+    assert found.status_code == 200
+    assert f"/patients/{patient.pk}/" in found.content.decode()
+    posted = client.post(
+        f"/patients/{patient.pk}/break-glass/", {"reason": "\x00" * 3, "next\x00": "\x00"}
+    )
+    assert posted.status_code in (302, 400)
+    client.cookies["sessionid"] = "abcdefgh\x00ijkl"
+    assert client.get("/patients/").status_code == 302  # as if no session had been sent

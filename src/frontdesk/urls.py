@@ -29,6 +29,7 @@ urlpatterns = [
     path("w/<str:token>/", waitlist_views.offer_view, name="waitlist_offer"),
 ]
 
+handler400 = "frontdesk.errors.bad_request"
 handler403 = "frontdesk.errors.permission_denied"
 handler404 = "frontdesk.errors.page_not_found"
 handler500 = "frontdesk.errors.server_error"
