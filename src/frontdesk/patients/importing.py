@@ -116,10 +116,10 @@ from frontdesk.patients.models import (
 )
 from frontdesk.patients.services import DuplicateDecisionRequiredError, patient_register
 
-# Measured with bench/import_beside_desk.py on the 2-core machine (SQLite, file database): a
-# row holds the write lock about 4 ms (duplicate check, insert, audit event), so 50 rows hold it
-# about 0.2 s against busy_timeout's 5 s; the time budget bounds a slower machine or a busier
-# disk the same way.
+# Measured with bench/import_beside_desk.py on the 2-core machine (SQLite, file database, 8
+# desk writers beside it): a row holds the write lock about 5 ms (duplicate check, insert, audit
+# event), so a transaction held it at most 252 ms (2,000 rows in 41 transactions) against
+# busy_timeout's 5 s; the time budget bounds a slower machine or a busier disk the same way.
 DEFAULT_BATCH_SIZE: Final = 50
 LOCK_BUDGET_SECONDS: Final = 0.25
 SQLITE_PAUSE_SECONDS: Final = 0.1
