@@ -80,6 +80,31 @@ def test_it_gives_up_politely_when_the_database_stays_away(personas: Personas) -
     assert NOTHING_SAVED in response.content.decode()
 
 
+def test_it_does_not_claim_nothing_was_saved_when_a_first_attempt_wrote(
+    personas: Personas,
+) -> None:
+    patient = make_patient(personas.clinic)
+    client = login_client(Client(raise_request_exception=False), personas.front_desk)
+    wrote: list[str] = []
+
+    def after_the_audit_event(sql: str) -> bool:
+        # The chart's audit event is written; everything after it fails, in both attempts.
+        if (
+            not wrote
+            and "audit_auditevent" in sql
+            and sql.lstrip().upper().startswith(("INSERT", "WITH"))
+        ):
+            wrote.append(sql)
+            return False
+        return bool(wrote)
+
+    with failing(after_the_audit_event):
+        response = client.get(f"/patients/{patient.pk}/")
+    assert wrote
+    assert response.status_code == 503
+    assert "Nothing was saved" not in response.content.decode()
+
+
 def test_it_does_not_claim_nothing_was_saved_when_the_session_failed_after_the_work(
     personas: Personas,
 ) -> None:

@@ -90,17 +90,18 @@ class DatabaseBusyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self._answer(request)
+        # One watch for both attempts: what the first wrote stays written.
+        watch = WriteWatch()
+        request.database_writes = watch  # type: ignore[attr-defined]  # read by server_error
+        response = self._answer(request, watch)
         if database_busy_response(response) and request.method in RETRIED_METHODS:
             _close_broken_connections()
-            response = self._answer(request)
+            response = self._answer(request, watch)
         if database_busy_response(response):
             _close_broken_connections()
         return response
 
-    def _answer(self, request: HttpRequest) -> HttpResponse:
-        watch = WriteWatch()
-        request.database_writes = watch  # type: ignore[attr-defined]  # read by server_error
+    def _answer(self, request: HttpRequest, watch: WriteWatch) -> HttpResponse:
         with ExitStack() as watching:
             for connection in connections.all():
                 watching.enter_context(connection.execute_wrapper(watch))
