@@ -218,3 +218,21 @@ def test_it_answers_a_form_whose_backend_was_terminated_with_the_polite_page(
     assert AuditEvent.objects.count() == before
     # The next request gets a working connection.
     assert client.get("/patients/").status_code == 200
+
+
+def test_it_checks_every_connection_before_a_request_uses_it() -> None:
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+
+
+@postgres_only
+def test_it_has_the_pool_check_a_connection_on_checkout() -> None:
+    from django.db.backends.postgresql.base import DatabaseWrapper
+    from psycopg_pool import ConnectionPool
+
+    pooled = {**connection.settings_dict, "OPTIONS": {"pool": {"min_size": 1, "max_size": 2}}}
+    wrapper = DatabaseWrapper(pooled, alias="pool_check")
+    pool = wrapper.pool  # built, not opened: no connection is made
+    try:
+        assert pool._check == ConnectionPool.check_connection  # type: ignore[attr-defined]
+    finally:
+        wrapper.close_pool()
