@@ -56,9 +56,12 @@ def test_it_answers_a_form_posted_to_a_terminated_connection_with_a_polite_page(
     page = response.content.decode()
     assert BUSY_WORDS in page
     assert NOTHING_SAVED in page
-    assert "Back button" in page
     assert response["Retry-After"]
     assert AuditEvent.objects.count() == before
+    # What was typed is kept on the page, to send again as it was.
+    assert '<form method="post" action="/patients/register/">' in page
+    assert '<input type="hidden" name="given_name" value="Ann">' in page
+    assert "Send it again" in page
 
 
 def test_it_answers_a_page_again_once_when_its_connection_was_terminated(
@@ -127,6 +130,8 @@ def test_it_does_not_claim_nothing_was_saved_when_the_session_failed_after_the_w
     assert BUSY_WORDS in page
     assert "Nothing was saved" not in page
     assert "may have been saved" in page
+    assert "Send it again" not in page  # something was saved: never offered twice
+    assert "password" not in page
     assert AuditEvent.objects.filter(action="login").exists()
 
 
@@ -236,3 +241,15 @@ def test_it_has_the_pool_check_a_connection_on_checkout() -> None:
         assert pool._check == ConnectionPool.check_connection  # type: ignore[attr-defined]
     finally:
         wrapper.close_pool()
+
+
+def test_it_never_writes_a_password_into_the_busy_page(personas: Personas) -> None:
+    client = Client(raise_request_exception=False)
+    secret = "correct horse battery staple"
+    with failing(everything):
+        response = client.post("/accounts/login/", {"username": "alice", "password": secret})
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert NOTHING_SAVED in page
+    assert secret not in page
+    assert "Back button" in page

@@ -50,12 +50,33 @@ def database_busy(request: HttpRequest) -> HttpResponse:
     it the page cannot know, and says so."""
     watch = getattr(request, "database_writes", None)
     nothing_saved = isinstance(watch, WriteWatch) and not watch.wrote
-    context = {"nothing_saved": nothing_saved, "was_form": request.method == "POST"}
+    context = {
+        "nothing_saved": nothing_saved,
+        "was_form": request.method == "POST",
+        "resend": _resendable(request) if nothing_saved else None,
+        "action": request.get_full_path(),
+    }
     # No request context: its processors would ask the database that just failed.
     response = HttpResponse(render_to_string("503.html", context), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     setattr(response, BUSY_ATTRIBUTE, True)
     return response
+
+
+def _resendable(request: HttpRequest) -> list[tuple[str, str]] | None:
+    """What the form posted, to send again from the busy page (nothing typed is lost); None when
+    it cannot be sent again as it was: files, or a password, which is never written into a page."""
+    if request.method != "POST":
+        return None
+    try:
+        if request.FILES:
+            return None
+        fields = [(name, value) for name, values in request.POST.lists() for value in values]
+    except Exception:  # a body that cannot be read again: the page just says to go back
+        return None
+    if any("password" in name.lower() for name, _ in fields):
+        return None
+    return fields
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
