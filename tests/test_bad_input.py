@@ -1,13 +1,25 @@
-"""Arbitrary input to the sign-in form and the search box never produces a server error."""
+"""Arbitrary input to every page and form never produces a server error."""
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from django.urls import reverse
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conftest import Personas, login_client
+from conftest import Personas, login_client, make_patient
+from frontdesk.accounts.policy import PUBLIC, Action, role_may
+from frontdesk.accounts.roles import Role
+
+# `samples` is the policy test's fixture: one record of every kind a URL can name.
+from tests.test_policy import ROUTES, SAMPLE_KWARGS, Route, Samples, samples  # noqa: F401
 
 TEXT = st.text(
     alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
@@ -218,3 +230,225 @@ def test_the_scheduling_pages_survive_any_input(
         409,
     )
     assert client.post(f"/schedule/appointments/1/{action}/", post).status_code in (302, 400, 404)
+
+
+@pytest.mark.parametrize("length", [151, 256, 5000])
+def test_it_refuses_an_overlong_username_at_sign_in_in_words(
+    personas: Personas, length: int
+) -> None:
+    response = Client().post("/accounts/login/", {"username": "a" * length, "password": "x"})
+    assert response.status_code == 400
+    assert "A username is at most 150 characters" in response.content.decode()
+
+
+def test_it_strips_nul_bytes_from_every_query_form_and_cookie_value(personas: Personas) -> None:
+    patient = make_patient(personas.clinic, family_name="Nulling")
+    client = login_client(Client(), personas.front_desk)
+    found = client.get("/patients/", {"q": "Null\x00ing"})
+    assert found.status_code == 200
+    assert f"/patients/{patient.pk}/" in found.content.decode()
+    posted = client.post(
+        f"/patients/{patient.pk}/break-glass/", {"reason": "\x00" * 3, "next\x00": "\x00"}
+    )
+    assert posted.status_code in (302, 400)
+    client.cookies["sessionid"] = "abcdefgh\x00ijkl"
+    assert client.get("/patients/").status_code == 302  # as if no session had been sent
+
+
+# --- Every page, every form ----------------------------------------------------------------
+# Each URL pattern is opened as a role the policy allows there (or anonymously when public),
+# with junk in every query parameter the code reads and every field of every form the page
+# shows, posted back to where the form posts. Ids in the URL are replaced by junk too. The
+# answer may refuse, redirect or say "not found"; it is never a server error.
+
+JUNK_VALUES = [
+    "9" * 5000,
+    "²",
+    "١٢",
+    str(2**63 + 1),
+    str(2**63 - 1),
+    "-1",
+    "0",
+    "\x00",
+    "1\x00",
+    "a" * 256,
+    "",
+    " ",
+    "1e400",
+    "NaN",
+    "2026-02-30",
+    "99:99",
+    "<b>",
+    "%",
+    "'",
+    "true",
+]
+JUNK = st.one_of(st.sampled_from(JUNK_VALUES), st.text(max_size=40))
+JUNK_IDS = ["9" * 5000, "%C2%B2", str(2**63 + 1), "0"]
+# Every name the views read from a query string or a posted form themselves.
+_READ = re.compile(r"""request\.(?:GET|POST)(?:\.get|\.getlist|\[)\(?["']([A-Za-z_:]+)["']""")
+READ_NAMES = sorted(
+    {
+        name
+        for path in Path(__file__).resolve().parent.parent.glob("src/frontdesk/**/*.py")
+        for name in _READ.findall(path.read_text())
+    }
+)
+PAGES = settings(
+    max_examples=3,
+    derandomize=True,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+class _Forms(HTMLParser):
+    """The forms of a page: where each posts, its method, and its fields with a value each
+    (several for checkboxes and multiple selects)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append({"action": a.get("action", ""), "method": a.get("method", "get")})
+            self.forms[-1]["fields"] = {}
+            self.forms[-1]["multiple"] = set()
+        if not self.forms or ("name" not in a and tag != "option"):
+            return
+        fields, multiple = self.forms[-1]["fields"], self.forms[-1]["multiple"]
+        if tag in ("input", "textarea", "select"):
+            name = a["name"]
+            fields.setdefault(name, [])
+            if tag == "select":
+                self._select = name
+                if "multiple" in a:
+                    multiple.add(name)
+            elif a.get("type") == "checkbox":
+                multiple.add(name)
+                fields[name].append(a.get("value", "on"))
+            elif a.get("type") not in ("file", "submit", "button"):
+                fields[name].append(a.get("value", ""))
+        elif tag == "option" and self._select is not None:
+            fields.setdefault(self._select, []).append(a.get("value", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def _page_forms(html: str) -> list[dict[str, Any]]:
+    parser = _Forms()
+    parser.feed(html)
+    return parser.forms
+
+
+def _client_for(route: Route, personas: Personas) -> Client:
+    action = route.callback.policy_action  # type: ignore[attr-defined]
+    if action == PUBLIC:
+        return Client()
+    allowed = [u for r, u in personas.by_role().items() if role_may(Role(r), Action(action))]
+    return login_client(Client(), allowed[0])
+
+
+def _sample_url(route: Route, sample: Samples) -> str:
+    return reverse(route.name, kwargs={p: SAMPLE_KWARGS[p](sample) for p in route.parameters})
+
+
+def _no_server_error(response: Any, what: str) -> None:
+    assert response.status_code < 500, f"{what}: {response.status_code}"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
+@PAGES
+@given(data=st.data())
+def test_every_page_and_form_survives_junk(
+    route: Route, personas: Personas, request: pytest.FixtureRequest, data: st.DataObject
+) -> None:
+    sample: Samples = request.getfixturevalue("samples")
+    url = _sample_url(route, sample)
+    client = _client_for(route, personas)
+    query = data.draw(st.dictionaries(st.sampled_from(READ_NAMES), JUNK, max_size=4))
+    page = client.get(url, query)
+    _no_server_error(page, f"GET {url} {sorted(query)}")
+    plain = client.get(url)
+    _no_server_error(plain, f"GET {url}")
+    forms = _page_forms(plain.content.decode(errors="replace")) if plain.status_code == 200 else []
+    if not forms or plain.status_code == 405:
+        forms = [{"action": "", "method": "post", "fields": {}, "multiple": set()}]
+    for form in forms:
+        fields: dict[str, list[str]] = form["fields"]
+        names = sorted(fields) or READ_NAMES
+        junk = data.draw(st.dictionaries(st.sampled_from(names), JUNK, min_size=1))
+        posted: dict[str, Any] = {n: v[:1] for n, v in fields.items() if v}
+        for name, value in junk.items():
+            many = name in form["multiple"]
+            posted[name] = [*fields.get(name, [])[:1], value, str(2**63 + 1)] if many else value
+        target = urljoin(url, form["action"]) if form["action"] else url
+        if urlsplit(target).netloc:
+            continue
+        if form["method"].lower() == "post":
+            response = client.post(target, posted)
+        else:
+            response = client.get(target, posted)
+        _no_server_error(response, f"{form['method'].upper()} {target} {sorted(junk)}")
+
+
+# The kinds of junk that once made server errors, each sent to every field and parameter.
+NAMED_JUNK = ["9" * 5000, "²", str(2**63 + 1), "a\x00b", "a" * 256]
+
+
+def _submit(client: Client, url: str, form: dict[str, Any], values: dict[str, Any]) -> Any:
+    target = urljoin(url, form["action"]) if form["action"] else url
+    if form["method"].lower() == "post":
+        return client.post(target, values)
+    return client.get(target, values)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
+def test_every_page_and_form_refuses_each_named_kind_of_junk(
+    route: Route, personas: Personas, request: pytest.FixtureRequest
+) -> None:
+    sample: Samples = request.getfixturevalue("samples")
+    url = _sample_url(route, sample)
+    client = _client_for(route, personas)
+    plain = client.get(url)
+    forms = _page_forms(plain.content.decode(errors="replace")) if plain.status_code == 200 else []
+    if not forms:  # a form posted from another page, or an action: the names the code reads
+        forms = [{"action": "", "method": "post", "fields": {}, "multiple": set()}]
+    for junk in NAMED_JUNK:
+        _no_server_error(client.get(url, dict.fromkeys(READ_NAMES, junk)), f"GET {url} {junk!r:.9}")
+        for form in forms:
+            fields: dict[str, list[str]] = form["fields"] or {n: [] for n in READ_NAMES}
+            kept = {n: v[:1] for n, v in fields.items() if v}
+            every = {
+                n: [*v[:1], junk, str(2**63 + 1)] if n in form["multiple"] else junk
+                for n, v in fields.items()
+            }
+            _no_server_error(_submit(client, url, form, every), f"{url} all {junk!r:.9}")
+            # A field that names a record, alone junk, so the rest of the form is acted on.
+            for name in [n for n, v in fields.items() if v and v[0].isdigit()]:
+                one = {**kept, name: junk}
+                _no_server_error(_submit(client, url, form, one), f"{url} {name} {junk!r:.9}")
+
+
+MARK = 987654321987
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r.parameters], ids=[r.name for r in ROUTES if r.parameters]
+)
+def test_every_id_in_a_url_refuses_junk_with_not_found(route: Route, personas: Personas) -> None:
+    client = _client_for(route, personas)
+    ids = [p for p in route.parameters if p.endswith("_id")]  # the <id:...> ones
+    # Ids are never looked up here (each is junk in turn, the others a number nobody has).
+    others = {p: SAMPLE_KWARGS[p](None) for p in route.parameters if p not in ids}  # type: ignore[arg-type]
+    for name in ids:
+        marked = reverse(route.name, kwargs={**others, **dict.fromkeys(ids, MARK + 1), name: MARK})
+        for junk in JUNK_IDS:
+            response = client.get(marked.replace(str(MARK), junk))
+            assert response.status_code in (302, 404), (route.name, name, junk[:20])

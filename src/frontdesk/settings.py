@@ -85,6 +85,9 @@ MIDDLEWARE = [
     # Inside WhiteNoise, so static files keep their cache; every page gets no-store.
     "frontdesk.accounts.middleware.NoStoreMiddleware",
     "frontdesk.accounts.middleware.AccessLogMiddleware",
+    # Outside the session middleware, so a session that cannot be saved gets the polite page.
+    "frontdesk.middleware.DatabaseBusyMiddleware",
+    "frontdesk.middleware.NulBytesMiddleware",
     "frontdesk.accounts.middleware.ClinicTimeZoneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -126,7 +129,10 @@ TEMPLATES = [
 _default_sqlite = f"sqlite:///{VAR_DIR / 'frontdesk.sqlite3'}"
 _database_url = env_str("DATABASE_URL", _default_sqlite)
 try:
-    _db = dj_database_url.parse(_database_url, conn_max_age=0)
+    # Health checks: a connection the server has closed (a restart, a failover, a terminated
+    # backend) is replaced before a request uses it, whether it comes from the pool below
+    # (psycopg_pool's check_connection on checkout) or is kept between requests.
+    _db = dj_database_url.parse(_database_url, conn_max_age=0, conn_health_checks=True)
 except ValueError as exc:
     raise ImproperlyConfigured(
         "DATABASE_URL must look like sqlite:///path/to/file.sqlite3 or "

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
-from frontdesk.accounts import views as account_views
-from frontdesk.scheduling import views_waitlist as waitlist_views
+from frontdesk.lib.ids import IdConverter
+
+# `<id:...>` in every app's patterns: registered before any of them is imported (below), since
+# Django reads a pattern's converters when the pattern is built.
+register_converter(IdConverter, "id")
+
+from frontdesk.accounts import views as account_views  # noqa: E402
+from frontdesk.scheduling import views_waitlist as waitlist_views  # noqa: E402
 
 urlpatterns = [
     path("", account_views.home_view, name="home"),
@@ -25,6 +31,7 @@ urlpatterns = [
     path("w/<str:token>/", waitlist_views.offer_view, name="waitlist_offer"),
 ]
 
+handler400 = "frontdesk.errors.bad_request"
 handler403 = "frontdesk.errors.permission_denied"
 handler404 = "frontdesk.errors.page_not_found"
 handler500 = "frontdesk.errors.server_error"

@@ -13,6 +13,17 @@ class LoginForm(AuthenticationForm):
         "inactive": "This account is switched off. Ask your supervisor.",
     }
 
+    def clean_username(self) -> str:
+        # AuthenticationForm sets the field's max_length after the field is built, so only the
+        # browser enforced it; a longer name reached axes, whose failure log stores at most 255.
+        username = str(self.cleaned_data["username"])
+        most = getattr(self.fields["username"], "max_length", None) or 150
+        if len(username) > most:
+            raise forms.ValidationError(
+                f"A username is at most {most} characters. Check what you typed."
+            )
+        return username
+
 
 class TokenForm(forms.Form):
     token = forms.CharField(

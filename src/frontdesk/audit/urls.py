@@ -7,5 +7,5 @@ from frontdesk.audit import views
 app_name = "audit"
 
 urlpatterns = [
-    path("patients/<int:patient_id>/", views.patient_access_view, name="patient_access"),
+    path("patients/<id:patient_id>/", views.patient_access_view, name="patient_access"),
 ]

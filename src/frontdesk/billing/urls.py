@@ -7,6 +7,6 @@ from frontdesk.billing import views
 app_name = "billing"
 
 urlpatterns = [
-    path("patients/<int:patient_id>/entries/new/", views.entry_add_view, name="entry_add"),
-    path("receipts/<int:entry_id>/", views.receipt_view, name="receipt"),
+    path("patients/<id:patient_id>/entries/new/", views.entry_add_view, name="entry_add"),
+    path("receipts/<id:entry_id>/", views.receipt_view, name="receipt"),
 ]

@@ -8,8 +8,8 @@ app_name = "flow"
 
 urlpatterns = [
     path("", views.today_view, name="today"),
-    path("check-in/<int:appointment_id>/", views.check_in_view, name="check_in"),
-    path("check-out/<int:appointment_id>/", views.check_out_view, name="check_out"),
+    path("check-in/<id:appointment_id>/", views.check_in_view, name="check_in"),
+    path("check-out/<id:appointment_id>/", views.check_out_view, name="check_out"),
     path("walk-in/", views.walk_in_view, name="walk_in"),
     path("announce/", views.announce_view, name="announce"),
     path("registrations/complete/", views.registration_complete_view, name="registration_complete"),

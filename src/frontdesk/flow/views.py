@@ -44,15 +44,12 @@ from frontdesk.flow.models import (
     Queue,
     QueueEntry,
 )
+from frontdesk.lib.ids import parse_id
 from frontdesk.lib.money import money_format
 from frontdesk.lib.readback import date_in_words, spell_out
 from frontdesk.patients.selectors import access_patient
 from frontdesk.patients.services import DuplicateDecisionRequiredError
 from frontdesk.scheduling.models import Appointment
-
-
-def _digits(value: str) -> int | None:
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
 
 
 @policy(Action.FLOW_TODAY)
@@ -62,8 +59,8 @@ def today_view(request: HttpRequest) -> HttpResponse:
     clinic = staff_clinic(user)
     locations = list(Location.objects.filter(clinic=clinic).order_by("name"))
     providers = list(Provider.objects.filter(clinic=clinic, is_active=True))
-    location_id = _digits(request.GET.get("location", ""))
-    provider_id = _digits(request.GET.get("provider", ""))
+    location_id = parse_id(request.GET.get("location", ""))
+    provider_id = parse_id(request.GET.get("provider", ""))
     now = timezone.now()
     view = selectors.today_view(
         user,
@@ -108,7 +105,7 @@ def announce_view(request: HttpRequest) -> HttpResponse:
         screens.delay_announcements_clear(context=audit_context(request), clinic=clinic)
         messages.success(request, "The delay notices are off the screens.")
         return redirect("flow:today")
-    queue_id = _digits(request.POST.get("queue", ""))
+    queue_id = parse_id(request.POST.get("queue", ""))
     queue = get_object_or_404(Queue, pk=queue_id, clinic=clinic) if queue_id else None
     try:
         screens.delay_announce(
@@ -116,7 +113,7 @@ def announce_view(request: HttpRequest) -> HttpResponse:
             user=user,
             clinic=clinic,
             queue=queue,
-            minutes=_digits(request.POST.get("minutes", "")) or 0,
+            minutes=parse_id(request.POST.get("minutes", "")) or 0,
         )
     except screens.DisplayRefusedError as exc:
         messages.error(request, str(exc))
@@ -314,7 +311,7 @@ def _check_in(
 def _board_context(request: HttpRequest) -> dict[str, object]:
     user = staff_user(request)
     staff_clinic(user)
-    queue_id = _digits(request.GET.get("queue", ""))
+    queue_id = parse_id(request.GET.get("queue", ""))
     view = selectors.board_view(user, now=timezone.now(), queue_id=queue_id)
     if queue_id is not None and not any(q.queue.pk == queue_id for q in view.queues):
         raise Http404("No such queue")
@@ -343,7 +340,7 @@ def board_fragment_view(request: HttpRequest) -> HttpResponse:
     """The board's live part. With ?since=N, answers 204 (nothing to swap) when nothing has
     changed since version N, so polling costs one small query a second."""
     user = staff_user(request)
-    since = _digits(request.GET.get("since", ""))
+    since = parse_id(request.GET.get("since", ""))
     if since is not None and since == live.flow_version(staff_clinic(user).pk):
         return HttpResponse(status=204)
     return render(request, "flow/_board.html", _board_context(request))
@@ -365,7 +362,7 @@ def board_events_view(request: HttpRequest) -> HttpResponseBase:
     clinic = staff_clinic(staff_user(request))
     if not isinstance(request, ASGIRequest):
         return HttpResponse(status=204)
-    since = _digits(request.GET.get("since", "")) or 0
+    since = parse_id(request.GET.get("since", "")) or 0
     # The stream lasts as long as the board is shown: this request's database connection goes
     # back to the pool now, not when the stream ends, or a few open boards would hold them all.
     connection.close()
@@ -379,7 +376,7 @@ def board_events_view(request: HttpRequest) -> HttpResponseBase:
 
 def _back_to_board(request: HttpRequest) -> HttpResponse:
     url = reverse("flow:board")
-    queue_id = _digits(request.POST.get("queue_filter", ""))
+    queue_id = parse_id(request.POST.get("queue_filter", ""))
     return redirect(f"{url}?queue={queue_id}" if queue_id else url)
 
 
@@ -389,7 +386,7 @@ def board_move_view(request: HttpRequest) -> HttpResponse:
     """Move one patient on the board: called, in room, with provider, done, left, or back."""
     user = staff_user(request)
     staff_clinic(user)
-    entry_id = _digits(request.POST.get("entry", ""))
+    entry_id = parse_id(request.POST.get("entry", ""))
     if entry_id is None:
         raise Http404("No such patient in the queue")
     entry = selectors.access_queue_entry(user, entry_id)
@@ -418,7 +415,7 @@ def board_move_view(request: HttpRequest) -> HttpResponse:
 def board_call_next_view(request: HttpRequest) -> HttpResponse:
     """Call the next patient of a queue in one click (emergencies first)."""
     clinic = staff_clinic(staff_user(request))
-    queue_id = _digits(request.POST.get("queue", ""))
+    queue_id = parse_id(request.POST.get("queue", ""))
     if queue_id is None:
         raise Http404("No such queue")
     queue = get_object_or_404(Queue, pk=queue_id, clinic=clinic)
@@ -460,7 +457,7 @@ def walk_in_view(request: HttpRequest) -> HttpResponse:
         context = audit_context(request)
         try:
             queue = _walk_in_queue(clinic, data["queue"])
-            existing = _digits(request.POST.get("use_patient", ""))
+            existing = parse_id(request.POST.get("use_patient", ""))
             if existing is not None:
                 entry = services.walk_in_check_in(
                     context=context,
@@ -559,7 +556,7 @@ def check_out_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
 def registration_complete_view(request: HttpRequest) -> HttpResponse:
     """A walk-in's record has been completed at the desk: take it off the to-do list."""
     user = staff_user(request)
-    record_id = _digits(request.POST.get("record", ""))
+    record_id = parse_id(request.POST.get("record", ""))
     if record_id is None:
         raise Http404("No such registration")
     staff_clinic(user)

@@ -12,6 +12,7 @@ from frontdesk.accounts.policy import Action, policy, public, staff_clinic, staf
 from frontdesk.audit.services import audit_context
 from frontdesk.flow import display as screens
 from frontdesk.flow.models import WaitingRoomDisplay
+from frontdesk.lib.ids import parse_id
 
 
 def _screen(request: HttpRequest) -> WaitingRoomDisplay:
@@ -47,10 +48,8 @@ def displays_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            if request.POST.get("replace", "").isdigit():
-                screen = get_object_or_404(
-                    WaitingRoomDisplay, pk=int(request.POST["replace"]), clinic=clinic
-                )
+            if replace_id := parse_id(request.POST.get("replace")):
+                screen = get_object_or_404(WaitingRoomDisplay, pk=replace_id, clinic=clinic)
                 screens.display_replace_link(
                     context=audit_context(request), display=screen, user=staff_user(request)
                 )

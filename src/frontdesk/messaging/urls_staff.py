@@ -10,6 +10,6 @@ app_name = "outbox"
 
 urlpatterns = [
     path("outbox/", views_outbox.outbox_list_view, name="list"),
-    path("outbox/<int:outbox_id>/retry/", views_outbox.outbox_retry_view, name="retry"),
-    path("outbox/<int:outbox_id>/cancel/", views_outbox.outbox_cancel_view, name="cancel"),
+    path("outbox/<id:outbox_id>/retry/", views_outbox.outbox_retry_view, name="retry"),
+    path("outbox/<id:outbox_id>/cancel/", views_outbox.outbox_cancel_view, name="cancel"),
 ]

@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
+from frontdesk.lib.ids import IdChoiceField
 from frontdesk.lib.money import MoneyField
 from frontdesk.lib.uploads import UploadRefusedError, upload_clean
 from frontdesk.patients import validation
@@ -270,6 +271,7 @@ class CoverageForm(forms.ModelForm):  # type: ignore[type-arg]
             "copay",
         ]
         labels = {"card_front": "Card, front", "card_back": "Card, back", "plan_name": "Plan"}
+        field_classes = {"payer": IdChoiceField}
 
     def __init__(self, *args: Any, clinic_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

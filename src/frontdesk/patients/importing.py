@@ -6,10 +6,16 @@ order, so a row is also checked against the rows of the same file imported befor
 with a mistake, or one that is likely a patient we already have, is reported with its line in
 the file (the header is line 1) and the other rows go on.
 
-Transactions: one per batch of rows (`--batch-size`, default 500) and a savepoint per row, so a
-row is saved whole or not at all. A dry run holds one transaction for the whole file (so it
-still finds duplicates within the file) and rolls it back at the end, audit events included; on
-SQLite that keeps other writers waiting while it runs. Running a file again after a crash
+Transactions: short, so the desk keeps working beside an import. Rows are checked with the
+form before any transaction opens; then one transaction saves at most `--batch-size` rows
+(default 50) and commits as soon as it has held the write lock for `LOCK_BUDGET_SECONDS`,
+whichever comes first; a savepoint per row saves a row whole or not at all. On SQLite the import
+then pauses `SQLITE_PAUSE_SECONDS`, so desk writers waiting in `busy_timeout` (which poll at
+most every 100 ms) get the lock before the next batch takes it. Rows of the file registered in
+an earlier transaction are committed, so the duplicate check still finds them. A dry run holds
+one transaction for the whole file (so it still finds duplicates within the file) and rolls it
+back at the end, audit events included; on SQLite that keeps other writers waiting while it
+runs, so run it out of hours there. Running a file again after a crash
 reports the rows already imported as possible duplicates instead of registering them twice.
 
 The file: CSV in UTF-8 (a byte-order mark is fine), the first line naming the columns. The
@@ -110,7 +116,13 @@ from frontdesk.patients.models import (
 )
 from frontdesk.patients.services import DuplicateDecisionRequiredError, patient_register
 
-DEFAULT_BATCH_SIZE: Final = 500
+# Measured with bench/import_beside_desk.py on the 2-core machine (SQLite, file database, 8
+# desk writers beside it): a row holds the write lock about 5 ms (duplicate check, insert, audit
+# event), so a transaction held it at most 252 ms (2,000 rows in 41 transactions) against
+# busy_timeout's 5 s; the time budget bounds a slower machine or a busier disk the same way.
+DEFAULT_BATCH_SIZE: Final = 50
+LOCK_BUDGET_SECONDS: Final = 0.25
+SQLITE_PAUSE_SECONDS: Final = 0.1
 IMPORT_ACTOR: Final = "import"
 
 
@@ -648,6 +660,9 @@ class ImportResult:
     outcomes: list[RowOutcome] = field(default_factory=list)
     blank: int = 0
     seconds: float = 0.0
+    # Rows saved or refused by each write transaction, and the longest time one was open.
+    rows_per_transaction: list[int] = field(default_factory=list)
+    longest_transaction_seconds: float = 0.0
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for o in self.outcomes if o.outcome == outcome)
@@ -683,13 +698,19 @@ def patients_import(
     source: ImportFile,
     dry_run: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    lock_budget_seconds: float = LOCK_BUDGET_SECONDS,
+    pause_seconds: float | None = None,
     progress: bool = False,
 ) -> ImportResult:
     """Register every good row of `source` at `clinic`, and say what happened to each row.
 
-    Each batch of `batch_size` rows is one transaction and each row a savepoint in it. With
+    A transaction saves at most `batch_size` rows and commits once it has been open
+    `lock_budget_seconds`; each row is a savepoint in it. Between transactions the import
+    pauses `pause_seconds` (default: SQLITE_PAUSE_SECONDS on SQLite, none on PostgreSQL). With
     `dry_run` everything, audit events included, is rolled back at the end.
     """
+    if pause_seconds is None:
+        pause_seconds = SQLITE_PAUSE_SECONDS if connection.vendor == "sqlite" else 0.0
     started = time.monotonic()
     run = _Run(source, clinic, import_audit_context(clinic=clinic, path=source.path), dry_run)
     result = ImportResult(dry_run=dry_run)
@@ -707,13 +728,29 @@ def patients_import(
     ):
         statistics = _PlannerStatistics()
         while batch := list(islice(records, batch_size)):
-            with transaction.atomic():
-                for record in batch:
-                    if record.error or any(cell.strip() for cell in record.cells):
-                        result.outcomes.append(_row_import(run, record))
-                    else:
-                        result.blank += 1
-                    bar.update(1)
+            # Checked before the transaction: the form's rules need no lock.
+            checked = [_row_check(run, record) for record in batch]
+            done = 0
+            while done < len(checked):
+                if pause_seconds and result.rows_per_transaction and not dry_run:
+                    # Let writers waiting in busy_timeout take the lock (see the module's doc).
+                    time.sleep(pause_seconds)
+                opened, first = time.monotonic(), done
+                with transaction.atomic():
+                    for record, outcome in checked[done:]:
+                        done += 1
+                        if record is None:
+                            result.blank += 1
+                        elif isinstance(outcome, RowOutcome):
+                            result.outcomes.append(outcome)
+                        else:
+                            result.outcomes.append(_row_save(run, record.line, outcome))
+                        bar.update(1)
+                        if time.monotonic() - opened >= lock_budget_seconds:
+                            break
+                held = time.monotonic() - opened
+                result.rows_per_transaction.append(done - first)
+                result.longest_transaction_seconds = max(result.longest_transaction_seconds, held)
             statistics.refresh_if_grown(len(run.lines_by_patient))
         with transaction.atomic():
             audit_record(
@@ -763,10 +800,13 @@ class _PlannerStatistics:
             self.rows, self.imported = self._refresh(), imported
 
 
-def _row_import(run: _Run, record: _Record) -> RowOutcome:
+def _row_check(run: _Run, record: _Record) -> tuple[_Record | None, RowOutcome | RegistrationForm]:
+    """A blank line (None), a row refused (its outcome), or a row to save (its valid form)."""
+    if not record.error and not any(cell.strip() for cell in record.cells):
+        return None, RowOutcome(record.line, Outcome.INVALID)
     line = record.line
     if record.error:
-        return RowOutcome(line, Outcome.INVALID, problems=(Problem("", "", record.error),))
+        return record, RowOutcome(line, Outcome.INVALID, problems=(Problem("", "", record.error),))
     extra = [cell for cell in record.cells[len(run.source.headers) :] if cell.strip()]
     if extra:
         message = (
@@ -775,13 +815,17 @@ def _row_import(run: _Run, record: _Record) -> RowOutcome:
             f"{'comma' if run.source.delimiter == ',' else 'separator'} in it must be in "
             "double quotes."
         )
-        return RowOutcome(line, Outcome.INVALID, problems=(Problem("", "", message),))
+        return record, RowOutcome(line, Outcome.INVALID, problems=(Problem("", "", message),))
     row = _row_data(record.cells, run.source)
     form = registration_form_for_import(row.data)
     form.is_valid()
     problems = [*row.problems, *_form_problems(form, row)]
     if problems:
-        return RowOutcome(line, Outcome.INVALID, problems=tuple(problems))
+        return record, RowOutcome(line, Outcome.INVALID, problems=tuple(problems))
+    return record, form
+
+
+def _row_save(run: _Run, line: int, form: RegistrationForm) -> RowOutcome:
     try:
         with transaction.atomic():
             # The old system's address was not confirmed with the patient by us.

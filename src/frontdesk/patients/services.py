@@ -14,6 +14,7 @@ from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
+from frontdesk.lib.ids import parse_id
 from frontdesk.patients.card_storage import card_files_remove_on_commit
 from frontdesk.patients.duplicates import (
     DuplicateCandidate,
@@ -304,10 +305,10 @@ def patient_field_reveal(*, context: AuditContext, patient: Patient, field: str)
     """The unmasked value of a field masked on list screens or the chart; every reveal is
     audited. Raises NoSuchFieldError for anything else."""
     if field.startswith(DOCUMENT_FIELD_PREFIX):
-        document_id = field.removeprefix(DOCUMENT_FIELD_PREFIX)
+        document_id = parse_id(field.removeprefix(DOCUMENT_FIELD_PREFIX))
         document = (
-            IdentityDocument.objects.filter(patient=patient, pk=int(document_id)).first()
-            if document_id.isascii() and document_id.isdigit() and len(document_id) < 19
+            IdentityDocument.objects.filter(patient=patient, pk=document_id).first()
+            if document_id
             else None
         )
         if document is None:

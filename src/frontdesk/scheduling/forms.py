@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.lib.ids import IdChoiceField
 from frontdesk.patients.forms import ClinicDateField
 from frontdesk.scheduling.models import CancelledBy
 
@@ -17,7 +18,7 @@ WEEKDAYS = [
 
 
 class FindForm(forms.Form):
-    appointment_type = forms.ModelChoiceField(
+    appointment_type = IdChoiceField(
         label="Type of visit",
         queryset=AppointmentType.objects.none(),
         error_messages={
@@ -25,10 +26,10 @@ class FindForm(forms.Form):
             "invalid_choice": "Choose the type of visit from the list.",
         },
     )
-    provider = forms.ModelChoiceField(
+    provider = IdChoiceField(
         label="Provider", queryset=Provider.objects.none(), required=False, empty_label="Any"
     )
-    location = forms.ModelChoiceField(
+    location = IdChoiceField(
         label="Location", queryset=Location.objects.none(), required=False, empty_label="Any"
     )
     date_from = ClinicDateField(label="From", required=False)

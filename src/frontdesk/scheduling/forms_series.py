@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.lib.ids import IdChoiceField
 from frontdesk.patients.forms import ClinicDateField
 from frontdesk.scheduling.availability import provider_label
 from frontdesk.scheduling.forms import WEEKDAYS
@@ -28,7 +29,7 @@ def _number(label: str, *, required: bool, **kwargs: Any) -> forms.IntegerField:
 class SeriesForm(forms.Form):
     """What a series is: the visit, where, the first date and time, how it repeats, how long."""
 
-    appointment_type = forms.ModelChoiceField(
+    appointment_type = IdChoiceField(
         label="Type of visit",
         queryset=AppointmentType.objects.none(),
         error_messages={
@@ -36,7 +37,7 @@ class SeriesForm(forms.Form):
             "invalid_choice": "Choose the type of visit from the list.",
         },
     )
-    provider = forms.ModelChoiceField(
+    provider = IdChoiceField(
         label="Provider",
         queryset=Provider.objects.none(),
         error_messages={
@@ -44,7 +45,7 @@ class SeriesForm(forms.Form):
             "invalid_choice": "Choose the provider from the list.",
         },
     )
-    location = forms.ModelChoiceField(
+    location = IdChoiceField(
         label="Location",
         queryset=Location.objects.none(),
         error_messages={

@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.lib.ids import IdChoiceField, IdMultipleChoiceField
 from frontdesk.patients.forms import ClinicDateField
 from frontdesk.scheduling.models import BlockKind, Schedule, ScheduleTemplate
 from frontdesk.scheduling.setup import (
@@ -185,7 +186,7 @@ class AppointmentTypeForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 class TemplateForm(forms.Form):
-    provider = forms.ModelChoiceField(
+    provider = IdChoiceField(
         label="Provider",
         queryset=Provider.objects.none(),
         error_messages={
@@ -193,7 +194,7 @@ class TemplateForm(forms.Form):
             "invalid_choice": "Choose the provider from the list.",
         },
     )
-    location = forms.ModelChoiceField(
+    location = IdChoiceField(
         label="Location",
         queryset=Location.objects.none(),
         error_messages={
@@ -319,7 +320,7 @@ def schedule_label(schedule: Schedule) -> str:
     return f"{schedule.provider} at {schedule.location.name}"
 
 
-class ScheduleChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class ScheduleChoiceField(IdChoiceField):
     def label_from_instance(self, obj: Schedule) -> str:
         return schedule_label(obj)
 
@@ -354,7 +355,7 @@ class BlockForm(forms.Form):
         required=False,
         help_text="Same weekday and hours every week up to this date; empty for once.",
     )
-    appointment_types = forms.ModelMultipleChoiceField(
+    appointment_types = IdMultipleChoiceField(
         label="Reserved for",
         queryset=AppointmentType.objects.none(),
         required=False,
@@ -405,7 +406,7 @@ class BlockForm(forms.Form):
 
 
 class LeaveForm(forms.Form):
-    provider = forms.ModelChoiceField(
+    provider = IdChoiceField(
         label="Provider",
         queryset=Provider.objects.none(),
         error_messages={

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.lib.ids import IdChoiceField, IdMultipleChoiceField
 from frontdesk.patients.forms import ClinicDateField
 from frontdesk.scheduling.forms import WEEKDAYS
 from frontdesk.scheduling.models import (
@@ -23,7 +24,7 @@ DEFAULT_WEEKS = 6
 
 
 class WaitlistEntryForm(forms.Form):
-    appointment_type = forms.ModelChoiceField(
+    appointment_type = IdChoiceField(
         label="Type of visit",
         queryset=AppointmentType.objects.none(),
         error_messages={
@@ -31,14 +32,14 @@ class WaitlistEntryForm(forms.Form):
             "invalid_choice": "Choose the type of visit from the list.",
         },
     )
-    providers = forms.ModelMultipleChoiceField(
+    providers = IdMultipleChoiceField(
         label="Providers (none ticked: any)",
         queryset=Provider.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": "Choose providers from the list."},
     )
-    location = forms.ModelChoiceField(
+    location = IdChoiceField(
         label="Location",
         queryset=Location.objects.none(),
         required=False,

@@ -15,6 +15,7 @@ from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, st
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.clinic.models import AppointmentType, Location
+from frontdesk.lib.ids import parse_id
 from frontdesk.patients.selectors import access_patient
 from frontdesk.scheduling import selectors, services
 from frontdesk.scheduling.availability import SlotPreferences, free_slots
@@ -27,10 +28,10 @@ OPTIONS = 12
 
 def _posted_id(request: HttpRequest, name: str) -> int:
     """A numeric id from the form; anything else is a page that does not exist."""
-    value = request.POST.get(name, "")
-    if not value.isdigit() or not value.isascii():
+    number = parse_id(request.POST.get(name, ""))
+    if number is None:
         raise Http404(f"No such {name}")
-    return int(value)
+    return number
 
 
 def _day_from(request: HttpRequest) -> dt.date:
@@ -42,11 +43,9 @@ def day_view(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     clinic = staff_clinic(user)
     day = _day_from(request)
-    location_id = request.GET.get("location")
+    location_id = parse_id(request.GET.get("location"))
     location = (
-        Location.objects.filter(clinic=clinic, pk=location_id).first()
-        if location_id and location_id.isascii() and location_id.isdigit()
-        else None
+        Location.objects.filter(clinic=clinic, pk=location_id).first() if location_id else None
     )
     view = selectors.day_view(user, day=day, location_id=location.pk if location else None)
     if view.patient_ids:
@@ -109,12 +108,8 @@ def find_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = staff_user(request)
     clinic = staff_clinic(user)
     patient = access_patient(user, patient_id)
-    moving = None
-    if (
-        request.GET.get("appointment", "").isascii()
-        and request.GET.get("appointment", "").isdigit()
-    ):
-        moving = selectors.access_appointment(user, int(request.GET["appointment"]))
+    moving_id = parse_id(request.GET.get("appointment"))
+    moving = selectors.access_appointment(user, moving_id) if moving_id else None
     initial = {"appointment_type": moving.appointment_type_id} if moving else None
     form = FindForm(
         request.GET if "appointment_type" in request.GET else None,

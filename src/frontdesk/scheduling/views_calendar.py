@@ -16,19 +16,13 @@ from frontdesk.accounts.policy import Action, policy, public, role_may, staff_cl
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.clinic.models import AppointmentType, Provider
+from frontdesk.lib.ids import parse_id
 from frontdesk.patients.selectors import patient_search
 from frontdesk.scheduling import calendar_feed
 from frontdesk.scheduling.availability import slot_is_bookable
 from frontdesk.scheduling.forms import calendar_date, parse_start
 from frontdesk.scheduling.models import Schedule
 from frontdesk.scheduling.week import provider_appointment_types, week_providers, week_view
-
-
-def _number(value: str | None) -> int | None:
-    """A whole number typed or linked; anything else (letters, other scripts' digits) is None."""
-    if value and value.isascii() and value.isdigit() and len(value) < 12:
-        return int(value)
-    return None
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -41,7 +35,7 @@ def provider_week_view(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     clinic = staff_clinic(user)
     providers = list(week_providers(clinic))
-    wanted = _number(request.GET.get("provider"))
+    wanted = parse_id(request.GET.get("provider"))
     if request.GET.get("provider") and wanted is None:
         raise Http404("No such provider")
     provider: Provider | None
@@ -54,7 +48,7 @@ def provider_week_view(request: HttpRequest) -> HttpResponse:
         return render(request, "scheduling/week.html", {"view": None, "providers": providers})
     day = _date(request.GET.get("date")) or timezone.localdate()
     types = list(provider_appointment_types(provider))
-    type_id = _number(request.GET.get("type"))
+    type_id = parse_id(request.GET.get("type"))
     kind = next((t for t in types if t.pk == type_id), types[0] if types else None)
     view = week_view(user, provider=provider, day=day, appointment_type=kind)
     if view.patient_ids:
@@ -84,8 +78,8 @@ def slot_view(request: HttpRequest) -> HttpResponse:
     """A free time chosen on the week view: find the patient, then book them into it."""
     user = staff_user(request)
     clinic = staff_clinic(user)
-    schedule_id = _number(request.GET.get("schedule"))
-    type_id = _number(request.GET.get("appointment_type"))
+    schedule_id = parse_id(request.GET.get("schedule"))
+    type_id = parse_id(request.GET.get("appointment_type"))
     start = parse_start(request.GET.get("start", ""))
     schedule = (
         Schedule.objects.select_related("provider", "location")
@@ -203,7 +197,7 @@ def feed_account_view(request: HttpRequest, provider_id: int) -> HttpResponse:
     """Administrators link a provider to their staff account, so they see their own feed."""
     provider = _feed_provider_for(request, provider_id)
     chosen = request.POST.get("staff_user", "")
-    account_id = _number(chosen)
+    account_id = parse_id(chosen)
     account = (
         User.objects.filter(pk=account_id, clinic_id=provider.clinic_id).first()
         if account_id is not None

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from frontdesk.accounts.policy import Action, policy, public, role_may, staff_clinic, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.lib.ids import parse_id
 from frontdesk.messaging.links import LinkExpiredError, LinkInvalidError
 from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import (
@@ -43,10 +44,6 @@ from frontdesk.scheduling.views import _posted_id
 # waitlist page it redirects to shows the times that fit it and are free right now.
 FREE_NOW_SESSION_KEY = "waitlist_free_now_entry"
 FREE_NOW_SHOWN = 3
-
-
-def _digits(value: str) -> int | None:
-    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _entry_terms(entry: WaitlistEntry) -> waitlist.EntryRequest:
@@ -159,7 +156,7 @@ def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     clinic = staff_clinic(user)
     patient = access_patient(user, patient_id)
     source = request.POST if request.method == "POST" else request.GET
-    appointment_id = _digits(source.get("appointment", ""))
+    appointment_id = parse_id(source.get("appointment", ""))
     current = None
     if appointment_id is not None:
         current = selectors.access_appointment(user, appointment_id)
@@ -304,11 +301,11 @@ def entry_remove_view(request: HttpRequest) -> HttpResponse:
 def _slot_from(request: HttpRequest, source: Any) -> tuple[Schedule, dt.datetime, dt.datetime]:
     """The freed time: an appointment's, or schedule + start + end from the query or form."""
     user = staff_user(request)
-    appointment_id = _digits(source.get("appointment", ""))
+    appointment_id = parse_id(source.get("appointment", ""))
     if appointment_id is not None:
         appointment = selectors.access_appointment(user, appointment_id)
         return appointment.schedule, appointment.start, appointment.end
-    schedule_id = _digits(source.get("schedule", ""))
+    schedule_id = parse_id(source.get("schedule", ""))
     start, end = parse_start(source.get("start", "")), parse_start(source.get("end", ""))
     if schedule_id is None or start is None or end is None or end <= start:
         raise Http404("No such time")

@@ -308,3 +308,66 @@ def test_any_cell_text_is_imported_or_reported_never_raised(
         event("some rows imported" if imported else "no row imported")
         assert Patient.objects.count() == imported
         transaction.set_rollback(True)
+
+
+GIVEN = ["Amara", "Bogdan", "Chiara", "Dmitri", "Eilidh", "Farid", "Greta", "Hiroshi", "Ines"]
+FAMILY = ["Abara", "Brennan", "Castillo", "Dvorak", "Eriksen", "Fontaine", "Galloway", "Horvat"]
+
+
+def _people(count: int) -> list[list[str]]:
+    """`count` people that no one would take for one another."""
+    first = dt.date(1940, 1, 1)
+    return [
+        [
+            GIVEN[i % len(GIVEN)],
+            FAMILY[(i // len(GIVEN)) % len(FAMILY)],
+            (first + dt.timedelta(days=97 * i)).isoformat(),
+            "F" if i % 2 else "M",
+            "",
+            "",
+            f"{i + 1} {FAMILY[i % len(FAMILY)]} Road",
+            "02134",
+        ]
+        for i in range(count)
+    ]
+
+
+def test_it_saves_at_most_a_batch_of_rows_per_transaction_and_still_finds_earlier_rows(
+    write: Callable[..., Path], personas: Personas
+) -> None:
+    people = _people(119)
+    source = importing.import_file_inspect(path=write(*people, people[3]))
+    result = importing.patients_import(
+        clinic=personas.clinic,
+        source=source,
+        batch_size=50,
+        lock_budget_seconds=3600,  # only the batch size counts here
+        pause_seconds=0,
+    )
+    assert result.rows_per_transaction == [50, 50, 20]
+    assert result.count(importing.Outcome.IMPORTED) == 119
+    (duplicate,) = [o for o in result.outcomes if o.outcome == importing.Outcome.DUPLICATE]
+    assert duplicate.line == 121
+    assert duplicate.duplicate_of[0].startswith("line 5 of this file")
+
+
+def test_it_commits_as_soon_as_a_transaction_has_used_its_time_on_the_lock(
+    write: Callable[..., Path], personas: Personas
+) -> None:
+    source = importing.import_file_inspect(path=write(*_people(7)))
+    result = importing.patients_import(
+        clinic=personas.clinic,
+        source=source,
+        batch_size=50,
+        lock_budget_seconds=0,
+        pause_seconds=0,
+    )
+    # Spent from the first row on: every transaction holds one row and commits.
+    assert result.rows_per_transaction == [1] * 7
+    assert result.count(importing.Outcome.IMPORTED) == 7
+
+
+def test_it_saves_rows_in_transactions_small_against_busy_timeout_by_default() -> None:
+    # A row holds the lock a few milliseconds (see DEFAULT_BATCH_SIZE); busy_timeout is 5 s.
+    assert importing.DEFAULT_BATCH_SIZE <= 50
+    assert importing.LOCK_BUDGET_SECONDS <= 5.0 / 10
