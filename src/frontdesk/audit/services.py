@@ -62,9 +62,8 @@ def audit_context(request: HttpRequest, *, purpose: str | None = None) -> AuditC
     )
 
 
-def legacy_content(event: AuditEvent) -> bytes:
-    """The bytes hashed (plain SHA-256) for events written before the chain was keyed."""
-    payload: dict[str, Any] = {
+def _payload(event: AuditEvent) -> dict[str, Any]:
+    return {
         "seq": event.seq,
         "occurred_at": event.occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         "clinic_id": event.clinic_id_value,
@@ -82,7 +81,15 @@ def legacy_content(event: AuditEvent) -> bytes:
         "high_priority": event.high_priority,
         "prev_hash": event.prev_hash,
     }
+
+
+def _canonical_json(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def legacy_content(event: AuditEvent) -> bytes:
+    """The bytes hashed (plain SHA-256) for events written before the chain was keyed."""
+    return _canonical_json(_payload(event))
 
 
 def canonical_content(event: AuditEvent) -> bytes:
@@ -91,26 +98,10 @@ def canonical_content(event: AuditEvent) -> bytes:
     Covers the patients the event links to (sorted), which verification compares with the
     `AuditEventPatient` rows behind "who accessed this patient", and the id of the signing key.
     """
-    payload: dict[str, Any] = {
-        "seq": event.seq,
-        "occurred_at": event.occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-        "clinic_id": event.clinic_id_value,
-        "actor_id": event.actor_id_value,
-        "actor_username": event.actor_username,
-        "actor_role": event.actor_role,
-        "action": event.action,
-        "patient_ids": sorted(int(pk) for pk in event.patient_ids),
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "client_ip": event.client_ip,
-        "user_agent": event.user_agent,
-        "purpose": event.purpose,
-        "detail": event.detail,
-        "high_priority": event.high_priority,
-        "prev_hash": event.prev_hash,
-        "key_id": event.key_id,
-    }
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    payload = _payload(event)
+    payload["patient_ids"] = sorted(int(pk) for pk in event.patient_ids)
+    payload["key_id"] = event.key_id
+    return _canonical_json(payload)
 
 
 def event_hash(event: AuditEvent, key: AuditKey | None) -> str:
