@@ -147,18 +147,6 @@ def outbox_add(
     return message
 
 
-def outbox_kick() -> None:
-    """Ask the worker to send what is due now rather than at its next minute. Call it after
-    the transaction that wrote the messages; if the queue cannot take the request, the
-    every-minute run sends them anyway."""
-    from frontdesk.messaging.tasks import outbox_send_task  # the task module imports this one
-
-    try:
-        outbox_send_task()
-    except Exception:
-        logger.exception("the outbox could not be woken; its every-minute run will send")
-
-
 # --- Sending ------------------------------------------------------------------------------------
 
 

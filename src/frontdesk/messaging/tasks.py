@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from huey import crontab  # type: ignore[import-untyped]
 from huey.contrib.djhuey import db_periodic_task, db_task  # type: ignore[import-untyped]
 
-from frontdesk.messaging.outbox import outbox_kick, outbox_send_due
+from frontdesk.messaging.outbox import outbox_send_due
 from frontdesk.messaging.reminders import reminder_claim, reminders_dispatch_due
+
+logger = logging.getLogger(__name__)
 
 
 @db_task()  # type: ignore[untyped-decorator]
@@ -37,3 +41,13 @@ def reminder_send_task(appointment_id: int, rule_id: int) -> str:
         return "taken elsewhere"
     outbox_kick()
     return str(delivery.status)
+
+
+def outbox_kick() -> None:
+    """Ask the worker to send what is due now rather than at its next minute. Call it after
+    the transaction that wrote the messages; if the queue cannot take the request, the
+    every-minute run sends them anyway."""
+    try:
+        outbox_send_task()
+    except Exception:
+        logger.exception("the outbox could not be woken; its every-minute run will send")

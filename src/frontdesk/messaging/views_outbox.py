@@ -17,11 +17,11 @@ from frontdesk.messaging.models import OutboxMessage, OutboxStatus
 from frontdesk.messaging.outbox import (
     OutboxActionRefusedError,
     outbox_cancel,
-    outbox_kick,
     outbox_kind_label,
     outbox_needing_attention,
     outbox_retry,
 )
+from frontdesk.messaging.tasks import outbox_kick
 
 # The page lists at most this many; the oldest problems are the same kind as the newest.
 LIST_LIMIT = 200

@@ -47,8 +47,8 @@ from frontdesk.messaging.outbox import (
     OutboxKind,
     Outgoing,
     outbox_add,
-    outbox_kick,
 )
+from frontdesk.messaging.tasks import outbox_kick
 from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import (
     PatientAccessDeniedError,
