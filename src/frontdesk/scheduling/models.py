@@ -405,6 +405,10 @@ class WaitlistOffer(models.Model):
     appointment = models.ForeignKey(
         Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Withdrawn because staff booked the time by hand (not because the entry changed): the
+    # patient's link then says the clinic had to give the time away, not that their request
+    # changed.
+    withdrawn_for_booking = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -421,6 +425,10 @@ class WaitlistOffer(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["entry", "schedule", "start"], name="waitlist_offer_once_per_entry"
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_for_booking=False) | Q(status="withdrawn"),
+                name="offer_withdrawn_for_booking_is_withdrawn",
             ),
         ]
 

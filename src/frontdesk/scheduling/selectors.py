@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
 from frontdesk.patients.selectors import PatientAccessDeniedError, patient_access_check
 from frontdesk.scheduling.availability import Session, template_sessions
-from frontdesk.scheduling.models import ACTIVE_STATUSES, Appointment, Schedule
+from frontdesk.scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    Block,
+    BlockKind,
+    Schedule,
+)
 
-GRID_MINUTES = 15
+ZERO = dt.timedelta(0)
 
 
 def clinic_zone() -> zoneinfo.ZoneInfo:
@@ -54,14 +62,53 @@ def schedules_for(user: User) -> QuerySet[Schedule]:
     )
 
 
+# What the day view's colours mean, in the order its legend lists them. Each key is a CSS class
+# `status-<key>` (static/frontdesk/app.css); every cell also says its meaning in words, so colour
+# is never the only cue.
+DAY_LEGEND: tuple[tuple[str, str], ...] = (
+    ("proposed", "Proposed"),
+    ("pending", "Pending"),
+    ("booked", "Booked"),
+    ("confirmed", "Confirmed"),
+    ("arrived", "Arrived"),
+    ("checked-in", "Checked in"),
+    ("fulfilled", "Seen"),
+    ("overbook", "Overbooked"),
+    ("reserved", "Reserved"),
+    ("adhoc", "Blocked"),
+    ("leave", "Leave"),
+    ("free", "Free"),
+    ("closed", "Not working"),
+)
+# The finest grid drawn: a schedule's grid is at least 5 minutes (`template_grid_range`).
+FINEST_GRID_MINUTES = 5
+
+
+def appointment_colour(appointment: Appointment) -> str:
+    """The legend key of an appointment: its status, with a booking the patient confirmed
+    shown apart."""
+    if appointment.status == AppointmentStatus.BOOKED and appointment.confirmed_at is not None:
+        return "confirmed"
+    return str(appointment.status)
+
+
 @dataclass
 class DayCell:
-    kind: str  # "closed", "free", "start", "covered" (by a start above), "busy"
+    kind: str  # "closed", "free", "start", "covered" (by a start above), "busy", "block"
     appointment: Appointment | None = None
     rows: int = 1
-    also: list[Appointment] = field(default_factory=list)  # overbooked into the same time
-    start: dt.datetime | None = None  # a free cell's time and schedule, for booking it
+    also: list[Appointment] = field(default_factory=list)  # overbooked into the same rows
+    start: dt.datetime | None = None  # a free cell's time on its schedule's grid, for booking
     schedule_id: int | None = None
+    colour: str = ""  # a key of DAY_LEGEND
+    label: str = ""  # a block's words, on the first row it covers
+
+    @property
+    def overbooked(self) -> bool:
+        """The cell holds an overbooked visit (its own, or one squeezed in beside it)."""
+        return any(
+            a.is_overbook for a in [*([self.appointment] if self.appointment else []), *self.also]
+        )
 
 
 @dataclass
@@ -77,10 +124,109 @@ class DayView:
     times: list[dt.datetime]  # aware, clinic zone
     columns: list[DayColumn]
     patient_ids: list[int]
+    step_minutes: int = FINEST_GRID_MINUTES
+    legend: tuple[tuple[str, str], ...] = DAY_LEGEND
+
+
+def day_grid_minutes(sessions: list[Session]) -> int:
+    """The rows' step: the greatest common divisor of every session's own grid and of its start
+    (minutes after midnight), so each bookable start of every provider shown falls on a row
+    start: a 10-minute schedule gets 10-minute rows, a 10- beside a 15-minute one 5-minute rows.
+    One grid for all columns keeps a row one moment across providers, which the desk reads
+    along; separate grids per column could not share the table's rows."""
+    zone = clinic_zone()
+    parts = []
+    for session in sessions:
+        local = session.start.astimezone(zone)
+        parts += [session.slot_minutes, local.hour * 60 + local.minute]
+    return max(FINEST_GRID_MINUTES, math.gcd(*parts))
+
+
+def _block_label(block: Block) -> str:
+    if block.kind == BlockKind.LEAVE:
+        return "Leave"
+    if block.kind == BlockKind.RESERVED:
+        return "Reserved"
+    return f"Blocked ({block.reason})" if block.reason else "Blocked"
+
+
+def _day_blocks(schedules: list[Schedule], lo: dt.datetime, hi: dt.datetime) -> list[Block]:
+    """The day's blocks of the schedules shown; leave is the provider's wherever it was entered."""
+    return list(
+        Block.objects.filter(start__lt=hi, end__gt=lo)
+        .filter(
+            Q(schedule__in=schedules)
+            | Q(kind=BlockKind.LEAVE, schedule__provider__in={s.provider_id for s in schedules})
+        )
+        .select_related("schedule")
+        .order_by("start", "pk")
+    )
+
+
+def _column(
+    schedule: Schedule,
+    *,
+    times: list[dt.datetime],
+    step: dt.timedelta,
+    mine: list[Appointment],
+    sessions: list[Session],
+    blocks: list[Block],
+) -> DayColumn:
+    column = DayColumn(schedule, booked=len(mine))
+    last = times[-1] + step
+    skip = 0
+    shown_block: Block | None = None
+    for index, moment in enumerate(times):
+        if skip:
+            skip -= 1
+            column.cells.append(DayCell("covered"))  # under the rowspan above
+            continue
+        # An appointment off the grid (moved by hand, or from an older grid) sits in the row
+        # its start falls in and shows its own start time.
+        starting = [a for a in mine if moment <= a.start < moment + step]
+        if starting:
+            appointment = starting[0]
+            rows = max(1, min(-(-(appointment.end - moment) // step), len(times) - index))
+            until = min(moment + step * rows, last)
+            also = [a for a in mine if a is not appointment and moment <= a.start < until]
+            colour = appointment_colour(appointment)
+            column.cells.append(DayCell("start", appointment, rows, also, colour=colour))
+            skip = rows - 1
+            shown_block = None
+            continue
+        if any(a.start < moment < a.end for a in mine):
+            column.cells.append(DayCell("busy"))
+            shown_block = None
+            continue
+        session = next((s for s in sessions if s.start <= moment and moment + step <= s.end), None)
+        block = next((b for b in blocks if b.start < moment + step and b.end > moment), None)
+        if block is not None and (session is not None or block.kind == BlockKind.LEAVE):
+            label = "" if block is shown_block else _block_label(block)
+            column.cells.append(DayCell("block", colour=str(block.kind), label=label))
+            shown_block = block
+            continue
+        shown_block = None
+        if session is None:
+            column.cells.append(DayCell("closed", colour="closed"))
+            continue
+        # Free time between the schedule's own grid points (a finer row of another provider)
+        # is shown free but offers no booking there.
+        on_grid = (moment - session.start) % dt.timedelta(minutes=session.slot_minutes) == ZERO
+        column.cells.append(
+            DayCell(
+                "free",
+                start=moment if on_grid else None,
+                schedule_id=schedule.pk,
+                colour="free",
+            )
+        )
+    return column
 
 
 def day_view(user: User, *, day: dt.date, location_id: int | None = None) -> DayView:
-    """Providers as columns on a 15-minute grid for one clinic-local day (three queries)."""
+    """Providers as columns for one clinic-local day, on rows as fine as the schedules' own
+    grids (`day_grid_minutes`). Queries: the schedules, two per schedule for its templates and
+    holidays, the day's appointments and its blocks; not one per appointment."""
     zone = clinic_zone()
     schedules = list(schedules_for(user))
     if location_id is not None:
@@ -88,61 +234,59 @@ def day_view(user: User, *, day: dt.date, location_id: int | None = None) -> Day
     sessions: dict[int, list[Session]] = {
         s.pk: template_sessions(schedule=s, day_from=day, day_to=day) for s in schedules
     }
-    starts = [x.start for ss in sessions.values() for x in ss]
-    ends = [x.end for ss in sessions.values() for x in ss]
-    if not starts:
+    every_session = [x for ss in sessions.values() for x in ss]
+    if not every_session:
         return DayView(day, [], [DayColumn(s) for s in schedules], [])
-    first = min(starts).astimezone(zone)
-    first = first.replace(minute=first.minute - first.minute % GRID_MINUTES, second=0)
-    last = max(ends).astimezone(zone)
-    step = dt.timedelta(minutes=GRID_MINUTES)
-    times = []
-    moment = first
-    while moment < last:
-        times.append(moment)
-        moment += step
+    minutes = day_grid_minutes(every_session)
+    step = dt.timedelta(minutes=minutes)
+    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    next_midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
     appointments = list(
         _appointments_for(user)
         .filter(
             schedule__in=schedules,
             status__in=ACTIVE_STATUSES,
-            start__lt=last,
-            end__gt=first,
+            start__lt=next_midnight,
+            end__gt=midnight,
         )
         .select_related("patient", "appointment_type")
         .order_by("start", "pk")
     )
+    # The rows run from the first session or appointment to the last, so a visit moved by hand
+    # outside the hours is still drawn.
+    first = min([x.start for x in every_session] + [max(a.start, midnight) for a in appointments])
+    last = max([x.end for x in every_session] + [min(a.end, next_midnight) for a in appointments])
+    first = first.astimezone(zone)
+    offset = (first.hour * 60 + first.minute) % minutes
+    first = first.replace(second=0, microsecond=0) - dt.timedelta(minutes=offset)
+    times = []
+    moment = first
+    while moment < last:
+        times.append(moment)
+        moment += step
+    blocks = _day_blocks(schedules, first, last)
     by_schedule: dict[int, list[Appointment]] = {}
     for appointment in appointments:
         by_schedule.setdefault(appointment.schedule_id, []).append(appointment)
-    columns = []
-    for schedule in schedules:
-        column = DayColumn(schedule)
-        mine = by_schedule.get(schedule.pk, [])
-        column.booked = len(mine)
-        skip = 0
-        for moment in times:
-            if skip:
-                skip -= 1
-                column.cells.append(DayCell("covered"))  # under the rowspan above
-                continue
-            starting = [a for a in mine if moment <= a.start < moment + step]
-            if starting:
-                appointment = starting[0]
-                rows = max(1, -(-(appointment.end - moment) // step))
-                column.cells.append(DayCell("start", appointment, rows, starting[1:]))
-                skip = rows - 1
-                continue
-            covered = any(a.start < moment < a.end for a in mine)
-            open_now = any(
-                s.start <= moment and moment + step <= s.end for s in sessions[schedule.pk]
-            )
-            if covered or not open_now:
-                column.cells.append(DayCell("busy" if covered else "closed"))
-            else:
-                column.cells.append(DayCell("free", start=moment, schedule_id=schedule.pk))
-        columns.append(column)
-    return DayView(day, times, columns, sorted({a.patient_id for a in appointments}))
+    columns = [
+        _column(
+            schedule,
+            times=times,
+            step=step,
+            mine=by_schedule.get(schedule.pk, []),
+            sessions=sessions[schedule.pk],
+            blocks=[
+                b
+                for b in blocks
+                if b.schedule_id == schedule.pk
+                or (b.kind == BlockKind.LEAVE and b.schedule.provider_id == schedule.provider_id)
+            ],
+        )
+        for schedule in schedules
+    ]
+    return DayView(
+        day, times, columns, sorted({a.patient_id for a in appointments}), step_minutes=minutes
+    )
 
 
 def patient_appointments(user: User, patient_id: int, *, since: dt.datetime) -> list[Appointment]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
@@ -30,6 +31,8 @@ from frontdesk.scheduling.models import (
     AppointmentStatus,
     CancelledBy,
     Schedule,
+    WaitlistOffer,
+    WaitlistOfferStatus,
 )
 
 # PostgreSQL can deadlock two exclusion-constraint inserts under contention (SQLSTATE 40P01);
@@ -46,6 +49,35 @@ class SlotTakenError(BookingRefusedError):
 
     def __init__(self) -> None:
         super().__init__("That time was just taken. Here are the next free times.")
+
+
+class OfferedTimeError(BookingRefusedError):
+    """The time is offered to patients on the waitlist; booking it would withdraw the offers.
+    Nothing was booked: the officer may go ahead (`OpenOffers.WITHDRAW`) or choose another."""
+
+    def __init__(self, offers: list[WaitlistOffer]) -> None:
+        self.offers = offers
+        until = max(o.expires_at for o in offers).astimezone(availability.clinic_zone())
+        if len(offers) == 1:
+            words = "to a patient on the waitlist", "that offer"
+        else:
+            words = f"to {len(offers)} patients on the waitlist", "those offers"
+        super().__init__(
+            f"This time is offered {words[0]} until {until:%H:%M}; booking it withdraws {words[1]}."
+        )
+
+
+class OpenOffers(StrEnum):
+    """What a booking does with open waitlist offers of the time it takes."""
+
+    REFUSE = "refuse"  # book nothing and say so (OfferedTimeError): the officer decides
+    WITHDRAW = "withdraw"  # the officer went ahead: withdrawn by the clinic, in this transaction
+    LEAVE = "leave"  # the waitlist's own booking, which closes them itself
+
+
+# Offers are looked for this far around a booking: their visit type's buffers count too, and
+# no buffer is anywhere near a day long.
+_OFFER_REACH = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -85,6 +117,82 @@ def _provider_lock(provider_id: int) -> None:
     committed appointment and is refused in words. The constraint still decides; this only
     orders the writers. Set-up locks the same row while checking weekly hours."""
     list(Provider.objects.select_for_update().filter(pk=provider_id).values_list("pk"))
+
+
+def _offers_in_the_way(
+    *,
+    provider_id: int,
+    times: VisitTimes,
+    now: dt.datetime,
+    lock: bool,
+) -> list[WaitlistOffer]:
+    """Open, unexpired offers of the provider whose visit, with its type's buffers, overlaps
+    the booking's busy time: a patient accepting one would be refused by the constraint.
+
+    `lock`: each offer's row lock, without waiting (SKIP LOCKED). A locked offer is being
+    answered right now: an acceptance holds its offer and then queues on the provider's row,
+    which this booking holds, so waiting here would deadlock; once this booking commits, that
+    acceptance is refused by the constraint and closes its own offer as gone."""
+    found = WaitlistOffer.objects.filter(
+        provider_id=provider_id,
+        status=WaitlistOfferStatus.OFFERED,
+        expires_at__gt=now,
+        start__lt=times.busy_end + _OFFER_REACH,
+        end__gt=times.busy_start - _OFFER_REACH,
+    ).select_related("entry__appointment_type")
+    if lock:
+        found = found.select_for_update(of=("self",), skip_locked=True)
+    offers = []
+    for offer in found.order_by("pk"):
+        kind = offer.entry.appointment_type
+        offer_busy_start = offer.start - dt.timedelta(minutes=kind.buffer_before_minutes)
+        offer_busy_end = offer.end + dt.timedelta(minutes=kind.buffer_after_minutes)
+        if offer_busy_start < times.busy_end and offer_busy_end > times.busy_start:
+            offers.append(offer)
+    return offers
+
+
+def _offers_settle(
+    *,
+    context: AuditContext,
+    offers: OpenOffers,
+    provider_id: int,
+    times: VisitTimes,
+    now: dt.datetime,
+    overbook: bool,
+) -> None:
+    """Refuse, or withdraw the open offers of the time being booked (see `OpenOffers`)."""
+    if offers == OpenOffers.LEAVE:
+        return
+    if offers == OpenOffers.REFUSE:
+        found = _offers_in_the_way(provider_id=provider_id, times=times, now=now, lock=False)
+        if found:
+            raise OfferedTimeError(found)
+        return
+    withdrawn = _offers_in_the_way(provider_id=provider_id, times=times, now=now, lock=True)
+    if not withdrawn:
+        return
+    for offer in withdrawn:
+        offer.status = WaitlistOfferStatus.WITHDRAWN
+        offer.responded_at = now
+        offer.withdrawn_for_booking = True
+        offer.save(update_fields=["status", "responded_at", "withdrawn_for_booking"])
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        patient_ids=sorted({o.entry.patient_id for o in withdrawn}),
+        object_type="waitlist_offer",
+        detail={
+            "event": "offers withdrawn: the time was booked by hand",
+            "offers": [o.pk for o in withdrawn],
+            "start": times.start.isoformat(),
+        },
+    )
+    if not overbook:
+        # Whatever part of an offered time this booking leaves free goes to the next patients,
+        # as after any withdrawal (an overbooking leaves the time as free as it was).
+        for offer in withdrawn:
+            _offer_freed_time(schedule_id=offer.schedule_id, start=offer.start, end=offer.end)
 
 
 def _history(
@@ -145,9 +253,12 @@ def appointment_book(
     overbook_reason: str = "",
     note: str = "",
     series_id: int | None = None,
+    offers: OpenOffers = OpenOffers.REFUSE,
 ) -> Appointment:
     """Book `patient` with the schedule's provider at `start` (aware). `user` is None when the
-    patient books through a signed link (a waitlist offer); such a booking never overbooks."""
+    patient books through a signed link (a waitlist offer); such a booking never overbooks.
+    A time offered to waiting patients is refused with OfferedTimeError unless `offers` says
+    what to do with their offers."""
     nested = transaction.get_connection().in_atomic_block
     for attempt in range(DEADLOCK_RETRIES):
         try:
@@ -162,6 +273,7 @@ def appointment_book(
                 overbook_reason=overbook_reason,
                 note=note,
                 series_id=series_id,
+                offers=offers,
             )
         except OperationalError as exc:
             if not _is_deadlock(exc) or attempt == DEADLOCK_RETRIES - 1:
@@ -182,6 +294,7 @@ def _book(
     overbook_reason: str,
     note: str,
     series_id: int | None,
+    offers: OpenOffers,
 ) -> Appointment:
     if timezone.is_naive(start):
         raise BookingRefusedError("The time has no time zone; pick it from the calendar.")
@@ -201,6 +314,14 @@ def _book(
         )
         if problem is not None:
             raise BookingRefusedError(problem)
+    _offers_settle(
+        context=context,
+        offers=offers,
+        provider_id=schedule.provider_id,
+        times=times,
+        now=now,
+        overbook=is_overbook,
+    )
     appointment = Appointment(
         clinic_id=schedule.clinic_id,
         patient=patient,
@@ -249,9 +370,12 @@ def appointment_reschedule(
     schedule: Schedule,
     start: dt.datetime,
     reason: str = "",
+    offers: OpenOffers = OpenOffers.REFUSE,
 ) -> Appointment:
     """Move an appointment in one statement: the new time is taken in the same UPDATE that
-    gives up the old one, so the patient never holds neither (and never both)."""
+    gives up the old one, so the patient never holds neither (and never both). A time offered
+    to waiting patients is handled as `appointment_book` handles it."""
+    now = timezone.now()
     current = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if current.status not in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING):
         raise BookingRefusedError(
@@ -262,13 +386,21 @@ def appointment_reschedule(
         appointment_type=current.appointment_type,
         schedule=schedule,
         start=start,
-        now=timezone.now(),
+        now=now,
         ignore_appointment_id=current.pk,
     )
     if problem is not None:
         raise BookingRefusedError(problem)
     old_start, old_end, old_schedule_id = current.start, current.end, current.schedule_id
     times = visit_times(current.appointment_type, start)
+    _offers_settle(
+        context=context,
+        offers=offers,
+        provider_id=schedule.provider_id,
+        times=times,
+        now=now,
+        overbook=current.is_overbook,
+    )
     current.schedule = schedule
     current.provider_id = schedule.provider_id
     current.start, current.end = times.start, times.end

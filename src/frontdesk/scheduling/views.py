@@ -34,6 +34,29 @@ def _posted_id(request: HttpRequest, name: str) -> int:
     return number
 
 
+CONFIRM_OFFERED = "confirm_offered"
+
+
+def offered_time_page(
+    request: HttpRequest, refusal: services.OfferedTimeError, *, back: str, button: str
+) -> HttpResponse:
+    """The time is offered to waiting patients: say so, and let the officer go ahead with
+    everything they typed kept (posted again to the same address) or choose another time."""
+    context = {
+        "refusal": refusal,
+        "post": request.POST,
+        "confirm_name": CONFIRM_OFFERED,
+        "back": back,
+        "button": button,
+    }
+    return render(request, "scheduling/offered.html", context, status=409)
+
+
+def _offers(request: HttpRequest) -> services.OpenOffers:
+    confirmed = request.POST.get(CONFIRM_OFFERED) == "yes"
+    return services.OpenOffers.WITHDRAW if confirmed else services.OpenOffers.REFUSE
+
+
 def _day_from(request: HttpRequest) -> dt.date:
     return calendar_date(request.GET.get("date")) or timezone.localdate()
 
@@ -178,7 +201,11 @@ def book_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             appointment_type=kind,
             start=start,
             overbook_reason=request.POST.get("overbook_reason", "")[:200],
+            offers=_offers(request),
         )
+    except services.OfferedTimeError as exc:
+        back = f"/schedule/patients/{patient.pk}/find/?appointment_type={kind.pk}"
+        return offered_time_page(request, exc, back=back, button="Book anyway")
     except services.BookingRefusedError as exc:
         messages.error(request, str(exc))
         query = f"appointment_type={kind.pk}&provider={schedule.provider_id}"
@@ -261,10 +288,17 @@ def appointment_action_view(request: HttpRequest, appointment_id: int, action: s
                 schedule=schedule,
                 start=start,
                 reason=request.POST.get("reason", "")[:200],
+                offers=_offers(request),
             )
             messages.success(request, f"Moved to {timezone.localtime(start):%a %b %-d at %H:%M}.")
         else:
             raise Http404("No such action")
+    except services.OfferedTimeError as exc:
+        back = (
+            f"/schedule/patients/{appointment.patient_id}/find/"
+            f"?appointment={appointment.pk}&appointment_type={appointment.appointment_type_id}"
+        )
+        return offered_time_page(request, exc, back=back, button="Move anyway")
     except services.BookingRefusedError as exc:
         messages.error(request, str(exc))
     return redirect("scheduling:appointment", appointment_id=appointment.pk)

@@ -38,7 +38,7 @@ from frontdesk.scheduling.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
-from frontdesk.scheduling.views import _posted_id
+from frontdesk.scheduling.views import CONFIRM_OFFERED, _posted_id, offered_time_page
 
 # The entry just added or changed, kept in the session (like the "saved" message) so that the
 # waitlist page it redirects to shows the times that fit it and are free right now.
@@ -387,7 +387,20 @@ def entry_book_view(request: HttpRequest) -> HttpResponse:
         raise Http404("No such time")
     try:
         appointment = waitlist.waitlist_entry_book(
-            context=audit_context(request), user=user, entry=entry, schedule=schedule, start=at
+            context=audit_context(request),
+            user=user,
+            entry=entry,
+            schedule=schedule,
+            start=at,
+            confirmed=request.POST.get(CONFIRM_OFFERED) == "yes",
+        )
+    except services.OfferedTimeError as exc:
+        if request.POST.get("back") == "free-now":
+            return offered_time_page(
+                request, exc, back=reverse("scheduling:waitlist"), button="Book anyway"
+            )
+        return offered_time_page(
+            request, exc, back=_slot_url(schedule, start, end), button="Book anyway"
         )
     except (waitlist.WaitlistError, services.BookingRefusedError) as exc:
         messages.error(request, str(exc))

@@ -709,6 +709,7 @@ def _take(
     entry: WaitlistEntry,
     schedule: Schedule,
     start: dt.datetime,
+    offers: services.OpenOffers,
 ) -> Appointment:
     """Book the time for the entry's patient, moving the booking they hold if there is one."""
     current = entry.current_appointment
@@ -720,6 +721,7 @@ def _take(
             schedule=schedule,
             start=start,
             reason="earlier time from the waitlist",
+            offers=offers,
         )
     return services.appointment_book(
         context=context,
@@ -729,6 +731,7 @@ def _take(
         appointment_type=entry.appointment_type,
         start=start,
         note="from the waitlist",
+        offers=offers,
     )
 
 
@@ -842,8 +845,14 @@ def _accept(
         return OfferAnswer(OfferOutcome.WITHDRAWN, offer), [], [offer]
     try:
         with transaction.atomic():
+            # The other offers of the time are closed below as gone, and the patients told.
             appointment = _take(
-                context=context, user=None, entry=entry, schedule=schedule, start=offer.start
+                context=context,
+                user=None,
+                entry=entry,
+                schedule=schedule,
+                start=offer.start,
+                offers=services.OpenOffers.LEAVE,
             )
             offer.status = WaitlistOfferStatus.ACCEPTED
             offer.responded_at = now
@@ -1214,12 +1223,20 @@ def waitlist_entry_book(
     entry: WaitlistEntry,
     schedule: Schedule,
     start: dt.datetime,
+    confirmed: bool = False,
 ) -> Appointment:
     """Staff fill a free time by hand with a waitlisted patient: booked (or their booking
-    moved) under the same guarantee as any booking; open offers of that time become gone."""
+    moved) under the same guarantee as any booking. A time offered to other waiting patients
+    is refused with `services.OfferedTimeError` unless the officer `confirmed` going ahead;
+    then those open offers become gone and the patients are told."""
     appointment, gone = _retrying_deadlocks(
         lambda: _book_by_staff(
-            context=context, user=user, entry=entry, schedule=schedule, start=start
+            context=context,
+            user=user,
+            entry=entry,
+            schedule=schedule,
+            start=start,
+            confirmed=confirmed,
         )
     )
     _wake_outbox(gone)
@@ -1234,6 +1251,7 @@ def _book_by_staff(
     entry: WaitlistEntry,
     schedule: Schedule,
     start: dt.datetime,
+    confirmed: bool,
 ) -> tuple[Appointment, list[WaitlistOffer]]:
     now = timezone.now()
     locked = (
@@ -1245,7 +1263,14 @@ def _book_by_staff(
         raise WaitlistError("This patient is no longer waiting.")
     # A restricted record needs a stated reason (break the glass) like any other booking.
     access_patient(user, locked.patient_id)
-    appointment = _take(context=context, user=user, entry=locked, schedule=schedule, start=start)
+    appointment = _take(
+        context=context,
+        user=user,
+        entry=locked,
+        schedule=schedule,
+        start=start,
+        offers=services.OpenOffers.LEAVE if confirmed else services.OpenOffers.REFUSE,
+    )
     _close_entry(locked, now)
     gone = _withdraw_overlapping(
         schedule_id=schedule.pk, start=appointment.start, end=appointment.end, now=now

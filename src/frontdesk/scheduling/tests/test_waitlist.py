@@ -388,15 +388,17 @@ def test_staff_fill_a_freed_time_by_hand_and_the_open_offers_are_told_it_is_gone
     assert b"none agreed: call" in page.content
     assert audited(by_phone.patient, "waitlist_slot")
 
+    fields = {
+        "entry": by_phone.pk,
+        "schedule": freed.schedule_id,
+        "start": freed.start.isoformat(),
+        "end": freed.end.isoformat(),
+        "at": freed.start.isoformat(),
+    }
+    # The time is out on an offer: the officer is asked first, then goes ahead.
+    assert client.post(reverse("scheduling:waitlist_book"), fields).status_code == 409
     response = client.post(
-        reverse("scheduling:waitlist_book"),
-        {
-            "entry": by_phone.pk,
-            "schedule": freed.schedule_id,
-            "start": freed.start.isoformat(),
-            "end": freed.end.isoformat(),
-            "at": freed.start.isoformat(),
-        },
+        reverse("scheduling:waitlist_book"), {**fields, "confirm_offered": "yes"}
     )
     booked = Appointment.objects.get(patient=by_phone.patient)
     assert response.status_code == 302
