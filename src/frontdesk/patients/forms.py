@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
+from frontdesk.lib import dates
 from frontdesk.lib.ids import IdChoiceField
 from frontdesk.lib.money import MoneyField
 from frontdesk.lib.uploads import UploadRefusedError, upload_clean
@@ -60,9 +61,8 @@ ISSUING_COUNTRIES: list[tuple[str, Any]] = [
 
 
 def date_input_formats() -> list[str]:
-    day_first = settings.DATE_INPUT_ORDER == "DMY"
-    slash = ["%d/%m/%Y", "%d.%m.%Y"] if day_first else ["%m/%d/%Y", "%m-%d-%Y"]
-    return ["%Y-%m-%d", *slash]
+    # The same formats the search box reads a birth date in (patients.selectors).
+    return dates.date_input_formats(settings.DATE_INPUT_ORDER)
 
 
 def date_hint() -> str:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
 from frontdesk.audit.selectors import audit_recent_patient_ids
+from frontdesk.lib.dates import date_parse
 from frontdesk.patients.indexing import family_names_within_one_typo
 from frontdesk.patients.matching import normalise_name
 from frontdesk.patients.models import (
@@ -155,24 +156,10 @@ class ParsedQuery:
     document_number: str | None = None
 
 
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DATE_SLASH = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
-
-
 def _parse_date(text: str) -> dt.date | None:
-    match = _DATE_ISO.match(text)
-    try:
-        if match:
-            return dt.date(int(match[1]), int(match[2]), int(match[3]))
-        match = _DATE_SLASH.match(text)
-        if match:
-            first, second, year = int(match[1]), int(match[2]), int(match[3])
-            if settings.DATE_INPUT_ORDER == "DMY":
-                return dt.date(year, second, first)
-            return dt.date(year, first, second)
-    except ValueError:
-        return None
-    return None
+    # Registration's own parser (ClinicDateField), in the clinic's order: every birth date the
+    # form accepts is one the search box finds.
+    return date_parse(text, order=settings.DATE_INPUT_ORDER)
 
 
 def parse_search_query(raw: str) -> ParsedQuery:
@@ -185,19 +172,12 @@ def parse_search_query(raw: str) -> ParsedQuery:
     compact = re.sub(r"[\s\-().+]", "", text)
     # A date typed as 1995-04-19 compacts to eight digits; one in ten of those passes the MRN
     # check digit and used to be looked up as an MRN (showing a stranger, or no one).
-    date_shaped = bool(_DATE_ISO.match(text) or _DATE_SLASH.match(text))
-    document = None if date_shaped else _document_shaped(text)
-    if (
-        compact.isascii()
-        and compact.isdigit()
-        and len(compact) == 8
-        and not date_shaped
-        and mrn_is_valid(compact)
-    ):
-        return ParsedQuery(text=text, mrn=compact, document_number=document)
     birth_date = _parse_date(text)
     if birth_date is not None:
         return ParsedQuery(text=text, birth_date=birth_date)
+    document = _document_shaped(text)
+    if compact.isascii() and compact.isdigit() and len(compact) == 8 and mrn_is_valid(compact):
+        return ParsedQuery(text=text, mrn=compact, document_number=document)
     if document is not None and not document.isdigit():
         # Letters and digits together are no name and no phone: a licence or passport number.
         return ParsedQuery(text=text, document_number=document)

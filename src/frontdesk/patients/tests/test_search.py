@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from conftest import Personas, make_patient
 from frontdesk.accounts.models import User
+from frontdesk.patients.forms import RegistrationForm
 from frontdesk.patients.selectors import parse_search_query, patient_search
 
 
@@ -66,11 +67,61 @@ def test_an_exact_surname_ranks_before_a_longer_one(
     assert set(names) == {"John Smith", "Joanna Smithers", "Smith Jones"}
 
 
-@pytest.mark.parametrize("query", ["1980-01-02", "01/02/1980", "1/2/1980"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "1980-01-02",
+        "01/02/1980",
+        "1/2/1980",
+        "01-02-1980",
+        "01.02.1980",
+        "Jan 2 1980",
+        "January 2, 1980",
+        "2 January 1980",
+        "2 Jan 1980",
+    ],
+)
 def test_it_finds_a_patient_by_birth_date_in_common_forms(
     personas: Personas, smiths: dict[str, object], query: str
 ) -> None:
     assert _names(personas.front_desk, query) == ["John Smith"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "05-05-1986",
+        "5/5/1986",
+        "05.05.1986",
+        "1986-05-05",
+        "May 5 1986",
+        "5 May 1986",
+        "May 5, 1986",
+    ],
+)
+def test_every_birth_date_registration_accepts_finds_the_patient(
+    personas: Personas, typed: str
+) -> None:
+    form = RegistrationForm(data={"birth_date": typed})
+    form.is_valid()
+    assert "birth_date" not in form.errors  # registration reads it...
+    assert form.cleaned_data["birth_date"] == dt.date(1986, 5, 5)
+    make_patient(
+        personas.clinic, given_name="Lena", family_name="Park", birth_date=dt.date(1986, 5, 5)
+    )
+    assert _names(personas.front_desk, typed) == ["Lena Park"]  # ...and so does search
+
+
+def test_a_month_first_date_is_read_day_first_when_the_clinic_says_so(
+    personas: Personas, settings: object
+) -> None:
+    make_patient(
+        personas.clinic, given_name="Lena", family_name="Park", birth_date=dt.date(1986, 4, 5)
+    )
+    assert _names(personas.front_desk, "04-05-1986") == ["Lena Park"]
+    settings.DATE_INPUT_ORDER = "DMY"  # type: ignore[attr-defined]
+    assert _names(personas.front_desk, "05-04-1986") == ["Lena Park"]
+    assert _names(personas.front_desk, "5 April 1986") == ["Lena Park"]
 
 
 def test_day_first_dates_follow_the_clinic_setting(
