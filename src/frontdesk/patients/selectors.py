@@ -25,6 +25,7 @@ from frontdesk.patients.matching import normalise_name
 from frontdesk.patients.models import (
     BreakGlassGrant,
     Confidentiality,
+    Coverage,
     IdentityDocument,
     Patient,
     PatientAlias,
@@ -152,7 +153,8 @@ class ParsedQuery:
     family: str | None = None
     given: str | None = None
     tokens: tuple[str, ...] = ()
-    # Letters and digits as an identity document's number is stored (see IdentityDocument).
+    # Letters and digits as an identity document's number is stored (see IdentityDocument),
+    # and as an insurance member ID is compared (Coverage.member_id_norm).
     document_number: str | None = None
 
 
@@ -396,20 +398,35 @@ def patient_search(user: User, raw_query: str) -> tuple[ParsedQuery, list[Patien
     Every branch is an index lookup (see patients/indexing.py and the Patient indexes); a name
     search is one query, plus one more when it falls back to one-typo family names. A query
     shaped like a document number also looks it up in the identity documents' unique index;
-    those patients come first, as the number names one person."""
+    those patients come first, as the number names one person. The same number is looked up
+    as an insurance member ID (the `coverage_member_id_norm` index), in the same query."""
     parsed = parse_search_query(raw_query)
     patients = (
         _patients_for(user, Action.PATIENT_SEARCH).filter(is_active=True).only(*SEARCH_COLUMNS)
     )
     found = _search(parsed, patients)
     if parsed.document_number and user.clinic_id is not None:
-        holders = IdentityDocument.objects.filter(
-            clinic_id=user.clinic_id, number=parsed.document_number
-        ).values("patient_id")
-        by_document = list(patients.filter(pk__in=holders).order_by(*_NAME_ORDER)[:SEARCH_LIMIT])
+        holders = _number_holders(clinic_id=user.clinic_id, number=parsed.document_number)
+        by_document = list(patients.filter(holders).order_by(*_NAME_ORDER)[:SEARCH_LIMIT])
         seen = {p.pk for p in by_document}
         found = [*by_document, *(p for p in found if p.pk not in seen)][:SEARCH_LIMIT]
     return parsed, found
+
+
+def _number_holders(*, clinic_id: int, number: str) -> Q:
+    """Patients of the clinic who hold this identity document or insurance member ID. A
+    coverage still on a merged record (merging moves them, so only one written since) finds
+    the record kept."""
+    documents = IdentityDocument.objects.filter(clinic_id=clinic_id, number=number)
+    members = Coverage.objects.filter(member_id_norm=number, patient__clinic_id=clinic_id)
+    merged = Patient.objects.filter(
+        pk__in=members.values("patient_id"), merged_into__isnull=False
+    ).values("merged_into_id")
+    return (
+        Q(pk__in=documents.values("patient_id"))
+        | Q(pk__in=members.values("patient_id"))
+        | Q(pk__in=merged)
+    )
 
 
 def _search(parsed: ParsedQuery, patients: QuerySet[Patient]) -> list[Patient]:

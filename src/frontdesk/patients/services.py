@@ -218,6 +218,7 @@ def coverage_save(
                 field.name
                 for field in Coverage._meta.concrete_fields
                 if not field.primary_key
+                and not field.generated
                 and (field.name not in CARD_FIELDS or field.name in uploaded)
             ]
         )
