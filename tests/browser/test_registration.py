@@ -72,11 +72,30 @@ def test_it_registers_after_a_read_back_and_stops_a_second_registration_of_the_s
     warning = page.get_by_role("alert").filter(has_text="a patient we already have")
     expect(warning).to_be_visible()
     expect(warning).to_contain_text(first.mrn)
+    # Opening the existing patient is the primary action, and has the focus.
+    open_existing = page.get_by_role("button", name="This is the patient: open Magdalena")
+    expect(open_existing).to_have_class(re.compile(r"\bprimary\b"))
+    expect(open_existing).to_be_focused()
+    register_anyway = page.get_by_role("button", name="Different person: register anyway")
+    expect(register_anyway).not_to_have_class(re.compile(r"\bprimary\b"))
+    # What was typed beside the record, each difference said in words.
+    compared = page.get_by_role("table", name=re.compile("What was typed beside the record"))
+    expect(compared.get_by_role("row", name=re.compile("^Birth date"))).to_contain_text(
+        "Different (Day and month swapped)"
+    )
+    expect(compared.get_by_role("row", name=re.compile("^Address"))).to_contain_text("Same")
     assert_accessible(page)
 
-    page.get_by_role("button", name="Different person: register anyway").click()
+    register_anyway.click()
     expect(page.locator(".field-error")).to_contain_text("say why this is a different person")
     assert Patient.objects.count() == 1
+    page.get_by_label("Why is this a different person?").fill("twins")
+    page.get_by_role("button", name="Different person: register anyway").click()
+    expect(page.locator(".field-error")).to_contain_text("Say a little more")
+    expect(page.get_by_label("Why is this a different person?")).to_have_value("twins")  # kept
+    expect(page.get_by_label("Why is this a different person?")).to_be_focused()
+    assert Patient.objects.count() == 1
+    assert_accessible(page)
 
     page.get_by_role("button", name="This is the patient").click()
     expect(page).to_have_url(re.compile(rf"/patients/{first.pk}/$"))

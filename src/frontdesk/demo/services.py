@@ -955,7 +955,12 @@ class _RowWriter:
 
     def __init__(self, model: type[models.Model]) -> None:
         ops = connection.ops
-        fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+        # Generated columns (Coverage.member_id_norm) are the database's to write.
+        fields = [
+            field
+            for field in model._meta.concrete_fields
+            if not field.primary_key and not field.generated
+        ]
         columns = [ops.quote_name(field.column or field.attname) for field in fields]
         # Only quoted identifiers from the model's metadata are formatted in; values are params.
         target = f"{ops.quote_name(model._meta.db_table)} ({', '.join(columns)})"

@@ -8,12 +8,15 @@ a million patients (bench/matching_febrl.py measures it).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+import phonenumbers
+from django.db.models import Q, prefetch_related_objects
 
+from frontdesk.lib.masking import mask_document_number, mask_phone
 from frontdesk.patients.matching import (
     WARNING_THRESHOLD,
     MatchResult,
@@ -21,8 +24,9 @@ from frontdesk.patients.matching import (
     given_name_canonical,
     match_score,
     name_phonetic_key,
+    normalise_name,
 )
-from frontdesk.patients.models import Patient
+from frontdesk.patients.models import Confidentiality, IdentityDocumentKind, Patient, Sex
 
 CANDIDATE_SCAN_LIMIT = 400
 
@@ -140,3 +144,157 @@ def duplicate_candidates(
             scored.append(DuplicateCandidate(patient, result))
     scored.sort(key=lambda c: c.result.score, reverse=True)
     return scored[:limit]
+
+
+@dataclass(frozen=True)
+class FieldComparison:
+    """One row of the side-by-side comparison of what was typed with a candidate's record.
+    `same` is None when there is nothing to compare (the detail is on one side only)."""
+
+    label: str
+    typed: str
+    on_record: str
+    same: bool | None
+    # The reveal endpoint's field name when `on_record` is masked as on lists (phone).
+    reveal: str = ""
+    note: str = ""
+
+
+def _words(value: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", value.casefold()).split())
+
+
+def _address(line1: str, line2: str, city: str, state: str, postal_code: str) -> str:
+    place = " ".join(part for part in (state, postal_code) if part)
+    return ", ".join(part for part in (line1, line2, city, place) if part)
+
+
+def _date(value: dt.date | None) -> str:
+    return f"{value:%b} {value.day}, {value.year}" if value else ""
+
+
+def _phone(e164: str) -> str:
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+
+
+def _compared(label: str, typed: str, on_record: str, same: bool, **extra: str) -> FieldComparison:
+    both = bool(typed) and bool(on_record)
+    return FieldComparison(label, typed, on_record, same if both else None, **extra)
+
+
+def candidate_comparison(
+    *, data: Mapping[str, Any], document: Mapping[str, Any] | None, patient: Patient
+) -> list[FieldComparison]:
+    """What was typed (RegistrationForm's cleaned data and the optional identity document)
+    beside a candidate's record, field by field. The candidate's phone and document numbers
+    are masked as on lists; `patient.identity_documents` should be prefetched."""
+    typed, known = person_record_from_data(data), person_record_from_patient(patient)
+    rows = [
+        _compared(
+            "Name",
+            " ".join(p for p in (typed.given_name, typed.middle_name, typed.family_name) if p),
+            " ".join(p for p in (known.given_name, known.middle_name, known.family_name) if p),
+            (normalise_name(typed.given_name), normalise_name(typed.family_name))
+            == (normalise_name(known.given_name), normalise_name(known.family_name)),
+        ),
+        _compared(
+            "Birth date",
+            _date(typed.birth_date),
+            _date(known.birth_date),
+            typed.birth_date == known.birth_date,
+            note=(
+                "Day and month swapped"
+                if typed.birth_date
+                and known.birth_date
+                and swapped_day_month(typed.birth_date) == known.birth_date
+                else ""
+            ),
+        ),
+        _compared(
+            "Sex",
+            Sex(typed.sex).label if typed.sex in Sex.values else typed.sex,
+            patient.get_sex_display(),
+            typed.sex == known.sex,
+        ),
+        _compared(
+            "Phone",
+            _phone(typed.phone) if typed.phone else "",
+            mask_phone(known.phone) if known.phone else "",
+            typed.phone == known.phone,
+            reveal="phone" if known.phone else "",
+        ),
+        _compared(
+            "Address",
+            _address(
+                typed.address_line1, typed.address_line2, typed.city, typed.state, typed.postal_code
+            ),
+            _address(
+                known.address_line1, known.address_line2, known.city, known.state, known.postal_code
+            ),
+            _words(f"{typed.address_line1} {typed.address_line2} {typed.postal_code}")
+            == _words(f"{known.address_line1} {known.address_line2} {known.postal_code}"),
+        ),
+        _compared(
+            "Email", typed.email, known.email, typed.email.casefold() == known.email.casefold()
+        ),
+    ]
+    documents = list(patient.identity_documents.all())
+    if document or documents:
+        held = ", ".join(
+            f"{d.get_kind_display()} {mask_document_number(d.number)}" for d in documents
+        )
+        typed_document = (
+            f"{IdentityDocumentKind(document['kind']).label} {document['number']}"
+            if document
+            else ""
+        )
+        rows.append(
+            _compared(
+                "Identity document",
+                typed_document,
+                held,
+                document is not None
+                and any(
+                    (d.kind, d.number) == (document["kind"], document["number"]) for d in documents
+                ),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class CandidateComparison:
+    candidate: DuplicateCandidate
+    # A restricted record shows its name and MRN only, as in search results.
+    restricted: bool
+    rows: list[FieldComparison]
+
+
+def duplicate_comparisons(
+    *,
+    data: Mapping[str, Any],
+    document: Mapping[str, Any] | None,
+    candidates: list[DuplicateCandidate],
+) -> list[CandidateComparison]:
+    """The registration read-back's side-by-side view of each candidate (one query for their
+    identity documents)."""
+    shown = [
+        c.patient for c in candidates if c.patient.confidentiality != Confidentiality.RESTRICTED
+    ]
+    prefetch_related_objects(shown, "identity_documents")
+    return [
+        CandidateComparison(
+            candidate=c,
+            restricted=c.patient not in shown,
+            rows=(
+                candidate_comparison(data=data, document=document, patient=c.patient)
+                if c.patient in shown
+                else []
+            ),
+        )
+        for c in candidates
+    ]

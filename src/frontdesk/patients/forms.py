@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
+from frontdesk.lib import dates
 from frontdesk.lib.ids import IdChoiceField
 from frontdesk.lib.money import MoneyField
 from frontdesk.lib.uploads import UploadRefusedError, upload_clean
@@ -60,9 +61,8 @@ ISSUING_COUNTRIES: list[tuple[str, Any]] = [
 
 
 def date_input_formats() -> list[str]:
-    day_first = settings.DATE_INPUT_ORDER == "DMY"
-    slash = ["%d/%m/%Y", "%d.%m.%Y"] if day_first else ["%m/%d/%Y", "%m-%d-%Y"]
-    return ["%Y-%m-%d", *slash]
+    # The same formats the search box reads a birth date in (patients.selectors).
+    return dates.date_input_formats(settings.DATE_INPUT_ORDER)
 
 
 def date_hint() -> str:
@@ -359,12 +359,35 @@ class DuplicateDecisionForm(forms.Form):
         required=False,
     )
     existing_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # A text area: Enter there adds a line rather than sending the form with its first button,
+    # which opens the existing patient's chart.
     override_reason = forms.CharField(
         label="Why is this a different person?",
         required=False,
         max_length=300,
-        help_text="For example: checked photo ID, different address history.",
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: checked photo ID, different parents, different address history.",
     )
+
+    REASON_MIN_LENGTH = 10
+
+    def __init__(self, *args: Any, reason_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason_required = reason_required
+
+    def clean_override_reason(self) -> str:
+        reason = " ".join(str(self.cleaned_data.get("override_reason") or "").split())
+        if self.reason_required and not reason:
+            raise forms.ValidationError(
+                "Open the existing record, or say why this is a different person."
+            )
+        if self.reason_required and len(reason) < self.REASON_MIN_LENGTH:
+            raise forms.ValidationError(
+                "Say a little more about why this is a different person (at least "
+                f"{self.REASON_MIN_LENGTH} letters), for example: checked photo ID."
+            )
+        return reason
 
 
 class PatientAddressForm(forms.Form):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Replace, Upper
 
 from frontdesk.clinic.models import Clinic
 
@@ -251,6 +253,24 @@ class Coverage(models.Model):
     rank = models.PositiveSmallIntegerField(choices=CoverageRank.choices)
     plan_name = models.CharField(max_length=200, blank=True)
     member_id = models.CharField(max_length=50)
+    # The member ID as the search box compares it (capitals, no spaces, hyphens, dots or
+    # slashes), kept by the database itself so every writer (forms, imports, the demo loader)
+    # agrees with the index; patients.selectors normalises a typed query the same way.
+    member_id_norm = models.GeneratedField(
+        expression=Upper(
+            Replace(
+                Replace(
+                    Replace(Replace("member_id", Value(" "), Value("")), Value("-"), Value("")),
+                    Value("."),
+                    Value(""),
+                ),
+                Value("/"),
+                Value(""),
+            )
+        ),
+        output_field=models.CharField(max_length=50),
+        db_persist=True,
+    )
     group_number = models.CharField(max_length=50, blank=True)
     subscriber_name = models.CharField(max_length=200, blank=True)
     subscriber_birth_date = models.DateField(null=True, blank=True)
@@ -266,6 +286,7 @@ class Coverage(models.Model):
 
     class Meta:
         ordering = ["rank"]
+        indexes = [models.Index(fields=["member_id_norm"], name="coverage_member_id_norm")]
         constraints = [
             models.UniqueConstraint(fields=["patient", "rank"], name="coverage_one_per_rank"),
             models.CheckConstraint(

@@ -19,11 +19,13 @@ from django.utils import timezone
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
 from frontdesk.audit.selectors import audit_recent_patient_ids
+from frontdesk.lib.dates import date_parse
 from frontdesk.patients.indexing import family_names_within_one_typo
 from frontdesk.patients.matching import normalise_name
 from frontdesk.patients.models import (
     BreakGlassGrant,
     Confidentiality,
+    Coverage,
     IdentityDocument,
     Patient,
     PatientAlias,
@@ -151,28 +153,15 @@ class ParsedQuery:
     family: str | None = None
     given: str | None = None
     tokens: tuple[str, ...] = ()
-    # Letters and digits as an identity document's number is stored (see IdentityDocument).
+    # Letters and digits as an identity document's number is stored (see IdentityDocument),
+    # and as an insurance member ID is compared (Coverage.member_id_norm).
     document_number: str | None = None
 
 
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DATE_SLASH = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
-
-
 def _parse_date(text: str) -> dt.date | None:
-    match = _DATE_ISO.match(text)
-    try:
-        if match:
-            return dt.date(int(match[1]), int(match[2]), int(match[3]))
-        match = _DATE_SLASH.match(text)
-        if match:
-            first, second, year = int(match[1]), int(match[2]), int(match[3])
-            if settings.DATE_INPUT_ORDER == "DMY":
-                return dt.date(year, second, first)
-            return dt.date(year, first, second)
-    except ValueError:
-        return None
-    return None
+    # Registration's own parser (ClinicDateField), in the clinic's order: every birth date the
+    # form accepts is one the search box finds.
+    return date_parse(text, order=settings.DATE_INPUT_ORDER)
 
 
 def parse_search_query(raw: str) -> ParsedQuery:
@@ -185,19 +174,12 @@ def parse_search_query(raw: str) -> ParsedQuery:
     compact = re.sub(r"[\s\-().+]", "", text)
     # A date typed as 1995-04-19 compacts to eight digits; one in ten of those passes the MRN
     # check digit and used to be looked up as an MRN (showing a stranger, or no one).
-    date_shaped = bool(_DATE_ISO.match(text) or _DATE_SLASH.match(text))
-    document = None if date_shaped else _document_shaped(text)
-    if (
-        compact.isascii()
-        and compact.isdigit()
-        and len(compact) == 8
-        and not date_shaped
-        and mrn_is_valid(compact)
-    ):
-        return ParsedQuery(text=text, mrn=compact, document_number=document)
     birth_date = _parse_date(text)
     if birth_date is not None:
         return ParsedQuery(text=text, birth_date=birth_date)
+    document = _document_shaped(text)
+    if compact.isascii() and compact.isdigit() and len(compact) == 8 and mrn_is_valid(compact):
+        return ParsedQuery(text=text, mrn=compact, document_number=document)
     if document is not None and not document.isdigit():
         # Letters and digits together are no name and no phone: a licence or passport number.
         return ParsedQuery(text=text, document_number=document)
@@ -416,20 +398,41 @@ def patient_search(user: User, raw_query: str) -> tuple[ParsedQuery, list[Patien
     Every branch is an index lookup (see patients/indexing.py and the Patient indexes); a name
     search is one query, plus one more when it falls back to one-typo family names. A query
     shaped like a document number also looks it up in the identity documents' unique index;
-    those patients come first, as the number names one person."""
+    those patients come first, as the number names one person. The same number is looked up
+    as an insurance member ID (the `coverage_member_id_norm` index), in the same query."""
     parsed = parse_search_query(raw_query)
     patients = (
         _patients_for(user, Action.PATIENT_SEARCH).filter(is_active=True).only(*SEARCH_COLUMNS)
     )
     found = _search(parsed, patients)
     if parsed.document_number and user.clinic_id is not None:
-        holders = IdentityDocument.objects.filter(
-            clinic_id=user.clinic_id, number=parsed.document_number
-        ).values("patient_id")
+        holders = _number_holders(clinic_id=user.clinic_id, number=parsed.document_number)
         by_document = list(patients.filter(pk__in=holders).order_by(*_NAME_ORDER)[:SEARCH_LIMIT])
         seen = {p.pk for p in by_document}
         found = [*by_document, *(p for p in found if p.pk not in seen)][:SEARCH_LIMIT]
     return parsed, found
+
+
+def _number_holders(*, clinic_id: int, number: str) -> QuerySet[Any]:
+    """The ids of the clinic's patients who hold this identity document or insurance member
+    ID. A coverage still on a merged record (merging moves them, so only one written since)
+    gives the record kept.
+
+    One UNION subquery, not an OR of three: PostgreSQL answers `id IN (...) OR id IN (...)`
+    by walking the clinic's patients in name order, testing each row."""
+    documents = IdentityDocument.objects.filter(clinic_id=clinic_id, number=number)
+    members = Coverage.objects.filter(member_id_norm=number, patient__clinic_id=clinic_id)
+    return (
+        documents.order_by()
+        .values("patient_id")
+        .union(
+            members.order_by().values("patient_id"),
+            members.filter(patient__merged_into__isnull=False)
+            .order_by()
+            .values("patient__merged_into_id"),
+            all=True,
+        )
+    )
 
 
 def _search(parsed: ParsedQuery, patients: QuerySet[Patient]) -> list[Patient]:

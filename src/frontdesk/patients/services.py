@@ -111,6 +111,7 @@ def patient_register(
     address_confirmed: bool = True,
     extra_address: dict[str, Any] | None = None,
     identity_document: dict[str, Any] | None = None,
+    warnings_need_reason: bool = False,
 ) -> Patient:
     """Create a patient after the duplicate check. `address_confirmed` says the address was
     read back with the patient today (not so for records imported from another system).
@@ -121,12 +122,18 @@ def patient_register(
     whole registration is then undone.
 
     Raises DuplicateDecisionRequiredError when a candidate scores at or above the
-    existing-patient threshold and no override (with a reason) was given. The check runs again
+    existing-patient threshold and no override (with a reason) was given; with
+    `warnings_need_reason` (the registration page, which shows every candidate side by side),
+    any candidate above the warning threshold needs the reason too. The check runs again
     here, inside the transaction, whatever the form showed earlier.
     """
     record = person_record_from_data(data)
     candidates = duplicate_candidates(clinic_id=clinic.pk, record=record)
-    strong = [c for c in candidates if c.result.score >= EXISTING_PATIENT_THRESHOLD]
+    strong = [
+        c
+        for c in candidates
+        if warnings_need_reason or c.result.score >= EXISTING_PATIENT_THRESHOLD
+    ]
     if strong and (decision is None or not decision.override_reason.strip()):
         raise DuplicateDecisionRequiredError(strong)
     now = timezone.now()
@@ -218,6 +225,7 @@ def coverage_save(
                 field.name
                 for field in Coverage._meta.concrete_fields
                 if not field.primary_key
+                and not field.generated
                 and (field.name not in CARD_FIELDS or field.name in uploaded)
             ]
         )

@@ -18,6 +18,7 @@ from frontdesk.patients import services
 from frontdesk.patients.duplicates import (
     DuplicateCandidate,
     duplicate_candidates,
+    duplicate_comparisons,
     person_record_from_data,
 )
 from frontdesk.patients.forms import (
@@ -110,6 +111,21 @@ def _readback(data: dict[str, Any], extras: ExtraForms) -> list[tuple[str, str, 
                 phone_grouped(data["phone"], home_region=settings.PHONE_REGION),
             )
         )
+    if data.get("address_line1"):
+        place = " ".join(p for p in (data.get("state"), data.get("postal_code")) if p)
+        address = ", ".join(
+            p
+            for p in (data["address_line1"], data.get("address_line2"), data.get("city"), place)
+            if p
+        )
+        postal = data.get("postal_code") or ""
+        rows.append(
+            (
+                "Address",
+                address,
+                f"{address} (postal code {spell_out(postal)})" if postal else address,
+            )
+        )
     if data.get("email"):
         rows.append(("Email", data["email"], spell_out(data["email"].replace("@", " at "))))
     document = extras.document_data
@@ -127,22 +143,39 @@ def _review(
     decision_form: DuplicateDecisionForm,
     status: int = 200,
 ) -> HttpResponse:
+    comparisons = duplicate_comparisons(
+        data=form.cleaned_data, document=extras.document_data, candidates=candidates
+    )
     if candidates:
-        # The candidates' names and birth dates are on screen: that is a look at their records.
+        # The candidates' details are on screen side by side with what was typed: a look at
+        # their records. The event names each one and what was shown of it.
         audit_record(
             context=audit_context(request),
             action=AuditAction.VIEW,
             patient_ids=[c.patient.pk for c in candidates],
             object_type="duplicate_check",
-            detail={"scores": [round(c.result.score, 2) for c in candidates]},
+            detail={
+                "scores": [round(c.result.score, 2) for c in candidates],
+                "shown": [
+                    {
+                        "patient_id": shown.candidate.patient.pk,
+                        "fields": [row.label for row in shown.rows] or ["Name", "MRN"],
+                    }
+                    for shown in comparisons
+                ],
+            },
         )
     must_decide = any(c.result.score >= EXISTING_PATIENT_THRESHOLD for c in candidates)
+    if decision_form.errors:
+        # The reason was refused: the cursor goes back where it is asked for.
+        decision_form.fields["override_reason"].widget.attrs["autofocus"] = True
     context = {
         "form": form,
         "address_form": extras.address,
         "document_form": extras.document,
         "readback": _readback(form.cleaned_data, extras),
         "candidates": candidates,
+        "comparisons": comparisons,
         "must_decide": must_decide,
         "decision_form": decision_form,
         "threshold": EXISTING_PATIENT_THRESHOLD,
@@ -172,7 +205,6 @@ def register_view(request: HttpRequest) -> HttpResponse:
     clinic = staff_clinic(user)
     record = person_record_from_data(form.cleaned_data)
     candidates = duplicate_candidates(clinic_id=clinic.pk, record=record)
-    decision_form = DuplicateDecisionForm(request.POST if step != "review" else None)
 
     if step == "use_existing":
         existing_id = request.POST.get("existing_id", "")
@@ -194,7 +226,11 @@ def register_view(request: HttpRequest) -> HttpResponse:
     if step != "confirm":
         return _review(request, form, extras, candidates, DuplicateDecisionForm())
 
-    reason = request.POST.get("override_reason", "").strip()
+    # Any candidate on screen needs a reason to register anyway, not only a likely one.
+    decision_form = DuplicateDecisionForm(request.POST, reason_required=bool(candidates))
+    if not decision_form.is_valid():
+        return _review(request, form, extras, candidates, decision_form, status=409)
+    reason = decision_form.cleaned_data["override_reason"]
     decision = services.DuplicateDecision(override_reason=reason) if reason else None
     try:
         patient = services.patient_register(
@@ -204,12 +240,14 @@ def register_view(request: HttpRequest) -> HttpResponse:
             decision=decision,
             extra_address=extras.address_data,
             identity_document=document,
+            warnings_need_reason=True,
         )
     except services.IdentityDocumentTakenError as exc:
         # Saved by another desk since the read-back: the whole registration was undone.
         extras.document.add_error("number", exc.message)
         return _form_page(request, form, extras, status=409)
-    except services.DuplicateDecisionRequiredError:
+    except services.DuplicateDecisionRequiredError as exc:
+        # Registered at another desk since the read-back: show who, and ask again.
         decision_form = DuplicateDecisionForm(request.POST)
         decision_form.is_valid()
         decision_form.add_error(
@@ -217,7 +255,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
             "This looks like a patient we already have. Open the existing record, or say why "
             "this is a different person.",
         )
-        return _review(request, form, extras, candidates, decision_form, status=409)
+        return _review(request, form, extras, exc.candidates, decision_form, status=409)
     messages.success(
         request, f"Registered {patient.given_name} {patient.family_name}: MRN {patient.mrn}."
     )

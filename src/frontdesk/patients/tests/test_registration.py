@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,9 @@ from django.test import Client
 from conftest import Personas, make_patient
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction, AuditEvent
+from frontdesk.audit.services import AuditContext
+from frontdesk.patients import services
+from frontdesk.patients.forms import RegistrationForm
 from frontdesk.patients.models import Patient, PatientAlias
 from frontdesk.patients.mrn import mrn_is_valid
 
@@ -198,6 +202,163 @@ class TestDuplicatePrevention:
         response = desk.post(URL, {**_form(), "step": "confirm"})
         assert response.status_code == 302
         assert Patient.objects.count() == 2
+
+
+def test_the_read_back_shows_the_address(desk: Client) -> None:
+    html = desk.post(URL, {**_form(), "step": "review"}).content.decode()
+    assert '<th scope="row">Address</th>' in html
+    assert "12 Mission St, San Francisco, CA 94105" in html
+
+
+def _submit_buttons(html: str) -> list[tuple[str, str]]:
+    """(attributes, text) of each submit button of the registration form, in order."""
+    html = html[html.index(f'action="{URL}"') :]
+    return [
+        (attrs, " ".join(text.split()))
+        for attrs, text in re.findall(r'<button type="submit"([^>]*)>(.*?)</button>', html, re.S)
+    ]
+
+
+class TestPossibleExistingPatient:
+    """Below the existing-patient threshold: the same name and birth date, every contact
+    detail different (a namesake, or the patient moved)."""
+
+    @pytest.fixture
+    def existing(self, personas: Personas) -> Patient:
+        return make_patient(
+            personas.clinic,
+            given_name="Robert",
+            family_name="Johnson",
+            birth_date=dt.date(1972, 4, 9),
+            phone="+14155550177",
+            email="",
+            address_line1="9 Elm Rd",
+            city="San Francisco",
+            postal_code="94110",
+        )
+
+    def _namesake(self, **overrides: Any) -> dict[str, Any]:
+        return _form(
+            given_name="Robert",
+            family_name="Johnson",
+            sex="male",
+            birth_date="04/09/1972",
+            email="",
+            **overrides,
+        )
+
+    def test_the_first_focused_primary_action_opens_the_existing_patient(
+        self, desk: Client, existing: Patient
+    ) -> None:
+        html = desk.post(URL, {**self._namesake(), "step": "review"}).content.decode()
+        assert "Possible existing patient" in html
+        buttons = _submit_buttons(html)
+        first_attrs, first_text = buttons[0]
+        assert f'name="existing_id" value="{existing.pk}"' in first_attrs
+        assert 'class="button primary"' in first_attrs and "autofocus" in first_attrs
+        assert first_text == "This is the patient: open Robert Johnson’s chart"
+        (register_attrs,) = [a for a, t in buttons if t == "Different person: register anyway"]
+        assert "primary" not in register_attrs
+        assert not [t for _, t in buttons if t == "Everything is right: register"]
+
+    def test_registering_anyway_without_a_reason_is_refused_keeping_everything_typed(
+        self, desk: Client, existing: Patient
+    ) -> None:
+        response = desk.post(URL, {**self._namesake(), "step": "confirm", "override_reason": ""})
+        assert response.status_code == 409
+        html = response.content.decode()
+        assert "Open the existing record, or say why this is a different person." in html
+        for kept in ('value="Robert"', 'value="Johnson"', 'value="12 Mission St"'):
+            assert kept in html
+        assert Patient.objects.count() == 1
+
+    def test_a_reason_too_short_to_say_anything_is_refused_and_kept(
+        self, desk: Client, existing: Patient
+    ) -> None:
+        response = desk.post(
+            URL, {**self._namesake(), "step": "confirm", "override_reason": "  no  "}
+        )
+        assert response.status_code == 409
+        html = response.content.decode()
+        assert "Say a little more about why this is a different person" in html
+        assert re.search(r"<textarea[^>]*autofocus[^>]*>\s*no\s*</textarea>", html)
+        assert Patient.objects.count() == 1
+
+    def test_registering_anyway_with_a_reason_records_it_in_the_audit_event(
+        self, desk: Client, existing: Patient
+    ) -> None:
+        response = desk.post(
+            URL,
+            {
+                **self._namesake(),
+                "step": "confirm",
+                "override_reason": "Checked passport: a different Robert Johnson",
+            },
+        )
+        assert response.status_code == 302
+        assert Patient.objects.count() == 2
+        event = AuditEvent.objects.get(action=AuditAction.CREATE, object_type="patient")
+        assert event.detail["duplicate_override_reason"] == (
+            "Checked passport: a different Robert Johnson"
+        )
+        assert existing.pk in event.patient_ids
+
+    def test_the_service_refuses_a_possible_match_without_a_reason_when_asked_to(
+        self, personas: Personas, existing: Patient
+    ) -> None:
+        form = RegistrationForm(data=self._namesake())
+        assert form.is_valid(), form.errors
+        user = personas.front_desk
+        with pytest.raises(services.DuplicateDecisionRequiredError) as refused:
+            services.patient_register(
+                context=AuditContext(
+                    user.pk, user.username, user.role, user.clinic_id, None, "", "test"
+                ),
+                clinic=personas.clinic,
+                data=form.cleaned_data,
+                warnings_need_reason=True,
+            )
+        assert [c.patient for c in refused.value.candidates] == [existing]
+
+    def test_the_candidate_is_compared_side_by_side_with_differences_marked(
+        self, desk: Client, existing: Patient
+    ) -> None:
+        html = desk.post(URL, {**self._namesake(), "step": "review"}).content.decode()
+        rows = {
+            label: " ".join(re.sub(r"<[^>]+>", " ", cells).split())
+            for label, cells in re.findall(
+                r'<tr class="[a-z]*">\s*<th scope="row">([^<]+)</th>(.*?)</tr>', html, re.S
+            )
+        }
+        assert rows["Name"] == "Robert Johnson Robert Johnson ✓ Same"
+        assert rows["Birth date"] == "Apr 9, 1972 Apr 9, 1972 ✓ Same"
+        assert rows["Address"] == (
+            "12 Mission St, San Francisco, CA 94105 9 Elm Rd, San Francisco, 94110 ≠ Different"
+        )
+        # The candidate's phone is masked as on lists, with the audited reveal.
+        assert rows["Phone"] == "(415) 555-0132 ••• ••• 0177 show ≠ Different"
+        assert "+14155550177" not in html
+        assert f"/patients/{existing.pk}/reveal/phone/" in html
+        assert '<tr class="differs">' in html and '<tr class="agrees">' in html
+
+    def test_the_duplicate_check_is_audited_naming_the_candidate_and_what_was_shown(
+        self, desk: Client, existing: Patient
+    ) -> None:
+        desk.post(URL, {**self._namesake(), "step": "review"})
+        event = AuditEvent.objects.get(object_type="duplicate_check")
+        assert event.patient_ids == [existing.pk]
+        (shown,) = event.detail["shown"]
+        assert shown["patient_id"] == existing.pk
+        assert {"Birth date", "Phone", "Address", "Email"} <= set(shown["fields"])
+
+    def test_a_restricted_candidate_shows_only_its_name_and_mrn(
+        self, desk: Client, existing: Patient
+    ) -> None:
+        Patient.objects.filter(pk=existing.pk).update(confidentiality="restricted")
+        html = desk.post(URL, {**self._namesake(), "step": "review"}).content.decode()
+        assert existing.mrn in html and "This record is restricted" in html
+        assert "9 Elm Rd" not in html and "0177" not in html
+        assert _submit_buttons(html)[0][1] == "This is the patient: open Robert Johnson’s chart"
 
 
 def test_only_roles_that_register_may_register(

@@ -10,6 +10,10 @@ from django.test.utils import CaptureQueriesContext
 
 from conftest import Personas, make_patient
 from frontdesk.accounts.models import User
+from frontdesk.audit.models import AuditEvent
+from frontdesk.clinic.models import Clinic
+from frontdesk.patients.forms import RegistrationForm
+from frontdesk.patients.models import Coverage, Patient, Payer
 from frontdesk.patients.selectors import parse_search_query, patient_search
 
 
@@ -66,11 +70,61 @@ def test_an_exact_surname_ranks_before_a_longer_one(
     assert set(names) == {"John Smith", "Joanna Smithers", "Smith Jones"}
 
 
-@pytest.mark.parametrize("query", ["1980-01-02", "01/02/1980", "1/2/1980"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "1980-01-02",
+        "01/02/1980",
+        "1/2/1980",
+        "01-02-1980",
+        "01.02.1980",
+        "Jan 2 1980",
+        "January 2, 1980",
+        "2 January 1980",
+        "2 Jan 1980",
+    ],
+)
 def test_it_finds_a_patient_by_birth_date_in_common_forms(
     personas: Personas, smiths: dict[str, object], query: str
 ) -> None:
     assert _names(personas.front_desk, query) == ["John Smith"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "05-05-1986",
+        "5/5/1986",
+        "05.05.1986",
+        "1986-05-05",
+        "May 5 1986",
+        "5 May 1986",
+        "May 5, 1986",
+    ],
+)
+def test_every_birth_date_registration_accepts_finds_the_patient(
+    personas: Personas, typed: str
+) -> None:
+    form = RegistrationForm(data={"birth_date": typed})
+    form.is_valid()
+    assert "birth_date" not in form.errors  # registration reads it...
+    assert form.cleaned_data["birth_date"] == dt.date(1986, 5, 5)
+    make_patient(
+        personas.clinic, given_name="Lena", family_name="Park", birth_date=dt.date(1986, 5, 5)
+    )
+    assert _names(personas.front_desk, typed) == ["Lena Park"]  # ...and so does search
+
+
+def test_a_month_first_date_is_read_day_first_when_the_clinic_says_so(
+    personas: Personas, settings: object
+) -> None:
+    make_patient(
+        personas.clinic, given_name="Lena", family_name="Park", birth_date=dt.date(1986, 4, 5)
+    )
+    assert _names(personas.front_desk, "04-05-1986") == ["Lena Park"]
+    settings.DATE_INPUT_ORDER = "DMY"  # type: ignore[attr-defined]
+    assert _names(personas.front_desk, "05-04-1986") == ["Lena Park"]
+    assert _names(personas.front_desk, "5 April 1986") == ["Lena Park"]
 
 
 def test_day_first_dates_follow_the_clinic_setting(
@@ -258,3 +312,55 @@ def test_a_family_name_that_starts_so_needs_no_room_kept_for_typos(personas: Per
     make_patient(personas.clinic, given_name="Kathy", family_name="Mitchell")
     names = _names(personas.front_desk, "michell")
     assert "Kathy Mitchell" not in names and len(names) == 20
+
+
+class TestMemberIdSearch:
+    def _insured(self, clinic: Clinic, member_id: str, **names: str) -> Patient:
+        patient = make_patient(clinic, **names)
+        payer = Payer.objects.create(clinic=clinic, name="Blue Harbor Health")
+        Coverage.objects.create(patient=patient, payer=payer, rank=1, member_id=member_id)
+        return patient
+
+    @pytest.mark.parametrize(
+        "typed", ["XWH-48213-77", "xwh4821377", "XWH 4821 377", "xwh.48213.77"]
+    )
+    def test_a_member_id_finds_the_patient_whatever_the_case_and_separators(
+        self, personas: Personas, typed: str
+    ) -> None:
+        self._insured(personas.clinic, "XWH4821377", given_name="Ines", family_name="Duarte")
+        assert _names(personas.front_desk, typed) == ["Ines Duarte"]
+
+    def test_a_member_id_stored_with_hyphens_is_found_without_them(
+        self, personas: Personas
+    ) -> None:
+        self._insured(personas.clinic, "XWH-482-1377", given_name="Ines", family_name="Duarte")
+        assert _names(personas.front_desk, "XWH4821377") == ["Ines Duarte"]
+
+    def test_another_clinics_patient_with_the_same_member_id_is_not_shown(
+        self, personas: Personas
+    ) -> None:
+        self._insured(personas.clinic, "XWH4821377", given_name="Ines", family_name="Duarte")
+        self._insured(personas.other_clinic, "XWH4821377", given_name="Olga", family_name="Berg")
+        assert _names(personas.front_desk, "XWH4821377") == ["Ines Duarte"]
+        assert _names(personas.outsider, "XWH4821377") == ["Olga Berg"]
+
+    def test_a_member_id_on_a_merged_record_finds_the_record_kept(self, personas: Personas) -> None:
+        survivor = make_patient(personas.clinic, given_name="Ines", family_name="Duarte")
+        merged = self._insured(
+            personas.clinic, "XWH4821377", given_name="Inês", family_name="Duarte"
+        )
+        Patient.objects.filter(pk=merged.pk).update(merged_into=survivor, is_active=False)
+        assert _names(personas.front_desk, "XWH4821377") == ["Ines Duarte"]
+
+    def test_a_member_id_search_is_audited_with_the_patient_found(
+        self, personas: Personas, client_for: Callable[[User], Client]
+    ) -> None:
+        patient = self._insured(
+            personas.clinic, "XWH4821377", given_name="Ines", family_name="Duarte"
+        )
+        html = (
+            client_for(personas.front_desk).get("/patients/", {"q": "xwh-4821377"}).content.decode()
+        )
+        assert "Duarte" in html
+        event = AuditEvent.objects.get(object_type="patient_search")
+        assert event.patient_ids == [patient.pk]
