@@ -38,13 +38,11 @@
     var ctx = context();
     if (!ctx) return;
     try {
-      [0, 0.5].forEach(function (at) {
-        var osc = ctx.createOscillator();
-        osc.frequency.value = 880;
-        osc.connect(ctx.destination);
-        osc.start(ctx.currentTime + at);
-        osc.stop(ctx.currentTime + at + 0.3);
-      });
+      var osc = ctx.createOscillator();
+      osc.frequency.value = 880;
+      osc.connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.6);
     } catch (e) { /* no audio device */ }
   }
 
