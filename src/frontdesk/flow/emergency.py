@@ -165,7 +165,6 @@ class ShownAlert:
     reason: str
     queue: str
     raised_at: dt.datetime
-    minutes: int
     acknowledged_by: str
     acknowledged_at: dt.datetime | None
     escalated: bool
@@ -214,7 +213,6 @@ def emergency_banner(user: object, *, now: dt.datetime) -> EmergencyBanner | Non
             reason=row.entry.priority_reason,
             queue=row.entry.queue.name,
             raised_at=row.raised_at,
-            minutes=max(0, int((now - row.raised_at).total_seconds() // 60)),
             acknowledged_by=_name(row.acknowledged_by) if row.acknowledged_by else "",
             acknowledged_at=row.acknowledged_at,
             escalated=row.escalated_at is not None,
