@@ -76,7 +76,26 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "document_id": lambda s: _sample_document(s),
     "entry_id": lambda s: _sample_payment(s),
     "outbox_id": lambda s: _sample_outbox(s),
+    "alert_id": lambda s: _sample_alert(s),
 }
+
+
+def _sample_alert(s: Samples) -> int:
+    from frontdesk.audit.services import SYSTEM_CONTEXT
+    from frontdesk.flow.models import EmergencyAlert
+    from frontdesk.flow.services import walk_in_check_in
+
+    held = EmergencyAlert.objects.filter(entry__patient=s.other).first()
+    if held is not None:
+        return held.pk
+    entry = walk_in_check_in(
+        context=SYSTEM_CONTEXT,
+        user=None,  # type: ignore[arg-type]
+        patient=s.other,
+        priority="emergency",  # type: ignore[arg-type]
+        priority_reason="Chest pain",
+    )
+    return EmergencyAlert.objects.get(entry=entry).pk
 
 
 def _sample_outbox(s: Samples) -> int:

@@ -329,6 +329,9 @@ NOT_A_PATIENT: dict[str, str] = {
     # Sending again or cancelling an unsent message shows nothing of the record and changes only
     # the message's delivery; the list of unsent messages is audited when it names patients.
     "outbox_id": "an unsent message, retried or cancelled without opening the record",
+    # "I am going" shows nothing of the record (the banner names the ticket and the reason):
+    # an emergency of a restricted patient must reach a clinician without a reason first.
+    "alert_id": "an emergency alert, acknowledged without opening the record",
 }
 
 # The break-the-glass page itself shows the MRN, and nothing more, to whoever may ask.

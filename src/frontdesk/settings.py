@@ -352,6 +352,8 @@ if OUTBOX_LEASE.total_seconds() < 4 * EMAIL_TIMEOUT:
 FLOW_THRESHOLDS = parse_thresholds(env_str("FLOW_THRESHOLDS", FLOW_THRESHOLDS_DEFAULT))
 # A signed consent to treatment older than this is asked for again at check-in.
 CONSENT_VALID_DAYS = env_int("CONSENT_VALID_DAYS", 365, minimum=1, maximum=3650)
+# An emergency nobody (nurse or physician) acknowledged this long is escalated to the supervisor.
+EMERGENCY_ESCALATE_MINUTES = env_int("EMERGENCY_ESCALATE_MINUTES", 2, minimum=1, maximum=30)
 
 # --- Static files --------------------------------------------------------------------------
 STATIC_URL = "/static/"

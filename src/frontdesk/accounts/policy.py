@@ -39,6 +39,8 @@ class Action(StrEnum):
     FLOW_CHECK_IN = "flow.check_in"
     FLOW_BOARD = "flow.board"
     FLOW_DISPLAY_MANAGE = "flow.display_manage"
+    FLOW_EMERGENCY_VIEW = "flow.emergency_view"
+    FLOW_EMERGENCY_ACKNOWLEDGE = "flow.emergency_acknowledge"
     APPOINTMENT_VIEW = "appointment.view"
     APPOINTMENT_BOOK = "appointment.book"
     APPOINTMENT_OVERBOOK = "appointment.overbook"
@@ -82,6 +84,12 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.FLOW_TODAY: frozenset({Role.FRONT_DESK, Role.NURSE, Role.PHYSICIAN, Role.SUPERVISOR}),
     Action.FLOW_CHECK_IN: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
     Action.FLOW_BOARD: frozenset({Role.FRONT_DESK, Role.NURSE, Role.PHYSICIAN, Role.SUPERVISOR}),
+    # An emergency at the desk alerts the clinicians, the desk (who is going?) and the
+    # supervisor (escalations); only a nurse or a physician can answer "I am going".
+    Action.FLOW_EMERGENCY_VIEW: frozenset(
+        {Role.FRONT_DESK, Role.NURSE, Role.PHYSICIAN, Role.SUPERVISOR}
+    ),
+    Action.FLOW_EMERGENCY_ACKNOWLEDGE: frozenset({Role.NURSE, Role.PHYSICIAN}),
     # Waiting-room screens show ticket numbers only; their links are set up like equipment.
     Action.FLOW_DISPLAY_MANAGE: frozenset({Role.SUPERVISOR, Role.ADMIN}),
     Action.APPOINTMENT_VIEW: _CLINICAL_AND_DESK,

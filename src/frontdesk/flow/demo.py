@@ -16,6 +16,7 @@ from frontdesk.clinic.models import Clinic
 from frontdesk.flow import live
 from frontdesk.flow.models import (
     PRIORITY_RANK,
+    EmergencyAlert,
     FlowStatus,
     Priority,
     QueueEntry,
@@ -183,6 +184,9 @@ def flow_demo_today(*, clinic: Clinic, now: dt.datetime, seed: int = 1) -> FlowD
         for event in events:
             event.entry = entry
         QueueEvent.objects.bulk_create(events)
+        if entry.priority == Priority.EMERGENCY:
+            # As the desk's check-in would: the clinicians' screens alert until acknowledged.
+            EmergencyAlert.objects.create(clinic=clinic, entry=entry, raised_at=entry.checked_in_at)
         if entry.appointment is not None and entry.appointment.status == AppointmentStatus.ARRIVED:
             Appointment.objects.filter(pk=entry.appointment.pk).update(
                 status=AppointmentStatus.CHECKED_IN

@@ -21,8 +21,10 @@ from frontdesk.clinic.models import Clinic
 from frontdesk.flow import live
 from frontdesk.flow.forecast import QueueForecast, clinic_forecasts
 from frontdesk.flow.models import (
+    PRIORITY_RANK,
     DelayAnnouncement,
     FlowStatus,
+    Priority,
     Queue,
     QueueEntry,
     WaitingRoomDisplay,
@@ -34,6 +36,7 @@ _signer = signing.Signer(salt=DISPLAY_SALT, sep=".")
 # A provider whose next patient will be seen this much after their booked time is "running late".
 LATE_NOTICE_MINUTES = 10
 NOW_SERVING = 6
+EMERGENCY_RANK = PRIORITY_RANK[Priority.EMERGENCY]
 
 
 class DisplayRefusedError(Exception):
@@ -138,7 +141,15 @@ def display_view(display: WaitingRoomDisplay, *, now: dt.datetime) -> DisplayVie
     late = _late_minutes(display.clinic_id, day, forecasts, now)
     lines = []
     for queue in Queue.objects.filter(clinic_id=display.clinic_id).select_related("provider"):
-        waiting = [e.ticket for e in entries if e.queue_id == queue.pk and e.status == "waiting"]
+        # An emergency is not waiting (a clinician is on the way): it is not listed beside a
+        # wait, nor marked out to the waiting room.
+        waiting = [
+            e.ticket
+            for e in entries
+            if e.queue_id == queue.pk
+            and e.status == "waiting"
+            and e.priority_rank != EMERGENCY_RANK
+        ]
         forecast = forecasts.get(queue.pk)
         if not waiting and forecast is None:
             continue

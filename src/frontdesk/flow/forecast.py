@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from frontdesk.flow.models import FlowStatus, QueueEntry, QueueEvent
+from frontdesk.flow.models import FlowStatus, Priority, QueueEntry, QueueEvent
 
 WALK_IN_MINUTES = 15  # a walk-in without a booked type takes this long
 PRIOR_MINUTES = 60.0
@@ -27,7 +27,7 @@ AHEAD = (FlowStatus.WAITING, FlowStatus.CALLED)
 class QueueForecast:
     queue_id: int
     pace: float  # 1.0 = on time, 1.3 = visits take 30 % longer than booked
-    waits: dict[int, int]  # entry id -> forecast minutes until the patient is seen
+    waits: dict[int, int]  # entry id -> forecast minutes until seen; never for an emergency
     next_wait: int  # a patient joining now
 
 
@@ -74,6 +74,10 @@ def forecast_queues(
         waits: dict[int, int] = {}
         moment = busy_until
         for entry in ahead:
+            if entry.priority == Priority.EMERGENCY:
+                # Seen now, never given a wait; the patients behind wait for that visit too.
+                moment += dt.timedelta(minutes=_booked_minutes(entry) * pace)
+                continue
             booked_start = entry.appointment.start if entry.appointment is not None else None
             seen_at = max(moment, booked_start) if booked_start is not None else moment
             waits[entry.pk] = _minutes(seen_at - now)

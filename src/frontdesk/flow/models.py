@@ -280,3 +280,45 @@ class DelayAnnouncement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minutes} min delay"
+
+
+class EmergencyAlert(models.Model):
+    """An emergency in the queue, alerting the clinical staff on duty until a nurse or physician
+    acknowledges it ("I am going"); unacknowledged past EMERGENCY_ESCALATE_MINUTES it is
+    escalated to the supervisor. Raised in the transaction that queues the emergency."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    entry = models.ForeignKey(QueueEntry, on_delete=models.CASCADE, related_name="alerts")
+    raised_at = models.DateTimeField()
+    raised_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # Every clinical page asks for its clinic's open alerts (and the desk's recent ones).
+        indexes = [models.Index(fields=["clinic", "acknowledged_at"], name="emergency_alert_open")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="emergency_alert_one_open_per_entry",
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True)
+                | Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),
+                name="emergency_alert_acknowledged_by_someone",
+            ),
+            models.CheckConstraint(
+                condition=Q(escalated_at__isnull=True) | Q(escalated_at__gte=models.F("raised_at")),
+                name="emergency_alert_escalated_after_raised",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "open" if self.acknowledged_at is None else "acknowledged"
+        return f"emergency alert {self.pk} ({state})"

@@ -20,6 +20,7 @@ from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.billing.services import visit_copay_charge
 from frontdesk.clinic.models import Clinic, Provider
 from frontdesk.flow import live
+from frontdesk.flow.emergency import emergency_alert_raise, emergency_alerts_acknowledge_for_entry
 from frontdesk.flow.forecast import clinic_forecasts as forecast_queues_today
 from frontdesk.flow.late import LateImpact, late_arrival_record
 from frontdesk.flow.models import (
@@ -153,8 +154,13 @@ def _enqueue(
             raise FlowRefusedError(_already_in_queue(walked_in)) from None
         raise
     _event(entry, by=user, from_status="", at=now)
-    # The desk tells the patient the forecast at once; it is kept to compare with the real wait.
-    forecast = forecast_queues_today(clinic_id=clinic.pk, day=day, now=now).get(queue.pk)
+    if priority == Priority.EMERGENCY:
+        # A clinician comes now: no wait is forecast or told, the clinical staff are alerted.
+        emergency_alert_raise(context=context, user=user, entry=entry, now=now)
+        forecast = None
+    else:
+        # The desk tells the patient the forecast at once, to compare with the real wait.
+        forecast = forecast_queues_today(clinic_id=clinic.pk, day=day, now=now).get(queue.pk)
     if forecast is not None and entry.pk in forecast.waits:
         entry.told_wait_minutes = min(forecast.waits[entry.pk], 600)
         entry.told_at = now
@@ -396,6 +402,8 @@ def queue_entry_move(
         object_id=entry.pk,
         detail={"status": f"{seen} -> {to}", "room": entry.room},
     )
+    if entry.priority == Priority.EMERGENCY:
+        emergency_alerts_acknowledge_for_entry(context=context, user=user, entry=entry, now=now)
     live.flow_changed(entry.clinic_id)
     return entry
 
@@ -433,6 +441,8 @@ def queue_entry_tell_wait(
     *, context: AuditContext, user: User, entry: QueueEntry, minutes: int
 ) -> QueueEntry:
     """Store the wait the patient was told, to compare later with the wait they had."""
+    if entry.priority == Priority.EMERGENCY:
+        raise FlowRefusedError("An emergency is never told a wait: a clinician comes now.")
     if not 0 <= minutes <= 600:
         raise FlowRefusedError("Give the wait in minutes, between 0 and 600.")
     now = timezone.now()

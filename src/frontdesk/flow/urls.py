@@ -18,6 +18,12 @@ urlpatterns = [
     path("board/events/", views.board_events_view, name="board_events"),
     path("board/move/", views.board_move_view, name="board_move"),
     path("board/call-next/", views.board_call_next_view, name="board_call_next"),
+    path("emergency/", views.emergency_banner_view, name="emergency_banner"),
+    path(
+        "emergency/<id:alert_id>/acknowledge/",
+        views.emergency_acknowledge_view,
+        name="emergency_acknowledge",
+    ),
     path("display/", views_display.display_view, name="display"),
     path("display/live/", views_display.display_live_view, name="display_live"),
     path("displays/", views_display.displays_view, name="displays"),

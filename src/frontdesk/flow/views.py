@@ -21,6 +21,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
@@ -35,12 +36,14 @@ from frontdesk.billing.services import (
 )
 from frontdesk.clinic.models import Clinic, Location, Provider
 from frontdesk.flow import display as screens
-from frontdesk.flow import late, live, selectors, services
+from frontdesk.flow import emergency, late, live, selectors, services
 from frontdesk.flow.forms import CheckInForm, WalkInForm
 from frontdesk.flow.models import (
+    EmergencyAlert,
     FlowStatus,
     IncompleteRegistration,
     LateChoice,
+    Priority,
     Queue,
     QueueEntry,
 )
@@ -295,6 +298,9 @@ def _check_in(
             f"Payment of {money_format(taken.payment.amount)} recorded; its receipt is on "
             "the check-in page.",
         )
+    if entry.priority == Priority.EMERGENCY:
+        messages.error(request, _emergency_message(entry))
+        return redirect("flow:today")
     told = (
         f" Tell the patient: about {entry.told_wait_minutes} min."
         if entry.told_wait_minutes is not None
@@ -306,6 +312,15 @@ def _check_in(
         f"{appointment.provider}.{told}",
     )
     return redirect("flow:today")
+
+
+def _emergency_message(entry: QueueEntry) -> str:
+    # Shown in the alarm's colour: the desk's next steps are the emergency playbook's.
+    return (
+        f"Emergency: {entry.patient.given_name} {entry.patient.family_name}, ticket "
+        f"{entry.ticket}. Clinician alerted: every nurse and physician is called now. Give no "
+        "waiting time; stay with the patient and follow the emergency playbook."
+    )
 
 
 def _board_context(request: HttpRequest) -> dict[str, object]:
@@ -492,11 +507,14 @@ def walk_in_view(request: HttpRequest) -> HttpResponse:
                 object_type="walk_in_duplicates",
             )
         else:
-            messages.success(
-                request,
-                f"{entry.patient.given_name} {entry.patient.family_name} is in the queue: "
-                f"ticket {entry.ticket}.",
-            )
+            if entry.priority == Priority.EMERGENCY:
+                messages.error(request, _emergency_message(entry))
+            else:
+                messages.success(
+                    request,
+                    f"{entry.patient.given_name} {entry.patient.family_name} is in the queue: "
+                    f"ticket {entry.ticket}.",
+                )
             return redirect("flow:today")
     status = 400 if request.method == "POST" else 200
     page = {"form": form, "candidates": candidates}
@@ -566,3 +584,45 @@ def registration_complete_view(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, "Marked complete.")
     return redirect("flow:today")
+
+
+@policy(Action.FLOW_EMERGENCY_VIEW)
+def emergency_banner_view(request: HttpRequest) -> HttpResponse:
+    """The emergency banner of every page, asked for again by emergency.js: with ?since=<state
+    shown>, 204 when nothing changed (one indexed query either way)."""
+    banner = emergency.emergency_banner(staff_user(request), now=timezone.now())
+    if banner is None:
+        return HttpResponse(status=204)
+    if request.GET.get("since", "") == banner.state:
+        return HttpResponse(status=204)
+    back = request.GET.get("next", "")
+    page = {"emergency_banner": banner, "emergency_next": back}
+    return render(request, "flow/_emergency_alerts.html", page)
+
+
+@policy(Action.FLOW_EMERGENCY_ACKNOWLEDGE)
+@require_POST
+def emergency_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """ "Acknowledge: I am going" on a nurse's or physician's banner."""
+    user = staff_user(request)
+    alert = get_object_or_404(
+        EmergencyAlert.objects.select_related("entry"), pk=alert_id, clinic_id=staff_clinic(user).pk
+    )
+    try:
+        emergency.emergency_alert_acknowledge(
+            context=audit_context(request), user=user, alert=alert
+        )
+    except emergency.EmergencyRefusedError as exc:
+        messages.info(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"You are going to emergency {alert.entry.ticket}; the desk and your colleagues "
+            "see it.",
+        )
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ) and back.startswith("/"):
+        return redirect(back)
+    return redirect("flow:board")

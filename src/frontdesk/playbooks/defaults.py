@@ -93,4 +93,17 @@ DEFAULT_PLAYBOOKS: dict[str, tuple[str, str]] = {
    - Supervisor: report the outage to IT support, and put up a notice for patients if waits grow.
 """,
     ),
+    PlaybookKey.EMERGENCY: (
+        "Emergency at the desk",
+        """\
+1. Register the patient as a walk-in with priority Emergency and say why in a few words (for example "Chest pain, short of breath"). Every nurse's and physician's screen alerts at once, with a sound.
+2. Never tell the patient a waiting time. A clinician comes now.
+   - Say: "I have called the nurse; someone is coming to you right now."
+3. Stay with the patient, or ask a colleague to. Keep them seated, and keep the way to them clear.
+4. Watch the alert: it says which nurse or physician acknowledged it and is on the way. If nobody has acknowledged it in time (two minutes unless the clinic set another), the supervisor is told; go and fetch a clinician yourself.
+5. If the patient collapses, stops breathing, or no clinician is on site: call the emergency number at once, then tell the supervisor.
+6. Do not give medical advice, food, drink or medicine. Hand over to the clinician what the patient told you and when it started.
+7. Afterwards, complete the walk-in's record and tell the supervisor what happened.
+""",
+    ),
 }

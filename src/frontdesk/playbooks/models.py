@@ -15,6 +15,7 @@ class PlaybookKey(models.TextChoices):
     BUSY_WAITING_ROOM = "busy_waiting_room", "Busy waiting room"
     CONFIDENTIALITY = "confidentiality", "Confidentiality at the desk"
     SYSTEM_OUTAGE = "system_outage", "System outage"
+    EMERGENCY = "emergency", "Emergency at the desk"
 
 
 TITLE_MAX = 120

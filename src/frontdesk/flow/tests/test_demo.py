@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from conftest import Personas, login_client, make_patient
 from frontdesk.flow.demo import flow_demo_today
-from frontdesk.flow.models import FlowStatus, QueueEntry, QueueEvent
+from frontdesk.flow.models import EmergencyAlert, FlowStatus, QueueEntry, QueueEvent
 from frontdesk.flow.tests.conftest import MakeAppointment
 from frontdesk.scheduling.models import AppointmentStatus
 
@@ -37,7 +37,8 @@ def test_the_demo_day_has_patients_in_every_state_and_is_built_once(
         "left": 1,
         "waiting": 3,  # two booked and the walk-in emergency
     }
-    assert QueueEntry.objects.filter(priority="emergency", status="waiting").count() == 1
+    emergency = QueueEntry.objects.get(priority="emergency", status="waiting")
+    assert EmergencyAlert.objects.get(entry=emergency, acknowledged_at=None)
     for entry in QueueEntry.objects.all():
         steps = list(QueueEvent.objects.filter(entry=entry).values_list("to_status", flat=True))
         assert steps[0] == FlowStatus.WAITING and steps[-1] == entry.status
@@ -46,6 +47,9 @@ def test_the_demo_day_has_patients_in_every_state_and_is_built_once(
 
     board = login_client(Client(), personas.nurse).get("/flow/board/").content.decode()
     assert 'data-emergency="1"' in board and "A-001" in board
+    assert "Acknowledge: I am going" in board
+    card = board[board.index(f'data-ticket="{emergency.ticket}"') :].split("</li>")[0]
+    assert "Clinician alerted: seen now, no wait" in card and "seen in about" not in card
 
 
 def test_the_command_names_the_clinic_when_there_are_several(personas: Personas) -> None:

@@ -72,7 +72,7 @@ def test_a_provider_running_slow_today_makes_the_forecast_longer(
     assert result.waits == {waiting[0].pk: 0, waiting[1].pk: 30}
 
 
-def test_emergencies_are_forecast_first_and_what_the_desk_told_is_kept(
+def test_an_emergency_goes_first_with_no_wait_and_what_the_desk_told_is_kept(
     personas: Personas, make_appointment: MakeAppointment
 ) -> None:
     now = timezone.now()
@@ -86,9 +86,9 @@ def test_emergencies_are_forecast_first_and_what_the_desk_told_is_kept(
         priority="emergency",  # type: ignore[arg-type]
         priority_reason="chest pain",
     )
-    assert emergency.told_wait_minutes == 0
+    # A clinician comes now: never a wait, but the visit delays those behind it.
+    assert emergency.told_wait_minutes is None and emergency.told_at is None
     assert forecast(personas, first).waits == {
-        emergency.pk: 0,
         first.pk: 20,
         second.pk: 40,
     }

@@ -21,8 +21,11 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def playbook(context: template.Context, key: str, *, lazy: bool = False) -> SafeString | str:
-    """Empty for a user who may not see playbooks (or a page without a signed-in user)."""
+def playbook(
+    context: template.Context, key: str, *, lazy: bool = False, open: bool = False
+) -> SafeString | str:
+    """Empty for a user who may not see playbooks (or a page without a signed-in user).
+    `open=True` shows the steps unfolded (the emergency's, while it is going on)."""
     if key not in PlaybookKey.values:
         raise template.TemplateSyntaxError(f"There is no playbook named {key!r}.")
     request = context.get("request")
@@ -37,5 +40,6 @@ def playbook(context: template.Context, key: str, *, lazy: bool = False) -> Safe
         page = {
             "playbook": playbook_for_request(request, clinic_id, key),
             "can_edit": role_may(role, Action.PLAYBOOK_EDIT),
+            "open": open,
         }
     return render_to_string("playbooks/_panel.html", page)

@@ -2,6 +2,7 @@
 // Listens to the server's event stream (fetch, so the request can say it is background work
 // and does not keep an idle session alive); where no stream is offered (answer 204) or it
 // breaks, polls the board twice a second with the version it shows (204 when nothing changed).
+// An emergency's sound comes from the banner every page carries (emergency.js).
 (function () {
   "use strict";
   var board = document.getElementById("board");
@@ -10,7 +11,6 @@
   var eventsUrl = board.getAttribute("data-events-url");
   var state = document.getElementById("live-state");
   var background = { "X-Frontdesk-Background": "1" };
-  var alerted = false;
 
   function version() {
     var inner = board.querySelector(".board-inner");
@@ -19,21 +19,6 @@
 
   function withParam(url, name, value) {
     return url + (url.indexOf("?") === -1 ? "?" : "&") + name + "=" + encodeURIComponent(value);
-  }
-
-  function beep() {
-    // An emergency is heard as well as seen, once per page.
-    if (alerted || !board.querySelector("[data-emergency]")) return;
-    alerted = true;
-    try {
-      var Audio = window.AudioContext || window.webkitAudioContext;
-      var ctx = new Audio();
-      var tone = ctx.createOscillator();
-      tone.frequency.value = 880;
-      tone.connect(ctx.destination);
-      tone.start();
-      tone.stop(ctx.currentTime + 0.4);
-    } catch (e) { /* no audio device */ }
   }
 
   function refresh() {
@@ -48,7 +33,6 @@
       return response.text().then(function (html) {
         board.innerHTML = html;
         if (window.htmx) window.htmx.process(board);
-        beep();
       });
     });
   }
@@ -82,6 +66,5 @@
     }).catch(function () { window.setTimeout(stream, 1000); });
   }
 
-  beep();
   stream();
 })();

@@ -1,0 +1,28 @@
+"""`{% emergency_banner %}`: the clinic's emergency alerts on every page of the roles that
+answer them (base.html). Costs one indexed query for those roles and none for the others."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from frontdesk.flow.emergency import emergency_banner as banner_of
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def emergency_banner(context: template.Context) -> SafeString | str:
+    request = context.get("request")
+    user: Any = getattr(request, "user", None)
+    if request is None or user is None or not user.is_authenticated:
+        return ""
+    banner = banner_of(user, now=timezone.now())
+    if banner is None:
+        return ""
+    page = {"emergency_banner": banner, "emergency_next": request.get_full_path()}
+    return render_to_string("flow/_emergency_banner.html", page, request=request)
