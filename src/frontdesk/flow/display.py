@@ -19,7 +19,7 @@ from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.flow import live
-from frontdesk.flow.forecast import QueueForecast, clinic_forecasts
+from frontdesk.flow.forecast import QueueForecast, clinic_forecasts, minutes_rounded, wait_words
 from frontdesk.flow.models import (
     PRIORITY_RANK,
     DelayAnnouncement,
@@ -37,6 +37,9 @@ _signer = signing.Signer(salt=DISPLAY_SALT, sep=".")
 LATE_NOTICE_MINUTES = 10
 NOW_SERVING = 6
 EMERGENCY_RANK = PRIORITY_RANK[Priority.EMERGENCY]
+# A provider's line lists this many waiting tickets, then "and N more", so one long queue
+# cannot push the other providers off a screen nobody can scroll.
+TICKETS_PER_LINE = 8
 
 
 class DisplayRefusedError(Exception):
@@ -106,9 +109,10 @@ class ServingTicket:
 @dataclass(frozen=True)
 class ProviderLine:
     name: str
-    waiting_tickets: list[str]
-    wait_minutes: int
-    late_minutes: int
+    waiting_tickets: list[str]  # the first TICKETS_PER_LINE, in the order they are called
+    more_waiting: int
+    wait: str  # one statement for someone joining now: "about 45 min", "under 5 min" or ""
+    running_late: bool
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,12 @@ class DisplayView:
 
 def display_view(display: WaitingRoomDisplay, *, now: dt.datetime) -> DisplayView:
     """What the screen shows. Reads tickets, rooms and times only (`only()` keeps patient
-    columns out of the query itself)."""
+    columns out of the query itself).
+
+    Each provider's line makes one statement about the wait, which already counts any delay
+    the screen announces for them (a line saying "about 20 min" under a notice saying "running
+    about 110 minutes late" leaves the patient believing neither). Nobody waiting: no figure.
+    """
     day = now.astimezone(clinic_zone()).date()
     entries = list(
         QueueEntry.objects.filter(clinic_id=display.clinic_id, day=day)
@@ -139,6 +148,8 @@ def display_view(display: WaitingRoomDisplay, *, now: dt.datetime) -> DisplayVie
     ]
     forecasts = clinic_forecasts(clinic_id=display.clinic_id, day=day, now=now)
     late = _late_minutes(display.clinic_id, day, forecasts, now)
+    announced = _announced(display.clinic_id, now)
+    everyone = announced.get(None, 0)
     lines = []
     for queue in Queue.objects.filter(clinic_id=display.clinic_id).select_related("provider"):
         # An emergency is not waiting (a clinician is on the way): it is not listed beside a
@@ -151,43 +162,68 @@ def display_view(display: WaitingRoomDisplay, *, now: dt.datetime) -> DisplayVie
             and e.priority_rank != EMERGENCY_RANK
         ]
         forecast = forecasts.get(queue.pk)
-        if not waiting and forecast is None:
+        delay = max(late.get(queue.pk, 0), announced.get(queue.pk, 0), everyone)
+        if not waiting and forecast is None and queue.pk not in announced:
             continue
+        wait = max(forecast.next_wait if forecast else 0, delay)
         lines.append(
             ProviderLine(
                 name=queue.name,
-                waiting_tickets=waiting,
-                wait_minutes=forecast.next_wait if forecast else 0,
-                late_minutes=late.get(queue.pk, 0),
+                waiting_tickets=waiting[:TICKETS_PER_LINE],
+                more_waiting=max(0, len(waiting) - TICKETS_PER_LINE),
+                wait=wait_words(wait) if waiting else "",
+                running_late=delay >= LATE_NOTICE_MINUTES or queue.pk in announced,
             )
         )
-    announcements = [
-        f"{a.queue.name if a.queue else 'All providers'}: running about {a.minutes} minutes "
-        "late. We are sorry for the wait."
-        for a in announcements_active(display.clinic_id, now)
-    ]
+    # A delay for one provider is told on their line; a delay for everyone above all lines.
+    announcements = (
+        [
+            f"All providers are running about {minutes_rounded(everyone)} minutes late. "
+            "We are sorry for the wait."
+        ]
+        if None in announced
+        else []
+    )
     return DisplayView(display.clinic.name, now, serving, lines, announcements)
+
+
+def _announced(clinic_id: int, now: dt.datetime) -> dict[int | None, int]:
+    """Minutes of the delay on the screens, per queue id (None: all providers)."""
+    return {a.queue_id: a.minutes for a in announcements_active(clinic_id, now)}
+
+
+def queue_delay(*, clinic_id: int, queue_id: int, now: dt.datetime) -> int:
+    """How late the provider of this queue is running: the larger of what the forecast shows
+    and what the desk has put on the screens. Any wait told for the queue is at least this, so
+    the desk says what the screens say."""
+    day = now.astimezone(clinic_zone()).date()
+    forecasts = clinic_forecasts(clinic_id=clinic_id, day=day, now=now)
+    late = _late_minutes(clinic_id, day, forecasts, now)
+    announced = _announced(clinic_id, now)
+    return max(late.get(queue_id, 0), announced.get(queue_id, 0), announced.get(None, 0))
 
 
 def _late_minutes(
     clinic_id: int, day: dt.date, forecasts: dict[int, QueueForecast], now: dt.datetime
 ) -> dict[int, int]:
-    """Per queue: how much later than booked its next booked patient will be seen."""
+    """Per queue: how much later than they could have been seen its next booked patient will
+    be seen. Counted from the booked time, or from arrival for a patient who came after it: a
+    patient's own lateness is not the provider's."""
     late: dict[int, int] = {}
     rows = (
         QueueEntry.objects.filter(
             clinic_id=clinic_id, day=day, status=FlowStatus.WAITING, appointment__isnull=False
         )
         .order_by("priority_rank", "checked_in_at", "pk")
-        .values_list("pk", "queue_id", "appointment__start")
+        .values_list("pk", "queue_id", "appointment__start", "checked_in_at")
     )
-    for pk, queue_id, start in rows:
+    for pk, queue_id, start, arrived in rows:
         forecast = forecasts.get(queue_id)
         waits = forecast.waits if forecast is not None else {}
         if pk not in waits or queue_id in late:
             continue
         seen_at = now + dt.timedelta(minutes=waits[pk])
-        minutes = round((seen_at - start).total_seconds() / 60)
+        minutes = round((seen_at - max(start, arrived)).total_seconds() / 60)
         if minutes >= LATE_NOTICE_MINUTES:
             late[queue_id] = minutes
     return late
@@ -253,6 +289,10 @@ def announcements_active(clinic_id: int, now: dt.datetime) -> list[DelayAnnounce
 class LateQueue:
     queue: Queue
     late_minutes: int
+
+    @property
+    def late_words(self) -> str:
+        return f"about {minutes_rounded(self.late_minutes)} min"
 
 
 @dataclass(frozen=True)

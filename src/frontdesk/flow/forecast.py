@@ -101,3 +101,23 @@ def clinic_forecasts(*, clinic_id: int, day: dt.date, now: dt.datetime) -> dict[
     for event in QueueEvent.objects.filter(entry__clinic_id=clinic_id, entry__day=day):
         events.setdefault(event.entry_id, []).append(event)
     return forecast_queues(entries, events, now=now)
+
+
+# What the desk and the screens say about a wait. A forecast is minutes of arithmetic, not a
+# promise: nobody is told "about 0 min", and a figure is rounded so it does not sound precise.
+SOON_MINUTES = 5
+
+
+def wait_words(minutes: int | None) -> str:
+    """A wait as it is said to a patient: "" when there is no basis for one, "under 5 min",
+    else "about N min" rounded to 5 minutes (to 10 beyond an hour)."""
+    if minutes is None:
+        return ""
+    if minutes < SOON_MINUTES:
+        return f"under {SOON_MINUTES} min"
+    return f"about {minutes_rounded(minutes)} min"
+
+
+def minutes_rounded(minutes: int) -> int:
+    step = 5 if minutes < 60 else 10
+    return max(step, step * round(minutes / step))

@@ -12,7 +12,8 @@ from django.db import transaction
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
-from frontdesk.flow.forecast import clinic_forecasts
+from frontdesk.flow.display import queue_delay
+from frontdesk.flow.forecast import clinic_forecasts, wait_words
 from frontdesk.flow.models import LateArrival, LateChoice, Queue
 from frontdesk.scheduling.models import Appointment, AppointmentStatus
 from frontdesk.scheduling.selectors import clinic_zone
@@ -37,6 +38,10 @@ class LateImpact:
     grace_minutes: int
     seen_in_minutes: int  # the forecast to tell the patient if seen with delay
     knocks: list[Knock]
+
+    @property
+    def seen_in_words(self) -> str:
+        return wait_words(self.seen_in_minutes)
 
 
 def minutes_late(appointment: Appointment, now: dt.datetime) -> int:
@@ -93,7 +98,14 @@ def late_impact(appointment: Appointment, *, now: dt.datetime) -> LateImpact:
     return LateImpact(
         late_minutes=minutes_late(appointment, now),
         grace_minutes=appointment.appointment_type.grace_minutes,
-        seen_in_minutes=max(0, round((free_at - now).total_seconds() / 60)),
+        # Never less than the delay the screens show for this provider.
+        seen_in_minutes=max(
+            round((free_at - now).total_seconds() / 60),
+            queue_delay(clinic_id=appointment.clinic_id, queue_id=queue.pk, now=now)
+            if queue is not None
+            else 0,
+            0,
+        ),
         knocks=knocks,
     )
 

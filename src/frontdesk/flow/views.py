@@ -37,6 +37,7 @@ from frontdesk.billing.services import (
 from frontdesk.clinic.models import Clinic, Location, Provider
 from frontdesk.flow import display as screens
 from frontdesk.flow import emergency, late, live, selectors, services
+from frontdesk.flow.forecast import wait_words
 from frontdesk.flow.forms import CheckInForm, WalkInForm
 from frontdesk.flow.models import (
     EmergencyAlert,
@@ -301,11 +302,15 @@ def _check_in(
     if entry.priority == Priority.EMERGENCY:
         messages.error(request, _emergency_message(entry))
         return redirect("flow:today")
-    told = (
-        f" Tell the patient: about {entry.told_wait_minutes} min."
-        if entry.told_wait_minutes is not None
-        else ""
-    )
+    told = ""
+    if entry.told_wait_minutes is not None:
+        # What the desk says matches the screens: a provider running late is in the wait.
+        delay = screens.queue_delay(clinic_id=entry.clinic_id, queue_id=entry.queue_id, now=now)
+        if delay > entry.told_wait_minutes:
+            entry = services.queue_entry_tell_wait(
+                context=audit_context(request), user=user, entry=entry, minutes=min(delay, 600)
+            )
+        told = f" Tell the patient: {wait_words(entry.told_wait_minutes)}."
     messages.success(
         request,
         f"Checked in {patient.given_name} {patient.family_name}: ticket {entry.ticket} for "

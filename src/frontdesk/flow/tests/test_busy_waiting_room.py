@@ -38,20 +38,24 @@ def test_the_desk_sees_counts_the_longest_wait_and_who_runs_late_then_announces_
     page = desk.get("/flow/").content.decode()
     assert "<strong>2</strong> waiting" in page and "<strong>1</strong> called" in page
     assert "longest wait <strong>12 min</strong>" in page
-    # The next waiting patient, booked for 09:55, is seen at 10:32 after the called one.
-    assert "Mei Lee, MD is running about 37 min late." in page
+    # The next waiting patient, booked for 09:55 and here at 10:00, is seen at 10:32 after the
+    # called one: 32 minutes the provider runs late (the 5 the patient was late are not theirs).
+    assert "Mei Lee, MD is running about 30 min late." in page
 
     screen = screens.display_create(context=SYSTEM_CONTEXT, clinic=personas.clinic, name="TV")
+    tv = Client().get(f"/flow/display/live/?token={screens.display_token(screen)}")
+    assert "Running late" in tv.content.decode() and "about 60 min" in tv.content.decode()
     version = live.flow_version(personas.clinic.pk)
-    desk.post("/flow/announce/", {"queue": entries[0].queue_id, "minutes": "37"})
+    desk.post("/flow/announce/", {"queue": entries[0].queue_id, "minutes": "90"})
     assert live.flow_version(personas.clinic.pk) == version + 1
     tv = Client().get(f"/flow/display/live/?token={screens.display_token(screen)}")
-    assert "Mei Lee, MD: running about 37 minutes late." in tv.content.decode()
+    assert "about 90 min" in tv.content.decode()  # the provider's one statement of the wait
 
     cleared = desk.post("/flow/announce/", {"clear": "1"}, follow=True)
     assert "The delay notices are off the screens." in cleared.content.decode()
     tv = Client().get(f"/flow/display/live/?token={screens.display_token(screen)}")
-    assert "running about 37 minutes late. We are sorry" not in tv.content.decode()
+    assert "about 90 min" not in tv.content.decode()
+    assert "about 60 min" in tv.content.decode()
 
 
 def test_a_nonsense_delay_is_refused_in_words(personas: Personas) -> None:
