@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 
 from frontdesk.billing.models import EntryKind, PaymentMethod
+from frontdesk.lib.choices import choose_first
 from frontdesk.lib.money import MoneyField
 
 
@@ -14,7 +15,7 @@ class PaymentForm(forms.Form):
     amount = MoneyField(label="Amount received", error_messages={"required": "Type the amount."})
     method = forms.ChoiceField(
         label="Paid by",
-        choices=[("", "Choose…"), *PaymentMethod.choices],
+        choices=choose_first(PaymentMethod.choices),
         error_messages={
             "required": "Choose how the patient paid.",
             "invalid_choice": "Choose how the patient paid from the list.",
@@ -46,8 +47,13 @@ class AdjustmentForm(forms.Form):
 
     kind = forms.ChoiceField(
         label="Entry",
-        choices=[(EntryKind.CHARGE, "Charge"), (EntryKind.CREDIT, "Adjustment credit")],
-        error_messages={"invalid_choice": "Choose a charge or a credit."},
+        choices=choose_first(
+            [(EntryKind.CHARGE, "Charge"), (EntryKind.CREDIT, "Adjustment credit")]
+        ),
+        error_messages={
+            "required": "Choose a charge or a credit.",
+            "invalid_choice": "Choose a charge or a credit.",
+        },
     )
     amount = MoneyField(label="Amount", error_messages={"required": "Type the amount."})
     reason = forms.CharField(
