@@ -42,8 +42,16 @@ class PaymentForm(forms.Form):
         return copay if copay else None
 
 
+class AccountPaymentForm(PaymentForm):
+    """A payment taken from the chart's account panel, not tied to a visit: no co-pay."""
+
+    # None is Django's way to drop a field a form inherits.
+    copay = None  # type: ignore[assignment]
+
+
 class AdjustmentForm(forms.Form):
-    """A charge or a credit on the patient's account, with its reason."""
+    """A charge or a credit on the patient's account, with its reason (billing and
+    supervisors: a credit writes money off)."""
 
     kind = forms.ChoiceField(
         label="Entry",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
 from django import template
 
 from frontdesk.accounts.policy import Action, role_may
-from frontdesk.billing.forms import AdjustmentForm
+from frontdesk.billing.forms import AccountPaymentForm, AdjustmentForm
 from frontdesk.billing.selectors import patient_balance, patient_entries
 from frontdesk.lib.money import money_format
 
@@ -31,6 +32,12 @@ def patient_account(context: dict[str, Any], patient_id: int) -> dict[str, Any]:
         "patient_id": patient_id,
         "balance": patient_balance(patient_id),
         "entries": patient_entries(patient_id),
-        "form": AdjustmentForm() if role_may(role, Action.BILLING_POST) else None,
+        # Charges and write-offs for billing and supervisors; the desk takes payments only.
+        "form": AdjustmentForm() if role_may(role, Action.BILLING_ADJUST) else None,
+        "payment_form": (
+            AccountPaymentForm(initial={"request_key": uuid.uuid4()})
+            if role_may(role, Action.BILLING_POST)
+            else None
+        ),
         "csrf_token": context.get("csrf_token"),
     }
