@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import forms
 
-from frontdesk.billing.models import EntryKind, PaymentMethod
+from frontdesk.billing.models import EntryKind, payment_method_choices
 from frontdesk.lib.choices import choose_first
 from frontdesk.lib.money import MoneyField
 
@@ -15,7 +15,8 @@ class PaymentForm(forms.Form):
     amount = MoneyField(label="Amount received", error_messages={"required": "Type the amount."})
     method = forms.ChoiceField(
         label="Paid by",
-        choices=choose_first(PaymentMethod.choices),
+        # Called per form, so the words follow the clinic's currency ("Check", "Cheque").
+        choices=lambda: choose_first(payment_method_choices()),
         error_messages={
             "required": "Choose how the patient paid.",
             "invalid_choice": "Choose how the patient paid from the list.",

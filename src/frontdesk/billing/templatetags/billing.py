@@ -10,6 +10,7 @@ from django import template
 
 from frontdesk.accounts.policy import Action, role_may
 from frontdesk.billing.forms import AccountPaymentForm, AdjustmentForm
+from frontdesk.billing.models import payment_method_label
 from frontdesk.billing.selectors import patient_balance, patient_entries
 from frontdesk.lib.money import money_format
 
@@ -19,6 +20,12 @@ register = template.Library()
 @register.filter
 def money(value: Decimal | None) -> str:
     return "" if value is None else money_format(value)
+
+
+@register.filter
+def payment_method(value: str) -> str:
+    """A payment method in the clinic's words ("Check" in a US-dollar clinic)."""
+    return payment_method_label(value)
 
 
 @register.inclusion_tag("billing/_account.html", takes_context=True)

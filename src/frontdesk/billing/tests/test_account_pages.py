@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -227,3 +228,23 @@ def test_a_copay_typed_wrong_gets_a_plain_message_and_keeps_what_was_typed(
     assert response.status_code in (200, 400)
     assert message in html and f'value="{copay}"' in html
     assert not Coverage.objects.exists()
+
+
+def test_payment_methods_are_spelled_as_the_clinics_currency_country_spells_them(
+    personas: Personas,
+    patient: Patient,
+    client_for: Callable[[User], Client],
+    settings: Any,
+) -> None:
+    desk = client_for(personas.front_desk)
+    html = desk.get(f"/patients/{patient.pk}/").content.decode()
+    assert ">Check</option>" in html and "Cheque" not in html
+    desk.post(
+        f"/billing/patients/{patient.pk}/payments/new/",
+        {"amount": "20.00", "method": "cheque", "request_key": str(uuid.uuid4())},
+    )
+    receipt = desk.get(f"/billing/receipts/{LedgerEntry.objects.get().pk}/").content.decode()
+    assert "Check" in receipt and "Cheque" not in receipt
+    settings.CLINIC_CURRENCY = "GBP"
+    html = desk.get(f"/patients/{patient.pk}/").content.decode()
+    assert ">Cheque</option>" in html and "(cheque)" in html and ">Check<" not in html
