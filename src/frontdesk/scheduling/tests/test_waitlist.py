@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import zoneinfo
 from typing import Any
@@ -552,6 +553,19 @@ def test_the_appointment_page_leads_to_the_waitlist(
     )
     assert add.status_code == 200
     assert b"keeps the appointment" not in add.content  # a cancelled booking cannot be kept
+
+
+def test_the_waitlist_form_ticks_no_provider_so_any_provider_fits(
+    personas: Personas, freed: Appointment
+) -> None:
+    client = login_client(Client(), personas.front_desk)
+    add = client.get(
+        reverse("scheduling:waitlist_add", args=[freed.patient_id]), {"appointment": freed.pk}
+    )
+    html = add.content.decode()
+    assert "Providers (none ticked: any)" in html
+    assert f'name="providers" value="{freed.provider_id}"' in html
+    assert not re.search(r'name="providers"[^>]*checked', html)
 
 
 class RecordedTexts:
