@@ -568,6 +568,21 @@ def test_the_waitlist_form_ticks_no_provider_so_any_provider_fits(
     assert not re.search(r'name="providers"[^>]*checked', html)
 
 
+def test_cancelling_says_the_freed_time_will_be_offered_to_the_waitlist(
+    personas: Personas, freed: Appointment
+) -> None:
+    client = login_client(Client(), personas.front_desk)
+    page = client.get(reverse("scheduling:appointment", args=[freed.pk])).content.decode()
+    assert "the time is offered to patients on the waitlist whom it fits" in page
+    done = client.post(
+        reverse("scheduling:appointment_action", args=[freed.pk, "cancel"]),
+        {"cancelled_by": "patient", "reason": "away"},
+        follow=True,
+    ).content.decode()
+    assert "Cancelled; the time is free again." in done
+    assert "Patients on the waitlist whom the time fits are offered it." in done
+
+
 class RecordedTexts:
     """Stands in for the text-message provider and keeps what would have been sent."""
 
