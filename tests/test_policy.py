@@ -329,3 +329,34 @@ def test_staff_of_another_clinic_cannot_reach_this_clinics_patients(
         response = client.post(_url(route, samples))
     assert response.status_code in (403, 404)
     assert samples.patient.family_name.encode() not in response.content
+
+
+def test_write_offs_are_for_billing_and_supervisors_and_the_desk_takes_payments() -> None:
+    assert {r for r in Role if role_may(r, Action.BILLING_ADJUST)} == {
+        Role.BILLING,
+        Role.SUPERVISOR,
+    }
+    assert role_may(Role.FRONT_DESK, Action.BILLING_POST)
+    assert reverse("billing:entry_add", args=[1]).endswith("/entries/new/")
+    assert get_resolver().resolve("/billing/patients/1/entries/new/").func.policy_action == (  # type: ignore[attr-defined]
+        Action.BILLING_ADJUST
+    )
+
+
+def test_a_credit_posted_by_the_desk_is_refused_and_changes_nothing(
+    personas: Personas, samples: Samples
+) -> None:
+    url = reverse("billing:entry_add", args=[samples.patient.pk])
+    credit = {"kind": "credit", "amount": "25.00", "reason": "Write-off"}
+    before = LedgerEntry.objects.count()
+    for role, user in personas.by_role().items():
+        response = login_client(Client(), user).post(url, credit)
+        if role in (Role.BILLING, Role.SUPERVISOR):
+            assert response.status_code == 302, role
+        else:
+            assert response.status_code == 403, role
+    assert LedgerEntry.objects.count() == before + 2
+    assert set(LedgerEntry.objects.values_list("created_by__role", flat=True)) == {
+        Role.BILLING,
+        Role.SUPERVISOR,
+    }

@@ -16,6 +16,7 @@ from frontdesk.scheduling import views_waitlist as waitlist_views  # noqa: E402
 urlpatterns = [
     path("", account_views.home_view, name="home"),
     path("healthz", account_views.healthz_view, name="healthz"),
+    path("favicon.ico", account_views.favicon_view, name="favicon"),
     path("accounts/", include("frontdesk.accounts.urls")),
     path("patients/", include("frontdesk.patients.urls")),
     path("audit/", include("frontdesk.audit.urls")),

@@ -54,6 +54,7 @@ def _upload(name: str, content: bytes) -> FilePayload:
 def _fill_coverage(page: Page, payer: Payer, front: FilePayload, back: FilePayload) -> None:
     page.get_by_label("Payer").select_option(label=payer.name)
     page.get_by_label("Member ID").fill("M1")
+    page.get_by_label("Patient is the subscriber's").select_option("self")
     page.get_by_label("Card, front").set_input_files(front)
     page.get_by_label("Card, back").set_input_files(back)
     page.get_by_role("button", name="Save insurance").click()

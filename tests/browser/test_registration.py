@@ -22,6 +22,10 @@ def _fill_registration(page: Page, *, given: str, family: str, born: str) -> Non
     page.get_by_label("Birth date").fill(born)
     page.get_by_label("Sex").select_option("female")
     page.get_by_label("Main phone", exact=True).fill("(415) 555-0132")
+    # Facts about the patient open on "— choose —": each is chosen, none taken for granted.
+    page.get_by_label("Main phone is").select_option("mobile")
+    page.get_by_label("Preferred way to contact").select_option("phone")
+    page.get_by_label("Who pays (guarantor)").select_option("self")
     page.get_by_label("Address", exact=True).fill("12 Mission St")
     page.get_by_label("City / town").fill("San Francisco")
     page.get_by_label("State / region").fill("CA")

@@ -52,6 +52,9 @@ class Action(StrEnum):
     BILLING_VIEW = "billing.view"
     BILLING_POST = "billing.post"
 
+    # Charges and adjustment credits (write-offs) on a patient's account.
+    BILLING_ADJUST = "billing.adjust"
+
     # Sign-in throttles and locks.
     ACCOUNT_UNLOCK = "account.unlock"
     # Messages to patients the outbox could not send (messaging/outbox.py).
@@ -109,6 +112,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     # clinical staff do not need a patient's money matters (minimum necessary).
     Action.BILLING_VIEW: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
     Action.BILLING_POST: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
+    # Charges and write-offs change what the patient owes: billing keeps the accounts and the
+    # supervisor answers for them; the desk only takes payments (BILLING_POST).
+    Action.BILLING_ADJUST: frozenset({Role.BILLING, Role.SUPERVISOR}),
     # Sign-in throttles and locks: administrators look after staff accounts. The page shows
     # usernames and network addresses, no patient data.
     Action.ACCOUNT_UNLOCK: frozenset({Role.ADMIN}),

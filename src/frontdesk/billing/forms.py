@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from django import forms
 
-from frontdesk.billing.models import EntryKind, PaymentMethod
+from frontdesk.billing.models import EntryKind, payment_method_choices
+from frontdesk.lib.choices import choose_first
 from frontdesk.lib.money import MoneyField
 
 
@@ -14,7 +15,8 @@ class PaymentForm(forms.Form):
     amount = MoneyField(label="Amount received", error_messages={"required": "Type the amount."})
     method = forms.ChoiceField(
         label="Paid by",
-        choices=[("", "Choose…"), *PaymentMethod.choices],
+        # Called per form, so the words follow the clinic's currency ("Check", "Cheque").
+        choices=lambda: choose_first(payment_method_choices()),
         error_messages={
             "required": "Choose how the patient paid.",
             "invalid_choice": "Choose how the patient paid from the list.",
@@ -41,13 +43,26 @@ class PaymentForm(forms.Form):
         return copay if copay else None
 
 
+class AccountPaymentForm(PaymentForm):
+    """A payment taken from the chart's account panel, not tied to a visit: no co-pay."""
+
+    # None is Django's way to drop a field a form inherits.
+    copay = None  # type: ignore[assignment]
+
+
 class AdjustmentForm(forms.Form):
-    """A charge or a credit on the patient's account, with its reason."""
+    """A charge or a credit on the patient's account, with its reason (billing and
+    supervisors: a credit writes money off)."""
 
     kind = forms.ChoiceField(
         label="Entry",
-        choices=[(EntryKind.CHARGE, "Charge"), (EntryKind.CREDIT, "Adjustment credit")],
-        error_messages={"invalid_choice": "Choose a charge or a credit."},
+        choices=choose_first(
+            [(EntryKind.CHARGE, "Charge"), (EntryKind.CREDIT, "Adjustment credit")]
+        ),
+        error_messages={
+            "required": "Choose a charge or a credit.",
+            "invalid_choice": "Choose a charge or a credit.",
+        },
     )
     amount = MoneyField(label="Amount", error_messages={"required": "Type the amount."})
     reason = forms.CharField(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import models
 
 from frontdesk.clinic.models import Clinic
+from frontdesk.lib.money import cheque_word
 from frontdesk.patients.models import Patient
 
 
@@ -24,6 +25,18 @@ class PaymentMethod(models.TextChoices):
     CARD = "card", "Card"
     CHEQUE = "cheque", "Cheque"
     OTHER = "other", "Other"
+
+
+def payment_method_label(method: str) -> str:
+    """The method's words at this clinic: the stored labels are fixed, the spelling of
+    "cheque" follows the clinic's currency (CLINIC_CURRENCY)."""
+    if method == PaymentMethod.CHEQUE:
+        return cheque_word()
+    return str(PaymentMethod(method).label) if method in PaymentMethod.values else method
+
+
+def payment_method_choices() -> list[tuple[str, str]]:
+    return [(value, payment_method_label(value)) for value in PaymentMethod.values]
 
 
 class LedgerEntry(models.Model):

@@ -102,6 +102,44 @@ def ledger_adjust(
     return entry
 
 
+@transaction.atomic
+def account_payment_record(
+    *,
+    context: AuditContext,
+    user: User,
+    patient: Patient,
+    amount: Decimal,
+    method: str,
+    request_key: uuid.UUID | None = None,
+) -> LedgerEntry:
+    """Take a payment on the patient's account from the chart, outside a visit.
+    `request_key` is the form's one-time key: sent twice, the payment is recorded once."""
+    _raise_if_already_recorded(request_key)
+    try:
+        with transaction.atomic():
+            entry = _entry_create(
+                user=user,
+                patient=patient,
+                kind=EntryKind.PAYMENT,
+                amount=amount,
+                description="Payment on account",
+                method=method,
+                request_key=request_key,
+            )
+    except IntegrityError:
+        _raise_if_already_recorded(request_key)
+        raise
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE,
+        patient_ids=[patient.pk],
+        object_type="ledger_entry",
+        object_id=entry.pk,
+        detail={"kind": EntryKind.PAYMENT, "amount": str(amount), "method": method},
+    )
+    return entry
+
+
 def _copay_refusal(appointment: Appointment, *, now: dt.datetime) -> str:
     """Why no co-pay may be charged for this visit now, or ""."""
     zone = clinic_zone()

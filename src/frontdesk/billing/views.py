@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,15 +13,16 @@ from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.billing import selectors, services
-from frontdesk.billing.forms import AdjustmentForm
+from frontdesk.billing.forms import AccountPaymentForm, AdjustmentForm
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.lib.money import money_format
 from frontdesk.patients.selectors import access_patient
 
 
-@policy(Action.BILLING_POST)
+@policy(Action.BILLING_ADJUST)
 def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """Add a charge or an adjustment credit with its reason; corrections are new entries."""
+    """Add a charge or an adjustment credit with its reason; corrections are new entries.
+    Billing and supervisors only: the desk takes payments (`payment_add_view`)."""
     user = staff_user(request)
     patient = access_patient(user, patient_id)
     form = AdjustmentForm(request.POST if request.method == "POST" else None)
@@ -54,6 +57,49 @@ def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "billing/entry_form.html", context, status=status)
+
+
+@policy(Action.BILLING_POST)
+def payment_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Take a payment on the account from the chart, with a receipt to print."""
+    user = staff_user(request)
+    patient = access_patient(user, patient_id)
+    if request.method == "POST":
+        form = AccountPaymentForm(request.POST)
+        if form.is_valid():
+            try:
+                entry = services.account_payment_record(
+                    context=audit_context(request),
+                    user=user,
+                    patient=patient,
+                    amount=form.cleaned_data["amount"],
+                    method=form.cleaned_data["method"],
+                    request_key=form.cleaned_data["request_key"],
+                )
+            except services.PaymentAlreadyRecordedError as done:
+                entry = done.payment
+            except services.BillingRefusedError as exc:
+                form.add_error(None, str(exc))
+                entry = None
+            if entry is not None:
+                messages.success(request, f"Payment of {money_format(entry.amount)} taken.")
+                return redirect("patients:chart", patient.pk)
+    else:
+        form = AccountPaymentForm(initial={"request_key": uuid.uuid4()})
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.VIEW,
+        patient_ids=[patient.pk],
+        object_type="ledger",
+        object_id=patient.pk,
+    )
+    context = {
+        "patient": patient,
+        "form": form,
+        "balance": selectors.patient_balance(patient.pk),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "billing/payment_form.html", context, status=status)
 
 
 @policy(Action.BILLING_VIEW)

@@ -207,6 +207,22 @@ def access_today_appointment(user: User, appointment_id: int) -> Appointment:
     return appointment
 
 
+def next_booked_visit(appointment: Appointment) -> Appointment | None:
+    """The patient's next booked visit after this one (the follow-up booked at check-out),
+    for the visit slip; the caller has already opened the patient."""
+    return (
+        Appointment.objects.filter(
+            clinic_id=appointment.clinic_id,
+            patient_id=appointment.patient_id,
+            status__in=(AppointmentStatus.BOOKED, AppointmentStatus.PENDING),
+            start__gte=appointment.end,
+        )
+        .select_related("provider", "schedule__location")
+        .order_by("start")
+        .first()
+    )
+
+
 def access_queue_entry(user: User, entry_id: int) -> QueueEntry:
     """A queue entry of the user's clinic, if its patient opens for this user as on their chart:
     moving a restricted patient on the board asks for a reason first, as opening them does."""

@@ -568,6 +568,7 @@ def check_out_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
         "entry": QueueEntry.objects.filter(appointment=appointment).first(),
         "follow_up_url": f"{reverse('scheduling:find', args=[appointment.patient_id])}?{query}",
         "follow_up_from": follow_up_from,
+        "next_visit": selectors.next_booked_visit(appointment),
         "now": timezone.now(),
     }
     template = "flow/visit_slip.html" if request.GET.get("slip") else "flow/check_out.html"

@@ -27,6 +27,16 @@ _TOO_MANY_DECIMALS = re.compile(r"([0-9]{1,3}(,[0-9]{3})*|[0-9]+)\.[0-9]{3,}")
 _SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
+# US English writes "check", the English of the other currencies' countries "cheque"; the
+# desk reads the word in its own spelling (USD is the only US-English currency here).
+_CHEQUE_WORDS = {"USD": "Check"}
+
+
+def cheque_word(currency: str | None = None) -> str:
+    """The paper payment order, spelled as the clinic's currency's country spells it."""
+    return _CHEQUE_WORDS.get((currency or settings.CLINIC_CURRENCY).upper(), "Cheque")
+
+
 def money_format(amount: Decimal, currency: str | None = None) -> str:
     code = (currency or settings.CLINIC_CURRENCY).upper()
     value = amount.quantize(CENT)

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from frontdesk.lib import dates
+from frontdesk.lib.choices import choose_first
 from frontdesk.lib.ids import IdChoiceField
 from frontdesk.lib.money import MoneyField
 from frontdesk.lib.uploads import UploadRefusedError, upload_clean
@@ -106,11 +107,18 @@ class RegistrationForm(forms.Form):
     previous_family_name = _text("Previous family name", help_text="Maiden or former name.")
     previous_given_name = _text("Previous given name")
     birth_date = ClinicDateField(label="Birth date")
-    sex = forms.ChoiceField(label="Sex", choices=Sex.choices)
+    sex = forms.ChoiceField(
+        label="Sex",
+        choices=choose_first(Sex.choices),
+        error_messages={"required": "Choose the patient's sex (Unknown if they did not say)."},
+    )
     gender_identity = _text("Gender identity", max_length=60)
     pronouns = _text("Pronouns", max_length=40, help_text="For example she/her, he/him, they/them.")
     phone = _text("Main phone", max_length=30)
-    phone_kind = forms.ChoiceField(label="Main phone is", choices=PhoneKind.choices)
+    # Needed only with a main phone; clean() asks for it then.
+    phone_kind = forms.ChoiceField(
+        label="Main phone is", choices=choose_first(PhoneKind.choices), required=False
+    )
     phone_alt = _text("Other phone", max_length=30)
     phone_alt_kind = forms.ChoiceField(
         label="Other phone is", choices=[("", "—"), *PhoneKind.choices], required=False
@@ -131,7 +139,9 @@ class RegistrationForm(forms.Form):
     preferred_language = _text("Preferred language", max_length=40, initial="English")
     interpreter_needed = forms.BooleanField(label="Needs an interpreter", required=False)
     preferred_contact = forms.ChoiceField(
-        label="Preferred way to contact", choices=ContactChannel.choices
+        label="Preferred way to contact",
+        choices=choose_first(ContactChannel.choices),
+        error_messages={"required": "Choose how the patient prefers to be contacted."},
     )
     consent_sms = forms.BooleanField(label="Agrees to text messages", required=False)
     consent_email = forms.BooleanField(label="Agrees to email", required=False)
@@ -139,7 +149,9 @@ class RegistrationForm(forms.Form):
     emergency_contact_relationship = _text("Relationship to patient", max_length=60)
     emergency_contact_phone = _text("Emergency contact phone", max_length=30)
     guarantor_relationship = forms.ChoiceField(
-        label="Who pays (guarantor)", choices=GuarantorRelationship.choices
+        label="Who pays (guarantor)",
+        choices=choose_first(GuarantorRelationship.choices),
+        error_messages={"required": "Choose who pays for the patient's care."},
     )
     guarantor_name = _text("Guarantor's name", max_length=200)
     guarantor_phone = _text("Guarantor's phone", max_length=30)
@@ -201,6 +213,8 @@ class RegistrationForm(forms.Form):
         self._check_contact_choices(data)
         if data.get("guarantor_relationship", "self") != "self" and not data.get("guarantor_name"):
             self.add_error("guarantor_name", "Type the name of the person who pays.")
+        if data.get("phone") and not data.get("phone_kind") and "phone_kind" not in self.errors:
+            self.add_error("phone_kind", "Say what kind of phone the main number is.")
         if data.get("phone_alt") and not data.get("phone_alt_kind"):
             self.add_error("phone_alt_kind", "Say what kind of phone the other number is.")
         return data
@@ -241,7 +255,9 @@ class CoverageForm(forms.ModelForm):  # type: ignore[type-arg]
     subscriber_birth_date = ClinicDateField(label="Subscriber's birth date", required=False)
     rank = forms.TypedChoiceField(label="Order", choices=CoverageRank.choices, coerce=int)
     relationship = forms.ChoiceField(
-        label="Patient is the subscriber's", choices=SubscriberRelationship.choices
+        label="Patient is the subscriber's",
+        choices=choose_first(SubscriberRelationship.choices),
+        error_messages={"required": "Choose how the patient is related to the subscriber."},
     )
     copay = MoneyField(
         label="Co-pay per visit",
@@ -394,7 +410,11 @@ class PatientAddressForm(forms.Form):
     """One further address (mailing, temporary, previous, work). On the registration page the
     block is `optional`: left empty, it adds nothing."""
 
-    kind = forms.ChoiceField(label="Kind of address", choices=AddressKind.choices)
+    kind = forms.ChoiceField(
+        label="Kind of address",
+        choices=choose_first(AddressKind.choices),
+        error_messages={"required": "Choose what kind of address this is."},
+    )
     address_line1 = _text("Street and number", max_length=200)
     address_line2 = _text("Second line", max_length=200)
     city = _text("Town or city")
@@ -414,7 +434,7 @@ class PatientAddressForm(forms.Form):
 
     @property
     def is_blank(self) -> bool:
-        """Nothing typed in the block (its kind and country always have a value)."""
+        """Nothing typed in the block (its kind and country are choices, not typing)."""
         data = self.cleaned_data
         return not any(data.get(name) for name in (*self.TEXT_FIELDS, "valid_from", "valid_until"))
 
@@ -454,7 +474,11 @@ class PatientAddressForm(forms.Form):
 class IdentityDocumentForm(forms.Form):
     """An identity document the patient showed. Optional on the registration page."""
 
-    kind = forms.ChoiceField(label="Document type", choices=IdentityDocumentKind.choices)
+    kind = forms.ChoiceField(
+        label="Document type",
+        choices=choose_first(IdentityDocumentKind.choices),
+        error_messages={"required": "Choose what kind of document this is."},
+    )
     number = _text(
         "Document number",
         max_length=40,

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.lib.choices import choose_first
 from frontdesk.lib.ids import IdChoiceField
 from frontdesk.patients.forms import ClinicDateField
 from frontdesk.scheduling.models import CancelledBy
@@ -69,7 +70,13 @@ class FindForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    cancelled_by = forms.ChoiceField(label="Who cancelled", choices=CancelledBy.choices)
+    cancelled_by = forms.ChoiceField(
+        label="Who cancelled",
+        choices=choose_first(CancelledBy.choices),
+        error_messages={
+            "required": "Choose who cancelled: the patient, the provider or the clinic."
+        },
+    )
     reason = forms.CharField(
         label="Reason",
         max_length=200,

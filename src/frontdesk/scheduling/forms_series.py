@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.lib.choices import choose_first
 from frontdesk.lib.ids import IdChoiceField
 from frontdesk.patients.forms import ClinicDateField
 from frontdesk.scheduling.availability import provider_label
@@ -137,7 +138,13 @@ class SeriesForm(forms.Form):
 
 
 class SeriesCancelForm(forms.Form):
-    cancelled_by = forms.ChoiceField(label="Who cancelled", choices=CancelledBy.choices)
+    cancelled_by = forms.ChoiceField(
+        label="Who cancelled",
+        choices=choose_first(CancelledBy.choices),
+        error_messages={
+            "required": "Choose who cancelled: the patient, the provider or the clinic."
+        },
+    )
     reason = forms.CharField(
         label="Reason",
         max_length=200,

@@ -79,7 +79,9 @@ class WaitlistEntryForm(forms.Form):
                     "earliest_date": today,
                     "latest_date": max(today, latest),
                     "appointment_type": current.appointment_type_id if current else None,
-                    "providers": [current.provider_id] if current else [],
+                    # None ticked means any provider, as the label says: a patient moving
+                    # their booking earlier is offered any provider unless the desk ticks one.
+                    "providers": [],
                 },
             )
         super().__init__(*args, **kwargs)

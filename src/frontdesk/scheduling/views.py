@@ -20,7 +20,7 @@ from frontdesk.patients.selectors import access_patient
 from frontdesk.scheduling import selectors, services
 from frontdesk.scheduling.availability import SlotPreferences, free_slots
 from frontdesk.scheduling.forms import CancelForm, FindForm, calendar_date, parse_start
-from frontdesk.scheduling.models import Schedule
+from frontdesk.scheduling.models import Appointment, Schedule
 
 SEARCH_DAYS = 60
 OPTIONS = 12
@@ -55,6 +55,15 @@ def offered_time_page(
 def _offers(request: HttpRequest) -> services.OpenOffers:
     confirmed = request.POST.get(CONFIRM_OFFERED) == "yes"
     return services.OpenOffers.WITHDRAW if confirmed else services.OpenOffers.REFUSE
+
+
+# Cancelling offers the freed time to the waitlist (waitlist.waitlist_time_freed) whenever it
+# is still ahead; patients whose wishes fit and who agreed to messages get the offer.
+WAITLIST_NOTE = "Patients on the waitlist whom the time fits are offered it."
+
+
+def _freed_time_offered(appointment: Appointment) -> bool:
+    return appointment.end > timezone.now()
 
 
 def _day_from(request: HttpRequest) -> dt.date:
@@ -234,6 +243,7 @@ def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
         "history": list(appointment.history.select_related("by")),
         "cancel_form": CancelForm(),
         "can_book": role_may(user.role, Action.APPOINTMENT_BOOK),
+        "freed_time_offered": _freed_time_offered(appointment),
     }
     return render(request, "scheduling/appointment.html", context)
 
@@ -262,6 +272,7 @@ def appointment_action_view(request: HttpRequest, appointment_id: int, action: s
                         "appointment": appointment,
                         "cancel_form": form,
                         "can_book": True,
+                        "freed_time_offered": _freed_time_offered(appointment),
                         "history": list(appointment.history.select_related("by")),
                     },
                     status=400,
@@ -273,7 +284,11 @@ def appointment_action_view(request: HttpRequest, appointment_id: int, action: s
                 cancelled_by=form.cleaned_data["cancelled_by"],
                 reason=form.cleaned_data["reason"],
             )
-            messages.success(request, "Cancelled; the time is free again.")
+            offered = _freed_time_offered(appointment)
+            messages.success(
+                request,
+                "Cancelled; the time is free again." + (f" {WAITLIST_NOTE}" if offered else ""),
+            )
         elif action == "move":
             schedule = get_object_or_404(
                 Schedule, pk=_posted_id(request, "schedule"), clinic=staff_clinic(user)

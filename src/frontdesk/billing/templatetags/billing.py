@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
 from django import template
 
 from frontdesk.accounts.policy import Action, role_may
-from frontdesk.billing.forms import AdjustmentForm
+from frontdesk.billing.forms import AccountPaymentForm, AdjustmentForm
+from frontdesk.billing.models import payment_method_label
 from frontdesk.billing.selectors import patient_balance, patient_entries
 from frontdesk.lib.money import money_format
 
@@ -18,6 +20,12 @@ register = template.Library()
 @register.filter
 def money(value: Decimal | None) -> str:
     return "" if value is None else money_format(value)
+
+
+@register.filter
+def payment_method(value: str) -> str:
+    """A payment method in the clinic's words ("Check" in a US-dollar clinic)."""
+    return payment_method_label(value)
 
 
 @register.inclusion_tag("billing/_account.html", takes_context=True)
@@ -31,6 +39,12 @@ def patient_account(context: dict[str, Any], patient_id: int) -> dict[str, Any]:
         "patient_id": patient_id,
         "balance": patient_balance(patient_id),
         "entries": patient_entries(patient_id),
-        "form": AdjustmentForm() if role_may(role, Action.BILLING_POST) else None,
+        # Charges and write-offs for billing and supervisors; the desk takes payments only.
+        "form": AdjustmentForm() if role_may(role, Action.BILLING_ADJUST) else None,
+        "payment_form": (
+            AccountPaymentForm(initial={"request_key": uuid.uuid4()})
+            if role_may(role, Action.BILLING_POST)
+            else None
+        ),
         "csrf_token": context.get("csrf_token"),
     }

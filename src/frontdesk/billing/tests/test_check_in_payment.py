@@ -251,7 +251,7 @@ def test_the_receipt_shows_name_mrn_date_amount_and_method_only(
     response = desk.get(f"/billing/receipts/{payment.pk}/")
     html = response.content.decode()
     assert response.status_code == 200
-    for shown in ("Rosalind Okafor", patient.mrn, "$15.00", "Cheque", "November 23, 2026"):
+    for shown in ("Rosalind Okafor", patient.mrn, "$15.00", "Check", "November 23, 2026"):
         assert shown in html
     for hidden in ("1980", "5550178", "555-0178", "rosalind@", "Quarry", "ZX998877", "Acme", "Lee"):
         assert hidden not in html, hidden

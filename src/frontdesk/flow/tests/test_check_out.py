@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 
@@ -44,6 +46,30 @@ def test_check_out_offers_the_follow_up_prefilled_prints_a_slip_and_fulfils_the_
     entry.refresh_from_db()
     assert appointment.status == AppointmentStatus.FULFILLED
     assert entry.status == FlowStatus.DONE
+
+
+def test_the_visit_slip_shows_the_follow_up_booked_at_check_out(
+    personas: Personas, make_appointment: MakeAppointment
+) -> None:
+    appointment = make_appointment()
+    location = appointment.schedule.location
+    location.address = "12 Elm Street"
+    location.save()
+    services.appointment_check_in(
+        context=SYSTEM_CONTEXT, user=personas.front_desk, appointment=appointment
+    )
+    follow_up = make_appointment(
+        appointment.patient, start=dt.datetime(2026, 12, 21, 14, 30, tzinfo=dt.UTC)
+    )
+    desk = login_client(Client(), personas.front_desk)
+    slip = desk.get(f"/flow/check-out/{appointment.pk}/?slip=1").content.decode()
+    next_visit = slip.split("<dt>Next visit</dt>", 1)[1].split("</dd>", 1)[0]
+    assert "Monday, December 21, 2026, 09:30" in next_visit
+    assert str(follow_up.provider) in next_visit
+    assert "Northside, 12 Elm Street" in next_visit
+    # As in reminders, the type of visit is left off: it can reveal a diagnosis.
+    assert follow_up.appointment_type.name not in next_visit
+    assert "Please book" not in slip
 
 
 def test_a_patient_not_yet_seen_or_never_checked_in_cannot_be_checked_out(

@@ -131,6 +131,27 @@ def test_check_in_page_reads_back_identity_and_lists_what_is_missing(
     assert AuditEvent.objects.filter(object_type="check_in", patient_ids=[patient.pk]).exists()
 
 
+def test_check_in_shows_the_address_to_confirm_as_the_chart_does(
+    personas: Personas, make_appointment: MakeAppointment
+) -> None:
+    patient = make_patient(
+        personas.clinic,
+        address_line1="1763 Molly Court",
+        city="Singhville",
+        state="DC",
+        postal_code="20016",
+        address_confirmed_on=dt.date(2025, 1, 5),
+    )
+    appointment = make_appointment(patient)
+    client = desk(personas)
+    check_in = client.get(f"/flow/check-in/{appointment.pk}/").content.decode()
+    chart = client.get(f"/patients/{patient.pk}/").content.decode()
+    written = "1763 Molly Court<br>Singhville, DC 20016"
+    assert written in check_in
+    assert written in chart
+    assert "20016 Singhville" not in check_in
+
+
 def test_checking_in_issues_a_ticket_and_records_what_was_fixed(
     personas: Personas, make_appointment: MakeAppointment
 ) -> None:

@@ -102,6 +102,43 @@ def test_a_failed_save_keeps_everything_typed_with_field_messages(desk: Client) 
     assert not Patient.objects.exists()
 
 
+def test_the_new_registration_form_chooses_no_fact_about_the_patient(desk: Client) -> None:
+    html = desk.get(URL).content.decode()
+    for name in ("sex", "phone_kind", "preferred_contact", "guarantor_relationship"):
+        select = html.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+        assert '<option value="" selected>— choose —</option>' in select, name
+        assert select.count("selected") == 1, name
+
+
+def test_it_asks_for_each_unchosen_fact_and_keeps_everything_typed(desk: Client) -> None:
+    unchosen = {"sex": "", "phone_kind": "", "preferred_contact": "", "guarantor_relationship": ""}
+    response = desk.post(URL, {**_form(**unchosen), "step": "review"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    for message in (
+        "Choose the patient&#x27;s sex",
+        "Say what kind of phone the main number is.",
+        "Choose how the patient prefers to be contacted.",
+        "Choose who pays for the patient&#x27;s care.",
+    ):
+        assert message in html
+    for kept in (
+        'value="Maria"',
+        'value="Gonzalez"',
+        'value="12 Mission St"',
+        'value="03/14/1985"',
+    ):
+        assert kept in html
+    assert not Patient.objects.exists()
+
+
+def test_a_patient_without_a_phone_needs_no_phone_kind(desk: Client) -> None:
+    data = _form(phone="", phone_kind="", preferred_contact="mail")
+    response = desk.post(URL, {**data, "step": "confirm"})
+    assert response.status_code == 302
+    assert Patient.objects.get().phone == ""
+
+
 def test_change_something_returns_to_the_form_with_the_values(desk: Client) -> None:
     html = desk.post(URL, {**_form(), "step": "edit"}).content.decode()
     assert 'value="Gonzalez"' in html and "Review and read back" in html

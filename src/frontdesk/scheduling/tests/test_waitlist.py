@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import zoneinfo
 from typing import Any
@@ -554,6 +555,34 @@ def test_the_appointment_page_leads_to_the_waitlist(
     )
     assert add.status_code == 200
     assert b"keeps the appointment" not in add.content  # a cancelled booking cannot be kept
+
+
+def test_the_waitlist_form_ticks_no_provider_so_any_provider_fits(
+    personas: Personas, freed: Appointment
+) -> None:
+    client = login_client(Client(), personas.front_desk)
+    add = client.get(
+        reverse("scheduling:waitlist_add", args=[freed.patient_id]), {"appointment": freed.pk}
+    )
+    html = add.content.decode()
+    assert "Providers (none ticked: any)" in html
+    assert f'name="providers" value="{freed.provider_id}"' in html
+    assert not re.search(r'name="providers"[^>]*checked', html)
+
+
+def test_cancelling_says_the_freed_time_will_be_offered_to_the_waitlist(
+    personas: Personas, freed: Appointment
+) -> None:
+    client = login_client(Client(), personas.front_desk)
+    page = client.get(reverse("scheduling:appointment", args=[freed.pk])).content.decode()
+    assert "the time is offered to patients on the waitlist whom it fits" in page
+    done = client.post(
+        reverse("scheduling:appointment_action", args=[freed.pk, "cancel"]),
+        {"cancelled_by": "patient", "reason": "away"},
+        follow=True,
+    ).content.decode()
+    assert "Cancelled; the time is free again." in done
+    assert "Patients on the waitlist whom the time fits are offered it." in done
 
 
 class RecordedTexts:
