@@ -113,6 +113,9 @@ class ProviderLine:
     more_waiting: int
     wait: str  # one statement for someone joining now: "about 45 min", "under 5 min" or ""
     running_late: bool
+    # An emergency is waiting on this line though it is not listed, so the screen must not say
+    # that no one is waiting.
+    emergency_waiting: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,16 +157,12 @@ def display_view(display: WaitingRoomDisplay, *, now: dt.datetime) -> DisplayVie
     for queue in Queue.objects.filter(clinic_id=display.clinic_id).select_related("provider"):
         # An emergency is not waiting (a clinician is on the way): it is not listed beside a
         # wait, nor marked out to the waiting room.
-        waiting = [
-            e.ticket
-            for e in entries
-            if e.queue_id == queue.pk
-            and e.status == "waiting"
-            and e.priority_rank != EMERGENCY_RANK
-        ]
+        queued = [e for e in entries if e.queue_id == queue.pk and e.status == "waiting"]
+        waiting = [e.ticket for e in queued if e.priority_rank != EMERGENCY_RANK]
+        emergency_waiting = len(waiting) < len(queued)
         forecast = forecasts.get(queue.pk)
         delay = max(late.get(queue.pk, 0), announced.get(queue.pk, 0), everyone)
-        if not waiting and forecast is None and queue.pk not in announced:
+        if not queued and forecast is None and queue.pk not in announced:
             continue
         wait = max(forecast.next_wait if forecast else 0, delay)
         lines.append(
@@ -173,6 +172,7 @@ def display_view(display: WaitingRoomDisplay, *, now: dt.datetime) -> DisplayVie
                 more_waiting=max(0, len(waiting) - TICKETS_PER_LINE),
                 wait=wait_words(wait) if waiting else "",
                 running_late=delay >= LATE_NOTICE_MINUTES or queue.pk in announced,
+                emergency_waiting=emergency_waiting,
             )
         )
     # A delay for one provider is told on their line; a delay for everyone above all lines.

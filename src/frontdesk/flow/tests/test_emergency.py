@@ -333,3 +333,16 @@ def test_the_waiting_room_screen_lists_no_emergency_beside_a_wait(personas: Pers
     view = display.display_view(screen, now=timezone.now())
     (line,) = view.lines
     assert emergency.ticket not in line.waiting_tickets and line.waiting_tickets == ["W-001"]
+
+
+def test_the_waiting_room_screen_never_says_no_one_waits_while_an_emergency_does(
+    personas: Personas,
+) -> None:
+    emergency = _emergency(personas)
+    screen = display.display_create(context=SYSTEM_CONTEXT, clinic=personas.clinic, name="TV")
+    (line,) = display.display_view(screen, now=timezone.now()).lines
+    assert line.waiting_tickets == [] and line.emergency_waiting
+    page = Client().get(f"/flow/display/?token={display.display_token(screen)}")
+    assert page.status_code == 200
+    assert b"No one waiting" not in page.content
+    assert emergency.ticket.encode() not in page.content
