@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,6 +17,7 @@ from frontdesk.billing import selectors, services
 from frontdesk.billing.forms import AccountPaymentForm, AdjustmentForm
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.lib.money import money_format
+from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import access_patient
 
 
@@ -43,20 +45,7 @@ def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
                 request, f"{entry.get_kind_display()} of {money_format(entry.amount)} added."
             )
             return redirect("patients:chart", patient.pk)
-    audit_record(
-        context=audit_context(request),
-        action=AuditAction.VIEW,
-        patient_ids=[patient.pk],
-        object_type="ledger",
-        object_id=patient.pk,
-    )
-    context = {
-        "patient": patient,
-        "form": form,
-        "balance": selectors.patient_balance(patient.pk),
-    }
-    status = 400 if request.method == "POST" else 200
-    return render(request, "billing/entry_form.html", context, status=status)
+    return _account_form_page(request, patient, form, "billing/entry_form.html")
 
 
 @policy(Action.BILLING_POST)
@@ -86,20 +75,7 @@ def payment_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
                 return redirect("patients:chart", patient.pk)
     else:
         form = AccountPaymentForm(initial={"request_key": uuid.uuid4()})
-    audit_record(
-        context=audit_context(request),
-        action=AuditAction.VIEW,
-        patient_ids=[patient.pk],
-        object_type="ledger",
-        object_id=patient.pk,
-    )
-    context = {
-        "patient": patient,
-        "form": form,
-        "balance": selectors.patient_balance(patient.pk),
-    }
-    status = 400 if request.method == "POST" else 200
-    return render(request, "billing/payment_form.html", context, status=status)
+    return _account_form_page(request, patient, form, "billing/payment_form.html")
 
 
 @policy(Action.BILLING_VIEW)
@@ -128,3 +104,20 @@ def receipt_view(request: HttpRequest, entry_id: int) -> HttpResponse:
         "clinic_name": settings.CLINIC_NAME,
     }
     return render(request, "billing/receipt.html", context)
+
+
+def _account_form_page(
+    request: HttpRequest, patient: Patient, form: forms.Form, template: str
+) -> HttpResponse:
+    """A form on the patient's account, beside the balance it changes; showing the balance is
+    a read of the account, so it is audited."""
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.VIEW,
+        patient_ids=[patient.pk],
+        object_type="ledger",
+        object_id=patient.pk,
+    )
+    context = {"patient": patient, "form": form, "balance": selectors.patient_balance(patient.pk)}
+    status = 400 if request.method == "POST" else 200
+    return render(request, template, context, status=status)
