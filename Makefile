@@ -38,9 +38,9 @@ run: install
 	$(BIN)/frontdesk migrate --noinput -v 0
 	$(BIN)/frontdesk collectstatic --noinput -v 0
 	$(BIN)/frontdesk demo
-	$(BIN)/frontdesk flow-demo
+	$(BIN)/frontdesk flow-demo --base-url http://$(HOST):$(PORT)
 	@echo "Frontdesk is serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(BIN)/uvicorn frontdesk.asgi:application --host $(HOST) --port $(PORT) --no-access-log --workers 1
+	$(BIN)/uvicorn frontdesk.asgi:application --host $(HOST) --port $(PORT) --no-access-log --lifespan off --workers 1
 
 lint: install-dev
 	$(BIN)/ruff format --check .

@@ -61,3 +61,18 @@ def test_the_command_names_the_clinic_when_there_are_several(personas: Personas)
     out = io.StringIO()
     call_command("flow-demo", "--clinic", personas.clinic.name, stdout=out)
     assert "today's queue exists already (or no visits yet)" in out.getvalue()
+
+
+def test_the_command_prints_the_screens_link_whole_given_the_servers_address(
+    personas: Personas,
+) -> None:
+    out = io.StringIO()
+    call_command(
+        "flow-demo",
+        "--clinic",
+        personas.clinic.name,
+        "--base-url",
+        "http://127.0.0.1:8000/",
+        stdout=out,
+    )
+    assert "Waiting-room screen: http://127.0.0.1:8000/flow/display/?token=" in out.getvalue()

@@ -24,6 +24,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--clinic", help="the clinic's name (default: the only clinic)")
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--base-url",
+            default="",
+            help="where the server answers, e.g. http://127.0.0.1:8000, so the screen's link is "
+            "printed whole, ready to open on the wall's browser",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         clinics = Clinic.objects.all()
@@ -41,5 +47,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{clinic.name}: {outcome.entries} patients in the queue ({counts}).")
         screen = WaitingRoomDisplay.objects.filter(clinic=clinic).order_by("pk").first()
         if screen is not None:
-            link = f"{reverse('flow:display')}?token={display_token(screen)}"
+            base = options["base_url"].rstrip("/")
+            link = f"{base}{reverse('flow:display')}?token={display_token(screen)}"
             self.stdout.write(f"Waiting-room screen: {link}")
