@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -115,29 +116,15 @@ def account_payment_record(
     """Take a payment on the patient's account from the chart, outside a visit.
     `request_key` is the form's one-time key: sent twice, the payment is recorded once."""
     _raise_if_already_recorded(request_key)
-    try:
-        with transaction.atomic():
-            entry = _entry_create(
-                user=user,
-                patient=patient,
-                kind=EntryKind.PAYMENT,
-                amount=amount,
-                description="Payment on account",
-                method=method,
-                request_key=request_key,
-            )
-    except IntegrityError:
-        _raise_if_already_recorded(request_key)
-        raise
-    audit_record(
+    return _payment_create(
         context=context,
-        action=AuditAction.CREATE,
-        patient_ids=[patient.pk],
-        object_type="ledger_entry",
-        object_id=entry.pk,
-        detail={"kind": EntryKind.PAYMENT, "amount": str(amount), "method": method},
+        user=user,
+        patient=patient,
+        amount=amount,
+        method=method,
+        description="Payment on account",
+        request_key=request_key,
     )
-    return entry
 
 
 def _copay_refusal(appointment: Appointment, *, now: dt.datetime) -> str:
@@ -266,6 +253,37 @@ def check_in_payment_record(
                 "check the amount due again before taking money."
             ) from None
         _copay_audit(context, copay_entry)
+    payment = _payment_create(
+        context=context,
+        user=user,
+        patient=patient,
+        amount=amount,
+        method=method,
+        description="Payment at check-in",
+        request_key=request_key,
+        appointment=appointment,
+        detail={
+            "appointment": appointment.pk,
+            "copay_entry": copay_entry.pk if copay_entry else None,
+        },
+    )
+    return CheckInPayment(payment=payment, copay=copay_entry)
+
+
+def _payment_create(
+    *,
+    context: AuditContext,
+    user: User,
+    patient: Patient,
+    amount: Decimal,
+    method: str,
+    description: str,
+    request_key: uuid.UUID | None,
+    appointment: Appointment | None = None,
+    detail: dict[str, Any] | None = None,
+) -> LedgerEntry:
+    """Write one payment, audited. A form sent twice loses the race on the unique
+    `request_key` and is answered with the payment already recorded."""
     try:
         with transaction.atomic():
             payment = _entry_create(
@@ -273,7 +291,7 @@ def check_in_payment_record(
                 patient=patient,
                 kind=EntryKind.PAYMENT,
                 amount=amount,
-                description="Payment at check-in",
+                description=description,
                 method=method,
                 appointment=appointment,
                 request_key=request_key,
@@ -291,11 +309,10 @@ def check_in_payment_record(
             "kind": EntryKind.PAYMENT,
             "amount": str(amount),
             "method": method,
-            "appointment": appointment.pk,
-            "copay_entry": copay_entry.pk if copay_entry else None,
+            **(detail or {}),
         },
     )
-    return CheckInPayment(payment=payment, copay=copay_entry)
+    return payment
 
 
 def _raise_if_already_recorded(request_key: uuid.UUID | None) -> None:
