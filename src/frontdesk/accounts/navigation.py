@@ -21,6 +21,7 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("home", "Start", "home", Action.HOME),
     ("search", "Patients", "patients:search", Action.PATIENT_SEARCH),
     ("register", "Register", "patients:register", Action.PATIENT_REGISTER),
+    ("duplicates", "Duplicates", "patients:duplicates", Action.PATIENT_DUPLICATES_REPORT),
     ("today", "Today", "flow:today", Action.FLOW_TODAY),
     ("schedule", "Schedule", "scheduling:day", Action.APPOINTMENT_VIEW),
     ("board", "Flow board", "flow:board", Action.FLOW_BOARD),

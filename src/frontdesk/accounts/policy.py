@@ -31,6 +31,7 @@ class Action(StrEnum):
     PATIENT_VIEW = "patient.view"
     PATIENT_REGISTER = "patient.register"
     PATIENT_MERGE = "patient.merge"
+    PATIENT_DUPLICATES_REPORT = "patient.duplicates_report"
     COVERAGE_EDIT = "coverage.edit"
     PAYER_MANAGE = "payer.manage"
     AUDIT_PATIENT_ACCESS = "audit.patient_access"
@@ -77,6 +78,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.PATIENT_VIEW: _CLINICAL_AND_DESK,
     Action.PATIENT_REGISTER: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
     Action.PATIENT_MERGE: frozenset({Role.SUPERVISOR}),
+    # The likely duplicates of the clinic, one click from merging them: for those who merge.
+    Action.PATIENT_DUPLICATES_REPORT: frozenset({Role.SUPERVISOR}),
     Action.COVERAGE_EDIT: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
     # The payer table holds no PHI; administrators keep it, billing knows the payers.
     Action.PAYER_MANAGE: frozenset({Role.ADMIN, Role.BILLING}),

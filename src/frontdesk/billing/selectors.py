@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from frontdesk.billing.models import EntryKind, LedgerEntry
+from frontdesk.clinic.models import Clinic, Location
+from frontdesk.lib.money import money_format
 from frontdesk.patients.models import Coverage, CoverageRank
 
 ZERO = Decimal("0.00")
 
 
-def patient_balance(patient_id: int) -> Decimal:
-    """What the patient owes: charges minus payments minus credits (negative: in credit)."""
+def patient_balance(patient_id: int, *, through: LedgerEntry | None = None) -> Decimal:
+    """What the patient owes: charges minus payments minus credits (negative: in credit).
+    With `through`, what they owed just after that entry (entries are ordered by time, then
+    by id: a co-pay charged and paid in one moment is charged first)."""
     signed = Case(
         When(kind=EntryKind.CHARGE, then=F("amount")),
         default=-F("amount"),
         output_field=DecimalField(max_digits=12, decimal_places=2),
     )
-    total = LedgerEntry.objects.filter(patient_id=patient_id).aggregate(
+    entries = LedgerEntry.objects.filter(patient_id=patient_id)
+    if through is not None:
+        entries = entries.filter(
+            Q(created_at__lt=through.created_at)
+            | Q(created_at=through.created_at, pk__lte=through.pk)
+        )
+    total = entries.aggregate(
         balance=Coalesce(
             Sum(signed), Value(ZERO), output_field=DecimalField(max_digits=12, decimal_places=2)
         )
@@ -60,3 +73,54 @@ def primary_copay(patient_id: int, *, day: dt.date) -> Decimal | None:
         .first()
     )
     return copay
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a printed receipt says besides the patient's name and MRN."""
+
+    entry: LedgerEntry
+    clinic_name: str
+    location: Location | None
+    service_date: dt.date
+    paid_for: str
+    balance_after: Decimal
+
+
+def payment_receipt(*, clinic: Clinic, entry: LedgerEntry) -> Receipt:
+    """The facts of a payment's receipt. `entry` is a payment of `clinic` whose patient the
+    caller has opened; four queries at most.
+
+    The place is the visit's location when the payment is for a visit, else the clinic's first
+    location (its main address). Never the visit's type: it can tell a diagnosis."""
+    visit = entry.appointment
+    location: Location | None
+    if visit is not None:
+        location = visit.schedule.location
+        # Shown in the clinic's zone, as every date on the page (the active time zone).
+        service_date = timezone.localdate(visit.start)
+        on = f"the visit of {date_format(service_date, 'F j, Y')} with {visit.provider}"
+        copay = (
+            LedgerEntry.objects.filter(appointment_id=visit.pk, is_copay=True)
+            .values_list("amount", flat=True)
+            .first()
+        )
+        if copay is None:
+            paid_for = f"Payment at {on}"
+        elif entry.amount <= copay:
+            paid_for = f"Co-pay for {on}"
+        else:
+            rest = money_format(entry.amount - copay)
+            paid_for = f"Co-pay for {on} ({money_format(copay)}) and {rest} on account"
+    else:
+        location = Location.objects.filter(clinic=clinic).order_by("pk").first()
+        service_date = timezone.localdate(entry.created_at)
+        paid_for = "Payment on account"
+    return Receipt(
+        entry=entry,
+        clinic_name=clinic.name,
+        location=location,
+        service_date=service_date,
+        paid_for=paid_for,
+        balance_after=patient_balance(entry.patient_id, through=entry),
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -80,12 +79,13 @@ def payment_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @policy(Action.BILLING_VIEW)
 def receipt_view(request: HttpRequest, entry_id: int) -> HttpResponse:
-    """A printable receipt: name, MRN, date, amount and method; nothing more."""
+    """A printable receipt: the clinic and its address, the patient's name and MRN, the date
+    of service, what was paid for, amount, method and the balance left; nothing more."""
     user = staff_user(request)
     clinic = staff_clinic(user)
     entry = (
         LedgerEntry.objects.filter(pk=entry_id, kind=EntryKind.PAYMENT, clinic=clinic)
-        .only("pk", "patient_id", "amount", "method", "created_at")
+        .select_related("appointment__provider", "appointment__schedule__location")
         .first()
     )
     if entry is None:
@@ -98,12 +98,8 @@ def receipt_view(request: HttpRequest, entry_id: int) -> HttpResponse:
         object_type="receipt",
         object_id=entry.pk,
     )
-    context = {
-        "entry": entry,
-        "patient": patient,
-        "clinic_name": settings.CLINIC_NAME,
-    }
-    return render(request, "billing/receipt.html", context)
+    receipt = selectors.payment_receipt(clinic=clinic, entry=entry)
+    return render(request, "billing/receipt.html", {"receipt": receipt, "patient": patient})
 
 
 def _account_form_page(

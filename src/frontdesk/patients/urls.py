@@ -15,6 +15,7 @@ app_name = "patients"
 urlpatterns = [
     path("", views.search_view, name="search"),
     path("register/", views_registration.register_view, name="register"),
+    path("duplicates/", views_merge.duplicates_view, name="duplicates"),
     path("<id:patient_id>/", views.chart_view, name="chart"),
     path("<id:patient_id>/break-glass/", views.break_glass_view, name="break_glass"),
     path("<id:patient_id>/reveal/<str:field>/", views.reveal_view, name="reveal"),

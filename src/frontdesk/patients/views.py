@@ -16,6 +16,7 @@ from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.lib.masking import age_on
 from frontdesk.patients import services
+from frontdesk.patients.chart import chart_header
 from frontdesk.patients.models import SupervisorNotice
 from frontdesk.patients.selectors import (
     access_patient,
@@ -59,6 +60,22 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     aliases = list(patient.aliases.all())
     addresses = list(patient.addresses.all())
     documents = list(patient.identity_documents.all())
+    now = timezone.now()
+    today = timezone.localdate(now)
+    can_see_visits = role_may(user.role, Action.APPOINTMENT_VIEW)
+    appointments = (
+        patient_appointments(user, patient.pk, since=now - dt.timedelta(days=1))
+        if can_see_visits
+        else []
+    )
+    header = chart_header(
+        user=user,
+        patient=patient,
+        coverages=coverages,
+        appointments=appointments,
+        now=now,
+        today=today,
+    )
     audit_record(
         context=audit_context(request),
         action=AuditAction.VIEW,
@@ -69,21 +86,19 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     can_merge = role_may(user.role, Action.PATIENT_MERGE)
     context = {
         "patient": patient,
-        "age": age_on(patient.birth_date, timezone.localdate()),
+        "header": header,
+        "can_see_visits": can_see_visits,
+        "age": age_on(patient.birth_date, today),
         "coverages": coverages,
         "aliases": aliases,
         "addresses": addresses,
         "documents": documents,
-        "today": timezone.localdate(),
+        "today": today,
         "can_edit_details": role_may(user.role, Action.PATIENT_REGISTER),
         "can_edit_coverage": role_may(user.role, Action.COVERAGE_EDIT),
         "can_merge": can_merge,
         "can_book": role_may(user.role, Action.APPOINTMENT_BOOK),
-        "appointments": patient_appointments(
-            user, patient.pk, since=timezone.now() - dt.timedelta(days=1)
-        )
-        if role_may(user.role, Action.APPOINTMENT_VIEW)
-        else [],
+        "appointments": appointments,
         "merges": list(patient.merges_kept.select_related("merged").order_by("-merged_at")[:10])
         if can_merge
         else [],

@@ -1,4 +1,5 @@
-"""Merge and unmerge (supervisors): pick the duplicate, compare side by side, choose values."""
+"""Merge and unmerge (supervisors): the clinic's likely duplicates, pick the duplicate, compare
+side by side, choose values."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from frontdesk.accounts.policy import Action, policy, staff_user
+from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.patients.duplicates_report import duplicates_report_show
 from frontdesk.patients.merging import (
     MergeRefusedError,
     merge_comparison,
@@ -100,3 +102,16 @@ def unmerge_view(request: HttpRequest, merge_id: int) -> HttpResponse:
         return redirect("patients:chart", patient_id=merge.survivor_id)
     messages.success(request, f"Undone: MRN {restored.mrn} is its own record again.")
     return redirect("patients:chart", patient_id=restored.pk)
+
+
+@policy(Action.PATIENT_DUPLICATES_REPORT)
+def duplicates_view(request: HttpRequest) -> HttpResponse:
+    """The clinic's likely duplicate pairs, most likely first, each one click from the merge
+    page; audited as the export is (duplicates_report.duplicates_report_show)."""
+    user = staff_user(request)
+    report = duplicates_report_show(
+        context=audit_context(request),
+        clinic=staff_clinic(user),
+        page_number=request.GET.get("page"),
+    )
+    return render(request, "patients/duplicates.html", {"report": report})

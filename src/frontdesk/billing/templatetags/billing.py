@@ -29,15 +29,18 @@ def payment_method(value: str) -> str:
 
 
 @register.inclusion_tag("billing/_account.html", takes_context=True)
-def patient_account(context: dict[str, Any], patient_id: int) -> dict[str, Any]:
-    """Balance and latest entries for staff who handle money (the chart's caller audits)."""
+def patient_account(
+    context: dict[str, Any], patient_id: int, balance: Decimal | None = None
+) -> dict[str, Any]:
+    """Balance and latest entries for staff who handle money (the chart's caller audits).
+    `balance`: the patient's balance when the page has read it already (the chart's header)."""
     role = getattr(context["request"].user, "role", "")
     if not role_may(role, Action.BILLING_VIEW):
         return {"visible": False}
     return {
         "visible": True,
         "patient_id": patient_id,
-        "balance": patient_balance(patient_id),
+        "balance": patient_balance(patient_id) if balance is None else balance,
         "entries": patient_entries(patient_id),
         # Charges and write-offs for billing and supervisors; the desk takes payments only.
         "form": AdjustmentForm() if role_may(role, Action.BILLING_ADJUST) else None,

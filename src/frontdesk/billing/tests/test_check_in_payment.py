@@ -233,7 +233,7 @@ def test_whatever_is_typed_into_the_payment_never_breaks_the_page(
     assert response.status_code in (302, 400)  # type: ignore[attr-defined]
 
 
-def test_the_receipt_shows_name_mrn_date_amount_and_method_only(
+def test_the_receipt_shows_no_more_of_the_patient_than_name_and_mrn(
     personas: Personas, desk: Client, make_appointment: MakeAppointment
 ) -> None:
     patient = make_patient(
@@ -253,7 +253,10 @@ def test_the_receipt_shows_name_mrn_date_amount_and_method_only(
     assert response.status_code == 200
     for shown in ("Rosalind Okafor", patient.mrn, "$15.00", "Check", "November 23, 2026"):
         assert shown in html
-    for hidden in ("1980", "5550178", "555-0178", "rosalind@", "Quarry", "ZX998877", "Acme", "Lee"):
+    # The visit is named by its date and provider, never by its type (it can tell a diagnosis).
+    assert "with Mei Lee, MD" in html
+    never = ("1980", "5550178", "555-0178", "rosalind@", "Quarry", "ZX998877", "Acme", "Follow-up")
+    for hidden in never:
         assert hidden not in html, hidden
     assert AuditEvent.objects.filter(
         action=AuditAction.PRINT, object_type="receipt", object_id=str(payment.pk)
