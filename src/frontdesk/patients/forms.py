@@ -335,6 +335,72 @@ class CoverageForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
+class RegistrationCoverageForm(CoverageForm):
+    """The optional insurance block of the registration page: the chart's coverage form and its
+    rules, without the card pictures (a file does not survive the read-back step; they are
+    added from the chart) and without the order (a new patient's first coverage is primary).
+    Left empty, it adds nothing."""
+
+    rank = None  # type: ignore[assignment]
+
+    class Meta(CoverageForm.Meta):
+        fields = [
+            "payer",
+            "member_id",
+            "copay",
+            "relationship",
+            "plan_name",
+            "group_number",
+            "subscriber_name",
+            "subscriber_birth_date",
+            "effective_date",
+            "end_date",
+        ]
+
+    TYPED_FIELDS = (
+        "payer",
+        "member_id",
+        "plan_name",
+        "group_number",
+        "subscriber_name",
+        "subscriber_birth_date",
+        "effective_date",
+        "end_date",
+        "copay",
+    )
+
+    def __init__(self, *args: Any, clinic_id: int, optional: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, clinic_id=clinic_id, **kwargs)
+        self.optional = optional
+        # The registration page has the patient's own "Birth date" already.
+        self.fields["subscriber_birth_date"].label = "Subscriber born on"
+        if optional:  # a page posted without the block at all still registers
+            for name in ("payer", "member_id", "relationship"):
+                self.fields[name].required = False
+
+    @property
+    def is_blank(self) -> bool:
+        """Nothing typed or chosen in the block but, perhaps, the subscriber's relationship."""
+        data = self.cleaned_data
+        typed = [name for name in self.TYPED_FIELDS if name not in self.errors]
+        return not self.errors.keys() - {"relationship"} and not any(
+            data.get(name) not in (None, "") for name in typed
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.optional or self.is_blank:
+            return data
+        for name, message in (
+            ("payer", "Choose the insurer from the list, or leave the insurance empty."),
+            ("member_id", "Type the member ID from the insurance card."),
+            ("relationship", "Choose how the patient is related to the subscriber."),
+        ):
+            if not data.get(name) and name not in self.errors:
+                self.add_error(name, message)
+        return data
+
+
 class PayerForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Payer

@@ -15,6 +15,7 @@ from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.lib.ids import parse_id
+from frontdesk.patients import validation
 from frontdesk.patients.card_storage import card_files_remove_on_commit
 from frontdesk.patients.duplicates import (
     DuplicateCandidate,
@@ -31,6 +32,7 @@ from frontdesk.patients.models import (
     CARD_FIELDS,
     BreakGlassGrant,
     Coverage,
+    CoverageRank,
     IdentityDocument,
     Patient,
     PatientAddress,
@@ -111,12 +113,15 @@ def patient_register(
     address_confirmed: bool = True,
     extra_address: dict[str, Any] | None = None,
     identity_document: dict[str, Any] | None = None,
+    coverage: dict[str, Any] | None = None,
     warnings_need_reason: bool = False,
 ) -> Patient:
     """Create a patient after the duplicate check. `address_confirmed` says the address was
     read back with the patient today (not so for records imported from another system).
     `extra_address` and `identity_document` are the cleaned data of the optional blocks of
-    the registration page (PatientAddressForm, IdentityDocumentForm).
+    the registration page (PatientAddressForm, IdentityDocumentForm); `coverage` that of its
+    insurance block (RegistrationCoverageForm, the chart's rules without the card pictures),
+    saved as the primary coverage through `coverage_save`, with its own audit event.
 
     Raises IdentityDocumentTakenError when the document is on another patient's record; the
     whole registration is then undone.
@@ -174,6 +179,9 @@ def patient_register(
         detail["identity_document"] = {"id": document.pk, "kind": document.kind}
     if strong and decision is not None:
         detail["duplicate_override_reason"] = decision.override_reason.strip()
+    new_coverage = _coverage_new(clinic=clinic, data=coverage) if coverage else None
+    if new_coverage is not None:
+        detail["coverage"] = {"payer": new_coverage.payer.name, "rank": new_coverage.rank}
     audit_record(
         context=context,
         action=AuditAction.CREATE,
@@ -182,7 +190,44 @@ def patient_register(
         object_id=patient.pk,
         detail=detail,
     )
+    if new_coverage is not None:
+        # The chart's own write, with its CREATE event for the coverage; a failure there
+        # undoes the whole registration.
+        coverage_save(context=context, patient=patient, coverage=new_coverage, is_new=True)
     return patient
+
+
+COVERAGE_FIELDS = (
+    "payer",
+    "plan_name",
+    "member_id",
+    "group_number",
+    "subscriber_name",
+    "relationship",
+    "subscriber_birth_date",
+    "effective_date",
+    "end_date",
+    "copay",
+)
+
+
+def _coverage_new(*, clinic: Clinic, data: dict[str, Any]) -> Coverage:
+    """A new patient's first coverage, the primary one, from the insurance block's data.
+
+    The member ID is checked against the payer's pattern here too, as the chart's form does,
+    so a caller that skipped the form cannot store one the payer would refuse (ValidationError,
+    in the payer's words); the dates' order and the co-pay's sign the database refuses."""
+    payer = data["payer"]
+    if not isinstance(payer, Payer) or payer.clinic_id != clinic.pk:
+        raise ValueError("the payer is not one of the clinic's")
+    values = {name: data[name] for name in COVERAGE_FIELDS if data.get(name) not in (None, "")}
+    values["member_id"] = validation.clean_member_id(
+        data.get("member_id") or "",
+        pattern=payer.member_id_pattern,
+        payer_name=payer.name,
+        example=payer.member_id_example,
+    )
+    return Coverage(rank=CoverageRank.PRIMARY, **values)
 
 
 def patient_duplicate_choice_record(

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.lib.money import money_format
 from frontdesk.lib.readback import date_in_words, phone_grouped, spell_out
 from frontdesk.patients import services
 from frontdesk.patients.duplicates import (
@@ -25,10 +26,11 @@ from frontdesk.patients.forms import (
     DuplicateDecisionForm,
     IdentityDocumentForm,
     PatientAddressForm,
+    RegistrationCoverageForm,
     RegistrationForm,
 )
 from frontdesk.patients.matching import EXISTING_PATIENT_THRESHOLD
-from frontdesk.patients.models import IdentityDocumentKind
+from frontdesk.patients.models import IdentityDocumentKind, SubscriberRelationship
 from frontdesk.patients.selectors import (
     access_patient,
     identity_document_holder_id,
@@ -37,32 +39,48 @@ from frontdesk.patients.selectors import (
 
 
 class ExtraForms:
-    """The optional blocks of the registration page: one further address and one identity
-    document. Left empty, they add nothing."""
+    """The optional blocks of the registration page: one further address, one identity
+    document and one insurance coverage. Left empty, they add nothing."""
 
     def __init__(
         self,
         data: Any = None,
         *,
+        clinic_id: int,
         address_initial: dict[str, Any] | None = None,
         document_initial: dict[str, Any] | None = None,
+        coverage_initial: dict[str, Any] | None = None,
     ) -> None:
+        self.clinic_id = clinic_id
         self.address = PatientAddressForm(
             data, prefix="extra_address", optional=True, initial=address_initial
         )
         self.document = IdentityDocumentForm(
             data, prefix="document", optional=True, initial=document_initial
         )
+        self.coverage = RegistrationCoverageForm(
+            data, prefix="coverage", clinic_id=clinic_id, initial=coverage_initial
+        )
 
     def is_valid(self) -> bool:
-        return all([self.address.is_valid(), self.document.is_valid()])
+        return all([self.address.is_valid(), self.document.is_valid(), self.coverage.is_valid()])
 
     def unbound_copy(self) -> ExtraForms:
         """The blocks as typed, without messages (the officer chose to change something)."""
         return ExtraForms(
+            clinic_id=self.clinic_id,
             address_initial=_bound_values(self.address),
             document_initial=_bound_values(self.document),
+            coverage_initial=_bound_values(self.coverage),
         )
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return {
+            "address_form": self.address,
+            "document_form": self.document,
+            "coverage_form": self.coverage,
+        }
 
     @property
     def address_data(self) -> dict[str, Any] | None:
@@ -72,11 +90,15 @@ class ExtraForms:
     def document_data(self) -> dict[str, Any] | None:
         return None if self.document.is_blank else self.document.cleaned_data
 
+    @property
+    def coverage_data(self) -> dict[str, Any] | None:
+        return None if self.coverage.is_blank else self.coverage.cleaned_data
+
 
 def _form_page(
     request: HttpRequest, form: RegistrationForm, extras: ExtraForms, status: int = 200
 ) -> HttpResponse:
-    context = {"form": form, "address_form": extras.address, "document_form": extras.document}
+    context = {"form": form, **extras.context}
     return render(request, "patients/register.html", context, status=status)
 
 
@@ -132,6 +154,41 @@ def _readback(data: dict[str, Any], extras: ExtraForms) -> list[tuple[str, str, 
     if document:
         label = f"{IdentityDocumentKind(document['kind']).label} number"
         rows.append((label, document["number"], spell_out(document["number"])))
+    coverage = extras.coverage_data
+    if coverage:
+        rows += _coverage_readback(coverage)
+    return rows
+
+
+def _coverage_readback(coverage: dict[str, Any]) -> list[tuple[str, str, str]]:
+    relationship = SubscriberRelationship(coverage["relationship"]).label
+    rows = [
+        ("Insurance", coverage["payer"].name, coverage["payer"].name),
+        ("Member ID", coverage["member_id"], spell_out(coverage["member_id"])),
+        ("Patient is the subscriber's", relationship, relationship),
+    ]
+    for name, label in (("plan_name", "Plan"), ("subscriber_name", "Subscriber")):
+        if coverage.get(name):
+            rows.append((label, coverage[name], coverage[name]))
+    if coverage.get("group_number"):
+        group = coverage["group_number"]
+        rows.append(("Group number", group, spell_out(group)))
+    for name, label in (
+        ("subscriber_birth_date", "Subscriber's birth date"),
+        ("effective_date", "Insurance from"),
+        ("end_date", "Insurance until"),
+    ):
+        if coverage.get(name):
+            day = coverage[name]
+            rows.append((label, day.strftime("%Y-%m-%d"), date_in_words(day)))
+    copay = coverage.get("copay")
+    rows.append(
+        (
+            "Co-pay per visit",
+            money_format(copay) if copay is not None else "none",
+            money_format(copay) if copay is not None else "no co-pay",
+        )
+    )
     return rows
 
 
@@ -171,8 +228,7 @@ def _review(
         decision_form.fields["override_reason"].widget.attrs["autofocus"] = True
     context = {
         "form": form,
-        "address_form": extras.address,
-        "document_form": extras.document,
+        **extras.context,
         "readback": _readback(form.cleaned_data, extras),
         "candidates": candidates,
         "comparisons": comparisons,
@@ -186,13 +242,15 @@ def _review(
 @policy(Action.PATIENT_REGISTER)
 def register_view(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
+    clinic = staff_clinic(user)
     if request.method != "POST":
         query = request.GET.get("q", "")
         form = RegistrationForm(initial=_initial_from_search(query))
-        return _form_page(request, form, ExtraForms(document_initial=_document_from_search(query)))
+        extras = ExtraForms(clinic_id=clinic.pk, document_initial=_document_from_search(query))
+        return _form_page(request, form, extras)
 
     form = RegistrationForm(request.POST)
-    extras = ExtraForms(request.POST)
+    extras = ExtraForms(request.POST, clinic_id=clinic.pk)
     step = "use_existing" if "existing_id" in request.POST else request.POST.get("step", "review")
     if step == "edit":
         # Back to the form with everything typed kept.
@@ -202,7 +260,6 @@ def register_view(request: HttpRequest) -> HttpResponse:
     if not all([form.is_valid(), extras.is_valid()]):
         return _form_page(request, form, extras, status=400)
 
-    clinic = staff_clinic(user)
     record = person_record_from_data(form.cleaned_data)
     candidates = duplicate_candidates(clinic_id=clinic.pk, record=record)
 
@@ -240,6 +297,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
             decision=decision,
             extra_address=extras.address_data,
             identity_document=document,
+            coverage=extras.coverage_data,
             warnings_need_reason=True,
         )
     except services.IdentityDocumentTakenError as exc:
@@ -270,7 +328,7 @@ def _document_from_search(query: str) -> dict[str, Any] | None:
     return None
 
 
-def _bound_values(form: forms.Form) -> dict[str, Any]:
+def _bound_values(form: forms.BaseForm) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, field in form.fields.items():
         widget_value = field.widget.value_from_datadict(
