@@ -1,4 +1,4 @@
-"""The waiting-room screen on a wall display: at 1920 x 1080 and 1280 x 720, with a busy
+"""The waiting-room screen on a wall display: at 1920 x 1080, 1440 x 900 and 1280 x 720, with a busy
 morning's load, nothing needs scrolling and every row shown is inside the screen; lines that
 do not fit are shown a page at a time, turning by themselves."""
 
@@ -29,7 +29,7 @@ from .helpers import assert_accessible
 
 pytestmark = pytest.mark.browser
 
-SIZES = ((1920, 1080), (1280, 720))
+SIZES = ((1920, 1080), (1440, 900), (1280, 720))
 PAGE_MS = 8_000
 CODES = [
     *"ABCDEFGHJKLMNPQRSTUVXYZ",
