@@ -145,7 +145,7 @@ def _screenshot(page: Page, name: str) -> None:
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_a_busy_morning_fits_the_wall_screen_without_scrolling(
-    personas: Personas, page: Page, width: int, height: int
+    transactional_audit: None, personas: Personas, page: Page, width: int, height: int
 ) -> None:
     path = _load(personas, providers=7, waiting=60, notices=10)
     _open(page, path, width, height)
@@ -162,7 +162,9 @@ def test_a_busy_morning_fits_the_wall_screen_without_scrolling(
     assert_accessible(page)
 
 
-def test_lines_that_do_not_fit_are_shown_a_page_at_a_time(page: Page, personas: Personas) -> None:
+def test_lines_that_do_not_fit_are_shown_a_page_at_a_time(
+    transactional_audit: None, page: Page, personas: Personas
+) -> None:
     _open(page, _load(personas, providers=24, waiting=72, notices=0), 1280, 720)
     _screenshot(page, "display-paged-1280x720.png")
     first = _shown(page)
