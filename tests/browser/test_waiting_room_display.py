@@ -1,4 +1,4 @@
-"""The waiting-room screen on a wall display: at 1920 x 1080 and 1280 x 720, with a busy
+"""The waiting-room screen on a wall display: at 1920 x 1080, 1440 x 900 and 1280 x 720, with a busy
 morning's load, nothing needs scrolling and every row shown is inside the screen; lines that
 do not fit are shown a page at a time, turning by themselves."""
 
@@ -29,7 +29,7 @@ from .helpers import assert_accessible
 
 pytestmark = pytest.mark.browser
 
-SIZES = ((1920, 1080), (1280, 720))
+SIZES = ((1920, 1080), (1440, 900), (1280, 720))
 PAGE_MS = 8_000
 CODES = [
     *"ABCDEFGHJKLMNPQRSTUVXYZ",
@@ -145,7 +145,7 @@ def _screenshot(page: Page, name: str) -> None:
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_a_busy_morning_fits_the_wall_screen_without_scrolling(
-    personas: Personas, page: Page, width: int, height: int
+    transactional_audit: None, personas: Personas, page: Page, width: int, height: int
 ) -> None:
     path = _load(personas, providers=7, waiting=60, notices=10)
     _open(page, path, width, height)
@@ -162,7 +162,9 @@ def test_a_busy_morning_fits_the_wall_screen_without_scrolling(
     assert_accessible(page)
 
 
-def test_lines_that_do_not_fit_are_shown_a_page_at_a_time(page: Page, personas: Personas) -> None:
+def test_lines_that_do_not_fit_are_shown_a_page_at_a_time(
+    transactional_audit: None, page: Page, personas: Personas
+) -> None:
     _open(page, _load(personas, providers=24, waiting=72, notices=0), 1280, 720)
     _screenshot(page, "display-paged-1280x720.png")
     first = _shown(page)

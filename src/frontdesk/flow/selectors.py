@@ -12,7 +12,7 @@ from django.http import Http404
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
-from frontdesk.billing.models import LedgerEntry
+from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.billing.selectors import copay_charged, patient_balance, visit_payments
 from frontdesk.flow.forecast import QueueForecast, clinic_forecasts
 from frontdesk.flow.models import (
@@ -66,6 +66,7 @@ class TodayRow:
     since: dt.datetime
     minutes: int  # in this status
     late_minutes: int  # expected patients past their start
+    receipt: LedgerEntry | None = None  # the latest payment taken for the visit
 
 
 @dataclass
@@ -97,8 +98,9 @@ def today_view(
     location_id: int | None = None,
     provider_id: int | None = None,
 ) -> TodayView:
-    """Every appointment of the clinic-local `day` by status, with time in status (two
-    queries: appointments with their last status change, and their queue entries)."""
+    """Every appointment of the clinic-local `day` by status, with time in status and the
+    latest payment taken for the visit (three queries: appointments with their last status
+    change, their queue entries, their payments)."""
     start, end = _day_bounds(day)
     last_change = (
         AppointmentHistory.objects.filter(appointment=OuterRef("pk"))
@@ -112,7 +114,14 @@ def today_view(
         .select_related("patient", "provider", "appointment_type", "schedule__location")
         .annotate(status_since=Subquery(last_change))
         .prefetch_related(
-            Prefetch("queue_entries", queryset=QueueEntry.objects.order_by("-checked_in_at"))
+            Prefetch("queue_entries", queryset=QueueEntry.objects.order_by("-checked_in_at")),
+            Prefetch(
+                "ledger_entries",
+                queryset=LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).order_by(
+                    "-created_at", "-pk"
+                ),
+                to_attr="payments_taken",
+            ),
         )
         .order_by("start", "pk")
     )
@@ -146,6 +155,7 @@ def today_view(
                 since=since,
                 minutes=_minutes_since(since, now),
                 late_minutes=late,
+                receipt=next(iter(appointment.payments_taken), None),
             )
         )
     expected = groups["expected"].rows

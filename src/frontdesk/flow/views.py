@@ -93,6 +93,7 @@ def today_view(request: HttpRequest) -> HttpResponse:
         "location_id": location_id,
         "provider_id": provider_id,
         "can_check_in": role_may(user.role, Action.FLOW_CHECK_IN),
+        "can_see_receipts": role_may(user.role, Action.BILLING_VIEW),
         "overview": screens.desk_overview(clinic_id=clinic.pk, now=now),
         "incomplete": incomplete,
     }

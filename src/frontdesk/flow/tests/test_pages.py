@@ -110,6 +110,43 @@ def test_today_filters_by_provider_and_location(
     assert "Northerly" in nonsense.content.decode()
 
 
+def test_today_links_names_to_the_chart_and_a_paid_visit_to_its_receipt(
+    personas: Personas, make_appointment: MakeAppointment
+) -> None:
+    from decimal import Decimal
+
+    from frontdesk.billing.services import check_in_payment_record
+
+    paid = make_appointment(make_patient(personas.clinic, given_name="Pia", family_name="Paid"))
+    unpaid = make_appointment(make_patient(personas.clinic, given_name="Uma", family_name="Owing"))
+    taken = check_in_payment_record(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        appointment=paid,
+        amount=Decimal("25.00"),
+        method="card",
+        copay=None,
+    )
+    for appointment in (paid, unpaid):
+        services.appointment_check_in(
+            context=SYSTEM_CONTEXT, user=personas.front_desk, appointment=appointment
+        )
+    client = desk(personas)
+    with CaptureQueriesContext(connection) as queries:
+        text = client.get("/flow/").content.decode()
+    assert f'<a href="/patients/{paid.patient_id}/">Paid, Pia</a>' in text
+    assert f'<a href="/patients/{unpaid.patient_id}/">Owing, Uma</a>' in text
+    # Checked in: the check-in page (and its receipts) stays one click away.
+    assert f'href="/flow/check-in/{paid.pk}/">Check-in' in text
+    assert f'href="/flow/check-in/{unpaid.pk}/">Check-in' in text
+    assert text.count('href="/billing/receipts/') == 1
+    assert f'href="/billing/receipts/{taken.payment.pk}/"' in text
+    # A nurse takes no payments: no receipts, no check-in links.
+    nurse = login_client(Client(), personas.nurse).get("/flow/").content.decode()
+    assert "/billing/receipts/" not in nurse and "/flow/check-in/" not in nurse
+    assert len(queries) <= 24
+
+
 def test_check_in_page_reads_back_identity_and_lists_what_is_missing(
     personas: Personas, make_appointment: MakeAppointment
 ) -> None:
