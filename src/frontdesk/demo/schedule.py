@@ -1,7 +1,12 @@
-"""The demo clinic's schedule: templates for every provider and a realistic book.
+"""The demo clinic's schedule: templates for every provider, the clinic's public holidays and a
+realistic book.
 
 Eight weeks ahead at about 60 % full, and today in mixed states (seen, no-show, arrived,
-checked in, still to come) so the calendar is alive on `make run`.
+checked in, still to come) so the calendar is alive on `make run`. The first location keeps
+weekend hours (its providers take Saturdays and Sundays in turn), so the demo is alive on any
+day of the week. The clinic is closed on the country's public holidays (`holidays`, the US
+federal ones for this clinic) of the years the book covers, except on the day the demo is
+built, so even a demo started on a holiday has a day to show.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import datetime as dt
 import random
 import zoneinfo
 
+import holidays
 from django.utils import timezone
 
 from frontdesk.clinic.models import AppointmentType, Clinic, Provider
@@ -17,6 +23,7 @@ from frontdesk.scheduling.models import (
     Appointment,
     AppointmentHistory,
     AppointmentStatus,
+    ClinicHoliday,
     Schedule,
     ScheduleTemplate,
 )
@@ -25,6 +32,27 @@ WEEKS_AHEAD = 8
 FILL = 0.6
 SESSIONS = ((dt.time(8, 30), dt.time(12, 0)), (dt.time(13, 0), dt.time(17, 0)))
 GRID = dt.timedelta(minutes=10)
+WEEKDAYS = "MO,TU,WE,TH,FR"
+# At the weekend location, providers take Saturdays and Sundays in turn (see `_working_days`).
+WEEKEND_DAYS = ("SA", "SU")
+_BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # index = date.weekday()
+# The demo clinic is American (addresses, +1 numbers): it closes on the US federal holidays.
+HOLIDAY_COUNTRY = "US"
+
+
+def demo_holidays(*, today: dt.date, last_day: dt.date) -> dict[dt.date, str]:
+    """The public holidays (observed days included) from `today` to `last_day`, less `today`."""
+    years = range(today.year, last_day.year + 1)
+    found = holidays.country_holidays(HOLIDAY_COUNTRY, years=years)
+    return {day: str(name) for day, name in sorted(found.items()) if today < day <= last_day}
+
+
+def _working_days(*, position: int, weekend_location: bool) -> str:
+    """The provider's BYDAY list: weekdays, and at the weekend location one weekend day in
+    turn (the first provider there Saturdays, the second Sundays, and so on)."""
+    if not weekend_location:
+        return WEEKDAYS
+    return f"{WEEKDAYS},{WEEKEND_DAYS[position % len(WEEKEND_DAYS)]}"
 
 
 def demo_schedule_build(
@@ -34,23 +62,35 @@ def demo_schedule_build(
     now = now or timezone.now()
     rng = random.Random(f"frontdesk-demo:{seed}:schedule")
     zone = zoneinfo.ZoneInfo(clinic.time_zone)
-    providers = list(Provider.objects.filter(clinic=clinic).prefetch_related("locations"))
+    providers = list(
+        Provider.objects.filter(clinic=clinic).order_by("pk").prefetch_related("locations")
+    )
     kinds = list(AppointmentType.objects.filter(clinic=clinic).order_by("pk"))
     allowed = {k.pk: set(k.allowed_providers.values_list("pk", flat=True)) for k in kinds}
     patient_ids = list(clinic.patients.filter(is_active=True).values_list("pk", flat=True))
     if not providers or not kinds or not patient_ids:
         return 0
     monday = today - dt.timedelta(days=today.weekday())
+    closed = demo_holidays(today=today, last_day=today + dt.timedelta(days=WEEKS_AHEAD * 7))
+    ClinicHoliday.objects.bulk_create(
+        ClinicHoliday(clinic=clinic, date=day, name=name) for day, name in closed.items()
+    )
+    weekend_location = clinic.locations.order_by("pk").first()
+    at_weekend_location = 0
     rows: list[Appointment] = []
     for provider in providers:
         location = provider.locations.order_by("pk").first()
         if location is None:
             continue
         schedule = Schedule.objects.create(clinic=clinic, provider=provider, location=location)
+        days = _working_days(
+            position=at_weekend_location, weekend_location=location == weekend_location
+        )
+        at_weekend_location += location == weekend_location
         for start, end in SESSIONS:
             ScheduleTemplate.objects.create(
                 schedule=schedule,
-                rrule="FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+                rrule=f"FREQ=WEEKLY;BYDAY={days}",
                 start_time=start,
                 end_time=end,
                 valid_from=monday,
@@ -60,7 +100,7 @@ def demo_schedule_build(
         mine = [k for k in kinds if not allowed[k.pk] or provider.pk in allowed[k.pk]]
         for offset in range(WEEKS_AHEAD * 7):
             day = today + dt.timedelta(days=offset)
-            if day.weekday() >= 5:
+            if _BYDAY[day.weekday()] not in days or day in closed:
                 continue
             for start, end in SESSIONS:
                 rows.extend(
