@@ -4,9 +4,9 @@ realistic book.
 Eight weeks ahead at about 60 % full, and today in mixed states (seen, no-show, arrived,
 checked in, still to come) so the calendar is alive on `make run`. The first location keeps
 weekend hours (its providers take Saturdays and Sundays in turn), so the demo is alive on any
-day of the week. The clinic is closed on the country's public holidays (`holidays`, the US
-federal ones for this clinic) of the years the book covers, except on the day the demo is
-built, so even a demo started on a holiday has a day to show.
+day of the week. The clinic is closed on the US federal holidays (and their observed days) that
+fall in the book, except on the day the demo is built, so even a demo started on a holiday has a
+day to show.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import datetime as dt
 import random
 import zoneinfo
 
-import holidays
 from django.utils import timezone
 
 from frontdesk.clinic.models import AppointmentType, Clinic, Provider
@@ -36,15 +35,51 @@ WEEKDAYS = "MO,TU,WE,TH,FR"
 # At the weekend location, providers take Saturdays and Sundays in turn (see `_working_days`).
 WEEKEND_DAYS = ("SA", "SU")
 _BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # index = date.weekday()
-# The demo clinic is American (addresses, +1 numbers): it closes on the US federal holidays.
-HOLIDAY_COUNTRY = "US"
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+    """The n-th `weekday` (0 = Monday) of the month; n = -1 for the last."""
+    if n > 0:
+        first = dt.date(year, month, 1)
+        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def us_federal_holidays(year: int) -> dict[dt.date, str]:
+    """The eleven US federal holidays of the year (5 U.S.C. 6103), and the weekday a fixed-date
+    one is observed on when it falls on a weekend (Friday before, Monday after). Computed here:
+    the `holidays` package would pin python-dateutil below 3, and Frontdesk's rules need 4."""
+    found: dict[dt.date, str] = {
+        dt.date(year, 1, 1): "New Year's Day",
+        _nth_weekday(year, 1, 0, 3): "Martin Luther King Jr. Day",
+        _nth_weekday(year, 2, 0, 3): "Washington's Birthday",
+        _nth_weekday(year, 5, 0, -1): "Memorial Day",
+        dt.date(year, 7, 4): "Independence Day",
+        _nth_weekday(year, 9, 0, 1): "Labor Day",
+        _nth_weekday(year, 10, 0, 2): "Columbus Day",
+        dt.date(year, 11, 11): "Veterans Day",
+        _nth_weekday(year, 11, 3, 4): "Thanksgiving Day",
+        dt.date(year, 12, 25): "Christmas Day",
+    }
+    if year >= 2021:
+        found[dt.date(year, 6, 19)] = "Juneteenth National Independence Day"
+    observed = {}
+    for day, name in found.items():
+        if day.weekday() in (5, 6):
+            shift = -1 if day.weekday() == 5 else 1
+            observed[day + dt.timedelta(days=shift)] = f"{name} (observed)"
+    return {**found, **observed}
 
 
 def demo_holidays(*, today: dt.date, last_day: dt.date) -> dict[dt.date, str]:
-    """The public holidays (observed days included) from `today` to `last_day`, less `today`."""
-    years = range(today.year, last_day.year + 1)
-    found = holidays.country_holidays(HOLIDAY_COUNTRY, years=years)
-    return {day: str(name) for day, name in sorted(found.items()) if today < day <= last_day}
+    """The clinic's public holidays (observed days included) from `today` to `last_day`, less
+    `today`: the demo clinic is American (addresses, +1 numbers), so the US federal ones."""
+    found: dict[dt.date, str] = {}
+    # A year's New Year's Day may be observed on the last day of the year before.
+    for year in range(today.year, last_day.year + 2):
+        found.update(us_federal_holidays(year))
+    return {day: found[day] for day in sorted(found) if today < day <= last_day}
 
 
 def _working_days(*, position: int, weekend_location: bool) -> str:

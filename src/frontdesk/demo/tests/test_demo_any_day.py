@@ -15,7 +15,7 @@ from django.test import Client
 from conftest import login_client
 from frontdesk.accounts.models import User
 from frontdesk.clinic.models import AppointmentType
-from frontdesk.demo.schedule import demo_holidays
+from frontdesk.demo.schedule import demo_holidays, us_federal_holidays
 from frontdesk.demo.services import DemoOutcome, demo_load
 from frontdesk.flow.demo import flow_demo_today
 from frontdesk.flow.models import QueueEntry
@@ -136,3 +136,29 @@ def test_the_day_the_demo_is_built_stays_open_even_on_a_holiday() -> None:
     days = demo_holidays(today=dt.date(2026, 12, 25), last_day=dt.date(2027, 1, 31))
     assert dt.date(2026, 12, 25) not in days
     assert days[dt.date(2027, 1, 1)] == "New Year's Day"
+
+
+def test_the_federal_holidays_and_their_observed_days_are_those_of_the_calendar() -> None:
+    assert us_federal_holidays(2026) == {
+        dt.date(2026, 1, 1): "New Year's Day",
+        dt.date(2026, 1, 19): "Martin Luther King Jr. Day",
+        dt.date(2026, 2, 16): "Washington's Birthday",
+        dt.date(2026, 5, 25): "Memorial Day",
+        dt.date(2026, 6, 19): "Juneteenth National Independence Day",
+        dt.date(2026, 7, 3): "Independence Day (observed)",
+        dt.date(2026, 7, 4): "Independence Day",
+        dt.date(2026, 9, 7): "Labor Day",
+        dt.date(2026, 10, 12): "Columbus Day",
+        dt.date(2026, 11, 11): "Veterans Day",
+        dt.date(2026, 11, 26): "Thanksgiving Day",
+        dt.date(2026, 12, 25): "Christmas Day",
+    }
+    later = us_federal_holidays(2027)
+    assert later[dt.date(2027, 5, 31)] == "Memorial Day"  # the last Monday of May
+    assert later[dt.date(2027, 6, 18)] == "Juneteenth National Independence Day (observed)"
+    assert later[dt.date(2027, 7, 5)] == "Independence Day (observed)"
+    assert later[dt.date(2027, 12, 24)] == "Christmas Day (observed)"
+    # 1 January 2028 is a Saturday: observed on the last day of 2027.
+    assert demo_holidays(today=dt.date(2027, 12, 1), last_day=dt.date(2028, 1, 10))[
+        dt.date(2027, 12, 31)
+    ] == ("New Year's Day (observed)")
