@@ -1,4 +1,4 @@
-# Frontdesk. `make run`: set up and serve the demo clinic. `make test`: every check.
+# Frontdesk. `make run`: set up and serve the demo clinic with its worker. `make test`: every check.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -39,8 +39,10 @@ run: install
 	$(BIN)/frontdesk collectstatic --noinput -v 0
 	$(BIN)/frontdesk demo
 	$(BIN)/frontdesk flow-demo --base-url http://$(HOST):$(PORT)
-	@echo "Frontdesk is serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(BIN)/uvicorn frontdesk.asgi:application --host $(HOST) --port $(PORT) --no-access-log --lifespan off --workers 1
+	@# Demo mode: patients' messages go to /demo/outbox/, never the network. The server and the
+	@# background worker run side by side; one Ctrl-C stops both (src/frontdesk/serve.py).
+	FRONTDESK_DEMO=true PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" \
+		$(BIN)/python -m frontdesk.serve --host $(HOST) --port $(PORT)
 
 lint: install-dev
 	$(BIN)/ruff format --check .

@@ -1,10 +1,19 @@
 """The entry point uvicorn serves: pages through Django's WSGI handler in a thread pool, the
-flow board's event stream through Django's ASGI handler."""
+flow board's event stream through Django's ASGI handler; and `make run`'s command that runs the
+server and the background worker side by side."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -292,3 +301,102 @@ def test_a_chunked_form_is_read_by_django_through_the_entry_point(personas: Pers
     body = f"csrfmiddlewaretoken={token}".encode()
     status, _ = asyncio.run(_call(_scope("POST", "/accounts/session/ping/", headers), body))
     assert status == 204  # without the length Django would read no token and answer 403
+
+
+# --- `make run`: the server and the worker as one command (frontdesk/serve.py) ---------------
+
+
+def _children_of(pid: int) -> dict[int, str]:
+    """Running processes whose parent is `pid`, with their command lines."""
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: fields follow the last ")".
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found[int(entry.name)] = command
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"
+
+
+def _serve(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {
+        **os.environ,
+        "FRONTDESK_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        "FRONTDESK_DEMO": "true",
+        "REDIS_URL": "",
+    }
+    process = subprocess.Popen(  # noqa: S603 - this interpreter and a fixed command
+        [sys.executable, "-m", "frontdesk.serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                assert answer.read() == b"ok"
+                break
+        except OSError:
+            assert process.poll() is None, "the server stopped before it answered"
+            assert time.monotonic() < deadline, "the server never answered"
+            time.sleep(0.2)
+    return process, port
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_make_runs_entry_point_serves_pages_and_one_sigint_stops_server_and_worker(
+    tmp_path: Path,
+) -> None:
+    process, _ = _serve(tmp_path)
+    try:
+        children = _children_of(process.pid)
+        assert len(children) == 2
+        assert any("frontdesk worker" in c for c in children.values())
+        assert any("uvicorn" in c for c in children.values())
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        assert time.monotonic() - started < 10
+        assert not [pid for pid in children if _alive(pid)], "a child was left running"
+    finally:
+        _stop(process)
+
+
+def test_when_the_worker_dies_the_server_stops_too_and_the_exit_status_says_so(
+    tmp_path: Path,
+) -> None:
+    process, port = _serve(tmp_path)
+    try:
+        children = _children_of(process.pid)
+        worker = next(pid for pid, c in children.items() if "frontdesk worker" in c)
+        os.kill(worker, signal.SIGKILL)
+        assert process.wait(timeout=15) == 128 + signal.SIGKILL
+        assert not [pid for pid in children if _alive(pid)], "a child was left running"
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    finally:
+        _stop(process)

@@ -266,6 +266,11 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "frontdesk@clinic.invalid")
 
+# --- Demo mode ---------------------------------------------------------------------------------
+# `make run` sets it: patients' emails and texts go to the demo outbox (a table, shown to staff at
+# /demo/outbox/) instead of the network. Never true in production: nothing would reach patients.
+FRONTDESK_DEMO = env_bool("FRONTDESK_DEMO", False)
+
 # --- Redis (optional) --------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):

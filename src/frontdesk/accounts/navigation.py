@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.urls import reverse
 
 from frontdesk.accounts.policy import Action, role_may
@@ -33,6 +34,7 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("playbooks", "Playbooks", "playbooks:list", Action.PLAYBOOK_VIEW),
     ("locks", "Sign-in locks", "accounts:locks", Action.ACCOUNT_UNLOCK),
     ("outbox", "Unsent messages", "outbox:list", Action.OUTBOX_VIEW),
+    ("demo_outbox", "Demo outbox", "demo:outbox", Action.DEMO_OUTBOX_VIEW),
     ("account", "My account", "accounts:account", Action.ACCOUNT_SELF),
 )
 
@@ -41,7 +43,7 @@ def navigation_for(role: str, path: str) -> list[NavItem]:
     links = [
         (key, label, reverse(url_name))
         for key, label, url_name, action in _ITEMS
-        if role_may(role, action)
+        if role_may(role, action) and (key != "demo_outbox" or settings.FRONTDESK_DEMO)
     ]
     # The longest matching link is the current one: /schedule/setup/ is Set-up, not Schedule.
     matching = [url for _, _, url in links if (path == url if url == "/" else path.startswith(url))]

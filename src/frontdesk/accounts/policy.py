@@ -61,6 +61,8 @@ class Action(StrEnum):
     # Messages to patients the outbox could not send (messaging/outbox.py).
     OUTBOX_VIEW = "outbox.view"
     OUTBOX_MANAGE = "outbox.manage"
+    # The demo outbox (demo mode only): what patients would have received.
+    DEMO_OUTBOX_VIEW = "demo.outbox_view"
 
 
 PUBLIC = "public"
@@ -126,6 +128,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     # Patients' names are shown only to roles that may see patients (PATIENT_VIEW).
     Action.OUTBOX_VIEW: frozenset({Role.ADMIN, Role.SUPERVISOR}),
     Action.OUTBOX_MANAGE: frozenset({Role.ADMIN, Role.SUPERVISOR}),
+    # The demo outbox shows the messages' words, which are about patients' visits: the roles
+    # that see patients (PATIENT_VIEW), so administrators do not.
+    Action.DEMO_OUTBOX_VIEW: _CLINICAL_AND_DESK,
 }
 
 

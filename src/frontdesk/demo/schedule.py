@@ -1,7 +1,12 @@
-"""The demo clinic's schedule: templates for every provider and a realistic book.
+"""The demo clinic's schedule: templates for every provider, the clinic's public holidays and a
+realistic book.
 
 Eight weeks ahead at about 60 % full, and today in mixed states (seen, no-show, arrived,
-checked in, still to come) so the calendar is alive on `make run`.
+checked in, still to come) so the calendar is alive on `make run`. The first location keeps
+weekend hours (its providers take Saturdays and Sundays in turn), so the demo is alive on any
+day of the week. The clinic is closed on the US federal holidays (and their observed days) that
+fall in the book, except on the day the demo is built, so even a demo started on a holiday has a
+day to show.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from frontdesk.scheduling.models import (
     Appointment,
     AppointmentHistory,
     AppointmentStatus,
+    ClinicHoliday,
     Schedule,
     ScheduleTemplate,
 )
@@ -25,6 +31,63 @@ WEEKS_AHEAD = 8
 FILL = 0.6
 SESSIONS = ((dt.time(8, 30), dt.time(12, 0)), (dt.time(13, 0), dt.time(17, 0)))
 GRID = dt.timedelta(minutes=10)
+WEEKDAYS = "MO,TU,WE,TH,FR"
+# At the weekend location, providers take Saturdays and Sundays in turn (see `_working_days`).
+WEEKEND_DAYS = ("SA", "SU")
+_BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # index = date.weekday()
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+    """The n-th `weekday` (0 = Monday) of the month; n = -1 for the last."""
+    if n > 0:
+        first = dt.date(year, month, 1)
+        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def us_federal_holidays(year: int) -> dict[dt.date, str]:
+    """The eleven US federal holidays of the year (5 U.S.C. 6103), and the weekday a fixed-date
+    one is observed on when it falls on a weekend (Friday before, Monday after). Computed here:
+    the `holidays` package would pin python-dateutil below 3, and Frontdesk's rules need 4."""
+    found: dict[dt.date, str] = {
+        dt.date(year, 1, 1): "New Year's Day",
+        _nth_weekday(year, 1, 0, 3): "Martin Luther King Jr. Day",
+        _nth_weekday(year, 2, 0, 3): "Washington's Birthday",
+        _nth_weekday(year, 5, 0, -1): "Memorial Day",
+        dt.date(year, 7, 4): "Independence Day",
+        _nth_weekday(year, 9, 0, 1): "Labor Day",
+        _nth_weekday(year, 10, 0, 2): "Columbus Day",
+        dt.date(year, 11, 11): "Veterans Day",
+        _nth_weekday(year, 11, 3, 4): "Thanksgiving Day",
+        dt.date(year, 12, 25): "Christmas Day",
+    }
+    if year >= 2021:
+        found[dt.date(year, 6, 19)] = "Juneteenth National Independence Day"
+    observed = {}
+    for day, name in found.items():
+        if day.weekday() in (5, 6):
+            shift = -1 if day.weekday() == 5 else 1
+            observed[day + dt.timedelta(days=shift)] = f"{name} (observed)"
+    return {**found, **observed}
+
+
+def demo_holidays(*, today: dt.date, last_day: dt.date) -> dict[dt.date, str]:
+    """The clinic's public holidays (observed days included) from `today` to `last_day`, less
+    `today`: the demo clinic is American (addresses, +1 numbers), so the US federal ones."""
+    found: dict[dt.date, str] = {}
+    # A year's New Year's Day may be observed on the last day of the year before.
+    for year in range(today.year, last_day.year + 2):
+        found.update(us_federal_holidays(year))
+    return {day: found[day] for day in sorted(found) if today < day <= last_day}
+
+
+def _working_days(*, position: int, weekend_location: bool) -> str:
+    """The provider's BYDAY list: weekdays, and at the weekend location one weekend day in
+    turn (the first provider there Saturdays, the second Sundays, and so on)."""
+    if not weekend_location:
+        return WEEKDAYS
+    return f"{WEEKDAYS},{WEEKEND_DAYS[position % len(WEEKEND_DAYS)]}"
 
 
 def demo_schedule_build(
@@ -34,23 +97,35 @@ def demo_schedule_build(
     now = now or timezone.now()
     rng = random.Random(f"frontdesk-demo:{seed}:schedule")
     zone = zoneinfo.ZoneInfo(clinic.time_zone)
-    providers = list(Provider.objects.filter(clinic=clinic).prefetch_related("locations"))
+    providers = list(
+        Provider.objects.filter(clinic=clinic).order_by("pk").prefetch_related("locations")
+    )
     kinds = list(AppointmentType.objects.filter(clinic=clinic).order_by("pk"))
     allowed = {k.pk: set(k.allowed_providers.values_list("pk", flat=True)) for k in kinds}
     patient_ids = list(clinic.patients.filter(is_active=True).values_list("pk", flat=True))
     if not providers or not kinds or not patient_ids:
         return 0
     monday = today - dt.timedelta(days=today.weekday())
+    closed = demo_holidays(today=today, last_day=today + dt.timedelta(days=WEEKS_AHEAD * 7))
+    ClinicHoliday.objects.bulk_create(
+        ClinicHoliday(clinic=clinic, date=day, name=name) for day, name in closed.items()
+    )
+    weekend_location = clinic.locations.order_by("pk").first()
+    at_weekend_location = 0
     rows: list[Appointment] = []
     for provider in providers:
         location = provider.locations.order_by("pk").first()
         if location is None:
             continue
         schedule = Schedule.objects.create(clinic=clinic, provider=provider, location=location)
+        days = _working_days(
+            position=at_weekend_location, weekend_location=location == weekend_location
+        )
+        at_weekend_location += location == weekend_location
         for start, end in SESSIONS:
             ScheduleTemplate.objects.create(
                 schedule=schedule,
-                rrule="FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+                rrule=f"FREQ=WEEKLY;BYDAY={days}",
                 start_time=start,
                 end_time=end,
                 valid_from=monday,
@@ -60,7 +135,7 @@ def demo_schedule_build(
         mine = [k for k in kinds if not allowed[k.pk] or provider.pk in allowed[k.pk]]
         for offset in range(WEEKS_AHEAD * 7):
             day = today + dt.timedelta(days=offset)
-            if day.weekday() >= 5:
+            if _BYDAY[day.weekday()] not in days or day in closed:
                 continue
             for start, end in SESSIONS:
                 rows.extend(

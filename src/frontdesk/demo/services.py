@@ -18,6 +18,7 @@ import re
 import secrets
 import string
 import sys
+import zlib
 import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -45,7 +46,7 @@ from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.clinic.models import AppointmentType, Clinic, Location, Provider
 from frontdesk.demo.schedule import demo_schedule_build
 from frontdesk.patients.indexing import family_names_register, patient_derive_fields, phone_last4
-from frontdesk.patients.models import Coverage, Patient, Payer, Sex
+from frontdesk.patients.models import ContactChannel, Coverage, Patient, Payer, Sex
 from frontdesk.patients.mrn import mrn_reserve
 
 DEFAULT_SEED = 1
@@ -1112,6 +1113,7 @@ def _patients_insert(
                         "mrn": mrn,
                         **{name: getattr(row, name) for name in _PATIENT_ROW_FIELDS},
                         **derived.of(row),
+                        **_demo_consent(row, mrn),
                     }
                     for mrn, row in zip(batch_mrns, batch, strict=True)
                 ]
@@ -1157,6 +1159,19 @@ def _patients_insert(
     # One-typo search looks family names up in this dictionary before it touches patients.
     family_names_register(norm for norm, _ in derived.family.values())
     return tuple(duplicates)
+
+
+def _demo_consent(row: PatientRow, mrn: str) -> dict[str, object]:
+    """Who agreed to messages, so the demo's reminders reach its outbox: everyone with an email
+    address agreed to email; those with a (mobile) number and no email, and one in four of the
+    others, to texts, which they then prefer. Derived from the row and MRN, not the generator,
+    so the seed's patients stay the same."""
+    email = bool(row.email)
+    sms = bool(row.phone) and (not email or zlib.crc32(mrn.encode()) % 4 == 0)
+    preferred = (
+        ContactChannel.SMS if sms else ContactChannel.EMAIL if email else ContactChannel.PHONE
+    )
+    return {"consent_email": email, "consent_sms": sms, "preferred_contact": preferred.value}
 
 
 # About one patient in ten owes a little, and one in ten has a co-pay on the primary plan.

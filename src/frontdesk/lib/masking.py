@@ -13,6 +13,14 @@ def mask_phone(e164: str) -> str:
     return "••• ••• " + "".join(digits[-4:])
 
 
+def mask_email(address: str) -> str:
+    """The first character of the mailbox and the domain: "j•••@example.com"."""
+    mailbox, at, domain = address.rpartition("@")
+    if not at or not mailbox:
+        return "•••"
+    return f"{mailbox[0]}•••@{domain}"
+
+
 def mask_document_number(number: str) -> str:
     """The last four characters of a long number, the last two of a short one: enough to tell
     two documents apart with the patient, not enough to use."""

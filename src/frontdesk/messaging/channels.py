@@ -4,7 +4,8 @@
 message caused by a change); `notify_patient` sends and audits at once. Neither ever chooses a
 channel the patient has not consented to (TCPA for texts, the patient's stated preference for
 email), nor falls back to a channel silently: with no consented channel it raises
-`NoConsentedChannel`.
+`NoConsentedChannel`. In demo mode (settings.FRONTDESK_DEMO) every message goes to the demo
+outbox (demo/outbox.py) instead of the network, by the channel it would have taken.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.db import transaction
 
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
+from frontdesk.demo.outbox import demo_message_keep
 from frontdesk.patients.models import ContactChannel, Patient, PhoneKind
 
 EMAIL = "email"
@@ -209,6 +211,14 @@ def deliver(
     the message sent). `message_id` becomes the email's Message-ID header and `idempotency_key`
     goes to the text-message provider, so a second attempt of one message is recognisable."""
     channel = choose_channel(patient)
+    if settings.FRONTDESK_DEMO:
+        return _demo_keep(
+            patient,
+            channel=channel,
+            subject=subject,
+            body=text if channel == EMAIL or sms_text is None else sms_text,
+            key=message_id or idempotency_key,
+        )
     if channel == EMAIL:
         headers = {"Message-ID": message_id} if message_id else {}
         message = EmailMultiAlternatives(
@@ -232,6 +242,17 @@ def deliver(
         number, sms_text if sms_text is not None else text, idempotency_key=idempotency_key
     )
     return channel, number
+
+
+def _demo_keep(
+    patient: Patient, *, channel: str, subject: str, body: str, key: str
+) -> tuple[str, str]:
+    """Demo mode: the message goes to the demo outbox (demo/outbox.py), never the network."""
+    recipient = patient.email if channel == EMAIL else _mobile_number(patient)
+    demo_message_keep(
+        patient=patient, channel=channel, recipient=recipient, subject=subject, body=body, key=key
+    )
+    return channel, recipient
 
 
 def notify_patient(
