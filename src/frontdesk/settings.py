@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "frontdesk.accounts.middleware.IdleTimeoutMiddleware",
     "frontdesk.accounts.middleware.TwoFactorRequiredMiddleware",
+    "frontdesk.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 
 
 class LoginForm(AuthenticationForm):
@@ -38,3 +40,32 @@ class TokenForm(forms.Form):
         if not token.isalnum():
             raise forms.ValidationError("Codes are letters and digits only.")
         return token
+
+
+class PasswordChangeRequiredForm(PasswordChangeForm):
+    """Django's change-password form (the validators of AUTH_PASSWORD_VALIDATORS apply),
+    worded for the desk."""
+
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "password_incorrect": "That is not your current password. Type it again.",
+        "password_mismatch": "The two new passwords differ. Type the same one twice.",
+    }
+
+    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.fields["old_password"].label = "Current password"
+        self.fields["old_password"].help_text = "The one you signed in with just now."
+        self.fields["new_password1"].label = "New password"
+        self.fields["new_password1"].help_text = (
+            "At least 12 characters; not a common password, not all digits, not like your "
+            "name or username. A few unrelated words work well."
+        )
+        self.fields["new_password2"].label = "New password again"
+
+    def clean_new_password1(self) -> str:
+        new = str(self.cleaned_data.get("new_password1") or "")
+        old = str(self.data.get("old_password") or "")
+        if new and old and new == old:
+            raise forms.ValidationError("Choose a new password, not the one you have now.")
+        return new

@@ -55,6 +55,22 @@ def staff_create(
     return user
 
 
+@transaction.atomic
+def password_change(*, context: AuditContext, user: User, password: str) -> None:
+    """The member of staff chose a new password (validated by the form): a temporary one
+    given by an administrator no longer has to be changed."""
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        object_type="staff_account",
+        object_id=user.pk,
+        detail={"event": "password_changed", "username": user.get_username()},
+    )
+
+
 def two_factor_device_pending(*, user: User) -> TOTPDevice:
     """The unconfirmed authenticator being set up (created on first call)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
