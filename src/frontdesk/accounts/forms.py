@@ -4,6 +4,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.validators import UnicodeUsernameValidator
+
+from frontdesk.accounts.models import User
+from frontdesk.accounts.roles import Role
+from frontdesk.clinic.models import Location
+from frontdesk.lib.choices import choose_first
 
 
 class LoginForm(AuthenticationForm):
@@ -40,6 +46,52 @@ class TokenForm(forms.Form):
         if not token.isalnum():
             raise forms.ValidationError("Codes are letters and digits only.")
         return token
+
+
+class StaffForm(forms.Form):
+    """A member of staff's details, as an administrator adds or changes them."""
+
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    username = forms.CharField(
+        label="Username",
+        max_length=150,
+        help_text="What they type to sign in: letters, digits and @ . + - _ only.",
+        validators=[UnicodeUsernameValidator()],
+    )
+    email = forms.EmailField(label="Email", required=False, max_length=254)
+    role = forms.ChoiceField(label="Role", choices=choose_first(Role.choices))
+    location = forms.ModelChoiceField(
+        label="Location",
+        queryset=Location.objects.none(),
+        required=False,
+        empty_label="— any location —",
+    )
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        clinic_id: int | None,
+        member: User | None = None,
+        initial: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(data, initial=initial)
+        self.member = member
+        location = self.fields["location"]
+        if isinstance(location, forms.ModelChoiceField):
+            location.queryset = Location.objects.filter(clinic=clinic_id).order_by("name")
+        if member is not None:
+            # A username is how the person signs in and how the audit trail names them.
+            del self.fields["username"]
+
+    def clean_username(self) -> str:
+        username = str(self.cleaned_data["username"]).strip()
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(
+                "That username is taken (perhaps by a deactivated account). Choose another."
+            )
+        return username
 
 
 class PasswordChangeRequiredForm(PasswordChangeForm):
