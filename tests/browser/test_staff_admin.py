@@ -37,7 +37,7 @@ def test_an_added_member_signs_in_with_the_temporary_password_and_must_change_it
 
     page.get_by_role("link", name="Add a member of staff").click()
     assert_accessible(page)
-    page.get_by_role("button", name="Add and make a temporary password").click()
+    page.get_by_role("button", name="Add this member of staff").click()
     expect(page.get_by_text("This field is required.").first).to_be_visible()
     assert_accessible(page)  # with the errors shown
     page.get_by_label("First name").fill("Tess")
@@ -45,7 +45,8 @@ def test_an_added_member_signs_in_with_the_temporary_password_and_must_change_it
     page.get_by_label("Username").fill("tess")
     page.get_by_label("Role").select_option(label="Nurse / medical assistant")
     page.get_by_label("Location").select_option(label="Northside")
-    page.get_by_role("button", name="Add and make a temporary password").click()
+    page.get_by_label("A temporary password").check()
+    page.get_by_role("button", name="Add this member of staff").click()
 
     expect(page.get_by_role("heading", name="Tess Ward")).to_be_visible()
     expect(page.get_by_text("Added Tess Ward as Nurse / medical assistant.")).to_be_visible()

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from frontdesk.accounts.models import User
@@ -67,6 +67,17 @@ class StaffForm(forms.Form):
         required=False,
         empty_label="— any location —",
     )
+    access = forms.ChoiceField(
+        label="How they get in",
+        choices=[
+            (
+                "password",
+                "A temporary password, shown to you now, that they change at first sign-in",
+            ),
+            ("invite", "An invitation link, shown to you now, where they set their own password"),
+        ],
+        widget=forms.RadioSelect,
+    )
 
     def __init__(
         self,
@@ -84,6 +95,7 @@ class StaffForm(forms.Form):
         if member is not None:
             # A username is how the person signs in and how the audit trail names them.
             del self.fields["username"]
+            del self.fields["access"]
 
     def clean_username(self) -> str:
         username = str(self.cleaned_data["username"]).strip()
@@ -92,6 +104,12 @@ class StaffForm(forms.Form):
                 "That username is taken (perhaps by a deactivated account). Choose another."
             )
         return username
+
+
+CHOOSING_ADVICE = (
+    "At least 12 characters; not a common password, not all digits, not like your name or "
+    "username. A few unrelated words work well."
+)
 
 
 class PasswordChangeRequiredForm(PasswordChangeForm):
@@ -109,10 +127,7 @@ class PasswordChangeRequiredForm(PasswordChangeForm):
         self.fields["old_password"].label = "Current password"
         self.fields["old_password"].help_text = "The one you signed in with just now."
         self.fields["new_password1"].label = "New password"
-        self.fields["new_password1"].help_text = (
-            "At least 12 characters; not a common password, not all digits, not like your "
-            "name or username. A few unrelated words work well."
-        )
+        self.fields["new_password1"].help_text = CHOOSING_ADVICE
         self.fields["new_password2"].label = "New password again"
 
     def clean_new_password1(self) -> str:
@@ -121,3 +136,18 @@ class PasswordChangeRequiredForm(PasswordChangeForm):
         if new and old and new == old:
             raise forms.ValidationError("Choose a new password, not the one you have now.")
         return new
+
+
+class InvitePasswordForm(SetPasswordForm):  # type: ignore[type-arg]
+    """An invited member of staff chooses their password (Django's validators apply)."""
+
+    error_messages = {
+        **SetPasswordForm.error_messages,
+        "password_mismatch": "The two passwords differ. Type the same one twice.",
+    }
+
+    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.fields["new_password1"].label = "Your password"
+        self.fields["new_password1"].help_text = CHOOSING_ADVICE
+        self.fields["new_password2"].label = "Your password again"

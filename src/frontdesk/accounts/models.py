@@ -124,3 +124,19 @@ class SignInAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.failures} failed sign-ins for user {self.user_id} at {self.created_at}"
+
+
+class StaffInvite(models.Model):
+    """An administrator's invitation to a new member of staff to set their own password.
+
+    The link carries this row's id, signed for the purpose "staff_invite" (messaging.links);
+    it works once (`used_at`) and until `expires_at`. A new invitation for the same person
+    deletes the unused earlier ones, so only the newest link works."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invites")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} for user {self.user_id}"

@@ -21,6 +21,7 @@ from frontdesk.accounts.models import (
     FailedSignInTally,
     SignInAlert,
     SignInThrottle,
+    StaffInvite,
     ThrottleScope,
     User,
 )
@@ -29,6 +30,7 @@ from frontdesk.accounts.throttle import Door, throttle_delay
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic, Location
+from frontdesk.messaging.links import LinkExpiredError, LinkInvalidError, make_token, read_token
 
 RECOVERY_CODE_COUNT = 10
 
@@ -411,9 +413,11 @@ def staff_add(
     last_name: str = "",
     email: str = "",
     location: Location | None = None,
+    by_invite: bool = False,
 ) -> tuple[User, str]:
-    """Add a member of staff with a temporary password, returned to be shown once; they must
-    choose their own at their first sign-in."""
+    """Add a member of staff. Returns them and, to be shown once, either a temporary password
+    they must change at their first sign-in, or (`by_invite`) the token of an invitation
+    link where they set their own password (the account has no usable password until then)."""
     password = temporary_password_make()
     user = staff_create(
         clinic=clinic,
@@ -425,16 +429,19 @@ def staff_add(
         email=email,
     )
     user.location = location
-    user.must_change_password = True
-    user.save(update_fields=["location", "must_change_password"])
+    user.must_change_password = not by_invite
+    if by_invite:
+        user.set_unusable_password()
+    user.save(update_fields=["location", "must_change_password", "password"])
     _staff_audit(
         context,
         user,
         "added",
         AuditAction.CREATE,
         location=location.name if location else "",
+        access="invite" if by_invite else "temporary_password",
     )
-    return user, password
+    return user, _staff_invite_make(user) if by_invite else password
 
 
 @transaction.atomic
@@ -487,6 +494,7 @@ def staff_password_reset(*, context: AuditContext, actor: User, member: User) ->
     member.set_password(password)
     member.must_change_password = True
     member.save(update_fields=["password", "must_change_password"])
+    StaffInvite.objects.filter(user=member, used_at__isnull=True).delete()
     staff_sessions_end(user=member)
     _staff_audit(context, member, "password_reset", AuditAction.UPDATE)
     return password
@@ -559,3 +567,62 @@ def staff_reactivate(*, context: AuditContext, actor: User, member: User) -> Non
     member.is_active = True
     member.save(update_fields=["is_active"])
     _staff_audit(context, member, "reactivated", AuditAction.UPDATE)
+
+
+STAFF_INVITE_PURPOSE = "staff_invite"
+
+
+def _staff_invite_make(user: User) -> str:
+    # Only the newest invitation works: an earlier link, perhaps sent to a wrong address, dies.
+    StaffInvite.objects.filter(user=user, used_at__isnull=True).delete()
+    now = timezone.now()
+    invite = StaffInvite.objects.create(
+        user=user, created_at=now, expires_at=now + settings.STAFF_INVITE_MAX_AGE
+    )
+    return make_token(STAFF_INVITE_PURPOSE, invite.pk)
+
+
+@transaction.atomic
+def staff_invite_renew(*, context: AuditContext, actor: User, member: User) -> str:
+    """A new invitation link for a member of staff who has not set a password yet (the last
+    one expired or went astray); returns its token, to be shown once."""
+    if member.has_usable_password():
+        raise StaffChangeRefusedError(
+            f"{member.get_full_name() or member.get_username()} has a password already: "
+            "reset it instead."
+        )
+    token = _staff_invite_make(member)
+    _staff_audit(context, member, "invited", AuditAction.UPDATE)
+    return token
+
+
+def staff_invite_open(*, token: str) -> StaffInvite:
+    """The invitation a link names, if it can still be used. Raises LinkExpiredError or
+    LinkInvalidError (also for a used, replaced or revoked one, or a switched-off account)."""
+    invite_id = read_token(STAFF_INVITE_PURPOSE, token, max_age=settings.STAFF_INVITE_MAX_AGE)
+    invite = (
+        StaffInvite.objects.select_related("user")
+        .filter(pk=invite_id, used_at__isnull=True)
+        .first()
+    )
+    if invite is None or not invite.user.is_active or invite.user.locked_at is not None:
+        raise LinkInvalidError("This invitation has been used or replaced.")
+    if invite.expires_at <= timezone.now():
+        raise LinkExpiredError("This invitation has expired.")
+    return invite
+
+
+@transaction.atomic
+def staff_invite_accept(*, context: AuditContext, invite: StaffInvite, password: str) -> User:
+    """The invited member of staff set their password (validated by the form): the link is
+    spent. Used once even when two tabs submit at the same time (the row is locked)."""
+    locked = StaffInvite.objects.select_for_update().filter(pk=invite.pk, used_at__isnull=True)
+    if not locked.exists():
+        raise LinkInvalidError("This invitation has been used or replaced.")
+    locked.update(used_at=timezone.now())
+    user = invite.user
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    _staff_audit(context, user, "invite_accepted", AuditAction.UPDATE)
+    return user

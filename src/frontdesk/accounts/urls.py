@@ -27,6 +27,7 @@ urlpatterns = [
         for change in views_staff.CHANGES
     ],
     path("staff/locks/", views.locks_view, name="locks"),
+    path("invite/<str:token>/", views_staff.staff_invite_view, name="invite"),
     path("staff/locks/unlock/", views.unlock_view, name="unlock"),
     path("session/ping/", views.session_ping_view, name="session_ping"),
 ]

@@ -69,6 +69,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         "next": _safe_next(request, ""),
         "timed_out": request.GET.get("timed_out") == "1",
         "signed_out": request.GET.get("signed_out") == "1",
+        "password_set": request.GET.get("password_set") == "1",
         "idle_minutes": int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60),
     }
     status = 429 if refusal else 400 if form.is_bound else 200

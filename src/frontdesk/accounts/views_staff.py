@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
@@ -18,13 +19,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 
 from frontdesk.accounts import selectors, services
-from frontdesk.accounts.forms import StaffForm
+from frontdesk.accounts.forms import InvitePasswordForm, StaffForm
 from frontdesk.accounts.models import User
-from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
+from frontdesk.accounts.policy import Action, policy, public, staff_clinic, staff_user
 from frontdesk.accounts.roles import Role
 from frontdesk.audit.services import AuditContext, audit_context
+from frontdesk.messaging.links import LinkError, LinkExpiredError
 
 # The temporary password of the account just added or reset, shown once on its page.
 TEMPORARY_PASSWORD_KEY = "frontdesk_staff_temporary_password"  # noqa: S105 (a session key)
@@ -32,6 +36,15 @@ TEMPORARY_PASSWORD_KEY = "frontdesk_staff_temporary_password"  # noqa: S105 (a s
 
 def _name(member: User) -> str:
     return member.get_full_name() or member.get_username()
+
+
+def _show_once(request: HttpRequest, member: User, kind: str, secret: str) -> None:
+    """Keep a temporary password or an invitation's token for the member's page to show once."""
+    request.session[TEMPORARY_PASSWORD_KEY] = {"staff": member.pk, kind: secret}
+
+
+def _invite_url(request: HttpRequest, token: str) -> str:
+    return request.build_absolute_uri(reverse("accounts:invite", kwargs={"token": token}))
 
 
 @policy(Action.STAFF_VIEW)
@@ -59,11 +72,13 @@ def staff_add_view(request: HttpRequest) -> HttpResponse:
                 last_name=data["last_name"],
                 email=data["email"],
                 location=data["location"],
+                by_invite=data["access"] == "invite",
             )
         except (IntegrityError, ValidationError):  # the same username, added a moment ago
             form.add_error("username", "That username is taken. Choose another.")
         else:
-            request.session[TEMPORARY_PASSWORD_KEY] = {"staff": member.pk, "password": password}
+            kind = "link" if data["access"] == "invite" else "password"
+            _show_once(request, member, kind, password)
             messages.success(request, f"Added {_name(member)} as {member.role_label}.")
             return redirect("accounts:staff_detail", staff_id=member.pk)
     status = 400 if form.errors else 200
@@ -76,11 +91,18 @@ def staff_detail_view(request: HttpRequest, staff_id: int) -> HttpResponse:
     user = staff_user(request)
     member = selectors.staff_of_clinic(clinic_id=user.clinic_id, staff_id=staff_id)
     shown = request.session.get(TEMPORARY_PASSWORD_KEY)
-    password = None
+    password = link = None
     if isinstance(shown, dict) and shown.get("staff") == member.pk:
-        password = str(shown.get("password", ""))
+        password = shown.get("password")
+        link = _invite_url(request, str(shown["link"])) if shown.get("link") else None
         del request.session[TEMPORARY_PASSWORD_KEY]  # once: a reload does not show it again
-    context = {"member": member, "temporary_password": password, "is_self": member.pk == user.pk}
+    context = {
+        "member": member,
+        "temporary_password": password,
+        "invite_link": link,
+        "invite_hours": int(settings.STAFF_INVITE_MAX_AGE.total_seconds() // 3600),
+        "is_self": member.pk == user.pk,
+    }
     return render(request, "accounts/staff_detail.html", context)
 
 
@@ -130,6 +152,7 @@ class Change:
     done: str  # the message afterwards
     destructive: bool
     run: Callable[..., Any]
+    shows: str = ""  # "password" or "link": what the change returns, shown once
 
 
 CHANGES: dict[str, Change] = {
@@ -142,6 +165,17 @@ CHANGES: dict[str, Change] = {
         "{name} has a temporary password now.",
         True,
         services.staff_password_reset,
+        "password",
+    ),
+    "invite": Change(
+        "Send {name} a new invitation",
+        "You get a new invitation link, shown once, to send them; earlier links stop working. "
+        "With it they set their own password.",
+        "Make a new invitation link",
+        "Made a new invitation link for {name}.",
+        False,
+        services.staff_invite_renew,
+        "link",
     ),
     "two_step": Change(
         "Reset {name}'s two-step sign-in",
@@ -204,8 +238,8 @@ def staff_change_view(request: HttpRequest, staff_id: int, change: str) -> HttpR
         except services.StaffChangeRefusedError as refusal:
             messages.error(request, str(refusal))
         else:
-            if isinstance(result, str):  # a temporary password, shown once on the next page
-                request.session[TEMPORARY_PASSWORD_KEY] = {"staff": member.pk, "password": result}
+            if step.shows:  # a temporary password or a link, shown once on the next page
+                _show_once(request, member, step.shows, str(result))
             messages.success(request, step.done.format(name=name))
         return redirect("accounts:staff_detail", staff_id=member.pk)
     page = {
@@ -217,3 +251,32 @@ def staff_change_view(request: HttpRequest, staff_id: int, change: str) -> HttpR
         "cancel_url": reverse("accounts:staff_detail", kwargs={"staff_id": member.pk}),
     }
     return render(request, "accounts/staff_confirm.html", page)
+
+
+@public
+@sensitive_post_parameters("new_password1", "new_password2")
+@csrf_protect
+@never_cache
+def staff_invite_view(request: HttpRequest, token: str) -> HttpResponse:
+    """An invited member of staff sets their own password, once, before the link expires."""
+    try:
+        invite = services.staff_invite_open(token=token)
+    except LinkError as problem:
+        expired = isinstance(problem, LinkExpiredError)
+        context = {"problem": str(problem), "expired": expired}
+        return render(request, "accounts/invite_closed.html", context, status=410)
+    form = InvitePasswordForm(invite.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_invite_accept(
+                context=audit_context(request),
+                invite=invite,
+                password=form.cleaned_data["new_password1"],
+            )
+        except LinkError as problem:  # the same link, used a moment ago in another tab
+            context = {"problem": str(problem)}
+            return render(request, "accounts/invite_closed.html", context, status=410)
+        return redirect(f"{reverse('accounts:login')}?password_set=1")
+    context = {"form": form, "member": invite.user}
+    status = 400 if form.errors else 200
+    return render(request, "accounts/invite.html", context, status=status)

@@ -11,12 +11,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD, Personas, login_client
 from frontdesk.accounts import services
-from frontdesk.accounts.models import SignInThrottle, User
+from frontdesk.accounts.models import SignInThrottle, StaffInvite, User
 from frontdesk.accounts.roles import Role
 from frontdesk.accounts.services import recovery_codes_regenerate, staff_create
 from frontdesk.audit.models import AuditEvent
@@ -81,6 +82,7 @@ def test_an_administrator_adds_a_member_with_a_temporary_password_shown_once(
             "email": "",
             "role": Role.NURSE,
             "location": site.pk,
+            "access": "password",
         },
     )
     tess = User.objects.get(username="tess")
@@ -105,7 +107,13 @@ def test_adding_refuses_a_taken_username_in_words_and_keeps_what_was_typed(
 ) -> None:
     response = admin.post(
         reverse("accounts:staff_add"),
-        {"first_name": "Alicia", "last_name": "Ng", "username": "ALICE", "role": Role.BILLING},
+        {
+            "first_name": "Alicia",
+            "last_name": "Ng",
+            "username": "ALICE",
+            "role": Role.BILLING,
+            "access": "password",
+        },
     )
     assert response.status_code == 400
     html = response.content.decode()
@@ -116,6 +124,77 @@ def test_adding_refuses_a_taken_username_in_words_and_keeps_what_was_typed(
 def test_the_role_list_opens_on_choose(admin: Client) -> None:
     html = admin.get(reverse("accounts:staff_add")).content.decode()
     assert re.search(r'<select name="role"[^>]*>\s*<option value="" selected>— choose —', html)
+
+
+# --- Invitations ----------------------------------------------------------------------------
+
+INVITE = re.compile(r"<code>https?://[^/]+(/accounts/invite/[^/<]+/)</code>")
+
+
+def _add_by_invite(admin: Client) -> tuple[User, str]:
+    admin.post(
+        reverse("accounts:staff_add"),
+        {"first_name": "Ivo", "username": "ivo", "role": Role.BILLING, "access": "invite"},
+    )
+    ivo = User.objects.get(username="ivo")
+    found = INVITE.search(admin.get(_url("staff_detail", ivo)).content.decode())
+    assert found, "the invitation link is shown on the member's page"
+    return ivo, found.group(1)
+
+
+def test_an_invited_member_sets_their_own_password_once(personas: Personas, admin: Client) -> None:
+    ivo, link = _add_by_invite(admin)
+    assert not ivo.has_usable_password() and not ivo.must_change_password
+    assert not INVITE.search(admin.get(_url("staff_detail", ivo)).content.decode())
+    assert Client().post(LOGIN, {"username": "ivo", "password": ""}).status_code == 400
+    visitor = Client()
+    page = visitor.get(link)
+    assert page.status_code == 200 and b"Welcome, Ivo" in page.content
+    weak = visitor.post(link, {"new_password1": "ivo", "new_password2": "ivo"})
+    assert weak.status_code == 400 and b"too short" in weak.content
+    new = "a quiet river under seven bridges"
+    done = visitor.post(link, {"new_password1": new, "new_password2": new})
+    assert done["Location"] == f"{LOGIN}?password_set=1"
+    ivo.refresh_from_db()
+    assert ivo.check_password(new)
+    assert Client().get(link).status_code == 410  # once only
+    assert Client().post(LOGIN, {"username": "ivo", "password": new}).status_code == 302
+    assert [e.detail["event"] for e in AuditEvent.objects.filter(object_type="staff_account")] == [
+        "added",
+        "invite_accepted",
+    ]
+
+
+def test_a_new_invitation_replaces_the_old_link_and_an_old_one_expires(
+    personas: Personas, admin: Client
+) -> None:
+    ivo, first = _add_by_invite(admin)
+    admin.post(_url("staff_invite", ivo))
+    second = INVITE.search(admin.get(_url("staff_detail", ivo)).content.decode())
+    assert second and second.group(1) != first
+    gone = Client().get(first)
+    assert gone.status_code == 410 and b"used or replaced" in gone.content
+    assert Client().get(second.group(1)).status_code == 200
+    StaffInvite.objects.update(expires_at=timezone.now())
+    expired = Client().get(second.group(1))
+    assert expired.status_code == 410 and b"expired" in expired.content
+    assert len(_staff_events("invited")) == 1
+
+
+def test_an_invitation_of_a_deactivated_member_does_not_work(
+    personas: Personas, admin: Client
+) -> None:
+    ivo, link = _add_by_invite(admin)
+    admin.post(_url("staff_deactivate", ivo))
+    assert Client().get(link).status_code == 410
+
+
+def test_a_member_with_a_password_gets_a_reset_not_an_invitation(
+    personas: Personas, admin: Client
+) -> None:
+    response = admin.post(_url("staff_invite", personas.nurse), follow=True)
+    assert b"has a password already: reset it instead" in response.content
+    assert not StaffInvite.objects.exists()
 
 
 # --- The list -------------------------------------------------------------------------------
