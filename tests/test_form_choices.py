@@ -70,6 +70,7 @@ def _make(cls: type[forms.BaseForm], clinic_id: int) -> forms.BaseForm:
         "queues": [(1, "W · Walk-ins"), (2, "A · Dr Lee")],
         "outstanding": {"address", "consent"},
         "late": True,
+        "user": None,  # the password forms' account: their fields do not depend on it
     }
     params = inspect.signature(cls.__init__).parameters
     kwargs = {name: value for name, value in known.items() if name in params}

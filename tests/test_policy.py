@@ -77,7 +77,28 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "entry_id": lambda s: _sample_payment(s),
     "outbox_id": lambda s: _sample_outbox(s),
     "alert_id": lambda s: _sample_alert(s),
+    "staff_id": lambda s: _sample_staff(s),
 }
+
+
+def _sample_staff(s: Samples) -> int:
+    """A member of the clinic's staff for the administrators' pages (not a persona, so a lock
+    or a deactivation walked by a test changes no one else's sign-in)."""
+    from conftest import PASSWORD
+    from frontdesk.accounts.models import User
+    from frontdesk.accounts.services import staff_create
+
+    held = User.objects.filter(username="sample-staff").first()
+    if held is not None:
+        return held.pk
+    return staff_create(
+        clinic=s.patient.clinic,
+        username="sample-staff",
+        password=PASSWORD,
+        role=Role.FRONT_DESK,
+        first_name="Sam",
+        last_name="Ple",
+    ).pk
 
 
 def _sample_alert(s: Samples) -> int:

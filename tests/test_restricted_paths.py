@@ -332,6 +332,7 @@ NOT_A_PATIENT: dict[str, str] = {
     # "I am going" shows nothing of the record (the banner names the ticket and the reason):
     # an emergency of a restricted patient must reach a clinician without a reason first.
     "alert_id": "an emergency alert, acknowledged without opening the record",
+    "staff_id": "a member of staff's account (the administrators' staff pages)",
 }
 
 # The break-the-glass page itself shows the MRN, and nothing more, to whoever may ask.

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "frontdesk.accounts.middleware.IdleTimeoutMiddleware",
     "frontdesk.accounts.middleware.TwoFactorRequiredMiddleware",
+    "frontdesk.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -290,6 +291,10 @@ SMS_PROVIDER_TOKEN = env_str("SMS_PROVIDER_TOKEN", "")
 # reminder, 72 hours by default).
 PATIENT_LINK_MAX_AGE = timedelta(
     hours=env_int("PATIENT_LINK_MAX_AGE_HOURS", 14 * 24, minimum=1, maximum=90 * 24)
+)
+# How long an administrator's invitation to a new member of staff (set your own password) lasts.
+STAFF_INVITE_MAX_AGE = timedelta(
+    hours=env_int("STAFF_INVITE_MAX_AGE_HOURS", 72, minimum=1, maximum=14 * 24)
 )
 # Links in emails and texts are absolute: the address patients reach this server at.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

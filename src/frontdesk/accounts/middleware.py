@@ -1,4 +1,5 @@
-"""Session idle timeout, two-factor enforcement, PHI-free access log, secure cookies, no-store."""
+"""Session idle timeout, two-factor and password-change enforcement, PHI-free access log,
+secure cookies, no-store."""
 
 from __future__ import annotations
 
@@ -129,6 +130,38 @@ class TwoFactorRequiredMiddleware:
             allowed = {reverse(name) for name in self.allowed_url_names}
             if request.path not in allowed:
                 return _redirect(request, reverse("accounts:two_factor"))
+        return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """A member of staff given a temporary password by an administrator sees nothing but the
+    change-password page until they choose their own (after two-step sign-in, for the roles
+    that need it: TwoFactorRequiredMiddleware runs first)."""
+
+    allowed_url_names = frozenset(
+        {
+            "accounts:password_change",
+            "accounts:logout",
+            "accounts:login",
+            "accounts:session_ping",
+            "accounts:two_factor",
+            "accounts:recovery_codes",
+        }
+    )
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and getattr(user, "must_change_password", False)
+            and not request.path.startswith(settings.STATIC_URL)
+        ):
+            allowed = {reverse(name) for name in self.allowed_url_names}
+            if request.path not in allowed:
+                return _redirect(request, reverse("accounts:password_change"))
         return self.get_response(request)
 
 

@@ -4,7 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from frontdesk.accounts.roles import TWO_FACTOR_ROLES, Role
-from frontdesk.clinic.models import Clinic
+from frontdesk.clinic.models import Clinic, Location
 
 
 class User(AbstractUser):
@@ -12,6 +12,16 @@ class User(AbstractUser):
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="staff", null=True)
     role = models.CharField(max_length=20, choices=Role.choices)
+    # Where they usually work; optional (staff of a one-site clinic, or who move between sites).
+    location = models.ForeignKey(
+        Location, on_delete=models.SET_NULL, related_name="staff", null=True, blank=True
+    )
+    # Set with a temporary password from an administrator: the member of staff sees nothing but
+    # the change-password page until they choose their own (PasswordChangeRequiredMiddleware).
+    must_change_password = models.BooleanField(default=False)
+    # Locked by an administrator (a lost badge, a suspected breach): the account cannot sign in
+    # and its sessions end; unlike deactivation (is_active False), it is meant to be lifted.
+    locked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -23,6 +33,10 @@ class User(AbstractUser):
     @property
     def needs_two_factor(self) -> bool:
         return self.role in TWO_FACTOR_ROLES
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
 
     @property
     def role_label(self) -> str:
@@ -110,3 +124,19 @@ class SignInAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.failures} failed sign-ins for user {self.user_id} at {self.created_at}"
+
+
+class StaffInvite(models.Model):
+    """An administrator's invitation to a new member of staff to set their own password.
+
+    The link carries this row's id, signed for the purpose "staff_invite" (messaging.links);
+    it works once (`used_at`) and until `expires_at`. A new invitation for the same person
+    deletes the unused earlier ones, so only the newest link works."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invites")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} for user {self.user_id}"

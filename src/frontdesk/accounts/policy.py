@@ -58,6 +58,9 @@ class Action(StrEnum):
 
     # Sign-in throttles and locks.
     ACCOUNT_UNLOCK = "account.unlock"
+    # The clinic's staff accounts: the list, and adding, changing, locking, deactivating.
+    STAFF_VIEW = "staff.view"
+    STAFF_MANAGE = "staff.manage"
     # Messages to patients the outbox could not send (messaging/outbox.py).
     OUTBOX_VIEW = "outbox.view"
     OUTBOX_MANAGE = "outbox.manage"
@@ -123,6 +126,10 @@ POLICY: dict[Action, frozenset[Role]] = {
     # Sign-in throttles and locks: administrators look after staff accounts. The page shows
     # usernames and network addresses, no patient data.
     Action.ACCOUNT_UNLOCK: frozenset({Role.ADMIN}),
+    # Staff accounts of the administrator's own clinic (accounts/views_staff.py); no patient
+    # data. Supervisors run the day, not the accounts: who may sign in is the administrator's.
+    Action.STAFF_VIEW: frozenset({Role.ADMIN}),
+    Action.STAFF_MANAGE: frozenset({Role.ADMIN}),
     # Messages the outbox parked (refused, or failing past the limit): administrators see to
     # the mail server and provider, supervisors to the patients; both may send again or cancel.
     # Patients' names are shown only to roles that may see patients (PATIENT_VIEW).

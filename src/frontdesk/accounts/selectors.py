@@ -1,4 +1,4 @@
-"""Reads for the administrators' sign-in locks page."""
+"""Reads for the administrators' pages: sign-in locks, and the clinic's staff."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Max, Q, Sum
+from django.db.models import Exists, Max, OuterRef, Q, Sum
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from frontdesk.accounts.models import SignInAlert, SignInThrottle
+from frontdesk.accounts.models import SignInAlert, SignInThrottle, User
 
 
 def sign_in_throttles_shut(*, clinic_id: int | None) -> list[SignInThrottle]:
@@ -68,4 +70,32 @@ def sign_in_alerts_recent(*, clinic_id: int | None, days: int = 14) -> list[Sign
         )
         .select_related("user")
         .order_by("-created_at")[:50]
+    )
+
+
+# --- Staff administration ---------------------------------------------------------------------
+
+
+def staff_list(*, clinic_id: int | None) -> list[User]:
+    """The clinic's members of staff, active first, by name, with their location and whether
+    two-step sign-in is set up (`has_two_step`), in one query."""
+    if clinic_id is None:
+        return []
+    confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    return list(
+        User.objects.filter(clinic_id=clinic_id)
+        .select_related("location")
+        .annotate(has_two_step=Exists(confirmed))
+        .order_by("-is_active", "last_name", "first_name", "username")
+    )
+
+
+def staff_of_clinic(*, clinic_id: int | None, staff_id: int) -> User:
+    """One member of the clinic's staff, or 404: another clinic's staff do not exist here."""
+    confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    return get_object_or_404(
+        User.objects.select_related("location").annotate(has_two_step=Exists(confirmed)),
+        pk=staff_id,
+        clinic_id=clinic_id,
+        clinic_id__isnull=False,
     )

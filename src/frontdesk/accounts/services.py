@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,6 +21,7 @@ from frontdesk.accounts.models import (
     FailedSignInTally,
     SignInAlert,
     SignInThrottle,
+    StaffInvite,
     ThrottleScope,
     User,
 )
@@ -24,7 +29,8 @@ from frontdesk.accounts.roles import Role
 from frontdesk.accounts.throttle import Door, throttle_delay
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
-from frontdesk.clinic.models import Clinic
+from frontdesk.clinic.models import Clinic, Location
+from frontdesk.messaging.links import LinkExpiredError, LinkInvalidError, make_token, read_token
 
 RECOVERY_CODE_COUNT = 10
 
@@ -53,6 +59,22 @@ def staff_create(
     user.full_clean(exclude=["password"])
     user.save()
     return user
+
+
+@transaction.atomic
+def password_change(*, context: AuditContext, user: User, password: str) -> None:
+    """The member of staff chose a new password (validated by the form): a temporary one
+    given by an administrator no longer has to be changed."""
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        object_type="staff_account",
+        object_id=user.pk,
+        detail={"event": "password_changed", "username": user.get_username()},
+    )
 
 
 def two_factor_device_pending(*, user: User) -> TOTPDevice:
@@ -300,3 +322,307 @@ def sign_in_address_unlock(*, context: AuditContext, address: str) -> int:
         detail={"event": "unlocked", "address": address, "records": removed},
     )
     return removed
+
+
+# --- Staff administration (the administrators' /accounts/staff/ pages) --------------------------
+
+# Temporary passwords: 16 characters from an alphabet without look-alikes (0/O, 1/l/I), in
+# groups of four so they can be read out; about 80 bits, and Django's validators accept them.
+_TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+class StaffChangeRefusedError(Exception):
+    """A change to an account that must not happen; the message says why, in words."""
+
+
+def temporary_password_make() -> str:
+    groups = ("".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(4)) for _ in range(4))
+    return "-".join(groups)
+
+
+def _staff_detail(member: User, event: str, **more: object) -> dict[str, object]:
+    # The name and username are written into the event: the trail reads on its own.
+    return {
+        "event": event,
+        "username": member.get_username(),
+        "name": member.get_full_name(),
+        "role": member.role,
+        **more,
+    }
+
+
+def _staff_audit(
+    context: AuditContext, member: User, event: str, action: AuditAction, **more: object
+) -> None:
+    audit_record(
+        context=context,
+        action=action,
+        object_type="staff_account",
+        object_id=member.pk,
+        detail=_staff_detail(member, event, **more),
+    )
+
+
+def staff_sessions_end(*, user: User) -> int:
+    """Delete every live session of `user`; returns how many. Sessions are stored signed, not
+    indexed by user, so each live one is decoded: a clinic has tens of them, not millions.
+    (StaffBackend already refuses a locked or deactivated user's sessions on their next request;
+    deleting them means an unlock later does not bring an old session back.)"""
+    store = SessionStore()
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        data = store.decode(session.session_data)
+        if data.get(SESSION_KEY) == str(user.pk):
+            session.delete()
+            ended += 1
+    return ended
+
+
+def _active_admins_locked(clinic_id: int | None) -> list[User]:
+    """The clinic's administrators who can sign in, rows locked so that two administrators
+    removing each other at once cannot leave the clinic without one."""
+    return list(
+        User.objects.select_for_update()
+        .filter(clinic=clinic_id, role=Role.ADMIN, is_active=True, locked_at__isnull=True)
+        .order_by("pk")
+    )
+
+
+def _refuse_removing_last_admin(member: User, what: str) -> None:
+    admins = _active_admins_locked(member.clinic_id)
+    if [a.pk for a in admins] == [member.pk]:
+        raise StaffChangeRefusedError(
+            f"{member.get_full_name() or member.get_username()} is the clinic's only active "
+            f"administrator: make someone else an administrator before you {what}."
+        )
+
+
+def _refuse_self(actor: User, member: User, what: str) -> None:
+    if actor.pk == member.pk:
+        raise StaffChangeRefusedError(f"You cannot {what} your own account.")
+
+
+@transaction.atomic
+def staff_add(
+    *,
+    context: AuditContext,
+    clinic: Clinic,
+    username: str,
+    role: Role,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    location: Location | None = None,
+    by_invite: bool = False,
+) -> tuple[User, str]:
+    """Add a member of staff. Returns them and, to be shown once, either a temporary password
+    they must change at their first sign-in, or (`by_invite`) the token of an invitation
+    link where they set their own password (the account has no usable password until then)."""
+    password = temporary_password_make()
+    user = staff_create(
+        clinic=clinic,
+        username=username,
+        password=password,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+    )
+    user.location = location
+    user.must_change_password = not by_invite
+    if by_invite:
+        user.set_unusable_password()
+    user.save(update_fields=["location", "must_change_password", "password"])
+    _staff_audit(
+        context,
+        user,
+        "added",
+        AuditAction.CREATE,
+        location=location.name if location else "",
+        access="invite" if by_invite else "temporary_password",
+    )
+    return user, _staff_invite_make(user) if by_invite else password
+
+
+@transaction.atomic
+def staff_update(
+    *,
+    context: AuditContext,
+    actor: User,
+    member: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: Role,
+    location: Location | None,
+) -> User:
+    """Change a member of staff's name, email, role or location. An administrator cannot
+    demote themselves, nor demote the clinic's last active administrator."""
+    if member.role == Role.ADMIN and role != Role.ADMIN:
+        _refuse_self(actor, member, "take the administrator role from")
+        if member.is_active and member.locked_at is None:
+            _refuse_removing_last_admin(member, "change their role")
+    before = {
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "email": member.email,
+        "role": member.role,
+        "location": member.location.name if member.location else "",
+    }
+    member.first_name, member.last_name, member.email = first_name, last_name, email
+    member.role, member.location = role, location
+    member.full_clean(exclude=["password", "username"])
+    member.save(update_fields=["first_name", "last_name", "email", "role", "location"])
+    after = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": email,
+        "role": str(role),
+        "location": location.name if location else "",
+    }
+    changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    _staff_audit(context, member, "changed", AuditAction.UPDATE, changed=changed)
+    return member
+
+
+@transaction.atomic
+def staff_password_reset(*, context: AuditContext, actor: User, member: User) -> str:
+    """Give a member of staff a temporary password (returned to be shown once); they must
+    change it at their next sign-in. Their sessions end (the password changed)."""
+    _refuse_self(actor, member, "reset the password of (use My account to change it)")
+    password = temporary_password_make()
+    member.set_password(password)
+    member.must_change_password = True
+    member.save(update_fields=["password", "must_change_password"])
+    StaffInvite.objects.filter(user=member, used_at__isnull=True).delete()
+    staff_sessions_end(user=member)
+    _staff_audit(context, member, "password_reset", AuditAction.UPDATE)
+    return password
+
+
+@transaction.atomic
+def staff_two_step_reset(*, context: AuditContext, actor: User, member: User) -> None:
+    """Forget a member of staff's authenticator and recovery codes (a lost phone): they set
+    two-step sign-in up again at their next sign-in."""
+    _refuse_self(actor, member, "reset two-step sign-in for")
+    totp, _ = TOTPDevice.objects.filter(user=member).delete()
+    static, _ = StaticDevice.objects.filter(user=member).delete()
+    _staff_audit(
+        context, member, "two_step_reset", AuditAction.UPDATE, devices_removed=totp + static
+    )
+
+
+@transaction.atomic
+def staff_lock(*, context: AuditContext, actor: User, member: User) -> None:
+    """Lock an account: it cannot sign in, and its sessions end at once."""
+    _refuse_self(actor, member, "lock")
+    if member.locked_at is not None:
+        return
+    if member.role == Role.ADMIN and member.is_active:
+        _refuse_removing_last_admin(member, "lock them")
+    member.locked_at = timezone.now()
+    member.save(update_fields=["locked_at"])
+    ended = staff_sessions_end(user=member)
+    _staff_audit(context, member, "locked", AuditAction.UPDATE, sessions_ended=ended)
+
+
+@transaction.atomic
+def staff_unlock(*, context: AuditContext, actor: User, member: User) -> None:
+    """Lift an administrator's lock, and any sign-in throttle on the account (the same as
+    Unlock on the sign-in locks page), so they can sign in at once."""
+    throttles, _ = SignInThrottle.objects.filter(user=member).delete()
+    was_locked = member.locked_at is not None
+    member.locked_at = None
+    member.save(update_fields=["locked_at"])
+    _staff_audit(
+        context,
+        member,
+        "unlocked",
+        AuditAction.UPDATE,
+        was_locked=was_locked,
+        throttles_lifted=throttles,
+    )
+
+
+@transaction.atomic
+def staff_deactivate(*, context: AuditContext, actor: User, member: User) -> None:
+    """Switch an account off for good (someone left): never deleted, so the audit trail keeps
+    their name; it cannot sign in and its sessions end at once."""
+    _refuse_self(actor, member, "deactivate")
+    if not member.is_active:
+        return
+    if member.role == Role.ADMIN and member.locked_at is None:
+        _refuse_removing_last_admin(member, "deactivate them")
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    ended = staff_sessions_end(user=member)
+    _staff_audit(context, member, "deactivated", AuditAction.UPDATE, sessions_ended=ended)
+
+
+@transaction.atomic
+def staff_reactivate(*, context: AuditContext, actor: User, member: User) -> None:
+    """Switch a deactivated account back on (someone came back)."""
+    if member.is_active:
+        return
+    member.is_active = True
+    member.save(update_fields=["is_active"])
+    _staff_audit(context, member, "reactivated", AuditAction.UPDATE)
+
+
+STAFF_INVITE_PURPOSE = "staff_invite"
+
+
+def _staff_invite_make(user: User) -> str:
+    # Only the newest invitation works: an earlier link, perhaps sent to a wrong address, dies.
+    StaffInvite.objects.filter(user=user, used_at__isnull=True).delete()
+    now = timezone.now()
+    invite = StaffInvite.objects.create(
+        user=user, created_at=now, expires_at=now + settings.STAFF_INVITE_MAX_AGE
+    )
+    return make_token(STAFF_INVITE_PURPOSE, invite.pk)
+
+
+@transaction.atomic
+def staff_invite_renew(*, context: AuditContext, actor: User, member: User) -> str:
+    """A new invitation link for a member of staff who has not set a password yet (the last
+    one expired or went astray); returns its token, to be shown once."""
+    if member.has_usable_password():
+        raise StaffChangeRefusedError(
+            f"{member.get_full_name() or member.get_username()} has a password already: "
+            "reset it instead."
+        )
+    token = _staff_invite_make(member)
+    _staff_audit(context, member, "invited", AuditAction.UPDATE)
+    return token
+
+
+def staff_invite_open(*, token: str) -> StaffInvite:
+    """The invitation a link names, if it can still be used. Raises LinkExpiredError or
+    LinkInvalidError (also for a used, replaced or revoked one, or a switched-off account)."""
+    invite_id = read_token(STAFF_INVITE_PURPOSE, token, max_age=settings.STAFF_INVITE_MAX_AGE)
+    invite = (
+        StaffInvite.objects.select_related("user")
+        .filter(pk=invite_id, used_at__isnull=True)
+        .first()
+    )
+    if invite is None or not invite.user.is_active or invite.user.locked_at is not None:
+        raise LinkInvalidError("This invitation has been used or replaced.")
+    if invite.expires_at <= timezone.now():
+        raise LinkExpiredError("This invitation has expired.")
+    return invite
+
+
+@transaction.atomic
+def staff_invite_accept(*, context: AuditContext, invite: StaffInvite, password: str) -> User:
+    """The invited member of staff set their password (validated by the form): the link is
+    spent. Used once even when two tabs submit at the same time (the row is locked)."""
+    locked = StaffInvite.objects.select_for_update().filter(pk=invite.pk, used_at__isnull=True)
+    if not locked.exists():
+        raise LinkInvalidError("This invitation has been used or replaced.")
+    locked.update(used_at=timezone.now())
+    user = invite.user
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    _staff_audit(context, user, "invite_accepted", AuditAction.UPDATE)
+    return user

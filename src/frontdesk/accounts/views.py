@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import update_session_auth_hash
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -21,7 +22,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts import selectors, services, sign_in
-from frontdesk.accounts.forms import LoginForm, TokenForm
+from frontdesk.accounts.forms import LoginForm, PasswordChangeRequiredForm, TokenForm
 from frontdesk.accounts.middleware import user_is_verified
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, policy, public, role_may, staff_user
@@ -68,6 +69,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         "next": _safe_next(request, ""),
         "timed_out": request.GET.get("timed_out") == "1",
         "signed_out": request.GET.get("signed_out") == "1",
+        "password_set": request.GET.get("password_set") == "1",
         "idle_minutes": int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60),
     }
     status = 429 if refusal else 400 if form.is_bound else 200
@@ -158,6 +160,27 @@ def account_view(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:recovery_codes")
     context = {"has_two_factor": services.two_factor_has_device(user=user)}
     return render(request, "accounts/account.html", context)
+
+
+@policy(Action.ACCOUNT_SELF)
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@never_cache
+def password_change_view(request: HttpRequest) -> HttpResponse:
+    """Choose a new password: any time from My account, and before anything else after an
+    administrator gave a temporary one (PasswordChangeRequiredMiddleware sends them here)."""
+    user = staff_user(request)
+    form = PasswordChangeRequiredForm(user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.password_change(
+            context=audit_context(request), user=user, password=form.cleaned_data["new_password1"]
+        )
+        # The password is part of the session's signature: this session goes on, others end.
+        update_session_auth_hash(request, user)
+        messages.success(request, "Your password is changed.")
+        return redirect("home")
+    context = {"form": form, "required": user.must_change_password}
+    status = 400 if form.errors else 200
+    return render(request, "accounts/password_change.html", context, status=status)
 
 
 @policy(Action.ACCOUNT_SELF)

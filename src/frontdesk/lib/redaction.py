@@ -1,7 +1,8 @@
 """Secrets carried in URLs, replaced by a placeholder before anything is logged.
 
 A patient's link holds its credential in the path (`/p/appointment/<token>/` confirms or
-cancels a visit for 14 days, `/w/<token>/` takes a waitlist offer), and the waiting-room
+cancels a visit for 14 days, `/w/<token>/` takes a waitlist offer; `/accounts/invite/<token>/`
+sets a new member of staff's password), and the waiting-room
 screen's and calendar feeds' links hold theirs in the query string (`?token=`). Whoever reads
 a log line with one can act as the patient. `redact_secrets` is the one place that knows these
 shapes: the access log calls it, and `RedactSecretsFilter` (attached in settings.LOGGING to the
@@ -18,7 +19,7 @@ import re
 
 PLACEHOLDER = "<token>"
 # Path prefixes whose next segment is a signed credential.
-SECRET_PATH_PREFIXES = ("/p/appointment/", "/w/")
+SECRET_PATH_PREFIXES = ("/p/appointment/", "/w/", "/accounts/invite/")
 
 _SECRET_PATH = re.compile(
     "(" + "|".join(re.escape(prefix) for prefix in SECRET_PATH_PREFIXES) + r")[^/?#\s\"'<>]+"
