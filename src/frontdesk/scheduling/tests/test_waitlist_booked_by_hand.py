@@ -75,6 +75,7 @@ def book_fields(freed: Appointment, **extra: str) -> dict[str, Any]:
         "schedule": freed.schedule_id,
         "appointment_type": freed.appointment_type_id,
         "start": freed.start.isoformat(),
+        "confirm": "yes",
         **extra,
     }
 
