@@ -291,3 +291,53 @@ def test_after_booking_only_a_local_next_page_is_followed(
 
     appointment = Appointment.objects.get()
     assert response["Location"] == (lands or f"/schedule/appointments/{appointment.pk}/")
+
+
+def test_moving_an_appointment_from_the_row_of_days_moves_it_in_one_click(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    client_for: Callable[[User], Client],
+) -> None:
+    client = client_for(personas.front_desk)
+    client.post(
+        f"/schedule/patients/{patient.pk}/book/",
+        _choose(schedule, follow_up, dt.datetime(2026, 11, 24, 9, tzinfo=clinic_tz), confirm="yes"),
+    )
+    appointment = Appointment.objects.get()
+    html = _find(
+        client,
+        patient,
+        appointment=str(appointment.pk),
+        appointment_type=str(follow_up.pk),
+        day="2026-11-25",
+    )
+    assert f'action="/schedule/appointments/{appointment.pk}/move/"' in html
+
+    moved = client.post(
+        f"/schedule/appointments/{appointment.pk}/move/", {"slot": _slot_values(html)[0]}
+    )
+
+    assert moved.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.start == dt.datetime(2026, 11, 25, 9, tzinfo=clinic_tz)
+
+
+@pytest.mark.parametrize("slot", ["abc", "1", "1 not-a-time", "99999 2026-11-24T09:00:00-05:00"])
+def test_a_garbled_time_is_a_page_that_does_not_exist(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    client_for: Callable[[User], Client],
+    slot: str,
+) -> None:
+    client = client_for(personas.front_desk)
+    response = client.post(
+        f"/schedule/patients/{patient.pk}/book/",
+        {"slot": slot, "appointment_type": str(follow_up.pk), "confirm": "yes"},
+    )
+    assert response.status_code == 404
+    assert not Appointment.objects.exists()
