@@ -11,12 +11,14 @@ from html import unescape
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from conftest import Personas
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditEvent
-from frontdesk.clinic.models import AppointmentType
+from frontdesk.clinic.models import AppointmentType, Provider
 from frontdesk.messaging.content import appointment_ics, reminder_message
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling import calendar_feed
@@ -341,3 +343,35 @@ def test_a_garbled_time_is_a_page_that_does_not_exist(
     )
     assert response.status_code == 404
     assert not Appointment.objects.exists()
+
+
+def test_the_row_of_days_costs_no_query_per_provider_or_per_time(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    client_for: Callable[[User], Client],
+) -> None:
+    client = client_for(personas.front_desk)
+    params = {"appointment_type": str(follow_up.pk)}
+    client.get(f"/schedule/patients/{patient.pk}/find/", params)
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"/schedule/patients/{patient.pk}/find/", params)
+    template = schedule.templates.get()
+    for number in range(4):
+        provider = Provider.objects.create(
+            clinic=personas.clinic, given_name=f"P{number}", family_name="Doe", specialty="GP"
+        )
+        other = Schedule.objects.create(
+            clinic=personas.clinic, provider=provider, location=schedule.location
+        )
+        template.pk = None
+        template.schedule = other
+        template.save()
+    with CaptureQueriesContext(connection) as five:
+        html = client.get(f"/schedule/patients/{patient.pk}/find/", params).content.decode()
+    assert ">155 free<" in html  # 31 times a day for each of five providers
+    # The week is read in chunks that double in length (availability.free_slots), shorter
+    # at first for more providers: five cost a chunk or two more, never one per provider.
+    assert len(one) <= 25
+    assert len(five) - len(one) <= 3
