@@ -188,6 +188,8 @@ def test_booking_a_patient_already_booked_elsewhere_warns_first(
     data["confirm"] = "yes"
     warned = client.post(f"/schedule/patients/{patient.pk}/book/", data)
     assert warned.status_code == 409 and "already has an appointment" in warned.content.decode()
+    # Choosing another time posts what was typed back to the times, out of the address.
+    assert f'formaction="/schedule/patients/{patient.pk}/find/"' in warned.content.decode()
     assert Appointment.objects.count() == 1
     client.post(f"/schedule/patients/{patient.pk}/book/", {**data, "confirm_overlap": "yes"})
     assert Appointment.objects.count() == 2
