@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.handlers.asgi import ASGIRequest
@@ -564,6 +565,8 @@ def check_out_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     query = f"appointment_type={kind.pk}&provider={appointment.provider_id}"
     if follow_up_from is not None:
         query += f"&date_from={follow_up_from.isoformat()}"
+    # Once booked, find-a-time brings the officer back here to finish the check-out.
+    query += "&" + urlencode({"next": reverse("flow:check_out", args=[appointment.pk])})
     context = {
         "appointment": appointment,
         "entry": QueueEntry.objects.filter(appointment=appointment).first(),

@@ -69,6 +69,27 @@ class FindForm(forms.Form):
             field.queryset = queryset
 
 
+class BookDetailsForm(forms.Form):
+    """What the officer adds to a booking at its confirmation. Staff pages only: the reason can
+    reveal a diagnosis, so no reminder or calendar feed carries either."""
+
+    reason = forms.CharField(
+        label="Reason for the visit (optional)",
+        max_length=100,
+        required=False,
+        error_messages={
+            "max_length": "Keep the reason to 100 characters; put the rest in the note."
+        },
+    )
+    note = forms.CharField(
+        label="Note for staff (optional)",
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": "Keep the note to 300 characters."},
+    )
+
+
 class CancelForm(forms.Form):
     cancelled_by = forms.ChoiceField(
         label="Who cancelled",

@@ -245,6 +245,9 @@ class Appointment(models.Model):
         blank=True,
         related_name="appointments",
     )
+    # Why the patient comes, in the officer's words, and a note for the desk. Both stay on staff
+    # pages: the reason can reveal a diagnosis, so reminders and calendar feeds never carry it.
+    reason = models.CharField(max_length=100, blank=True)
     note = models.CharField(max_length=300, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
     cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)

@@ -10,11 +10,19 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
+from frontdesk.clinic.models import AppointmentType
 from frontdesk.patients.selectors import PatientAccessDeniedError, patient_access_check
-from frontdesk.scheduling.availability import Session, template_sessions
+from frontdesk.scheduling.availability import (
+    FreeSlot,
+    Session,
+    SlotPreferences,
+    free_slots,
+    template_sessions,
+)
 from frontdesk.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -308,3 +316,90 @@ def patient_overlapping_appointments(
     if exclude_id is not None:
         found = found.exclude(pk=exclude_id)
     return list(found)
+
+
+# --- Find a time: a week of free times, one day shown ---------------------------------------
+
+WEEK_DAYS = 7
+# A cap on the times one week may list (a clinic with many providers); the day row counts them.
+WEEK_SLOTS = 3000
+
+
+@dataclass
+class FreeDay:
+    day: dt.date
+    slots: list[FreeSlot]
+
+
+@dataclass
+class FreeWeek:
+    """Seven clinic-local days from `days[0]`, each with its free times; `shown` is the day
+    whose times are listed (the one asked for, or else the first with a free time)."""
+
+    days: list[FreeDay]
+    shown: FreeDay
+
+    @property
+    def first(self) -> dt.date:
+        return self.days[0].day
+
+    @property
+    def later(self) -> dt.date:
+        """The first day of the following week."""
+        return self.first + dt.timedelta(days=WEEK_DAYS)
+
+
+def _local_midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+
+
+def free_week(
+    *,
+    appointment_type: AppointmentType,
+    schedules: QuerySet[Schedule],
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    preferences: SlotPreferences,
+    day: dt.date | None = None,
+) -> FreeWeek | None:
+    """The week of free times from `start`'s day, or, when that week has none, from the day of
+    the first free time before `end`; None when nothing is free before `end`."""
+    zone = timezone.get_current_timezone()
+
+    def week_from(first: dt.date) -> list[FreeDay]:
+        slots = free_slots(
+            appointment_type=appointment_type,
+            schedules=schedules,
+            start=max(start, _local_midnight(first, zone)),
+            end=min(end, _local_midnight(first + dt.timedelta(days=WEEK_DAYS), zone)),
+            now=now,
+            preferences=preferences,
+            limit=WEEK_SLOTS,
+        )
+        days = [FreeDay(first + dt.timedelta(days=i), []) for i in range(WEEK_DAYS)]
+        for slot in slots:
+            index = (slot.start.astimezone(zone).date() - first).days
+            if 0 <= index < WEEK_DAYS:
+                days[index].slots.append(slot)
+        return days
+
+    days = week_from(max(start, now).astimezone(zone).date())
+    if not any(d.slots for d in days):
+        found = free_slots(
+            appointment_type=appointment_type,
+            schedules=schedules,
+            start=start,
+            end=end,
+            now=now,
+            preferences=preferences,
+            limit=1,
+        )
+        if not found:
+            return None
+        days = week_from(found[0].start.astimezone(zone).date())
+    with_times = [d for d in days if d.slots]
+    if not with_times:
+        return None
+    shown = next((d for d in with_times if d.day == day), with_times[0])
+    return FreeWeek(days=days, shown=shown)

@@ -251,12 +251,14 @@ def appointment_book(
     appointment_type: AppointmentType,
     start: dt.datetime,
     overbook_reason: str = "",
+    reason: str = "",
     note: str = "",
     series_id: int | None = None,
     offers: OpenOffers = OpenOffers.REFUSE,
 ) -> Appointment:
     """Book `patient` with the schedule's provider at `start` (aware). `user` is None when the
     patient books through a signed link (a waitlist offer); such a booking never overbooks.
+    `reason` (why the patient comes) and `note` stay on staff pages only.
     A time offered to waiting patients is refused with OfferedTimeError unless `offers` says
     what to do with their offers."""
     nested = transaction.get_connection().in_atomic_block
@@ -271,6 +273,7 @@ def appointment_book(
                 appointment_type=appointment_type,
                 start=start,
                 overbook_reason=overbook_reason,
+                reason=reason,
                 note=note,
                 series_id=series_id,
                 offers=offers,
@@ -292,6 +295,7 @@ def _book(
     appointment_type: AppointmentType,
     start: dt.datetime,
     overbook_reason: str,
+    reason: str,
     note: str,
     series_id: int | None,
     offers: OpenOffers,
@@ -335,6 +339,7 @@ def _book(
         status=AppointmentStatus.BOOKED,
         is_overbook=is_overbook,
         overbook_reason=overbook_reason.strip(),
+        reason=reason.strip(),
         note=note.strip(),
         series_id=series_id,
         created_at=now,

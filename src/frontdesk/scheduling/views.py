@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
@@ -16,14 +17,20 @@ from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.clinic.models import AppointmentType, Location
 from frontdesk.lib.ids import parse_id
+from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import access_patient
 from frontdesk.scheduling import selectors, services
-from frontdesk.scheduling.availability import SlotPreferences, free_slots
-from frontdesk.scheduling.forms import CancelForm, FindForm, calendar_date, parse_start
+from frontdesk.scheduling.availability import SlotPreferences
+from frontdesk.scheduling.forms import (
+    BookDetailsForm,
+    CancelForm,
+    FindForm,
+    calendar_date,
+    parse_start,
+)
 from frontdesk.scheduling.models import Appointment, Schedule
 
 SEARCH_DAYS = 60
-OPTIONS = 12
 
 
 def _posted_id(request: HttpRequest, name: str) -> int:
@@ -38,7 +45,12 @@ CONFIRM_OFFERED = "confirm_offered"
 
 
 def offered_time_page(
-    request: HttpRequest, refusal: services.OfferedTimeError, *, back: str, button: str
+    request: HttpRequest,
+    refusal: services.OfferedTimeError,
+    *,
+    back: str,
+    button: str,
+    back_post: bool = False,
 ) -> HttpResponse:
     """The time is offered to waiting patients: say so, and let the officer go ahead with
     everything they typed kept (posted again to the same address) or choose another time."""
@@ -47,6 +59,7 @@ def offered_time_page(
         "post": request.POST,
         "confirm_name": CONFIRM_OFFERED,
         "back": back,
+        "back_post": back_post,  # "choose another time" posts what was typed back to `back`
         "button": button,
     }
     return render(request, "scheduling/offered.html", context, status=409)
@@ -105,7 +118,25 @@ def day_view(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/day.html", context)
 
 
-def _options(form: FindForm, clinic_id: int) -> list[Any]:
+# The search's own fields, carried through the confirmation so "Back" shows the same times.
+SEARCH_KEYS = ("appointment_type", "provider", "location", "date_from", "weekdays", "time_of_day")
+# What the officer typed for the booking, and where to go once it is booked.
+KEPT_KEYS = ("reason", "note")
+
+
+def safe_next(value: str | None) -> str:
+    """A local path to return to after booking (the check-out page); "" for anything else."""
+    value = (value or "").strip()
+    if not value.startswith("/") or not url_has_allowed_host_and_scheme(value, allowed_hosts=None):
+        return ""
+    return value
+
+
+def _carried(data: QueryDict, keys: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(key, value) for key in keys for value in data.getlist(key)]
+
+
+def _free_week(form: FindForm, clinic_id: int, day: dt.date | None) -> selectors.FreeWeek | None:
     data = form.cleaned_data
     schedules = Schedule.objects.filter(clinic_id=clinic_id, is_active=True)
     if data.get("provider"):
@@ -123,70 +154,143 @@ def _options(form: FindForm, clinic_id: int) -> list[Any]:
         weekdays=frozenset(int(d) for d in data.get("weekdays") or []),
         time_of_day=data.get("time_of_day") or None,
     )
-    return free_slots(
+    return selectors.free_week(
         appointment_type=data["appointment_type"],
         schedules=schedules.select_related("provider", "location"),
         start=start,
         end=start + dt.timedelta(days=SEARCH_DAYS),
         now=now,
         preferences=preferences,
-        limit=OPTIONS,
+        day=day,
     )
 
 
-@policy(Action.APPOINTMENT_BOOK)
-def find_view(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """Next free times for a patient: type, provider or any, place, days, time of day."""
-    user = staff_user(request)
-    clinic = staff_clinic(user)
-    patient = access_patient(user, patient_id)
-    moving_id = parse_id(request.GET.get("appointment"))
-    moving = selectors.access_appointment(user, moving_id) if moving_id else None
+def _find_page(
+    request: HttpRequest,
+    patient: Patient,
+    data: QueryDict,
+    *,
+    moving: Appointment | None = None,
+    refusal: str = "",
+) -> HttpResponse:
+    """Find a time: the search, a row of seven days with their counts of free times, and the
+    chosen day's times. What the officer typed for the booking (`reason`, `note`) and where to
+    return (`next`) ride along in the forms, so going back from the confirmation loses nothing."""
+    clinic = staff_clinic(staff_user(request))
     initial = {"appointment_type": moving.appointment_type_id} if moving else None
     form = FindForm(
-        request.GET if "appointment_type" in request.GET else None,
-        clinic_id=clinic.pk,
-        initial=initial,
+        data if "appointment_type" in data else None, clinic_id=clinic.pk, initial=initial
     )
-    options = _options(form, clinic.pk) if form.is_bound and form.is_valid() else []
+    searched = form.is_bound and form.is_valid()
+    week = _free_week(form, clinic.pk, calendar_date(data.get("day"))) if searched else None
     audit_record(
         context=audit_context(request),
         action=AuditAction.VIEW,
         patient_ids=[patient.pk],
         object_type="find_time",
     )
+    kept = [(key, value) for key, value in _carried(data, KEPT_KEYS) if value]
+    back_to = "" if moving else safe_next(data.get("next"))
     context = {
         "patient": patient,
         "form": form,
-        "options": options,
+        "week": week,
         "moving": moving,
         "searched": form.is_bound,
+        "search_carried": _carried(data, SEARCH_KEYS),
+        "kept": kept,
+        "next": back_to,
+        "refusal": refusal,
     }
-    return render(request, "scheduling/find.html", context, status=400 if form.errors else 200)
+    status = 409 if refusal else 400 if form.errors else 200
+    return render(request, "scheduling/find.html", context, status=status)
+
+
+@policy(Action.APPOINTMENT_BOOK)
+def find_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Next free times for a patient: type, provider or any, place, days, time of day. A POST
+    comes back from the confirmation ("Back") with what was typed, kept out of the address."""
+    user = staff_user(request)
+    patient = access_patient(user, patient_id)
+    data = request.POST if request.method == "POST" else request.GET
+    moving_id = parse_id(data.get("appointment"))
+    moving = selectors.access_appointment(user, moving_id) if moving_id else None
+    return _find_page(request, patient, data, moving=moving)
+
+
+def _posted_slot(request: HttpRequest) -> tuple[int, dt.datetime]:
+    """The schedule and start of the chosen time: one `slot` button ("<schedule> <start>") or
+    the two fields apart; anything else is a page that does not exist."""
+    slot = request.POST.get("slot", "")
+    schedule_text, _, start_text = slot.partition(" ") if slot else ("", "", "")
+    schedule_id = parse_id(schedule_text) if slot else parse_id(request.POST.get("schedule", ""))
+    start = parse_start(start_text if slot else request.POST.get("start", ""))
+    if schedule_id is None:
+        raise Http404("No such schedule")
+    if start is None:
+        raise Http404("No such time")
+    return schedule_id, start
+
+
+def _confirm_page(
+    request: HttpRequest,
+    *,
+    patient: Patient,
+    schedule: Schedule,
+    kind: AppointmentType,
+    start: dt.datetime,
+    details: BookDetailsForm,
+) -> HttpResponse:
+    """What is about to be booked, read back before anything is saved."""
+    audit_record(
+        context=audit_context(request),
+        action=AuditAction.VIEW,
+        patient_ids=[patient.pk],
+        object_type="booking_review",
+    )
+    context = {
+        "patient": patient,
+        "schedule": schedule,
+        "kind": kind,
+        "start": start,
+        "end": start + dt.timedelta(minutes=kind.duration_minutes),
+        "slot": f"{schedule.pk} {start.isoformat()}",
+        "details": details,
+        "search_carried": _carried(request.POST, SEARCH_KEYS),
+        "day": calendar_date(request.POST.get("day")),
+        "next": safe_next(request.POST.get("next")),
+    }
+    return render(
+        request, "scheduling/confirm.html", context, status=400 if details.errors else 200
+    )
 
 
 @policy(Action.APPOINTMENT_BOOK)
 @require_POST
 def book_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """A chosen time is read back first (patient, provider, time, type, place, reason and note);
+    only "Confirm booking" (`confirm=yes`) books it."""
     user = staff_user(request)
     clinic = staff_clinic(user)
     patient = access_patient(user, patient_id)
+    schedule_id, start = _posted_slot(request)
     schedule = get_object_or_404(
-        Schedule.objects.select_related("provider", "location"),
-        pk=_posted_id(request, "schedule"),
-        clinic=clinic,
+        Schedule.objects.select_related("provider", "location"), pk=schedule_id, clinic=clinic
     )
     kind = get_object_or_404(
         AppointmentType, pk=_posted_id(request, "appointment_type"), clinic=clinic
     )
-    start = parse_start(request.POST.get("start", ""))
-    if start is None:
-        raise Http404("No such time")
+    details = BookDetailsForm(request.POST)
+    if request.POST.get("confirm") != "yes" or not details.is_valid():
+        return _confirm_page(
+            request, patient=patient, schedule=schedule, kind=kind, start=start, details=details
+        )
     overlaps = selectors.patient_overlapping_appointments(
         patient_id=patient.pk,
         start=start,
         end=start + dt.timedelta(minutes=kind.duration_minutes),
     )
+    back = reverse("scheduling:find", args=[patient.pk])
     if overlaps and request.POST.get("confirm_overlap") != "yes":
         return render(
             request,
@@ -198,6 +302,7 @@ def book_view(request: HttpRequest, patient_id: int) -> HttpResponse:
                 "start": start,
                 "schedule": schedule,
                 "kind": kind,
+                "back_post": back,
             },
             status=409,
         )
@@ -210,21 +315,28 @@ def book_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             appointment_type=kind,
             start=start,
             overbook_reason=request.POST.get("overbook_reason", "")[:200],
+            reason=details.cleaned_data["reason"],
+            note=details.cleaned_data["note"],
             offers=_offers(request),
         )
     except services.OfferedTimeError as exc:
-        back = f"/schedule/patients/{patient.pk}/find/?appointment_type={kind.pk}"
-        return offered_time_page(request, exc, back=back, button="Book anyway")
+        return offered_time_page(request, exc, back=back, button="Book anyway", back_post=True)
     except services.BookingRefusedError as exc:
-        messages.error(request, str(exc))
-        query = f"appointment_type={kind.pk}&provider={schedule.provider_id}"
-        return redirect(f"/schedule/patients/{patient.pk}/find/?{query}")
+        return _find_page(
+            request,
+            patient,
+            request.POST,
+            refusal=f"{exc} Nothing was booked; choose another time below.",
+        )
     messages.success(
         request,
         f"Booked {patient.given_name} {patient.family_name} with {schedule.provider} on "
         f"{timezone.localtime(appointment.start):%a %b %-d at %H:%M}.",
     )
-    return redirect("scheduling:appointment", appointment_id=appointment.pk)
+    return redirect(
+        safe_next(request.POST.get("next"))
+        or reverse("scheduling:appointment", args=[appointment.pk])
+    )
 
 
 @policy(Action.APPOINTMENT_VIEW)
@@ -290,12 +402,8 @@ def appointment_action_view(request: HttpRequest, appointment_id: int, action: s
                 "Cancelled; the time is free again." + (f" {WAITLIST_NOTE}" if offered else ""),
             )
         elif action == "move":
-            schedule = get_object_or_404(
-                Schedule, pk=_posted_id(request, "schedule"), clinic=staff_clinic(user)
-            )
-            start = parse_start(request.POST.get("start", ""))
-            if start is None:
-                raise Http404("No such time")
+            schedule_id, start = _posted_slot(request)
+            schedule = get_object_or_404(Schedule, pk=schedule_id, clinic=staff_clinic(user))
             services.appointment_reschedule(
                 context=context,
                 user=user,

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from html import unescape
 
 import pytest
 from django.test import Client
@@ -11,7 +13,7 @@ from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.flow import services
 from frontdesk.flow.models import FlowStatus
 from frontdesk.flow.tests.conftest import MakeAppointment
-from frontdesk.scheduling.models import AppointmentStatus
+from frontdesk.scheduling.models import AppointmentStatus, ScheduleTemplate
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -88,3 +90,47 @@ def test_a_patient_not_yet_seen_or_never_checked_in_cannot_be_checked_out(
     assert "A-001 has not been seen yet (waiting)." in response.content.decode()
     waiting.refresh_from_db()
     assert waiting.status == AppointmentStatus.CHECKED_IN
+
+
+def test_booking_the_follow_up_returns_to_the_check_out_showing_it(
+    personas: Personas, make_appointment: MakeAppointment
+) -> None:
+    appointment = make_appointment()
+    kind = appointment.appointment_type
+    kind.follow_up_interval_days = 28
+    kind.save()
+    ScheduleTemplate.objects.create(
+        schedule=appointment.schedule,
+        rrule="FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+        start_time=dt.time(9, 0),
+        end_time=dt.time(17, 0),
+        valid_from=dt.date(2026, 1, 1),
+        slot_minutes=15,
+    )
+    entry = services.appointment_check_in(
+        context=SYSTEM_CONTEXT, user=personas.front_desk, appointment=appointment
+    )
+    for step in (FlowStatus.CALLED, FlowStatus.IN_ROOM, FlowStatus.WITH_PROVIDER):
+        entry = services.queue_entry_move(context=SYSTEM_CONTEXT, user=None, entry=entry, to=step)
+    desk = login_client(Client(), personas.front_desk)
+    check_out = f"/flow/check-out/{appointment.pk}/"
+
+    page = desk.get(check_out).content.decode()
+    link = unescape(re.search(r'href="([^"]*/find/[^"]*)"', page).group(1))  # type: ignore[union-attr]
+    assert link.endswith("&next=%2Fflow%2Fcheck-out%2F" + f"{appointment.pk}%2F")
+    find = desk.get(link).content.decode()
+    assert f'name="next" value="{check_out}"' in find
+    assert "Back to the check-out without booking" in find
+    slot = unescape(re.findall(r'name="slot" value="([^"]+)"', find)[0])
+    booked = desk.post(
+        f"/schedule/patients/{appointment.patient_id}/book/",
+        {"slot": slot, "appointment_type": str(kind.pk), "next": check_out, "confirm": "yes"},
+    )
+
+    assert booked.status_code == 302 and booked["Location"] == check_out
+    back = desk.get(check_out).content.decode()
+    assert "Booked John Smith with Mei Lee, MD on Mon Dec 21 at 09:00." in back
+    assert "<dt>Follow-up booked</dt><dd>Monday, December 21, 09:00 with Mei Lee, MD" in back
+    assert "Complete check-out" in back
+    done = desk.post(check_out, follow=True)
+    assert "John Smith is checked out." in done.content.decode()

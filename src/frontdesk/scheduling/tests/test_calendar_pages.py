@@ -116,6 +116,7 @@ def test_finding_and_booking_a_time_from_the_chart(
             "schedule": schedule.pk,
             "appointment_type": follow_up.pk,
             "start": (first + dt.timedelta(hours=1)).isoformat(),
+            "confirm": "yes",
         },
     )
     appointment = Appointment.objects.get()
@@ -143,11 +144,15 @@ def test_a_time_taken_meanwhile_sends_the_officer_back_to_fresh_options(
             "schedule": schedule.pk,
             "appointment_type": follow_up.pk,
             "start": start.isoformat(),
+            "reason": "knee pain",
+            "confirm": "yes",
         },
-        follow=True,
     )
-    assert response.status_code == 200
-    assert "Next free times" in response.content.decode()
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Nothing was booked; choose another time below." in html
+    assert "Next free times" in html
+    assert 'name="reason" value="knee pain"' in html  # nothing typed is lost
     assert Appointment.objects.count() == 1
 
 
@@ -180,8 +185,11 @@ def test_booking_a_patient_already_booked_elsewhere_warns_first(
         "appointment_type": follow_up.pk,
         "start": start.isoformat(),
     }
+    data["confirm"] = "yes"
     warned = client.post(f"/schedule/patients/{patient.pk}/book/", data)
     assert warned.status_code == 409 and "already has an appointment" in warned.content.decode()
+    # Choosing another time posts what was typed back to the times, out of the address.
+    assert f'formaction="/schedule/patients/{patient.pk}/find/"' in warned.content.decode()
     assert Appointment.objects.count() == 1
     client.post(f"/schedule/patients/{patient.pk}/book/", {**data, "confirm_overlap": "yes"})
     assert Appointment.objects.count() == 2
@@ -264,7 +272,12 @@ def test_free_time_on_the_day_view_leads_to_choosing_the_visit_and_booking_it(
     assert f"Book {patient.given_name} {patient.family_name} here" in search.content.decode()
     booked = officer.post(
         f"/schedule/patients/{patient.pk}/book/",
-        {"schedule": schedule.pk, "appointment_type": follow_up.pk, "start": start.isoformat()},
+        {
+            "schedule": schedule.pk,
+            "appointment_type": follow_up.pk,
+            "start": start.isoformat(),
+            "confirm": "yes",
+        },
     )
     assert booked.status_code == 302
     assert Appointment.objects.filter(patient=patient, start=start).exists()

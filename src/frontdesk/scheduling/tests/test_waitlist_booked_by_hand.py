@@ -75,6 +75,7 @@ def book_fields(freed: Appointment, **extra: str) -> dict[str, Any]:
         "schedule": freed.schedule_id,
         "appointment_type": freed.appointment_type_id,
         "start": freed.start.isoformat(),
+        "confirm": "yes",
         **extra,
     }
 
@@ -100,16 +101,17 @@ def test_booking_an_offered_time_says_so_first_books_nothing_and_keeps_what_was_
     caller = make_patient(personas.clinic, given_name="Caller")
     client = login_client(Client(), personas.front_desk)
 
-    page = client.post(
-        reverse("scheduling:book", args=[caller.pk]), book_fields(freed, confirm_overlap="yes")
-    )
+    fields = book_fields(freed, confirm_overlap="yes", reason="knee pain", note="call after 5")
+    page = client.post(reverse("scheduling:book", args=[caller.pk]), fields)
 
     assert page.status_code == 409
     html = page.content.decode()
     assert WARNING in html
     assert "Book anyway" in html
-    for name, value in book_fields(freed, confirm_overlap="yes").items():
+    for name, value in fields.items():
         assert f'name="{name}" value="{value}"' in html
+    # Choosing another time posts the same fields back to the times: nothing typed is lost.
+    assert f'formaction="{reverse("scheduling:find", args=[caller.pk])}"' in html
     assert 'name="confirm_offered" value="yes"' in html
     assert not Appointment.objects.filter(patient=caller).exists()
     assert offer_of(offered).status == WaitlistOfferStatus.OFFERED

@@ -255,7 +255,12 @@ def test_a_free_time_on_the_week_leads_to_booking_it(
     assert start is not None
     response = client.post(
         f"/schedule/patients/{patient.pk}/book/",
-        {"schedule": schedule.pk, "appointment_type": follow_up.pk, "start": start.group(1)},
+        {
+            "schedule": schedule.pk,
+            "appointment_type": follow_up.pk,
+            "start": start.group(1),
+            "confirm": "yes",
+        },
     )
     appointment = Appointment.objects.get()
     assert response["Location"] == f"/schedule/appointments/{appointment.pk}/"
