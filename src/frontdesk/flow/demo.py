@@ -1,7 +1,9 @@
 """Today's patient flow for the demo clinic, so the Today page, the flow board and the
 waiting-room screen are alive: every appointment that has started is in the queue in a state
 that fits its demo status (seen, with the provider, in a room, called, waiting), plus a walk-in
-emergency, a patient who left, and a waiting-room screen. Run once a day (`frontdesk
+emergency (called by the demo's nurse, who acknowledged its alert a minute after it was
+raised, so the banner shows a handled emergency for a while rather than an open one all day),
+a patient who left, and a waiting-room screen. Run once a day (`frontdesk
 flow-demo`); a day that already has a queue is left alone."""
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from frontdesk.accounts.models import User
+from frontdesk.accounts.roles import Role
 from frontdesk.clinic.models import Clinic
 from frontdesk.flow import live
 from frontdesk.flow.models import (
@@ -28,6 +32,8 @@ from frontdesk.flow.services import queue_for_provider, walk_in_queue
 from frontdesk.scheduling.models import Appointment, AppointmentStatus
 from frontdesk.scheduling.selectors import clinic_zone
 
+# The demo's emergency is acknowledged (and its patient called) this long after it was raised.
+ACKNOWLEDGED_AFTER = dt.timedelta(minutes=1)
 STEPS = (FlowStatus.CALLED, FlowStatus.IN_ROOM, FlowStatus.WITH_PROVIDER, FlowStatus.DONE)
 
 
@@ -161,9 +167,13 @@ def flow_demo_today(*, clinic: Clinic, now: dt.datetime, seed: int = 1) -> FlowD
             else (e, ev)
             for e, ev in built
         ]
+    nurse = (
+        User.objects.filter(clinic=clinic, role=Role.NURSE, is_active=True).order_by("pk").first()
+    )
     if appointments:
         walk_ins = walk_in_queue(clinic)
         counters[walk_ins.pk] = counters.get(walk_ins.pk, 0) + 1
+        arrived = now - dt.timedelta(minutes=3)
         built.append(
             _entry(
                 appointment=None,
@@ -173,8 +183,8 @@ def flow_demo_today(*, clinic: Clinic, now: dt.datetime, seed: int = 1) -> FlowD
                 day=day,
                 number=counters[walk_ins.pk],
                 code=walk_ins.code,
-                arrived=now - dt.timedelta(minutes=3),
-                path=[],
+                arrived=arrived,
+                path=[] if nurse is None else [(FlowStatus.CALLED, arrived + ACKNOWLEDGED_AFTER)],
                 priority=Priority.EMERGENCY,
                 reason="short of breath at the desk",
             )
@@ -186,7 +196,13 @@ def flow_demo_today(*, clinic: Clinic, now: dt.datetime, seed: int = 1) -> FlowD
         QueueEvent.objects.bulk_create(events)
         if entry.priority == Priority.EMERGENCY:
             # As the desk's check-in would: the clinicians' screens alert until acknowledged.
-            EmergencyAlert.objects.create(clinic=clinic, entry=entry, raised_at=entry.checked_in_at)
+            EmergencyAlert.objects.create(
+                clinic=clinic,
+                entry=entry,
+                raised_at=entry.checked_in_at,
+                acknowledged_at=None if nurse is None else entry.checked_in_at + ACKNOWLEDGED_AFTER,
+                acknowledged_by=nurse,
+            )
         if entry.appointment is not None and entry.appointment.status == AppointmentStatus.ARRIVED:
             Appointment.objects.filter(pk=entry.appointment.pk).update(
                 status=AppointmentStatus.CHECKED_IN

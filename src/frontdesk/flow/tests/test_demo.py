@@ -33,12 +33,14 @@ def test_the_demo_day_has_patients_in_every_state_and_is_built_once(
         "done": 3,
         "with_provider": 1,
         "in_room": 1,
-        "called": 1,
+        "called": 2,  # one booked and the walk-in emergency, called by the demo's nurse
         "left": 1,
-        "waiting": 3,  # two booked and the walk-in emergency
+        "waiting": 2,
     }
-    emergency = QueueEntry.objects.get(priority="emergency", status="waiting")
-    assert EmergencyAlert.objects.get(entry=emergency, acknowledged_at=None)
+    emergency = QueueEntry.objects.get(priority="emergency", status="called")
+    alert = EmergencyAlert.objects.get(entry=emergency)
+    assert alert.acknowledged_by == personas.nurse
+    assert alert.acknowledged_at == emergency.checked_in_at + dt.timedelta(minutes=1)
     for entry in QueueEntry.objects.all():
         steps = list(QueueEvent.objects.filter(entry=entry).values_list("to_status", flat=True))
         assert steps[0] == FlowStatus.WAITING and steps[-1] == entry.status
@@ -46,10 +48,24 @@ def test_the_demo_day_has_patients_in_every_state_and_is_built_once(
     assert flow_demo_today(clinic=personas.clinic, now=now).entries == 0
 
     board = login_client(Client(), personas.nurse).get("/flow/board/").content.decode()
-    assert 'data-emergency="1"' in board and "A-001" in board
-    assert "Acknowledge: I am going" in board
+    assert "A-001" in board and "Acknowledge: I am going" not in board
     card = board[board.index(f'data-ticket="{emergency.ticket}"') :].split("</li>")[0]
-    assert "Clinician alerted: seen now, no wait" in card and "seen in about" not in card
+    assert "Emergency" in card and "seen in about" not in card
+    desk = login_client(Client(), personas.front_desk).get("/flow/").content.decode()
+    assert f"Emergency {emergency.ticket}: <strong>" in desk and "acknowledged at" in desk
+
+
+def test_the_demo_emergency_stays_open_for_a_clinic_without_a_nurse(
+    personas: Personas, make_appointment: MakeAppointment
+) -> None:
+    personas.nurse.is_active = False
+    personas.nurse.save(update_fields=["is_active"])
+    make_appointment(start=timezone.now() - dt.timedelta(minutes=10), status="checked-in")
+
+    flow_demo_today(clinic=personas.clinic, now=timezone.now())
+
+    emergency = QueueEntry.objects.get(priority="emergency", status="waiting")
+    assert EmergencyAlert.objects.get(entry=emergency, acknowledged_at=None)
 
 
 def test_the_command_names_the_clinic_when_there_are_several(personas: Personas) -> None:
