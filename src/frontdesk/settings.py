@@ -445,6 +445,11 @@ LOGGING = {
         "django.server": {"filters": ["redact_secrets"]},
         "axes": {"level": "WARNING"},
         # Given a handler here, `frontdesk worker` does not add its own (no doubled lines).
-        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # At INFO huey writes two lines per task every minute; warnings and errors by default.
+        "huey": {
+            "handlers": ["console"],
+            "level": env_str("WORKER_LOG_LEVEL", "WARNING"),
+            "propagate": False,
+        },
     },
 }
