@@ -139,6 +139,18 @@ _SPLIT_ORDER: dict[str, str] = {
     **{c: "postal_first" for c in sorted(_POSTAL_FIRST) if c in POSTAL_CODE_PATTERNS},
 }
 
+# One line of each shape, as the form shows it when a line could not be split.
+ADDRESS_SPLIT_EXAMPLES: dict[str, tuple[str, str]] = {
+    # country: (a one-line address, a state or province code)
+    "US": ("40 Valencia St, San Francisco, CA 94103", "CA"),
+    "CA": ("1 Bay St, Toronto, ON M5J 2R8", "ON"),
+    "AU": ("10 Smith St, Surry Hills NSW 2010", "NSW"),
+    "GB": ("10 Downing St, London, SW1A 2AA", ""),
+    "DE": ("Hauptstr. 5, 10115 Berlin", ""),
+    "FR": ("5 rue de Rivoli, 75001 Paris", ""),
+    "NL": ("Damrak 1, 1012 LG Amsterdam", ""),
+}
+
 
 def address_split(line: str, country: str) -> AddressParts | None:
     """A home address typed on one line, split into its fields; None unless the line has
