@@ -194,8 +194,11 @@ class RegistrationForm(forms.Form):
         self.address_parts_asked = address_parts_asked
         # patients/static/patients/address_split.js splits a one-line address as it is typed,
         # with the same tables as the server.
-        self.fields["address_line1"].widget.attrs["data-address-split"] = json.dumps(
-            address_split_shapes(), separators=(",", ":")
+        self.fields["address_line1"].widget.attrs.update(
+            {
+                "data-address-split": json.dumps(address_split_shapes(), separators=(",", ":")),
+                "data-address-split-status": "address-split-status",
+            }
         )
 
     def clean(self) -> dict[str, Any]:
