@@ -133,12 +133,7 @@ class RegistrationForm(forms.Form):
             "invalid": "That email address is not complete: it needs a name, @ and a domain."
         },
     )
-    address_line1 = _text(
-        "Address",
-        max_length=200,
-        help_text="Street and number, or the whole address on one line: "
-        "40 Valencia St, San Francisco, CA 94103.",
-    )
+    address_line1 = _text("Address", max_length=200)
     address_line2 = _text("Address line 2", max_length=200)
     city = _text("City / town")
     state = _text("State / region", max_length=50)
@@ -192,6 +187,11 @@ class RegistrationForm(forms.Form):
         # A whole address that could not be split is not saved half-read from the page; a file
         # imported from the old system keeps such a line as its street, as it always did.
         self.address_parts_asked = address_parts_asked
+        example, _ = ADDRESS_SPLIT_EXAMPLES.get(settings.PHONE_REGION.upper(), ("", ""))
+        if example:
+            self.fields[
+                "address_line1"
+            ].help_text = f"Street and number, or the whole address on one line: {example}."
         # patients/static/patients/address_split.js splits a one-line address as it is typed,
         # with the same tables as the server.
         self.fields["address_line1"].widget.attrs.update(
@@ -252,6 +252,11 @@ class RegistrationForm(forms.Form):
             return
         country = data.get("country") or ""
         parts = address_split(data["address_line1"], country)
+        if parts is not None and any(
+            len(value) > (cast(forms.CharField, self.fields[name]).max_length or len(value))
+            for name, value in parts._asdict().items()
+        ):
+            parts = None  # a "town" longer than the town field holds is no town
         if parts is None:
             if self.address_parts_asked and "," in data["address_line1"]:
                 self._ask_for_address_parts(country)

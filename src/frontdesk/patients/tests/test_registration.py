@@ -329,6 +329,18 @@ def test_a_line_that_cannot_be_split_is_kept_and_its_missing_parts_asked_for(
     assert not Patient.objects.exists()
 
 
+def test_a_line_whose_town_would_not_fit_the_town_field_is_not_split(desk: Client) -> None:
+    line = f"40 Valencia St, {'San Francisco ' * 8}CA 94103"  # a 120-letter "town"
+    response = desk.post(URL, {**_form(**{**ONE_LINE, "address_line1": line}), "step": "review"})
+    assert response.status_code == 400
+    assert "Type the city or town." in response.content.decode()
+
+
+def test_the_street_field_says_the_whole_address_may_go_on_one_line(desk: Client) -> None:
+    html = desk.get(URL).content.decode()
+    assert "or the whole address on one line: 40 Valencia St, San Francisco, CA 94103." in html
+
+
 def test_a_street_without_the_rest_is_still_a_street(desk: Client) -> None:
     data = _form(**{**ONE_LINE, "address_line1": "40 Valencia St"})
     assert desk.post(URL, {**data, "step": "confirm"}).status_code == 302

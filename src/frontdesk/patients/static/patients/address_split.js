@@ -65,6 +65,8 @@
     var shapes = JSON.parse(line1.getAttribute("data-address-split"));
     var parts = split(line1.value, shapes[country ? country.value.toUpperCase() : ""]);
     if (!parts) return;
+    // As on the server: a "town" longer than the town field holds is no town.
+    if (parts.some(function (v, i) { return fields[i].maxLength > 0 && v.length > fields[i].maxLength; })) return;
     fields.forEach(function (field, i) { field.value = parts[i]; });
     if (status) status.textContent = "The address was split into its fields below: check them.";
   }
