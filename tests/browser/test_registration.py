@@ -105,3 +105,29 @@ def test_it_registers_after_a_read_back_and_stops_a_second_registration_of_the_s
     expect(page).to_have_url(re.compile(rf"/patients/{first.pk}/$"))
     expect(page.get_by_role("status")).to_contain_text("No new record was made")
     assert Patient.objects.count() == 1
+
+
+def test_a_one_line_address_fills_its_fields_only_when_it_has_its_countrys_shape(
+    transactional_audit: None, personas: Personas, page: Page
+) -> None:
+    page.goto("/accounts/login/")
+    sign_in(page, personas.front_desk)
+    expect(page.get_by_role("heading", name=re.compile("Good to see you"))).to_be_visible()
+    page.goto("/patients/register/")
+    street, city = page.get_by_label("Address", exact=True), page.get_by_label("City / town")
+    postal = page.get_by_label("Postal code")
+    # No postal code: left as typed, for the page to ask for the rest.
+    street.fill("40 Valencia St, San Francisco, CA")
+    page.get_by_label("Address line 2").focus()
+    expect(street).to_have_value("40 Valencia St, San Francisco, CA")
+    expect(city).to_have_value("")
+    # A UK line is not a US address; once the country is the UK, it is.
+    street.fill("10 Downing St, London, SW1A 2AA")
+    page.get_by_label("Address line 2").focus()
+    expect(city).to_have_value("")
+    page.locator("#id_country").select_option("GB")
+    expect(street).to_have_value("10 Downing St")
+    expect(city).to_have_value("London")
+    expect(postal).to_have_value("SW1A 2AA")
+    expect(page.get_by_label("State / region")).to_have_value("")
+    assert_accessible(page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any, cast
 
@@ -11,9 +12,11 @@ from django import forms
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.http import QueryDict
 from django.utils import timezone
 
 from frontdesk.lib import dates
+from frontdesk.lib.addresses import ADDRESS_SPLIT_EXAMPLES, address_split, address_split_shapes
 from frontdesk.lib.choices import choose_first
 from frontdesk.lib.ids import IdChoiceField
 from frontdesk.lib.money import MoneyField
@@ -177,6 +180,26 @@ class RegistrationForm(forms.Form):
         ("previous_given_name", "Previous given name"),
     )
     PHONE_FIELDS = ("phone", "phone_alt", "emergency_contact_phone", "guarantor_phone")
+    ADDRESS_PARTS = ("address_line1", "city", "state", "postal_code")
+
+    def __init__(self, *args: Any, address_parts_asked: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A whole address that could not be split is not saved half-read from the page; a file
+        # imported from the old system keeps such a line as its street, as it always did.
+        self.address_parts_asked = address_parts_asked
+        example, _ = ADDRESS_SPLIT_EXAMPLES.get(settings.PHONE_REGION.upper(), ("", ""))
+        if example:
+            self.fields[
+                "address_line1"
+            ].help_text = f"Street and number, or the whole address on one line: {example}."
+        # patients/static/patients/address_split.js splits a one-line address as it is typed,
+        # with the same tables as the server.
+        self.fields["address_line1"].widget.attrs.update(
+            {
+                "data-address-split": json.dumps(address_split_shapes(), separators=(",", ":")),
+                "data-address-split-status": "address-split-status",
+            }
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -207,6 +230,7 @@ class RegistrationForm(forms.Form):
         for name in self.PHONE_FIELDS:
             if data.get(name):
                 self._apply(name, lambda v: validation.clean_phone(v, region=settings.PHONE_REGION))
+        self._address_split(data)
         if "postal_code" in data:
             country = data.get("country") or "US"
             self._apply("postal_code", lambda v: validation.clean_postal_code(v, country=country))
@@ -218,6 +242,49 @@ class RegistrationForm(forms.Form):
         if data.get("phone_alt") and not data.get("phone_alt_kind"):
             self.add_error("phone_alt_kind", "Say what kind of phone the other number is.")
         return data
+
+    def _address_split(self, data: dict[str, Any]) -> None:
+        """A whole address typed in the street field, town, state and postal code left empty,
+        goes into its fields when it has exactly its country's shape (lib/addresses.py)."""
+        if not all(name in data for name in self.ADDRESS_PARTS) or any(
+            data[name] for name in self.ADDRESS_PARTS[1:]
+        ):
+            return
+        country = data.get("country") or ""
+        parts = address_split(data["address_line1"], country)
+        if parts is not None and any(
+            len(value) > (cast(forms.CharField, self.fields[name]).max_length or len(value))
+            for name, value in parts._asdict().items()
+        ):
+            parts = None  # a "town" longer than the town field holds is no town
+        if parts is None:
+            if self.address_parts_asked and "," in data["address_line1"]:
+                self._ask_for_address_parts(country)
+            return
+        data.update(parts._asdict())
+        # The next page (the read-back's hidden fields, "Change something", or this form with
+        # a message elsewhere) carries the fields as split, for the officer to see and correct.
+        typed: QueryDict | dict[str, Any] = (
+            self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+        )
+        for name in self.ADDRESS_PARTS:
+            typed[self.add_prefix(name)] = data[name]
+        self.data = typed
+
+    def _ask_for_address_parts(self, country: str) -> None:
+        """The line looks like a whole address but not of its country's shape: left as typed,
+        with the parts it lacks asked for in their fields."""
+        example, region = ADDRESS_SPLIT_EXAMPLES.get(country, ("", ""))
+        self.add_error(
+            "address_line1",
+            "This line could not be split into its parts"
+            + (f": write it as {example}, or type" if example else ". Type")
+            + " the rest in the fields below.",
+        )
+        self.add_error("city", "Type the city or town.")
+        if region:
+            self.add_error("state", f"Type the state or province as its code, e.g. {region}.")
+        self.add_error("postal_code", "Type the postal code.")
 
     def _check_contact_choices(self, data: dict[str, Any]) -> None:
         channel = data.get("preferred_contact")

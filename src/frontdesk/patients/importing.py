@@ -620,7 +620,7 @@ _INVALID_CHOICE: Final = {
 
 def registration_form_for_import(data: Mapping[str, Any]) -> RegistrationForm:
     """RegistrationForm whose wrong-choice messages name the values a file may use."""
-    form = RegistrationForm(data=data)
+    form = RegistrationForm(data=data, address_parts_asked=False)
     for name, message in _INVALID_CHOICE.items():
         form.fields[name].error_messages["invalid_choice"] = message
     return form

@@ -13,27 +13,11 @@ from django.core.exceptions import ValidationError
 from stdnum import exceptions as stdnum_exceptions
 
 from frontdesk.lib import patterns
+from frontdesk.lib.addresses import POSTAL_CODE_PATTERNS, REGION_CODES, postal_code_fits
 
 logger = logging.getLogger(__name__)
 
 MAX_AGE_YEARS = 120
-
-# Postal code shapes for the countries a clinic most often sees; others are checked for length.
-POSTAL_CODE_PATTERNS: dict[str, tuple[str, str]] = {
-    "US": (r"\d{5}(-\d{4})?", "5 digits, or ZIP+4 such as 20500-0003"),
-    "CA": (
-        r"[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d",
-        "letter-digit-letter digit-letter-digit, e.g. K1A 0B1",
-    ),
-    "GB": (r"[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}", "a UK postcode such as SW1A 1AA"),
-    "AU": (r"\d{4}", "4 digits"),
-    "DE": (r"\d{5}", "5 digits"),
-    "FR": (r"\d{5}", "5 digits"),
-    "NL": (r"\d{4} ?[A-Za-z]{2}", "4 digits and 2 letters, e.g. 1012 AB"),
-    "IE": (r"[A-Za-z\d]{3} ?[A-Za-z\d]{4}", "an Eircode such as D02 X285"),
-    "IN": (r"\d{6}", "6 digits"),
-    "MX": (r"\d{5}", "5 digits"),
-}
 
 _NAME_ALLOWED = re.compile(r"^[^\W\d_]+(?:[ '\u2019\-.][^\W\d_]*)*\.?$", re.UNICODE)
 
@@ -102,12 +86,11 @@ def clean_postal_code(value: str, *, country: str) -> str:
     code = " ".join(value.split()).upper()
     if not code:
         return code
-    rule = POSTAL_CODE_PATTERNS.get(country.upper())
-    if rule is not None:
-        pattern, shape = rule
-        if not re.fullmatch(pattern, code, flags=re.IGNORECASE):
-            raise ValidationError(f"That postal code does not fit {country.upper()}: use {shape}.")
-    elif not 2 <= len(code) <= 10:
+    fits = postal_code_fits(code, country)
+    if fits is False:
+        shape = POSTAL_CODE_PATTERNS[country.upper()][1]
+        raise ValidationError(f"That postal code does not fit {country.upper()}: use {shape}.")
+    if fits is None and not 2 <= len(code) <= 10:
         raise ValidationError("A postal code is 2 to 10 characters.")
     return code
 
@@ -186,17 +169,7 @@ NATIONAL_ID_RULES: dict[str, tuple[str, str]] = {
 }
 # Driver's licences are issued by a state or province in these countries: the issuer is the
 # state, given by its postal abbreviation so "CA" and "Calif." are the same issuer.
-_US_STATES = (
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
-    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI"
-)
-_CA_PROVINCES = "AB BC MB NB NL NS NT NU ON PE QC SK YT"
-_AU_STATES = "ACT NSW NT QLD SA TAS VIC WA"
-LICENCE_STATES: dict[str, frozenset[str]] = {
-    "US": frozenset(_US_STATES.split()),
-    "CA": frozenset(_CA_PROVINCES.split()),
-    "AU": frozenset(_AU_STATES.split()),
-}
+LICENCE_STATES: dict[str, frozenset[str]] = REGION_CODES
 DOCUMENT_LATEST_EXPIRY_YEARS = 30
 
 

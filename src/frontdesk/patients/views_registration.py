@@ -134,20 +134,16 @@ def _readback(data: dict[str, Any], extras: ExtraForms) -> list[tuple[str, str, 
             )
         )
     if data.get("address_line1"):
-        place = " ".join(p for p in (data.get("state"), data.get("postal_code")) if p)
-        address = ", ".join(
-            p
-            for p in (data["address_line1"], data.get("address_line2"), data.get("city"), place)
-            if p
-        )
-        postal = data.get("postal_code") or ""
-        rows.append(
-            (
-                "Address",
-                address,
-                f"{address} (postal code {spell_out(postal)})" if postal else address,
-            )
-        )
+        # Each field on its own row: a one-line address split by the form is read back as
+        # split, so the officer confirms which words went where.
+        street = ", ".join(p for p in (data["address_line1"], data.get("address_line2")) if p)
+        rows.append(("Address", street, street))
+        for name, label in (("city", "City / town"), ("state", "State / region")):
+            if data.get(name):
+                rows.append((label, data[name], data[name]))
+        if data.get("postal_code"):
+            postal = data["postal_code"]
+            rows.append(("Postal code", postal, spell_out(postal)))
     if data.get("email"):
         rows.append(("Email", data["email"], spell_out(data["email"].replace("@", " at "))))
     document = extras.document_data

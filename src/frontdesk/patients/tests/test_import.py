@@ -371,3 +371,37 @@ def test_it_saves_rows_in_transactions_small_against_busy_timeout_by_default() -
     # A row holds the lock a few milliseconds (see DEFAULT_BATCH_SIZE); busy_timeout is 5 s.
     assert importing.DEFAULT_BATCH_SIZE <= 50
     assert importing.LOCK_BUDGET_SECONDS <= 5.0 / 10
+
+
+def test_a_row_with_its_address_in_columns_is_imported_as_it_was(
+    tmp_path: Path, personas: Personas
+) -> None:
+    header = ["first_name", "last_name", "dob", "address", "address2", "city", "state", "zip"]
+    row = ["Ana", "Reyes", "1970-01-02", "40 Valencia St", "Apt 2", "San Francisco", "CA", "94103"]
+    assert _figure(_import(_write(tmp_path, [header, row])), "Imported") == 1
+    ana = Patient.objects.get()
+    assert (ana.address_line1, ana.address_line2, ana.city, ana.state, ana.postal_code) == (
+        "40 Valencia St",
+        "Apt 2",
+        "San Francisco",
+        "CA",
+        "94103",
+    )
+
+
+def test_a_street_column_holding_a_whole_address_is_split_or_kept_as_typed(
+    tmp_path: Path, personas: Personas
+) -> None:
+    header = ["first_name", "last_name", "dob", "street"]
+    whole = ["Ana", "Reyes", "1970-01-02", "40 Valencia St, San Francisco, CA 94103"]
+    # Not of the one-line shape: kept as the street, as before, and not refused.
+    other = ["Ben", "Okafor", "1981-03-04", "Flat 2, 9 High St, Springfield"]
+    assert _figure(_import(_write(tmp_path, [header, whole, other])), "Imported") == 2
+    ana, ben = Patient.objects.get(given_name="Ana"), Patient.objects.get(given_name="Ben")
+    assert (ana.address_line1, ana.city, ana.state, ana.postal_code) == (
+        "40 Valencia St",
+        "San Francisco",
+        "CA",
+        "94103",
+    )
+    assert (ben.address_line1, ben.city, ben.postal_code) == (other[3], "", "")

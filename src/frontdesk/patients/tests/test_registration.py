@@ -241,10 +241,117 @@ class TestDuplicatePrevention:
         assert Patient.objects.count() == 2
 
 
-def test_the_read_back_shows_the_address(desk: Client) -> None:
-    html = desk.post(URL, {**_form(), "step": "review"}).content.decode()
-    assert '<th scope="row">Address</th>' in html
-    assert "12 Mission St, San Francisco, CA 94105" in html
+def _readback_rows(html: str) -> dict[str, str]:
+    table = html[html.index("Critical details") : html.index("</table>")]
+    return {
+        label: " ".join(re.sub(r"<[^>]+>", " ", cells).split())
+        for label, cells in re.findall(r'<th scope="row">([^<]+)</th>(.*?)</tr>', table, re.S)
+    }
+
+
+def test_the_read_back_shows_the_address_field_by_field(desk: Client) -> None:
+    rows = _readback_rows(desk.post(URL, {**_form(), "step": "review"}).content.decode())
+    assert rows["Address"] == "12 Mission St 12 Mission St"
+    assert rows["City / town"] == "San Francisco San Francisco"
+    assert rows["State / region"] == "CA CA"
+    assert rows["Postal code"] == "94105 9-4-1-0-5"
+
+
+ONE_LINE = {"address_line1": "40 Valencia St, San Francisco, CA 94103", "city": ""}
+ONE_LINE |= {"state": "", "postal_code": ""}
+
+
+def _hidden(html: str, name: str) -> str:
+    match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)"', html)
+    assert match, name
+    return match.group(1)
+
+
+def test_an_address_typed_on_one_line_is_read_back_split_into_its_fields(
+    desk: Client,
+) -> None:
+    html = desk.post(URL, {**_form(**ONE_LINE), "step": "review"}).content.decode()
+    rows = _readback_rows(html)
+    assert rows["Address"] == "40 Valencia St 40 Valencia St"
+    assert rows["City / town"] == "San Francisco San Francisco"
+    assert rows["State / region"] == "CA CA"
+    assert rows["Postal code"] == "94103 9-4-1-0-3"
+    # Confirming, or "Change something", carries the fields as split.
+    assert [_hidden(html, n) for n in ("address_line1", "city", "state", "postal_code")] == [
+        "40 Valencia St",
+        "San Francisco",
+        "CA",
+        "94103",
+    ]
+
+
+def test_an_address_typed_on_one_line_is_saved_in_its_fields(desk: Client) -> None:
+    line = {**ONE_LINE, "address_line1": "PO Box 123, Springfield, il 62704-0123"}
+    response = desk.post(URL, {**_form(**line), "step": "confirm"})
+    assert response.status_code == 302
+    patient = Patient.objects.get()
+    assert (patient.address_line1, patient.city, patient.state, patient.postal_code) == (
+        "PO Box 123",
+        "Springfield",
+        "IL",
+        "62704-0123",
+    )
+
+
+def test_a_one_line_address_split_shows_in_its_fields_when_something_else_is_wrong(
+    desk: Client,
+) -> None:
+    response = desk.post(URL, {**_form(**ONE_LINE, birth_date="13/45/1985"), "step": "review"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    for shown in ('value="40 Valencia St"', 'value="San Francisco"', 'value="94103"'):
+        assert shown in html
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "40 Valencia St, San Francisco, CA",
+        "40 Valencia St, San Francisco, ZZ 94103",
+        "40 Valencia St, Apt 2, San Francisco, CA 94103",
+    ],
+)
+def test_a_line_that_cannot_be_split_is_kept_and_its_missing_parts_asked_for(
+    desk: Client, line: str
+) -> None:
+    response = desk.post(URL, {**_form(**{**ONE_LINE, "address_line1": line}), "step": "review"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'value="{line}"' in html
+    assert "write it as 40 Valencia St, San Francisco, CA 94103" in html
+    for message in ("Type the city or town.", "e.g. CA.", "Type the postal code."):
+        assert message in html
+    assert not Patient.objects.exists()
+
+
+def test_a_line_whose_town_would_not_fit_the_town_field_is_not_split(desk: Client) -> None:
+    line = f"40 Valencia St, {'San Francisco ' * 8}CA 94103"  # a 120-letter "town"
+    response = desk.post(URL, {**_form(**{**ONE_LINE, "address_line1": line}), "step": "review"})
+    assert response.status_code == 400
+    assert "Type the city or town." in response.content.decode()
+
+
+def test_the_street_field_says_the_whole_address_may_go_on_one_line(desk: Client) -> None:
+    html = desk.get(URL).content.decode()
+    assert "or the whole address on one line: 40 Valencia St, San Francisco, CA 94103." in html
+
+
+def test_a_street_without_the_rest_is_still_a_street(desk: Client) -> None:
+    data = _form(**{**ONE_LINE, "address_line1": "40 Valencia St"})
+    assert desk.post(URL, {**data, "step": "confirm"}).status_code == 302
+    assert Patient.objects.get().address_line1 == "40 Valencia St"
+
+
+def test_a_line_is_not_split_over_a_town_already_typed(desk: Client) -> None:
+    data = _form(**{**ONE_LINE, "city": "Oakland"})
+    assert desk.post(URL, {**data, "step": "confirm"}).status_code == 302
+    patient = Patient.objects.get()
+    assert (patient.address_line1, patient.city) == (ONE_LINE["address_line1"], "Oakland")
 
 
 def _submit_buttons(html: str) -> list[tuple[str, str]]:
