@@ -98,7 +98,7 @@ def _preset_choices(form: forms.BaseForm) -> dict[str, str]:
             or field.widget.is_hidden
         ):
             # Ticked boxes are checked separately; lists of the clinic's records (providers,
-            # types, locations) open on Django's empty "---------" or are narrowed per page.
+            # types, locations) open on "— choose —" or "Any" (see below) or are narrowed per page.
             continue
         initial = form.get_initial_for_field(bound, name)
         choices = _flat(field.choices)
@@ -146,3 +146,21 @@ def test_the_clinic_defaults_name_real_fields(personas: Personas) -> None:
         for name in _make(cls, personas.clinic.pk).fields
     }
     assert set(CLINIC_DEFAULTS) <= fields
+
+
+@pytest.mark.parametrize("cls", FORM_CLASSES, ids=[cls.__name__ for cls in FORM_CLASSES])
+def test_no_list_of_the_clinics_records_opens_on_dashes(
+    cls: type[forms.BaseForm], personas: Personas
+) -> None:
+    """Django's "---------" says nothing; an empty list says "— choose —", "Any" or the like."""
+    form = _make(cls, personas.clinic.pk)
+    dashes = [
+        name
+        for name, field in form.fields.items()
+        if isinstance(field, forms.ModelChoiceField)
+        and not isinstance(field, forms.ModelMultipleChoiceField)
+        and not field.widget.is_hidden
+        and field.empty_label is not None
+        and set(str(field.empty_label)) <= {"-"}
+    ]
+    assert dashes == []

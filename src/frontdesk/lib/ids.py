@@ -11,6 +11,8 @@ from typing import Any, Final
 
 from django import forms
 
+from frontdesk.lib.choices import CHOOSE_LABEL
+
 # The largest value of a bigint primary key (PostgreSQL and SQLite alike).
 ID_MAX: Final = 2**63 - 1
 # 19 digits can exceed ID_MAX; 18 never can, and no clinic will see 10**18 rows.
@@ -55,7 +57,13 @@ def _is_record(field: forms.ModelChoiceField, value: object) -> bool:  # type: i
 
 
 class IdChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    """A choice of one record: a value that is no id is "not in the list" before any query."""
+    """A choice of one record: a value that is no id is "not in the list" before any query.
+    An empty list opens on "— choose —" unless the field says otherwise ("Any"), never on
+    Django's "---------"."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("empty_label", CHOOSE_LABEL)
+        super().__init__(*args, **kwargs)
 
     def to_python(self, value: Any) -> Any:
         if value not in self.empty_values and not _is_record(self, value) and not parse_id(value):

@@ -353,7 +353,12 @@ class CoverageForm(forms.ModelForm):  # type: ignore[type-arg]
             "card_back",
             "copay",
         ]
-        labels = {"card_front": "Card, front", "card_back": "Card, back", "plan_name": "Plan"}
+        labels = {
+            "card_front": "Card, front",
+            "card_back": "Card, back",
+            "plan_name": "Plan",
+            "member_id": "Member ID",
+        }
         field_classes = {"payer": IdChoiceField}
 
     def __init__(self, *args: Any, clinic_id: int, **kwargs: Any) -> None:
