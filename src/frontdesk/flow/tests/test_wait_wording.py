@@ -134,3 +134,14 @@ def test_a_patients_own_lateness_is_not_the_providers(
     assert "Running late" not in _tv(_screen(personas))
     overview = screens.desk_overview(clinic_id=personas.clinic.pk, now=timezone.now())
     assert overview.late == []
+
+
+def test_the_board_says_a_wait_in_words_never_about_0_min(
+    personas: Personas, make_appointment: MakeAppointment
+) -> None:
+    _check_in(personas, make_appointment(start=timezone.now()))
+
+    board = login_client(Client(), personas.nurse).get("/flow/board/").content.decode()
+
+    assert "seen in under 5 min" in board and "(told under 5 min)" in board
+    assert "about 0 min" not in board and "(told 0)" not in board and "~0 min" not in board
