@@ -1,7 +1,8 @@
 """The waitlist's messages to patients: the offer of an earlier time and the note that an
-offered time is gone (email text and HTML, text message), and the outbox kinds that render them
-when the worker sends them (registered in `MessagingConfig.ready()`). The waitlist queues them
-(scheduling/waitlist/notices.py); the words and the link are written here."""
+offered time is gone (email text and HTML, text message), written here with the offer's link;
+the outbox kinds that render them when the worker sends them; and `WAITLIST_POST`, through which
+the waitlist (scheduling/waitlist/notices.py, which does not import messaging) queues them. All
+registered in `MessagingConfig.ready()`."""
 
 from __future__ import annotations
 
@@ -13,14 +14,29 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from frontdesk.messaging.channels import consented_channels
 from frontdesk.messaging.content import appointment_when
+from frontdesk.messaging.links import make_token, read_token
 from frontdesk.messaging.models import OutboxMessage, OutboxStatus
-from frontdesk.messaging.outbox import NotRelevantError, OutboxKind, Outgoing
+from frontdesk.messaging.outbox import NotRelevantError, OutboxKind, Outgoing, outbox_add
+from frontdesk.messaging.tasks import outbox_kick
+from frontdesk.patients.models import Patient
 from frontdesk.scheduling.models import WaitlistOffer, WaitlistOfferStatus, WaitlistStatus
-from frontdesk.scheduling.waitlist.notices import GONE_KIND, OFFER_KIND
+from frontdesk.scheduling.waitlist.notices import GONE_KIND, OFFER_KIND, WaitlistPost
 from frontdesk.scheduling.waitlist.selectors import offer_place
 from frontdesk.scheduling.waitlist.terms import offer_moves_booking
-from frontdesk.scheduling.waitlist.tokens import offer_token
+
+OFFER_PURPOSE = "waitlist-offer"
+
+
+def offer_token(offer: WaitlistOffer) -> str:
+    return make_token(OFFER_PURPOSE, offer.pk)
+
+
+def offer_id_from_token(token: str) -> int:
+    """The offer inside a patient's link. Raises messaging.links.LinkExpiredError or
+    LinkInvalidError; the offer's own `expires_at` is checked again when it is accepted."""
+    return read_token(OFFER_PURPOSE, token, max_age=settings.WAITLIST_OFFER_TTL)
 
 
 def offer_link(offer: WaitlistOffer) -> str:
@@ -138,3 +154,14 @@ def _gone_status(message: OutboxMessage) -> None:
 
 WAITLIST_OFFER = OutboxKind(OFFER_KIND, "Waitlist offer", _offer_prepare, _offer_status)
 WAITLIST_GONE = OutboxKind(GONE_KIND, "Waitlist: time taken", _gone_prepare, _gone_status)
+
+
+def _reachable(patient: Patient) -> bool:
+    return bool(consented_channels(patient))
+
+
+def _queue(kind: str, offer_id: int, patient: Patient, now: dt.datetime) -> bool:
+    return outbox_add(kind=kind, object_id=offer_id, patient=patient, now=now) is not None
+
+
+WAITLIST_POST = WaitlistPost(reachable=_reachable, queue=_queue, wake=outbox_kick)

@@ -1,5 +1,5 @@
 """The waitlist pages: the clinic's list, adding a patient and changing an entry, a freed time's
-candidates, and the patient's signed link that accepts or declines an offer."""
+candidates. (The patient's page behind an offer's link is messaging's: views_waitlist_offer.py.)"""
 
 from __future__ import annotations
 
@@ -15,11 +15,10 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from frontdesk.accounts.policy import Action, policy, public, role_may, staff_clinic, staff_user
+from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.lib.ids import parse_id
-from frontdesk.messaging.links import LinkExpiredError, LinkInvalidError
 from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import (
     BreakGlassRequiredError,
@@ -31,11 +30,9 @@ from frontdesk.scheduling.availability import FreeSlot
 from frontdesk.scheduling.forms import parse_start
 from frontdesk.scheduling.forms_waitlist import WaitlistEntryForm, entry_initial
 from frontdesk.scheduling.models import (
-    Appointment,
     AppointmentStatus,
     Schedule,
     WaitlistEntry,
-    WaitlistOffer,
     WaitlistStatus,
 )
 from frontdesk.scheduling.views import CONFIRM_OFFERED, _posted_id, offered_time_page
@@ -48,24 +45,17 @@ from frontdesk.scheduling.waitlist.entries import (
     waitlist_entry_remove,
 )
 from frontdesk.scheduling.waitlist.offers import (
-    patient_context,
-    waitlist_offer_accept,
-    waitlist_offer_decline,
     waitlist_time_freed,
 )
 from frontdesk.scheduling.waitlist.selectors import (
     access_waitlist_entry,
-    offer_place,
-    offer_state,
     slot_offers,
     waitlist_candidates,
     waitlist_for,
     waitlist_free_now,
-    waitlist_offer_get,
     waitlist_page,
 )
-from frontdesk.scheduling.waitlist.terms import EntryRequest, offer_moves_booking
-from frontdesk.scheduling.waitlist.tokens import offer_id_from_token
+from frontdesk.scheduling.waitlist.terms import EntryRequest
 
 # The entry just added or changed, kept in the session (like the "saved" message) so that the
 # waitlist page it redirects to shows the times that fit it and are free right now.
@@ -437,86 +427,3 @@ def entry_book_view(request: HttpRequest) -> HttpResponse:
         return redirect(_slot_url(schedule, start, end))
     messages.success(request, "Booked from the waitlist; the patient's entry is closed.")
     return redirect("scheduling:appointment", appointment_id=appointment.pk)
-
-
-# --- The patient's link ---------------------------------------------------------------------
-
-
-def _offer_page(
-    request: HttpRequest,
-    state: str,
-    *,
-    status: int = 200,
-    offer: WaitlistOffer | None = None,
-    **extra: Any,
-) -> HttpResponse:
-    context: dict[str, Any] = {"state": state, **extra}
-    if offer is not None:
-        context |= {
-            "offer": offer,
-            "place": offer_place(offer),
-            "moves": offer_moves_booking(offer),
-        }
-    return render(request, "scheduling/waitlist_offer.html", context, status=status)
-
-
-def _offer_as_it_stands(
-    request: HttpRequest, offer: WaitlistOffer, *, error: str = ""
-) -> HttpResponse:
-    """The offer's page in its current state; the patient saw it, so it is audited."""
-    state = offer_state(offer)
-    with transaction.atomic():
-        audit_record(
-            context=patient_context(audit_context(request), clinic_id=offer.entry.clinic_id),
-            action=AuditAction.VIEW,
-            patient_ids=[offer.entry.patient_id],
-            object_type="waitlist_offer",
-            object_id=offer.pk,
-        )
-    appointment: Appointment | None = offer.appointment if state == "already-yours" else None
-    error = error if state == "open" else ""  # the answer no longer matters otherwise
-    status = 410 if state in ("gone", "expired", "withdrawn") else 400 if error else 200
-    return _offer_page(
-        request,
-        state,
-        status=status,
-        offer=offer,
-        appointment=appointment,
-        waiting=offer.entry.status == WaitlistStatus.WAITING,
-        error=error,
-    )
-
-
-@public
-def offer_view(request: HttpRequest, token: str) -> HttpResponse:
-    """What a patient's offer link opens. Reading the page never acts (mail scanners follow
-    links); only the buttons, posted, accept or decline. A bad or old link acts on nothing."""
-    try:
-        offer_id = offer_id_from_token(token)
-    except LinkExpiredError:
-        return _offer_page(request, "expired", status=410)
-    except LinkInvalidError:
-        return _offer_page(request, "invalid", status=400)
-    offer = waitlist_offer_get(offer_id)
-    if offer is None:
-        return _offer_page(request, "invalid", status=400)
-    if request.method != "POST":
-        return _offer_as_it_stands(request, offer)
-    context = audit_context(request)
-    if request.POST.get("answer") == "accept":
-        answer = waitlist_offer_accept(context=context, offer_id=offer.pk)
-    elif request.POST.get("answer") == "decline":
-        answer = waitlist_offer_decline(context=context, offer_id=offer.pk)
-    else:
-        error = "Please answer with one of the two buttons: take this time, or no, thank you."
-        return _offer_as_it_stands(request, offer, error=error)
-    status = 200 if answer.outcome in ("accepted", "already-yours", "declined") else 410
-    offer.entry.refresh_from_db(fields=["status"])
-    return _offer_page(
-        request,
-        answer.outcome,
-        status=status,
-        offer=offer,
-        appointment=answer.appointment,
-        waiting=offer.entry.status == WaitlistStatus.WAITING,
-    )

@@ -19,6 +19,7 @@ from frontdesk.audit.models import AuditEventPatient
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.messaging.links import make_token
+from frontdesk.messaging.waitlist_messages import offer_token
 from frontdesk.patients.models import BreakGlassGrant, Patient
 from frontdesk.scheduling import availability
 from frontdesk.scheduling.models import (
@@ -47,7 +48,6 @@ from frontdesk.scheduling.tests.waitlist_support import (
 )
 from frontdesk.scheduling.waitlist.entries import waitlist_entry_remove
 from frontdesk.scheduling.waitlist.offers import waitlist_offer_accept, waitlist_offers_expire
-from frontdesk.scheduling.waitlist.tokens import offer_token
 
 pytestmark = pytest.mark.usefixtures("waitlist_clock", "waitlist_offers")
 

@@ -20,6 +20,7 @@ from django.urls import reverse
 from conftest import Personas, make_patient
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType, Provider
+from frontdesk.messaging.waitlist_messages import offer_token
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling import services
 from frontdesk.scheduling.models import (
@@ -40,7 +41,6 @@ from frontdesk.scheduling.waitlist.offers import (
     waitlist_time_freed,
 )
 from frontdesk.scheduling.waitlist.terms import EntryRequest
-from frontdesk.scheduling.waitlist.tokens import offer_token
 
 NOW = dt.datetime(2026, 11, 23, 13, 0, tzinfo=dt.UTC)  # Monday 08:00 in New York
 
