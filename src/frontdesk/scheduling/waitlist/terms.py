@@ -18,7 +18,7 @@ HELD = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
 
 @dataclass(frozen=True)
 class EntryRequest:
-    """What the patient is waiting for (from forms_waitlist.WaitlistEntryForm)."""
+    """What the patient is waiting for (from forms.WaitlistEntryForm)."""
 
     appointment_type: AppointmentType
     providers: Iterable[Provider]

@@ -1,5 +1,6 @@
 """The waitlist pages: the clinic's list, adding a patient and changing an entry, a freed time's
-candidates. (The patient's page behind an offer's link is messaging's: views_waitlist_offer.py.)"""
+candidates. (The patient's page behind an offer's link is messaging's:
+messaging/views_waitlist_offer.py.)"""
 
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ from frontdesk.patients.selectors import (
 from frontdesk.scheduling import selectors, services
 from frontdesk.scheduling.availability import FreeSlot
 from frontdesk.scheduling.forms import parse_start
-from frontdesk.scheduling.forms_waitlist import WaitlistEntryForm, entry_initial
 from frontdesk.scheduling.models import (
     AppointmentStatus,
     Schedule,
@@ -44,6 +44,7 @@ from frontdesk.scheduling.waitlist.entries import (
     waitlist_entry_closed_message,
     waitlist_entry_remove,
 )
+from frontdesk.scheduling.waitlist.forms import WaitlistEntryForm, entry_initial
 from frontdesk.scheduling.waitlist.offers import (
     waitlist_time_freed,
 )
