@@ -233,7 +233,7 @@ def waitlist_entry_remove(*, context: AuditContext, user: User, entry: WaitlistE
 
 @transaction.atomic
 def _remove(*, context: AuditContext, user: User, entry: WaitlistEntry) -> list[WaitlistOffer]:
-    # Offers first, then the entry: the order an acceptance takes them (`_lock_offer`), so a
+    # Offers first, then the entry: the order an acceptance takes them (`offers._lock_offer`), so a
     # removal and an acceptance wait on each other instead of deadlocking. An offer accepted
     # meanwhile drops out of the filter once its lock is released.
     open_offers = list(

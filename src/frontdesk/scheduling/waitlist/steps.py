@@ -28,12 +28,14 @@ T = TypeVar("T")
 
 
 def offer_close(offer: WaitlistOffer, status: WaitlistOfferStatus, now: dt.datetime) -> None:
+    """Close a locked offer with its outcome (the caller holds the offer's row lock)."""
     offer.status = status
     offer.responded_at = now
     offer.save(update_fields=["status", "responded_at"])
 
 
 def entry_close(entry: WaitlistEntry, now: dt.datetime) -> None:
+    """The locked entry's patient is booked: they wait no longer."""
     entry.status = WaitlistStatus.BOOKED
     entry.closed_at = now
     entry.save(update_fields=["status", "closed_at"])
