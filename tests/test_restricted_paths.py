@@ -47,7 +47,6 @@ from frontdesk.patients.models import (
     Payer,
     SupervisorNotice,
 )
-from frontdesk.scheduling import waitlist
 from frontdesk.scheduling.models import (
     Appointment,
     AppointmentHistory,
@@ -58,6 +57,8 @@ from frontdesk.scheduling.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
+from frontdesk.scheduling.waitlist.entries import waitlist_entry_add
+from frontdesk.scheduling.waitlist.terms import EntryRequest
 
 NOW = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)  # Monday 10:00 in New York
 SECRET = "Quillfeather"  # the restricted patient's family name: no page may show it
@@ -165,11 +166,11 @@ def world(
         method="cash",
         created_at=NOW,
     )
-    entry = waitlist.waitlist_entry_add(
+    entry = waitlist_entry_add(
         context=SYSTEM_CONTEXT,
         user=personas.front_desk,
         patient=secret,
-        request=waitlist.EntryRequest(
+        request=EntryRequest(
             appointment_type=kind,
             providers=[],
             location=None,

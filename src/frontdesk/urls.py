@@ -11,7 +11,7 @@ from frontdesk.lib.ids import IdConverter
 register_converter(IdConverter, "id")
 
 from frontdesk.accounts import views as account_views  # noqa: E402
-from frontdesk.scheduling import views_waitlist as waitlist_views  # noqa: E402
+from frontdesk.messaging import views_waitlist_offer  # noqa: E402
 
 urlpatterns = [
     path("", account_views.home_view, name="home"),
@@ -31,7 +31,7 @@ urlpatterns = [
     # What the demo's patients would have received (404 outside demo mode).
     path("demo/", include("frontdesk.demo.urls")),
     # A patient's signed link to a waitlist offer; short, since it also goes by text message.
-    path("w/<str:token>/", waitlist_views.offer_view, name="waitlist_offer"),
+    path("w/<str:token>/", views_waitlist_offer.offer_view, name="waitlist_offer"),
 ]
 
 handler400 = "frontdesk.errors.bad_request"

@@ -6,9 +6,11 @@ class SchedulingConfig(AppConfig):
     label = "scheduling"
 
     def ready(self) -> None:
-        # The waitlist's messages go through the outbox, which must know how to render them.
-        from frontdesk.messaging.outbox import outbox_kind_register
-        from frontdesk.scheduling.waitlist import WAITLIST_GONE, WAITLIST_OFFER
+        # Freed time goes to the waitlist through a signal sent on commit: `services` books for
+        # the waitlist, so the waitlist may import it but not the other way round.
+        from frontdesk.scheduling.signals import appointment_time_freed
+        from frontdesk.scheduling.waitlist.offers import appointment_time_freed_receive
 
-        outbox_kind_register(WAITLIST_OFFER)
-        outbox_kind_register(WAITLIST_GONE)
+        appointment_time_freed.connect(
+            appointment_time_freed_receive, dispatch_uid="waitlist_time_freed"
+        )

@@ -34,6 +34,7 @@ from frontdesk.scheduling.models import (
     WaitlistOffer,
     WaitlistOfferStatus,
 )
+from frontdesk.scheduling.signals import appointment_time_freed
 
 # PostgreSQL can deadlock two exclusion-constraint inserts under contention (SQLSTATE 40P01);
 # the transaction is simply tried again.
@@ -433,12 +434,15 @@ def appointment_reschedule(
 
 
 def _offer_freed_time(*, schedule_id: int, start: dt.datetime, end: dt.datetime) -> None:
-    """Once the change commits, offer the freed time to the waitlist (scheduling/waitlist.py).
-    `robust`: a message that cannot be sent never undoes or fails the cancellation itself."""
-    from frontdesk.scheduling.waitlist import waitlist_time_freed  # imports this module
-
+    """Once the change commits, say the time is free (`signals.appointment_time_freed`): the
+    waitlist offers it (scheduling/waitlist/offers.py). A signal, because the waitlist books
+    through this module and so cannot be imported by it. `robust`: a message that cannot be
+    sent never undoes or fails the cancellation itself."""
     transaction.on_commit(
-        lambda: waitlist_time_freed(schedule_id=schedule_id, start=start, end=end), robust=True
+        lambda: appointment_time_freed.send(
+            sender=Appointment, schedule_id=schedule_id, start=start, end=end
+        ),
+        robust=True,
     )
 
 

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from frontdesk.scheduling import views, views_calendar, views_series, views_setup, views_waitlist
+from frontdesk.scheduling import views, views_calendar, views_series, views_setup
+from frontdesk.scheduling.waitlist.views import (
+    entry_add_view,
+    entry_book_view,
+    entry_change_view,
+    entry_remove_view,
+    slot_offer_view,
+    slot_view,
+    waitlist_view,
+)
 
 app_name = "scheduling"
 
@@ -24,13 +33,13 @@ urlpatterns = [
         views_calendar.feed_account_view,
         name="feed_account",
     ),
-    path("waitlist/", views_waitlist.waitlist_view, name="waitlist"),
-    path("waitlist/slot/", views_waitlist.slot_view, name="waitlist_slot"),
-    path("waitlist/slot/offer/", views_waitlist.slot_offer_view, name="waitlist_slot_offer"),
-    path("waitlist/book/", views_waitlist.entry_book_view, name="waitlist_book"),
-    path("waitlist/remove/", views_waitlist.entry_remove_view, name="waitlist_remove"),
-    path("waitlist/<id:entry_id>/", views_waitlist.entry_change_view, name="waitlist_change"),
-    path("patients/<id:patient_id>/waitlist/", views_waitlist.entry_add_view, name="waitlist_add"),
+    path("waitlist/", waitlist_view, name="waitlist"),
+    path("waitlist/slot/", slot_view, name="waitlist_slot"),
+    path("waitlist/slot/offer/", slot_offer_view, name="waitlist_slot_offer"),
+    path("waitlist/book/", entry_book_view, name="waitlist_book"),
+    path("waitlist/remove/", entry_remove_view, name="waitlist_remove"),
+    path("waitlist/<id:entry_id>/", entry_change_view, name="waitlist_change"),
+    path("patients/<id:patient_id>/waitlist/", entry_add_view, name="waitlist_add"),
     path("patients/<id:patient_id>/find/", views.find_view, name="find"),
     path("patients/<id:patient_id>/book/", views.book_view, name="book"),
     path("patients/<id:patient_id>/series/", views_series.series_new_view, name="series_new"),

@@ -70,8 +70,8 @@ def _offers(request: HttpRequest) -> services.OpenOffers:
     return services.OpenOffers.WITHDRAW if confirmed else services.OpenOffers.REFUSE
 
 
-# Cancelling offers the freed time to the waitlist (waitlist.waitlist_time_freed) whenever it
-# is still ahead; patients whose wishes fit and who agreed to messages get the offer.
+# Cancelling offers the freed time to the waitlist (waitlist.offers.waitlist_time_freed)
+# whenever it is still ahead; patients whose wishes fit and who agreed to messages get the offer.
 WAITLIST_NOTE = "Patients on the waitlist whom the time fits are offered it."
 
 

@@ -18,7 +18,7 @@ from frontdesk.messaging.channels import (
 from frontdesk.messaging.tests.conftest import Mailbox, SmsInbox
 from frontdesk.patients.models import ContactChannel, PhoneKind
 from frontdesk.scheduling.models import Schedule, WaitlistEntry, WaitlistOffer
-from frontdesk.scheduling.waitlist import waitlist_messages_send
+from frontdesk.scheduling.waitlist.notices import waitlist_messages_send
 
 
 def test_an_email_arrives_with_text_html_and_attachment_over_real_smtp(

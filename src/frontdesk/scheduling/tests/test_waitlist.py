@@ -19,8 +19,9 @@ from frontdesk.audit.models import AuditEventPatient
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.messaging.links import make_token
+from frontdesk.messaging.waitlist_messages import offer_token
 from frontdesk.patients.models import BreakGlassGrant, Patient
-from frontdesk.scheduling import availability, waitlist
+from frontdesk.scheduling import availability
 from frontdesk.scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -45,6 +46,8 @@ from frontdesk.scheduling.tests.waitlist_support import (
     reachable,
     wait,
 )
+from frontdesk.scheduling.waitlist.entries import waitlist_entry_remove
+from frontdesk.scheduling.waitlist.offers import waitlist_offer_accept, waitlist_offers_expire
 
 pytestmark = pytest.mark.usefixtures("waitlist_clock", "waitlist_offers")
 
@@ -223,7 +226,7 @@ def test_patients_racing_to_accept_one_time_never_double_book(
     def accept(offer: WaitlistOffer) -> None:
         try:
             barrier.wait()
-            answer = waitlist.waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk)
+            answer = waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk)
             outcomes.append(answer.outcome)
         finally:
             connection.close()
@@ -257,7 +260,7 @@ def test_accepting_moves_the_kept_appointment_earlier_and_offers_the_old_time_on
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        answer = waitlist.waitlist_offer_accept(
+        answer = waitlist_offer_accept(
             context=SYSTEM_CONTEXT, offer_id=WaitlistOffer.objects.get(entry=entry).pk
         )
 
@@ -321,7 +324,7 @@ def test_an_expired_offer_is_refused_politely_and_the_time_goes_to_the_next_pati
     assert not Appointment.objects.filter(patient=slow.patient).exists()
 
     mail.outbox.clear()
-    assert waitlist.waitlist_offers_expire() == 1
+    assert waitlist_offers_expire() == 1
     assert WaitlistOffer.objects.get(entry=slow).status == WaitlistOfferStatus.EXPIRED
     assert WaitlistOffer.objects.get(entry=quick).status == WaitlistOfferStatus.OFFERED
     assert [m.to for m in mail.outbox] == [["quick@example.org"]]
@@ -337,7 +340,7 @@ def test_a_tampered_or_foreign_link_shows_a_polite_page_and_does_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         cancel(personas, freed)
     offer = WaitlistOffer.objects.get(entry=entry)
-    genuine = waitlist.offer_token(offer)
+    genuine = offer_token(offer)
     tampered = genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB")
     other_purpose = make_token("appointment", offer.pk)
     for token in (tampered, other_purpose, "nonsense", genuine.replace(":", "", 1)):
@@ -676,9 +679,7 @@ def test_removing_an_entry_locks_its_offers_before_the_entry_as_accepting_does(
     assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.OFFERED
 
     with CaptureQueriesContext(connection) as queries:
-        waitlist.waitlist_entry_remove(
-            context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry
-        )
+        waitlist_entry_remove(context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry)
 
     assert_offers_locked_before_the_entry(queries)
     assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.WITHDRAWN
@@ -697,9 +698,7 @@ def test_removing_an_entry_while_its_patient_accepts_never_deadlocks(
     freed, entry, offer = offered_for_a_race(personas, schedule, follow_up, clinic_tz)
 
     def remove() -> str:
-        waitlist.waitlist_entry_remove(
-            context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry
-        )
+        waitlist_entry_remove(context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry)
         return "removed"
 
     results = race_with_acceptance(monkeypatch, offer, "remove", remove)

@@ -19,7 +19,7 @@ from frontdesk.audit.models import AuditAction, AuditEvent
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.messaging.models import OutboxMessage
-from frontdesk.scheduling import services, waitlist
+from frontdesk.scheduling import services
 from frontdesk.scheduling.models import (
     Appointment,
     Schedule,
@@ -41,6 +41,8 @@ from frontdesk.scheduling.tests.waitlist_support import (
     reachable,
     wait,
 )
+from frontdesk.scheduling.waitlist.notices import GONE_KIND
+from frontdesk.scheduling.waitlist.offers import waitlist_offer_accept
 
 pytestmark = pytest.mark.usefixtures("waitlist_clock", "waitlist_offers")
 
@@ -126,7 +128,7 @@ def test_booking_anyway_withdraws_the_offer_in_the_same_transaction_and_the_link
     caller = make_patient(personas.clinic, given_name="Caller")
     client = login_client(Client(), personas.front_desk)
     mail.outbox.clear()
-    gone_before = OutboxMessage.objects.filter(kind=waitlist.GONE_KIND).count()
+    gone_before = OutboxMessage.objects.filter(kind=GONE_KIND).count()
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -139,7 +141,7 @@ def test_booking_anyway_withdraws_the_offer_in_the_same_transaction_and_the_link
     assert booked.start == freed.start
     assert_withdrawn_for_the_booking(offered)
     # No "time taken" note: the withdrawn offer's link says it all.
-    assert OutboxMessage.objects.filter(kind=waitlist.GONE_KIND).count() == gone_before
+    assert OutboxMessage.objects.filter(kind=GONE_KIND).count() == gone_before
     assert mail.outbox == []
 
     link = Client().get(link_of(offered))
@@ -321,7 +323,7 @@ def test_a_booking_by_hand_and_an_acceptance_at_once_never_deadlock_and_one_gets
         )
 
     def accept() -> object:
-        return waitlist.waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk).outcome
+        return waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk).outcome
 
     # The desk holds the provider's row while the patient's acceptance, holding its offer,
     # queues on it: the desk must not wait for the offer (a deadlock), and the constraint

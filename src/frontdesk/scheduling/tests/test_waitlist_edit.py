@@ -20,7 +20,6 @@ from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.messaging.tests.conftest import Mailbox, _serve_smtp
 from frontdesk.patients.models import Patient
-from frontdesk.scheduling import waitlist
 from frontdesk.scheduling.models import (
     Appointment,
     Schedule,
@@ -46,6 +45,11 @@ from frontdesk.scheduling.tests.waitlist_support import (
     reachable,
     request_of,
     wait,
+)
+from frontdesk.scheduling.waitlist.entries import (
+    WaitlistError,
+    waitlist_entry_change,
+    waitlist_entry_closed_message,
 )
 
 pytestmark = pytest.mark.usefixtures("waitlist_clock", "waitlist_offers")
@@ -234,8 +238,8 @@ def test_an_entry_that_keeps_a_booking_must_keep_waiting_for_the_same_type_of_vi
     assert b"keeps the appointment on Friday, November 27, 10:00" in page.content
     assert response.status_code == 400
     assert b"wait for the same type of visit (Follow-up visit)" in response.content
-    with pytest.raises(waitlist.WaitlistError, match="same type of visit"):
-        waitlist.waitlist_entry_change(
+    with pytest.raises(WaitlistError, match="same type of visit"):
+        waitlist_entry_change(
             context=SYSTEM_CONTEXT,
             user=personas.front_desk,
             entry=entry,
@@ -266,8 +270,8 @@ def test_a_booked_or_removed_entry_cannot_be_changed(
     assert posted.status_code == 400
     assert b"cannot be changed" in posted.content
     assert b"too late" in posted.content
-    with pytest.raises(waitlist.WaitlistError, match="cannot be changed"):
-        waitlist.waitlist_entry_change(
+    with pytest.raises(WaitlistError, match="cannot be changed"):
+        waitlist_entry_change(
             context=SYSTEM_CONTEXT,
             user=personas.front_desk,
             entry=entry,
@@ -354,7 +358,7 @@ def test_an_offer_that_no_longer_fits_the_changed_entry_is_withdrawn_and_goes_to
     changes = NO_LONGER_FITS[change](schedule, *elsewhere, other_type)
 
     with django_capture_on_commit_callbacks(execute=True):
-        withdrawn = waitlist.waitlist_entry_change(
+        withdrawn = waitlist_entry_change(
             context=SYSTEM_CONTEXT,
             user=personas.front_desk,
             entry=changing,
@@ -393,7 +397,7 @@ def test_an_offer_that_still_fits_the_changed_entry_stays_open(
     changes = STILL_FITS[change](schedule, *elsewhere, follow_up)
 
     with django_capture_on_commit_callbacks(execute=True):
-        withdrawn = waitlist.waitlist_entry_change(
+        withdrawn = waitlist_entry_change(
             context=SYSTEM_CONTEXT,
             user=personas.front_desk,
             entry=changing,
@@ -442,7 +446,7 @@ def test_changing_an_entry_locks_its_offers_before_the_entry_as_accepting_does(
     change = request_of(entry, priority=WaitlistPriority.HIGH)
 
     with CaptureQueriesContext(connection) as queries:
-        waitlist.waitlist_entry_change(
+        waitlist_entry_change(
             context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry, request=change
         )
 
@@ -464,7 +468,7 @@ def test_changing_an_entry_while_its_patient_accepts_never_deadlocks(
     change = request_of(entry, time_of_day="afternoon")
 
     def change_entry() -> str:
-        waitlist.waitlist_entry_change(
+        waitlist_entry_change(
             context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry, request=change
         )
         return "changed"
@@ -473,9 +477,7 @@ def test_changing_an_entry_while_its_patient_accepts_never_deadlocks(
 
     assert results == {
         "accept": "accepted",
-        "change": waitlist.waitlist_entry_closed_message(
-            WaitlistEntry(status=WaitlistStatus.BOOKED)
-        ),
+        "change": waitlist_entry_closed_message(WaitlistEntry(status=WaitlistStatus.BOOKED)),
     }
     entry.refresh_from_db()
     assert (entry.status, entry.time_of_day) == (WaitlistStatus.BOOKED, "")

@@ -18,7 +18,6 @@ from conftest import Personas
 from frontdesk.audit.models import AuditAction, AuditEvent
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType
-from frontdesk.scheduling import waitlist
 from frontdesk.scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -40,6 +39,15 @@ from frontdesk.scheduling.tests.waitlist_support import (
     request_of,
     wait,
 )
+from frontdesk.scheduling.waitlist import offers
+from frontdesk.scheduling.waitlist.entries import (
+    waitlist_entry_book,
+    waitlist_entry_change,
+    waitlist_entry_remove,
+)
+from frontdesk.scheduling.waitlist.offers import waitlist_offer_accept, waitlist_time_freed
+from frontdesk.scheduling.waitlist.selectors import Candidate, waitlist_candidates
+from frontdesk.scheduling.waitlist.terms import OfferOutcome
 
 pytestmark = pytest.mark.usefixtures("waitlist_clock", "waitlist_offers")
 
@@ -82,21 +90,21 @@ def offering_paused_after_reading(
     locks held yet) until the block ends. Yields the results, where "offer" is what the
     offering came to (its exception, if it raised one)."""
     read, go_on = threading.Event(), threading.Event()
-    candidates = waitlist.waitlist_candidates
+    candidates = waitlist_candidates
 
-    def read_then_pause(**kwargs: Any) -> list[waitlist.Candidate]:
+    def read_then_pause(**kwargs: Any) -> list[Candidate]:
         found = candidates(**kwargs)
         if not read.is_set():
             read.set()
             go_on.wait(timeout=10)
         return found
 
-    monkeypatch.setattr(waitlist, "waitlist_candidates", read_then_pause)
+    monkeypatch.setattr(offers, "waitlist_candidates", read_then_pause)
     results: dict[str, object] = {}
 
     def offer() -> None:
         try:
-            results["offer"] = waitlist.waitlist_time_freed(
+            results["offer"] = waitlist_time_freed(
                 schedule_id=freed.schedule_id, start=freed.start, end=freed.end
             )
         except Exception as exc:  # the test's assertion shows it
@@ -123,14 +131,14 @@ def test_an_entry_changed_after_the_waitlist_is_read_is_checked_again_before_it_
 ) -> None:
     racer, nxt = first_and_next(personas, follow_up)
     afternoons_only = request_of(racer, time_of_day="afternoon")
-    read = waitlist.waitlist_candidates
+    read = waitlist_candidates
     changes: list[object] = []
 
-    def read_then_change(**kwargs: Any) -> list[waitlist.Candidate]:
+    def read_then_change(**kwargs: Any) -> list[Candidate]:
         found = read(**kwargs)
         if not changes:  # the desk saves "afternoons only" just after the first reading
             changes.append(
-                waitlist.waitlist_entry_change(
+                waitlist_entry_change(
                     context=SYSTEM_CONTEXT,
                     user=personas.front_desk,
                     entry=racer,
@@ -139,7 +147,7 @@ def test_an_entry_changed_after_the_waitlist_is_read_is_checked_again_before_it_
             )
         return found
 
-    monkeypatch.setattr(waitlist, "waitlist_candidates", read_then_change)
+    monkeypatch.setattr(offers, "waitlist_candidates", read_then_change)
 
     with django_capture_on_commit_callbacks(execute=True):
         cancel(personas, freed)
@@ -168,7 +176,7 @@ def test_a_change_committed_while_freed_time_is_being_offered_is_respected(
     with offering_paused_after_reading(monkeypatch, freed) as results:
         # The desk saves "afternoons only" (its own transaction, committed) while the
         # 09:00 time is being offered.
-        results["change"] = waitlist.waitlist_entry_change(
+        results["change"] = waitlist_entry_change(
             context=SYSTEM_CONTEXT,
             user=personas.front_desk,
             entry=racer,
@@ -196,7 +204,7 @@ def test_a_change_saved_while_the_time_is_offered_waits_and_then_withdraws_the_o
     afternoons_only = request_of(racer, time_of_day="afternoon")
 
     def change() -> list[WaitlistOffer]:
-        return waitlist.waitlist_entry_change(
+        return waitlist_entry_change(
             context=SYSTEM_CONTEXT, user=personas.front_desk, entry=racer, request=afternoons_only
         )
 
@@ -227,9 +235,7 @@ def test_a_removal_saved_while_the_time_is_offered_waits_and_then_withdraws_the_
     racer, nxt = first_and_next(personas, follow_up)
 
     def remove() -> str:
-        waitlist.waitlist_entry_remove(
-            context=SYSTEM_CONTEXT, user=personas.front_desk, entry=racer
-        )
+        waitlist_entry_remove(context=SYSTEM_CONTEXT, user=personas.front_desk, entry=racer)
         return "removed"
 
     results = race_with_offering(monkeypatch, freed, "remove", remove)
@@ -257,7 +263,7 @@ def test_booking_a_waiting_patient_by_hand_while_their_time_is_offered_never_dea
     with offering_paused_after_reading(monkeypatch, freed) as results:
         # The desk books Racer by hand at 14:00 with the same provider meanwhile: the booking
         # queues on the provider's row, which the offering must not hold.
-        booked = waitlist.waitlist_entry_book(
+        booked = waitlist_entry_book(
             context=SYSTEM_CONTEXT,
             user=personas.front_desk,
             entry=racer,
@@ -314,7 +320,7 @@ def test_accepting_an_offer_that_still_fits_its_entry_books_it(
         cancel(personas, freed)
     WaitlistEntry.objects.filter(pk=racer.pk).update(time_of_day="morning", weekdays="12")
 
-    answer = waitlist.waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer_of(racer).pk)
+    answer = waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer_of(racer).pk)
 
-    assert answer.outcome == waitlist.OfferOutcome.ACCEPTED
+    assert answer.outcome == OfferOutcome.ACCEPTED
     assert Appointment.objects.get(patient=racer.patient).start == freed.start

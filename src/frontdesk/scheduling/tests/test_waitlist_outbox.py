@@ -15,9 +15,9 @@ from frontdesk.clinic.models import AppointmentType
 from frontdesk.messaging import tasks
 from frontdesk.messaging.models import OutboxMessage, OutboxStatus
 from frontdesk.messaging.outbox import outbox_send_due
-from frontdesk.scheduling import waitlist
 from frontdesk.scheduling.models import Appointment, WaitlistOffer
 from frontdesk.scheduling.tests.waitlist_support import OnCommit, cancel, reachable, wait
+from frontdesk.scheduling.waitlist.entries import waitlist_entry_remove
 
 pytestmark = pytest.mark.usefixtures("waitlist_clock", "waitlist_offers")
 
@@ -70,7 +70,7 @@ def test_an_offer_withdrawn_before_the_worker_sends_it_is_not_sent(
     entry = wait(personas, reachable(personas, "Patient"), follow_up)
     with django_capture_on_commit_callbacks(execute=True):
         cancel(personas, freed)
-    waitlist.waitlist_entry_remove(context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry)
+    waitlist_entry_remove(context=SYSTEM_CONTEXT, user=personas.front_desk, entry=entry)
     mail.outbox.clear()
 
     assert outbox_send_due().cancelled == 1

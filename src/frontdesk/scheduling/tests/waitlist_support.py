@@ -20,8 +20,9 @@ from django.urls import reverse
 from conftest import Personas, make_patient
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType, Provider
+from frontdesk.messaging.waitlist_messages import offer_token
 from frontdesk.patients.models import Patient
-from frontdesk.scheduling import services, waitlist
+from frontdesk.scheduling import services
 from frontdesk.scheduling.models import (
     Appointment,
     CancelledBy,
@@ -31,6 +32,15 @@ from frontdesk.scheduling.models import (
     WaitlistOfferStatus,
     WaitlistPriority,
 )
+from frontdesk.scheduling.waitlist import offers
+from frontdesk.scheduling.waitlist.entries import WaitlistError, waitlist_entry_add
+from frontdesk.scheduling.waitlist.offers import (
+    _lock_entries,
+    _lock_offer,
+    waitlist_offer_accept,
+    waitlist_time_freed,
+)
+from frontdesk.scheduling.waitlist.terms import EntryRequest
 
 NOW = dt.datetime(2026, 11, 23, 13, 0, tzinfo=dt.UTC)  # Monday 08:00 in New York
 
@@ -65,11 +75,11 @@ def wait(
     weekdays: tuple[str, ...] = (),
     time_of_day: str = "",
 ) -> WaitlistEntry:
-    entry = waitlist.waitlist_entry_add(
+    entry = waitlist_entry_add(
         context=SYSTEM_CONTEXT,
         user=personas.front_desk,
         patient=patient,
-        request=waitlist.EntryRequest(
+        request=EntryRequest(
             appointment_type=kind,
             providers=providers or [],
             location=None,
@@ -114,17 +124,17 @@ def offer_of(entry: WaitlistEntry) -> WaitlistOffer:
 
 
 def token_of(entry: WaitlistEntry) -> str:
-    return waitlist.offer_token(offer_of(entry))
+    return offer_token(offer_of(entry))
 
 
 def link_of(entry: WaitlistEntry) -> str:
     return reverse("waitlist_offer", kwargs={"token": token_of(entry)})
 
 
-def request_of(entry: WaitlistEntry, **changes: Any) -> waitlist.EntryRequest:
+def request_of(entry: WaitlistEntry, **changes: Any) -> EntryRequest:
     """What the entry waits for now, with `changes` applied."""
     entry.refresh_from_db()
-    current = waitlist.EntryRequest(
+    current = EntryRequest(
         appointment_type=entry.appointment_type,
         providers=list(entry.providers.all()),
         location=entry.location,
@@ -200,7 +210,7 @@ def race_with_acceptance(
     other exception is kept as it is, so the test's assertion shows what went wrong.
     """
     offer_held, go_on = threading.Event(), threading.Event()
-    lock_offer = waitlist._lock_offer
+    lock_offer = _lock_offer
 
     def hold_offer_then_lock(offer_id: int) -> tuple[WaitlistOffer, WaitlistEntry]:
         # The acceptance holds its offer's lock until the other side is waiting for a lock.
@@ -209,10 +219,10 @@ def race_with_acceptance(
         go_on.wait(timeout=10)
         return lock_offer(offer_id)
 
-    monkeypatch.setattr(waitlist, "_lock_offer", hold_offer_then_lock)
+    monkeypatch.setattr(offers, "_lock_offer", hold_offer_then_lock)
 
     def accept() -> object:
-        return waitlist.waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk).outcome
+        return waitlist_offer_accept(context=SYSTEM_CONTEXT, offer_id=offer.pk).outcome
 
     return _race(
         ("accept", accept), (name, act), held=offer_held, go_on=go_on, what="the offer's lock"
@@ -224,7 +234,7 @@ def _outcome(results: dict[str, object], key: str, work: Callable[[], object], w
     other exception as it is (the test's assertion shows what went wrong)."""
     try:
         results[key] = work()
-    except waitlist.WaitlistError as exc:
+    except WaitlistError as exc:
         results[key] = str(exc) if words else exc
     except Exception as exc:
         results[key] = exc
@@ -290,7 +300,7 @@ def race_with_offering(
     message of the WaitlistError it raised; any other exception is kept as it is.
     """
     entries_held, go_on = threading.Event(), threading.Event()
-    lock_entries = waitlist._lock_entries
+    lock_entries = _lock_entries
 
     def lock_then_hold(entry_ids: Any) -> None:
         lock_entries(entry_ids)
@@ -298,12 +308,10 @@ def race_with_offering(
             entries_held.set()
             go_on.wait(timeout=10)
 
-    monkeypatch.setattr(waitlist, "_lock_entries", lock_then_hold)
+    monkeypatch.setattr(offers, "_lock_entries", lock_then_hold)
 
     def offer() -> object:
-        return waitlist.waitlist_time_freed(
-            schedule_id=freed.schedule_id, start=freed.start, end=freed.end
-        )
+        return waitlist_time_freed(schedule_id=freed.schedule_id, start=freed.start, end=freed.end)
 
     return _race(
         ("offer", offer), (name, act), held=entries_held, go_on=go_on, what="an entry's lock"

@@ -1,5 +1,6 @@
 """The waitlist pages: the clinic's list, adding a patient and changing an entry, a freed time's
-candidates, and the patient's signed link that accepts or declines an offer."""
+candidates. (The patient's page behind an offer's link is messaging's:
+messaging/views_waitlist_offer.py.)"""
 
 from __future__ import annotations
 
@@ -15,30 +16,47 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from frontdesk.accounts.policy import Action, policy, public, role_may, staff_clinic, staff_user
+from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.lib.ids import parse_id
-from frontdesk.messaging.links import LinkExpiredError, LinkInvalidError
 from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import (
     BreakGlassRequiredError,
     PatientAccessDeniedError,
     access_patient,
 )
-from frontdesk.scheduling import selectors, services, waitlist
+from frontdesk.scheduling import selectors, services
 from frontdesk.scheduling.availability import FreeSlot
 from frontdesk.scheduling.forms import parse_start
-from frontdesk.scheduling.forms_waitlist import WaitlistEntryForm, entry_initial
 from frontdesk.scheduling.models import (
-    Appointment,
     AppointmentStatus,
     Schedule,
     WaitlistEntry,
-    WaitlistOffer,
     WaitlistStatus,
 )
 from frontdesk.scheduling.views import CONFIRM_OFFERED, _posted_id, offered_time_page
+from frontdesk.scheduling.waitlist.entries import (
+    WaitlistError,
+    waitlist_entry_add,
+    waitlist_entry_book,
+    waitlist_entry_change,
+    waitlist_entry_closed_message,
+    waitlist_entry_remove,
+)
+from frontdesk.scheduling.waitlist.forms import WaitlistEntryForm, entry_initial
+from frontdesk.scheduling.waitlist.offers import (
+    waitlist_time_freed,
+)
+from frontdesk.scheduling.waitlist.selectors import (
+    access_waitlist_entry,
+    slot_offers,
+    waitlist_candidates,
+    waitlist_for,
+    waitlist_free_now,
+    waitlist_page,
+)
+from frontdesk.scheduling.waitlist.terms import EntryRequest
 
 # The entry just added or changed, kept in the session (like the "saved" message) so that the
 # waitlist page it redirects to shows the times that fit it and are free right now.
@@ -46,9 +64,9 @@ FREE_NOW_SESSION_KEY = "waitlist_free_now_entry"
 FREE_NOW_SHOWN = 3
 
 
-def _entry_terms(entry: WaitlistEntry) -> waitlist.EntryRequest:
+def _entry_terms(entry: WaitlistEntry) -> EntryRequest:
     """What a saved entry waits for, in the terms the free-time search takes."""
-    return waitlist.EntryRequest(
+    return EntryRequest(
         appointment_type=entry.appointment_type,
         providers=list(entry.providers.all()),
         location=entry.location,
@@ -71,7 +89,7 @@ def _free_now(request: HttpRequest) -> dict[str, Any] | None:
         return None
     user = staff_user(request)
     entry = (
-        waitlist.waitlist_for(user)
+        waitlist_for(user)
         .filter(pk=entry_id, status=WaitlistStatus.WAITING)
         .select_related("patient", "appointment_type", "location", "current_appointment")
         .first()
@@ -83,7 +101,7 @@ def _free_now(request: HttpRequest) -> dict[str, Any] | None:
     except (BreakGlassRequiredError, PatientAccessDeniedError):
         return None  # the record needs a stated reason first: the officer books from its chart
     terms = _entry_terms(entry)
-    slots = waitlist.waitlist_free_now(
+    slots = waitlist_free_now(
         clinic_id=entry.clinic_id,
         patient_id=entry.patient_id,
         terms=terms,
@@ -104,7 +122,7 @@ def _free_now(request: HttpRequest) -> dict[str, Any] | None:
 
 def _free_now_context(
     patient: Patient,
-    terms: waitlist.EntryRequest,
+    terms: EntryRequest,
     slots: list[FreeSlot],
     *,
     entry: WaitlistEntry | None = None,
@@ -132,7 +150,7 @@ def waitlist_view(request: HttpRequest) -> HttpResponse:
     open_only = request.GET.get("show") != "closed"
     can_book = role_may(user.role, Action.APPOINTMENT_BOOK)
     free_now = _free_now(request) if can_book and FREE_NOW_SESSION_KEY in request.session else None
-    entries = waitlist.waitlist_page(user, open_only=open_only)
+    entries = waitlist_page(user, open_only=open_only)
     if entries:
         audit_record(
             context=audit_context(request),
@@ -173,7 +191,7 @@ def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     slots: list[FreeSlot] = []
     if checking and form.is_valid():
         terms = form.entry_request()
-        slots = waitlist.waitlist_free_now(
+        slots = waitlist_free_now(
             clinic_id=clinic.pk,
             patient_id=patient.pk,
             terms=terms,
@@ -183,13 +201,13 @@ def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         free_now = _free_now_context(patient, terms, slots) if slots else None
     elif request.method == "POST" and form.is_valid():
         try:
-            entry = waitlist.waitlist_entry_add(
+            entry = waitlist_entry_add(
                 context=audit_context(request),
                 user=user,
                 patient=patient,
                 request=form.entry_request(),
             )
-        except waitlist.WaitlistError as exc:
+        except WaitlistError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(
@@ -231,11 +249,11 @@ def entry_change_view(request: HttpRequest, entry_id: int) -> HttpResponse:
     typed changes, the form keeps them)."""
     user = staff_user(request)
     clinic = staff_clinic(user)
-    entry = waitlist.access_waitlist_entry(user, entry_id)
+    entry = access_waitlist_entry(user, entry_id)
     patient = entry.patient
     closed = entry.status != WaitlistStatus.WAITING
     if closed and request.method != "POST":
-        messages.error(request, waitlist.waitlist_entry_closed_message(entry))
+        messages.error(request, waitlist_entry_closed_message(entry))
         return redirect(f"{reverse('scheduling:waitlist')}?show=closed")
     current = entry.current_appointment
     if current is not None and current.status not in (
@@ -252,11 +270,11 @@ def entry_change_view(request: HttpRequest, entry_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             if closed:
-                raise waitlist.WaitlistError(waitlist.waitlist_entry_closed_message(entry))
-            withdrawn = waitlist.waitlist_entry_change(
+                raise WaitlistError(waitlist_entry_closed_message(entry))
+            withdrawn = waitlist_entry_change(
                 context=audit_context(request), user=user, entry=entry, request=form.entry_request()
             )
-        except waitlist.WaitlistError as exc:
+        except WaitlistError as exc:
             form.add_error(None, str(exc))
         else:
             done = f"The waitlist entry of {patient.given_name} {patient.family_name} is changed."
@@ -269,7 +287,7 @@ def entry_change_view(request: HttpRequest, entry_id: int) -> HttpResponse:
             request.session[FREE_NOW_SESSION_KEY] = entry.pk
             return redirect("scheduling:waitlist")
     elif request.method == "POST" and closed:
-        form.add_error(None, waitlist.waitlist_entry_closed_message(entry))
+        form.add_error(None, waitlist_entry_closed_message(entry))
     with transaction.atomic():
         audit_record(
             context=audit_context(request),
@@ -288,10 +306,10 @@ def entry_change_view(request: HttpRequest, entry_id: int) -> HttpResponse:
 @require_POST
 def entry_remove_view(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
-    entry = waitlist.access_waitlist_entry(user, _posted_id(request, "entry"))
+    entry = access_waitlist_entry(user, _posted_id(request, "entry"))
     try:
-        waitlist.waitlist_entry_remove(context=audit_context(request), user=user, entry=entry)
-    except waitlist.WaitlistError as exc:
+        waitlist_entry_remove(context=audit_context(request), user=user, entry=entry)
+    except WaitlistError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Removed from the waitlist.")
@@ -328,10 +346,10 @@ def _slot_url(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> str:
 def slot_view(request: HttpRequest) -> HttpResponse:
     """A freed time: the waiting patients who fit it (book one here) and its offers."""
     schedule, start, end = _slot_from(request, request.GET)
-    candidates = waitlist.waitlist_candidates(
+    candidates = waitlist_candidates(
         schedule=schedule, start=start, end=end, now=timezone.now(), for_offers=False, limit=50
     )
-    offers = waitlist.slot_offers(schedule=schedule, start=start, end=end)
+    offers = slot_offers(schedule=schedule, start=start, end=end)
     patient_ids = [c.entry.patient_id for c in candidates] + [o.entry.patient_id for o in offers]
     if patient_ids:
         audit_record(
@@ -357,7 +375,7 @@ def slot_view(request: HttpRequest) -> HttpResponse:
 def slot_offer_view(request: HttpRequest) -> HttpResponse:
     """Offer a freed time to the next waitlisted patients now."""
     schedule, start, end = _slot_from(request, request.POST)
-    offers = waitlist.waitlist_time_freed(
+    offers = waitlist_time_freed(
         schedule_id=schedule.pk, start=start, end=end, context=audit_context(request)
     )
     if offers:
@@ -380,13 +398,13 @@ def entry_book_view(request: HttpRequest) -> HttpResponse:
     """Book a waitlisted patient into a freed time by hand (a restricted record asks for a
     reason first: the booking raises BreakGlassRequiredError, which the middleware handles)."""
     user = staff_user(request)
-    entry = waitlist.access_waitlist_entry(user, _posted_id(request, "entry"))
+    entry = access_waitlist_entry(user, _posted_id(request, "entry"))
     schedule, start, end = _slot_from(request, request.POST)
     at = parse_start(request.POST.get("at", ""))
     if at is None:
         raise Http404("No such time")
     try:
-        appointment = waitlist.waitlist_entry_book(
+        appointment = waitlist_entry_book(
             context=audit_context(request),
             user=user,
             entry=entry,
@@ -402,7 +420,7 @@ def entry_book_view(request: HttpRequest) -> HttpResponse:
         return offered_time_page(
             request, exc, back=_slot_url(schedule, start, end), button="Book anyway"
         )
-    except (waitlist.WaitlistError, services.BookingRefusedError) as exc:
+    except (WaitlistError, services.BookingRefusedError) as exc:
         messages.error(request, str(exc))
         if request.POST.get("back") == "free-now":  # booked from the "free right now" list
             request.session[FREE_NOW_SESSION_KEY] = entry.pk
@@ -410,88 +428,3 @@ def entry_book_view(request: HttpRequest) -> HttpResponse:
         return redirect(_slot_url(schedule, start, end))
     messages.success(request, "Booked from the waitlist; the patient's entry is closed.")
     return redirect("scheduling:appointment", appointment_id=appointment.pk)
-
-
-# --- The patient's link ---------------------------------------------------------------------
-
-
-def _offer_page(
-    request: HttpRequest,
-    state: str,
-    *,
-    status: int = 200,
-    offer: WaitlistOffer | None = None,
-    **extra: Any,
-) -> HttpResponse:
-    context: dict[str, Any] = {"state": state, **extra}
-    if offer is not None:
-        context |= {
-            "offer": offer,
-            "place": waitlist.offer_place(offer),
-            "moves": waitlist.offer_moves_booking(offer),
-        }
-    return render(request, "scheduling/waitlist_offer.html", context, status=status)
-
-
-def _offer_as_it_stands(
-    request: HttpRequest, offer: WaitlistOffer, *, error: str = ""
-) -> HttpResponse:
-    """The offer's page in its current state; the patient saw it, so it is audited."""
-    state = waitlist.offer_state(offer)
-    with transaction.atomic():
-        audit_record(
-            context=waitlist.patient_context(
-                audit_context(request), clinic_id=offer.entry.clinic_id
-            ),
-            action=AuditAction.VIEW,
-            patient_ids=[offer.entry.patient_id],
-            object_type="waitlist_offer",
-            object_id=offer.pk,
-        )
-    appointment: Appointment | None = offer.appointment if state == "already-yours" else None
-    error = error if state == "open" else ""  # the answer no longer matters otherwise
-    status = 410 if state in ("gone", "expired", "withdrawn") else 400 if error else 200
-    return _offer_page(
-        request,
-        state,
-        status=status,
-        offer=offer,
-        appointment=appointment,
-        waiting=offer.entry.status == WaitlistStatus.WAITING,
-        error=error,
-    )
-
-
-@public
-def offer_view(request: HttpRequest, token: str) -> HttpResponse:
-    """What a patient's offer link opens. Reading the page never acts (mail scanners follow
-    links); only the buttons, posted, accept or decline. A bad or old link acts on nothing."""
-    try:
-        offer_id = waitlist.offer_id_from_token(token)
-    except LinkExpiredError:
-        return _offer_page(request, "expired", status=410)
-    except LinkInvalidError:
-        return _offer_page(request, "invalid", status=400)
-    offer = waitlist.waitlist_offer_get(offer_id)
-    if offer is None:
-        return _offer_page(request, "invalid", status=400)
-    if request.method != "POST":
-        return _offer_as_it_stands(request, offer)
-    context = audit_context(request)
-    if request.POST.get("answer") == "accept":
-        answer = waitlist.waitlist_offer_accept(context=context, offer_id=offer.pk)
-    elif request.POST.get("answer") == "decline":
-        answer = waitlist.waitlist_offer_decline(context=context, offer_id=offer.pk)
-    else:
-        error = "Please answer with one of the two buttons: take this time, or no, thank you."
-        return _offer_as_it_stands(request, offer, error=error)
-    status = 200 if answer.outcome in ("accepted", "already-yours", "declined") else 410
-    offer.entry.refresh_from_db(fields=["status"])
-    return _offer_page(
-        request,
-        answer.outcome,
-        status=status,
-        offer=offer,
-        appointment=answer.appointment,
-        waiting=offer.entry.status == WaitlistStatus.WAITING,
-    )

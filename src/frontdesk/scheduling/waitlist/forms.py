@@ -18,7 +18,7 @@ from frontdesk.scheduling.models import (
     WaitlistPriority,
     WaitlistTimeOfDay,
 )
-from frontdesk.scheduling.waitlist import EntryRequest
+from frontdesk.scheduling.waitlist.terms import EntryRequest
 
 DEFAULT_WEEKS = 6
 

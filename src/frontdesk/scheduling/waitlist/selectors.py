@@ -1,0 +1,280 @@
+"""Reads of the waitlist: the clinic's list, one entry, the patients a freed time could go to,
+the times free now for an entry, and the offers of a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from frontdesk.accounts.models import User
+from frontdesk.accounts.policy import Action, role_may
+from frontdesk.patients.selectors import PatientAccessDeniedError, patient_access_check
+from frontdesk.scheduling.availability import FreeSlot, SlotPreferences, clinic_zone, free_slots
+from frontdesk.scheduling.models import (
+    Schedule,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistOfferStatus,
+    WaitlistStatus,
+)
+from frontdesk.scheduling.selectors import patient_overlapping_appointments
+from frontdesk.scheduling.waitlist.notices import patient_reachable
+from frontdesk.scheduling.waitlist.terms import (
+    HELD,
+    TIMES_OF_DAY,
+    EntryRequest,
+    OfferOutcome,
+    entry_preferences,
+)
+
+
+def waitlist_for(user: User) -> QuerySet[WaitlistEntry]:
+    """The user's clinic's waitlist; a role without appointment access sees nothing."""
+    if not role_may(user.role, Action.APPOINTMENT_VIEW) or user.clinic_id is None:
+        raise PatientAccessDeniedError(Action.APPOINTMENT_VIEW)
+    return WaitlistEntry.objects.filter(clinic_id=user.clinic_id)
+
+
+def access_waitlist_entry(user: User, entry_id: int) -> WaitlistEntry:
+    """An entry of the user's clinic, if its patient opens for this user as on their chart (a
+    restricted record raises `BreakGlassRequiredError` before anything is shown or changed)."""
+    entry = (
+        waitlist_for(user)
+        .filter(pk=entry_id)
+        .select_related("patient", "appointment_type", "location", "current_appointment__provider")
+        .first()
+    )
+    if entry is None:
+        raise Http404("No such waitlist entry")
+    patient_access_check(user, entry.patient)
+    return entry
+
+
+def waitlist_page(user: User, *, open_only: bool) -> list[WaitlistEntry]:
+    """Entries in the order offers go out, each with its offers (four queries)."""
+    entries = waitlist_for(user)
+    if open_only:
+        entries = entries.filter(status=WaitlistStatus.WAITING)
+    else:
+        entries = entries.exclude(status=WaitlistStatus.WAITING)
+    return list(
+        entries.select_related(
+            "patient", "appointment_type", "location", "current_appointment__provider"
+        )
+        .prefetch_related(
+            "providers",
+            Prefetch(
+                "offers",
+                queryset=WaitlistOffer.objects.select_related("provider").order_by("-created_at"),
+            ),
+        )
+        .order_by("priority", "created_at", "pk")[:500]
+    )
+
+
+def offers_still_open(now: dt.datetime) -> QuerySet[WaitlistOffer]:
+    return WaitlistOffer.objects.filter(status=WaitlistOfferStatus.OFFERED, expires_at__gt=now)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry: WaitlistEntry
+    slot: FreeSlot
+    reachable: bool  # has agreed to email or text messages we can send
+
+
+def waitlist_candidates(
+    *,
+    schedule: Schedule,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    limit: int | None = None,
+    for_offers: bool = True,
+    among: Collection[int] | None = None,
+    passed: Collection[int] = (),
+) -> list[Candidate]:
+    """Waiting patients who could take free time starting in [start, end) on `schedule`, in
+    priority then waiting-time order, each with the earliest fitting start for their visit type.
+
+    `for_offers`: only patients we can message, who hold no open offer and were never offered
+    this time; staff filling the time by hand see every waiting patient that fits.
+    `among`: only these entries; `passed`: not these entries (both by id).
+    """
+    zone = clinic_zone()
+    day = start.astimezone(zone).date()
+    through = WaitlistEntry.providers.through
+    entries = (
+        WaitlistEntry.objects.filter(
+            clinic_id=schedule.clinic_id,
+            status=WaitlistStatus.WAITING,
+            earliest_date__lte=day,
+            latest_date__gte=day,
+        )
+        .filter(Q(location__isnull=True) | Q(location_id=schedule.location_id))
+        .filter(
+            ~Exists(through.objects.filter(waitlistentry_id=OuterRef("pk")))
+            | Exists(
+                through.objects.filter(
+                    waitlistentry_id=OuterRef("pk"), provider_id=schedule.provider_id
+                )
+            )
+        )
+        .select_related("patient", "appointment_type", "current_appointment")
+        .order_by("priority", "created_at", "pk")
+    )
+    if among is not None:
+        entries = entries.filter(pk__in=list(among))
+    if passed:
+        entries = entries.exclude(pk__in=list(passed))
+    if for_offers:
+        entries = entries.exclude(
+            Exists(offers_still_open(now).filter(entry_id=OuterRef("pk")))
+        ).exclude(
+            Exists(
+                WaitlistOffer.objects.filter(
+                    entry_id=OuterRef("pk"),
+                    schedule_id=schedule.pk,
+                    start__gte=start,
+                    start__lt=end,
+                )
+            )
+        )
+    found: list[Candidate] = []
+    slots: dict[tuple[int, SlotPreferences], FreeSlot | None] = {}
+    for entry in entries[:200]:
+        if not entry.patient.is_active:
+            continue
+        reachable = patient_reachable(entry.patient)
+        if for_offers and not reachable:
+            continue
+        preferences = entry_preferences(entry)
+        key = (entry.appointment_type_id, preferences)
+        if key not in slots:
+            found_slots = free_slots(
+                appointment_type=entry.appointment_type,
+                schedules=[schedule],
+                start=start,
+                end=end,
+                now=now,
+                preferences=preferences,
+                limit=1,
+            )
+            slots[key] = found_slots[0] if found_slots else None
+        slot = slots[key]
+        if slot is None:
+            continue
+        current = entry.current_appointment
+        held = current if current is not None and current.status in HELD else None
+        if held is not None and slot.start >= held.start:
+            continue  # they wait for an earlier time, not a later one
+        if patient_overlapping_appointments(
+            patient_id=entry.patient_id,
+            start=slot.start,
+            end=slot.end,
+            exclude_id=held.pk if held else None,
+        ):
+            continue
+        found.append(Candidate(entry, slot, reachable))
+        if limit is not None and len(found) >= limit:
+            break
+    return found
+
+
+def waitlist_free_now(
+    *,
+    clinic_id: int,
+    patient_id: int,
+    terms: EntryRequest,
+    now: dt.datetime,
+    limit: int = 3,
+) -> list[FreeSlot]:
+    """Free times, right now, that fit what a patient waits for (`terms`): the type of visit,
+    a provider it accepts (none: any), its location (none: any), a day in its range and on its
+    days, its time of day, before the booking it keeps (if one is still held), and clear of the
+    patient's other appointments. The first `limit`, soonest first; found with `free_slots`,
+    as find-a-time finds them. Only reads: staff choose whether to book one."""
+    zone = clinic_zone()
+    start = max(now, dt.datetime.combine(terms.earliest_date, dt.time(0), tzinfo=zone))
+    end = dt.datetime.combine(terms.latest_date + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    current = terms.current_appointment
+    held = current if current is not None and current.status in HELD else None
+    if held is not None:
+        end = min(end, held.start)  # only an earlier start than the booking kept
+    if end <= start or limit <= 0:
+        return []
+    schedules = Schedule.objects.filter(clinic_id=clinic_id, is_active=True)
+    provider_ids = [p.pk for p in terms.providers]
+    if provider_ids:
+        schedules = schedules.filter(provider_id__in=provider_ids)
+    if terms.location is not None:
+        schedules = schedules.filter(location_id=terms.location.pk)
+    preferences = SlotPreferences(
+        weekdays=frozenset(int(d) for d in terms.weekdays if d.isdigit()),
+        time_of_day=TIMES_OF_DAY.get(terms.time_of_day),
+    )
+    slots = free_slots(
+        appointment_type=terms.appointment_type,
+        schedules=schedules.select_related("provider", "location"),
+        start=start,
+        end=end,
+        now=now,
+        preferences=preferences,
+        limit=limit * 4,  # room for times that clash with the patient's other visits
+    )
+    fitting: list[FreeSlot] = []
+    for slot in slots:
+        if patient_overlapping_appointments(
+            patient_id=patient_id,
+            start=slot.start,
+            end=slot.end,
+            exclude_id=held.pk if held is not None else None,
+        ):
+            continue
+        fitting.append(slot)
+        if len(fitting) >= limit:
+            break
+    return fitting
+
+
+def slot_offers(*, schedule: Schedule, start: dt.datetime, end: dt.datetime) -> list[WaitlistOffer]:
+    return list(
+        WaitlistOffer.objects.filter(schedule=schedule, start__lt=end, end__gt=start)
+        .select_related("entry__patient")
+        .order_by("-created_at")
+    )
+
+
+def waitlist_offer_get(offer_id: int) -> WaitlistOffer | None:
+    return (
+        WaitlistOffer.objects.select_related(
+            "entry__patient", "entry__current_appointment", "schedule__location", "appointment"
+        )
+        .filter(pk=offer_id)
+        .first()
+    )
+
+
+def offer_state(offer: WaitlistOffer) -> str:
+    """What the patient's link page shows: "open" while the offer can still be accepted."""
+    if offer.status == WaitlistOfferStatus.ACCEPTED:
+        return OfferOutcome.ALREADY_YOURS
+    if offer.status != WaitlistOfferStatus.OFFERED:
+        return str(offer.status)
+    if offer.expires_at <= timezone.now():
+        return OfferOutcome.EXPIRED
+    if offer.entry.status != WaitlistStatus.WAITING:
+        return OfferOutcome.GONE
+    # An offer that no longer fits its entry still shows as open: opening a link never acts,
+    # so only the patient's answer closes it (acceptance refuses it and hands the time on).
+    return "open"
+
+
+def offer_place(offer: WaitlistOffer) -> str:
+    location = offer.schedule.location
+    return f"{location.name}, {location.address}" if location.address else location.name
