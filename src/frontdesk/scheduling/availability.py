@@ -32,13 +32,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dateutil.rrule import rrulestr  # type: ignore[import-untyped, unused-ignore]
-from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Field, Model, Q, QuerySet, prefetch_related_objects
 
 from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.lib.clinic_time import clinic_zone
+from frontdesk.lib.rrule import rule_days_in_month
 from frontdesk.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -48,6 +48,19 @@ from frontdesk.scheduling.models import (
     Schedule,
     ScheduleTemplate,
 )
+
+# `clinic_zone` lives in lib/clinic_time.py; waitlist.py and services.py, reworked on their
+# own, still name it here.
+__all__ = [
+    "FreeSlot",
+    "Session",
+    "SlotPreferences",
+    "clinic_zone",
+    "free_slots",
+    "provider_label",
+    "slot_is_bookable",
+    "template_sessions",
+]
 
 UTC = dt.UTC
 DAY = 86_400
@@ -186,83 +199,6 @@ def _rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
 # --- Rule expansion ---------------------------------------------------------------------------
 
 
-def clinic_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
-def _rule_parts(rule: str) -> dict[str, str] | None:
-    text = rule.strip()
-    if "\n" in text:
-        return None  # a multi-line iCalendar block: leave it to dateutil as written
-    text = text.removeprefix("RRULE:")
-    parts: dict[str, str] = {}
-    for item in text.split(";"):
-        key, sep, value = item.partition("=")
-        if not sep:
-            return None
-        parts[key.strip().upper()] = value.strip().upper()
-    return parts
-
-
-def _months_between(a: dt.date, b: dt.date) -> int:
-    return (b.year - a.year) * 12 + b.month - a.month
-
-
-def _fast_forward(rule: str, dtstart: dt.datetime, month_start: dt.date) -> dt.datetime:
-    """A later DTSTART with the same occurrences from `month_start` on, so that dateutil does
-    not walk years of past weeks. Only for rules whose pattern repeats every whole period
-    regardless of where it starts (no COUNT; daily, weekly, or monthly with an explicit day)."""
-    parts = _rule_parts(rule)
-    if parts is None or "COUNT" in parts:
-        return dtstart
-    try:
-        interval = int(parts.get("INTERVAL", "1"))
-    except ValueError:
-        return dtstart
-    if interval < 1:
-        return dtstart
-    freq = parts.get("FREQ")
-    gap_days = (month_start - dtstart.date()).days
-    if freq in ("DAILY", "WEEKLY"):
-        period = interval * (7 if freq == "WEEKLY" else 1)
-        periods = gap_days // period - 1
-        # Aware arithmetic on one ZoneInfo is wall-clock arithmetic: 09:00 stays 09:00.
-        return dtstart + dt.timedelta(days=periods * period) if periods > 0 else dtstart
-    if freq == "MONTHLY" and ("BYDAY" in parts or "BYMONTHDAY" in parts):
-        periods = _months_between(dtstart.date(), month_start) // interval - 1
-        if periods > 0:
-            months = dtstart.month - 1 + periods * interval
-            first = dt.date(dtstart.year + months // 12, months % 12 + 1, 1)
-            return dtstart.replace(year=first.year, month=first.month, day=1)
-    return dtstart
-
-
-@functools.lru_cache(maxsize=16_384)
-def _rule_days_in_month(
-    rule: str, valid_from: dt.date, start_time: dt.time, zone_key: str, year: int, month: int
-) -> frozenset[dt.date]:
-    """Local dates in one month on which the rule occurs (a pure function, hence memoised)."""
-    zone = zoneinfo.ZoneInfo(zone_key)
-    month_start = dt.date(year, month, 1)
-    month_end = dt.date(year + month // 12, month % 12 + 1, 1)
-    dtstart = dt.datetime.combine(valid_from, start_time, tzinfo=zone)
-    dtstart = _fast_forward(rule, dtstart, month_start)
-    lo = dt.datetime.combine(month_start, dt.time(0), tzinfo=zone)
-    hi = dt.datetime.combine(month_end, dt.time(0), tzinfo=zone)
-    try:
-        parsed = rrulestr(rule, dtstart=dtstart)
-    except ValueError:
-        # A floating UNTIL (no Z) cannot be compared with an aware start; rules are local time
-        # anyway, so expand with a naive start and naive bounds.
-        parsed = rrulestr(rule, dtstart=dtstart.replace(tzinfo=None))
-        lo, hi = lo.replace(tzinfo=None), hi.replace(tzinfo=None)
-    return frozenset(
-        when.date()
-        for when in parsed.between(lo, hi, inc=True)
-        if month_start <= when.date() < month_end
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class _Rule:
     """A template's columns that expansion needs (plain values, no model instance)."""
@@ -292,7 +228,7 @@ class _Rule:
     def runs_on(self, day: dt.date, zone_key: str) -> bool:
         if day < self.valid_from or (self.valid_until is not None and day > self.valid_until):
             return False
-        return day in _rule_days_in_month(
+        return day in rule_days_in_month(
             self.rrule, self.valid_from, self.start_time, zone_key, day.year, day.month
         )
 

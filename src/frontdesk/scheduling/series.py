@@ -30,10 +30,11 @@ from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import patient_access_check
 from frontdesk.scheduling import availability, services
-from frontdesk.scheduling.availability import FreeSlot, clinic_zone, free_slots, provider_label
+from frontdesk.scheduling.availability import FreeSlot, free_slots, provider_label
 from frontdesk.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,

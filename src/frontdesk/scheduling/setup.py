@@ -13,22 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dateutil.rrule import (  # type: ignore[import-untyped, unused-ignore]
-    FR,
-    MO,
-    SA,
-    SU,
-    TH,
-    TU,
-    WE,
-    WEEKLY,
-    rrule,
-    rrulestr,
-)
+from dateutil.rrule import rrule, rrulestr  # type: ignore[import-untyped, unused-ignore]
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -36,7 +25,9 @@ from django.utils import timezone
 from frontdesk.audit.models import AuditAction, AuditEvent
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType, Clinic, Location, Provider
-from frontdesk.scheduling.availability import clinic_zone, template_sessions
+from frontdesk.lib.clinic_time import clinic_zone, day_words, local_midnight
+from frontdesk.lib.rrule import rule_parts, simple_weekly
+from frontdesk.scheduling.availability import template_sessions
 from frontdesk.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -46,6 +37,35 @@ from frontdesk.scheduling.models import (
     Schedule,
     ScheduleTemplate,
 )
+
+# `day_words` lives in lib/clinic_time.py; views_setup.py still names it here.
+__all__ = [
+    "BlockInput",
+    "LocalTime",
+    "RuleExpansion",
+    "RuleTooBusyError",
+    "SetupRefusedError",
+    "SetupSummary",
+    "TemplateInput",
+    "appointment_type_delete",
+    "appointment_type_save",
+    "block_create",
+    "block_delete",
+    "calendar_event_title_save",
+    "day_words",
+    "holiday_add",
+    "holiday_delete",
+    "hours_clock_changes",
+    "leave_create",
+    "local_datetime",
+    "rule_dates",
+    "rule_expand",
+    "rule_in_words",
+    "rule_normalise",
+    "setup_summary",
+    "template_delete",
+    "template_save",
+]
 
 # Open-ended templates are compared over this many days after the later start: every weekly,
 # fortnightly and monthly pattern repeats well within it.
@@ -60,9 +80,7 @@ MOST_INTERVAL = {"DAILY": 366, "WEEKLY": 52, "MONTHLY": 12, "YEARLY": 1}
 # The most dates one expansion walks through (from the rule's first day); three years of a
 # daily rule are about 1,100, a rule first started decades ago about 20,000.
 MOST_DATES = 40_000
-DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
-_WEEKDAYS = (MO, TU, WE, TH, FR, SA, SU)
 _DAY_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _TIME_FREQUENCIES = ("HOURLY", "MINUTELY", "SECONDLY")
 _TIME_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
@@ -88,53 +106,11 @@ class SetupRefusedError(Exception):
         self.field = field
 
 
-def day_words(day: dt.date) -> str:
-    return f"{day:%a %b} {day.day}, {day.year}"
-
-
 def _hh_mm(time: dt.time) -> str:
     return f"{time:%H:%M}"
 
 
 # --- Recurrence rules -----------------------------------------------------------------------
-
-
-def weekly_rule(weekdays: Iterable[int], *, interval: int = 1) -> str:
-    """The RRULE for "every week (or every `interval` weeks) on these days", 0 being Monday."""
-    days = sorted(set(weekdays))
-    built = rrule(
-        WEEKLY,
-        interval=interval,
-        byweekday=[_WEEKDAYS[d] for d in days],
-        dtstart=dt.datetime(2000, 1, 3),  # noqa: DTZ001 - dropped below; only the RRULE line is kept
-    )
-    return next(line for line in str(built).splitlines() if line.startswith("RRULE:")).removeprefix(
-        "RRULE:"
-    )
-
-
-def _parts(rule: str) -> dict[str, str] | None:
-    parts: dict[str, str] = {}
-    for item in rule.split(";"):
-        key, sep, value = item.partition("=")
-        if not sep:
-            return None
-        parts[key.strip().upper()] = value.strip().upper()
-    return parts
-
-
-def simple_weekly(rule: str) -> tuple[list[int], int] | None:
-    """(weekdays, interval) when `rule` is a plain weekly rule the checkboxes can show."""
-    parts = _parts(rule.removeprefix("RRULE:"))
-    if parts is None or parts.get("FREQ") != "WEEKLY" or set(parts) - {"FREQ", "BYDAY", "INTERVAL"}:
-        return None
-    codes = [c for c in parts.get("BYDAY", "").split(",") if c]
-    if not codes or any(c not in DAY_CODES for c in codes):
-        return None
-    interval = parts.get("INTERVAL", "1")
-    if not interval.isascii() or not interval.isdigit() or not 1 <= int(interval) <= 4:
-        return None
-    return sorted({DAY_CODES.index(c) for c in codes}), int(interval)
 
 
 def rule_in_words(rule: str) -> str:
@@ -346,7 +322,7 @@ def rule_normalise(text: str, *, valid_from: dt.date, valid_until: dt.date | Non
         raise SetupRefusedError(
             "The rule is too long; keep it under 200 characters.", field="rrule"
         )
-    parts = _parts(rule)
+    parts = rule_parts(rule)
     if parts is None:
         raise SetupRefusedError(
             f"That is not a rule Frontdesk can read. It needs FREQ=DAILY, WEEKLY, MONTHLY or "
@@ -474,12 +450,6 @@ def hours_clock_changes(data: TemplateInput, *, today: dt.date) -> list[str]:
         f"hours use the first {_hh_mm(time)}."
         for time, dates in twice.items()
     ]
-
-
-def local_midnight(day: dt.date) -> dt.datetime:
-    # Whole days: a zone whose clocks skip midnight starts the day at the first real minute.
-    zone = clinic_zone()
-    return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC).astimezone(zone)
 
 
 # --- Appointment types ----------------------------------------------------------------------
