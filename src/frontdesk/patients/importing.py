@@ -24,56 +24,8 @@ every cell blank are skipped. A line with more filled cells than the header is r
 
 Columns are matched ignoring case, and any run of spaces, hyphens or other punctuation counts
 as one underscore ("First Name", "first-name" and "FIRST_NAME" are all first_name). Columns
-with other names are listed as not used. Accepted names, each group for one field:
-
-- given name (required): given_name, first_name, firstname, first, forename, fname
-- middle name: middle_name, middle, middlename, middle_initial
-- family name (required): family_name, last_name, lastname, surname, last, lname
-- suffix: suffix, name_suffix
-- preferred name: preferred_name, nickname, known_as
-- previous family name: previous_family_name, maiden_name, previous_last_name,
-  former_last_name
-- previous given name: previous_given_name, previous_first_name
-- birth date (required): birth_date, dob, date_of_birth, birthdate; YYYY-MM-DD or the
-  clinic's order (MM/DD/YYYY, or DD/MM/YYYY when DATE_INPUT_ORDER=DMY); a time of midnight
-  after the date, as spreadsheets add, is ignored
-- sex: sex, gender, sex_at_birth, administrative_sex; M/Male, F/Female, O/Other/X,
-  U/Unknown; blank means unknown. When a sex column is present too, gender is the gender
-  identity.
-- gender identity: gender_identity
-- pronouns: pronouns
-- main phone: phone, phone_number, telephone, tel, primary_phone, main_phone
-- main phone kind: phone_kind, phone_type; mobile (cell), home or work; blank means mobile
-- phones of a known kind: mobile_phone, mobile, cell, cell_phone, cellphone (mobile);
-  home_phone (home); work_phone, business_phone (work)
-- other phone: phone_alt, other_phone, alt_phone, alternate_phone, secondary_phone, phone2
-- other phone kind: phone_alt_kind, phone_alt_type, other_phone_kind, other_phone_type; blank
-  means home
-- email: email, email_address, e_mail
-- address: address_line1, address, address1, address_line_1, street, street_address
-- address line 2: address_line2, address2, address_line_2
-- city: city, town
-- state: state, province, region, state_province
-- postal code: postal_code, zip, zip_code, zipcode, postcode; a US ZIP code that lost its
-  leading zeros in a spreadsheet (2134 for 02134) gets them back
-- country: country, country_code; the code (US) or the name; blank means US
-- preferred language: preferred_language, language; blank means English
-- interpreter needed: interpreter_needed, interpreter; yes/no (also y/n, true/false, 1/0, x)
-- preferred contact: preferred_contact, contact_preference, preferred_contact_method; phone,
-  sms (text), email or mail (letter)
-- consent to texts: consent_sms, sms_consent, text_consent; yes/no
-- consent to email: consent_email, email_consent; yes/no
-- emergency contact: emergency_contact_name, emergency_contact
-- emergency contact's relationship: emergency_contact_relationship
-- emergency contact phone: emergency_contact_phone, emergency_phone
-- guarantor relationship: guarantor_relationship; self, parent, spouse (partner), guardian or
-  other; blank means self
-- guarantor name: guarantor_name, guarantor
-- guarantor phone: guarantor_phone
-- alerts: alerts; codes or labels (wheelchair, interpreter, hearing, sight, service_animal,
-  fall_risk, behaviour, latex) separated by ; or | or ,
-- alert note: alert_note
-- confidentiality: confidentiality; normal or restricted; blank means normal
+with other names are listed as not used. The accepted names, one field a line with what its
+cells may hold, end this text: they are made from `COLUMNS`, as the command's help is.
 
 Up to two phone numbers fit (main and other): the first filled of phone, mobile, home, work
 and other phone becomes the main phone, the next the other phone. A blank preferred contact
@@ -157,12 +109,14 @@ COLUMNS: Final[tuple[ImportColumn, ...]] = (
     ImportColumn(
         "birth_date",
         ("birth_date", "dob", "date_of_birth", "birthdate"),
-        "required; YYYY-MM-DD or the clinic's order (MM/DD/YYYY, or DD/MM/YYYY)",
+        "required; YYYY-MM-DD or the clinic's order (MM/DD/YYYY, or DD/MM/YYYY when"
+        " DATE_INPUT_ORDER=DMY); a time of midnight after the date is ignored",
     ),
     ImportColumn(
         "sex",
         ("sex", "gender", "sex_at_birth", "administrative_sex"),
-        "M/Male, F/Female, O/Other/X, U/Unknown; blank = unknown",
+        "M/Male, F/Female, O/Other/X, U/Unknown; blank = unknown; with a sex column, gender is"
+        " the gender identity",
     ),
     ImportColumn(
         "gender_identity", ("gender_identity",), "gender is this when a sex column is present"
@@ -210,7 +164,11 @@ COLUMNS: Final[tuple[ImportColumn, ...]] = (
     ),
     ImportColumn("country", ("country", "country_code"), "code or name; blank = US"),
     ImportColumn("preferred_language", ("preferred_language", "language"), "blank = English"),
-    ImportColumn("interpreter_needed", ("interpreter_needed", "interpreter"), "yes/no"),
+    ImportColumn(
+        "interpreter_needed",
+        ("interpreter_needed", "interpreter"),
+        "yes/no (also y/n, true/false, 1/0, x)",
+    ),
     ImportColumn(
         "preferred_contact",
         ("preferred_contact", "contact_preference", "preferred_contact_method"),
@@ -228,7 +186,12 @@ COLUMNS: Final[tuple[ImportColumn, ...]] = (
     ),
     ImportColumn("guarantor_name", ("guarantor_name", "guarantor")),
     ImportColumn("guarantor_phone", ("guarantor_phone",)),
-    ImportColumn("alerts", ("alerts",), "codes or labels separated by ; | or ,"),
+    ImportColumn(
+        "alerts",
+        ("alerts",),
+        "codes or labels (wheelchair, interpreter, hearing, sight, service_animal, fall_risk,"
+        " behaviour, latex) separated by ; | or ,",
+    ),
     ImportColumn("alert_note", ("alert_note",)),
     ImportColumn("confidentiality", ("confidentiality",), "normal, restricted; blank = normal"),
 )
@@ -254,6 +217,10 @@ def column_help() -> str:
         values = f"  [{column.values}]" if column.values else ""
         lines.append(f"  {', '.join(column.names)}{values}")
     return "\n".join(lines)
+
+
+# The docstring ends with the same list as the command's help, so the two cannot disagree.
+__doc__ = f"{__doc__}\n{column_help()}\n"
 
 
 def field_label(name: str) -> str:
