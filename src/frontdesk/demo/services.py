@@ -1,10 +1,10 @@
 """The demo clinic: a synthetic clinic, reproducible from a seed, for trying Frontdesk and for
-load tests (`frontdesk demo --patients 1000000`).
+load tests (`frontdesk demo --patients 1000000`). `demo_load` builds it once and always leaves
+a working credentials file.
 
-Everything random comes from `random.Random` seeded with the demo seed, so one seed and one
-reference date give the same clinic row for row (staff passwords excepted: those come from
-`secrets`). Faker is slow (tens of microseconds a name), so it is only asked once for pools of
-names, streets and places, which the seeded generator then combines.
+One seed and one reference date give the same clinic row for row (staff passwords excepted:
+those come from `secrets`). The fixed data is in `data.py`, the seeded patients in `people.py`,
+the batch writer in `bulk.py`, the staff's passwords and their file in `credentials.py`.
 """
 
 from __future__ import annotations
