@@ -20,10 +20,10 @@ def clinic_zone() -> zoneinfo.ZoneInfo:
 def local_midnight(day: dt.date, zone: dt.tzinfo | None = None) -> dt.datetime:
     """The start of `day` in `zone` (the clinic's by default)."""
     # Whole days: a zone whose clocks skip midnight starts the day at the first real minute.
-    zone = zone or clinic_zone()
+    zone = zone if zone is not None else clinic_zone()
     return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC).astimezone(zone)
 
 
 def day_words(day: dt.date) -> str:
-    """ "Mon Nov 30, 2026"."""
+    """A day as the set-up pages say it: "Mon Nov 30, 2026"."""
     return f"{day:%a %b} {day.day}, {day.year}"
