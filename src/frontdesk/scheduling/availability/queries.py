@@ -41,6 +41,7 @@ from frontdesk.scheduling.models import (
     ScheduleTemplate,
 )
 
+# An appointment's busy interval is at most 12 hours (a visit is at most 8, by the type's check
 # constraint, plus its buffers): this lower bound lets the (provider, busy_start) index serve
 # the overlap query. Should one ever be longer, the database's no-double-booking constraint
 # still refuses the clash when the booking is inserted.
