@@ -92,7 +92,8 @@ class Maker:
     """Registrations: near-duplicates of sampled patients, and new people."""
 
     def __init__(self, rng: random.Random, today: dt.date) -> None:
-        from frontdesk.demo.services import NICKNAMES, demo_pools
+        from frontdesk.demo.data import NICKNAMES
+        from frontdesk.demo.people import demo_pools
 
         self.rng = rng
         self.today = today

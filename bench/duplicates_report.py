@@ -103,7 +103,8 @@ def planted_pairs(database_url: str) -> tuple[int, dict[frozenset[str], str]]:
 
     django.setup()
     from frontdesk.audit.models import AuditAction, AuditEvent
-    from frontdesk.demo.services import demo_clinic_loaded, demo_patient_rows, demo_pools
+    from frontdesk.demo.people import demo_patient_rows, demo_pools
+    from frontdesk.demo.services import demo_clinic_loaded
     from frontdesk.patients.models import Patient
 
     clinic = demo_clinic_loaded()

@@ -445,6 +445,7 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from frontdesk.lib.rrule import rule_days_in_month
     from frontdesk.scheduling import availability
     from frontdesk.scheduling.models import Schedule
 
@@ -481,7 +482,7 @@ def main() -> None:
             ids = set(kind.allowed_providers.values_list("pk", flat=True))
             return [s.pk for s in schedules[1:] if not ids or s.provider_id in ids]
 
-        availability._rule_days_in_month.cache_clear()
+        rule_days_in_month.cache_clear()
         cold_ms, _ = timed(lambda: any_provider(types[0], random_now(rng)))
 
         def run(label: str, draw: Callable[[], Drawn]) -> Timing:

@@ -20,8 +20,8 @@ from conftest import Personas, make_patient
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.flow.models import PRIORITY_RANK, FlowStatus, Priority, Queue, QueueEntry
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.scheduling.models import Appointment, AppointmentStatus, Schedule
-from frontdesk.scheduling.selectors import clinic_zone
 
 from .helpers import assert_accessible, sign_in
 from .test_flow import _nothing_outstanding

@@ -23,7 +23,7 @@ from frontdesk.flow.models import (
     QueueEntry,
     WaitingRoomDisplay,
 )
-from frontdesk.scheduling.selectors import clinic_zone
+from frontdesk.lib.clinic_time import clinic_zone
 
 from .helpers import assert_accessible
 

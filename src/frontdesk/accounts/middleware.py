@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-import zoneinfo
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.redaction import redact_secrets
 
 LAST_ACTIVITY_KEY = "frontdesk_last_activity"
@@ -54,7 +54,7 @@ class ClinicTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        timezone.activate(zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE))
+        timezone.activate(clinic_zone())
         try:
             return self.get_response(request)
         finally:

@@ -16,10 +16,10 @@ from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.billing.models import EntryKind, LedgerEntry, PaymentMethod
 from frontdesk.billing.selectors import copay_charged, primary_copay
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.money import money_format
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling.models import Appointment, AppointmentStatus
-from frontdesk.scheduling.selectors import clinic_zone
 
 
 class BillingRefusedError(Exception):

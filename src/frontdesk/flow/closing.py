@@ -12,8 +12,8 @@ from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.flow import live
 from frontdesk.flow.models import FlowStatus, QueueEntry
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import SupervisorNotice
-from frontdesk.scheduling.selectors import clinic_zone
 from frontdesk.scheduling.services import appointments_mark_no_shows
 
 STILL_OPEN = (

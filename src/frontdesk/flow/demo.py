@@ -29,8 +29,8 @@ from frontdesk.flow.models import (
     WaitingRoomDisplay,
 )
 from frontdesk.flow.services import queue_for_provider, walk_in_queue
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.scheduling.models import Appointment, AppointmentStatus
-from frontdesk.scheduling.selectors import clinic_zone
 
 # The demo's emergency is acknowledged (and its patient called) this long after it was raised.
 ACKNOWLEDGED_AFTER = dt.timedelta(minutes=1)

@@ -29,7 +29,7 @@ from frontdesk.flow.models import (
     QueueEntry,
     WaitingRoomDisplay,
 )
-from frontdesk.scheduling.selectors import clinic_zone
+from frontdesk.lib.clinic_time import clinic_zone
 
 DISPLAY_SALT = "frontdesk.flow.display"
 _signer = signing.Signer(salt=DISPLAY_SALT, sep=".")

@@ -23,8 +23,8 @@ from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.flow import live
 from frontdesk.flow.models import EmergencyAlert, QueueEntry
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import SupervisorNotice
-from frontdesk.scheduling.selectors import clinic_zone
 
 # Only the clinicians who can go to the patient may say "I am going".
 ACKNOWLEDGING_ROLES = frozenset({Role.NURSE, Role.PHYSICIAN})

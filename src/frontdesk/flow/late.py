@@ -15,8 +15,8 @@ from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.flow.display import queue_delay
 from frontdesk.flow.forecast import clinic_forecasts, wait_words
 from frontdesk.flow.models import LateArrival, LateChoice, Queue
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.scheduling.models import Appointment, AppointmentStatus
-from frontdesk.scheduling.selectors import clinic_zone
 
 STILL_COMING = (
     AppointmentStatus.BOOKED,

@@ -23,11 +23,11 @@ from frontdesk.flow.models import (
     Queue,
     QueueEntry,
 )
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.money import money_format
 from frontdesk.patients.models import Coverage, CoverageRank, Patient
 from frontdesk.patients.selectors import PatientAccessDeniedError, patient_access_check
 from frontdesk.scheduling.models import Appointment, AppointmentHistory, AppointmentStatus
-from frontdesk.scheduling.selectors import clinic_zone
 
 # An address confirmed longer ago than this is asked again at the desk (12 months).
 ADDRESS_CONFIRM_DAYS = 365

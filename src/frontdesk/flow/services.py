@@ -38,11 +38,11 @@ from frontdesk.flow.models import (
     TicketCounter,
 )
 from frontdesk.flow.selectors import already_checked_in
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import Patient, Sex
 from frontdesk.patients.services import DuplicateDecision, patient_register
 from frontdesk.scheduling import services as scheduling_services
 from frontdesk.scheduling.models import Appointment, AppointmentStatus
-from frontdesk.scheduling.selectors import clinic_zone
 
 # Which moves are legal. "Called" can go back to "waiting" (the patient did not answer).
 TRANSITIONS: dict[str, frozenset[str]] = {

@@ -8,7 +8,6 @@ diagnosis.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 
 import icalendar
@@ -16,6 +15,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.messaging.links import make_token
 from frontdesk.scheduling.models import Appointment
 
@@ -27,10 +27,6 @@ class When:
     date: str  # "Monday 30 November 2026"
     time: str  # "9:30 AM"
     short: str  # "Mon 30 Nov 9:30 AM", for text messages
-
-
-def clinic_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
 
 
 def appointment_when(start: dt.datetime) -> When:

@@ -24,56 +24,8 @@ every cell blank are skipped. A line with more filled cells than the header is r
 
 Columns are matched ignoring case, and any run of spaces, hyphens or other punctuation counts
 as one underscore ("First Name", "first-name" and "FIRST_NAME" are all first_name). Columns
-with other names are listed as not used. Accepted names, each group for one field:
-
-- given name (required): given_name, first_name, firstname, first, forename, fname
-- middle name: middle_name, middle, middlename, middle_initial
-- family name (required): family_name, last_name, lastname, surname, last, lname
-- suffix: suffix, name_suffix
-- preferred name: preferred_name, nickname, known_as
-- previous family name: previous_family_name, maiden_name, previous_last_name,
-  former_last_name
-- previous given name: previous_given_name, previous_first_name
-- birth date (required): birth_date, dob, date_of_birth, birthdate; YYYY-MM-DD or the
-  clinic's order (MM/DD/YYYY, or DD/MM/YYYY when DATE_INPUT_ORDER=DMY); a time of midnight
-  after the date, as spreadsheets add, is ignored
-- sex: sex, gender, sex_at_birth, administrative_sex; M/Male, F/Female, O/Other/X,
-  U/Unknown; blank means unknown. When a sex column is present too, gender is the gender
-  identity.
-- gender identity: gender_identity
-- pronouns: pronouns
-- main phone: phone, phone_number, telephone, tel, primary_phone, main_phone
-- main phone kind: phone_kind, phone_type; mobile (cell), home or work; blank means mobile
-- phones of a known kind: mobile_phone, mobile, cell, cell_phone, cellphone (mobile);
-  home_phone (home); work_phone, business_phone (work)
-- other phone: phone_alt, other_phone, alt_phone, alternate_phone, secondary_phone, phone2
-- other phone kind: phone_alt_kind, phone_alt_type, other_phone_kind, other_phone_type; blank
-  means home
-- email: email, email_address, e_mail
-- address: address_line1, address, address1, address_line_1, street, street_address
-- address line 2: address_line2, address2, address_line_2
-- city: city, town
-- state: state, province, region, state_province
-- postal code: postal_code, zip, zip_code, zipcode, postcode; a US ZIP code that lost its
-  leading zeros in a spreadsheet (2134 for 02134) gets them back
-- country: country, country_code; the code (US) or the name; blank means US
-- preferred language: preferred_language, language; blank means English
-- interpreter needed: interpreter_needed, interpreter; yes/no (also y/n, true/false, 1/0, x)
-- preferred contact: preferred_contact, contact_preference, preferred_contact_method; phone,
-  sms (text), email or mail (letter)
-- consent to texts: consent_sms, sms_consent, text_consent; yes/no
-- consent to email: consent_email, email_consent; yes/no
-- emergency contact: emergency_contact_name, emergency_contact
-- emergency contact's relationship: emergency_contact_relationship
-- emergency contact phone: emergency_contact_phone, emergency_phone
-- guarantor relationship: guarantor_relationship; self, parent, spouse (partner), guardian or
-  other; blank means self
-- guarantor name: guarantor_name, guarantor
-- guarantor phone: guarantor_phone
-- alerts: alerts; codes or labels (wheelchair, interpreter, hearing, sight, service_animal,
-  fall_risk, behaviour, latex) separated by ; or | or ,
-- alert note: alert_note
-- confidentiality: confidentiality; normal or restricted; blank means normal
+with other names are listed as not used. The accepted names, one field a line with what its
+cells may hold, end this text: they are made from `import_columns.COLUMNS`, as the help is.
 
 Up to two phone numbers fit (main and other): the first filled of phone, mobile, home, work
 and other phone becomes the main phone, the next the other phone. A blank preferred contact
@@ -105,6 +57,15 @@ from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.patients.forms import COUNTRIES, RegistrationForm
+from frontdesk.patients.import_columns import (
+    BY_HEADER,
+    KINDED_PHONES,
+    REQUIRED_FIELDS,
+    column_help,
+    column_of,
+    field_label,
+    header_normalise,
+)
 from frontdesk.patients.models import (
     Confidentiality,
     ContactChannel,
@@ -126,140 +87,8 @@ SQLITE_PAUSE_SECONDS: Final = 0.1
 IMPORT_ACTOR: Final = "import"
 
 
-@dataclass(frozen=True)
-class ImportColumn:
-    """One field a file may give, and the header names that give it."""
-
-    field: str  # a RegistrationForm field, or mobile_phone / home_phone / work_phone
-    names: tuple[str, ...]  # normalised header names; the first is the field's own
-    values: str = ""  # what the cells may hold, for the help text
-
-
-COLUMNS: Final[tuple[ImportColumn, ...]] = (
-    ImportColumn(
-        "given_name",
-        ("given_name", "first_name", "firstname", "first", "forename", "fname"),
-        "required",
-    ),
-    ImportColumn("middle_name", ("middle_name", "middle", "middlename", "middle_initial")),
-    ImportColumn(
-        "family_name",
-        ("family_name", "last_name", "lastname", "surname", "last", "lname"),
-        "required",
-    ),
-    ImportColumn("suffix", ("suffix", "name_suffix")),
-    ImportColumn("preferred_name", ("preferred_name", "nickname", "known_as")),
-    ImportColumn(
-        "previous_family_name",
-        ("previous_family_name", "maiden_name", "previous_last_name", "former_last_name"),
-    ),
-    ImportColumn("previous_given_name", ("previous_given_name", "previous_first_name")),
-    ImportColumn(
-        "birth_date",
-        ("birth_date", "dob", "date_of_birth", "birthdate"),
-        "required; YYYY-MM-DD or the clinic's order (MM/DD/YYYY, or DD/MM/YYYY)",
-    ),
-    ImportColumn(
-        "sex",
-        ("sex", "gender", "sex_at_birth", "administrative_sex"),
-        "M/Male, F/Female, O/Other/X, U/Unknown; blank = unknown",
-    ),
-    ImportColumn(
-        "gender_identity", ("gender_identity",), "gender is this when a sex column is present"
-    ),
-    ImportColumn("pronouns", ("pronouns",)),
-    ImportColumn(
-        "phone", ("phone", "phone_number", "telephone", "tel", "primary_phone", "main_phone")
-    ),
-    ImportColumn(
-        "phone_kind", ("phone_kind", "phone_type"), "mobile/cell, home, work; blank = mobile"
-    ),
-    ImportColumn(
-        "mobile_phone", ("mobile_phone", "mobile", "cell", "cell_phone", "cellphone"), "a mobile"
-    ),
-    ImportColumn("home_phone", ("home_phone",), "a home phone"),
-    ImportColumn("work_phone", ("work_phone", "business_phone"), "a work phone"),
-    ImportColumn(
-        "phone_alt",
-        (
-            "phone_alt",
-            "other_phone",
-            "alt_phone",
-            "alternate_phone",
-            "secondary_phone",
-            "phone2",
-        ),
-    ),
-    ImportColumn(
-        "phone_alt_kind",
-        ("phone_alt_kind", "phone_alt_type", "other_phone_kind", "other_phone_type"),
-        "mobile/cell, home, work; blank = home",
-    ),
-    ImportColumn("email", ("email", "email_address", "e_mail")),
-    ImportColumn(
-        "address_line1",
-        ("address_line1", "address", "address1", "address_line_1", "street", "street_address"),
-    ),
-    ImportColumn("address_line2", ("address_line2", "address2", "address_line_2")),
-    ImportColumn("city", ("city", "town")),
-    ImportColumn("state", ("state", "province", "region", "state_province")),
-    ImportColumn(
-        "postal_code",
-        ("postal_code", "zip", "zip_code", "zipcode", "postcode"),
-        "US ZIP codes that lost leading zeros get them back",
-    ),
-    ImportColumn("country", ("country", "country_code"), "code or name; blank = US"),
-    ImportColumn("preferred_language", ("preferred_language", "language"), "blank = English"),
-    ImportColumn("interpreter_needed", ("interpreter_needed", "interpreter"), "yes/no"),
-    ImportColumn(
-        "preferred_contact",
-        ("preferred_contact", "contact_preference", "preferred_contact_method"),
-        "phone, sms/text, email, mail/letter; blank = phone, else mail, else email",
-    ),
-    ImportColumn("consent_sms", ("consent_sms", "sms_consent", "text_consent"), "yes/no"),
-    ImportColumn("consent_email", ("consent_email", "email_consent"), "yes/no"),
-    ImportColumn("emergency_contact_name", ("emergency_contact_name", "emergency_contact")),
-    ImportColumn("emergency_contact_relationship", ("emergency_contact_relationship",)),
-    ImportColumn("emergency_contact_phone", ("emergency_contact_phone", "emergency_phone")),
-    ImportColumn(
-        "guarantor_relationship",
-        ("guarantor_relationship",),
-        "self, parent, spouse/partner, guardian, other; blank = self",
-    ),
-    ImportColumn("guarantor_name", ("guarantor_name", "guarantor")),
-    ImportColumn("guarantor_phone", ("guarantor_phone",)),
-    ImportColumn("alerts", ("alerts",), "codes or labels separated by ; | or ,"),
-    ImportColumn("alert_note", ("alert_note",)),
-    ImportColumn("confidentiality", ("confidentiality",), "normal, restricted; blank = normal"),
-)
-REQUIRED_FIELDS: Final = ("given_name", "family_name", "birth_date")
-# Phones from columns that say their kind, in the order they fill main phone, then other.
-_KINDED_PHONES: Final = (
-    ("mobile_phone", PhoneKind.MOBILE),
-    ("home_phone", PhoneKind.HOME),
-    ("work_phone", PhoneKind.WORK),
-)
-_PSEUDO_LABELS: Final = {
-    "mobile_phone": "Mobile phone",
-    "home_phone": "Home phone",
-    "work_phone": "Work phone",
-}
-_BY_NAME: Final = {name: column.field for column in COLUMNS for name in column.names}
-
-
-def column_help() -> str:
-    """The accepted columns, one field a line, for the command's help."""
-    lines = []
-    for column in COLUMNS:
-        values = f"  [{column.values}]" if column.values else ""
-        lines.append(f"  {', '.join(column.names)}{values}")
-    return "\n".join(lines)
-
-
-def field_label(name: str) -> str:
-    if name in _PSEUDO_LABELS:
-        return _PSEUDO_LABELS[name]
-    return str(RegistrationForm.base_fields[name].label)
+# The docstring ends with the same list as the command's help, so the two cannot disagree.
+__doc__ = f"{__doc__}\n{column_help()}\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,10 +111,6 @@ class ImportFile:
     records: int  # CSV records after the header, blank ones included
 
 
-def header_normalise(text: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_")
-
-
 def _delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
@@ -306,7 +131,7 @@ def _first_undecodable_line(path: Path) -> int:
 def _resolve_columns(headers: list[str]) -> dict[int, str]:
     claimed: dict[str, list[int]] = {}
     for position, header in enumerate(headers):
-        name = _BY_NAME.get(header_normalise(header))
+        name = BY_HEADER.get(header_normalise(header))
         if name is not None:
             claimed.setdefault(name, []).append(position)
     sex_columns = claimed.get("sex", [])
@@ -330,15 +155,11 @@ def _resolve_columns(headers: list[str]) -> dict[int, str]:
         )
     if missing:
         wanted = "; ".join(
-            f"{field_label(name).lower()} ({', '.join(_column(name).names[:3])} …)"
+            f"{field_label(name).lower()} ({', '.join(column_of(name).names[:3])} …)"
             for name in missing
         )
         raise ImportFileError(f"The file has no column for the {wanted}.")
     return {positions[0]: name for name, positions in claimed.items()}
-
-
-def _column(name: str) -> ImportColumn:
-    return next(column for column in COLUMNS if column.field == name)
 
 
 def import_file_inspect(*, path: Path) -> ImportFile:
@@ -566,7 +387,7 @@ def _phones(row: _RowData, raw: dict[str, str]) -> None:
     if raw.get("phone"):
         kind = raw.get("phone_kind", "")
         numbers.append((raw["phone"], _PHONE_KIND.get(kind.lower(), kind) or "mobile", "phone"))
-    numbers += [(raw[name], str(kind), name) for name, kind in _KINDED_PHONES if raw.get(name)]
+    numbers += [(raw[name], str(kind), name) for name, kind in KINDED_PHONES if raw.get(name)]
     if raw.get("phone_alt"):
         kind = raw.get("phone_alt_kind", "")
         numbers.append(

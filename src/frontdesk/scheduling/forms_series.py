@@ -12,7 +12,7 @@ from frontdesk.patients.forms import ClinicDateField
 from frontdesk.scheduling.availability import provider_label
 from frontdesk.scheduling.forms import WEEKDAYS
 from frontdesk.scheduling.models import CancelledBy, Schedule
-from frontdesk.scheduling.series import (
+from frontdesk.scheduling.series.plan import (
     MAX_INTERVAL_WEEKS,
     MAX_VISITS,
     SeriesPlan,

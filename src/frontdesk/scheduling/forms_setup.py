@@ -11,13 +11,10 @@ from django.db.models import QuerySet
 
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.lib.ids import IdChoiceField, IdMultipleChoiceField
+from frontdesk.lib.rrule import simple_weekly, weekly_rule
 from frontdesk.patients.forms import ClinicDateField
 from frontdesk.scheduling.models import BlockKind, Schedule, ScheduleTemplate
-from frontdesk.scheduling.setup import (
-    TemplateInput,
-    simple_weekly,
-    weekly_rule,
-)
+from frontdesk.scheduling.setup.templates import TemplateInput
 
 WEEKDAYS = [
     (str(i), name)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import zoneinfo
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -15,6 +13,7 @@ from django.utils import timezone
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
 from frontdesk.clinic.models import AppointmentType
+from frontdesk.lib.clinic_time import clinic_zone, local_midnight
 from frontdesk.patients.selectors import PatientAccessDeniedError, patient_access_check
 from frontdesk.scheduling.availability import (
     FreeSlot,
@@ -33,10 +32,6 @@ from frontdesk.scheduling.models import (
 )
 
 ZERO = dt.timedelta(0)
-
-
-def clinic_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
 
 
 def _appointments_for(user: User) -> QuerySet[Appointment]:
@@ -349,10 +344,6 @@ class FreeWeek:
         return self.first + dt.timedelta(days=WEEK_DAYS)
 
 
-def _local_midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=zone)
-
-
 def free_week(
     *,
     appointment_type: AppointmentType,
@@ -371,8 +362,8 @@ def free_week(
         slots = free_slots(
             appointment_type=appointment_type,
             schedules=schedules,
-            start=max(start, _local_midnight(first, zone)),
-            end=min(end, _local_midnight(first + dt.timedelta(days=WEEK_DAYS), zone)),
+            start=max(start, local_midnight(first, zone)),
+            end=min(end, local_midnight(first + dt.timedelta(days=WEEK_DAYS), zone)),
             now=now,
             preferences=preferences,
             limit=WEEK_SLOTS,

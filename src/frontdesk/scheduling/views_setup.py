@@ -22,8 +22,8 @@ from django.views.decorators.http import require_POST
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
 from frontdesk.audit.services import audit_context
 from frontdesk.clinic.models import AppointmentType
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.scheduling import setup
-from frontdesk.scheduling.availability import clinic_zone
 from frontdesk.scheduling.forms_setup import (
     AppointmentTypeForm,
     BlockForm,

@@ -19,11 +19,11 @@ from django.utils import timezone
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
 from frontdesk.clinic.models import AppointmentType, Clinic, Provider
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.selectors import PatientAccessDeniedError
 from frontdesk.scheduling.availability import (
     FreeSlot,
     Session,
-    clinic_zone,
     free_slots,
     template_sessions,
 )

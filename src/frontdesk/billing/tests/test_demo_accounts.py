@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from frontdesk.billing.models import EntryKind, LedgerEntry
-from frontdesk.demo.services import _demo_money, demo_load
+from frontdesk.demo.bulk import _demo_money
+from frontdesk.demo.services import demo_load
 from frontdesk.patients.models import Coverage
 
 PATIENTS = 600

@@ -19,18 +19,10 @@ from frontdesk.accounts.roles import Role
 from frontdesk.accounts.services import staff_create
 from frontdesk.audit.models import AuditAction, AuditEvent
 from frontdesk.clinic.models import AppointmentType, Clinic, Location, Provider
-from frontdesk.demo.services import (
-    EMAIL_DOMAINS,
-    NICKNAMES,
-    PAYER_SPECS,
-    DemoOutcome,
-    PatientRow,
-    StaffLogin,
-    demo_credentials_write,
-    demo_load,
-    demo_patient_rows,
-    demo_pools,
-)
+from frontdesk.demo.credentials import StaffLogin, demo_credentials_write
+from frontdesk.demo.data import EMAIL_DOMAINS, NICKNAMES, PAYER_SPECS
+from frontdesk.demo.people import PatientRow, demo_patient_rows, demo_pools
+from frontdesk.demo.services import DemoOutcome, demo_load
 from frontdesk.patients.duplicates import duplicate_candidates, person_record_from_patient
 from frontdesk.patients.indexing import patient_derive_fields
 from frontdesk.patients.models import Coverage, FamilyName, Patient, Payer

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from conftest import Personas, make_patient
 from frontdesk.audit.models import AuditAction, AuditEvent
-from frontdesk.patients import importing, indexing
+from frontdesk.patients import import_columns, importing, indexing
 from frontdesk.patients.models import FamilyName, MrnCounter, Patient
 from frontdesk.patients.mrn import mrn_is_valid
 
@@ -260,7 +260,7 @@ def test_the_docstring_and_the_help_name_every_accepted_column() -> None:
     doc = importing.__doc__ or ""
     words = set(re.findall(r"[a-z0-9_]+", doc))
     help_text = call_command_help()
-    for column in importing.COLUMNS:
+    for column in import_columns.COLUMNS:
         for name in column.names:
             assert name in words, name
             assert name in help_text, name

@@ -27,6 +27,7 @@ from frontdesk.accounts.services import staff_create
 from frontdesk.audit.models import AuditEvent
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.lib.rrule import weekly_rule
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling import availability, services, setup
 from frontdesk.scheduling.availability import slot_is_bookable
@@ -395,7 +396,7 @@ def test_fortnightly_hours_on_alternate_weeks_do_not_clash(
             data=setup.TemplateInput(
                 provider=provider,
                 location=location,
-                rrule=setup.weekly_rule([0], interval=2),
+                rrule=weekly_rule([0], interval=2),
                 start_time=dt.time(9),
                 end_time=dt.time(12),
                 valid_from=first,

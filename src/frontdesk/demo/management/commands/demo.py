@@ -9,12 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from frontdesk.demo.services import (
-    DEFAULT_PATIENTS,
-    DEFAULT_SEED,
-    DemoRefusedError,
-    demo_load,
-)
+from frontdesk.demo.data import DEFAULT_PATIENTS, DEFAULT_SEED
+from frontdesk.demo.services import DemoRefusedError, demo_load
 
 
 def _count(value: str) -> int:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.flow.closing import flow_close_day
-from frontdesk.scheduling.selectors import clinic_zone
+from frontdesk.lib.clinic_time import clinic_zone
 
 
 class Command(BaseCommand):

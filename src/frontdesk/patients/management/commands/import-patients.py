@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from frontdesk.clinic.models import Clinic
 from frontdesk.lib.csv_safe import csv_writer
-from frontdesk.patients import importing
+from frontdesk.patients import import_columns, importing
 from frontdesk.patients.importing import Outcome
 
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
                 width=79,
             ),
             "Columns, one field a line (any case; spaces and punctuation count as "
-            "underscores):\n" + importing.column_help(),
+            "underscores):\n" + import_columns.column_help(),
             textwrap.fill(
                 "The first filled of phone, mobile, home and work phone becomes the main phone, "
                 "the next the other phone. Consent to texts or email is never assumed. More in "
