@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -81,6 +82,12 @@ PATIENT_FIELDS = (
 )
 
 
+def _clinic_today() -> dt.date:
+    """Today in the clinic's time zone, wherever the service is called from (a page, the import,
+    the worker): an address confirmed at 20:00 in New York is confirmed that day, not the next."""
+    return timezone.localdate(timezone=ZoneInfo(settings.CLINIC_TIME_ZONE))
+
+
 @dataclass(frozen=True)
 class DuplicateDecision:
     """The officer's answer to a likely duplicate: a different person, and why."""
@@ -149,7 +156,7 @@ def patient_register(
         created_at=now,
         updated_at=now,
         address_confirmed_on=(
-            timezone.localdate() if address_confirmed and data.get("address_line1") else None
+            _clinic_today() if address_confirmed and data.get("address_line1") else None
         ),
         **{name: data[name] for name in PATIENT_FIELDS if name in data},
     )
@@ -436,7 +443,7 @@ def _address_write(
         value = data.get(name)
         setattr(address, name, _ADDRESS_DEFAULTS.get(name, "") if value in (None, "") else value)
     # Typed at the desk with the patient there: read back and confirmed today.
-    address.confirmed_on = timezone.localdate()
+    address.confirmed_on = _clinic_today()
     address.updated_at = now
     address.save()
     return address

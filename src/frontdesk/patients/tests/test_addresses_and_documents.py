@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
@@ -26,6 +27,7 @@ from frontdesk.patients.merging import patient_merge, patient_unmerge
 from frontdesk.patients.models import IdentityDocument, Patient, PatientAddress
 from frontdesk.patients.selectors import parse_search_query, patient_search
 from frontdesk.patients.validation import clean_document_number, clean_issuing_state
+from frontdesk.scheduling.selectors import clinic_zone
 
 REGISTER = "/patients/register/"
 
@@ -270,6 +272,19 @@ def test_a_document_of_another_patient_cannot_be_revealed_through_this_one(
 # --- Edits from the chart, each audited --------------------------------------------------------
 
 
+def test_an_address_added_in_the_clinics_evening_is_confirmed_that_day_there(
+    patient: Patient, personas: Personas
+) -> None:
+    # 01:30 UTC on 6 December is 20:30 on 5 December in New York, the clinic's zone.
+    with time_machine.travel(dt.datetime(2026, 12, 6, 1, 30, tzinfo=dt.UTC), tick=False):
+        address = services.patient_address_save(
+            context=_context(personas.front_desk),
+            patient=patient,
+            data={"kind": "mailing", "address_line1": "PO Box 4471", "country": "US"},
+        )
+    assert address.confirmed_on == dt.date(2026, 12, 5)
+
+
 def test_adding_changing_and_removing_an_address_from_the_chart_is_audited(
     patient: Patient, desk: Client
 ) -> None:
@@ -292,7 +307,7 @@ def test_adding_changing_and_removing_an_address_from_the_chart_is_audited(
     address = PatientAddress.objects.get(patient=patient)
     assert address.address_line1 == "22 Harbour Rd"
     assert address.valid_until == dt.date(2026, 8, 31)
-    assert address.confirmed_on == timezone.localdate()
+    assert address.confirmed_on == timezone.localdate(timezone=clinic_zone())
 
     edit = desk.get(f"/patients/{patient.pk}/addresses/{address.pk}/")
     assert 'value="22 Harbour Rd"' in edit.content.decode()
