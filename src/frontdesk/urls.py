@@ -19,7 +19,7 @@ urlpatterns = [
     path("favicon.ico", account_views.favicon_view, name="favicon"),
     path("accounts/", include("frontdesk.accounts.urls")),
     path("patients/", include("frontdesk.patients.urls")),
-    path("audit/", include("frontdesk.audit.urls")),
+    path("audit/", include("frontdesk.patients.urls_access")),
     path("schedule/", include("frontdesk.scheduling.urls")),
     # Patients' signed links from reminders (no sign-in; the token is the credential).
     path("p/", include("frontdesk.messaging.urls")),
