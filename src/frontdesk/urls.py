@@ -11,10 +11,11 @@ from frontdesk.lib.ids import IdConverter
 register_converter(IdConverter, "id")
 
 from frontdesk.accounts import views as account_views  # noqa: E402
+from frontdesk.patients import views_start  # noqa: E402
 from frontdesk.scheduling import views_waitlist as waitlist_views  # noqa: E402
 
 urlpatterns = [
-    path("", account_views.home_view, name="home"),
+    path("", views_start.home_view, name="home"),
     path("healthz", account_views.healthz_view, name="healthz"),
     path("favicon.ico", account_views.favicon_view, name="favicon"),
     path("accounts/", include("frontdesk.accounts.urls")),
