@@ -12,14 +12,15 @@ register_converter(IdConverter, "id")
 
 from frontdesk.accounts import views as account_views  # noqa: E402
 from frontdesk.messaging import views_waitlist_offer  # noqa: E402
+from frontdesk.patients import views_start  # noqa: E402
 
 urlpatterns = [
-    path("", account_views.home_view, name="home"),
+    path("", views_start.home_view, name="home"),
     path("healthz", account_views.healthz_view, name="healthz"),
     path("favicon.ico", account_views.favicon_view, name="favicon"),
     path("accounts/", include("frontdesk.accounts.urls")),
     path("patients/", include("frontdesk.patients.urls")),
-    path("audit/", include("frontdesk.audit.urls")),
+    path("audit/", include("frontdesk.patients.urls_access")),
     path("schedule/", include("frontdesk.scheduling.urls")),
     # Patients' signed links from reminders (no sign-in; the token is the credential).
     path("p/", include("frontdesk.messaging.urls")),

@@ -25,11 +25,10 @@ from frontdesk.accounts import selectors, services, sign_in
 from frontdesk.accounts.forms import LoginForm, PasswordChangeRequiredForm, TokenForm
 from frontdesk.accounts.middleware import user_is_verified
 from frontdesk.accounts.models import User
-from frontdesk.accounts.policy import Action, policy, public, role_may, staff_user
+from frontdesk.accounts.policy import Action, policy, public, staff_user
 from frontdesk.accounts.throttle import address_valid, too_many_attempts_message
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
-from frontdesk.patients.selectors import patients_recently_opened, supervisor_notices_open
 
 RECOVERY_CODES_SESSION_KEY = "frontdesk_new_recovery_codes"
 
@@ -189,34 +188,6 @@ def session_ping_view(request: HttpRequest) -> HttpResponse:
     """Called by the page when the person is active (typing, clicking) or chose to stay
     signed in; the idle middleware has already moved the session's last-activity time."""
     return HttpResponse(status=204)
-
-
-@policy(Action.HOME)
-def home_view(request: HttpRequest) -> HttpResponse:
-    user = staff_user(request)
-    recent = []
-    if role_may(user.role, Action.PATIENT_VIEW):
-        recent = patients_recently_opened(user)
-        if recent:
-            audit_record(
-                context=audit_context(request),
-                action=AuditAction.VIEW,
-                patient_ids=[p.pk for p in recent],
-                object_type="recent_patients",
-            )
-    notices = supervisor_notices_open(user)
-    if notices:
-        audit_record(
-            context=audit_context(request),
-            action=AuditAction.VIEW,
-            patient_ids=[n.patient_id for n in notices if n.patient_id],
-            object_type="supervisor_notices",
-        )
-    sign_in_alerts = []
-    if role_may(user.role, Action.ACCOUNT_UNLOCK):
-        sign_in_alerts = selectors.sign_in_alerts_recent(clinic_id=user.clinic_id, days=1)
-    context = {"recent_patients": recent, "notices": notices, "sign_in_alerts": sign_in_alerts}
-    return render(request, "accounts/home.html", context)
 
 
 @policy(Action.ACCOUNT_UNLOCK)

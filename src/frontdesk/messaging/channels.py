@@ -4,8 +4,9 @@
 message caused by a change); `notify_patient` sends and audits at once. Neither ever chooses a
 channel the patient has not consented to (TCPA for texts, the patient's stated preference for
 email), nor falls back to a channel silently: with no consented channel it raises
-`NoConsentedChannel`. In demo mode (settings.FRONTDESK_DEMO) every message goes to the demo
-outbox (demo/outbox.py) instead of the network, by the channel it would have taken.
+`NoConsentedChannel`. In demo mode (settings.FRONTDESK_DEMO) every message goes, by the channel
+it would have taken, to the keeper the demo registers (`demo_keeper_register`, from the demo
+app's `ready()`: its outbox, demo/outbox.py) instead of the network.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
-from frontdesk.demo.outbox import demo_message_keep
 from frontdesk.patients.models import ContactChannel, Patient, PhoneKind
 
 EMAIL = "email"
@@ -244,12 +245,30 @@ def deliver(
     return channel, number
 
 
+class DemoKeeper(Protocol):
+    def __call__(
+        self, *, patient: Patient, channel: str, recipient: str, subject: str, body: str, key: str
+    ) -> object:
+        """Keep one message as delivered, once per `key` (its Message-ID or idempotency key)."""
+
+
+_demo_keeper: DemoKeeper | None = None
+
+
+def demo_keeper_register(keeper: DemoKeeper) -> None:
+    """Where demo mode keeps messages instead of sending them (the demo app, from `ready()`)."""
+    global _demo_keeper
+    _demo_keeper = keeper
+
+
 def _demo_keep(
     patient: Patient, *, channel: str, subject: str, body: str, key: str
 ) -> tuple[str, str]:
-    """Demo mode: the message goes to the demo outbox (demo/outbox.py), never the network."""
+    """Demo mode: the message goes to the demo's keeper, never the network."""
+    if _demo_keeper is None:
+        raise ImproperlyConfigured("FRONTDESK_DEMO is set, but no demo app keeps the messages.")
     recipient = patient.email if channel == EMAIL else _mobile_number(patient)
-    demo_message_keep(
+    _demo_keeper(
         patient=patient, channel=channel, recipient=recipient, subject=subject, body=body, key=key
     )
     return channel, recipient

@@ -1,49 +1,82 @@
-"""The chart's header: what the desk needs at a glance, for a patient the caller has opened.
+"""The patient's chart as the apps compose it: its header at a glance, and what the apps above
+patients add.
 
-Most of it comes from what the chart reads anyway (the coverages, the upcoming appointments),
-so the header costs at most two queries of its own: the balance, for roles that may see
-accounts, and whether a walk-in's registration is still to complete. The chart's one VIEW
-event covers it, as it covers the account panel.
+Patients sits below scheduling, billing and flow, so the chart never reads their data itself:
+each of them registers a part (`chart_part_register`) in its own `chart` module, which
+patients' `ready()` imports as Django's admin finds `admin` modules. A part is a function of the
+user, the patient and the time; it returns the names the chart's template reads for it and the
+alerts it adds to the header, after the patient's own. The visits (scheduling), the balance
+(billing) and the desk's reminders (flow) cost a query each at most, and the chart's one VIEW
+event covers them, as it covers the account panel.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from typing import Protocol
+
+from django.core.exceptions import ImproperlyConfigured
 
 from frontdesk.accounts.models import User
-from frontdesk.accounts.policy import Action, role_may
-from frontdesk.billing.selectors import patient_balance
-from frontdesk.flow.models import IncompleteRegistration
-from frontdesk.flow.selectors import ADDRESS_CONFIRM_DAYS
 from frontdesk.patients.models import Confidentiality, Coverage, CoverageRank, Patient
-from frontdesk.scheduling.models import Appointment, AppointmentStatus
 
-# A visit still to come: booked, or asked for and not yet confirmed.
-_UPCOMING = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
+
+@dataclass(frozen=True)
+class ChartPart:
+    """What one app adds to the chart: names for its template, and alerts for its header."""
+
+    context: Mapping[str, object] = field(default_factory=dict)
+    alerts: Sequence[str] = ()
+
+
+class ChartPartSource(Protocol):
+    def __call__(
+        self, *, user: User, patient: Patient, now: dt.datetime, today: dt.date
+    ) -> ChartPart:
+        """The part for this user and patient (the caller has opened the patient)."""
+
+
+_parts: dict[str, ChartPartSource] = {}
+
+
+def chart_part_register(name: str, source: ChartPartSource) -> None:
+    """Add a part to every chart, under its app's name (a second registration replaces it)."""
+    _parts[name] = source
 
 
 @dataclass(frozen=True)
 class ChartHeader:
-    balance: Decimal | None  # None: the role does not handle money (BILLING_VIEW)
-    next_visit: Appointment | None
     primary: Coverage | None  # the primary coverage in force today; None: self-pay
     restricted: bool
     alerts: list[str] = field(default_factory=list)
 
 
-def chart_header(
+@dataclass(frozen=True)
+class Chart:
+    header: ChartHeader
+    context: dict[str, object]  # the parts' names for the template
+
+
+def chart_compose(
     *,
     user: User,
     patient: Patient,
     coverages: list[Coverage],
-    appointments: list[Appointment],
     now: dt.datetime,
     today: dt.date,
-) -> ChartHeader:
-    """`coverages` and `appointments` (ordered by start) as the chart read them."""
-    next_visit = next((a for a in appointments if a.start >= now and a.status in _UPCOMING), None)
+) -> Chart:
+    """The header from `coverages` as the chart read them, and every registered part."""
+    context: dict[str, object] = {}
+    alerts = _alerts(patient)
+    for name, source in _parts.items():
+        part = source(user=user, patient=patient, now=now, today=today)
+        taken = context.keys() & part.context.keys()
+        if taken:
+            raise ImproperlyConfigured(f"The chart part {name!r} reuses the names {taken}.")
+        context.update(part.context)
+        alerts.extend(part.alerts)
     primary = next(
         (
             c
@@ -54,27 +87,19 @@ def chart_header(
         ),
         None,
     )
-    return ChartHeader(
-        balance=patient_balance(patient.pk) if role_may(user.role, Action.BILLING_VIEW) else None,
-        next_visit=next_visit,
+    header = ChartHeader(
         primary=primary,
         restricted=patient.confidentiality == Confidentiality.RESTRICTED,
-        alerts=_alerts(patient, today=today),
+        alerts=alerts,
     )
+    return Chart(header=header, context=context)
 
 
-def _alerts(patient: Patient, *, today: dt.date) -> list[str]:
-    """The patient's own alerts, then what the desk should put right at the next visit."""
+def _alerts(patient: Patient) -> list[str]:
+    """The patient's own alerts."""
     alerts = list(patient.alert_labels)
     if patient.interpreter_needed and "interpreter" not in patient.alerts:
         alerts.append(f"Interpreter: {patient.preferred_language}")
     if patient.alert_note:
         alerts.append(patient.alert_note)
-    if IncompleteRegistration.objects.filter(patient=patient, completed_at=None).exists():
-        alerts.append("Registration incomplete")
-    confirmed = patient.address_confirmed_on
-    if confirmed is None:
-        alerts.append("Address never confirmed")
-    elif (today - confirmed).days > ADDRESS_CONFIRM_DAYS:
-        alerts.append(f"Address last confirmed {confirmed:%b %-d, %Y}")
     return alerts

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,14 +14,13 @@ from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
 from frontdesk.lib.masking import age_on
 from frontdesk.patients import services
-from frontdesk.patients.chart import chart_header
+from frontdesk.patients.chart import chart_compose
 from frontdesk.patients.models import SupervisorNotice
 from frontdesk.patients.selectors import (
     access_patient,
     access_patient_for_break_glass,
     patient_search,
 )
-from frontdesk.scheduling.selectors import patient_appointments
 
 
 @policy(Action.PATIENT_SEARCH)
@@ -62,20 +59,7 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     documents = list(patient.identity_documents.all())
     now = timezone.now()
     today = timezone.localdate(now)
-    can_see_visits = role_may(user.role, Action.APPOINTMENT_VIEW)
-    appointments = (
-        patient_appointments(user, patient.pk, since=now - dt.timedelta(days=1))
-        if can_see_visits
-        else []
-    )
-    header = chart_header(
-        user=user,
-        patient=patient,
-        coverages=coverages,
-        appointments=appointments,
-        now=now,
-        today=today,
-    )
+    chart = chart_compose(user=user, patient=patient, coverages=coverages, now=now, today=today)
     audit_record(
         context=audit_context(request),
         action=AuditAction.VIEW,
@@ -86,8 +70,7 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     can_merge = role_may(user.role, Action.PATIENT_MERGE)
     context = {
         "patient": patient,
-        "header": header,
-        "can_see_visits": can_see_visits,
+        "header": chart.header,
         "age": age_on(patient.birth_date, today),
         "coverages": coverages,
         "aliases": aliases,
@@ -98,12 +81,13 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         "can_edit_coverage": role_may(user.role, Action.COVERAGE_EDIT),
         "can_merge": can_merge,
         "can_book": role_may(user.role, Action.APPOINTMENT_BOOK),
-        "appointments": appointments,
         "merges": list(patient.merges_kept.select_related("merged").order_by("-merged_at")[:10])
         if can_merge
         else [],
         "redirected_from": patient_id if patient.pk != patient_id else None,
         "can_see_access_log": role_may(user.role, Action.AUDIT_PATIENT_ACCESS),
+        # The visits, the balance: what the apps above patients add (patients/chart.py).
+        **chart.context,
     }
     return render(request, "patients/chart.html", context)
 

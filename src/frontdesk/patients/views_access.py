@@ -1,3 +1,8 @@
+"""Who accessed a patient's record: the audit trail's events for one patient (supervisors).
+
+The page is the patients app's, since it opens a patient (`access_patient`); the audit app
+provides the events (`audit.selectors.audit_events_for_patient`)."""
+
 from __future__ import annotations
 
 from django.core.paginator import Paginator
