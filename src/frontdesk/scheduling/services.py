@@ -21,6 +21,7 @@ from frontdesk.accounts.policy import Action, role_may
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType, Provider
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling import availability
 from frontdesk.scheduling.constraints import NAME as DOUBLE_BOOKING
@@ -58,7 +59,7 @@ class OfferedTimeError(BookingRefusedError):
 
     def __init__(self, offers: list[WaitlistOffer]) -> None:
         self.offers = offers
-        until = max(o.expires_at for o in offers).astimezone(availability.clinic_zone())
+        until = max(o.expires_at for o in offers).astimezone(clinic_zone())
         if len(offers) == 1:
             words = "to a patient on the waitlist", "that offer"
         else:
@@ -223,7 +224,7 @@ def _overbook_check(
         raise BookingRefusedError("Only a supervisor can overbook. Ask one, or pick a free time.")
     if not reason.strip():
         raise BookingRefusedError("Say why this patient must be squeezed in.")
-    local_day = times.start.astimezone(availability.clinic_zone()).date()
+    local_day = times.start.astimezone(clinic_zone()).date()
     sessions = availability.template_sessions(
         schedule=schedule, day_from=local_day, day_to=local_day
     )

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
 from frontdesk.audit.services import audit_context
 from frontdesk.clinic.models import AppointmentType
-from frontdesk.lib.clinic_time import clinic_zone
+from frontdesk.lib.clinic_time import clinic_zone, day_words
 from frontdesk.scheduling import setup
 from frontdesk.scheduling.forms_setup import (
     AppointmentTypeForm,
@@ -288,7 +288,7 @@ def holiday_list_view(request: HttpRequest) -> HttpResponse:
         except setup.SetupRefusedError as exc:
             _refused(form, exc)
         else:
-            messages.success(request, f"The clinic is closed on {setup.day_words(holiday.date)}.")
+            messages.success(request, f"The clinic is closed on {day_words(holiday.date)}.")
             _warn(request, notes)
             return redirect("scheduling:setup_holidays")
     today = timezone.localdate(timezone=clinic_zone())

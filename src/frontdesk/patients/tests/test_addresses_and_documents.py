@@ -21,13 +21,13 @@ from conftest import Personas, login_client, make_patient
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction, AuditEvent
 from frontdesk.audit.services import AuditContext
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients import services
 from frontdesk.patients.forms import IdentityDocumentForm, PatientAddressForm
 from frontdesk.patients.merging import patient_merge, patient_unmerge
 from frontdesk.patients.models import IdentityDocument, Patient, PatientAddress
 from frontdesk.patients.selectors import parse_search_query, patient_search
 from frontdesk.patients.validation import clean_document_number, clean_issuing_state
-from frontdesk.scheduling.selectors import clinic_zone
 
 REGISTER = "/patients/register/"
 

@@ -24,7 +24,6 @@ The package's names below are what the rest of Frontdesk imports.
 
 from __future__ import annotations
 
-from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.scheduling.availability.reasons import provider_label, slot_is_bookable
 from frontdesk.scheduling.availability.slots import (
     FreeSlot,
@@ -35,14 +34,11 @@ from frontdesk.scheduling.availability.slots import (
     template_sessions,
 )
 
-# `clinic_zone` lives in lib/clinic_time.py; waitlist.py and services.py, reworked on their
-# own, still name it here.
 __all__ = [
     "FreeSlot",
     "Session",
     "SlotPreferences",
     "TimeOfDay",
-    "clinic_zone",
     "free_slots",
     "provider_label",
     "slot_is_bookable",

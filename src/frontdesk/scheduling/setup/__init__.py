@@ -17,7 +17,6 @@ The names below are what the set-up pages and forms use.
 
 from __future__ import annotations
 
-from frontdesk.lib.clinic_time import day_words
 from frontdesk.scheduling.setup.appointment_types import (
     appointment_type_delete,
     appointment_type_save,
@@ -30,7 +29,6 @@ from frontdesk.scheduling.setup.rules import RuleTooBusyError, rule_expand, rule
 from frontdesk.scheduling.setup.summary import setup_summary
 from frontdesk.scheduling.setup.templates import TemplateInput, template_delete, template_save
 
-# `day_words` lives in lib/clinic_time.py; views_setup.py still names it here.
 __all__ = [
     "BlockInput",
     "RuleTooBusyError",
@@ -41,7 +39,6 @@ __all__ = [
     "block_create",
     "block_delete",
     "calendar_event_title_save",
-    "day_words",
     "holiday_add",
     "holiday_delete",
     "leave_create",

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.selectors import PatientAccessDeniedError, patient_access_check
-from frontdesk.scheduling.availability import FreeSlot, SlotPreferences, clinic_zone, free_slots
+from frontdesk.scheduling.availability import FreeSlot, SlotPreferences, free_slots
 from frontdesk.scheduling.models import (
     Schedule,
     WaitlistEntry,

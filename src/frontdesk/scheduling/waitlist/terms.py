@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from frontdesk.clinic.models import AppointmentType, Location, Provider
-from frontdesk.scheduling.availability import SlotPreferences, TimeOfDay, clinic_zone
+from frontdesk.lib.clinic_time import clinic_zone
+from frontdesk.scheduling.availability import SlotPreferences, TimeOfDay
 from frontdesk.scheduling.models import Appointment, AppointmentStatus, WaitlistEntry, WaitlistOffer
 
 # Statuses of a linked appointment that the patient still holds (and would move earlier).
