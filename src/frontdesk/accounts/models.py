@@ -129,7 +129,7 @@ class SignInAlert(models.Model):
 class StaffInvite(models.Model):
     """An administrator's invitation to a new member of staff to set their own password.
 
-    The link carries this row's id, signed for the purpose "staff_invite" (messaging.links);
+    The link carries this row's id, signed for the purpose "staff_invite" (lib/links.py);
     it works once (`used_at`) and until `expires_at`. A new invitation for the same person
     deletes the unused earlier ones, so only the newest link works."""
 

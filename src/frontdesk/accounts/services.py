@@ -30,7 +30,7 @@ from frontdesk.accounts.throttle import Door, throttle_delay
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic, Location
-from frontdesk.messaging.links import LinkExpiredError, LinkInvalidError, make_token, read_token
+from frontdesk.lib.links import LinkExpiredError, LinkInvalidError, make_token, read_token
 
 RECOVERY_CODE_COUNT = 10
 

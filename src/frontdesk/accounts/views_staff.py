@@ -28,7 +28,7 @@ from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, policy, public, staff_clinic, staff_user
 from frontdesk.accounts.roles import Role
 from frontdesk.audit.services import AuditContext, audit_context
-from frontdesk.messaging.links import LinkError, LinkExpiredError
+from frontdesk.lib.links import LinkError, LinkExpiredError
 
 # The temporary password of the account just added or reset, shown once on its page.
 TEMPORARY_PASSWORD_KEY = "frontdesk_staff_temporary_password"  # noqa: S105 (a session key)

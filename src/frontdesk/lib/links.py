@@ -1,4 +1,5 @@
-"""Signed, expiring tokens for links sent to patients (confirm, cancel, accept an offer).
+"""Signed, expiring tokens for links sent to patients (confirm, cancel, accept an offer) and
+to new staff (an invitation).
 
 A token carries one object id, signed with SECRET_KEY and a salt per purpose, so a token made
 for one purpose is refused for any other. Expired and tampered tokens raise distinct errors so a
@@ -12,6 +13,7 @@ import datetime as dt
 from django.conf import settings
 from django.core import signing
 
+# Named after the module's first home: changing it would void every link already sent.
 _SALT_PREFIX = "frontdesk.messaging.links:"
 
 

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from frontdesk.lib.clinic_time import clinic_zone
-from frontdesk.messaging.links import make_token
+from frontdesk.lib.links import make_token
 from frontdesk.scheduling.models import Appointment
 
 APPOINTMENT_LINK_PURPOSE = "appointment"

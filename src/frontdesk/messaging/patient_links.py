@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import AuditContext, audit_record
+from frontdesk.lib.links import LinkInvalidError, read_token
 from frontdesk.messaging.content import (
     APPOINTMENT_LINK_PURPOSE,
     appointment_place,
     appointment_when,
 )
-from frontdesk.messaging.links import LinkInvalidError, read_token
 from frontdesk.scheduling import services as scheduling
 from frontdesk.scheduling.models import Appointment, AppointmentStatus, CancelledBy
 

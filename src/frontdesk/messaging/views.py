@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from frontdesk.accounts.policy import public
+from frontdesk.lib.links import LinkExpiredError, LinkInvalidError
 from frontdesk.messaging import patient_links
-from frontdesk.messaging.links import LinkExpiredError, LinkInvalidError
 
 
 @public

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from frontdesk.accounts.policy import public
 from frontdesk.audit.models import AuditAction
 from frontdesk.audit.services import audit_context, audit_record
-from frontdesk.messaging.links import LinkExpiredError, LinkInvalidError
+from frontdesk.lib.links import LinkExpiredError, LinkInvalidError
 from frontdesk.messaging.waitlist_messages import offer_id_from_token
 from frontdesk.scheduling.models import Appointment, WaitlistOffer, WaitlistStatus
 from frontdesk.scheduling.waitlist.offers import (

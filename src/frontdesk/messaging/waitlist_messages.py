@@ -14,9 +14,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from frontdesk.lib.links import make_token, read_token
 from frontdesk.messaging.channels import consented_channels
 from frontdesk.messaging.content import appointment_when
-from frontdesk.messaging.links import make_token, read_token
 from frontdesk.messaging.models import OutboxMessage, OutboxStatus
 from frontdesk.messaging.outbox import NotRelevantError, OutboxKind, Outgoing, outbox_add
 from frontdesk.messaging.tasks import outbox_kick
@@ -34,7 +34,7 @@ def offer_token(offer: WaitlistOffer) -> str:
 
 
 def offer_id_from_token(token: str) -> int:
-    """The offer inside a patient's link. Raises messaging.links.LinkExpiredError or
+    """The offer inside a patient's link. Raises lib.links.LinkExpiredError or
     LinkInvalidError; the offer's own `expires_at` is checked again when it is accepted."""
     return read_token(OFFER_PURPOSE, token, max_age=settings.WAITLIST_OFFER_TTL)
 

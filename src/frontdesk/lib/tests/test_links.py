@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from frontdesk.messaging.links import (
+from frontdesk.lib.links import (
     LinkExpiredError,
     LinkInvalidError,
     make_token,

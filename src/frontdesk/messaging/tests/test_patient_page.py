@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from conftest import Personas, make_patient
 from frontdesk.audit.models import AuditAction, AuditEvent
+from frontdesk.lib.links import make_token
 from frontdesk.messaging.content import APPOINTMENT_LINK_PURPOSE
-from frontdesk.messaging.links import make_token
 from frontdesk.messaging.tests.conftest import Place, make_appointment
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling.models import Appointment, AppointmentStatus, CancelledBy

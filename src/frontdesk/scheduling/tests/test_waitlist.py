@@ -18,7 +18,7 @@ from conftest import Personas, login_client, make_patient
 from frontdesk.audit.models import AuditEventPatient
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType, Location, Provider
-from frontdesk.messaging.links import make_token
+from frontdesk.lib.links import make_token
 from frontdesk.messaging.waitlist_messages import offer_token
 from frontdesk.patients.models import BreakGlassGrant, Patient
 from frontdesk.scheduling import availability
