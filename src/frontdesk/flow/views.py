@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.handlers.asgi import ASGIRequest
-from django.db import connection, transaction
+from django.db import connection
 from django.http import (
     Http404,
     HttpRequest,
@@ -38,6 +38,7 @@ from frontdesk.billing.services import (
 from frontdesk.clinic.models import Clinic, Location, Provider
 from frontdesk.flow import display as screens
 from frontdesk.flow import emergency, late, live, selectors, services
+from frontdesk.flow.check_in import DeskFacts, PaymentTyped, visit_check_in
 from frontdesk.flow.forecast import wait_words
 from frontdesk.flow.forms import CheckInForm, WalkInForm
 from frontdesk.flow.models import (
@@ -263,55 +264,51 @@ def _check_in(
     now: dt.datetime,
     payment: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    user = staff_user(request)
     patient = appointment.patient
-    if impact is not None and data["late_choice"] == LateChoice.RESCHEDULE:
+    done = visit_check_in(
+        context=audit_context(request),
+        user=staff_user(request),
+        appointment=appointment,
+        facts=DeskFacts(
+            confirm_address=data.get("confirm_address", False),
+            consent_signed=data.get("consent_signed", False),
+            priority=Priority(data["priority"]),
+            priority_reason=data["priority_reason"],
+        ),
+        late=impact,
+        late_choice=LateChoice(data["late_choice"]) if impact is not None else None,
+        payment=PaymentTyped(
+            amount=payment["amount"],
+            method=payment["method"],
+            copay=payment["copay"],
+            request_key=payment["request_key"],
+        )
+        if payment
+        else None,
+        now=now,
+    )
+    if done.entry is None:
         if payment is not None:
             messages.warning(
                 request,
                 "The payment typed was not recorded: take it when the patient checks in "
                 "for the new time.",
             )
-        late.late_arrival_record(
-            context=audit_context(request),
-            user=user,
-            appointment=appointment,
-            choice=LateChoice.RESCHEDULE,
-            impact=impact,
-            now=now,
-        )
         messages.info(request, f"Find {patient.given_name} a new time; the old one is moved.")
         query = f"appointment={appointment.pk}&appointment_type={appointment.appointment_type_id}"
         return redirect(f"{reverse('scheduling:find', args=[patient.pk])}?{query}")
-    with transaction.atomic():  # paid and checked in, or neither
-        taken = _payment_record(request, appointment, payment) if payment else None
-        entry = services.appointment_check_in(
-            context=audit_context(request),
-            user=user,
-            appointment=appointment,
-            confirm_address=data.get("confirm_address", False),
-            consent_signed=data.get("consent_signed", False),
-            priority=data["priority"],
-            priority_reason=data["priority_reason"],
-            late=impact,
-        )
-    if taken is not None:
+    entry = done.entry
+    if done.payment is not None:
         messages.success(
             request,
-            f"Payment of {money_format(taken.payment.amount)} recorded; its receipt is on "
-            "the check-in page.",
+            f"Payment of {money_format(done.payment.payment.amount)} recorded; its receipt is "
+            "on the check-in page.",
         )
     if entry.priority == Priority.EMERGENCY:
         messages.error(request, _emergency_message(entry))
         return redirect("flow:today")
     told = ""
     if entry.told_wait_minutes is not None:
-        # What the desk says matches the screens: a provider running late is in the wait.
-        delay = screens.queue_delay(clinic_id=entry.clinic_id, queue_id=entry.queue_id, now=now)
-        if delay > entry.told_wait_minutes:
-            entry = services.queue_entry_tell_wait(
-                context=audit_context(request), user=user, entry=entry, minutes=min(delay, 600)
-            )
         told = f" Tell the patient: {wait_words(entry.told_wait_minutes)}."
     messages.success(
         request,
