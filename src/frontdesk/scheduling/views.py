@@ -360,62 +360,97 @@ def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     return render(request, "scheduling/appointment.html", context)
 
 
-@policy(Action.APPOINTMENT_BOOK)
+def _back_to_appointment(appointment: Appointment) -> HttpResponse:
+    return redirect("scheduling:appointment", appointment_id=appointment.pk)
+
+
+@policy(Action.APPOINTMENT_CONFIRM)
 @require_POST
-def appointment_action_view(request: HttpRequest, appointment_id: int, action: str) -> HttpResponse:
-    """confirm, cancel, no-show, or move to a chosen time."""
+def appointment_confirm_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """The patient confirmed they are coming."""
     user = staff_user(request)
     appointment = selectors.access_appointment(user, appointment_id)
-    context = audit_context(request)
     try:
-        if action == "confirm":
-            services.appointment_confirm(context=context, user=user, appointment=appointment)
-            messages.success(request, "Confirmed.")
-        elif action == "no-show":
-            services.appointment_no_show(context=context, user=user, appointment=appointment)
-            messages.success(request, "Marked as a no-show.")
-        elif action == "cancel":
-            form = CancelForm(request.POST)
-            if not form.is_valid():
-                return render(
-                    request,
-                    "scheduling/appointment.html",
-                    {
-                        "appointment": appointment,
-                        "cancel_form": form,
-                        "can_book": True,
-                        "freed_time_offered": _freed_time_offered(appointment),
-                        "history": list(appointment.history.select_related("by")),
-                    },
-                    status=400,
-                )
-            services.appointment_cancel(
-                context=context,
-                user=user,
-                appointment=appointment,
-                cancelled_by=form.cleaned_data["cancelled_by"],
-                reason=form.cleaned_data["reason"],
-            )
-            offered = _freed_time_offered(appointment)
-            messages.success(
-                request,
-                "Cancelled; the time is free again." + (f" {WAITLIST_NOTE}" if offered else ""),
-            )
-        elif action == "move":
-            schedule_id, start = _posted_slot(request)
-            schedule = get_object_or_404(Schedule, pk=schedule_id, clinic=staff_clinic(user))
-            services.appointment_reschedule(
-                context=context,
-                user=user,
-                appointment=appointment,
-                schedule=schedule,
-                start=start,
-                reason=request.POST.get("reason", "")[:200],
-                offers=_offers(request),
-            )
-            messages.success(request, f"Moved to {timezone.localtime(start):%a %b %-d at %H:%M}.")
-        else:
-            raise Http404("No such action")
+        services.appointment_confirm(
+            context=audit_context(request), user=user, appointment=appointment
+        )
+    except services.BookingRefusedError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Confirmed.")
+    return _back_to_appointment(appointment)
+
+
+@policy(Action.APPOINTMENT_NO_SHOW)
+@require_POST
+def appointment_no_show_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """The patient did not come."""
+    user = staff_user(request)
+    appointment = selectors.access_appointment(user, appointment_id)
+    try:
+        services.appointment_no_show(
+            context=audit_context(request), user=user, appointment=appointment
+        )
+    except services.BookingRefusedError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Marked as a no-show.")
+    return _back_to_appointment(appointment)
+
+
+@policy(Action.APPOINTMENT_CANCEL)
+@require_POST
+def appointment_cancel_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Cancel, saying who cancelled and why; the freed time goes to the waitlist."""
+    user = staff_user(request)
+    appointment = selectors.access_appointment(user, appointment_id)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        context = {
+            "appointment": appointment,
+            "cancel_form": form,
+            "can_book": True,
+            "freed_time_offered": _freed_time_offered(appointment),
+            "history": list(appointment.history.select_related("by")),
+        }
+        return render(request, "scheduling/appointment.html", context, status=400)
+    try:
+        services.appointment_cancel(
+            context=audit_context(request),
+            user=user,
+            appointment=appointment,
+            cancelled_by=form.cleaned_data["cancelled_by"],
+            reason=form.cleaned_data["reason"],
+        )
+    except services.BookingRefusedError as exc:
+        messages.error(request, str(exc))
+    else:
+        offered = _freed_time_offered(appointment)
+        messages.success(
+            request,
+            "Cancelled; the time is free again." + (f" {WAITLIST_NOTE}" if offered else ""),
+        )
+    return _back_to_appointment(appointment)
+
+
+@policy(Action.APPOINTMENT_MOVE)
+@require_POST
+def appointment_move_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Move the appointment to a time chosen in find-a-time."""
+    user = staff_user(request)
+    appointment = selectors.access_appointment(user, appointment_id)
+    schedule_id, start = _posted_slot(request)
+    schedule = get_object_or_404(Schedule, pk=schedule_id, clinic=staff_clinic(user))
+    try:
+        services.appointment_reschedule(
+            context=audit_context(request),
+            user=user,
+            appointment=appointment,
+            schedule=schedule,
+            start=start,
+            reason=request.POST.get("reason", "")[:200],
+            offers=_offers(request),
+        )
     except services.OfferedTimeError as exc:
         back = (
             f"/schedule/patients/{appointment.patient_id}/find/"
@@ -424,4 +459,6 @@ def appointment_action_view(request: HttpRequest, appointment_id: int, action: s
         return offered_time_page(request, exc, back=back, button="Move anyway")
     except services.BookingRefusedError as exc:
         messages.error(request, str(exc))
-    return redirect("scheduling:appointment", appointment_id=appointment.pk)
+    else:
+        messages.success(request, f"Moved to {timezone.localtime(start):%a %b %-d at %H:%M}.")
+    return _back_to_appointment(appointment)
