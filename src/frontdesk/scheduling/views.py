@@ -13,12 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.clinic.models import AppointmentType, Location
 from frontdesk.lib.ids import parse_id
 from frontdesk.patients.models import Patient
-from frontdesk.patients.selectors import access_patient
+from frontdesk.patients.selectors import access_patient, patients_shown
 from frontdesk.scheduling import selectors, services
 from frontdesk.scheduling.availability import SlotPreferences
 from frontdesk.scheduling.forms import (
@@ -92,15 +91,12 @@ def day_view(request: HttpRequest) -> HttpResponse:
     location = (
         Location.objects.filter(clinic=clinic, pk=location_id).first() if location_id else None
     )
-    view = selectors.day_view(user, day=day, location_id=location.pk if location else None)
-    if view.patient_ids:
-        audit_record(
-            context=audit_context(request),
-            action=AuditAction.VIEW,
-            patient_ids=view.patient_ids,
-            object_type="day_view",
-            detail={"date": day.isoformat()},
-        )
+    view = selectors.day_for_view(
+        user,
+        context=audit_context(request),
+        day=day,
+        location_id=location.pk if location else None,
+    )
     context = {
         "view": view,
         "rows": list(
@@ -183,12 +179,7 @@ def _find_page(
     )
     searched = form.is_bound and form.is_valid()
     week = _free_week(form, clinic.pk, calendar_date(data.get("day"))) if searched else None
-    audit_record(
-        context=audit_context(request),
-        action=AuditAction.VIEW,
-        patient_ids=[patient.pk],
-        object_type="find_time",
-    )
+    patients_shown(context=audit_context(request), patient_ids=[patient.pk], page="find_time")
     kept = [(key, value) for key, value in _carried(data, KEPT_KEYS) if value]
     back_to = "" if moving else safe_next(data.get("next"))
     context = {
@@ -242,12 +233,7 @@ def _confirm_page(
     details: BookDetailsForm,
 ) -> HttpResponse:
     """What is about to be booked, read back before anything is saved."""
-    audit_record(
-        context=audit_context(request),
-        action=AuditAction.VIEW,
-        patient_ids=[patient.pk],
-        object_type="booking_review",
-    )
+    patients_shown(context=audit_context(request), patient_ids=[patient.pk], page="booking_review")
     context = {
         "patient": patient,
         "schedule": schedule,
@@ -342,13 +328,8 @@ def book_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 @policy(Action.APPOINTMENT_VIEW)
 def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     user = staff_user(request)
-    appointment = selectors.access_appointment(user, appointment_id)
-    audit_record(
-        context=audit_context(request),
-        action=AuditAction.VIEW,
-        patient_ids=[appointment.patient_id],
-        object_type="appointment",
-        object_id=appointment.pk,
+    appointment = selectors.appointment_for_view(
+        user, context=audit_context(request), appointment_id=appointment_id
     )
     context = {
         "appointment": appointment,
