@@ -27,9 +27,12 @@ from frontdesk.accounts.middleware import user_is_verified
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, policy, public, role_may, staff_user
 from frontdesk.accounts.throttle import address_valid, too_many_attempts_message
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
-from frontdesk.patients.selectors import patients_recently_opened, supervisor_notices_open
+from frontdesk.audit.services import audit_context
+from frontdesk.patients.selectors import (
+    patients_recently_opened,
+    patients_shown,
+    supervisor_notices_open,
+)
 
 RECOVERY_CODES_SESSION_KEY = "frontdesk_new_recovery_codes"
 
@@ -58,7 +61,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if refusal is None and form.is_bound and form.is_valid():
         user = form.get_user()
         auth_login(request, user)
-        audit_record(context=audit_context(request), action=AuditAction.LOGIN)
+        services.sign_in_record(context=audit_context(request))
         response = HttpResponseRedirect(_safe_next(request, reverse("home")))
         if isinstance(user, User) and not user.needs_two_factor:
             sign_in.sign_in_finish(request, response, user)
@@ -90,7 +93,7 @@ def locked_out(
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        audit_record(context=audit_context(request), action=AuditAction.LOGOUT)
+        services.sign_out_record(context=audit_context(request))
     auth_logout(request)
     # Said by the sign-in page, not by a message: a message would open a new session (and a
     # row in the session table) for a visitor who is no longer anyone.
@@ -198,19 +201,17 @@ def home_view(request: HttpRequest) -> HttpResponse:
     if role_may(user.role, Action.PATIENT_VIEW):
         recent = patients_recently_opened(user)
         if recent:
-            audit_record(
+            patients_shown(
                 context=audit_context(request),
-                action=AuditAction.VIEW,
                 patient_ids=[p.pk for p in recent],
-                object_type="recent_patients",
+                page="recent_patients",
             )
     notices = supervisor_notices_open(user)
     if notices:
-        audit_record(
+        patients_shown(
             context=audit_context(request),
-            action=AuditAction.VIEW,
             patient_ids=[n.patient_id for n in notices if n.patient_id],
-            object_type="supervisor_notices",
+            page="supervisor_notices",
         )
     sign_in_alerts = []
     if role_may(user.role, Action.ACCOUNT_UNLOCK):
