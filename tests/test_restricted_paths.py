@@ -309,7 +309,6 @@ ROUTE_PARAMETERS: dict[tuple[str, str], Callable[[World], Any]] = {
 
 # Parameters that are not ids, with the values each page is walked with.
 VALUE_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "action": ("confirm", "cancel", "no-show", "move"),
     "side": ("front", "back"),
     "field": ("birth_date", "phone", "document-{document}"),
 }
@@ -485,7 +484,10 @@ def test_every_parameter_of_every_url_is_known_to_this_test() -> None:
 def test_it_walks_every_kind_of_record_that_reaches_a_patient() -> None:
     names = {r.name for r in WALKED}
     assert {
-        "scheduling:appointment_action",
+        "scheduling:appointment_confirm",
+        "scheduling:appointment_cancel",
+        "scheduling:appointment_no_show",
+        "scheduling:appointment_move",
         "flow:check_in",
         "billing:receipt",
         "scheduling:waitlist_change",
@@ -544,8 +546,8 @@ def test_confirming_a_restricted_patients_appointment_asks_for_a_reason_and_chan
 ) -> None:
     client = login_client(Client(), personas.front_desk)
     url = reverse(
-        "scheduling:appointment_action",
-        kwargs={"appointment_id": world.appointment.pk, "action": "confirm"},
+        "scheduling:appointment_confirm",
+        kwargs={"appointment_id": world.appointment.pk},
     )
 
     response = client.post(url)
@@ -562,8 +564,8 @@ def test_cancelling_with_an_empty_form_shows_nothing_of_a_restricted_patient(
 ) -> None:
     client = login_client(Client(), personas.front_desk)
     url = reverse(
-        "scheduling:appointment_action",
-        kwargs={"appointment_id": world.appointment.pk, "action": "cancel"},
+        "scheduling:appointment_cancel",
+        kwargs={"appointment_id": world.appointment.pk},
     )
 
     response = client.post(url, {})
@@ -615,8 +617,8 @@ def test_with_a_live_grant_the_desk_confirms_the_appointment(
     _grant(personas.front_desk, world.patient)
     client = login_client(Client(), personas.front_desk)
     url = reverse(
-        "scheduling:appointment_action",
-        kwargs={"appointment_id": world.appointment.pk, "action": "confirm"},
+        "scheduling:appointment_confirm",
+        kwargs={"appointment_id": world.appointment.pk},
     )
 
     response = client.post(url)

@@ -45,6 +45,11 @@ class Action(StrEnum):
     APPOINTMENT_VIEW = "appointment.view"
     APPOINTMENT_BOOK = "appointment.book"
     APPOINTMENT_OVERBOOK = "appointment.overbook"
+    # What the desk does to a booked appointment, one action per page.
+    APPOINTMENT_CONFIRM = "appointment.confirm"
+    APPOINTMENT_CANCEL = "appointment.cancel"
+    APPOINTMENT_NO_SHOW = "appointment.no_show"
+    APPOINTMENT_MOVE = "appointment.move"
     SCHEDULE_SETUP = "schedule.setup"
     CALENDAR_FEED_VIEW = "calendar_feed.view"
     CALENDAR_FEED_MANAGE = "calendar_feed.manage"
@@ -106,6 +111,10 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.APPOINTMENT_VIEW: _CLINICAL_AND_DESK,
     Action.APPOINTMENT_BOOK: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
     Action.APPOINTMENT_OVERBOOK: frozenset({Role.SUPERVISOR}),
+    Action.APPOINTMENT_CONFIRM: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    Action.APPOINTMENT_CANCEL: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    Action.APPOINTMENT_NO_SHOW: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    Action.APPOINTMENT_MOVE: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
     # Appointment types, weekly hours, blocks, leave and holidays: no patient data; the
     # supervisor runs the day and enters leave and closures, the administrator sets the clinic up.
     Action.SCHEDULE_SETUP: frozenset({Role.ADMIN, Role.SUPERVISOR}),

@@ -62,6 +62,18 @@ def staff_create(
 
 
 @transaction.atomic
+def sign_in_record(*, context: AuditContext) -> None:
+    """The member of staff named by `context` is signed in (their password was taken)."""
+    audit_record(context=context, action=AuditAction.LOGIN)
+
+
+@transaction.atomic
+def sign_out_record(*, context: AuditContext) -> None:
+    """The member of staff named by `context` signs out (recorded before the session ends)."""
+    audit_record(context=context, action=AuditAction.LOGOUT)
+
+
+@transaction.atomic
 def password_change(*, context: AuditContext, user: User, password: str) -> None:
     """The member of staff chose a new password (validated by the form): a temporary one
     given by an administrator no longer has to be changed."""

@@ -27,8 +27,7 @@ from frontdesk.accounts.middleware import user_is_verified
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, policy, public, staff_user
 from frontdesk.accounts.throttle import address_valid, too_many_attempts_message
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 
 RECOVERY_CODES_SESSION_KEY = "frontdesk_new_recovery_codes"
 
@@ -57,7 +56,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if refusal is None and form.is_bound and form.is_valid():
         user = form.get_user()
         auth_login(request, user)
-        audit_record(context=audit_context(request), action=AuditAction.LOGIN)
+        services.sign_in_record(context=audit_context(request))
         response = HttpResponseRedirect(_safe_next(request, reverse("home")))
         if isinstance(user, User) and not user.needs_two_factor:
             sign_in.sign_in_finish(request, response, user)
@@ -89,7 +88,7 @@ def locked_out(
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        audit_record(context=audit_context(request), action=AuditAction.LOGOUT)
+        services.sign_out_record(context=audit_context(request))
     auth_logout(request)
     # Said by the sign-in page, not by a message: a message would open a new session (and a
     # row in the session table) for a visitor who is no longer anyone.

@@ -10,14 +10,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.billing import selectors, services
 from frontdesk.billing.forms import AccountPaymentForm, AdjustmentForm
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.lib.money import money_format
 from frontdesk.patients.models import Patient
-from frontdesk.patients.selectors import access_patient
+from frontdesk.patients.selectors import access_patient, patients_shown
 
 
 @policy(Action.BILLING_ADJUST)
@@ -91,11 +90,11 @@ def receipt_view(request: HttpRequest, entry_id: int) -> HttpResponse:
     if entry is None:
         raise Http404("No such payment")
     patient = access_patient(user, entry.patient_id)
-    audit_record(
+    patients_shown(
         context=audit_context(request),
-        action=AuditAction.PRINT,
+        printed=True,
         patient_ids=[patient.pk],
-        object_type="receipt",
+        page="receipt",
         object_id=entry.pk,
     )
     receipt = selectors.payment_receipt(clinic=clinic, entry=entry)
@@ -107,11 +106,10 @@ def _account_form_page(
 ) -> HttpResponse:
     """A form on the patient's account, beside the balance it changes; showing the balance is
     a read of the account, so it is audited."""
-    audit_record(
+    patients_shown(
         context=audit_context(request),
-        action=AuditAction.VIEW,
         patient_ids=[patient.pk],
-        object_type="ledger",
+        page="ledger",
         object_id=patient.pk,
     )
     context = {"patient": patient, "form": form, "balance": selectors.patient_balance(patient.pk)}

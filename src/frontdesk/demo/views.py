@@ -10,13 +10,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.demo.models import DemoMessage
 from frontdesk.demo.outbox import demo_messages
 from frontdesk.lib.masking import mask_email, mask_phone
 from frontdesk.messaging.channels import EMAIL
 from frontdesk.patients.models import Confidentiality
+from frontdesk.patients.selectors import patients_shown
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,10 @@ def demo_outbox_view(request: HttpRequest) -> HttpResponse:
     clinic = staff_clinic(staff_user(request))
     found = list(demo_messages(clinic.pk))
     if found:
-        audit_record(
+        patients_shown(
             context=audit_context(request),
-            action=AuditAction.VIEW,
             patient_ids=sorted({m.patient_id for m in found}),
-            object_type="demo_outbox",
+            page="demo_outbox",
         )
     rows = [
         DemoOutboxRow(

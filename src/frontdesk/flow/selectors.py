@@ -11,7 +11,9 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
 from frontdesk.accounts.models import User
-from frontdesk.accounts.policy import Action, role_may
+from frontdesk.accounts.policy import Action, role_may, staff_clinic
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.billing.selectors import copay_charged, patient_balance, visit_payments
 from frontdesk.flow.forecast import QueueForecast, clinic_forecasts
@@ -427,3 +429,89 @@ def board_view(user: User, *, now: dt.datetime, queue_id: int | None = None) -> 
         sorted(ids),
         emergency,
     )
+
+
+# Reads for pages, each recording on the patients' access logs what the page shows of them.
+
+
+@dataclass(frozen=True)
+class TodayPage:
+    view: TodayView
+    incomplete: list[IncompleteRegistration]
+
+
+def today_for_view(
+    user: User,
+    *,
+    context: AuditContext,
+    day: dt.date,
+    now: dt.datetime,
+    location_id: int | None,
+    provider_id: int | None,
+) -> TodayPage:
+    """The Today page's appointments and the walk-ins' registrations still to complete."""
+    view = today_view(user, day=day, now=now, location_id=location_id, provider_id=provider_id)
+    incomplete = list(
+        IncompleteRegistration.objects.filter(patient__clinic=staff_clinic(user), completed_at=None)
+        .select_related("patient")
+        .order_by("registered_at")[:20]
+    )
+    shown = sorted({*view.patient_ids, *(r.patient_id for r in incomplete)})
+    if shown:
+        audit_record(
+            context=context, action=AuditAction.VIEW, patient_ids=shown, object_type="flow_today"
+        )
+    return TodayPage(view=view, incomplete=incomplete)
+
+
+def check_in_shown(
+    *, context: AuditContext, appointment: Appointment, knocked_patient_ids: list[int]
+) -> None:
+    """The check-in page is shown: the patient, and those whose visits a late arrival would
+    push back."""
+    audit_record(
+        context=context,
+        action=AuditAction.VIEW,
+        patient_ids=[appointment.patient_id, *knocked_patient_ids],
+        object_type="check_in",
+        object_id=appointment.pk,
+    )
+
+
+def board_for_view(
+    user: User, *, context: AuditContext, now: dt.datetime, queue_id: int | None
+) -> BoardView:
+    view = board_view(user, now=now, queue_id=queue_id)
+    if view.patient_ids:
+        audit_record(
+            context=context,
+            action=AuditAction.VIEW,
+            patient_ids=view.patient_ids,
+            object_type="flow_board",
+        )
+    return view
+
+
+def walk_in_candidates_shown(*, context: AuditContext, patients: list[Patient]) -> None:
+    """Records that might be the walk-in are shown side by side with what was typed."""
+    audit_record(
+        context=context,
+        action=AuditAction.VIEW,
+        patient_ids=[p.pk for p in patients],
+        object_type="walk_in_duplicates",
+    )
+
+
+def check_out_for_view(
+    user: User, *, context: AuditContext, appointment_id: int, slip: bool
+) -> Appointment:
+    """Today's appointment for its check-out page, or its visit slip (a print)."""
+    appointment = access_today_appointment(user, appointment_id)
+    audit_record(
+        context=context,
+        action=AuditAction.PRINT if slip else AuditAction.VIEW,
+        patient_ids=[appointment.patient_id],
+        object_type="visit_slip" if slip else "check_out",
+        object_id=appointment.pk,
+    )
+    return appointment

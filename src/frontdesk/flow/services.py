@@ -230,7 +230,7 @@ def appointment_check_in(
         )
     clinic = appointment.patient.clinic
     if appointment.status != AppointmentStatus.CHECKED_IN:
-        scheduling_services.appointment_check_in(
+        scheduling_services.appointment_mark_checked_in(
             context=context, user=user, appointment=appointment
         )
     if late is not None:

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.handlers.asgi import ASGIRequest
-from django.db import connection, transaction
+from django.db import connection
 from django.http import (
     Http404,
     HttpRequest,
@@ -26,8 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.billing.forms import PaymentForm
 from frontdesk.billing.services import (
     BillingRefusedError,
@@ -38,12 +37,12 @@ from frontdesk.billing.services import (
 from frontdesk.clinic.models import Clinic, Location, Provider
 from frontdesk.flow import display as screens
 from frontdesk.flow import emergency, late, live, selectors, services
+from frontdesk.flow.check_in import DeskFacts, PaymentTyped, visit_check_in
 from frontdesk.flow.forecast import wait_words
 from frontdesk.flow.forms import CheckInForm, WalkInForm
 from frontdesk.flow.models import (
     EmergencyAlert,
     FlowStatus,
-    IncompleteRegistration,
     LateChoice,
     Priority,
     Queue,
@@ -67,28 +66,16 @@ def today_view(request: HttpRequest) -> HttpResponse:
     location_id = parse_id(request.GET.get("location", ""))
     provider_id = parse_id(request.GET.get("provider", ""))
     now = timezone.now()
-    view = selectors.today_view(
+    page = selectors.today_for_view(
         user,
+        context=audit_context(request),
         day=timezone.localdate(now),
         now=now,
         location_id=location_id if any(x.pk == location_id for x in locations) else None,
         provider_id=provider_id if any(p.pk == provider_id for p in providers) else None,
     )
-    incomplete = list(
-        IncompleteRegistration.objects.filter(patient__clinic=clinic, completed_at=None)
-        .select_related("patient")
-        .order_by("registered_at")[:20]
-    )
-    shown = sorted({*view.patient_ids, *(r.patient_id for r in incomplete)})
-    if shown:
-        audit_record(
-            context=audit_context(request),
-            action=AuditAction.VIEW,
-            patient_ids=shown,
-            object_type="flow_today",
-        )
     context = {
-        "view": view,
+        "view": page.view,
         "locations": locations,
         "providers": providers,
         "location_id": location_id,
@@ -96,7 +83,7 @@ def today_view(request: HttpRequest) -> HttpResponse:
         "can_check_in": role_may(user.role, Action.FLOW_CHECK_IN),
         "can_see_receipts": role_may(user.role, Action.BILLING_VIEW),
         "overview": screens.desk_overview(clinic_id=clinic.pk, now=now),
-        "incomplete": incomplete,
+        "incomplete": page.incomplete,
     }
     return render(request, "flow/today.html", context)
 
@@ -176,14 +163,10 @@ def check_in_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
             return redirect("flow:check_in", appointment.pk)
         except BillingRefusedError as exc:
             facts, pay_form = _payment_asked_again(request, appointment, now, str(exc))
-    audit_record(
+    selectors.check_in_shown(
         context=audit_context(request),
-        action=AuditAction.VIEW,
-        patient_ids=[appointment.patient_id, *(k.appointment.patient_id for k in impact.knocks)]
-        if impact
-        else [appointment.patient_id],
-        object_type="check_in",
-        object_id=appointment.pk,
+        appointment=appointment,
+        knocked_patient_ids=[k.appointment.patient_id for k in impact.knocks] if impact else [],
     )
     patient = appointment.patient
     readback = {
@@ -263,55 +246,51 @@ def _check_in(
     now: dt.datetime,
     payment: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    user = staff_user(request)
     patient = appointment.patient
-    if impact is not None and data["late_choice"] == LateChoice.RESCHEDULE:
+    done = visit_check_in(
+        context=audit_context(request),
+        user=staff_user(request),
+        appointment=appointment,
+        facts=DeskFacts(
+            confirm_address=data.get("confirm_address", False),
+            consent_signed=data.get("consent_signed", False),
+            priority=Priority(data["priority"]),
+            priority_reason=data["priority_reason"],
+        ),
+        late=impact,
+        late_choice=LateChoice(data["late_choice"]) if impact is not None else None,
+        payment=PaymentTyped(
+            amount=payment["amount"],
+            method=payment["method"],
+            copay=payment["copay"],
+            request_key=payment["request_key"],
+        )
+        if payment
+        else None,
+        now=now,
+    )
+    if done.entry is None:
         if payment is not None:
             messages.warning(
                 request,
                 "The payment typed was not recorded: take it when the patient checks in "
                 "for the new time.",
             )
-        late.late_arrival_record(
-            context=audit_context(request),
-            user=user,
-            appointment=appointment,
-            choice=LateChoice.RESCHEDULE,
-            impact=impact,
-            now=now,
-        )
         messages.info(request, f"Find {patient.given_name} a new time; the old one is moved.")
         query = f"appointment={appointment.pk}&appointment_type={appointment.appointment_type_id}"
         return redirect(f"{reverse('scheduling:find', args=[patient.pk])}?{query}")
-    with transaction.atomic():  # paid and checked in, or neither
-        taken = _payment_record(request, appointment, payment) if payment else None
-        entry = services.appointment_check_in(
-            context=audit_context(request),
-            user=user,
-            appointment=appointment,
-            confirm_address=data.get("confirm_address", False),
-            consent_signed=data.get("consent_signed", False),
-            priority=data["priority"],
-            priority_reason=data["priority_reason"],
-            late=impact,
-        )
-    if taken is not None:
+    entry = done.entry
+    if done.payment is not None:
         messages.success(
             request,
-            f"Payment of {money_format(taken.payment.amount)} recorded; its receipt is on "
-            "the check-in page.",
+            f"Payment of {money_format(done.payment.payment.amount)} recorded; its receipt is "
+            "on the check-in page.",
         )
     if entry.priority == Priority.EMERGENCY:
         messages.error(request, _emergency_message(entry))
         return redirect("flow:today")
     told = ""
     if entry.told_wait_minutes is not None:
-        # What the desk says matches the screens: a provider running late is in the wait.
-        delay = screens.queue_delay(clinic_id=entry.clinic_id, queue_id=entry.queue_id, now=now)
-        if delay > entry.told_wait_minutes:
-            entry = services.queue_entry_tell_wait(
-                context=audit_context(request), user=user, entry=entry, minutes=min(delay, 600)
-            )
         told = f" Tell the patient: {wait_words(entry.told_wait_minutes)}."
     messages.success(
         request,
@@ -334,16 +313,11 @@ def _board_context(request: HttpRequest) -> dict[str, object]:
     user = staff_user(request)
     staff_clinic(user)
     queue_id = parse_id(request.GET.get("queue", ""))
-    view = selectors.board_view(user, now=timezone.now(), queue_id=queue_id)
+    view = selectors.board_for_view(
+        user, context=audit_context(request), now=timezone.now(), queue_id=queue_id
+    )
     if queue_id is not None and not any(q.queue.pk == queue_id for q in view.queues):
         raise Http404("No such queue")
-    if view.patient_ids:
-        audit_record(
-            context=audit_context(request),
-            action=AuditAction.VIEW,
-            patient_ids=view.patient_ids,
-            object_type="flow_board",
-        )
     return {
         "board": view,
         "queue_id": queue_id,
@@ -507,12 +481,7 @@ def walk_in_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         except DuplicateDecisionRequiredError as exc:
             candidates = [c.patient for c in exc.candidates]
-            audit_record(
-                context=context,
-                action=AuditAction.VIEW,
-                patient_ids=[p.pk for p in candidates],
-                object_type="walk_in_duplicates",
-            )
+            selectors.walk_in_candidates_shown(context=context, patients=candidates)
         else:
             if entry.priority == Priority.EMERGENCY:
                 messages.error(request, _emergency_message(entry))
@@ -533,8 +502,8 @@ def check_out_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     """After the visit: book the follow-up with type and interval prefilled, print the visit
     slip, and complete the check-out (the appointment becomes fulfilled)."""
     user = staff_user(request)
-    appointment = selectors.access_today_appointment(user, appointment_id)
     if request.method == "POST":
+        appointment = selectors.access_today_appointment(user, appointment_id)
         try:
             services.appointment_check_out(
                 context=audit_context(request), user=user, appointment=appointment
@@ -549,12 +518,11 @@ def check_out_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
             )
             return redirect("flow:today")
         return redirect("flow:check_out", appointment_id=appointment.pk)
-    audit_record(
+    appointment = selectors.check_out_for_view(
+        user,
         context=audit_context(request),
-        action=AuditAction.PRINT if request.GET.get("slip") else AuditAction.VIEW,
-        patient_ids=[appointment.patient_id],
-        object_type="visit_slip" if request.GET.get("slip") else "check_out",
-        object_id=appointment.pk,
+        appointment_id=appointment_id,
+        slip=bool(request.GET.get("slip")),
     )
     kind = appointment.appointment_type
     follow_up_from = (

@@ -11,8 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.messaging.models import OutboxMessage, OutboxStatus
 from frontdesk.messaging.outbox import (
     OutboxActionRefusedError,
@@ -22,6 +21,7 @@ from frontdesk.messaging.outbox import (
     outbox_retry,
 )
 from frontdesk.messaging.tasks import outbox_kick
+from frontdesk.patients.selectors import patients_shown
 
 # The page lists at most this many; the oldest problems are the same kind as the newest.
 LIST_LIMIT = 200
@@ -44,11 +44,10 @@ def outbox_list_view(request: HttpRequest) -> HttpResponse:
     # Administrators keep the mail server running; they need the reason, not the patient.
     names = role_may(user.role, Action.PATIENT_VIEW)
     if names and found:
-        audit_record(
+        patients_shown(
             context=audit_context(request),
-            action=AuditAction.VIEW,
             patient_ids=sorted({m.patient_id for m in found}),
-            object_type="outbox_list",
+            page="outbox_list",
         )
     rows = [
         OutboxRow(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
+from frontdesk.audit.models import AuditAction
 from frontdesk.audit.selectors import audit_recent_patient_ids
+from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.lib.dates import date_parse
 from frontdesk.patients.indexing import family_names_within_one_typo
 from frontdesk.patients.matching import normalise_name
@@ -579,3 +581,51 @@ def identity_document_holder_id(
     if excluding_document_id is not None:
         documents = documents.exclude(pk=excluding_document_id)
     return documents.values_list("patient_id", flat=True).first()
+
+
+# Reads for pages, each recording on the patients' access logs what the page shows of them.
+
+
+def patient_search_for_view(
+    user: User, *, context: AuditContext, query: str
+) -> tuple[ParsedQuery, list[Patient]]:
+    """`patient_search`, audited with its terms and the patients shown (a blank query shows
+    no one and is not recorded)."""
+    parsed, results = patient_search(user, query)
+    if parsed.text:
+        audit_record(
+            context=context,
+            action=AuditAction.SEARCH,
+            patient_ids=[p.pk for p in results],
+            object_type="patient_search",
+            detail={"terms": parsed.text, "results": len(results)},
+        )
+    return parsed, results
+
+
+def patients_shown(
+    *,
+    context: AuditContext,
+    patient_ids: Iterable[int],
+    page: str,
+    object_id: str | int = "",
+    detail: Mapping[str, Any] | None = None,
+    printed: bool = False,
+) -> None:
+    """A page shows these patients' records (or prints them): a look on their access logs.
+    `page` names what was shown (the event's object type)."""
+    audit_record(
+        context=context,
+        action=AuditAction.PRINT if printed else AuditAction.VIEW,
+        patient_ids=patient_ids,
+        object_type=page,
+        object_id=object_id,
+        detail=detail,
+    )
+
+
+def chart_for_view(user: User, *, context: AuditContext, patient_id: int) -> Patient:
+    """`access_patient` for the patient's chart, recorded as a look at the record."""
+    patient = access_patient(user, patient_id)
+    patients_shown(context=context, patient_ids=[patient.pk], page="patient", object_id=patient.pk)
+    return patient

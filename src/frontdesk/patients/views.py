@@ -10,8 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.lib.masking import age_on
 from frontdesk.patients import services
 from frontdesk.patients.chart import chart_compose
@@ -19,7 +18,8 @@ from frontdesk.patients.models import SupervisorNotice
 from frontdesk.patients.selectors import (
     access_patient,
     access_patient_for_break_glass,
-    patient_search,
+    chart_for_view,
+    patient_search_for_view,
 )
 
 
@@ -28,15 +28,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
     """The one search box. Every search is audited with its terms and the patients shown."""
     user = staff_user(request)
     query = request.GET.get("q", "")
-    parsed, results = patient_search(user, query)
-    if parsed.text:
-        audit_record(
-            context=audit_context(request),
-            action=AuditAction.SEARCH,
-            patient_ids=[p.pk for p in results],
-            object_type="patient_search",
-            detail={"terms": parsed.text, "results": len(results)},
-        )
+    parsed, results = patient_search_for_view(user, context=audit_context(request), query=query)
     today = timezone.localdate()
     rows = [(p, age_on(p.birth_date, today)) for p in results]
     context = {
@@ -52,7 +44,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
 @policy(Action.PATIENT_VIEW)
 def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = staff_user(request)
-    patient = access_patient(user, patient_id)
+    patient = chart_for_view(user, context=audit_context(request), patient_id=patient_id)
     coverages = list(patient.coverages.select_related("payer"))
     aliases = list(patient.aliases.all())
     addresses = list(patient.addresses.all())
@@ -60,13 +52,6 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     now = timezone.now()
     today = timezone.localdate(now)
     chart = chart_compose(user=user, patient=patient, coverages=coverages, now=now, today=today)
-    audit_record(
-        context=audit_context(request),
-        action=AuditAction.VIEW,
-        patient_ids=[patient.pk],
-        object_type="patient",
-        object_id=patient.pk,
-    )
     can_merge = role_may(user.role, Action.PATIENT_MERGE)
     context = {
         "patient": patient,

@@ -10,10 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from frontdesk.accounts.policy import Action, policy, staff_user
-from frontdesk.audit.models import AuditAction
 from frontdesk.audit.selectors import audit_events_for_patient
-from frontdesk.audit.services import audit_context, audit_record
-from frontdesk.patients.selectors import access_patient
+from frontdesk.audit.services import audit_context
+from frontdesk.patients.selectors import access_patient, patients_shown
 
 
 @policy(Action.AUDIT_PATIENT_ACCESS)
@@ -21,11 +20,10 @@ def patient_access_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Who accessed this patient, when, and why (supervisors)."""
     patient = access_patient(staff_user(request), patient_id)
     # Recorded first, so this look at the log is itself part of the page it shows.
-    audit_record(
+    patients_shown(
         context=audit_context(request),
-        action=AuditAction.VIEW,
         patient_ids=[patient.pk],
-        object_type="patient_access_log",
+        page="patient_access_log",
         object_id=patient.pk,
     )
     events = audit_events_for_patient(clinic_id=patient.clinic_id, patient_id=patient.pk)

@@ -8,13 +8,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.lib.uploads import user_file_response
 from frontdesk.patients import services, validation
 from frontdesk.patients.forms import CoverageForm, PayerForm
 from frontdesk.patients.models import Coverage, Payer
-from frontdesk.patients.selectors import access_patient
+from frontdesk.patients.selectors import access_patient, patients_shown
 
 
 @policy(Action.COVERAGE_EDIT)
@@ -46,11 +45,10 @@ def coverage_edit_view(
             )
             messages.success(request, "Insurance saved.")
             return redirect("patients:chart", patient_id=patient.pk)
-    audit_record(
+    patients_shown(
         context=audit_context(request),
-        action=AuditAction.VIEW,
         patient_ids=[patient.pk],
-        object_type="coverage_form",
+        page="coverage_form",
         object_id=coverage.pk if coverage else "",
     )
     status = 400 if form.errors else 200
@@ -72,11 +70,10 @@ def coverage_card_view(
     image = coverage.card_front if side == "front" else coverage.card_back
     if side not in ("front", "back") or not image:
         raise Http404("No card image")
-    audit_record(
+    patients_shown(
         context=audit_context(request),
-        action=AuditAction.VIEW,
         patient_ids=[patient.pk],
-        object_type="coverage_card",
+        page="coverage_card",
         object_id=coverage.pk,
         detail={"side": side},
     )

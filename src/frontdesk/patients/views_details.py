@@ -10,12 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.patients import services
 from frontdesk.patients.forms import IdentityDocumentForm, PatientAddressForm
 from frontdesk.patients.models import IdentityDocument, Patient, PatientAddress
-from frontdesk.patients.selectors import access_patient, identity_document_holder_id
+from frontdesk.patients.selectors import access_patient, identity_document_holder_id, patients_shown
 
 
 def _initial(instance: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -44,11 +43,10 @@ def address_edit_view(
     else:
         initial = _initial(address, services.ADDRESS_FIELDS) if address else {"country": "US"}
         form = PatientAddressForm(initial=initial)
-    audit_record(
+    patients_shown(
         context=audit_context(request),
-        action=AuditAction.VIEW,
         patient_ids=[patient.pk],
-        object_type="patient_address_form",
+        page="patient_address_form",
         object_id=address.pk if address else "",
     )
     context = {"form": form, "patient": patient, "address": address}
@@ -94,11 +92,10 @@ def document_edit_view(
             context=audit_context(request), document=document, purpose="change"
         )
     else:
-        audit_record(
+        patients_shown(
             context=audit_context(request),
-            action=AuditAction.VIEW,
             patient_ids=[patient.pk],
-            object_type="identity_document_form",
+            page="identity_document_form",
         )
     context = {"form": form, "patient": patient, "document": document}
     return render(

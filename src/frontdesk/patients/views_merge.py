@@ -9,8 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.patients.duplicates_report import duplicates_report_show
 from frontdesk.patients.merging import (
     MergeRefusedError,
@@ -19,7 +18,7 @@ from frontdesk.patients.merging import (
     patient_unmerge,
 )
 from frontdesk.patients.models import Patient
-from frontdesk.patients.selectors import access_merge, access_patient
+from frontdesk.patients.selectors import access_merge, access_patient, patients_shown
 
 
 @policy(Action.PATIENT_MERGE)
@@ -31,11 +30,10 @@ def merge_start_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     other = Patient.objects.filter(clinic_id=survivor.clinic_id, mrn=mrn).first() if mrn else None
     # The page shows the record kept, and the lookup tells whether an MRN is a record and
     # whether it is merged: both are looks at those patients, on their access logs.
-    audit_record(
+    patients_shown(
         context=audit_context(request),
-        action=AuditAction.VIEW,
         patient_ids=[survivor.pk, *([other.pk] if other is not None else [])],
-        object_type="merge_start",
+        page="merge_start",
         object_id=survivor.pk,
         detail={"mrn": mrn, "found": other is not None} if mrn else None,
     )
@@ -80,11 +78,10 @@ def merge_compare_view(request: HttpRequest, survivor_id: int, merged_id: int) -
                 request, f"Merged MRN {merged.mrn} into MRN {survivor.mrn}. It can be undone below."
             )
             return redirect("patients:chart", patient_id=survivor.pk)
-    audit_record(
+    patients_shown(
         context=audit_context(request),
-        action=AuditAction.VIEW,
         patient_ids=[survivor.pk, merged.pk],
-        object_type="merge_comparison",
+        page="merge_comparison",
     )
     context = {"survivor": survivor, "merged": merged, "groups": groups, "error": error}
     return render(request, "patients/merge_compare.html", context, status=400 if error else 200)

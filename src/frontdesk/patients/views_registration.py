@@ -11,8 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.lib.money import money_format
 from frontdesk.lib.readback import date_in_words, phone_grouped, spell_out
 from frontdesk.patients import services
@@ -35,6 +34,7 @@ from frontdesk.patients.selectors import (
     access_patient,
     identity_document_holder_id,
     parse_search_query,
+    patients_shown,
 )
 
 
@@ -202,11 +202,10 @@ def _review(
     if candidates:
         # The candidates' details are on screen side by side with what was typed: a look at
         # their records. The event names each one and what was shown of it.
-        audit_record(
+        patients_shown(
             context=audit_context(request),
-            action=AuditAction.VIEW,
             patient_ids=[c.patient.pk for c in candidates],
-            object_type="duplicate_check",
+            page="duplicate_check",
             detail={
                 "scores": [round(c.result.score, 2) for c in candidates],
                 "shown": [

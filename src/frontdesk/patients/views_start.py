@@ -11,9 +11,12 @@ from django.shortcuts import render
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_user
 from frontdesk.accounts.selectors import sign_in_alerts_recent
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
-from frontdesk.patients.selectors import patients_recently_opened, supervisor_notices_open
+from frontdesk.audit.services import audit_context
+from frontdesk.patients.selectors import (
+    patients_recently_opened,
+    patients_shown,
+    supervisor_notices_open,
+)
 
 
 @policy(Action.HOME)
@@ -23,19 +26,17 @@ def home_view(request: HttpRequest) -> HttpResponse:
     if role_may(user.role, Action.PATIENT_VIEW):
         recent = patients_recently_opened(user)
         if recent:
-            audit_record(
+            patients_shown(
                 context=audit_context(request),
-                action=AuditAction.VIEW,
                 patient_ids=[p.pk for p in recent],
-                object_type="recent_patients",
+                page="recent_patients",
             )
     notices = supervisor_notices_open(user)
     if notices:
-        audit_record(
+        patients_shown(
             context=audit_context(request),
-            action=AuditAction.VIEW,
             patient_ids=[n.patient_id for n in notices if n.patient_id],
-            object_type="supervisor_notices",
+            page="supervisor_notices",
         )
     sign_in_alerts = []
     if role_may(user.role, Action.ACCOUNT_UNLOCK):

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.lib.clinic_time import clinic_zone, local_midnight
 from frontdesk.patients.selectors import PatientAccessDeniedError, patient_access_check
@@ -394,3 +396,34 @@ def free_week(
         return None
     shown = next((d for d in with_times if d.day == day), with_times[0])
     return FreeWeek(days=days, shown=shown)
+
+
+# Reads for pages, each recording on the patients' access logs what the page shows of them.
+
+
+def day_for_view(
+    user: User, *, context: AuditContext, day: dt.date, location_id: int | None = None
+) -> DayView:
+    view = day_view(user, day=day, location_id=location_id)
+    if view.patient_ids:
+        audit_record(
+            context=context,
+            action=AuditAction.VIEW,
+            patient_ids=view.patient_ids,
+            object_type="day_view",
+            detail={"date": day.isoformat()},
+        )
+    return view
+
+
+def appointment_for_view(user: User, *, context: AuditContext, appointment_id: int) -> Appointment:
+    """`access_appointment` for the appointment's own page."""
+    appointment = access_appointment(user, appointment_id)
+    audit_record(
+        context=context,
+        action=AuditAction.VIEW,
+        patient_ids=[appointment.patient_id],
+        object_type="appointment",
+        object_id=appointment.pk,
+    )
+    return appointment

@@ -544,7 +544,7 @@ def appointment_no_show(
 
 
 @transaction.atomic
-def appointment_check_in(
+def appointment_mark_checked_in(
     *, context: AuditContext, user: User | None, appointment: Appointment
 ) -> Appointment:
     """The patient is at the desk: a booked (or already arrived) appointment is checked in."""

@@ -53,8 +53,23 @@ urlpatterns = [
     path("series/<id:series_id>/cancel/", views_series.series_cancel_view, name="series_cancel"),
     path("appointments/<id:appointment_id>/", views.appointment_view, name="appointment"),
     path(
-        "appointments/<id:appointment_id>/<str:action>/",
-        views.appointment_action_view,
-        name="appointment_action",
+        "appointments/<id:appointment_id>/confirm/",
+        views.appointment_confirm_view,
+        name="appointment_confirm",
+    ),
+    path(
+        "appointments/<id:appointment_id>/cancel/",
+        views.appointment_cancel_view,
+        name="appointment_cancel",
+    ),
+    path(
+        "appointments/<id:appointment_id>/no-show/",
+        views.appointment_no_show_view,
+        name="appointment_no_show",
+    ),
+    path(
+        "appointments/<id:appointment_id>/move/",
+        views.appointment_move_view,
+        name="appointment_move",
     ),
 ]

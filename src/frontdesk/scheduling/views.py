@@ -13,12 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.clinic.models import AppointmentType, Location
 from frontdesk.lib.ids import parse_id
 from frontdesk.patients.models import Patient
-from frontdesk.patients.selectors import access_patient
+from frontdesk.patients.selectors import access_patient, patients_shown
 from frontdesk.scheduling import selectors, services
 from frontdesk.scheduling.availability import SlotPreferences
 from frontdesk.scheduling.forms import (
@@ -92,15 +91,12 @@ def day_view(request: HttpRequest) -> HttpResponse:
     location = (
         Location.objects.filter(clinic=clinic, pk=location_id).first() if location_id else None
     )
-    view = selectors.day_view(user, day=day, location_id=location.pk if location else None)
-    if view.patient_ids:
-        audit_record(
-            context=audit_context(request),
-            action=AuditAction.VIEW,
-            patient_ids=view.patient_ids,
-            object_type="day_view",
-            detail={"date": day.isoformat()},
-        )
+    view = selectors.day_for_view(
+        user,
+        context=audit_context(request),
+        day=day,
+        location_id=location.pk if location else None,
+    )
     context = {
         "view": view,
         "rows": list(
@@ -183,12 +179,7 @@ def _find_page(
     )
     searched = form.is_bound and form.is_valid()
     week = _free_week(form, clinic.pk, calendar_date(data.get("day"))) if searched else None
-    audit_record(
-        context=audit_context(request),
-        action=AuditAction.VIEW,
-        patient_ids=[patient.pk],
-        object_type="find_time",
-    )
+    patients_shown(context=audit_context(request), patient_ids=[patient.pk], page="find_time")
     kept = [(key, value) for key, value in _carried(data, KEPT_KEYS) if value]
     back_to = "" if moving else safe_next(data.get("next"))
     context = {
@@ -242,12 +233,7 @@ def _confirm_page(
     details: BookDetailsForm,
 ) -> HttpResponse:
     """What is about to be booked, read back before anything is saved."""
-    audit_record(
-        context=audit_context(request),
-        action=AuditAction.VIEW,
-        patient_ids=[patient.pk],
-        object_type="booking_review",
-    )
+    patients_shown(context=audit_context(request), patient_ids=[patient.pk], page="booking_review")
     context = {
         "patient": patient,
         "schedule": schedule,
@@ -342,13 +328,8 @@ def book_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 @policy(Action.APPOINTMENT_VIEW)
 def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     user = staff_user(request)
-    appointment = selectors.access_appointment(user, appointment_id)
-    audit_record(
-        context=audit_context(request),
-        action=AuditAction.VIEW,
-        patient_ids=[appointment.patient_id],
-        object_type="appointment",
-        object_id=appointment.pk,
+    appointment = selectors.appointment_for_view(
+        user, context=audit_context(request), appointment_id=appointment_id
     )
     context = {
         "appointment": appointment,
@@ -360,62 +341,97 @@ def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     return render(request, "scheduling/appointment.html", context)
 
 
-@policy(Action.APPOINTMENT_BOOK)
+def _back_to_appointment(appointment: Appointment) -> HttpResponse:
+    return redirect("scheduling:appointment", appointment_id=appointment.pk)
+
+
+@policy(Action.APPOINTMENT_CONFIRM)
 @require_POST
-def appointment_action_view(request: HttpRequest, appointment_id: int, action: str) -> HttpResponse:
-    """confirm, cancel, no-show, or move to a chosen time."""
+def appointment_confirm_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """The patient confirmed they are coming."""
     user = staff_user(request)
     appointment = selectors.access_appointment(user, appointment_id)
-    context = audit_context(request)
     try:
-        if action == "confirm":
-            services.appointment_confirm(context=context, user=user, appointment=appointment)
-            messages.success(request, "Confirmed.")
-        elif action == "no-show":
-            services.appointment_no_show(context=context, user=user, appointment=appointment)
-            messages.success(request, "Marked as a no-show.")
-        elif action == "cancel":
-            form = CancelForm(request.POST)
-            if not form.is_valid():
-                return render(
-                    request,
-                    "scheduling/appointment.html",
-                    {
-                        "appointment": appointment,
-                        "cancel_form": form,
-                        "can_book": True,
-                        "freed_time_offered": _freed_time_offered(appointment),
-                        "history": list(appointment.history.select_related("by")),
-                    },
-                    status=400,
-                )
-            services.appointment_cancel(
-                context=context,
-                user=user,
-                appointment=appointment,
-                cancelled_by=form.cleaned_data["cancelled_by"],
-                reason=form.cleaned_data["reason"],
-            )
-            offered = _freed_time_offered(appointment)
-            messages.success(
-                request,
-                "Cancelled; the time is free again." + (f" {WAITLIST_NOTE}" if offered else ""),
-            )
-        elif action == "move":
-            schedule_id, start = _posted_slot(request)
-            schedule = get_object_or_404(Schedule, pk=schedule_id, clinic=staff_clinic(user))
-            services.appointment_reschedule(
-                context=context,
-                user=user,
-                appointment=appointment,
-                schedule=schedule,
-                start=start,
-                reason=request.POST.get("reason", "")[:200],
-                offers=_offers(request),
-            )
-            messages.success(request, f"Moved to {timezone.localtime(start):%a %b %-d at %H:%M}.")
-        else:
-            raise Http404("No such action")
+        services.appointment_confirm(
+            context=audit_context(request), user=user, appointment=appointment
+        )
+    except services.BookingRefusedError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Confirmed.")
+    return _back_to_appointment(appointment)
+
+
+@policy(Action.APPOINTMENT_NO_SHOW)
+@require_POST
+def appointment_no_show_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """The patient did not come."""
+    user = staff_user(request)
+    appointment = selectors.access_appointment(user, appointment_id)
+    try:
+        services.appointment_no_show(
+            context=audit_context(request), user=user, appointment=appointment
+        )
+    except services.BookingRefusedError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Marked as a no-show.")
+    return _back_to_appointment(appointment)
+
+
+@policy(Action.APPOINTMENT_CANCEL)
+@require_POST
+def appointment_cancel_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Cancel, saying who cancelled and why; the freed time goes to the waitlist."""
+    user = staff_user(request)
+    appointment = selectors.access_appointment(user, appointment_id)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        context = {
+            "appointment": appointment,
+            "cancel_form": form,
+            "can_book": True,
+            "freed_time_offered": _freed_time_offered(appointment),
+            "history": list(appointment.history.select_related("by")),
+        }
+        return render(request, "scheduling/appointment.html", context, status=400)
+    try:
+        services.appointment_cancel(
+            context=audit_context(request),
+            user=user,
+            appointment=appointment,
+            cancelled_by=form.cleaned_data["cancelled_by"],
+            reason=form.cleaned_data["reason"],
+        )
+    except services.BookingRefusedError as exc:
+        messages.error(request, str(exc))
+    else:
+        offered = _freed_time_offered(appointment)
+        messages.success(
+            request,
+            "Cancelled; the time is free again." + (f" {WAITLIST_NOTE}" if offered else ""),
+        )
+    return _back_to_appointment(appointment)
+
+
+@policy(Action.APPOINTMENT_MOVE)
+@require_POST
+def appointment_move_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Move the appointment to a time chosen in find-a-time."""
+    user = staff_user(request)
+    appointment = selectors.access_appointment(user, appointment_id)
+    schedule_id, start = _posted_slot(request)
+    schedule = get_object_or_404(Schedule, pk=schedule_id, clinic=staff_clinic(user))
+    try:
+        services.appointment_reschedule(
+            context=audit_context(request),
+            user=user,
+            appointment=appointment,
+            schedule=schedule,
+            start=start,
+            reason=request.POST.get("reason", "")[:200],
+            offers=_offers(request),
+        )
     except services.OfferedTimeError as exc:
         back = (
             f"/schedule/patients/{appointment.patient_id}/find/"
@@ -424,4 +440,6 @@ def appointment_action_view(request: HttpRequest, appointment_id: int, action: s
         return offered_time_page(request, exc, back=back, button="Move anyway")
     except services.BookingRefusedError as exc:
         messages.error(request, str(exc))
-    return redirect("scheduling:appointment", appointment_id=appointment.pk)
+    else:
+        messages.success(request, f"Moved to {timezone.localtime(start):%a %b %-d at %H:%M}.")
+    return _back_to_appointment(appointment)

@@ -13,16 +13,15 @@ from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, policy, public, role_may, staff_clinic, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.clinic.models import AppointmentType, Provider
 from frontdesk.lib.ids import parse_id
-from frontdesk.patients.selectors import patient_search
+from frontdesk.patients.selectors import patient_search_for_view
 from frontdesk.scheduling import calendar_feed
 from frontdesk.scheduling.availability import slot_is_bookable
 from frontdesk.scheduling.forms import calendar_date, parse_start
 from frontdesk.scheduling.models import Schedule
-from frontdesk.scheduling.week import provider_appointment_types, week_providers, week_view
+from frontdesk.scheduling.week import provider_appointment_types, week_for_view, week_providers
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -50,16 +49,9 @@ def provider_week_view(request: HttpRequest) -> HttpResponse:
     types = list(provider_appointment_types(provider))
     type_id = parse_id(request.GET.get("type"))
     kind = next((t for t in types if t.pk == type_id), types[0] if types else None)
-    view = week_view(user, provider=provider, day=day, appointment_type=kind)
-    if view.patient_ids:
-        audit_record(
-            context=audit_context(request),
-            action=AuditAction.VIEW,
-            patient_ids=view.patient_ids,
-            object_type="week_view",
-            object_id=provider.pk,
-            detail={"week_of": view.monday.isoformat()},
-        )
+    view = week_for_view(
+        user, context=audit_context(request), provider=provider, day=day, appointment_type=kind
+    )
     context = {
         "view": view,
         "providers": providers,
@@ -109,15 +101,11 @@ def slot_view(request: HttpRequest) -> HttpResponse:
         appointment_type=kind, schedule=schedule, start=start, now=timezone.now()
     )
     query = request.GET.get("q", "")[:100]
-    parsed, patients = patient_search(user, query) if query and refusal is None else (None, [])
-    if parsed is not None and parsed.text:
-        audit_record(
-            context=audit_context(request),
-            action=AuditAction.SEARCH,
-            patient_ids=[p.pk for p in patients],
-            object_type="patient_search",
-            detail={"terms": parsed.text, "results": len(patients)},
-        )
+    parsed, patients = (
+        patient_search_for_view(user, context=audit_context(request), query=query)
+        if query and refusal is None
+        else (None, [])
+    )
     week_url = (
         f"{reverse('scheduling:week')}?provider={schedule.provider_id}"
         f"&date={timezone.localtime(start).date().isoformat()}&type={kind.pk}"

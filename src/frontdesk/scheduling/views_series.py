@@ -9,10 +9,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.patients.models import Patient
-from frontdesk.patients.selectors import access_patient
+from frontdesk.patients.selectors import access_patient, patients_shown
 from frontdesk.scheduling import series, services
 from frontdesk.scheduling.forms import parse_start
 from frontdesk.scheduling.forms_series import SeriesCancelForm, SeriesForm
@@ -44,11 +43,10 @@ def _plan_page(
     problem: str = "",
 ) -> HttpResponse:
     if not occurrences:  # a preview records its own view of the patient
-        audit_record(
+        patients_shown(
             context=audit_context(request),
-            action=AuditAction.VIEW,
             patient_ids=[patient.pk],
-            object_type="appointment_series_plan",
+            page="appointment_series_plan",
         )
     context = {
         "patient": patient,

@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType, Clinic, Provider
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.selectors import PatientAccessDeniedError
@@ -272,3 +274,25 @@ def week_view(
         appointment_type,
         sorted({a.patient_id for a in appointments}),
     )
+
+
+def week_for_view(
+    user: User,
+    *,
+    context: AuditContext,
+    provider: Provider,
+    day: dt.date,
+    appointment_type: AppointmentType | None,
+) -> WeekView:
+    """`week_view` for the week page, recording the patients it shows on their access logs."""
+    view = week_view(user, provider=provider, day=day, appointment_type=appointment_type)
+    if view.patient_ids:
+        audit_record(
+            context=context,
+            action=AuditAction.VIEW,
+            patient_ids=view.patient_ids,
+            object_type="week_view",
+            object_id=provider.pk,
+            detail={"week_of": view.monday.isoformat()},
+        )
+    return view

@@ -197,7 +197,7 @@ def test_the_legend_names_every_colour_the_grid_uses_in_words(
         context=SYSTEM_CONTEXT, user=personas.front_desk, appointment=confirmed
     )
     arrived = book(personas.front_desk, schedule, short_visit, at(11), "Arrived")
-    services.appointment_check_in(
+    services.appointment_mark_checked_in(
         context=SYSTEM_CONTEXT, user=personas.front_desk, appointment=arrived
     )
     book(personas.supervisor, schedule, short_visit, at(9), "Squeezed", overbook_reason="urgent")

@@ -580,7 +580,7 @@ def test_cancelling_says_the_freed_time_will_be_offered_to_the_waitlist(
     page = client.get(reverse("scheduling:appointment", args=[freed.pk])).content.decode()
     assert "the time is offered to patients on the waitlist whom it fits" in page
     done = client.post(
-        reverse("scheduling:appointment_action", args=[freed.pk, "cancel"]),
+        reverse("scheduling:appointment_cancel", args=[freed.pk]),
         {"cancelled_by": "patient", "reason": "away"},
         follow=True,
     ).content.decode()

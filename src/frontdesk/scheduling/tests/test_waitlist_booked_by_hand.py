@@ -177,7 +177,7 @@ def test_moving_an_appointment_into_an_offered_time_asks_first_then_withdraws_th
         at(clinic_tz, 24, 14),
     )
     client = login_client(Client(), personas.front_desk)
-    url = reverse("scheduling:appointment_action", args=[mover.pk, "move"])
+    url = reverse("scheduling:appointment_move", args=[mover.pk])
     fields = {"schedule": freed.schedule_id, "start": freed.start.isoformat(), "reason": "sooner"}
 
     asked = client.post(url, fields)

@@ -412,7 +412,7 @@ def test_the_form_offers_to_move_a_kept_booking_to_an_earlier_free_time(
     assert offered_times(html)[0] == "Tue Nov 24, 09:00 · Mei Lee, MD · Northside"
     assert "earlier than the kept appointment on Tuesday, November 24, 10:00" in html
     action, fields = first_button_form(html)
-    assert action == reverse("scheduling:appointment_action", args=[kept.pk, "move"])
+    assert action == reverse("scheduling:appointment_move", args=[kept.pk])
     client.post(action, fields)
     kept.refresh_from_db()
     assert kept.start == at(clinic_tz, 24, 9)
