@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from conftest import Personas, make_patient
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.scheduling.models import Appointment, Schedule, ScheduleTemplate
+from frontdesk.scheduling.selectors import clinic_zone
 
 from .helpers import assert_accessible, sign_in
 
@@ -75,7 +76,8 @@ def test_it_books_from_the_chart_in_at_most_six_interactions(
     assert appointment.patient == patient and appointment.status == "booked"
 
     page.get_by_role("link", name="Schedule").click()
-    day = appointment.start.astimezone(dt.UTC).date()
+    # The day view reads its date in the clinic's zone, where the visit falls.
+    day = appointment.start.astimezone(clinic_zone()).date()
     page.goto(f"/schedule/?date={day.isoformat()}")
     expect(page.get_by_role("table")).to_contain_text("Duarte, Ines")
     assert_accessible(page)
