@@ -10,8 +10,8 @@ from playwright.sync_api import Page, expect
 
 from conftest import Personas, make_patient
 from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.scheduling.models import Appointment, Schedule, ScheduleTemplate
-from frontdesk.scheduling.selectors import clinic_zone
 
 from .helpers import assert_accessible, sign_in
 
