@@ -33,15 +33,14 @@ What it does:
   set of slots would fill up and bookings/s would be bounded by the number of slots; with
   them every booking of a freed slot is a new race. The defaults (8 clients, 4 hot slots
   over 4 providers, 30 % of bookings cancelled) keep twice as many desks as free hot slots,
-  so most attempts meet a slot someone else is booking. Each POST is the officer's real request:
-  session, policy, `slot_is_bookable`, the insert under the exclusion constraint, history,
-  audit event.
-- Outcomes, from the HTTP answers: a redirect to the new appointment is a booking; a redirect
-  back to "find a time" is a refusal (the officer reads why there: "That time was just taken"
-  when the database's exclusion constraint decided the race, or the availability check's reason,
-  such as "already has an appointment then", when the winner had committed; the message waits
-  in the session, so this bench, which does not follow redirects, counts refusals together).
-  Anything else (an error page) is counted and shown.
+  so most attempts meet a slot someone else is booking. Each POST is the officer's real request,
+  the "Confirm booking" of the booking's read-back (`confirm=yes`): session, policy,
+  `slot_is_bookable`, the insert under the exclusion constraint, history, audit event.
+- Outcomes, from the HTTP answers: a redirect to the new appointment is a booking; "find a
+  time" shown again (409) with "Nothing was booked; choose another time below." is a refusal
+  (the reason before it: "That time was just taken" when the database's exclusion constraint
+  decided the race, or the availability check's reason when the winner had committed; this
+  bench counts refusals together). Anything else (an error page) is counted and shown.
 - Overlaps, by an SQL self-join of this bench's own (psycopg, not the ORM): pairs of
   appointments of one provider whose busy times overlap (tstzrange &&) and which are both
   active now; and, since a cancellation could hide a double booking that existed for a
@@ -115,7 +114,8 @@ SLOTS_PER_SECOND = 2000
 ACTIVE = ("proposed", "pending", "booked", "arrived", "checked-in", "fulfilled")
 ACTIVE_SQL = ", ".join(f"'{s}'" for s in ACTIVE)
 APPOINTMENT_AT = re.compile(r"/schedule/appointments/(\d+)/$")
-FIND_AT = re.compile(r"/schedule/patients/\d+/find/")
+# A refused booking shows find-a-time again with the reason and this sentence.
+REFUSED = "Nothing was booked; choose another time below."
 
 
 def load_average() -> str:
@@ -456,7 +456,8 @@ class Browser:
 
     def request(
         self, method: str, path: str, form: dict[str, str] | None = None
-    ) -> tuple[int, str]:
+    ) -> tuple[int, str, str]:
+        """(status, Location header, page text)."""
         if self.conn is None:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         headers = {"Referer": f"http://127.0.0.1:{self.port}/"}
@@ -471,7 +472,7 @@ class Browser:
         try:
             self.conn.request(method, path, body=body, headers=headers)
             response = self.conn.getresponse()
-            response.read()
+            page = response.read().decode("utf-8", "replace")
         except (OSError, http.client.HTTPException):
             self.conn.close()
             self.conn = None
@@ -484,13 +485,13 @@ class Browser:
                     self.cookies.pop(key, None)
                 else:
                     self.cookies[key] = morsel.value
-        return response.status, response.getheader("Location") or ""
+        return response.status, response.getheader("Location") or "", page
 
     def sign_in(self, username: str, password: str) -> None:
-        status, _ = self.request("GET", "/accounts/login/")
+        status, _, _ = self.request("GET", "/accounts/login/")
         if status != 200 or "csrftoken" not in self.cookies:
             raise SystemExit(f"GET /accounts/login/ answered {status} without a CSRF cookie")
-        status, location = self.request(
+        status, location, _ = self.request(
             "POST", "/accounts/login/", {"username": username, "password": password}
         )
         if status != 302 or "sessionid" not in self.cookies:
@@ -515,26 +516,27 @@ def http_desk(browsers: list[Browser], clinic: Clinic) -> Desk:
 
         def book(slot: int, patient: int) -> tuple[str, int | None]:
             schedule, start = clinic.slots[slot]
-            status, location = browser.request(
+            status, location, page = browser.request(
                 "POST",
                 f"/schedule/patients/{patient}/book/",
                 {
                     "schedule": str(schedule),
                     "appointment_type": str(clinic.appointment_type_id),
                     "start": start.isoformat(),
+                    "confirm": "yes",
                 },
             )
             booked = APPOINTMENT_AT.search(location) if status == 302 else None
             if booked:
                 return "booked", int(booked.group(1))
-            if status == 302 and FIND_AT.search(location):
-                return "refused: sent back to find a time", None
+            if status == 409 and REFUSED in page:
+                return "refused: find a time shown with the reason", None
             if status == 409:
                 return "patient overlap page", None
             return f"HTTP {status}", None
 
         def cancel(appointment: int) -> bool:
-            status, location = browser.request(
+            status, location, _ = browser.request(
                 "POST",
                 f"/schedule/appointments/{appointment}/cancel/",
                 {"cancelled_by": "patient", "reason": "Asked for another day"},
@@ -576,7 +578,7 @@ def ping_ceiling(browsers: list[Browser], seconds: float) -> tuple[int, int, flo
         ready.wait()
         while time.monotonic() < deadline[0]:
             try:
-                status, _ = browser.request("POST", PING, {})
+                status, _, _ = browser.request("POST", PING, {})
             except (OSError, http.client.HTTPException):
                 status = 0
             if status == 204:
