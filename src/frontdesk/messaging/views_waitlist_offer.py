@@ -6,22 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from frontdesk.accounts.policy import public
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.lib.links import LinkExpiredError, LinkInvalidError
 from frontdesk.messaging.waitlist_messages import offer_id_from_token
 from frontdesk.scheduling.models import Appointment, WaitlistOffer, WaitlistStatus
 from frontdesk.scheduling.waitlist.offers import (
-    patient_context,
     waitlist_offer_accept,
     waitlist_offer_decline,
+    waitlist_offer_shown,
 )
-from frontdesk.scheduling.waitlist.selectors import offer_place, offer_state, waitlist_offer_get
+from frontdesk.scheduling.waitlist.selectors import offer_place, waitlist_offer_get
 from frontdesk.scheduling.waitlist.terms import offer_moves_booking
 
 
@@ -47,15 +45,7 @@ def _offer_as_it_stands(
     request: HttpRequest, offer: WaitlistOffer, *, error: str = ""
 ) -> HttpResponse:
     """The offer's page in its current state; the patient saw it, so it is audited."""
-    state = offer_state(offer)
-    with transaction.atomic():
-        audit_record(
-            context=patient_context(audit_context(request), clinic_id=offer.entry.clinic_id),
-            action=AuditAction.VIEW,
-            patient_ids=[offer.entry.patient_id],
-            object_type="waitlist_offer",
-            object_id=offer.pk,
-        )
+    state = waitlist_offer_shown(context=audit_context(request), offer=offer)
     appointment: Appointment | None = offer.appointment if state == "already-yours" else None
     error = error if state == "open" else ""  # the answer no longer matters otherwise
     status = 410 if state in ("gone", "expired", "withdrawn") else 400 if error else 200

@@ -35,6 +35,7 @@ from frontdesk.scheduling.models import (
 from frontdesk.scheduling.waitlist.notices import OFFER_KIND, messages_queue, outbox_wake
 from frontdesk.scheduling.waitlist.selectors import (
     Candidate,
+    offer_state,
     offers_still_open,
     waitlist_candidates,
 )
@@ -195,6 +196,21 @@ def patient_context(context: AuditContext, *, clinic_id: int) -> AuditContext:
         clinic_id=clinic_id,
         purpose="treatment: patient answered a waitlist offer",
     )
+
+
+def waitlist_offer_shown(*, context: AuditContext, offer: WaitlistOffer) -> str:
+    """The patient opened the offer's link: its state (`offer_state`), the look recorded
+    under the patient's identity. Opening the link never acts."""
+    state = offer_state(offer)
+    with transaction.atomic():
+        audit_record(
+            context=patient_context(context, clinic_id=offer.entry.clinic_id),
+            action=AuditAction.VIEW,
+            patient_ids=[offer.entry.patient_id],
+            object_type="waitlist_offer",
+            object_id=offer.pk,
+        )
+    return state
 
 
 def _refused_outcome(offer: WaitlistOffer) -> OfferOutcome:

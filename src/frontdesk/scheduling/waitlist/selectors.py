@@ -7,14 +7,22 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
+from frontdesk.audit.models import AuditAction
+from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.lib.clinic_time import clinic_zone
-from frontdesk.patients.selectors import PatientAccessDeniedError, patient_access_check
+from frontdesk.patients.selectors import (
+    BreakGlassRequiredError,
+    PatientAccessDeniedError,
+    access_patient,
+    patient_access_check,
+)
 from frontdesk.scheduling.availability import FreeSlot, SlotPreferences, free_slots
 from frontdesk.scheduling.models import (
     Schedule,
@@ -76,6 +84,21 @@ def waitlist_page(user: User, *, open_only: bool) -> list[WaitlistEntry]:
         )
         .order_by("priority", "created_at", "pk")[:500]
     )
+
+
+def waitlist_page_for_view(
+    user: User, *, context: AuditContext, open_only: bool
+) -> list[WaitlistEntry]:
+    """`waitlist_page`, recorded as a look at the patients it lists (when it lists any)."""
+    entries = waitlist_page(user, open_only=open_only)
+    if entries:
+        audit_record(
+            context=context,
+            action=AuditAction.VIEW,
+            patient_ids=[e.patient_id for e in entries],
+            object_type="waitlist",
+        )
+    return entries
 
 
 def offers_still_open(now: dt.datetime) -> QuerySet[WaitlistOffer]:
@@ -241,6 +264,120 @@ def waitlist_free_now(
         if len(fitting) >= limit:
             break
     return fitting
+
+
+def entry_terms(entry: WaitlistEntry) -> EntryRequest:
+    """What a saved entry waits for, in the terms the free-time search takes."""
+    return EntryRequest(
+        appointment_type=entry.appointment_type,
+        providers=list(entry.providers.all()),
+        location=entry.location,
+        earliest_date=entry.earliest_date,
+        latest_date=entry.latest_date,
+        weekdays=list(entry.weekdays),
+        time_of_day=entry.time_of_day,
+        priority=entry.priority,
+        note=entry.note,
+        current_appointment=entry.current_appointment,
+    )
+
+
+@dataclass(frozen=True)
+class FreeNow:
+    """The times free right now for an entry just added or changed."""
+
+    entry: WaitlistEntry
+    terms: EntryRequest
+    slots: list[FreeSlot]
+
+
+def waitlist_free_now_for_view(
+    user: User, *, context: AuditContext, entry_id: int, now: dt.datetime, limit: int
+) -> FreeNow | None:
+    """Up to `limit` free times that fit the user's clinic's entry `entry_id`; None when it no
+    longer waits or its record needs a stated reason first (the officer books from its chart).
+    The search reads the patient's appointments, so it is audited as find-a-time's is."""
+    entry = (
+        waitlist_for(user)
+        .filter(pk=entry_id, status=WaitlistStatus.WAITING)
+        .select_related("patient", "appointment_type", "location", "current_appointment")
+        .first()
+    )
+    if entry is None:
+        return None
+    try:
+        access_patient(user, entry.patient_id)
+    except (BreakGlassRequiredError, PatientAccessDeniedError):
+        return None
+    terms = entry_terms(entry)
+    slots = waitlist_free_now(
+        clinic_id=entry.clinic_id, patient_id=entry.patient_id, terms=terms, now=now, limit=limit
+    )
+    audit_record(
+        context=context,
+        action=AuditAction.VIEW,
+        patient_ids=[entry.patient_id],
+        object_type="find_time",
+        detail={"waitlist_entry": entry.pk, "found": len(slots)},
+    )
+    return FreeNow(entry=entry, terms=terms, slots=slots)
+
+
+def waitlist_entry_form_shown(
+    *, context: AuditContext, patient_id: int, entry_id: int | None = None, found: int | None = None
+) -> None:
+    """The form adding a patient to the waitlist (or changing their entry `entry_id`) is shown:
+    a look at the patient; with `found`, the times free now that its typed wishes were
+    searched for, audited as find-a-time's search is."""
+    with transaction.atomic():
+        audit_record(
+            context=context,
+            action=AuditAction.VIEW,
+            patient_ids=[patient_id],
+            object_type="waitlist_entry_form",
+            object_id=entry_id if entry_id is not None else "",
+        )
+        if found is not None:
+            audit_record(
+                context=context,
+                action=AuditAction.VIEW,
+                patient_ids=[patient_id],
+                object_type="find_time",
+                detail={"waitlist_form": True, "found": found},
+            )
+
+
+@dataclass(frozen=True)
+class SlotPage:
+    """A freed time's page: the waiting patients who fit it and its offers."""
+
+    candidates: list[Candidate]
+    offers: list[WaitlistOffer]
+
+
+def waitlist_slot_for_view(
+    *,
+    context: AuditContext,
+    schedule: Schedule,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+) -> SlotPage:
+    """A freed time's candidates and offers, recorded as a look at their patients."""
+    candidates = waitlist_candidates(
+        schedule=schedule, start=start, end=end, now=now, for_offers=False, limit=50
+    )
+    offers = slot_offers(schedule=schedule, start=start, end=end)
+    patient_ids = [c.entry.patient_id for c in candidates] + [o.entry.patient_id for o in offers]
+    if patient_ids:
+        audit_record(
+            context=context,
+            action=AuditAction.VIEW,
+            patient_ids=patient_ids,
+            object_type="waitlist_slot",
+            detail={"schedule": schedule.pk, "start": start.isoformat()},
+        )
+    return SlotPage(candidates=candidates, offers=offers)
 
 
 def slot_offers(*, schedule: Schedule, start: dt.datetime, end: dt.datetime) -> list[WaitlistOffer]:

@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,15 +16,10 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
-from frontdesk.audit.models import AuditAction
-from frontdesk.audit.services import audit_context, audit_record
+from frontdesk.audit.services import audit_context
 from frontdesk.lib.ids import parse_id
 from frontdesk.patients.models import Patient
-from frontdesk.patients.selectors import (
-    BreakGlassRequiredError,
-    PatientAccessDeniedError,
-    access_patient,
-)
+from frontdesk.patients.selectors import access_patient
 from frontdesk.scheduling import selectors, services
 from frontdesk.scheduling.availability import FreeSlot
 from frontdesk.scheduling.forms import parse_start
@@ -50,11 +44,11 @@ from frontdesk.scheduling.waitlist.offers import (
 )
 from frontdesk.scheduling.waitlist.selectors import (
     access_waitlist_entry,
-    slot_offers,
-    waitlist_candidates,
-    waitlist_for,
+    waitlist_entry_form_shown,
     waitlist_free_now,
-    waitlist_page,
+    waitlist_free_now_for_view,
+    waitlist_page_for_view,
+    waitlist_slot_for_view,
 )
 from frontdesk.scheduling.waitlist.terms import EntryRequest
 
@@ -64,60 +58,22 @@ FREE_NOW_SESSION_KEY = "waitlist_free_now_entry"
 FREE_NOW_SHOWN = 3
 
 
-def _entry_terms(entry: WaitlistEntry) -> EntryRequest:
-    """What a saved entry waits for, in the terms the free-time search takes."""
-    return EntryRequest(
-        appointment_type=entry.appointment_type,
-        providers=list(entry.providers.all()),
-        location=entry.location,
-        earliest_date=entry.earliest_date,
-        latest_date=entry.latest_date,
-        weekdays=list(entry.weekdays),
-        time_of_day=entry.time_of_day,
-        priority=entry.priority,
-        note=entry.note,
-        current_appointment=entry.current_appointment,
-    )
-
-
 def _free_now(request: HttpRequest) -> dict[str, Any] | None:
     """Up to three free times that fit the entry just added or changed, each to book at once;
-    None when there is no such entry, it no longer waits, or no time fits. The search reads the
-    patient's appointments, so it is audited as find-a-time's is."""
+    None when there is no such entry, it no longer waits, or no time fits."""
     entry_id = request.session.pop(FREE_NOW_SESSION_KEY, None)
     if not isinstance(entry_id, int):
         return None
-    user = staff_user(request)
-    entry = (
-        waitlist_for(user)
-        .filter(pk=entry_id, status=WaitlistStatus.WAITING)
-        .select_related("patient", "appointment_type", "location", "current_appointment")
-        .first()
-    )
-    if entry is None:
-        return None
-    try:
-        access_patient(user, entry.patient_id)
-    except (BreakGlassRequiredError, PatientAccessDeniedError):
-        return None  # the record needs a stated reason first: the officer books from its chart
-    terms = _entry_terms(entry)
-    slots = waitlist_free_now(
-        clinic_id=entry.clinic_id,
-        patient_id=entry.patient_id,
-        terms=terms,
+    found = waitlist_free_now_for_view(
+        staff_user(request),
+        context=audit_context(request),
+        entry_id=entry_id,
         now=timezone.now(),
         limit=FREE_NOW_SHOWN,
     )
-    audit_record(
-        context=audit_context(request),
-        action=AuditAction.VIEW,
-        patient_ids=[entry.patient_id],
-        object_type="find_time",
-        detail={"waitlist_entry": entry.pk, "found": len(slots)},
-    )
-    if not slots:
+    if found is None or not found.slots:
         return None
-    return _free_now_context(entry.patient, terms, slots, entry=entry)
+    return _free_now_context(found.entry.patient, found.terms, found.slots, entry=found.entry)
 
 
 def _free_now_context(
@@ -150,14 +106,7 @@ def waitlist_view(request: HttpRequest) -> HttpResponse:
     open_only = request.GET.get("show") != "closed"
     can_book = role_may(user.role, Action.APPOINTMENT_BOOK)
     free_now = _free_now(request) if can_book and FREE_NOW_SESSION_KEY in request.session else None
-    entries = waitlist_page(user, open_only=open_only)
-    if entries:
-        audit_record(
-            context=audit_context(request),
-            action=AuditAction.VIEW,
-            patient_ids=[e.patient_id for e in entries],
-            object_type="waitlist",
-        )
+    entries = waitlist_page_for_view(user, context=audit_context(request), open_only=open_only)
     context = {
         "entries": entries,
         "open_only": open_only,
@@ -215,21 +164,11 @@ def entry_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             )
             request.session[FREE_NOW_SESSION_KEY] = entry.pk
             return redirect("scheduling:waitlist")
-    with transaction.atomic():
-        audit_record(
-            context=audit_context(request),
-            action=AuditAction.VIEW,
-            patient_ids=[patient.pk],
-            object_type="waitlist_entry_form",
-        )
-        if checking and not form.errors:
-            audit_record(
-                context=audit_context(request),
-                action=AuditAction.VIEW,
-                patient_ids=[patient.pk],
-                object_type="find_time",
-                detail={"waitlist_form": True, "found": len(slots)},
-            )
+    waitlist_entry_form_shown(
+        context=audit_context(request),
+        patient_id=patient.pk,
+        found=len(slots) if checking and not form.errors else None,
+    )
     context = {
         "patient": patient,
         "form": form,
@@ -288,14 +227,9 @@ def entry_change_view(request: HttpRequest, entry_id: int) -> HttpResponse:
             return redirect("scheduling:waitlist")
     elif request.method == "POST" and closed:
         form.add_error(None, waitlist_entry_closed_message(entry))
-    with transaction.atomic():
-        audit_record(
-            context=audit_context(request),
-            action=AuditAction.VIEW,
-            patient_ids=[patient.pk],
-            object_type="waitlist_entry_form",
-            object_id=entry.pk,
-        )
+    waitlist_entry_form_shown(
+        context=audit_context(request), patient_id=patient.pk, entry_id=entry.pk
+    )
     context = {"patient": patient, "form": form, "current": current, "entry": entry}
     return render(
         request, "scheduling/waitlist_add.html", context, status=400 if form.errors else 200
@@ -346,25 +280,15 @@ def _slot_url(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> str:
 def slot_view(request: HttpRequest) -> HttpResponse:
     """A freed time: the waiting patients who fit it (book one here) and its offers."""
     schedule, start, end = _slot_from(request, request.GET)
-    candidates = waitlist_candidates(
-        schedule=schedule, start=start, end=end, now=timezone.now(), for_offers=False, limit=50
+    page = waitlist_slot_for_view(
+        context=audit_context(request), schedule=schedule, start=start, end=end, now=timezone.now()
     )
-    offers = slot_offers(schedule=schedule, start=start, end=end)
-    patient_ids = [c.entry.patient_id for c in candidates] + [o.entry.patient_id for o in offers]
-    if patient_ids:
-        audit_record(
-            context=audit_context(request),
-            action=AuditAction.VIEW,
-            patient_ids=patient_ids,
-            object_type="waitlist_slot",
-            detail={"schedule": schedule.pk, "start": start.isoformat()},
-        )
     context = {
         "schedule": schedule,
         "start": start,
         "end": end,
-        "candidates": candidates,
-        "offers": offers,
+        "candidates": page.candidates,
+        "offers": page.offers,
         "in_past": end <= timezone.now(),
     }
     return render(request, "scheduling/waitlist_slot.html", context)
