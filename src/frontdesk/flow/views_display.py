@@ -28,7 +28,7 @@ def display_view(request: HttpRequest) -> HttpResponse:
     """The waiting-room screen: tickets only, refreshed every two seconds by display.js."""
     screen = _screen(request)
     context = {
-        "view": display.display_view(screen, now=timezone.now()),
+        "view": display.display_page(screen, now=timezone.now()),
         "live_url": f"{reverse('flow:display_live')}?token={request.GET['token']}",
     }
     return render(request, "flow/display.html", context)
@@ -37,7 +37,7 @@ def display_view(request: HttpRequest) -> HttpResponse:
 @public
 def display_live_view(request: HttpRequest) -> HttpResponse:
     screen = _screen(request)
-    view = display.display_view(screen, now=timezone.now())
+    view = display.display_page(screen, now=timezone.now())
     return render(request, "flow/_display.html", {"view": view})
 
 
