@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from frontdesk.audit.config import audit_key_check, parse_checkpoint_targets
-from frontdesk.flow.thresholds import DEFAULT as FLOW_THRESHOLDS_DEFAULT
+from frontdesk.flow import thresholds
 from frontdesk.flow.thresholds import parse_thresholds
 from frontdesk.lib.env import (
     env_bool,
@@ -359,7 +359,7 @@ if OUTBOX_LEASE.total_seconds() < 4 * EMAIL_TIMEOUT:
 
 # --- Patient flow ------------------------------------------------------------------------------
 # Minutes in a status after which the flow board shows a card amber, then red.
-FLOW_THRESHOLDS = parse_thresholds(env_str("FLOW_THRESHOLDS", FLOW_THRESHOLDS_DEFAULT))
+FLOW_THRESHOLDS = parse_thresholds(env_str("FLOW_THRESHOLDS", thresholds.DEFAULT))
 # A signed consent to treatment older than this is asked for again at check-in.
 CONSENT_VALID_DAYS = env_int("CONSENT_VALID_DAYS", 365, minimum=1, maximum=3650)
 # An emergency nobody (nurse or physician) acknowledged this long is escalated to the supervisor.

@@ -154,10 +154,6 @@ def role_may(role: str, action: Action) -> bool:
     return role in POLICY[action]
 
 
-def actions_for(role: str) -> frozenset[Action]:
-    return frozenset(action for action, roles in POLICY.items() if role in roles)
-
-
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 
 

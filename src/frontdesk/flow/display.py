@@ -127,7 +127,7 @@ class DisplayView:
     announcements: list[str]
 
 
-def display_view(display: WaitingRoomDisplay, *, now: dt.datetime) -> DisplayView:
+def display_page(display: WaitingRoomDisplay, *, now: dt.datetime) -> DisplayView:
     """What the screen shows. Reads tickets, rooms and times only (`only()` keeps patient
     columns out of the query itself).
 

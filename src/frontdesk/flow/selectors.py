@@ -92,7 +92,7 @@ def _clinic_appointments(user: User) -> QuerySet[Appointment]:
     return Appointment.objects.filter(clinic_id=user.clinic_id)
 
 
-def today_view(
+def today_page(
     user: User,
     *,
     day: dt.date,
@@ -390,7 +390,7 @@ def time_level(status: str, minutes: int) -> str:
     return "ok"
 
 
-def board_view(user: User, *, now: dt.datetime, queue_id: int | None = None) -> BoardView:
+def board_page(user: User, *, now: dt.datetime, queue_id: int | None = None) -> BoardView:
     """Today's queue entries by status with time in status and its colour (two queries)."""
     if not role_may(user.role, Action.FLOW_BOARD) or user.clinic_id is None:
         raise PatientAccessDeniedError(Action.FLOW_BOARD)
@@ -450,7 +450,7 @@ def today_for_view(
     provider_id: int | None,
 ) -> TodayPage:
     """The Today page's appointments and the walk-ins' registrations still to complete."""
-    view = today_view(user, day=day, now=now, location_id=location_id, provider_id=provider_id)
+    view = today_page(user, day=day, now=now, location_id=location_id, provider_id=provider_id)
     incomplete = list(
         IncompleteRegistration.objects.filter(patient__clinic=staff_clinic(user), completed_at=None)
         .select_related("patient")
@@ -481,7 +481,7 @@ def check_in_shown(
 def board_for_view(
     user: User, *, context: AuditContext, now: dt.datetime, queue_id: int | None
 ) -> BoardView:
-    view = board_view(user, now=now, queue_id=queue_id)
+    view = board_page(user, now=now, queue_id=queue_id)
     if view.patient_ids:
         audit_record(
             context=context,

@@ -21,7 +21,7 @@ from frontdesk.billing.services import visit_copay_charge
 from frontdesk.clinic.models import Clinic, Provider
 from frontdesk.flow import live
 from frontdesk.flow.emergency import emergency_alert_raise, emergency_alerts_acknowledge_for_entry
-from frontdesk.flow.forecast import clinic_forecasts as forecast_queues_today
+from frontdesk.flow.forecast import clinic_forecasts
 from frontdesk.flow.late import LateImpact, late_arrival_record
 from frontdesk.flow.models import (
     OPEN_STATUSES,
@@ -41,8 +41,12 @@ from frontdesk.flow.selectors import already_checked_in
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import Patient, Sex
 from frontdesk.patients.services import DuplicateDecision, patient_register
-from frontdesk.scheduling import services as scheduling_services
 from frontdesk.scheduling.models import Appointment, AppointmentStatus
+from frontdesk.scheduling.services import (
+    BookingRefusedError,
+    appointment_fulfil,
+    appointment_mark_checked_in,
+)
 
 # Which moves are legal. "Called" can go back to "waiting" (the patient did not answer).
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -160,7 +164,7 @@ def _enqueue(
         forecast = None
     else:
         # The desk tells the patient the forecast at once, to compare with the real wait.
-        forecast = forecast_queues_today(clinic_id=clinic.pk, day=day, now=now).get(queue.pk)
+        forecast = clinic_forecasts(clinic_id=clinic.pk, day=day, now=now).get(queue.pk)
     if forecast is not None and entry.pk in forecast.waits:
         entry.told_wait_minutes = min(forecast.waits[entry.pk], 600)
         entry.told_at = now
@@ -230,9 +234,7 @@ def appointment_check_in(
         )
     clinic = appointment.patient.clinic
     if appointment.status != AppointmentStatus.CHECKED_IN:
-        scheduling_services.appointment_mark_checked_in(
-            context=context, user=user, appointment=appointment
-        )
+        appointment_mark_checked_in(context=context, user=user, appointment=appointment)
     if late is not None:
         late_arrival_record(
             context=context,
@@ -529,10 +531,8 @@ def appointment_check_out(
             context=context, user=user, entry=entry, to=FlowStatus.DONE, expected=entry.status
         )
     try:
-        return scheduling_services.appointment_fulfil(
-            context=context, user=user, appointment=appointment
-        )
-    except scheduling_services.BookingRefusedError as exc:
+        return appointment_fulfil(context=context, user=user, appointment=appointment)
+    except BookingRefusedError as exc:
         raise FlowRefusedError(str(exc)) from None
 
 

@@ -35,8 +35,7 @@ from frontdesk.billing.services import (
     check_in_payment_record,
 )
 from frontdesk.clinic.models import Clinic, Location, Provider
-from frontdesk.flow import display as screens
-from frontdesk.flow import emergency, late, live, selectors, services
+from frontdesk.flow import display, emergency, late, live, selectors, services
 from frontdesk.flow.check_in import DeskFacts, PaymentTyped, visit_check_in
 from frontdesk.flow.forecast import wait_words
 from frontdesk.flow.forms import CheckInForm, WalkInForm
@@ -82,7 +81,7 @@ def today_view(request: HttpRequest) -> HttpResponse:
         "provider_id": provider_id,
         "can_check_in": role_may(user.role, Action.FLOW_CHECK_IN),
         "can_see_receipts": role_may(user.role, Action.BILLING_VIEW),
-        "overview": screens.desk_overview(clinic_id=clinic.pk, now=now),
+        "overview": display.desk_overview(clinic_id=clinic.pk, now=now),
         "incomplete": page.incomplete,
     }
     return render(request, "flow/today.html", context)
@@ -95,20 +94,20 @@ def announce_view(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     clinic = staff_clinic(user)
     if request.POST.get("clear"):
-        screens.delay_announcements_clear(context=audit_context(request), clinic=clinic)
+        display.delay_announcements_clear(context=audit_context(request), clinic=clinic)
         messages.success(request, "The delay notices are off the screens.")
         return redirect("flow:today")
     queue_id = parse_id(request.POST.get("queue", ""))
     queue = get_object_or_404(Queue, pk=queue_id, clinic=clinic) if queue_id else None
     try:
-        screens.delay_announce(
+        display.delay_announce(
             context=audit_context(request),
             user=user,
             clinic=clinic,
             queue=queue,
             minutes=parse_id(request.POST.get("minutes", "")) or 0,
         )
-    except screens.DisplayRefusedError as exc:
+    except display.DisplayRefusedError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "The delay is on the waiting-room screens.")

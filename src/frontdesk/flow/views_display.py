@@ -10,14 +10,14 @@ from django.utils import timezone
 
 from frontdesk.accounts.policy import Action, policy, public, staff_clinic, staff_user
 from frontdesk.audit.services import audit_context
-from frontdesk.flow import display as screens
+from frontdesk.flow import display
 from frontdesk.flow.models import WaitingRoomDisplay
 from frontdesk.lib.ids import parse_id
 
 
 def _screen(request: HttpRequest) -> WaitingRoomDisplay:
     # The token travels in the query string, which the access log does not write.
-    found = screens.display_from_token(request.GET.get("token", "")[:200])
+    found = display.display_from_token(request.GET.get("token", "")[:200])
     if found is None:
         raise Http404("This screen link is not valid; it may have been replaced.")
     return found
@@ -28,7 +28,7 @@ def display_view(request: HttpRequest) -> HttpResponse:
     """The waiting-room screen: tickets only, refreshed every two seconds by display.js."""
     screen = _screen(request)
     context = {
-        "view": screens.display_view(screen, now=timezone.now()),
+        "view": display.display_page(screen, now=timezone.now()),
         "live_url": f"{reverse('flow:display_live')}?token={request.GET['token']}",
     }
     return render(request, "flow/display.html", context)
@@ -37,7 +37,7 @@ def display_view(request: HttpRequest) -> HttpResponse:
 @public
 def display_live_view(request: HttpRequest) -> HttpResponse:
     screen = _screen(request)
-    view = screens.display_view(screen, now=timezone.now())
+    view = display.display_page(screen, now=timezone.now())
     return render(request, "flow/_display.html", {"view": view})
 
 
@@ -50,26 +50,26 @@ def displays_view(request: HttpRequest) -> HttpResponse:
         try:
             if replace_id := parse_id(request.POST.get("replace")):
                 screen = get_object_or_404(WaitingRoomDisplay, pk=replace_id, clinic=clinic)
-                screens.display_replace_link(
+                display.display_replace_link(
                     context=audit_context(request), display=screen, user=staff_user(request)
                 )
                 messages.success(request, f"{screen.name} has a new link; the old one is dead.")
             else:
-                screen = screens.display_create(
+                screen = display.display_create(
                     context=audit_context(request),
                     clinic=clinic,
                     name=request.POST.get("name", ""),
                 )
                 messages.success(request, f"Added {screen.name}. Open its link on the screen.")
             return redirect("flow:displays")
-        except screens.DisplayRefusedError as exc:
+        except display.DisplayRefusedError as exc:
             messages.error(request, str(exc))
             status = 400
     links = [
         (
             screen,
             request.build_absolute_uri(
-                f"{reverse('flow:display')}?token={screens.display_token(screen)}"
+                f"{reverse('flow:display')}?token={display.display_token(screen)}"
             ),
         )
         for screen in WaitingRoomDisplay.objects.filter(clinic=clinic).order_by("name")

@@ -20,8 +20,12 @@ from frontdesk.messaging.content import (
     appointment_place,
     appointment_when,
 )
-from frontdesk.scheduling import services as scheduling
 from frontdesk.scheduling.models import Appointment, AppointmentStatus, CancelledBy
+from frontdesk.scheduling.services import (
+    BookingRefusedError,
+    appointment_cancel,
+    appointment_confirm,
+)
 
 PATIENT_ROLE = "patient"
 
@@ -124,9 +128,9 @@ def appointment_patient_act(
         raise PatientActionRefusedError("This appointment is in the past, so it cannot be changed.")
     try:
         if action == "confirm":
-            scheduling.appointment_confirm(context=context, user=None, appointment=current)
+            appointment_confirm(context=context, user=None, appointment=current)
         elif action == "cancel":
-            scheduling.appointment_cancel(
+            appointment_cancel(
                 context=context,
                 # The patient has no staff account; the history records no staff member.
                 user=None,
@@ -136,7 +140,7 @@ def appointment_patient_act(
             )
         else:
             raise PatientActionRefusedError("Choose whether to confirm or cancel.")
-    except scheduling.BookingRefusedError as exc:
+    except BookingRefusedError as exc:
         raise PatientActionRefusedError(str(exc)) from None
     current.refresh_from_db()
     return _card(

@@ -73,15 +73,6 @@ def clean_phone(value: str, *, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def phone_is_mobile(e164: str) -> bool:
-    number = phonenumbers.parse(e164, None)
-    kind = phonenumbers.number_type(number)
-    return kind in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    )
-
-
 def clean_postal_code(value: str, *, country: str) -> str:
     code = " ".join(value.split()).upper()
     if not code:

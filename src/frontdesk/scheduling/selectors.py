@@ -228,7 +228,7 @@ def _column(
     return column
 
 
-def day_view(user: User, *, day: dt.date, location_id: int | None = None) -> DayView:
+def day_grid(user: User, *, day: dt.date, location_id: int | None = None) -> DayView:
     """Providers as columns for one clinic-local day, on rows as fine as the schedules' own
     grids (`day_grid_minutes`). Queries: the schedules, two per schedule for its templates and
     holidays, the day's appointments and its blocks; not one per appointment."""
@@ -404,7 +404,7 @@ def free_week(
 def day_for_view(
     user: User, *, context: AuditContext, day: dt.date, location_id: int | None = None
 ) -> DayView:
-    view = day_view(user, day=day, location_id=location_id)
+    view = day_grid(user, day=day, location_id=location_id)
     if view.patient_ids:
         audit_record(
             context=context,

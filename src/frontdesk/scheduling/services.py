@@ -23,8 +23,7 @@ from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType, Provider
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import Patient
-from frontdesk.scheduling import availability
-from frontdesk.scheduling.constraints import NAME as DOUBLE_BOOKING
+from frontdesk.scheduling import availability, constraints
 from frontdesk.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -101,7 +100,7 @@ def visit_times(appointment_type: AppointmentType, start: dt.datetime) -> VisitT
 
 
 def _is_double_booking(exc: Exception) -> bool:
-    return DOUBLE_BOOKING in str(exc)
+    return constraints.NAME in str(exc)
 
 
 def _is_deadlock(exc: Exception) -> bool:

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from frontdesk.flow.emergency import emergency_banner as banner_of
+from frontdesk.flow import emergency
 
 register = template.Library()
 
@@ -21,7 +21,7 @@ def emergency_banner(context: template.Context) -> SafeString | str:
     user: Any = getattr(request, "user", None)
     if request is None or user is None or not user.is_authenticated:
         return ""
-    banner = banner_of(user, now=timezone.now())
+    banner = emergency.emergency_banner(user, now=timezone.now())
     if banner is None:
         return ""
     page = {"emergency_banner": banner, "emergency_next": request.get_full_path()}

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from django import template
 
-from frontdesk.flow.forecast import wait_words as words
+from frontdesk.flow import forecast
 
 register = template.Library()
 
 
 @register.filter
 def wait_words(minutes: int | None) -> str:
-    return words(minutes)
+    return forecast.wait_words(minutes)

@@ -330,7 +330,7 @@ def test_the_waiting_room_screen_lists_no_emergency_beside_a_wait(personas: Pers
     _normal_walk_in(personas)
     emergency = _emergency(personas)
     screen = display.display_create(context=SYSTEM_CONTEXT, clinic=personas.clinic, name="TV")
-    view = display.display_view(screen, now=timezone.now())
+    view = display.display_page(screen, now=timezone.now())
     (line,) = view.lines
     assert emergency.ticket not in line.waiting_tickets and line.waiting_tickets == ["W-001"]
 
@@ -340,7 +340,7 @@ def test_the_waiting_room_screen_never_says_no_one_waits_while_an_emergency_does
 ) -> None:
     emergency = _emergency(personas)
     screen = display.display_create(context=SYSTEM_CONTEXT, clinic=personas.clinic, name="TV")
-    (line,) = display.display_view(screen, now=timezone.now()).lines
+    (line,) = display.display_page(screen, now=timezone.now()).lines
     assert line.waiting_tickets == [] and line.emergency_waiting
     page = Client().get(f"/flow/display/?token={display.display_token(screen)}")
     assert page.status_code == 200
