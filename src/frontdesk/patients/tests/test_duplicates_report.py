@@ -23,13 +23,12 @@ from frontdesk.audit.selectors import audit_events_for_patient
 from frontdesk.clinic.models import Clinic
 from frontdesk.patients import duplicates_report
 from frontdesk.patients.duplicates import person_record_from_patient
-from frontdesk.patients.duplicates_report import (
+from frontdesk.patients.duplicates_report import REPORT_COLUMNS, duplicates_report_export
+from frontdesk.patients.duplicates_scan import (
     POSSIBLE,
-    REPORT_COLUMNS,
     VERY_LIKELY,
     DuplicatePair,
     duplicate_pairs_find,
-    duplicates_report_export,
     min_score_parse,
 )
 from frontdesk.patients.matching import (

@@ -1,6 +1,7 @@
 """`frontdesk duplicates`: the likely duplicate pairs of the patient index, as CSV or JSON.
 
-The scan, its blocking and the export's audit live in patients/duplicates_report.py.
+The scan and its blocking live in patients/duplicates_scan.py, the export's audit in
+patients/duplicates_report.py.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from frontdesk.clinic.models import Clinic
-from frontdesk.patients import duplicates_report
+from frontdesk.patients import duplicates_report, duplicates_scan
 from frontdesk.patients.matching import EXISTING_PATIENT_THRESHOLD, WARNING_THRESHOLD
 
 
 def _min_score(value: str) -> float:
     try:
-        return duplicates_report.min_score_parse(value)
+        return duplicates_scan.min_score_parse(value)
     except ValueError:
         raise argparse.ArgumentTypeError("must be warning, existing or a number") from None
 
@@ -77,13 +78,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-block",
             type=_at_least(2),
-            default=duplicates_report.DEFAULT_KEY_CAP,
+            default=duplicates_scan.DEFAULT_KEY_CAP,
             help="skip blocking keys shared by more patients than this (default %(default)s)",
         )
         parser.add_argument(
             "--min-key-kinds",
             type=_at_least(1),
-            default=duplicates_report.DEFAULT_MIN_KEY_KINDS,
+            default=duplicates_scan.DEFAULT_MIN_KEY_KINDS,
             help=(
                 "compare two patients only if they share keys of this many kinds, such as "
                 "birth date and name (default %(default)s; 1 compares every pair sharing a key)"
