@@ -53,7 +53,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import DatabaseError, connection, transaction
 from tqdm import tqdm
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.patients.forms import COUNTRIES, RegistrationForm
@@ -579,7 +579,7 @@ def patients_import(
             audit_record(
                 context=run.context,
                 action=AuditAction.SYSTEM,
-                object_type="patient_import",
+                object_type=AuditObject.PATIENT_IMPORT,
                 detail={
                     "file": str(source.path),
                     "dry_run": dry_run,
@@ -677,7 +677,7 @@ def _duplicate(run: _ImportRun, line: int, exc: DuplicateDecisionRequiredError) 
         context=run.context,
         action=AuditAction.VIEW,
         patient_ids=[c.patient.pk for c in candidates],
-        object_type="duplicate_check",
+        object_type=AuditObject.DUPLICATE_CHECK,
         detail={"import_line": line, "scores": [round(c.result.score, 2) for c in candidates]},
     )
     names = []
