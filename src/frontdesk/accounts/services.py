@@ -27,7 +27,7 @@ from frontdesk.accounts.models import (
 )
 from frontdesk.accounts.roles import Role
 from frontdesk.accounts.throttle import Door, throttle_delay
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic, Location
 from frontdesk.lib.links import LinkExpiredError, LinkInvalidError, make_token, read_token
@@ -83,7 +83,7 @@ def password_change(*, context: AuditContext, user: User, password: str) -> None
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="staff_account",
+        object_type=AuditObject.STAFF_ACCOUNT,
         object_id=user.pk,
         detail={"event": "password_changed", "username": user.get_username()},
     )
@@ -222,7 +222,7 @@ def sign_in_attempt_failed(*, context: AuditContext, door: Door) -> dt.datetime 
         audit_record(
             context=context,
             action=AuditAction.SYSTEM,
-            object_type="sign_in_throttle",
+            object_type=AuditObject.SIGN_IN_THROTTLE,
             object_id=row.pk,
             detail={
                 "event": "throttled",
@@ -260,7 +260,7 @@ def _failure_tally(*, context: AuditContext, door: Door, now: dt.datetime) -> No
         audit_record(
             context=context,
             action=AuditAction.SYSTEM,
-            object_type="sign_in_alert",
+            object_type=AuditObject.SIGN_IN_ALERT,
             object_id=alert.pk,
             detail={"event": "repeated_failures", "username": user.get_username()},
             high_priority=True,
@@ -309,7 +309,7 @@ def sign_in_throttle_unlock(*, context: AuditContext, throttle: SignInThrottle) 
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="sign_in_throttle",
+        object_type=AuditObject.SIGN_IN_THROTTLE,
         object_id=throttle.pk,
         detail={
             "event": "unlocked",
@@ -329,7 +329,7 @@ def sign_in_address_unlock(*, context: AuditContext, address: str) -> int:
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="sign_in_address",
+        object_type=AuditObject.SIGN_IN_ADDRESS,
         object_id=address,
         detail={"event": "unlocked", "address": address, "records": removed},
     )
@@ -369,7 +369,7 @@ def _staff_audit(
     audit_record(
         context=context,
         action=action,
-        object_type="staff_account",
+        object_type=AuditObject.STAFF_ACCOUNT,
         object_id=member.pk,
         detail=_staff_detail(member, event, **more),
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from frontdesk.audit.models import AuditEvent
+from frontdesk.audit.models import AuditEvent, AuditObject
 
 
 def audit_events_for_patient(*, clinic_id: int, patient_id: int) -> QuerySet[AuditEvent]:
@@ -22,7 +22,9 @@ def audit_recent_patient_ids(*, actor_id: int, limit: int = 10) -> list[int]:
     """The patients this person opened most recently (for their start page)."""
     seen: list[int] = []
     rows = (
-        AuditEvent.objects.filter(actor_id_value=actor_id, action="view", object_type="patient")
+        AuditEvent.objects.filter(
+            actor_id_value=actor_id, action="view", object_type=AuditObject.PATIENT
+        )
         .order_by("-seq")
         .values_list("patient_ids", flat=True)[:100]
     )

@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -15,11 +15,17 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from frontdesk.audit.keys import AuditKey, AuditKeyring, AuditKeyUnavailableError, audit_keyring
-from frontdesk.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditEventPatient
+from frontdesk.audit.models import (
+    AuditAction,
+    AuditChainHead,
+    AuditEvent,
+    AuditEventPatient,
+    AuditObject,
+)
 
 GENESIS_HASH = "0" * 64
 # Events of this type hand the chain to another signing key (see `audit_key_switch`).
-KEY_EVENT_TYPE = "audit_key"
+KEY_EVENT_TYPE = AuditObject.AUDIT_KEY
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,7 @@ def audit_record(
     context: AuditContext,
     action: AuditAction,
     patient_ids: Iterable[int] = (),
-    object_type: str = "",
+    object_type: AuditObject | Literal[""] = "",
     object_id: str | int = "",
     detail: Mapping[str, Any] | None = None,
     purpose: str | None = None,

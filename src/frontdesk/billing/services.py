@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.billing.models import EntryKind, LedgerEntry, PaymentMethod
 from frontdesk.billing.selectors import copay_charged, primary_copay
@@ -96,7 +96,7 @@ def ledger_adjust(
         context=context,
         action=AuditAction.CREATE,
         patient_ids=[patient.pk],
-        object_type="ledger_entry",
+        object_type=AuditObject.LEDGER_ENTRY,
         object_id=entry.pk,
         detail={"kind": kind, "amount": str(amount)},
     )
@@ -148,7 +148,7 @@ def _copay_audit(context: AuditContext, entry: LedgerEntry) -> None:
         context=context,
         action=AuditAction.CREATE,
         patient_ids=[entry.patient_id],
-        object_type="ledger_entry",
+        object_type=AuditObject.LEDGER_ENTRY,
         object_id=entry.pk,
         detail={
             "kind": EntryKind.CHARGE,
@@ -303,7 +303,7 @@ def _payment_create(
         context=context,
         action=AuditAction.CREATE,
         patient_ids=[patient.pk],
-        object_type="ledger_entry",
+        object_type=AuditObject.LEDGER_ENTRY,
         object_id=payment.pk,
         detail={
             "kind": EntryKind.PAYMENT,

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
+from frontdesk.audit.models import AuditObject
 from frontdesk.audit.services import audit_context
 from frontdesk.billing import selectors, services
 from frontdesk.billing.forms import AccountPaymentForm, AdjustmentForm
@@ -94,7 +95,7 @@ def receipt_view(request: HttpRequest, entry_id: int) -> HttpResponse:
         context=audit_context(request),
         printed=True,
         patient_ids=[patient.pk],
-        page="receipt",
+        page=AuditObject.RECEIPT,
         object_id=entry.pk,
     )
     receipt = selectors.payment_receipt(clinic=clinic, entry=entry)
@@ -109,7 +110,7 @@ def _account_form_page(
     patients_shown(
         context=audit_context(request),
         patient_ids=[patient.pk],
-        page="ledger",
+        page=AuditObject.LEDGER,
         object_id=patient.pk,
     )
     context = {"patient": patient, "form": form, "balance": selectors.patient_balance(patient.pk)}

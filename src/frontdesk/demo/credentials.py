@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import SYSTEM_CONTEXT, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.demo.data import DEMO_STAFF
@@ -72,7 +72,7 @@ def demo_credentials_reset(*, clinic: Clinic) -> tuple[StaffLogin, ...]:
     audit_record(
         context=SYSTEM_CONTEXT,
         action=AuditAction.SYSTEM,
-        object_type="clinic",
+        object_type=AuditObject.CLINIC,
         object_id=clinic.pk,
         detail={"demo_credentials_reset": [login.username for login in logins]},
     )

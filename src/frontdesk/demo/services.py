@@ -23,7 +23,7 @@ from stdnum import luhn
 from frontdesk.accounts.models import User
 from frontdesk.accounts.roles import Role
 from frontdesk.accounts.services import staff_create
-from frontdesk.audit.models import AuditAction, AuditEvent
+from frontdesk.audit.models import AuditAction, AuditEvent, AuditObject
 from frontdesk.audit.services import SYSTEM_CONTEXT, audit_record
 from frontdesk.clinic.models import AppointmentType, Clinic, Location, Provider
 from frontdesk.demo.bulk import patients_insert, sqlite_cache
@@ -73,7 +73,7 @@ def _is_demo_clinic(clinic: Clinic) -> bool:
     # happens to share CLINIC_NAME is never filled with synthetic patients or has passwords reset.
     return AuditEvent.objects.filter(
         action=AuditAction.SYSTEM,
-        object_type="clinic",
+        object_type=AuditObject.CLINIC,
         object_id=str(clinic.pk),
         detail__has_key="demo_patients",
     ).exists()
@@ -139,7 +139,7 @@ def demo_clinic_build(
         audit_record(
             context=SYSTEM_CONTEXT,
             action=AuditAction.SYSTEM,
-            object_type="clinic",
+            object_type=AuditObject.CLINIC,
             object_id=clinic.pk,
             detail={"demo_patients": patients, "seed": seed, "appointments": appointments},
         )

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
+from frontdesk.audit.models import AuditObject
 from frontdesk.audit.services import audit_context
 from frontdesk.demo.models import DemoMessage
 from frontdesk.demo.outbox import demo_messages
@@ -39,7 +40,7 @@ def demo_outbox_view(request: HttpRequest) -> HttpResponse:
         patients_shown(
             context=audit_context(request),
             patient_ids=sorted({m.patient_id for m in found}),
-            page="demo_outbox",
+            page=AuditObject.DEMO_OUTBOX,
         )
     rows = [
         DemoOutboxRow(

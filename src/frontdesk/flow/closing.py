@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.flow import live
 from frontdesk.flow.models import FlowStatus, QueueEntry
@@ -59,7 +59,7 @@ def flow_close_day(*, context: AuditContext, day: dt.date, now: dt.datetime) -> 
                 context=context,
                 action=AuditAction.SYSTEM,
                 patient_ids=[e.patient_id for e in entries],
-                object_type="flow_close_day",
+                object_type=AuditObject.FLOW_CLOSE_DAY,
                 detail={"day": day.isoformat(), "tickets": tickets},
             )
             live.flow_changed(clinic_id)

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.flow import live
@@ -77,7 +77,7 @@ def display_create(*, context: AuditContext, clinic: Clinic, name: str) -> Waiti
     audit_record(
         context=context,
         action=AuditAction.CREATE,
-        object_type="waiting_room_display",
+        object_type=AuditObject.WAITING_ROOM_DISPLAY,
         object_id=display.pk,
     )
     return display
@@ -93,7 +93,7 @@ def display_replace_link(
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="waiting_room_display",
+        object_type=AuditObject.WAITING_ROOM_DISPLAY,
         object_id=display.pk,
         detail={"link_replaced_by": user.username, "version": display.version},
     )
@@ -255,7 +255,7 @@ def delay_announce(
     audit_record(
         context=context,
         action=AuditAction.CREATE,
-        object_type="delay_announcement",
+        object_type=AuditObject.DELAY_ANNOUNCEMENT,
         object_id=announcement.pk,
         detail={"minutes": minutes, "queue": queue.code if queue else "all"},
     )
@@ -270,7 +270,7 @@ def delay_announcements_clear(*, context: AuditContext, clinic: Clinic) -> int:
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="delay_announcement",
+        object_type=AuditObject.DELAY_ANNOUNCEMENT,
         detail={"cleared": cleared},
     )
     live.flow_changed(clinic.pk)

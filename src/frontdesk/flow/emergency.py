@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.roles import Role
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.flow import live
 from frontdesk.flow.models import EmergencyAlert, QueueEntry
@@ -60,7 +60,7 @@ def emergency_alert_raise(
         context=context,
         action=AuditAction.CREATE,
         patient_ids=[entry.patient_id],
-        object_type="emergency_alert",
+        object_type=AuditObject.EMERGENCY_ALERT,
         object_id=alert.pk,
         detail={"ticket": entry.ticket},
         high_priority=True,
@@ -93,7 +93,7 @@ def emergency_alert_acknowledge(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[alert.entry.patient_id],
-        object_type="emergency_alert",
+        object_type=AuditObject.EMERGENCY_ALERT,
         object_id=alert.pk,
         detail={"acknowledged_by": user.username, "ticket": alert.entry.ticket},
         high_priority=True,
@@ -145,7 +145,7 @@ def emergency_alerts_escalate(*, context: AuditContext, now: dt.datetime) -> int
                 context=context,
                 action=AuditAction.SYSTEM,
                 patient_ids=[alert.entry.patient_id],
-                object_type="emergency_alert",
+                object_type=AuditObject.EMERGENCY_ALERT,
                 object_id=alert.pk,
                 detail={"escalated_after_minutes": minutes, "ticket": alert.entry.ticket},
                 high_priority=True,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.flow.display import queue_delay
 from frontdesk.flow.forecast import clinic_forecasts, wait_words
@@ -141,7 +141,7 @@ def late_arrival_record(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[appointment.patient_id],
-        object_type="late_arrival",
+        object_type=AuditObject.LATE_ARRIVAL,
         object_id=appointment.pk,
         detail={"late_minutes": impact.late_minutes, "choice": choice},
     )

@@ -12,7 +12,7 @@ from django.http import Http404
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may, staff_clinic
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.billing.selectors import copay_charged, patient_balance, visit_payments
@@ -459,7 +459,10 @@ def today_for_view(
     shown = sorted({*view.patient_ids, *(r.patient_id for r in incomplete)})
     if shown:
         audit_record(
-            context=context, action=AuditAction.VIEW, patient_ids=shown, object_type="flow_today"
+            context=context,
+            action=AuditAction.VIEW,
+            patient_ids=shown,
+            object_type=AuditObject.FLOW_TODAY,
         )
     return TodayPage(view=view, incomplete=incomplete)
 
@@ -473,7 +476,7 @@ def check_in_shown(
         context=context,
         action=AuditAction.VIEW,
         patient_ids=[appointment.patient_id, *knocked_patient_ids],
-        object_type="check_in",
+        object_type=AuditObject.CHECK_IN,
         object_id=appointment.pk,
     )
 
@@ -487,7 +490,7 @@ def board_for_view(
             context=context,
             action=AuditAction.VIEW,
             patient_ids=view.patient_ids,
-            object_type="flow_board",
+            object_type=AuditObject.FLOW_BOARD,
         )
     return view
 
@@ -498,7 +501,7 @@ def walk_in_candidates_shown(*, context: AuditContext, patients: list[Patient]) 
         context=context,
         action=AuditAction.VIEW,
         patient_ids=[p.pk for p in patients],
-        object_type="walk_in_duplicates",
+        object_type=AuditObject.WALK_IN_DUPLICATES,
     )
 
 
@@ -511,7 +514,7 @@ def check_out_for_view(
         context=context,
         action=AuditAction.PRINT if slip else AuditAction.VIEW,
         patient_ids=[appointment.patient_id],
-        object_type="visit_slip" if slip else "check_out",
+        object_type=AuditObject.VISIT_SLIP if slip else AuditObject.CHECK_OUT,
         object_id=appointment.pk,
     )
     return appointment

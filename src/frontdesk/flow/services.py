@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.billing.services import visit_copay_charge
 from frontdesk.clinic.models import Clinic, Provider
@@ -173,7 +173,7 @@ def _enqueue(
         context=context,
         action=AuditAction.CREATE,
         patient_ids=[patient.pk],
-        object_type="queue_entry",
+        object_type=AuditObject.QUEUE_ENTRY,
         object_id=entry.pk,
         detail={"ticket": ticket, "queue": queue.code, "priority": priority},
     )
@@ -342,7 +342,7 @@ def patient_facts_confirm(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[patient.pk],
-        object_type="patient",
+        object_type=AuditObject.PATIENT,
         object_id=patient.pk,
         detail={"address_confirmed": address, "consent_signed": consent},
     )
@@ -400,7 +400,7 @@ def queue_entry_move(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[entry.patient_id],
-        object_type="queue_entry",
+        object_type=AuditObject.QUEUE_ENTRY,
         object_id=entry.pk,
         detail={"status": f"{seen} -> {to}", "room": entry.room},
     )
@@ -454,7 +454,7 @@ def queue_entry_tell_wait(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[entry.patient_id],
-        object_type="queue_entry",
+        object_type=AuditObject.QUEUE_ENTRY,
         object_id=entry.pk,
         detail={"told_wait_minutes": minutes},
     )
@@ -549,7 +549,7 @@ def incomplete_registration_complete(
             context=context,
             action=AuditAction.UPDATE,
             patient_ids=[record.patient_id],
-            object_type="incomplete_registration",
+            object_type=AuditObject.INCOMPLETE_REGISTRATION,
             object_id=record.pk,
             detail={"completed_by": user.username},
         )

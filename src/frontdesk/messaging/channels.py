@@ -23,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
 from frontdesk.patients.models import ContactChannel, Patient, PhoneKind
 
@@ -319,7 +319,7 @@ def message_sent_record(
         context=context,
         action=AuditAction.SYSTEM,
         patient_ids=[patient_id],
-        object_type="message",
+        object_type=AuditObject.MESSAGE,
         detail=detail,
         purpose="operations: patient messages",
     )

@@ -33,7 +33,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
 from frontdesk.messaging.channels import (
     DeliveryError,
@@ -179,7 +179,7 @@ def _audit(message: OutboxMessage, event: str, *, context: AuditContext | None =
         context=context or _context(message),
         action=AuditAction.SYSTEM if context is None else AuditAction.UPDATE,
         patient_ids=[message.patient_id],
-        object_type="outbox_message",
+        object_type=AuditObject.OUTBOX_MESSAGE,
         object_id=message.pk,
         detail={
             "event": event,

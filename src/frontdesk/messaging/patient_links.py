@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.lib.links import LinkInvalidError, read_token
 from frontdesk.messaging.content import (
@@ -103,7 +103,7 @@ def appointment_card_view(*, context: AuditContext, appointment: Appointment) ->
         context=context,
         action=AuditAction.VIEW,
         patient_ids=[appointment.patient_id],
-        object_type="appointment",
+        object_type=AuditObject.APPOINTMENT,
         object_id=appointment.pk,
         detail={"via": "reminder link"},
     )

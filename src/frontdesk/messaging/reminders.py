@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.messaging.channels import consented_channels
@@ -264,7 +264,7 @@ def reminder_claim(
                 context=_reminder_context(appointment.clinic_id),
                 action=AuditAction.SYSTEM,
                 patient_ids=[appointment.patient_id],
-                object_type="reminder",
+                object_type=AuditObject.REMINDER,
                 object_id=delivery.pk,
                 detail={"status": delivery.status, "hours_before": rule.hours_before},
             )
@@ -337,7 +337,7 @@ def _reminder_status(message: OutboxMessage) -> None:
             context=_reminder_context(message.clinic_id),
             action=AuditAction.SYSTEM,
             patient_ids=[message.patient_id],
-            object_type="reminder",
+            object_type=AuditObject.REMINDER,
             object_id=message.object_id,
             detail={"status": status, "error": error},
         )

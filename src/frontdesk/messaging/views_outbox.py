@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
+from frontdesk.audit.models import AuditObject
 from frontdesk.audit.services import audit_context
 from frontdesk.messaging.models import OutboxMessage, OutboxStatus
 from frontdesk.messaging.outbox import (
@@ -47,7 +48,7 @@ def outbox_list_view(request: HttpRequest) -> HttpResponse:
         patients_shown(
             context=audit_context(request),
             patient_ids=sorted({m.patient_id for m in found}),
-            page="outbox_list",
+            page=AuditObject.OUTBOX_LIST,
         )
     rows = [
         OutboxRow(

@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.patients.models import CARD_DIRECTORY, Coverage
 
@@ -91,7 +91,7 @@ def card_orphans_delete(*, context: AuditContext, orphans: Sequence[CardOrphan])
     audit_record(
         context=context,
         action=AuditAction.SYSTEM,
-        object_type="card_files_orphaned",
+        object_type=AuditObject.CARD_FILES_ORPHANED,
         detail={"removed": removed},
     )
     return removed

@@ -19,7 +19,7 @@ from typing import IO, Final, Literal, Protocol
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.lib.csv_safe import csv_writer
@@ -38,7 +38,7 @@ from frontdesk.patients.matching import (
 from frontdesk.patients.models import Patient
 
 AUDIT_ACTOR: Final = "duplicates report"
-AUDIT_OBJECT_TYPE: Final = "duplicates_report"
+AUDIT_OBJECT_TYPE: Final = AuditObject.DUPLICATES_REPORT
 
 ReportFormat = Literal["csv", "json"]
 REPORT_FORMATS: Final[tuple[ReportFormat, ...]] = ("csv", "json")

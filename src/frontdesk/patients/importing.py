@@ -53,7 +53,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import DatabaseError, connection, transaction
 from tqdm import tqdm
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.patients.forms import COUNTRIES, RegistrationForm
@@ -504,7 +504,9 @@ def import_audit_context(*, clinic: Clinic, path: Path) -> AuditContext:
 
 
 @dataclass
-class _Run:
+class _ImportRun:
+    """One import: the file, the clinic, the audit context and the patients it registered."""
+
     source: ImportFile
     clinic: Clinic
     context: AuditContext
@@ -533,7 +535,7 @@ def patients_import(
     if pause_seconds is None:
         pause_seconds = SQLITE_PAUSE_SECONDS if connection.vendor == "sqlite" else 0.0
     started = time.monotonic()
-    run = _Run(source, clinic, import_audit_context(clinic=clinic, path=source.path), dry_run)
+    run = _ImportRun(source, clinic, import_audit_context(clinic=clinic, path=source.path), dry_run)
     result = ImportResult(dry_run=dry_run)
     records = _records(source)
     whole_run = transaction.atomic() if dry_run else contextlib.nullcontext()
@@ -577,7 +579,7 @@ def patients_import(
             audit_record(
                 context=run.context,
                 action=AuditAction.SYSTEM,
-                object_type="patient_import",
+                object_type=AuditObject.PATIENT_IMPORT,
                 detail={
                     "file": str(source.path),
                     "dry_run": dry_run,
@@ -621,7 +623,9 @@ class _PlannerStatistics:
             self.rows, self.imported = self._refresh(), imported
 
 
-def _row_check(run: _Run, record: _Record) -> tuple[_Record | None, RowOutcome | RegistrationForm]:
+def _row_check(
+    run: _ImportRun, record: _Record
+) -> tuple[_Record | None, RowOutcome | RegistrationForm]:
     """A blank line (None), a row refused (its outcome), or a row to save (its valid form)."""
     if not record.error and not any(cell.strip() for cell in record.cells):
         return None, RowOutcome(record.line, Outcome.INVALID)
@@ -646,7 +650,7 @@ def _row_check(run: _Run, record: _Record) -> tuple[_Record | None, RowOutcome |
     return record, form
 
 
-def _row_save(run: _Run, line: int, form: RegistrationForm) -> RowOutcome:
+def _row_save(run: _ImportRun, line: int, form: RegistrationForm) -> RowOutcome:
     try:
         with transaction.atomic():
             # The old system's address was not confirmed with the patient by us.
@@ -666,14 +670,14 @@ def _row_save(run: _Run, line: int, form: RegistrationForm) -> RowOutcome:
     return RowOutcome(line, Outcome.IMPORTED, mrn="" if run.dry_run else patient.mrn)
 
 
-def _duplicate(run: _Run, line: int, exc: DuplicateDecisionRequiredError) -> RowOutcome:
+def _duplicate(run: _ImportRun, line: int, exc: DuplicateDecisionRequiredError) -> RowOutcome:
     candidates = exc.candidates
     # The report ties a line of the file to existing records: that is a look at them.
     audit_record(
         context=run.context,
         action=AuditAction.VIEW,
         patient_ids=[c.patient.pk for c in candidates],
-        object_type="duplicate_check",
+        object_type=AuditObject.DUPLICATE_CHECK,
         detail={"import_line": line, "scores": [round(c.result.score, 2) for c in candidates]},
     )
     names = []

@@ -17,7 +17,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.patients.indexing import family_names_register, patient_derive_fields
 from frontdesk.patients.models import (
@@ -188,7 +188,7 @@ def patient_merge(
         context=context,
         action=AuditAction.MERGE,
         patient_ids=[survivor.pk, merged.pk],
-        object_type="patient_merge",
+        object_type=AuditObject.PATIENT_MERGE,
         object_id=record.pk,
         detail={
             "survivor_mrn": survivor.mrn,
@@ -248,7 +248,7 @@ def patient_unmerge(*, context: AuditContext, user: User, merge: PatientMerge) -
         context=context,
         action=AuditAction.UNMERGE,
         patient_ids=[survivor.pk, merged.pk],
-        object_type="patient_merge",
+        object_type=AuditObject.PATIENT_MERGE,
         object_id=merge.pk,
         detail={
             "survivor_mrn": survivor.mrn,

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.selectors import audit_recent_patient_ids
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.lib.dates import date_parse
@@ -597,7 +597,7 @@ def patient_search_for_view(
             context=context,
             action=AuditAction.SEARCH,
             patient_ids=[p.pk for p in results],
-            object_type="patient_search",
+            object_type=AuditObject.PATIENT_SEARCH,
             detail={"terms": parsed.text, "results": len(results)},
         )
     return parsed, results
@@ -607,7 +607,7 @@ def patients_shown(
     *,
     context: AuditContext,
     patient_ids: Iterable[int],
-    page: str,
+    page: AuditObject,
     object_id: str | int = "",
     detail: Mapping[str, Any] | None = None,
     printed: bool = False,
@@ -627,5 +627,7 @@ def patients_shown(
 def chart_for_view(user: User, *, context: AuditContext, patient_id: int) -> Patient:
     """`access_patient` for the patient's chart, recorded as a look at the record."""
     patient = access_patient(user, patient_id)
-    patients_shown(context=context, patient_ids=[patient.pk], page="patient", object_id=patient.pk)
+    patients_shown(
+        context=context, patient_ids=[patient.pk], page=AuditObject.PATIENT, object_id=patient.pk
+    )
     return patient

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.lib.ids import parse_id
@@ -193,7 +193,7 @@ def patient_register(
         context=context,
         action=AuditAction.CREATE,
         patient_ids=[patient.pk, *(c.patient.pk for c in strong)],
-        object_type="patient",
+        object_type=AuditObject.PATIENT,
         object_id=patient.pk,
         detail=detail,
     )
@@ -245,7 +245,7 @@ def patient_duplicate_choice_record(
         context=context,
         action=AuditAction.VIEW,
         patient_ids=[existing.pk],
-        object_type="duplicate_decision",
+        object_type=AuditObject.DUPLICATE_DECISION,
         object_id=existing.pk,
         detail={"decision": "existing_patient", "candidates": _summary(candidates)},
     )
@@ -287,7 +287,7 @@ def coverage_save(
         context=context,
         action=AuditAction.CREATE if is_new else AuditAction.UPDATE,
         patient_ids=[patient.pk],
-        object_type="coverage",
+        object_type=AuditObject.COVERAGE,
         object_id=coverage.pk,
         detail={"payer": coverage.payer.name, "rank": coverage.rank},
     )
@@ -302,7 +302,7 @@ def payer_save(*, context: AuditContext, payer: Payer) -> Payer:
     audit_record(
         context=context,
         action=AuditAction.CREATE if is_new else AuditAction.UPDATE,
-        object_type="payer",
+        object_type=AuditObject.PAYER,
         object_id=payer.pk,
         detail={"name": payer.name},
     )
@@ -327,7 +327,7 @@ def break_glass_open(
         context=context,
         action=AuditAction.BREAK_GLASS,
         patient_ids=[patient.pk],
-        object_type="patient",
+        object_type=AuditObject.PATIENT,
         object_id=patient.pk,
         purpose=f"break the glass: {grant.reason}",
         detail={"expires_at": grant.expires_at.isoformat()},
@@ -382,7 +382,7 @@ def patient_field_reveal(*, context: AuditContext, patient: Patient, field: str)
         context=context,
         action=AuditAction.REVEAL,
         patient_ids=[patient.pk],
-        object_type="patient",
+        object_type=AuditObject.PATIENT,
         object_id=patient.pk,
         detail={"field": field},
     )
@@ -397,7 +397,7 @@ def identity_document_reveal_record(
         context=context,
         action=AuditAction.REVEAL,
         patient_ids=[document.patient_id],
-        object_type="identity_document",
+        object_type=AuditObject.IDENTITY_DOCUMENT,
         object_id=document.pk,
         detail={"field": "number", "kind": document.kind, "shown_for": purpose},
     )
@@ -495,7 +495,7 @@ def patient_address_save(
         context=context,
         action=AuditAction.CREATE if is_new else AuditAction.UPDATE,
         patient_ids=[patient.pk],
-        object_type="patient_address",
+        object_type=AuditObject.PATIENT_ADDRESS,
         object_id=address.pk,
         detail={"kind": address.kind},
     )
@@ -516,7 +516,7 @@ def patient_address_remove(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[patient.pk],
-        object_type="patient_address",
+        object_type=AuditObject.PATIENT_ADDRESS,
         object_id=address_id,
         detail={"kind": kind, "removed": True},
     )
@@ -546,7 +546,7 @@ def identity_document_save(
         context=context,
         action=AuditAction.CREATE if is_new else AuditAction.UPDATE,
         patient_ids=[patient.pk],
-        object_type="identity_document",
+        object_type=AuditObject.IDENTITY_DOCUMENT,
         object_id=document.pk,
         detail={"kind": document.kind, "issuer": document.issuer},
     )
@@ -567,7 +567,7 @@ def identity_document_remove(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[patient.pk],
-        object_type="identity_document",
+        object_type=AuditObject.IDENTITY_DOCUMENT,
         object_id=document_id,
         detail={"kind": kind, "removed": True},
     )

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from frontdesk.accounts.policy import Action, policy, staff_user
+from frontdesk.audit.models import AuditObject
 from frontdesk.audit.selectors import audit_events_for_patient
 from frontdesk.audit.services import audit_context
 from frontdesk.patients.selectors import access_patient, patients_shown
@@ -23,7 +24,7 @@ def patient_access_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patients_shown(
         context=audit_context(request),
         patient_ids=[patient.pk],
-        page="patient_access_log",
+        page=AuditObject.PATIENT_ACCESS_LOG,
         object_id=patient.pk,
     )
     events = audit_events_for_patient(clinic_id=patient.clinic_id, patient_id=patient.pk)

@@ -8,6 +8,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
+from frontdesk.audit.models import AuditObject
 from frontdesk.audit.services import audit_context
 from frontdesk.lib.uploads import user_file_response
 from frontdesk.patients import services, validation
@@ -48,7 +49,7 @@ def coverage_edit_view(
     patients_shown(
         context=audit_context(request),
         patient_ids=[patient.pk],
-        page="coverage_form",
+        page=AuditObject.COVERAGE_FORM,
         object_id=coverage.pk if coverage else "",
     )
     status = 400 if form.errors else 200
@@ -73,7 +74,7 @@ def coverage_card_view(
     patients_shown(
         context=audit_context(request),
         patient_ids=[patient.pk],
-        page="coverage_card",
+        page=AuditObject.COVERAGE_CARD,
         object_id=coverage.pk,
         detail={"side": side},
     )

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, staff_user
+from frontdesk.audit.models import AuditObject
 from frontdesk.audit.services import audit_context
 from frontdesk.patients import services
 from frontdesk.patients.forms import IdentityDocumentForm, PatientAddressForm
@@ -46,7 +47,7 @@ def address_edit_view(
     patients_shown(
         context=audit_context(request),
         patient_ids=[patient.pk],
-        page="patient_address_form",
+        page=AuditObject.PATIENT_ADDRESS_FORM,
         object_id=address.pk if address else "",
     )
     context = {"form": form, "patient": patient, "address": address}
@@ -95,7 +96,7 @@ def document_edit_view(
         patients_shown(
             context=audit_context(request),
             patient_ids=[patient.pk],
-            page="identity_document_form",
+            page=AuditObject.IDENTITY_DOCUMENT_FORM,
         )
     context = {"form": form, "patient": patient, "document": document}
     return render(

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
+from frontdesk.audit.models import AuditObject
 from frontdesk.audit.services import audit_context
 from frontdesk.patients.duplicates_report import duplicates_report_show
 from frontdesk.patients.merging import (
@@ -33,7 +34,7 @@ def merge_start_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patients_shown(
         context=audit_context(request),
         patient_ids=[survivor.pk, *([other.pk] if other is not None else [])],
-        page="merge_start",
+        page=AuditObject.MERGE_START,
         object_id=survivor.pk,
         detail={"mrn": mrn, "found": other is not None} if mrn else None,
     )
@@ -81,7 +82,7 @@ def merge_compare_view(request: HttpRequest, survivor_id: int, merged_id: int) -
     patients_shown(
         context=audit_context(request),
         patient_ids=[survivor.pk, merged.pk],
-        page="merge_comparison",
+        page=AuditObject.MERGE_COMPARISON,
     )
     context = {"survivor": survivor, "merged": merged, "groups": groups, "error": error}
     return render(request, "patients/merge_compare.html", context, status=400 if error else 200)

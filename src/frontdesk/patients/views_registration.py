@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
+from frontdesk.audit.models import AuditObject
 from frontdesk.audit.services import audit_context
 from frontdesk.lib.money import money_format
 from frontdesk.lib.readback import date_in_words, phone_grouped, spell_out
@@ -205,7 +206,7 @@ def _review(
         patients_shown(
             context=audit_context(request),
             patient_ids=[c.patient.pk for c in candidates],
-            page="duplicate_check",
+            page=AuditObject.DUPLICATE_CHECK,
             detail={
                 "scores": [round(c.result.score, 2) for c in candidates],
                 "shown": [

@@ -11,6 +11,7 @@ from django.shortcuts import render
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_user
 from frontdesk.accounts.selectors import sign_in_alerts_recent
+from frontdesk.audit.models import AuditObject
 from frontdesk.audit.services import audit_context
 from frontdesk.patients.selectors import (
     patients_recently_opened,
@@ -29,14 +30,14 @@ def home_view(request: HttpRequest) -> HttpResponse:
             patients_shown(
                 context=audit_context(request),
                 patient_ids=[p.pk for p in recent],
-                page="recent_patients",
+                page=AuditObject.RECENT_PATIENTS,
             )
     notices = supervisor_notices_open(user)
     if notices:
         patients_shown(
             context=audit_context(request),
             patient_ids=[n.patient_id for n in notices if n.patient_id],
-            page="supervisor_notices",
+            page=AuditObject.SUPERVISOR_NOTICES,
         )
     sign_in_alerts = []
     if role_may(user.role, Action.ACCOUNT_UNLOCK):

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.playbooks.defaults import DEFAULT_PLAYBOOKS
@@ -79,7 +79,7 @@ def _create_missing(*, context: AuditContext, clinic: Clinic) -> list[str]:
     audit_record(
         context=context,
         action=AuditAction.CREATE,
-        object_type="playbook",
+        object_type=AuditObject.PLAYBOOK,
         object_id=clinic.pk,
         detail={"defaults_created": missing},
     )
@@ -138,7 +138,7 @@ def playbook_save(
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="playbook",
+        object_type=AuditObject.PLAYBOOK,
         object_id=playbook.pk,
         detail={"key": key, "changed": changed, "before": before},
     )
@@ -159,7 +159,7 @@ def playbook_reset(*, context: AuditContext, user: User, clinic: Clinic, key: st
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="playbook",
+        object_type=AuditObject.PLAYBOOK,
         object_id=playbook.pk,
         detail={"key": key, "reset_to_default": True, "before": before},
     )

@@ -21,7 +21,7 @@ from icalendar import Calendar, Event  # type: ignore[import-untyped, unused-ign
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.roles import Role
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Provider
 from frontdesk.scheduling.availability import provider_label
@@ -135,7 +135,7 @@ def feed_rotate(*, context: AuditContext, provider: Provider) -> Provider:
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="calendar_feed",
+        object_type=AuditObject.CALENDAR_FEED,
         object_id=provider.pk,
         detail={"rotated_to_version": provider.feed_version},
     )
@@ -174,7 +174,7 @@ def provider_account_link(
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="provider_account",
+        object_type=AuditObject.PROVIDER_ACCOUNT,
         object_id=provider.pk,
         detail={"from": previous, "to": account.pk if account else None},
     )

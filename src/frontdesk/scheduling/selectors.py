@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.lib.clinic_time import clinic_zone, local_midnight
@@ -410,7 +410,7 @@ def day_for_view(
             context=context,
             action=AuditAction.VIEW,
             patient_ids=view.patient_ids,
-            object_type="day_view",
+            object_type=AuditObject.DAY_VIEW,
             detail={"date": day.isoformat()},
         )
     return view
@@ -423,7 +423,7 @@ def appointment_for_view(user: User, *, context: AuditContext, appointment_id: i
         context=context,
         action=AuditAction.VIEW,
         patient_ids=[appointment.patient_id],
-        object_type="appointment",
+        object_type=AuditObject.APPOINTMENT,
         object_id=appointment.pk,
     )
     return appointment

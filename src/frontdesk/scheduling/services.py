@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType, Provider
 from frontdesk.lib.clinic_time import clinic_zone
@@ -182,7 +182,7 @@ def _offers_settle(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=sorted({o.entry.patient_id for o in withdrawn}),
-        object_type="waitlist_offer",
+        object_type=AuditObject.WAITLIST_OFFER,
         detail={
             "event": "offers withdrawn: the time was booked by hand",
             "offers": [o.pk for o in withdrawn],
@@ -360,7 +360,7 @@ def _book(
         context=context,
         action=AuditAction.CREATE,
         patient_ids=[patient.pk],
-        object_type="appointment",
+        object_type=AuditObject.APPOINTMENT,
         object_id=appointment.pk,
         detail={"start": start.isoformat(), "overbook": is_overbook},
     )
@@ -426,7 +426,7 @@ def appointment_reschedule(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[current.patient_id],
-        object_type="appointment",
+        object_type=AuditObject.APPOINTMENT,
         object_id=current.pk,
         detail={"rescheduled_from": old_start.isoformat(), "to": start.isoformat()},
     )
@@ -473,7 +473,7 @@ def _set_status(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[current.patient_id],
-        object_type="appointment",
+        object_type=AuditObject.APPOINTMENT,
         object_id=current.pk,
         detail={"status": f"{before} -> {to}", "reason": reason},
     )

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
+from frontdesk.audit.models import AuditObject
 from frontdesk.audit.services import audit_context
 from frontdesk.clinic.models import AppointmentType, Location
 from frontdesk.lib.ids import parse_id
@@ -179,7 +180,9 @@ def _find_page(
     )
     searched = form.is_bound and form.is_valid()
     week = _free_week(form, clinic.pk, calendar_date(data.get("day"))) if searched else None
-    patients_shown(context=audit_context(request), patient_ids=[patient.pk], page="find_time")
+    patients_shown(
+        context=audit_context(request), patient_ids=[patient.pk], page=AuditObject.FIND_TIME
+    )
     kept = [(key, value) for key, value in _carried(data, KEPT_KEYS) if value]
     back_to = "" if moving else safe_next(data.get("next"))
     context = {
@@ -233,7 +236,9 @@ def _confirm_page(
     details: BookDetailsForm,
 ) -> HttpResponse:
     """What is about to be booked, read back before anything is saved."""
-    patients_shown(context=audit_context(request), patient_ids=[patient.pk], page="booking_review")
+    patients_shown(
+        context=audit_context(request), patient_ids=[patient.pk], page=AuditObject.BOOKING_REVIEW
+    )
     context = {
         "patient": patient,
         "schedule": schedule,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, staff_user
+from frontdesk.audit.models import AuditObject
 from frontdesk.audit.services import audit_context
 from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import access_patient, patients_shown
@@ -46,7 +47,7 @@ def _plan_page(
         patients_shown(
             context=audit_context(request),
             patient_ids=[patient.pk],
-            page="appointment_series_plan",
+            page=AuditObject.APPOINTMENT_SERIES_PLAN,
         )
     context = {
         "patient": patient,

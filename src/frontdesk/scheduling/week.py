@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType, Clinic, Provider
 from frontdesk.lib.clinic_time import clinic_zone
@@ -291,7 +291,7 @@ def week_for_view(
             context=context,
             action=AuditAction.VIEW,
             patient_ids=view.patient_ids,
-            object_type="week_view",
+            object_type=AuditObject.WEEK_VIEW,
             object_id=provider.pk,
             detail={"week_of": view.monday.isoformat()},
         )

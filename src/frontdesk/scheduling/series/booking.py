@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling import services
@@ -108,7 +108,7 @@ def series_book(
         context=context,
         action=AuditAction.CREATE,
         patient_ids=[patient.pk],
-        object_type="appointment_series",
+        object_type=AuditObject.APPOINTMENT_SERIES,
         object_id=series.pk,
         detail={
             "rrule": plan.rrule,

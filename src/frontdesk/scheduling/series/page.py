@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.lib.clinic_time import clinic_zone
@@ -210,7 +210,7 @@ def series_page(*, context: AuditContext, user: User, series_id: int) -> SeriesP
         context=context,
         action=AuditAction.VIEW,
         patient_ids=[patient.pk],
-        object_type="appointment_series",
+        object_type=AuditObject.APPOINTMENT_SERIES,
         object_id=series.pk,
     )
     return SeriesPage(series, patient, series.schedule, series.appointment_type, rows)

@@ -11,7 +11,7 @@ from dateutil.rrule import WEEKLY, rrule  # type: ignore[import-untyped, unused-
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.lib.clinic_time import clinic_zone
@@ -204,7 +204,7 @@ def series_preview(
         context=context,
         action=AuditAction.VIEW,
         patient_ids=[patient.pk],
-        object_type="appointment_series_preview",
+        object_type=AuditObject.APPOINTMENT_SERIES_PREVIEW,
         detail={
             "rrule": plan.rrule,
             "schedule": plan.schedule.pk,

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling import services
@@ -90,7 +90,7 @@ def series_visit_book(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[found.patient.pk],
-        object_type="appointment_series",
+        object_type=AuditObject.APPOINTMENT_SERIES,
         object_id=series.pk,
         detail={
             "visit": number,
@@ -117,7 +117,7 @@ def series_visit_skip(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[found.patient.pk],
-        object_type="appointment_series",
+        object_type=AuditObject.APPOINTMENT_SERIES,
         object_id=found.series.pk,
         detail={"visit": number, "skipped": visit.planned_start.isoformat(), "reason": why},
     )
@@ -180,7 +180,7 @@ def series_cancel_remaining(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[patient.pk],
-        object_type="appointment_series",
+        object_type=AuditObject.APPOINTMENT_SERIES,
         object_id=series.pk,
         detail={
             "cancelled_remaining": len(cancelled),

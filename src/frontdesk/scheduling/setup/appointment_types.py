@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType, Provider
 from frontdesk.scheduling.models import (
@@ -45,7 +45,7 @@ def appointment_type_save(
     audit_record(
         context=context,
         action=AuditAction.CREATE if is_new else AuditAction.UPDATE,
-        object_type="appointment_type",
+        object_type=AuditObject.APPOINTMENT_TYPE,
         object_id=appointment_type.pk,
         detail={"name": appointment_type.name, "changed": sorted(changed)},
     )
@@ -78,7 +78,7 @@ def appointment_type_delete(*, context: AuditContext, appointment_type: Appointm
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="appointment_type",
+        object_type=AuditObject.APPOINTMENT_TYPE,
         object_id=pk,
         detail={"deleted": name},
     )

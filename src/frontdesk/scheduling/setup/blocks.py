@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType, Provider
 from frontdesk.lib.clinic_time import clinic_zone, day_words, local_midnight
@@ -152,7 +152,7 @@ def block_create(*, context: AuditContext, data: BlockInput) -> tuple[list[Block
     audit_record(
         context=context,
         action=AuditAction.CREATE,
-        object_type="block",
+        object_type=AuditObject.BLOCK,
         object_id=blocks[0].pk,
         detail={
             "kind": str(data.kind),
@@ -213,7 +213,7 @@ def leave_create(
     audit_record(
         context=context,
         action=AuditAction.CREATE,
-        object_type="block",
+        object_type=AuditObject.BLOCK,
         object_id=block.pk,
         detail={
             "kind": str(BlockKind.LEAVE),
@@ -233,7 +233,7 @@ def block_delete(*, context: AuditContext, block: Block) -> None:
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="block",
+        object_type=AuditObject.BLOCK,
         object_id=pk,
         detail={"deleted": kind, "start": start.isoformat()},
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.scheduling.setup.refusals import SetupRefusedError
@@ -24,7 +24,7 @@ def calendar_event_title_save(*, context: AuditContext, clinic: Clinic, title: s
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="calendar_event_title",
+        object_type=AuditObject.CALENDAR_EVENT_TITLE,
         object_id=clinic.pk,
         detail={"from": previous, "to": title},
     )

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.lib.clinic_time import day_words, local_midnight
@@ -45,7 +45,7 @@ def holiday_add(
     audit_record(
         context=context,
         action=AuditAction.CREATE,
-        object_type="clinic_holiday",
+        object_type=AuditObject.CLINIC_HOLIDAY,
         object_id=holiday.pk,
         detail={"date": day.isoformat(), "name": holiday.name},
     )
@@ -68,7 +68,7 @@ def holiday_delete(*, context: AuditContext, holiday: ClinicHoliday) -> None:
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="clinic_holiday",
+        object_type=AuditObject.CLINIC_HOLIDAY,
         object_id=pk,
         detail={"deleted": name, "date": day.isoformat()},
     )

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic, Location, Provider
 from frontdesk.lib.clinic_time import clinic_zone, day_words
@@ -208,7 +208,7 @@ def template_save(
     audit_record(
         context=context,
         action=AuditAction.CREATE if is_new else AuditAction.UPDATE,
-        object_type="schedule_template",
+        object_type=AuditObject.SCHEDULE_TEMPLATE,
         object_id=saved.pk,
         detail={
             "schedule": schedule.pk,
@@ -264,7 +264,7 @@ def template_delete(*, context: AuditContext, template: ScheduleTemplate) -> lis
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
-        object_type="schedule_template",
+        object_type=AuditObject.SCHEDULE_TEMPLATE,
         object_id=pk,
         detail={"deleted": rule, "schedule": schedule.pk},
     )

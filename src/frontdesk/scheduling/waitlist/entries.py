@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import access_patient
@@ -71,7 +71,7 @@ def waitlist_entry_add(
                 context=context,
                 action=AuditAction.CREATE,
                 patient_ids=[patient.pk],
-                object_type="waitlist_entry",
+                object_type=AuditObject.WAITLIST_ENTRY,
                 object_id=entry.pk,
                 detail={"type": request.appointment_type.pk, "priority": request.priority},
             )
@@ -205,7 +205,7 @@ def _change(
                 context=context,
                 action=AuditAction.UPDATE,
                 patient_ids=[locked.patient_id],
-                object_type="waitlist_entry",
+                object_type=AuditObject.WAITLIST_ENTRY,
                 object_id=locked.pk,
                 detail={
                     "event": "waitlist entry changed",
@@ -255,7 +255,7 @@ def _remove(*, context: AuditContext, user: User, entry: WaitlistEntry) -> list[
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[locked.patient_id],
-        object_type="waitlist_entry",
+        object_type=AuditObject.WAITLIST_ENTRY,
         object_id=locked.pk,
         detail={
             "event": "removed from the waitlist",
@@ -329,7 +329,7 @@ def _book_by_staff(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[locked.patient_id, *(o.entry.patient_id for o in gone)],
-        object_type="waitlist_entry",
+        object_type=AuditObject.WAITLIST_ENTRY,
         object_id=locked.pk,
         detail={
             "event": "booked from the waitlist by staff",

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
 from frontdesk.scheduling import services
 from frontdesk.scheduling.models import (
@@ -129,7 +129,7 @@ def _offer_freed_time(
             context=context,
             action=AuditAction.CREATE,
             patient_ids=[o.entry.patient_id for o in offers],
-            object_type="waitlist_offer",
+            object_type=AuditObject.WAITLIST_OFFER,
             detail={
                 "event": "freed time offered",
                 "schedule": schedule.pk,
@@ -207,7 +207,7 @@ def waitlist_offer_shown(*, context: AuditContext, offer: WaitlistOffer) -> str:
             context=patient_context(context, clinic_id=offer.entry.clinic_id),
             action=AuditAction.VIEW,
             patient_ids=[offer.entry.patient_id],
-            object_type="waitlist_offer",
+            object_type=AuditObject.WAITLIST_OFFER,
             object_id=offer.pk,
         )
     return state
@@ -261,7 +261,7 @@ def _accept(
             context=context,
             action=AuditAction.VIEW,
             patient_ids=[entry.patient_id],
-            object_type="waitlist_offer",
+            object_type=AuditObject.WAITLIST_OFFER,
             object_id=offer.pk,
             detail={"event": "acceptance refused", "status": offer.status},
         )
@@ -286,7 +286,7 @@ def _accept(
             context=context,
             action=AuditAction.UPDATE,
             patient_ids=[entry.patient_id],
-            object_type="waitlist_offer",
+            object_type=AuditObject.WAITLIST_OFFER,
             object_id=offer.pk,
             detail={"event": "acceptance refused", "status": offer.status, "fits": False},
         )
@@ -315,7 +315,7 @@ def _accept(
             context=context,
             action=AuditAction.UPDATE,
             patient_ids=[entry.patient_id],
-            object_type="waitlist_offer",
+            object_type=AuditObject.WAITLIST_OFFER,
             object_id=offer.pk,
             detail={"event": "acceptance lost", "reason": str(exc)[:200]},
         )
@@ -328,7 +328,7 @@ def _accept(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[entry.patient_id, *(o.entry.patient_id for o in gone)],
-        object_type="waitlist_offer",
+        object_type=AuditObject.WAITLIST_OFFER,
         object_id=offer.pk,
         detail={
             "event": "offer accepted",
@@ -352,7 +352,7 @@ def waitlist_offer_decline(*, context: AuditContext, offer_id: int) -> OfferAnsw
                 context=context,
                 action=AuditAction.VIEW,
                 patient_ids=[entry.patient_id],
-                object_type="waitlist_offer",
+                object_type=AuditObject.WAITLIST_OFFER,
                 object_id=offer.pk,
                 detail={"event": "decline refused", "status": offer.status},
             )
@@ -362,7 +362,7 @@ def waitlist_offer_decline(*, context: AuditContext, offer_id: int) -> OfferAnsw
             context=context,
             action=AuditAction.UPDATE,
             patient_ids=[entry.patient_id],
-            object_type="waitlist_offer",
+            object_type=AuditObject.WAITLIST_OFFER,
             object_id=offer.pk,
             detail={"event": "offer declined"},
         )
@@ -387,7 +387,7 @@ def waitlist_offers_expire(*, now: dt.datetime | None = None) -> int:
                 context=SYSTEM_CONTEXT,
                 action=AuditAction.UPDATE,
                 patient_ids=[o.entry.patient_id for o in stale],
-                object_type="waitlist_offer",
+                object_type=AuditObject.WAITLIST_OFFER,
                 detail={"event": "offers expired", "offers": [o.pk for o in stale]},
             )
     for schedule_id, start, end in sorted({(o.schedule_id, o.start, o.end) for o in stale}):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
-from frontdesk.audit.models import AuditAction
+from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.selectors import (
@@ -96,7 +96,7 @@ def waitlist_page_for_view(
             context=context,
             action=AuditAction.VIEW,
             patient_ids=[e.patient_id for e in entries],
-            object_type="waitlist",
+            object_type=AuditObject.WAITLIST,
         )
     return entries
 
@@ -317,7 +317,7 @@ def waitlist_free_now_for_view(
         context=context,
         action=AuditAction.VIEW,
         patient_ids=[entry.patient_id],
-        object_type="find_time",
+        object_type=AuditObject.FIND_TIME,
         detail={"waitlist_entry": entry.pk, "found": len(slots)},
     )
     return FreeNow(entry=entry, terms=terms, slots=slots)
@@ -334,7 +334,7 @@ def waitlist_entry_form_shown(
             context=context,
             action=AuditAction.VIEW,
             patient_ids=[patient_id],
-            object_type="waitlist_entry_form",
+            object_type=AuditObject.WAITLIST_ENTRY_FORM,
             object_id=entry_id if entry_id is not None else "",
         )
         if found is not None:
@@ -342,7 +342,7 @@ def waitlist_entry_form_shown(
                 context=context,
                 action=AuditAction.VIEW,
                 patient_ids=[patient_id],
-                object_type="find_time",
+                object_type=AuditObject.FIND_TIME,
                 detail={"waitlist_form": True, "found": found},
             )
 
@@ -374,7 +374,7 @@ def waitlist_slot_for_view(
             context=context,
             action=AuditAction.VIEW,
             patient_ids=patient_ids,
-            object_type="waitlist_slot",
+            object_type=AuditObject.WAITLIST_SLOT,
             detail={"schedule": schedule.pk, "start": start.isoformat()},
         )
     return SlotPage(candidates=candidates, offers=offers)
