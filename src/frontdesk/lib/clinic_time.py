@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import time
 import zoneinfo
 
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 
 from frontdesk.clinic.models import Clinic
+
+# Zone names by clinic id, so that code holding only an id (an appointment's clinic_id) pays no
+# query on each call. Kept up to date when a clinic is saved or deleted in this process; a
+# change made elsewhere (another process, a queryset update) is seen within NAMES_KEPT_SECONDS.
+NAMES_KEPT_SECONDS = 60.0
+_names: dict[int, str] = {}
+_names_since = time.monotonic()
 
 
 @functools.lru_cache(maxsize=64)
@@ -29,13 +38,32 @@ def default_zone() -> zoneinfo.ZoneInfo:
 
 
 def clinic_zone(clinic: Clinic | int | None = None) -> zoneinfo.ZoneInfo:
-    """The time zone of `clinic` (the clinic, or its id: one query)."""
+    """The time zone of `clinic` (the clinic, or its id: one query, then kept a minute)."""
     if clinic is None:
         return default_zone()
     if isinstance(clinic, Clinic):
         return zone_named(clinic.time_zone)
-    name = Clinic.objects.values_list("time_zone", flat=True).get(pk=clinic)
+    global _names_since
+    if time.monotonic() - _names_since > NAMES_KEPT_SECONDS:
+        _names.clear()
+        _names_since = time.monotonic()
+    name = _names.get(clinic)
+    if name is None:
+        name = Clinic.objects.values_list("time_zone", flat=True).get(pk=clinic)
+        _names[clinic] = name
     return zone_named(name)
+
+
+def _keep_name(*, instance: Clinic, **kwargs: object) -> None:
+    _names[instance.pk] = instance.time_zone
+
+
+def _forget_name(*, instance: Clinic, **kwargs: object) -> None:
+    _names.pop(instance.pk, None)
+
+
+post_save.connect(_keep_name, sender=Clinic, dispatch_uid="clinic_time_keep_name")
+post_delete.connect(_forget_name, sender=Clinic, dispatch_uid="clinic_time_forget_name")
 
 
 def local_midnight(day: dt.date, zone: dt.tzinfo | None = None) -> dt.datetime:
