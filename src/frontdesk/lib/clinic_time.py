@@ -37,10 +37,8 @@ def default_zone() -> zoneinfo.ZoneInfo:
     return zone_named(settings.CLINIC_TIME_ZONE)
 
 
-def clinic_zone(clinic: Clinic | int | None = None) -> zoneinfo.ZoneInfo:
+def clinic_zone(clinic: Clinic | int) -> zoneinfo.ZoneInfo:
     """The time zone of `clinic` (the clinic, or its id: one query, then kept a minute)."""
-    if clinic is None:
-        return default_zone()
     if isinstance(clinic, Clinic):
         return zone_named(clinic.time_zone)
     global _names_since
@@ -66,9 +64,8 @@ post_save.connect(_keep_name, sender=Clinic, dispatch_uid="clinic_time_keep_name
 post_delete.connect(_forget_name, sender=Clinic, dispatch_uid="clinic_time_forget_name")
 
 
-def local_midnight(day: dt.date, zone: dt.tzinfo | None = None) -> dt.datetime:
+def local_midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
     """The start of `day` in `zone`."""
-    zone = zone if zone is not None else default_zone()
     # Whole days: a zone whose clocks skip midnight starts the day at the first real minute.
     return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC).astimezone(zone)
 
