@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,11 +24,20 @@ from frontdesk.accounts.services import staff_create
 from frontdesk.audit.triggers import audit_triggers_create, audit_triggers_drop
 from frontdesk.billing.triggers import ledger_triggers_create, ledger_triggers_drop
 from frontdesk.clinic.models import Clinic
+from frontdesk.lib import clinic_time
 from frontdesk.patients.indexing import family_names_register, patient_derive_fields
 from frontdesk.patients.models import Patient
 from frontdesk.patients.mrn import mrn_reserve
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _clinic_zone_names_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    # lib/clinic_time.py forgets the zone names it keeps once a minute, for changes made in
+    # other processes. Inside a test every change is seen (saving a clinic updates the name),
+    # and forgetting them mid-test would add a query to whatever a test counts.
+    monkeypatch.setattr(clinic_time, "NAMES_KEPT_SECONDS", math.inf)
 
 
 @pytest.fixture(autouse=True)

@@ -77,7 +77,7 @@ def test_it_books_from_the_chart_in_at_most_six_interactions(
 
     page.get_by_role("link", name="Schedule").click()
     # The day view reads its date in the clinic's zone, where the visit falls.
-    day = appointment.start.astimezone(clinic_zone()).date()
+    day = appointment.start.astimezone(clinic_zone(appointment.clinic_id)).date()
     page.goto(f"/schedule/?date={day.isoformat()}")
     expect(page.get_by_role("table")).to_contain_text("Duarte, Ines")
     assert_accessible(page)

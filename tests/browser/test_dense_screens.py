@@ -63,7 +63,7 @@ def _busy_morning(personas: Personas) -> list[Appointment]:
     expected. One waiting patient paid a co-pay at check-in."""
     clinic = personas.clinic
     now = timezone.now().replace(second=0, microsecond=0)
-    day = now.astimezone(clinic_zone()).date()
+    day = now.astimezone(clinic_zone(clinic)).date()
     location = Location.objects.create(clinic=clinic, name="Northside")
     kind = AppointmentType.objects.create(
         clinic=clinic, name="Follow-up visit", duration_minutes=20

@@ -52,7 +52,7 @@ def _load(personas: Personas, *, providers: int, waiting: int, notices: int) -> 
     them walk-ins), six called to rooms and `notices` delay notices; the screen's path."""
     clinic = personas.clinic
     now = timezone.now()
-    day = now.astimezone(clinic_zone()).date()
+    day = now.astimezone(clinic_zone(clinic)).date()
     queues = [
         Queue.objects.create(clinic=clinic, code=CODES[i], name=_name(i)) for i in range(providers)
     ]

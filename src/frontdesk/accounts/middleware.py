@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from frontdesk.lib.clinic_time import clinic_zone
+from frontdesk.lib.clinic_time import clinic_zone, default_zone
 from frontdesk.lib.redaction import redact_secrets
 
 LAST_ACTIVITY_KEY = "frontdesk_last_activity"
@@ -48,17 +48,33 @@ def _is_page(request: HttpRequest, response: HttpResponse) -> bool:
 
 
 class ClinicTimeZoneMiddleware:
-    """Times are stored in UTC and shown in the clinic's time zone."""
+    """Times are stored in UTC and shown in the signed-in person's clinic's time zone.
+
+    Until the view runs (and for pages of no clinic: sign-in, a signed-out error) the zone is
+    `CLINIC_TIME_ZONE`. The view hook runs after the authentication middleware, so it can see
+    the user, whose clinic comes in the same query (accounts/backends.py). Public pages that
+    belong to a clinic (the waiting-room screen, a patient's link, a calendar feed) name their
+    clinic's zone themselves."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        timezone.activate(clinic_zone())
+        timezone.activate(default_zone())
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+    def process_view(
+        self, request: HttpRequest, view: object, args: object, kwargs: object
+    ) -> None:
+        user = getattr(request, "user", None)
+        clinic = (
+            getattr(user, "clinic", None) if user is not None and user.is_authenticated else None
+        )
+        if clinic is not None:
+            timezone.activate(clinic_zone(clinic))
 
 
 class IdleTimeoutMiddleware:

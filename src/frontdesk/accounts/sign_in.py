@@ -24,6 +24,7 @@ from frontdesk.accounts.throttle import (
     too_many_attempts_message,
 )
 from frontdesk.audit.services import audit_context
+from frontdesk.lib.clinic_time import clinic_zone, default_zone
 
 
 def _address_shut_until(request: HttpRequest, username: str) -> dt.datetime | None:
@@ -79,7 +80,9 @@ def sign_in_finish(request: HttpRequest, response: HttpResponse, user: User) -> 
     remember this browser as a known device for them."""
     failed = services.sign_in_completed(user=user)
     if failed is not None:
-        local = timezone.localtime(failed.last_at)
+        # The message is made during the sign-in request, before the page is in their zone.
+        zone = clinic_zone(user.clinic) if user.clinic is not None else default_zone()
+        local = timezone.localtime(failed.last_at, zone)
         messages.warning(
             request,
             f"{failed.failures} failed sign-in attempts since your last sign-in, the last "

@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.clinic.models import Clinic, Location
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.money import money_format
 from frontdesk.patients.models import Coverage, CoverageRank
 
@@ -97,8 +98,8 @@ def payment_receipt(*, clinic: Clinic, entry: LedgerEntry) -> Receipt:
     location: Location | None
     if visit is not None:
         location = visit.schedule.location
-        # Shown in the clinic's zone, as every date on the page (the active time zone).
-        service_date = timezone.localdate(visit.start)
+        # Shown in the clinic's zone, as every date on the page.
+        service_date = timezone.localdate(visit.start, clinic_zone(clinic))
         on = f"the visit of {date_format(service_date, 'F j, Y')} with {visit.provider}"
         copay = (
             LedgerEntry.objects.filter(appointment_id=visit.pk, is_copay=True)
@@ -114,7 +115,7 @@ def payment_receipt(*, clinic: Clinic, entry: LedgerEntry) -> Receipt:
             paid_for = f"Co-pay for {on} ({money_format(copay)}) and {rest} on account"
     else:
         location = Location.objects.filter(clinic=clinic).order_by("pk").first()
-        service_date = timezone.localdate(entry.created_at)
+        service_date = timezone.localdate(entry.created_at, clinic_zone(clinic))
         paid_for = "Payment on account"
     return Receipt(
         entry=entry,

@@ -129,7 +129,7 @@ def account_payment_record(
 
 def _copay_refusal(appointment: Appointment, *, now: dt.datetime) -> str:
     """Why no co-pay may be charged for this visit now, or ""."""
-    zone = clinic_zone()
+    zone = clinic_zone(appointment.clinic_id)
     if appointment.status in NO_COPAY_STATUSES:
         return (
             f"This appointment is {appointment.get_status_display().lower()}; "
@@ -167,7 +167,9 @@ def visit_copay_charge(
     co-pay constraint makes a second charge for the same visit a no-op."""
     if _copay_refusal(appointment, now=now):
         return None
-    amount = primary_copay(appointment.patient_id, day=now.astimezone(clinic_zone()).date())
+    amount = primary_copay(
+        appointment.patient_id, day=now.astimezone(clinic_zone(appointment.clinic_id)).date()
+    )
     if amount is None or amount <= 0:
         return None
     try:
@@ -226,7 +228,9 @@ def check_in_payment_record(
                 "The co-pay for this visit was just recorded by someone else; "
                 "check the amount due again before taking money."
             )
-        current = primary_copay(patient.pk, day=now.astimezone(clinic_zone()).date())
+        current = primary_copay(
+            patient.pk, day=now.astimezone(clinic_zone(patient.clinic_id)).date()
+        )
         if current != copay:
             now_asked = (
                 f"it is now {money_format(current)}" if current else "none is asked any more"

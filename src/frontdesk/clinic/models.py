@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name, such as America/New_York or Australia/Sydney."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError(
+            "Enter a time zone such as America/New_York or Europe/London.", code="time_zone"
+        ) from None
 
 
 class Clinic(models.Model):
     """A clinic organisation. Staff and patients belong to exactly one; nothing crosses."""
 
     name = models.CharField(max_length=200, unique=True)
-    time_zone = models.CharField(max_length=64, default="America/New_York")
+    # Every local time of the clinic (days, hours, reminders, close of day) is in this zone.
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
     # The title of every visit in providers' calendar feeds: never the type of visit, which can
     # reveal a diagnosis to anyone who sees the provider's phone or calendar.
     calendar_event_title = models.CharField(max_length=100, default="Appointment")

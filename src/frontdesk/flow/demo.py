@@ -86,7 +86,7 @@ def _entry(
 @transaction.atomic
 def flow_demo_today(*, clinic: Clinic, now: dt.datetime, seed: int = 1) -> FlowDemo:
     """Build today's queue from today's appointments (see the module docstring)."""
-    zone = clinic_zone()
+    zone = clinic_zone(clinic)
     day = now.astimezone(zone).date()
     if QueueEntry.objects.filter(clinic=clinic, day=day).exists():
         return FlowDemo(0, {})

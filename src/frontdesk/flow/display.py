@@ -135,7 +135,7 @@ def display_page(display: WaitingRoomDisplay, *, now: dt.datetime) -> DisplayVie
     the screen announces for them (a line saying "about 20 min" under a notice saying "running
     about 110 minutes late" leaves the patient believing neither). Nobody waiting: no figure.
     """
-    day = now.astimezone(clinic_zone()).date()
+    day = now.astimezone(clinic_zone(display.clinic)).date()
     entries = list(
         QueueEntry.objects.filter(clinic_id=display.clinic_id, day=day)
         .only("ticket", "room", "status", "status_changed_at", "queue_id", "priority_rank")
@@ -196,7 +196,7 @@ def queue_delay(*, clinic_id: int, queue_id: int, now: dt.datetime) -> int:
     """How late the provider of this queue is running: the larger of what the forecast shows
     and what the desk has put on the screens. Any wait told for the queue is at least this, so
     the desk says what the screens say."""
-    day = now.astimezone(clinic_zone()).date()
+    day = now.astimezone(clinic_zone(clinic_id)).date()
     forecasts = clinic_forecasts(clinic_id=clinic_id, day=day, now=now)
     late = _late_minutes(clinic_id, day, forecasts, now)
     announced = _announced(clinic_id, now)
@@ -306,7 +306,7 @@ class DeskOverview:
 def desk_overview(*, clinic_id: int, now: dt.datetime) -> DeskOverview:
     """The busy waiting room at a glance: counts per status, the longest wait, providers
     running late and the delays announced."""
-    day = now.astimezone(clinic_zone()).date()
+    day = now.astimezone(clinic_zone(clinic_id)).date()
     rows = QueueEntry.objects.filter(clinic_id=clinic_id, day=day).values_list(
         "status", "status_changed_at"
     )

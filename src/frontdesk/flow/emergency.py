@@ -40,8 +40,8 @@ class EmergencyRefusedError(Exception):
     """The alert cannot be acknowledged by this user; the message says why."""
 
 
-def _local_time(moment: dt.datetime) -> str:
-    return f"{moment.astimezone(clinic_zone()):%H:%M}"
+def _local_time(moment: dt.datetime, clinic_id: int) -> str:
+    return f"{moment.astimezone(clinic_zone(clinic_id)):%H:%M}"
 
 
 def _name(user: User) -> str:
@@ -85,7 +85,7 @@ def emergency_alert_acknowledge(
     alert.refresh_from_db()
     if not updated:
         by = alert.acknowledged_by
-        when = _local_time(alert.acknowledged_at) if alert.acknowledged_at else ""
+        when = _local_time(alert.acknowledged_at, alert.clinic_id) if alert.acknowledged_at else ""
         raise EmergencyRefusedError(
             f"{_name(by) if by else 'Someone'} already acknowledged this emergency at {when}."
         )
@@ -130,13 +130,14 @@ def emergency_alerts_escalate(*, context: AuditContext, now: dt.datetime) -> int
                 continue  # acknowledged or escalated meanwhile
             alert = EmergencyAlert.objects.select_related("entry").get(pk=pk)
             minutes = int((now - alert.raised_at).total_seconds() // 60)
+            raised = _local_time(alert.raised_at, alert.clinic_id)
             # The ticket and the time only, as the end-of-day notice: the supervisor opens the
             # board for the rest.
             SupervisorNotice.objects.create(
                 clinic_id=alert.clinic_id,
                 created_at=now,
                 text=(
-                    f"Emergency {alert.entry.ticket} raised at {_local_time(alert.raised_at)}: "
+                    f"Emergency {alert.entry.ticket} raised at {raised}: "
                     f"no nurse or physician has acknowledged it after {minutes} min. "
                     "Send a clinician to the desk now."
                 ),

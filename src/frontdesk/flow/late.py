@@ -66,7 +66,8 @@ def _chain(start_free: dt.datetime, visits: list[tuple[dt.datetime, float]]) -> 
 def late_impact(appointment: Appointment, *, now: dt.datetime) -> LateImpact:
     """What seeing this late patient now would do to the provider's following appointments,
     against not seeing them (both with the provider's pace today)."""
-    day = now.astimezone(clinic_zone()).date()
+    zone = clinic_zone(appointment.clinic_id)
+    day = now.astimezone(zone).date()
     forecasts = clinic_forecasts(clinic_id=appointment.clinic_id, day=day, now=now)
     queue = Queue.objects.filter(
         clinic_id=appointment.clinic_id, provider_id=appointment.provider_id
@@ -74,7 +75,7 @@ def late_impact(appointment: Appointment, *, now: dt.datetime) -> LateImpact:
     forecast = forecasts.get(queue.pk) if queue is not None else None
     pace = forecast.pace if forecast is not None else 1.0
     free_at = now + dt.timedelta(minutes=forecast.next_wait if forecast is not None else 0)
-    day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=clinic_zone())
+    day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
     following = list(
         Appointment.objects.filter(
             provider_id=appointment.provider_id,

@@ -35,8 +35,7 @@ from frontdesk.scheduling.models import Appointment, AppointmentHistory, Appoint
 ADDRESS_CONFIRM_DAYS = 365
 
 
-def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    zone = clinic_zone()
+def _day_bounds(day: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
     return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
 
@@ -103,7 +102,7 @@ def today_page(
     """Every appointment of the clinic-local `day` by status, with time in status and the
     latest payment taken for the visit (three queries: appointments with their last status
     change, their queue entries, their payments)."""
-    start, end = _day_bounds(day)
+    start, end = _day_bounds(day, clinic_zone(staff_clinic(user)))
     last_change = (
         AppointmentHistory.objects.filter(appointment=OuterRef("pk"))
         .order_by("-at", "-pk")
@@ -198,8 +197,9 @@ class CheckInFacts:
 
 
 def already_checked_in(entry: QueueEntry) -> str:
+    checked_in = entry.checked_in_at.astimezone(clinic_zone(entry.clinic_id))
     return (
-        f"Already checked in at {entry.checked_in_at.astimezone(clinic_zone()):%H:%M} with "
+        f"Already checked in at {checked_in:%H:%M} with "
         f"ticket {entry.ticket}; now {entry.get_status_display().lower()}."
     )
 
@@ -269,7 +269,8 @@ def access_incomplete_registration(user: User, record_id: int) -> IncompleteRegi
 def check_in_facts(appointment: Appointment, *, now: dt.datetime) -> CheckInFacts:
     """What the desk must see before checking the patient in: what is missing or stale."""
     patient = appointment.patient
-    today = now.astimezone(clinic_zone()).date()
+    zone = clinic_zone(appointment.clinic_id)
+    today = now.astimezone(zone).date()
     outstanding: list[Outstanding] = []
     coverages = list(Coverage.objects.filter(patient=patient).order_by("rank"))
     current = [c for c in coverages if c.end_date is None or c.end_date >= today]
@@ -320,10 +321,9 @@ def check_in_facts(appointment: Appointment, *, now: dt.datetime) -> CheckInFact
         AppointmentStatus.CHECKED_IN,
     ):
         problem = f"This appointment is {appointment.get_status_display().lower()}."
-    elif appointment.start.astimezone(clinic_zone()).date() != today:
+    elif appointment.start.astimezone(zone).date() != today:
         problem = (
-            f"This appointment is on {appointment.start.astimezone(clinic_zone()):%a %b %-d}, "
-            "not today."
+            f"This appointment is on {appointment.start.astimezone(zone):%a %b %-d}, not today."
         )
     payment_problem = problem if entry is None else ""
     if payment_problem:
@@ -394,7 +394,7 @@ def board_page(user: User, *, now: dt.datetime, queue_id: int | None = None) -> 
     """Today's queue entries by status with time in status and its colour (two queries)."""
     if not role_may(user.role, Action.FLOW_BOARD) or user.clinic_id is None:
         raise PatientAccessDeniedError(Action.FLOW_BOARD)
-    day = now.astimezone(clinic_zone()).date()
+    day = now.astimezone(clinic_zone(staff_clinic(user))).date()
     queues = list(Queue.objects.filter(clinic_id=user.clinic_id).select_related("provider"))
     entries = QueueEntry.objects.filter(clinic_id=user.clinic_id, day=day).select_related(
         "patient", "queue", "appointment__appointment_type", "appointment__late_arrival"

@@ -65,12 +65,13 @@ class FlowRefusedError(Exception):
     """The move cannot be made; the message says why in the officer's words."""
 
 
-def local_day(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(clinic_zone()).date()
+def local_day(moment: dt.datetime, clinic: Clinic | int) -> dt.date:
+    """The day `moment` falls on in `clinic`'s zone."""
+    return moment.astimezone(clinic_zone(clinic)).date()
 
 
-def _local_time(moment: dt.datetime) -> str:
-    return f"{moment.astimezone(clinic_zone()):%H:%M}"
+def _local_time(moment: dt.datetime, clinic: Clinic | int) -> str:
+    return f"{moment.astimezone(clinic_zone(clinic)):%H:%M}"
 
 
 def queue_for_provider(*, clinic: Clinic, provider: Provider) -> Queue:
@@ -127,7 +128,7 @@ def _enqueue(
 ) -> QueueEntry:
     if priority != Priority.NORMAL and not priority_reason.strip():
         raise FlowRefusedError(f"Say why this patient is {priority.label.lower()}.")
-    day = local_day(now)
+    day = local_day(now, clinic)
     number, ticket = _next_ticket(queue, day)
     entry = QueueEntry(
         clinic=clinic,
@@ -227,10 +228,10 @@ def appointment_check_in(
             f"This appointment is {appointment.get_status_display().lower()}; it cannot be "
             "checked in."
         )
-    if local_day(appointment.start) != local_day(now):
+    zone = clinic_zone(appointment.clinic_id)
+    if appointment.start.astimezone(zone).date() != now.astimezone(zone).date():
         raise FlowRefusedError(
-            f"This appointment is on {appointment.start.astimezone(clinic_zone()):%a %b %-d}, "
-            "not today."
+            f"This appointment is on {appointment.start.astimezone(zone):%a %b %-d}, not today."
         )
     clinic = appointment.patient.clinic
     if appointment.status != AppointmentStatus.CHECKED_IN:
@@ -286,7 +287,7 @@ def walk_in_check_in(
     # The patient row is locked (appointment check-ins take it too), so two desks cannot both
     # see "not in a queue"; the partial unique index on open walk-ins backs this up.
     Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
-    open_entry = _open_entry(patient, local_day(now))
+    open_entry = _open_entry(patient, local_day(now, clinic))
     if open_entry is not None:
         raise FlowRefusedError(_already_in_queue(open_entry))
     return _enqueue(
@@ -326,7 +327,7 @@ def patient_facts_confirm(
     """Record what the officer checked with the patient at the desk."""
     if not (address or consent):
         return
-    today = local_day(now)
+    today = local_day(now, patient.clinic_id)
     if address:
         Patient.objects.filter(pk=patient.pk).update(address_confirmed_on=today, updated_at=now)
         patient.address_confirmed_on = today
@@ -351,13 +352,14 @@ def patient_facts_confirm(
 def _move_message(entry: QueueEntry, to: str) -> str:
     """Why a move is refused, in the officer's words."""
     label = FlowStatus(to).label.lower()
+    when = _local_time(entry.status_changed_at, entry.clinic_id)
     if entry.status == FlowStatus.LEFT:
         return (
-            f"{entry.ticket} left without being seen at {_local_time(entry.status_changed_at)}; "
+            f"{entry.ticket} left without being seen at {when}; "
             f"they cannot be {label}. Check them in again if they came back."
         )
     if entry.status == FlowStatus.DONE:
-        return f"{entry.ticket} is done since {_local_time(entry.status_changed_at)}."
+        return f"{entry.ticket} is done since {when}."
     return f"{entry.ticket} is {entry.get_status_display().lower()}; it cannot be {label} now."
 
 

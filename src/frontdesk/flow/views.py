@@ -47,6 +47,7 @@ from frontdesk.flow.models import (
     Queue,
     QueueEntry,
 )
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.ids import parse_id
 from frontdesk.lib.money import money_format
 from frontdesk.lib.readback import date_in_words, spell_out
@@ -68,7 +69,7 @@ def today_view(request: HttpRequest) -> HttpResponse:
     page = selectors.today_for_view(
         user,
         context=audit_context(request),
-        day=timezone.localdate(now),
+        day=timezone.localdate(now, clinic_zone(clinic)),
         now=now,
         location_id=location_id if any(x.pk == location_id for x in locations) else None,
         provider_id=provider_id if any(p.pk == provider_id for p in providers) else None,

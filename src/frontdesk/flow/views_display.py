@@ -12,6 +12,7 @@ from frontdesk.accounts.policy import Action, policy, public, staff_clinic, staf
 from frontdesk.audit.services import audit_context
 from frontdesk.flow import display
 from frontdesk.flow.models import WaitingRoomDisplay
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.ids import parse_id
 
 
@@ -20,6 +21,8 @@ def _screen(request: HttpRequest) -> WaitingRoomDisplay:
     found = display.display_from_token(request.GET.get("token", "")[:200])
     if found is None:
         raise Http404("This screen link is not valid; it may have been replaced.")
+    # A public page: shown in the screen's clinic's zone (the middleware's ends with the request).
+    timezone.activate(clinic_zone(found.clinic_id))
     return found
 
 

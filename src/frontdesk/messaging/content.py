@@ -15,6 +15,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from frontdesk.clinic.models import Clinic
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.links import make_token
 from frontdesk.scheduling.models import Appointment
@@ -29,8 +30,9 @@ class When:
     short: str  # "Mon 30 Nov 9:30 AM", for text messages
 
 
-def appointment_when(start: dt.datetime) -> When:
-    local = start.astimezone(clinic_zone())
+def appointment_when(start: dt.datetime, clinic: Clinic | int) -> When:
+    """`start` in words, at the clinic's local time."""
+    local = start.astimezone(clinic_zone(clinic))
     hour = local.hour % 12 or 12
     time = f"{hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
     return When(
@@ -79,7 +81,7 @@ class ReminderMessage:
 
 
 def reminder_message(appointment: Appointment, *, now: dt.datetime) -> ReminderMessage:
-    when = appointment_when(appointment.start)
+    when = appointment_when(appointment.start, appointment.clinic_id)
     link = appointment_link(appointment)
     clinic = appointment.clinic.name
     context = {

@@ -85,7 +85,7 @@ def _state(appointment: Appointment, now: dt.datetime) -> LinkState:
 
 
 def _card(appointment: Appointment) -> AppointmentCard:
-    when = appointment_when(appointment.start)
+    when = appointment_when(appointment.start, appointment.clinic_id)
     return AppointmentCard(
         first_name=appointment.patient.given_name,
         date=when.date,

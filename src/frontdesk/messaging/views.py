@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from frontdesk.accounts.policy import public
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.links import LinkExpiredError, LinkInvalidError
 from frontdesk.messaging import patient_links
 
@@ -21,6 +23,8 @@ def appointment_link_view(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "messaging/link_problem.html", {"expired": True}, status=410)
     except LinkInvalidError:
         return render(request, "messaging/link_problem.html", {"expired": False}, status=404)
+    # A public page: shown in the visit's clinic's zone (the middleware's ends with the request).
+    timezone.activate(clinic_zone(appointment.clinic_id))
     context = patient_links.patient_link_context(request, appointment)
     done = problem = ""
     if request.method == "POST":

@@ -8,9 +8,11 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from frontdesk.accounts.policy import public
 from frontdesk.audit.services import audit_context
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.links import LinkExpiredError, LinkInvalidError
 from frontdesk.messaging.waitlist_messages import offer_id_from_token
 from frontdesk.scheduling.models import Appointment, WaitlistOffer, WaitlistStatus
@@ -73,6 +75,8 @@ def offer_view(request: HttpRequest, token: str) -> HttpResponse:
     offer = waitlist_offer_get(offer_id)
     if offer is None:
         return _offer_page(request, "invalid", status=400)
+    # A public page: shown in the offer's clinic's zone (the middleware's ends with the request).
+    timezone.activate(clinic_zone(offer.entry.clinic_id))
     if request.method != "POST":
         return _offer_as_it_stands(request, offer)
     context = audit_context(request)

@@ -44,8 +44,8 @@ def offer_link(offer: WaitlistOffer) -> str:
     return f"{settings.PUBLIC_BASE_URL}{path}"
 
 
-def _when(moment: dt.datetime) -> str:
-    when = appointment_when(moment)
+def _when(moment: dt.datetime, clinic_id: int) -> str:
+    when = appointment_when(moment, clinic_id)
     return f"{when.date} at {when.time}"
 
 
@@ -77,14 +77,14 @@ def waitlist_offer_message(offer: WaitlistOffer) -> WaitlistMessage:
     context = {
         "first_name": offer.entry.patient.given_name,
         "clinic": settings.CLINIC_NAME,
-        "when": _when(offer.start),
+        "when": _when(offer.start, offer.entry.clinic_id),
         "place": offer_place(offer),
-        "expires": _when(offer.expires_at),
+        "expires": _when(offer.expires_at, offer.entry.clinic_id),
         "link": link,
         "moves": offer_moves_booking(offer),
     }
     text, html = _email_parts("waitlist_offer_email", context)
-    short = appointment_when(offer.start).short
+    short = appointment_when(offer.start, offer.entry.clinic_id).short
     sms = (
         f"{settings.CLINIC_NAME}: an earlier time is free, {short} at "
         f"{offer.schedule.location.name}. Take it: {link}"
@@ -97,10 +97,10 @@ def waitlist_gone_message(offer: WaitlistOffer) -> WaitlistMessage:
     context = {
         "first_name": offer.entry.patient.given_name,
         "clinic": settings.CLINIC_NAME,
-        "when": _when(offer.start),
+        "when": _when(offer.start, offer.entry.clinic_id),
     }
     text, html = _email_parts("waitlist_gone_email", context)
-    short = appointment_when(offer.start).short
+    short = appointment_when(offer.start, offer.entry.clinic_id).short
     sms = f"{settings.CLINIC_NAME}: the time on {short} has been taken. You stay on the waitlist."
     return WaitlistMessage("That time has been taken", text, html, sms)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -15,6 +14,7 @@ from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.ids import parse_id
 from frontdesk.patients import validation
 from frontdesk.patients.card_storage import card_files_remove_on_commit
@@ -82,10 +82,10 @@ PATIENT_FIELDS = (
 )
 
 
-def _clinic_today() -> dt.date:
+def _clinic_today(clinic: Clinic | int) -> dt.date:
     """Today in the clinic's time zone, wherever the service is called from (a page, the import,
     the worker): an address confirmed at 20:00 in New York is confirmed that day, not the next."""
-    return timezone.localdate(timezone=ZoneInfo(settings.CLINIC_TIME_ZONE))
+    return timezone.localdate(timezone=clinic_zone(clinic))
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def patient_register(
         created_at=now,
         updated_at=now,
         address_confirmed_on=(
-            _clinic_today() if address_confirmed and data.get("address_line1") else None
+            _clinic_today(clinic) if address_confirmed and data.get("address_line1") else None
         ),
         **{name: data[name] for name in PATIENT_FIELDS if name in data},
     )
@@ -443,7 +443,7 @@ def _address_write(
         value = data.get(name)
         setattr(address, name, _ADDRESS_DEFAULTS.get(name, "") if value in (None, "") else value)
     # Typed at the desk with the patient there: read back and confirmed today.
-    address.confirmed_on = _clinic_today()
+    address.confirmed_on = _clinic_today(address.patient.clinic_id)
     address.updated_at = now
     address.save()
     return address

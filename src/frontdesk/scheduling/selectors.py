@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.accounts.policy import Action, role_may
+from frontdesk.accounts.policy import Action, role_may, staff_clinic
 from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType
@@ -133,13 +132,12 @@ class DayView:
     legend: tuple[tuple[str, str], ...] = DAY_LEGEND
 
 
-def day_grid_minutes(sessions: list[Session]) -> int:
+def day_grid_minutes(sessions: list[Session], zone: dt.tzinfo) -> int:
     """The rows' step: the greatest common divisor of every session's own grid and of its start
     (minutes after midnight), so each bookable start of every provider shown falls on a row
     start: a 10-minute schedule gets 10-minute rows, a 10- beside a 15-minute one 5-minute rows.
     One grid for all columns keeps a row one moment across providers, which the desk reads
     along; separate grids per column could not share the table's rows."""
-    zone = clinic_zone()
     parts = []
     for session in sessions:
         local = session.start.astimezone(zone)
@@ -232,7 +230,7 @@ def day_grid(user: User, *, day: dt.date, location_id: int | None = None) -> Day
     """Providers as columns for one clinic-local day, on rows as fine as the schedules' own
     grids (`day_grid_minutes`). Queries: the schedules, two per schedule for its templates and
     holidays, the day's appointments and its blocks; not one per appointment."""
-    zone = clinic_zone()
+    zone = clinic_zone(staff_clinic(user))
     schedules = list(schedules_for(user))
     if location_id is not None:
         schedules = [s for s in schedules if s.location_id == location_id]
@@ -242,7 +240,7 @@ def day_grid(user: User, *, day: dt.date, location_id: int | None = None) -> Day
     every_session = [x for ss in sessions.values() for x in ss]
     if not every_session:
         return DayView(day, [], [DayColumn(s) for s in schedules], [])
-    minutes = day_grid_minutes(every_session)
+    minutes = day_grid_minutes(every_session, zone)
     step = dt.timedelta(minutes=minutes)
     midnight = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
     next_midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
@@ -358,7 +356,7 @@ def free_week(
 ) -> FreeWeek | None:
     """The week of free times from `start`'s day, or, when that week has none, from the day of
     the first free time before `end`; None when nothing is free before `end`."""
-    zone = timezone.get_current_timezone()
+    zone = clinic_zone(appointment_type.clinic_id)
 
     def week_from(first: dt.date) -> list[FreeDay]:
         slots = free_slots(

@@ -56,9 +56,9 @@ class OfferedTimeError(BookingRefusedError):
     """The time is offered to patients on the waitlist; booking it would withdraw the offers.
     Nothing was booked: the officer may go ahead (`OpenOffers.WITHDRAW`) or choose another."""
 
-    def __init__(self, offers: list[WaitlistOffer]) -> None:
+    def __init__(self, offers: list[WaitlistOffer], zone: dt.tzinfo) -> None:
         self.offers = offers
-        until = max(o.expires_at for o in offers).astimezone(clinic_zone())
+        until = max(o.expires_at for o in offers).astimezone(zone)
         if len(offers) == 1:
             words = "to a patient on the waitlist", "that offer"
         else:
@@ -168,7 +168,7 @@ def _offers_settle(
     if offers == OpenOffers.REFUSE:
         found = _offers_in_the_way(provider_id=provider_id, times=times, now=now, lock=False)
         if found:
-            raise OfferedTimeError(found)
+            raise OfferedTimeError(found, clinic_zone(found[0].entry.clinic_id))
         return
     withdrawn = _offers_in_the_way(provider_id=provider_id, times=times, now=now, lock=True)
     if not withdrawn:
@@ -223,7 +223,7 @@ def _overbook_check(
         raise BookingRefusedError("Only a supervisor can overbook. Ask one, or pick a free time.")
     if not reason.strip():
         raise BookingRefusedError("Say why this patient must be squeezed in.")
-    local_day = times.start.astimezone(clinic_zone()).date()
+    local_day = times.start.astimezone(clinic_zone(schedule.clinic_id)).date()
     sessions = availability.template_sessions(
         schedule=schedule, day_from=local_day, day_to=local_day
     )

@@ -16,6 +16,7 @@ from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, st
 from frontdesk.audit.models import AuditObject
 from frontdesk.audit.services import audit_context
 from frontdesk.clinic.models import AppointmentType, Location
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.ids import parse_id
 from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import access_patient, patients_shown
@@ -143,9 +144,7 @@ def _free_week(form: FindForm, clinic_id: int, day: dt.date | None) -> selectors
     now = timezone.now()
     start = now
     if data.get("date_from"):
-        local = dt.datetime.combine(
-            data["date_from"], dt.time(0), tzinfo=timezone.get_current_timezone()
-        )
+        local = dt.datetime.combine(data["date_from"], dt.time(0), tzinfo=clinic_zone(clinic_id))
         start = max(now, local)
     preferences = SlotPreferences(
         weekdays=frozenset(int(d) for d in data.get("weekdays") or []),

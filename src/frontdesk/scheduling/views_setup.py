@@ -117,7 +117,7 @@ def type_delete_view(request: HttpRequest, type_id: int) -> HttpResponse:
 @policy(Action.SCHEDULE_SETUP)
 def template_list_view(request: HttpRequest) -> HttpResponse:
     clinic = staff_clinic(staff_user(request))
-    today = timezone.localdate(timezone=clinic_zone())
+    today = timezone.localdate(timezone=clinic_zone(clinic))
     templates = (
         ScheduleTemplate.objects.filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=today), schedule__clinic=clinic
@@ -291,7 +291,7 @@ def holiday_list_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"The clinic is closed on {day_words(holiday.date)}.")
             _warn(request, notes)
             return redirect("scheduling:setup_holidays")
-    today = timezone.localdate(timezone=clinic_zone())
+    today = timezone.localdate(timezone=clinic_zone(clinic))
     holidays = ClinicHoliday.objects.filter(
         clinic=clinic, date__gte=today.replace(month=1, day=1)
     ).order_by("date")

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from frontdesk.accounts.models import User
-from frontdesk.accounts.policy import Action, role_may
+from frontdesk.accounts.policy import Action, role_may, staff_clinic
 from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType, Clinic, Provider
@@ -135,7 +135,7 @@ def week_view(
     """The provider's week holding `day`, Monday to Sunday, with free times for the type."""
     if not role_may(user.role, Action.APPOINTMENT_VIEW) or user.clinic_id != provider.clinic_id:
         raise PatientAccessDeniedError(Action.APPOINTMENT_VIEW)
-    zone = clinic_zone()
+    zone = clinic_zone(staff_clinic(user))
     monday = week_monday(day)
     days = [monday + dt.timedelta(days=n) for n in range(DAYS)]
     # Local midnights, so a week with a daylight-saving change is 167 or 169 hours long.

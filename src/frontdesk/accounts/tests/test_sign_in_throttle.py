@@ -287,6 +287,20 @@ def test_the_user_is_told_of_failed_attempts_at_their_next_sign_in(
     assert "failed sign-in attempts" not in desk.get("/").content.decode()
 
 
+def test_the_failed_attempts_are_told_at_the_users_own_clinics_time(
+    personas: Personas, clock: time_machine.Traveller
+) -> None:
+    personas.other_clinic.time_zone = "Asia/Kolkata"
+    personas.other_clinic.save()
+    attacker = Client()
+    for _ in range(5):
+        _sign_in(attacker, "olga", WRONG, address=ATTACKER)
+    desk = Client()
+    _sign_in(desk, "olga")
+    # 14:00 UTC is 19:30 in Kolkata, where her clinic is.
+    assert "the last from 10.0.0.66 at 19:30 on 1 Dec 2026." in desk.get("/").content.decode()
+
+
 def test_administrators_are_alerted_and_it_is_audited(
     personas: Personas, clock: time_machine.Traveller
 ) -> None:

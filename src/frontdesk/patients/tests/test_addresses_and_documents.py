@@ -307,7 +307,7 @@ def test_adding_changing_and_removing_an_address_from_the_chart_is_audited(
     address = PatientAddress.objects.get(patient=patient)
     assert address.address_line1 == "22 Harbour Rd"
     assert address.valid_until == dt.date(2026, 8, 31)
-    assert address.confirmed_on == timezone.localdate(timezone=clinic_zone())
+    assert address.confirmed_on == timezone.localdate(timezone=clinic_zone(patient.clinic_id))
 
     edit = desk.get(f"/patients/{patient.pk}/addresses/{address.pk}/")
     assert 'value="22 Harbour Rd"' in edit.content.decode()

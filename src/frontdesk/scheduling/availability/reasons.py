@@ -75,7 +75,7 @@ def slot_is_bookable(
     if allowed and provider.pk not in allowed:
         return f"{who} does not see {_plural(type_name)}"
 
-    zone = clinic_zone()
+    zone = clinic_zone(schedule.clinic_id)
     local = start.astimezone(zone)
     day = local.date()
     holiday = holidays_between([schedule.clinic_id], day, day).get((schedule.clinic_id, day))

@@ -106,7 +106,7 @@ class SlotPreferences:
 def template_sessions(*, schedule: Schedule, day_from: dt.date, day_to: dt.date) -> list[Session]:
     """The schedule's bookable sessions on the local days `day_from`..`day_to` (inclusive),
     holidays removed, ordered by start. Two queries: templates and holidays."""
-    zone = clinic_zone()
+    zone = clinic_zone(schedule.clinic_id)
     templates = ScheduleTemplate.objects.filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=day_from),
         schedule=schedule,
@@ -212,7 +212,7 @@ def free_slots(
     lo, hi = max(seconds_up(start), seconds_up(now)), seconds_up(end)
     if limit <= 0 or lo >= hi:
         return []
-    zone = clinic_zone()
+    zone = clinic_zone(appointment_type.clinic_id)
     day_from, day_to = local_day(lo, zone), local_day(hi - 1, zone)
     places, rules, instances = places_for(appointment_type, schedules, day_from, day_to)
     if not places:

@@ -127,7 +127,7 @@ def nearby_options(
     """Free times of the same provider and place within NEARBY_DAYS of the planned visit that
     the patient is free for: on each day the one closest to the planned time of day, nearest
     days first."""
-    zone = clinic_zone()
+    zone = clinic_zone(schedule.clinic_id)
     local = planned.astimezone(zone)
     lo = dt.datetime.combine(local.date() - dt.timedelta(days=NEARBY_DAYS), dt.time(0), zone)
     hi = dt.datetime.combine(local.date() + dt.timedelta(days=NEARBY_DAYS + 1), dt.time(0), zone)

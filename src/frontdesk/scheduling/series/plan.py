@@ -76,8 +76,8 @@ def visit_note(number: int, total: int) -> str:
     return f"Series visit {number} of {total}"
 
 
-def local_words(start: dt.datetime) -> str:
-    return f"{timezone.localtime(start, clinic_zone()):%a %b %-d %H:%M}"
+def local_words(start: dt.datetime, zone: dt.tzinfo) -> str:
+    return f"{timezone.localtime(start, zone):%a %b %-d %H:%M}"
 
 
 def series_plan(
@@ -113,7 +113,7 @@ def series_plan(
         raise SeriesPlanError("until", "The last date is before the first visit.")
     if any(not 0 <= day <= 6 for day in weekdays):
         raise SeriesPlanError("weekdays", "Choose the days from the list.")
-    zone = clinic_zone()
+    zone = clinic_zone(schedule.clinic_id)
     first = dt.datetime.combine(first_date, first_time, tzinfo=zone)
     if first < now:
         raise SeriesPlanError(
@@ -175,9 +175,10 @@ def patient_clash(
     )
     if other is None:
         return None
+    when = local_words(other.start, clinic_zone(patient.clinic_id))
     return (
         f"The patient already has {other.appointment_type.name} with "
-        f"{provider_label(other.provider)} at {local_words(other.start)}"
+        f"{provider_label(other.provider)} at {when}"
     )
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling import services
 from frontdesk.scheduling.models import (
@@ -72,7 +73,8 @@ def series_visit_book(
         raise services.BookingRefusedError(clash)
     note = visit_note(number, found.total)
     if start != visit.planned_start:
-        note += f", in place of {local_words(visit.planned_start)}"
+        zone = clinic_zone(found.patient.clinic_id)
+        note += f", in place of {local_words(visit.planned_start, zone)}"
     appointment = services.appointment_book(
         context=context,
         user=user,

@@ -61,10 +61,12 @@ def _occurrences(data: BlockInput) -> list[dt.date]:
 
 
 def _outside_hours(
-    *, schedules: Sequence[Schedule], intervals: Sequence[tuple[dt.datetime, dt.datetime]]
+    *,
+    schedules: Sequence[Schedule],
+    intervals: Sequence[tuple[dt.datetime, dt.datetime]],
+    zone: dt.tzinfo,
 ) -> list[dt.date]:
     """Local days of `intervals` that touch none of the schedules' sessions."""
-    zone = clinic_zone()
     day_from = min(s.astimezone(zone).date() for s, _ in intervals)
     day_to = max(e.astimezone(zone).date() for _, e in intervals)
     sessions = [
@@ -96,9 +98,10 @@ def block_create(*, context: AuditContext, data: BlockInput) -> tuple[list[Block
         )
     warnings: list[str] = []
     intervals: list[tuple[dt.datetime, dt.datetime]] = []
+    zone = clinic_zone(data.schedule.clinic_id)
     for day in _occurrences(data):
-        first = local_datetime(day, data.start_time, field="start_time")
-        last = local_datetime(day, data.end_time, field="end_time")
+        first = local_datetime(day, data.start_time, zone=zone, field="start_time")
+        last = local_datetime(day, data.end_time, zone=zone, field="end_time")
         warnings.extend(
             f"{point.at:%H:%M} happens twice on {day_words(day)} (the clocks go back); "
             f"the first {point.at:%H:%M} is used."
@@ -131,7 +134,7 @@ def block_create(*, context: AuditContext, data: BlockInput) -> tuple[list[Block
         block.save(force_insert=True)
         if data.kind == BlockKind.RESERVED:
             block.appointment_types.set(data.appointment_types)
-    outside = _outside_hours(schedules=[schedule], intervals=intervals)
+    outside = _outside_hours(schedules=[schedule], intervals=intervals, zone=zone)
     if outside:
         warnings.append(
             f"{schedule.provider} has no hours at {schedule.location.name} at that time on "
@@ -179,7 +182,8 @@ def leave_create(
     provider's at every location (availability reads it so); it is stored on one schedule."""
     if last_day < first_day:
         raise SetupRefusedError("The last day must be on or after the first day.", field="last_day")
-    if first_day < timezone.localdate(timezone=clinic_zone()):
+    zone = clinic_zone(provider.clinic_id)
+    if first_day < timezone.localdate(timezone=zone):
         raise SetupRefusedError("Leave must start today or later.", field="first_day")
     schedules = list(
         Schedule.objects.filter(provider=provider).select_related("location").order_by("pk")
@@ -190,7 +194,8 @@ def leave_create(
             f"Add a template first.",
             field="provider",
         )
-    start, end = local_midnight(first_day), local_midnight(last_day + dt.timedelta(days=1))
+    start = local_midnight(first_day, zone)
+    end = local_midnight(last_day + dt.timedelta(days=1), zone)
     block = Block(
         schedule=schedules[0],
         kind=BlockKind.LEAVE,
@@ -200,7 +205,7 @@ def leave_create(
     )
     block.save(force_insert=True)
     warnings = []
-    if _outside_hours(schedules=schedules, intervals=[(start, end)]):
+    if _outside_hours(schedules=schedules, intervals=[(start, end)], zone=zone):
         warnings.append(f"{provider} has no hours on those days, so the leave changes nothing.")
     booked = Appointment.objects.filter(
         provider=provider, status__in=ACTIVE_STATUSES, start__lt=end, end__gt=start

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
-from frontdesk.lib.clinic_time import day_words, local_midnight
+from frontdesk.lib.clinic_time import clinic_zone, day_words, local_midnight
 from frontdesk.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -49,7 +49,8 @@ def holiday_add(
         object_id=holiday.pk,
         detail={"date": day.isoformat(), "name": holiday.name},
     )
-    start, end = local_midnight(day), local_midnight(day + dt.timedelta(days=1))
+    zone = clinic_zone(clinic)
+    start, end = local_midnight(day, zone), local_midnight(day + dt.timedelta(days=1), zone)
     booked = Appointment.objects.filter(
         clinic=clinic, status__in=ACTIVE_STATUSES, start__gte=start, start__lt=end
     ).count()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from frontdesk.lib.clinic_time import clinic_zone, day_words
+from frontdesk.lib.clinic_time import day_words
 from frontdesk.scheduling.setup.refusals import SetupRefusedError, hh_mm
 
 
@@ -26,9 +26,11 @@ def skipped_minutes(day: dt.date, time: dt.time, zone: dt.tzinfo) -> int | None:
     return int(abs((after or dt.timedelta()) - (before or dt.timedelta())).total_seconds() // 60)
 
 
-def local_datetime(day: dt.date, time: dt.time, *, field: str | None = None) -> LocalTime:
-    """Clinic wall-clock time on `day`. A time the clocks skip that night is refused."""
-    zone = clinic_zone()
+def local_datetime(
+    day: dt.date, time: dt.time, *, zone: dt.tzinfo, field: str | None = None
+) -> LocalTime:
+    """Clinic wall-clock time on `day` in the clinic's `zone`. A time the clocks skip that night
+    is refused."""
     minutes = skipped_minutes(day, time, zone)
     if minutes is not None:
         raise SetupRefusedError(

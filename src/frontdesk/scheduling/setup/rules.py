@@ -10,7 +10,7 @@ from typing import Any
 
 from dateutil.rrule import rrule, rrulestr  # type: ignore[import-untyped, unused-ignore]
 
-from frontdesk.lib.clinic_time import clinic_zone, day_words
+from frontdesk.lib.clinic_time import day_words
 from frontdesk.lib.rrule import rule_parts, simple_weekly
 from frontdesk.scheduling.setup.refusals import SetupRefusedError
 
@@ -46,7 +46,7 @@ def rule_in_words(rule: str) -> str:
 
 
 def _expand(
-    rule: str, valid_from: dt.date, start_time: dt.time, *, years_later: int = 0
+    rule: str, valid_from: dt.date, start_time: dt.time, *, zone: dt.tzinfo, years_later: int = 0
 ) -> tuple[Any, dt.timedelta]:
     """The parsed rule, started `years_later` years after `valid_from` (a multiple of 400: see
     `rule_expand`), and how far its dates were moved to do so."""
@@ -55,7 +55,7 @@ def _expand(
         parsed = rrulestr(rule, dtstart=dtstart)
     except ValueError:
         # UNTIL given in UTC (with Z) needs an aware start, as availability/ expands it.
-        dtstart = dtstart.replace(tzinfo=clinic_zone())
+        dtstart = dtstart.replace(tzinfo=zone)
         parsed = rrulestr(rule, dtstart=dtstart)
     if not years_later or not isinstance(parsed, rrule):
         return parsed, dt.timedelta()
@@ -97,6 +97,7 @@ def rule_expand(
     start_time: dt.time,
     day_from: dt.date,
     day_to: dt.date,
+    zone: dt.tzinfo,
     most: int = MOST_DATES,
 ) -> RuleExpansion:
     """The rule's local dates in `day_from`..`day_to` and the next one after, in bounded work:
@@ -104,7 +105,7 @@ def rule_expand(
     of the moved rule, under 400 years of periods past `day_to` (see above)."""
     # Two years of room after day_to, so a next date up to MOST_GAP_DAYS later is still found.
     years_later = max(0, (_SEARCH_ENDS - 2 - day_to.year) // _CYCLE_YEARS) * _CYCLE_YEARS
-    parsed, shift = _expand(rule, valid_from, start_time, years_later=years_later)
+    parsed, shift = _expand(rule, valid_from, start_time, zone=zone, years_later=years_later)
     dates: list[dt.date] = []
     walked = 0
     for when in itertools.islice(parsed, most + 1):
@@ -124,12 +125,23 @@ def rule_expand(
 
 
 def rule_dates(
-    rule: str, *, valid_from: dt.date, start_time: dt.time, day_from: dt.date, day_to: dt.date
+    rule: str,
+    *,
+    valid_from: dt.date,
+    start_time: dt.time,
+    day_from: dt.date,
+    day_to: dt.date,
+    zone: dt.tzinfo,
 ) -> set[dt.date]:
     """Local dates in `day_from`..`day_to` on which the rule produces a session."""
     return set(
         rule_expand(
-            rule, valid_from=valid_from, start_time=start_time, day_from=day_from, day_to=day_to
+            rule,
+            valid_from=valid_from,
+            start_time=start_time,
+            day_from=day_from,
+            day_to=day_to,
+            zone=zone,
         ).dates
     )
 
@@ -226,7 +238,9 @@ def _rule_gap(
     return None
 
 
-def rule_normalise(text: str, *, valid_from: dt.date, valid_until: dt.date | None) -> str:
+def rule_normalise(
+    text: str, *, valid_from: dt.date, valid_until: dt.date | None, zone: dt.tzinfo
+) -> str:
     """A typed RFC 5545 rule, checked by dateutil; SetupRefusedError says what is wrong.
 
     Bounded work whatever is typed: limits checked on the text first (no times within a day,
@@ -265,6 +279,7 @@ def rule_normalise(text: str, *, valid_from: dt.date, valid_until: dt.date | Non
             start_time=dt.time(0),
             day_from=valid_from,
             day_to=min(valid_until, horizon_end) if valid_until is not None else horizon_end,
+            zone=zone,
         )
     except _RULE_ERRORS as exc:
         raise SetupRefusedError(

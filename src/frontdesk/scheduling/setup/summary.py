@@ -43,7 +43,7 @@ RECENT_DAYS = 30
 def setup_summary(*, clinic: Clinic, now: dt.datetime) -> SetupSummary:
     """Counts for the set-up page and the latest set-up changes (the audit trail's own rows,
     read within RECENT_DAYS so the occurred_at index bounds the scan)."""
-    today = now.astimezone(clinic_zone()).date()
+    today = now.astimezone(clinic_zone(clinic)).date()
     changes = list(
         AuditEvent.objects.filter(
             clinic_id_value=clinic.pk,

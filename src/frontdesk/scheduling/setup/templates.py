@@ -50,7 +50,7 @@ class TemplateInput:
     overbook_cap: int
 
 
-def hours_clock_changes(data: TemplateInput, *, today: dt.date) -> list[str]:
+def hours_clock_changes(data: TemplateInput, *, today: dt.date, zone: dt.tzinfo) -> list[str]:
     """Weekly hours against the clocks' changes on the days they fall on, as availability/
     places them (each date's start and end in clinic wall-clock time, the first of a repeated
     time). Checked from today (earlier days can no longer be booked) to the last day, or
@@ -65,13 +65,13 @@ def hours_clock_changes(data: TemplateInput, *, today: dt.date) -> list[str]:
         last = min(last, data.valid_until)
     if last < first:
         return []
-    zone = clinic_zone()
     days = rule_expand(
         data.rrule,
         valid_from=data.valid_from,
         start_time=data.start_time,
         day_from=first,
         day_to=last,
+        zone=zone,
     ).dates
     twice: dict[dt.time, list[dt.date]] = {}
     for day in days:
@@ -101,7 +101,7 @@ def hours_clock_changes(data: TemplateInput, *, today: dt.date) -> list[str]:
     ]
 
 
-def _clash(data: TemplateInput, *, exclude_pk: int | None) -> str | None:
+def _clash(data: TemplateInput, *, exclude_pk: int | None, zone: dt.tzinfo) -> str | None:
     others = (
         ScheduleTemplate.objects.filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=data.valid_from),
@@ -126,12 +126,14 @@ def _clash(data: TemplateInput, *, exclude_pk: int | None) -> str | None:
             start_time=data.start_time,
             day_from=lo,
             day_to=hi,
+            zone=zone,
         ) & rule_dates(
             other.rrule,
             valid_from=other.valid_from,
             start_time=other.start_time,
             day_from=lo,
             day_to=hi,
+            zone=zone,
         )
         if common:
             until = f" until {day_words(other.valid_until)}" if other.valid_until else ""
@@ -186,10 +188,13 @@ def template_save(
         raise SetupRefusedError(
             "The last day must be on or after the first day.", field="valid_until"
         )
-    rule = rule_normalise(data.rrule, valid_from=data.valid_from, valid_until=data.valid_until)
+    zone = clinic_zone(clinic)
+    rule = rule_normalise(
+        data.rrule, valid_from=data.valid_from, valid_until=data.valid_until, zone=zone
+    )
     data = TemplateInput(**{**data.__dict__, "rrule": rule})
-    clock_notes = hours_clock_changes(data, today=timezone.localdate(timezone=clinic_zone()))
-    clash = _clash(data, exclude_pk=template.pk if template is not None else None)
+    clock_notes = hours_clock_changes(data, today=timezone.localdate(timezone=zone), zone=zone)
+    clash = _clash(data, exclude_pk=template.pk if template is not None else None, zone=zone)
     if clash is not None:
         raise SetupRefusedError(clash)
     schedule, notes = _schedule_for(clinic=clinic, provider=data.provider, location=data.location)
@@ -237,7 +242,7 @@ def _stranded_bookings(*, schedule: Schedule, now: dt.datetime) -> list[str]:
     )
     if not upcoming:
         return []
-    zone = clinic_zone()
+    zone = clinic_zone(schedule.clinic_id)
     sessions = template_sessions(
         schedule=schedule,
         day_from=now.astimezone(zone).date(),

@@ -1165,6 +1165,7 @@ def test_a_rule_that_never_comes_would_cost_dateutil_thousands_of_years_unmoved(
             start_time=dt.time(9),
             day_from=dt.date(2026, 12, 1),
             day_to=dt.date(2029, 12, 1),
+            zone=NY,
         )
     assert expansion.dates == [] and expansion.next_date is None
     assert moved.periods < MOST_PERIODS
@@ -1178,6 +1179,7 @@ def test_the_expansion_walks_at_most_its_cap_of_dates_and_then_refuses() -> None
             start_time=dt.time(9),
             day_from=dt.date(2026, 12, 1),
             day_to=dt.date(2029, 12, 1),
+            zone=NY,
             most=100,
         )
     within = setup.rule_expand(
@@ -1186,6 +1188,7 @@ def test_the_expansion_walks_at_most_its_cap_of_dates_and_then_refuses() -> None
         start_time=dt.time(9),
         day_from=dt.date(2026, 12, 1),
         day_to=dt.date(2026, 12, 31),
+        zone=NY,
         most=100,
     )
     assert within.walked == 32 and within.next_date == dt.date(2027, 1, 1)
@@ -1219,6 +1222,7 @@ def test_the_bounded_expansion_gives_the_same_dates_as_dateutil(
         start_time=dt.time(9),
         day_from=dt.date(2026, 12, 1),
         day_to=dt.date(2029, 12, 1),
+        zone=NY,
     ).dates
     assert found == expected
     assert (found[0], found[-1]) == (first, last)

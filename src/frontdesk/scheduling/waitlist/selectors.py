@@ -130,7 +130,7 @@ def waitlist_candidates(
     this time; staff filling the time by hand see every waiting patient that fits.
     `among`: only these entries; `passed`: not these entries (both by id).
     """
-    zone = clinic_zone()
+    zone = clinic_zone(schedule.clinic_id)
     day = start.astimezone(zone).date()
     through = WaitlistEntry.providers.through
     entries = (
@@ -223,7 +223,7 @@ def waitlist_free_now(
     days, its time of day, before the booking it keeps (if one is still held), and clear of the
     patient's other appointments. The first `limit`, soonest first; found with `free_slots`,
     as find-a-time finds them. Only reads: staff choose whether to book one."""
-    zone = clinic_zone()
+    zone = clinic_zone(clinic_id)
     start = max(now, dt.datetime.combine(terms.earliest_date, dt.time(0), tzinfo=zone))
     end = dt.datetime.combine(terms.latest_date + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
     current = terms.current_appointment

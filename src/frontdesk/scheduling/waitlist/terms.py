@@ -56,7 +56,7 @@ def offer_fits_entry(
         return False
     if entry.location_id is not None and offer.schedule.location_id != entry.location_id:
         return False
-    local = offer.start.astimezone(clinic_zone())
+    local = offer.start.astimezone(clinic_zone(entry.clinic_id))
     if not entry.earliest_date <= local.date() <= entry.latest_date:
         return False
     preferences = entry_preferences(entry)

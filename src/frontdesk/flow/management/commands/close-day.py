@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from frontdesk.audit.services import SYSTEM_CONTEXT
-from frontdesk.flow.closing import flow_close_day
+from frontdesk.clinic.models import Clinic
+from frontdesk.flow.closing import ClosingReport, flow_close_day
 from frontdesk.lib.clinic_time import clinic_zone
 
 
@@ -24,14 +25,23 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="the clinic-local day, YYYY-MM-DD (default: today)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            day = (
-                dt.date.fromisoformat(options["date"])
-                if options["date"]
-                else timezone.now().astimezone(clinic_zone()).date()
-            )
-        except ValueError:
-            raise CommandError("--date must look like 2026-11-23.") from None
-        report = flow_close_day(context=SYSTEM_CONTEXT, day=day, now=timezone.now())
+        now = timezone.now()
+        if options["date"]:
+            try:
+                day = dt.date.fromisoformat(options["date"])
+            except ValueError:
+                raise CommandError("--date must look like 2026-11-23.") from None
+            self._report(day, flow_close_day(context=SYSTEM_CONTEXT, day=day, now=now))
+            return
+        # Today is each clinic's own today, in its own zone.
+        for clinic in Clinic.objects.order_by("pk"):
+            day = now.astimezone(clinic_zone(clinic)).date()
+            report = flow_close_day(context=SYSTEM_CONTEXT, day=day, now=now, clinic_id=clinic.pk)
+            self._report(day, report, clinic.name)
+
+    def _report(self, day: dt.date, report: ClosingReport, clinic: str = "") -> None:
         flagged = ", ".join(report.flagged) or "nobody"
-        self.stdout.write(f"{day}: still in the queue: {flagged}; no-shows: {report.no_shows}")
+        where = f"{clinic}, " if clinic else ""
+        self.stdout.write(
+            f"{where}{day}: still in the queue: {flagged}; no-shows: {report.no_shows}"
+        )
