@@ -29,7 +29,6 @@ from frontdesk.scheduling.waitlist.steps import (
     entry_close,
     entry_take,
     offer_close,
-    offers_withdraw_overlapping,
     retrying_deadlocks,
 )
 from frontdesk.scheduling.waitlist.terms import HELD, EntryRequest, offer_fits_entry
@@ -321,10 +320,7 @@ def _book_by_staff(
         start=start,
         offers=services.OpenOffers.LEAVE if confirmed else services.OpenOffers.REFUSE,
     )
-    entry_close(locked, now)
-    gone = offers_withdraw_overlapping(
-        schedule_id=schedule.pk, start=appointment.start, end=appointment.end, now=now
-    )
+    gone = entry_close(locked, appointment, now)
     audit_record(
         context=context,
         action=AuditAction.UPDATE,

@@ -43,7 +43,6 @@ from frontdesk.scheduling.waitlist.steps import (
     entry_close,
     entry_take,
     offer_close,
-    offers_withdraw_overlapping,
     retrying_deadlocks,
 )
 from frontdesk.scheduling.waitlist.terms import OfferAnswer, OfferOutcome, offer_fits_entry
@@ -320,10 +319,7 @@ def _accept(
             detail={"event": "acceptance lost", "reason": str(exc)[:200]},
         )
         return OfferAnswer(OfferOutcome.GONE, offer), [], []
-    entry_close(entry, now)
-    gone = offers_withdraw_overlapping(
-        schedule_id=schedule.pk, start=appointment.start, end=appointment.end, now=now
-    )
+    gone = entry_close(entry, appointment, now)
     audit_record(
         context=context,
         action=AuditAction.UPDATE,

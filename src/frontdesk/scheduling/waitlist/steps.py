@@ -34,11 +34,17 @@ def offer_close(offer: WaitlistOffer, status: WaitlistOfferStatus, now: dt.datet
     offer.save(update_fields=["status", "responded_at"])
 
 
-def entry_close(entry: WaitlistEntry, now: dt.datetime) -> None:
-    """The locked entry's patient is booked: they wait no longer."""
+def entry_close(
+    entry: WaitlistEntry, appointment: Appointment, now: dt.datetime
+) -> list[WaitlistOffer]:
+    """The locked entry's patient is booked into `appointment`: they wait no longer, and other
+    patients' open offers of that time are gone (returned, for the audit event)."""
     entry.status = WaitlistStatus.BOOKED
     entry.closed_at = now
     entry.save(update_fields=["status", "closed_at"])
+    return offers_withdraw_overlapping(
+        schedule_id=appointment.schedule_id, start=appointment.start, end=appointment.end, now=now
+    )
 
 
 def entry_take(
