@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -349,38 +350,38 @@ def _back_to_appointment(appointment: Appointment) -> HttpResponse:
     return redirect("scheduling:appointment", appointment_id=appointment.pk)
 
 
+def _status_change(
+    request: HttpRequest,
+    appointment_id: int,
+    change: Callable[..., object],
+    done: str,
+) -> HttpResponse:
+    """Confirm or no-show: one service call, its refusal or `done` said, back to the visit."""
+    user = staff_user(request)
+    appointment = selectors.access_appointment(user, appointment_id)
+    try:
+        change(context=audit_context(request), user=user, appointment=appointment)
+    except services.BookingRefusedError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return _back_to_appointment(appointment)
+
+
 @policy(Action.APPOINTMENT_CONFIRM)
 @require_POST
 def appointment_confirm_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     """The patient confirmed they are coming."""
-    user = staff_user(request)
-    appointment = selectors.access_appointment(user, appointment_id)
-    try:
-        services.appointment_confirm(
-            context=audit_context(request), user=user, appointment=appointment
-        )
-    except services.BookingRefusedError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Confirmed.")
-    return _back_to_appointment(appointment)
+    return _status_change(request, appointment_id, services.appointment_confirm, "Confirmed.")
 
 
 @policy(Action.APPOINTMENT_NO_SHOW)
 @require_POST
 def appointment_no_show_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     """The patient did not come."""
-    user = staff_user(request)
-    appointment = selectors.access_appointment(user, appointment_id)
-    try:
-        services.appointment_no_show(
-            context=audit_context(request), user=user, appointment=appointment
-        )
-    except services.BookingRefusedError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Marked as a no-show.")
-    return _back_to_appointment(appointment)
+    return _status_change(
+        request, appointment_id, services.appointment_no_show, "Marked as a no-show."
+    )
 
 
 @policy(Action.APPOINTMENT_CANCEL)
