@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "frontdesk.audit",
     "frontdesk.clinic",
     "frontdesk.patients",
+    "frontdesk.desk",
     "frontdesk.scheduling",
     "frontdesk.flow",
     "frontdesk.messaging",

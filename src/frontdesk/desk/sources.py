@@ -1,0 +1,90 @@
+"""What the desk queue is made of: each app's source of work, registered here.
+
+The desk queue is a view over work, never a second copy of it. An app that has work for the desk
+registers a `DeskSource` from its `AppConfig.ready()`:
+
+- work with its own life (a callback, a medical question, a complaint) is a row of that app,
+  shaped like FHIR Task (status, priority, owner, due, focus, for); the source's queryset selects
+  the rows still open;
+- work that is only a state of something else (an unconfirmed appointment, an expiring offer) is
+  a queryset over that something, so the item goes the moment its cause is resolved.
+
+The desk imports no app above it; apps import this module. The desk unions every source's
+`rows()` in one SQL query, orders the union by the documented score (desk/scoring.py) and asks
+each source to `describe()` only the rows on the page.
+
+`rows()` returns a queryset of the source's own model whose `.values()` are exactly
+`ROW_FIELDS`, each an annotation (use `Value(...)` for a constant, with an output field):
+
+    ref              the row's primary key (int): with the kind, the item's identity
+    patient_id       the patient the work is for, or None
+    due              when it is due (aware datetime), or None when it has no deadline
+    since            when the work arose (aware datetime): the age tie-breaker
+    red_flag         a clinical red flag (bool): always first
+    patient_waiting  the patient is physically waiting at the desk or in the room (bool)
+    owner_id         the member of staff it belongs to, or None
+    pool             a `Pool` value it belongs to, or "" for the whole desk
+
+The desk adds the claims, snoozes and hand-overs it keeps itself (desk/models.py) on top.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.db.models import QuerySet
+
+from frontdesk.accounts.roles import Role
+
+ROW_FIELDS: tuple[str, ...] = (
+    "ref",
+    "patient_id",
+    "due",
+    "since",
+    "red_flag",
+    "patient_waiting",
+    "owner_id",
+    "pool",
+)
+
+
+@dataclass(frozen=True)
+class DeskEntry:
+    """How one row reads on the desk queue: what to do and where to do it."""
+
+    title: str  # what to do, in words: "Call back about a bill"
+    url: str  # the page where the work is done
+    patient_label: str = ""  # the patient as lists show them (masked), or ""
+    detail: str = ""  # one short line more, no more PHI than the list shows
+
+
+class DeskSource(Protocol):
+    """One kind of desk work. `kind` is unique across the project (a short slug)."""
+
+    kind: str
+    label: str  # the kind in words, for the filter: "Callbacks"
+    roles: frozenset[Role]  # the roles that may see this kind of work at all
+
+    def rows(self, *, clinic_id: int, now: dt.datetime) -> QuerySet[Any]:
+        """The open items of one clinic, annotated with exactly `ROW_FIELDS`."""
+        ...
+
+    def describe(self, refs: Sequence[int], *, now: dt.datetime) -> dict[int, DeskEntry]:
+        """The words and link of each of these rows (the page's rows only)."""
+        ...
+
+
+_sources: dict[str, DeskSource] = {}
+
+
+def desk_source_register(source: DeskSource) -> None:
+    """Add a kind of work to the desk queue (a second registration of a kind replaces it)."""
+    _sources[source.kind] = source
+
+
+def desk_sources() -> dict[str, DeskSource]:
+    """Every registered source, by kind."""
+    return dict(_sources)
