@@ -13,9 +13,10 @@ as information; they do not decide the goal.
 
 What it does:
 
-- Databases: scratch PostgreSQL databases `frontdesk_bench_race` (migrated and filled here)
-  and `frontdesk_bench_race_pgbench` (`pgbench -i`), both dropped at the end (--keep keeps
-  the first). Only those names are accepted, since the bench empties them.
+- Databases: scratch PostgreSQL databases `frontdesk_bench_race` (migrated and filled here;
+  --database-url may name another `frontdesk_...` database to be emptied the same way) and the
+  same name with `_pgbench` (`pgbench -i`), both dropped at the end (--keep keeps
+  the first). Only such names are accepted, since the bench empties them.
 - Clinic: one location, --providers providers with one schedule each (weekdays 09:00-17:00 on
   a 15-minute grid), a 15-minute "Follow-up" visit (no buffers, no daily limit), 250 patients
   per client and one front-desk officer per client (no two-step sign-in for that role).
@@ -38,11 +39,12 @@ What it does:
   so most attempts meet a slot someone else is booking. Each POST is the officer's real request,
   the "Confirm booking" of the booking's read-back (`confirm=yes`): session, policy,
   `slot_is_bookable`, the insert under the exclusion constraint, history, audit event.
-- Outcomes, from the HTTP answers: a redirect to the new appointment is a booking; "find a
-  time" shown again (409) with "Nothing was booked; choose another time below." is a refusal
-  (the reason before it: "That time was just taken" when the database's exclusion constraint
-  decided the race, or the availability check's reason when the winner had committed; this
-  bench counts refusals together). Anything else (an error page) is counted and shown.
+- Outcomes, from the HTTP answers: a redirect to the new appointment is a booking; the
+  refusal page (409: the reason, "Nothing was booked; choose another time below." and the next
+  few free times from the refused one) is a refusal (the reason: "That time was just taken"
+  when the database's exclusion constraint decided the race, or the availability check's
+  reason when the winner had committed; this bench counts refusals together). Anything else
+  (an error page) is counted and shown.
 - Overlaps, by an SQL self-join of this bench's own (psycopg, not the ORM): pairs of
   appointments of one provider whose busy times overlap (tstzrange &&) and which are both
   active now; and, since a cancellation could hide a double booking that existed for a
@@ -104,7 +106,6 @@ from _uvicorn import Server  # noqa: E402  (bench/_uvicorn.py, beside this scrip
 
 BIN = Path(sys.executable).parent  # the virtualenv running this bench
 SCRATCH_DB = "frontdesk_bench_race"
-PGBENCH_DB = "frontdesk_bench_race_pgbench"
 DEFAULT_URL = f"postgres://postgres@127.0.0.1:5432/{SCRATCH_DB}"
 ZONE_NAME = "America/New_York"
 ZONE = zoneinfo.ZoneInfo(ZONE_NAME)
@@ -533,7 +534,7 @@ def http_desk(browsers: list[Browser], clinic: Clinic) -> Desk:
             if booked:
                 return "booked", int(booked.group(1))
             if status == 409 and REFUSED in page:
-                return "refused: find a time shown with the reason", None
+                return "refused: the next free times shown with the reason", None
             if status == 409:
                 return "patient overlap page", None
             return f"HTTP {status}", None
@@ -808,7 +809,11 @@ def report(label: str, tally: Tally, elapsed: float) -> tuple[float, float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--database-url", default=DEFAULT_URL, help=f"must name {SCRATCH_DB}")
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_URL,
+        help=f"{SCRATCH_DB} or another frontdesk_... database to empty",
+    )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument(
@@ -825,8 +830,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     pg = Pg(args.database_url)
-    if not pg.parts.scheme.startswith("postgres") or pg.name != SCRATCH_DB:
+    # The bench empties the database it is given: only a frontdesk_... scratch name, never the
+    # `frontdesk` database `make test` uses.
+    if not pg.parts.scheme.startswith("postgres") or not pg.name.startswith("frontdesk_"):
         raise SystemExit(f"PostgreSQL only, and the bench empties it: name {SCRATCH_DB}.")
+    pgbench_db = f"{pg.name}_pgbench"
     print(f"booking_race: load average at start {load_average()} ({os.cpu_count()} cores)")
     pg.recreate()
     server: Server | None = None
@@ -881,7 +889,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return processes_cpu_seconds(lambda pid, _, ppid: parent in (pid, ppid))
 
         def postgres_cpu() -> float:
-            return processes_cpu_seconds(lambda _, cmd, __: f" {SCRATCH_DB} " in cmd)
+            return processes_cpu_seconds(lambda _, cmd, __: f" {pg.name} " in cmd)
 
         cpu_before = uvicorn_cpu(), postgres_cpu(), time.process_time()
         app, app_elapsed = hammer(
@@ -975,17 +983,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"both active at some moment {naive_ever}"
         )
 
-        tps, command = pgbench_tps(pg.with_name(PGBENCH_DB), args.clients, args.seconds)
+        tps, command = pgbench_tps(pg.with_name(pgbench_db), args.clients, args.seconds)
         print(f"  pgbench: {tps:.0f} TPS ({command})")
     finally:
         if server is not None:
             server.stop()
-        pg.with_name(PGBENCH_DB).drop()
+        pg.with_name(pgbench_db).drop()
         if not args.keep:
             pg.drop()
-            print(f"  dropped the scratch databases {SCRATCH_DB} and {PGBENCH_DB}")
+            print(f"  dropped the scratch databases {pg.name} and {pgbench_db}")
         else:
-            print(f"  kept the scratch database {SCRATCH_DB} (--keep)")
+            print(f"  kept the scratch database {pg.name} (--keep)")
     print(f"  load average at end {load_average()}")
 
     errors = sum(
