@@ -1,7 +1,7 @@
 """Booking race on PostgreSQL: many desks grabbing the same few times over HTTP, never twice.
 
     .venv/bin/python bench/booking_race.py
-    .venv/bin/python bench/booking_race.py --clients 8 --seconds 10 --workers 2 --hot 4
+    .venv/bin/python bench/booking_race.py --clients 8 --seconds 10 --processes 2 --hot 4
 
 The goal is what an officer feels: 8 concurrent HTTP clients (desks) for 10 s hammering a few
 hot slots leave 0 overlapping bookings, found by an SQL query of our own (not the
@@ -20,7 +20,8 @@ What it does:
 - Clinic: one location, --providers providers with one schedule each (weekdays 09:00-17:00 on
   a 15-minute grid), a 15-minute "Follow-up" visit (no buffers, no daily limit), 250 patients
   per client and one front-desk officer per client (no two-step sign-in for that role).
-- Server: uvicorn `frontdesk.asgi:application`, --workers worker processes, access log off.
+- Server: `python -m frontdesk.wsgi` (waitress), --processes processes sharing the port as
+  `python -m frontdesk.serve --processes N` starts them.
   Every client signs in like a browser (GET the sign-in page for the CSRF cookie, POST the
   credentials) and keeps its own keep-alive connection and session.
 - The mix. The slots are ordered by time, then provider, from the day after tomorrow on.
@@ -102,7 +103,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from _uvicorn import Server  # noqa: E402  (bench/_uvicorn.py, beside this script)
+from _server import Server  # noqa: E402  (bench/_server.py, beside this script)
 
 BIN = Path(sys.executable).parent  # the virtualenv running this bench
 SCRATCH_DB = "frontdesk_bench_race"
@@ -430,7 +431,7 @@ def hammer(
 
 
 # ---------------------------------------------------------------------------------------------
-# The real thing: HTTP against uvicorn
+# The real thing: HTTP against the server
 
 
 def processes_cpu_seconds(match: Callable[[int, str, int], bool]) -> float:
@@ -817,10 +818,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument(
-        "--workers",
+        "--processes",
         type=int,
         default=os.cpu_count() or 2,
-        help="uvicorn worker processes (default: one per core; more only add switching here)",
+        help="server processes (default: one per core; more only add switching here)",
     )
     parser.add_argument("--hot", type=int, default=4, help="slots every client aims at")
     parser.add_argument("--cancel-share", type=float, default=0.3)
@@ -877,21 +878,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"client's next turn with probability {args.cancel_share}"
         )
 
-        log = Path(tempfile.gettempdir()) / "frontdesk_bench_booking_race_uvicorn.log"
-        server = Server(env, log, workers=args.workers, extra_args=["--timeout-keep-alive", "60"])
+        log = Path(tempfile.gettempdir()) / f"frontdesk_bench_booking_race_{pg.name}_server.log"
+        server = Server(env, log, processes=args.processes)
+        server_pids = server.pids
         names = [f"desk{n + 1}" for n in range(args.clients)]
         browsers = signed_in(server.port, clinic, names)
         desk = http_desk(browsers, clinic)
-        print(f"  uvicorn on 127.0.0.1:{server.port} ({args.workers} workers); all signed in")
-        parent = server.process.pid
+        print(
+            f"  server on 127.0.0.1:{server.port} (waitress, {args.processes} processes); "
+            "all signed in"
+        )
 
-        def uvicorn_cpu() -> float:
-            return processes_cpu_seconds(lambda pid, _, ppid: parent in (pid, ppid))
+        def server_cpu() -> float:
+            return processes_cpu_seconds(lambda pid, _, __: pid in server_pids)
 
         def postgres_cpu() -> float:
             return processes_cpu_seconds(lambda _, cmd, __: f" {pg.name} " in cmd)
 
-        cpu_before = uvicorn_cpu(), postgres_cpu(), time.process_time()
+        cpu_before = server_cpu(), postgres_cpu(), time.process_time()
         app, app_elapsed = hammer(
             clients=args.clients,
             seconds=args.seconds,
@@ -902,14 +906,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             desk=desk,
         )
         cpu_used = (
-            uvicorn_cpu() - cpu_before[0],
+            server_cpu() - cpu_before[0],
             postgres_cpu() - cpu_before[1],
             time.process_time() - cpu_before[2],
         )
-        ping_before = uvicorn_cpu(), postgres_cpu(), time.process_time()
+        ping_before = server_cpu(), postgres_cpu(), time.process_time()
         pings, ping_bad, ping_elapsed, ping_ms = ping_ceiling(browsers, args.seconds)
         ping_cpu = (
-            uvicorn_cpu() - ping_before[0],
+            server_cpu() - ping_before[0],
             postgres_cpu() - ping_before[1],
             time.process_time() - ping_before[2],
         )
@@ -921,7 +925,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         attempts_s, bookings_s = report("Frontdesk over HTTP", app, app_elapsed)
         requests = sum(app.outcomes.values()) - app.outcomes["out of slots"]
         print(
-            f"  CPU per HTTP request ({requests} bookings and cancellations): uvicorn "
+            f"  CPU per HTTP request ({requests} bookings and cancellations): server "
             f"{cpu_used[0] / requests * 1000:.1f} ms, PostgreSQL backends "
             f"{cpu_used[1] / requests * 1000:.1f} ms, the clients (this process) "
             f"{cpu_used[2] / requests * 1000:.1f} ms; {os.cpu_count()} cores in all"
@@ -934,7 +938,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"that books nothing) for {args.seconds} s: {pings_s:.0f} requests/s"
             + (f", {ping_bad} unexpected answers" if ping_bad else "")
             + f"; p50 {percentile(ping_ms, 50):.1f} ms, p95 {percentile(ping_ms, 95):.1f} ms"
-            + f"; CPU per request: uvicorn {ping_cpu[0] / max(pings, 1) * 1000:.1f} ms, "
+            + f"; CPU per request: server {ping_cpu[0] / max(pings, 1) * 1000:.1f} ms, "
             f"PostgreSQL {ping_cpu[1] / max(pings, 1) * 1000:.1f} ms, the clients "
             f"{ping_cpu[2] / max(pings, 1) * 1000:.1f} ms"
         )
