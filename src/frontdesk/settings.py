@@ -108,7 +108,6 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "frontdesk.urls"
 WSGI_APPLICATION = "frontdesk.wsgi.application"
-ASGI_APPLICATION = "frontdesk.asgi.application"
 
 TEMPLATES = [
     {
