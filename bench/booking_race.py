@@ -1,7 +1,7 @@
 """Booking race on PostgreSQL: many desks grabbing the same few times over HTTP, never twice.
 
     .venv/bin/python bench/booking_race.py
-    .venv/bin/python bench/booking_race.py --clients 8 --seconds 10 --workers 2 --hot 4
+    .venv/bin/python bench/booking_race.py --clients 8 --seconds 10 --processes 2 --hot 4
 
 The goal is what an officer feels: 8 concurrent HTTP clients (desks) for 10 s hammering a few
 hot slots leave 0 overlapping bookings, found by an SQL query of our own (not the
@@ -13,13 +13,15 @@ as information; they do not decide the goal.
 
 What it does:
 
-- Databases: scratch PostgreSQL databases `frontdesk_bench_race` (migrated and filled here)
-  and `frontdesk_bench_race_pgbench` (`pgbench -i`), both dropped at the end (--keep keeps
-  the first). Only those names are accepted, since the bench empties them.
+- Databases: scratch PostgreSQL databases `frontdesk_bench_race` (migrated and filled here;
+  --database-url may name another `frontdesk_...` database to be emptied the same way) and the
+  same name with `_pgbench` (`pgbench -i`), both dropped at the end (--keep keeps
+  the first). Only such names are accepted, since the bench empties them.
 - Clinic: one location, --providers providers with one schedule each (weekdays 09:00-17:00 on
   a 15-minute grid), a 15-minute "Follow-up" visit (no buffers, no daily limit), 250 patients
   per client and one front-desk officer per client (no two-step sign-in for that role).
-- Server: uvicorn `frontdesk.asgi:application`, --workers worker processes, access log off.
+- Server: `python -m frontdesk.wsgi` (waitress), --processes processes sharing the port as
+  `python -m frontdesk.serve --processes N` starts them.
   Every client signs in like a browser (GET the sign-in page for the CSRF cookie, POST the
   credentials) and keeps its own keep-alive connection and session.
 - The mix. The slots are ordered by time, then provider, from the day after tomorrow on.
@@ -38,11 +40,12 @@ What it does:
   so most attempts meet a slot someone else is booking. Each POST is the officer's real request,
   the "Confirm booking" of the booking's read-back (`confirm=yes`): session, policy,
   `slot_is_bookable`, the insert under the exclusion constraint, history, audit event.
-- Outcomes, from the HTTP answers: a redirect to the new appointment is a booking; "find a
-  time" shown again (409) with "Nothing was booked; choose another time below." is a refusal
-  (the reason before it: "That time was just taken" when the database's exclusion constraint
-  decided the race, or the availability check's reason when the winner had committed; this
-  bench counts refusals together). Anything else (an error page) is counted and shown.
+- Outcomes, from the HTTP answers: a redirect to the new appointment is a booking; the
+  refusal page (409: the reason, "Nothing was booked; choose another time below." and the next
+  few free times from the refused one) is a refusal (the reason: "That time was just taken"
+  when the database's exclusion constraint decided the race, or the availability check's
+  reason when the winner had committed; this bench counts refusals together). Anything else
+  (an error page) is counted and shown.
 - Overlaps, by an SQL self-join of this bench's own (psycopg, not the ORM): pairs of
   appointments of one provider whose busy times overlap (tstzrange &&) and which are both
   active now; and, since a cancellation could hide a double booking that existed for a
@@ -100,11 +103,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from _uvicorn import Server  # noqa: E402  (bench/_uvicorn.py, beside this script)
+from _server import Server  # noqa: E402  (bench/_server.py, beside this script)
 
 BIN = Path(sys.executable).parent  # the virtualenv running this bench
 SCRATCH_DB = "frontdesk_bench_race"
-PGBENCH_DB = "frontdesk_bench_race_pgbench"
 DEFAULT_URL = f"postgres://postgres@127.0.0.1:5432/{SCRATCH_DB}"
 ZONE_NAME = "America/New_York"
 ZONE = zoneinfo.ZoneInfo(ZONE_NAME)
@@ -429,7 +431,7 @@ def hammer(
 
 
 # ---------------------------------------------------------------------------------------------
-# The real thing: HTTP against uvicorn
+# The real thing: HTTP against the server
 
 
 def processes_cpu_seconds(match: Callable[[int, str, int], bool]) -> float:
@@ -533,7 +535,7 @@ def http_desk(browsers: list[Browser], clinic: Clinic) -> Desk:
             if booked:
                 return "booked", int(booked.group(1))
             if status == 409 and REFUSED in page:
-                return "refused: find a time shown with the reason", None
+                return "refused: the next free times shown with the reason", None
             if status == 409:
                 return "patient overlap page", None
             return f"HTTP {status}", None
@@ -808,14 +810,18 @@ def report(label: str, tally: Tally, elapsed: float) -> tuple[float, float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--database-url", default=DEFAULT_URL, help=f"must name {SCRATCH_DB}")
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_URL,
+        help=f"{SCRATCH_DB} or another frontdesk_... database to empty",
+    )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument(
-        "--workers",
+        "--processes",
         type=int,
         default=os.cpu_count() or 2,
-        help="uvicorn worker processes (default: one per core; more only add switching here)",
+        help="server processes (default: one per core; more only add switching here)",
     )
     parser.add_argument("--hot", type=int, default=4, help="slots every client aims at")
     parser.add_argument("--cancel-share", type=float, default=0.3)
@@ -825,8 +831,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     pg = Pg(args.database_url)
-    if not pg.parts.scheme.startswith("postgres") or pg.name != SCRATCH_DB:
+    # The bench empties the database it is given: only a frontdesk_... scratch name, never the
+    # `frontdesk` database `make test` uses.
+    if not pg.parts.scheme.startswith("postgres") or not pg.name.startswith("frontdesk_"):
         raise SystemExit(f"PostgreSQL only, and the bench empties it: name {SCRATCH_DB}.")
+    pgbench_db = f"{pg.name}_pgbench"
     print(f"booking_race: load average at start {load_average()} ({os.cpu_count()} cores)")
     pg.recreate()
     server: Server | None = None
@@ -869,21 +878,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"client's next turn with probability {args.cancel_share}"
         )
 
-        log = Path(tempfile.gettempdir()) / "frontdesk_bench_booking_race_uvicorn.log"
-        server = Server(env, log, workers=args.workers, extra_args=["--timeout-keep-alive", "60"])
+        log = Path(tempfile.gettempdir()) / f"frontdesk_bench_booking_race_{pg.name}_server.log"
+        server = Server(env, log, processes=args.processes)
+        server_pids = server.pids
         names = [f"desk{n + 1}" for n in range(args.clients)]
         browsers = signed_in(server.port, clinic, names)
         desk = http_desk(browsers, clinic)
-        print(f"  uvicorn on 127.0.0.1:{server.port} ({args.workers} workers); all signed in")
-        parent = server.process.pid
+        print(
+            f"  server on 127.0.0.1:{server.port} (waitress, {args.processes} processes); "
+            "all signed in"
+        )
 
-        def uvicorn_cpu() -> float:
-            return processes_cpu_seconds(lambda pid, _, ppid: parent in (pid, ppid))
+        def server_cpu() -> float:
+            return processes_cpu_seconds(lambda pid, _, __: pid in server_pids)
 
         def postgres_cpu() -> float:
-            return processes_cpu_seconds(lambda _, cmd, __: f" {SCRATCH_DB} " in cmd)
+            return processes_cpu_seconds(lambda _, cmd, __: f" {pg.name} " in cmd)
 
-        cpu_before = uvicorn_cpu(), postgres_cpu(), time.process_time()
+        cpu_before = server_cpu(), postgres_cpu(), time.process_time()
         app, app_elapsed = hammer(
             clients=args.clients,
             seconds=args.seconds,
@@ -894,14 +906,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             desk=desk,
         )
         cpu_used = (
-            uvicorn_cpu() - cpu_before[0],
+            server_cpu() - cpu_before[0],
             postgres_cpu() - cpu_before[1],
             time.process_time() - cpu_before[2],
         )
-        ping_before = uvicorn_cpu(), postgres_cpu(), time.process_time()
+        ping_before = server_cpu(), postgres_cpu(), time.process_time()
         pings, ping_bad, ping_elapsed, ping_ms = ping_ceiling(browsers, args.seconds)
         ping_cpu = (
-            uvicorn_cpu() - ping_before[0],
+            server_cpu() - ping_before[0],
             postgres_cpu() - ping_before[1],
             time.process_time() - ping_before[2],
         )
@@ -913,7 +925,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         attempts_s, bookings_s = report("Frontdesk over HTTP", app, app_elapsed)
         requests = sum(app.outcomes.values()) - app.outcomes["out of slots"]
         print(
-            f"  CPU per HTTP request ({requests} bookings and cancellations): uvicorn "
+            f"  CPU per HTTP request ({requests} bookings and cancellations): server "
             f"{cpu_used[0] / requests * 1000:.1f} ms, PostgreSQL backends "
             f"{cpu_used[1] / requests * 1000:.1f} ms, the clients (this process) "
             f"{cpu_used[2] / requests * 1000:.1f} ms; {os.cpu_count()} cores in all"
@@ -926,7 +938,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"that books nothing) for {args.seconds} s: {pings_s:.0f} requests/s"
             + (f", {ping_bad} unexpected answers" if ping_bad else "")
             + f"; p50 {percentile(ping_ms, 50):.1f} ms, p95 {percentile(ping_ms, 95):.1f} ms"
-            + f"; CPU per request: uvicorn {ping_cpu[0] / max(pings, 1) * 1000:.1f} ms, "
+            + f"; CPU per request: server {ping_cpu[0] / max(pings, 1) * 1000:.1f} ms, "
             f"PostgreSQL {ping_cpu[1] / max(pings, 1) * 1000:.1f} ms, the clients "
             f"{ping_cpu[2] / max(pings, 1) * 1000:.1f} ms"
         )
@@ -975,17 +987,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"both active at some moment {naive_ever}"
         )
 
-        tps, command = pgbench_tps(pg.with_name(PGBENCH_DB), args.clients, args.seconds)
+        tps, command = pgbench_tps(pg.with_name(pgbench_db), args.clients, args.seconds)
         print(f"  pgbench: {tps:.0f} TPS ({command})")
     finally:
         if server is not None:
             server.stop()
-        pg.with_name(PGBENCH_DB).drop()
+        pg.with_name(pgbench_db).drop()
         if not args.keep:
             pg.drop()
-            print(f"  dropped the scratch databases {SCRATCH_DB} and {PGBENCH_DB}")
+            print(f"  dropped the scratch databases {pg.name} and {pgbench_db}")
         else:
-            print(f"  kept the scratch database {SCRATCH_DB} (--keep)")
+            print(f"  kept the scratch database {pg.name} (--keep)")
     print(f"  load average at end {load_average()}")
 
     errors = sum(

@@ -11,7 +11,7 @@ What it does:
 
 - Database: a scratch PostgreSQL database `frontdesk_bench_faults`, created and migrated here
   and dropped at the end (--keep keeps it). Eight front-desk officers, no patients at first.
-- Server: uvicorn `frontdesk.asgi:application` as `make run` starts it, with the connection
+- Server: `python -m frontdesk.wsgi` (waitress) as `make run` starts it, with the connection
   pool on (DATABASE_POOL_SIZE=8, SERVER_THREADS=8).
 - Desks: eight clients signed in like browsers, each in a loop: search (GET /patients/?q=…),
   then register a new patient (POST /patients/register/: the read-back, then the save).
@@ -35,7 +35,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _uvicorn import Server
+from _server import Server
 from booking_race import Browser
 
 NAME = "frontdesk_bench_faults"
@@ -143,7 +143,7 @@ def main() -> None:
         "FRONTDESK_VAR_DIR": str(scratch),
         "LOG_LEVEL": "WARNING",
     }
-    server = Server(env, scratch / "uvicorn.log")
+    server = Server(env, scratch / "server.log")
     tally: Counter[int] = Counter()
     kills: list[int] = []
     try:

@@ -14,11 +14,11 @@ What it does:
   migrated and filled with `frontdesk demo --patients N`; reused when it already holds the demo;
   dropped at the end unless --keep), or with --sqlite a scratch file under /tmp. With
   --database-url it uses that database and never drops it.
-- Server: uvicorn `frontdesk.asgi:application`, one worker, on 127.0.0.1 and a free port, with
-  the access log off (as `make run`). The client signs in as the demo's front_desk user like a
-  browser (GET the sign-in page for the CSRF cookie, POST the credentials) and then sends each
-  search as htmx does (`HX-Request: true`, the results fragment), sequentially, over one
-  keep-alive connection. Every search is a full request: session, audit event, template.
+- Server: `python -m frontdesk.wsgi` (waitress, as `make run` serves) on 127.0.0.1 and a free
+  port. The client signs in as the demo's front_desk user like a browser (GET the sign-in page
+  for the CSRF cookie, POST the credentials) and then sends each search as htmx does
+  (`HX-Request: true`, the results fragment), sequentially, over one keep-alive connection.
+  Every search is a full request: session, audit event, template.
 - Queries: drawn from the data with a seeded RNG: family-name prefixes, "family given" and
   "given family" fragments, "Family, Given", one-typo family names (a swap, deletion or
   replacement in a real family name of 5+ letters, re-drawn if the typo is itself a family
@@ -67,7 +67,7 @@ from rapidfuzz.distance import OSA
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from _uvicorn import Server  # noqa: E402  (bench/_uvicorn.py, beside this script)
+from _server import Server  # noqa: E402  (bench/_server.py, beside this script)
 from frontdesk.patients.matching import normalise_name  # noqa: E402  (pure Python, no Django)
 
 BIN = ROOT / ".venv" / "bin"
@@ -976,11 +976,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         counts = Counter(q.kind for q in queries)
         print("  queries: " + ", ".join(f"{k} {counts[k]}" for k in KIND_WEIGHTS))
 
-        log = TMP / f"frontdesk_bench_{name}_uvicorn.log"
+        log = TMP / f"frontdesk_bench_{name}_{os.getpid()}_server.log"
         server = Server({**os.environ, "DATABASE_URL": url}, log)
         browser = Browser(server.port)
         browser.sign_in("frontdesk", demo.password)
-        print(f"  uvicorn on 127.0.0.1:{server.port} (1 worker), signed in as frontdesk")
+        print(f"  server on 127.0.0.1:{server.port} (waitress), signed in as frontdesk")
 
         timed_passes(warmup, browser.search, raw.run)
         started = time.monotonic()

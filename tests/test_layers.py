@@ -3,7 +3,7 @@ then `scheduling`, `billing`, `messaging`; then `flow`, `playbooks`; then `demo`
 its own layer or those below, never one above, and no two apps import each other in a circle,
 even within one layer (docs/architecture.md, "Layers").
 
-The project's own modules (settings, urls, asgi, wsgi, serve, middleware, errors, __main__) are
+The project's own modules (settings, urls, wsgi, serve, middleware, errors, __main__) are
 the top layer: they may import any app, and no app imports them. Tests and migrations are
 outside the layers.
 

@@ -2,10 +2,10 @@
 `make run` starts), both stopped by one Ctrl-C.
 
 The two run as child processes in their own process groups, so the terminal's Ctrl-C reaches
-this process only, which hands it to each child once (a second SIGINT would make uvicorn drop
-requests in hand). SIGINT or SIGTERM stops both; a child that does not stop within
-`STOP_SECONDS` is killed. If either child stops by itself, the other is stopped too, the exit
-status is non-zero and the message names which one stopped. No Django here: the children load it.
+this process only, which hands it to each child once. SIGINT or SIGTERM stops both; a child
+that does not stop within `STOP_SECONDS` is killed. If either child stops by itself, the other
+is stopped too, the exit status is non-zero and the message names which one stopped. No Django
+here: the children load it.
 """
 
 from __future__ import annotations
@@ -29,29 +29,14 @@ class Child:
     process: subprocess.Popen[bytes]
 
 
-def _commands(host: str, port: int) -> list[tuple[str, list[str]]]:
+def _commands(host: str, port: int, processes: int) -> list[tuple[str, list[str]]]:
     python = sys.executable
-    return [
-        ("worker", [python, "-m", "frontdesk", "worker"]),
-        (
-            "server",
-            [
-                python,
-                "-m",
-                "uvicorn",
-                "frontdesk.asgi:application",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--lifespan",
-                "off",
-                "--workers",
-                "1",
-            ],
-        ),
-    ]
+    server = [python, "-m", "frontdesk.wsgi", "--host", host, "--port", str(port)]
+    if processes == 1:
+        return [("worker", [python, "-m", "frontdesk", "worker"]), ("server", server)]
+    # Several server processes on one port: the kernel spreads connections over them.
+    servers = [(f"server {n + 1}", [*server, "--reuse-port"]) for n in range(processes)]
+    return [("worker", [python, "-m", "frontdesk", "worker"]), *servers]
 
 
 class _Stop(Exception):  # noqa: N818 - a signal's arrival, not an error
@@ -83,14 +68,14 @@ def _stop_all(children: Sequence[Child], signum: int) -> None:
             child.process.wait()
 
 
-def serve(*, host: str, port: int) -> int:
+def serve(*, host: str, port: int, processes: int = 1) -> int:
     """Run the worker and the server until a signal or until one of them stops; the exit
     status: 0 after a signal, else the stopped child's status (1 if that was 0, 128 + the
     signal if it was killed)."""
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     children: list[Child] = []
     try:
-        for name, command in _commands(host, port):
+        for name, command in _commands(host, port, processes):
             # Its own process group: the terminal's Ctrl-C is ours to hand on, once.
             # The commands are fixed (this interpreter, our modules), never from input.
             process = subprocess.Popen(command, process_group=0)  # noqa: S603
@@ -133,8 +118,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        choices=range(1, 65),
+        metavar="N",
+        help="server processes sharing the port (one per core uses every core); default 1",
+    )
     options = parser.parse_args(argv)
-    return serve(host=options.host, port=options.port)
+    return serve(host=options.host, port=options.port, processes=options.processes)
 
 
 if __name__ == "__main__":

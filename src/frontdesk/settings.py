@@ -109,7 +109,6 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "frontdesk.urls"
 WSGI_APPLICATION = "frontdesk.wsgi.application"
-ASGI_APPLICATION = "frontdesk.asgi.application"
 
 TEMPLATES = [
     {
@@ -168,9 +167,12 @@ else:
         f"(got the engine {_db['ENGINE']})."
     )
 DATABASES = {"default": _db}
-# Threads answering pages in the server (frontdesk/asgi.py); no more than pooled connections
+# Threads answering pages in the server (frontdesk/wsgi.py); no more than pooled connections
 # (DATABASE_POOL_SIZE), so no page waits for one.
 SERVER_THREADS = env_int("SERVER_THREADS", 8, minimum=1, maximum=200)
+# Flow boards one server process keeps live with an event stream, each holding a thread of its
+# own beside SERVER_THREADS (and no pooled connection); a board opened beyond them polls.
+FLOW_STREAMS = env_int("FLOW_STREAMS", 8, minimum=0, maximum=200)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATABASE_VENDOR = "sqlite" if _db["ENGINE"].endswith("sqlite3") else "postgresql"
 
@@ -376,8 +378,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media-not-public/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
-# The largest request body the server reads (frontdesk/asgi.py): two insurance card images of
-# at most 10 MB each and the form around them.
+# The largest request body the server reads (waitress's limit, frontdesk/wsgi.py; larger is
+# refused with 413 unread): two insurance card images of at most 10 MB each and their form.
 REQUEST_BODY_MAX_BYTES = 32 * 1024 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,6 +1,6 @@
-"""The flow board served by a separate ASGI server process (uvicorn) follows its event stream
-and shows a check-in committed by another process within a second: PostgreSQL NOTIFY on
-PostgreSQL, the polled version row on SQLite alone."""
+"""The flow board served by a separate server process (waitress, as `make run` serves) follows
+its event stream and shows a check-in committed by another process within a second: PostgreSQL
+NOTIFY on PostgreSQL, the polled version row on SQLite alone."""
 
 from __future__ import annotations
 
@@ -29,12 +29,14 @@ from .test_flow import _nothing_outstanding
 
 pytestmark = pytest.mark.browser
 
-# uvicorn in a process of its own, with the test settings (plain static files, test database),
-# serving on a socket the test already listens on: a request made before the server is ready
-# waits in the socket's backlog, so nothing polls or sleeps until start-up is over.
+# The server in a process of its own, with the test settings (plain static files, test
+# database), serving on a socket the test already listens on: a request made before the server
+# is ready waits in the socket's backlog, so nothing polls or sleeps until start-up is over.
 SERVER = (
-    "import pytest, uvicorn, sys; uvicorn.run('frontdesk.asgi:application', "
-    "fd=int(sys.argv[1]), log_level='warning')"
+    "import socket, sys, waitress; from django.conf import settings; "
+    "from frontdesk.wsgi import application; "
+    "waitress.serve(application, sockets=[socket.socket(fileno=int(sys.argv[1]))], "
+    "threads=settings.SERVER_THREADS + settings.FLOW_STREAMS, _quiet=True)"
 )
 
 
@@ -47,7 +49,7 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def asgi_server(transactional_audit: None) -> Iterator[str]:
+def live_server_process(transactional_audit: None) -> Iterator[str]:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -79,18 +81,18 @@ def asgi_server(transactional_audit: None) -> Iterator[str]:
 
 
 def test_a_board_on_another_server_process_shows_a_check_in_within_a_second(
-    asgi_server: str, personas: Personas, browser: Browser
+    live_server_process: str, personas: Personas, browser: Browser
 ) -> None:
     appointment = _nothing_outstanding(personas)
     signed_in = login_client(Client(), personas.nurse)
-    context = browser.new_context(base_url=asgi_server, locale="en-US")
+    context = browser.new_context(base_url=live_server_process, locale="en-US")
     context.set_default_timeout(TIMEOUT_MS)
     context.add_cookies(
         [
             {
                 "name": settings.SESSION_COOKIE_NAME,
                 "value": signed_in.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": asgi_server,
+                "url": live_server_process,
             }
         ]
     )

@@ -5,12 +5,19 @@ listeners once it commits: through Redis pub/sub when REDIS_URL is set, else thr
 PostgreSQL NOTIFY (delivered at commit, never for a rolled-back change), else (SQLite alone)
 listeners poll the version row. The board's event stream (views.board_events_view) follows
 `flow_changes`; the page falls back to polling the board with the version it shows.
+
+The server (waitress, `frontdesk/wsgi.py`) answers each request in one of its threads until
+the response ends, so an open stream holds a thread: `stream_open` runs the stream's
+asynchronous steps on an event loop of the stream's own in that thread, and opens at most
+`FLOW_STREAMS` at once per process (the server has that many threads beside the pages'); a board
+refused one polls instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
@@ -179,3 +186,80 @@ async def _redis_changes(clinic_id: int) -> AsyncIterator[int | None]:
         with contextlib.suppress(Exception):
             await pubsub.aclose()  # type: ignore[no-untyped-call]
             await client.aclose()
+
+
+_streams_lock = threading.Lock()
+_streams_open = 0
+
+
+def _place_take() -> bool:
+    global _streams_open
+    with _streams_lock:
+        if _streams_open >= settings.FLOW_STREAMS:
+            return False
+        _streams_open += 1
+        return True
+
+
+def _place_give_back() -> None:
+    global _streams_open
+    with _streams_lock:
+        _streams_open -= 1
+
+
+class BlockingStream:
+    """An asynchronous stream of text sent from a WSGI server's thread, each step run on an
+    event loop of this stream's own. It takes its place among `FLOW_STREAMS` at its first step
+    (a response never sent takes none; the request's database connection is given back then)
+    and ends at once when none is left; `close` (which the
+    server calls when the browser has gone, or at its stop) ends it and gives its place back."""
+
+    def __init__(self, source: AsyncGenerator[str, None]) -> None:
+        self._source = source
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ended = False
+
+    def __iter__(self) -> BlockingStream:
+        return self
+
+    def __next__(self) -> str:
+        if self._ended:
+            raise StopIteration
+        if self._loop is None:
+            if not _place_take():
+                self._ended = True
+                raise StopIteration
+            # The stream lasts as long as the board is shown: the request's database connection
+            # goes back to the pool now, not when the stream ends, or a few open boards would
+            # hold them all (the stream reads with connections of its own, given back at once).
+            connection.close()
+            self._loop = asyncio.new_event_loop()
+        try:
+            return self._loop.run_until_complete(anext(self._source))
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def close(self) -> None:
+        loop, self._loop = self._loop, None
+        self._ended = True
+        if loop is None:
+            return
+        try:
+            loop.run_until_complete(self._source.aclose())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
+            _place_give_back()
+
+
+def stream_open(source: AsyncGenerator[str, None]) -> BlockingStream | None:
+    """`source` as a stream a server thread can send, or None when `FLOW_STREAMS` streams are
+    open already in this process (the board then polls)."""
+    if streams_open() >= settings.FLOW_STREAMS:
+        return None
+    return BlockingStream(source)
+
+
+def streams_open() -> int:
+    """Event streams sending now in this process."""
+    return _streams_open

@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.handlers.asgi import ASGIRequest
-from django.db import connection
 from django.http import (
     Http404,
     HttpRequest,
@@ -342,7 +340,7 @@ def board_fragment_view(request: HttpRequest) -> HttpResponse:
     return render(request, "flow/_board.html", _board_context(request))
 
 
-async def _event_stream(clinic_id: int, since: int) -> AsyncIterator[str]:
+async def _event_stream(clinic_id: int, since: int) -> AsyncGenerator[str, None]:
     yield "retry: 1000\n\n"
     async for version in live.flow_changes(clinic_id, since=since):
         if version is None:
@@ -353,18 +351,15 @@ async def _event_stream(clinic_id: int, since: int) -> AsyncIterator[str]:
 
 @policy(Action.FLOW_BOARD)
 def board_events_view(request: HttpRequest) -> HttpResponseBase:
-    """Server-sent events: one `flow` event per committed change of the clinic's flow. Only an
-    ASGI server can hold such a stream open; elsewhere the answer is 204 and the page polls."""
+    """Server-sent events: one `flow` event per committed change of the clinic's flow. The
+    stream holds one of the server's stream threads while the board is open; when all of them
+    are taken the answer is 204 and the page polls."""
     clinic = staff_clinic(staff_user(request))
-    if not isinstance(request, ASGIRequest):
-        return HttpResponse(status=204)
     since = parse_id(request.GET.get("since", "")) or 0
-    # The stream lasts as long as the board is shown: this request's database connection goes
-    # back to the pool now, not when the stream ends, or a few open boards would hold them all.
-    connection.close()
-    response = StreamingHttpResponse(
-        _event_stream(clinic.pk, since), content_type="text/event-stream"
-    )
+    stream = live.stream_open(_event_stream(clinic.pk, since))
+    if stream is None:
+        return HttpResponse(status=204)
+    response = StreamingHttpResponse(stream, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # proxies must pass events on at once
     return response

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +24,7 @@ from frontdesk.lib.ids import parse_id
 from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import access_patient, patients_shown
 from frontdesk.scheduling import selectors, services
-from frontdesk.scheduling.availability import SlotPreferences
+from frontdesk.scheduling.availability import FreeSlot, SlotPreferences, free_slots
 from frontdesk.scheduling.forms import (
     BookDetailsForm,
     CancelForm,
@@ -33,6 +35,8 @@ from frontdesk.scheduling.forms import (
 from frontdesk.scheduling.models import Appointment, Schedule
 
 SEARCH_DAYS = 60
+# Free times a refused booking offers instead, from the refused time on.
+NEARBY_TIMES = 6
 
 
 def _posted_id(request: HttpRequest, name: str) -> int:
@@ -135,7 +139,17 @@ def _carried(data: QueryDict, keys: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(key, value) for key in keys for value in data.getlist(key)]
 
 
-def _free_week(form: FindForm, clinic_id: int, day: dt.date | None) -> selectors.FreeWeek | None:
+@dataclass(frozen=True)
+class _Search:
+    """Where and when a valid find-a-time form looks: its schedules, its first moment, now."""
+
+    schedules: QuerySet[Schedule]
+    start: dt.datetime
+    now: dt.datetime
+    preferences: SlotPreferences
+
+
+def _search(form: FindForm, clinic_id: int) -> _Search:
     data = form.cleaned_data
     schedules = Schedule.objects.filter(clinic_id=clinic_id, is_active=True)
     if data.get("provider"):
@@ -151,13 +165,18 @@ def _free_week(form: FindForm, clinic_id: int, day: dt.date | None) -> selectors
         weekdays=frozenset(int(d) for d in data.get("weekdays") or []),
         time_of_day=data.get("time_of_day") or None,
     )
+    return _Search(schedules.select_related("provider", "location"), start, now, preferences)
+
+
+def _free_week(form: FindForm, clinic_id: int, day: dt.date | None) -> selectors.FreeWeek | None:
+    search = _search(form, clinic_id)
     return selectors.free_week(
-        appointment_type=data["appointment_type"],
-        schedules=schedules.select_related("provider", "location"),
-        start=start,
-        end=start + dt.timedelta(days=SEARCH_DAYS),
-        now=now,
-        preferences=preferences,
+        appointment_type=form.cleaned_data["appointment_type"],
+        schedules=search.schedules,
+        start=search.start,
+        end=search.start + dt.timedelta(days=SEARCH_DAYS),
+        now=search.now,
+        preferences=search.preferences,
         day=day,
     )
 
@@ -198,6 +217,43 @@ def _find_page(
     }
     status = 409 if refusal else 400 if form.errors else 200
     return render(request, "scheduling/find.html", context, status=status)
+
+
+def _refused_page(
+    request: HttpRequest, patient: Patient, *, start: dt.datetime, refusal: str
+) -> HttpResponse:
+    """A booking refused at "Confirm booking" (most often: the time was just taken by another
+    desk): the reason in words and the next few free times from the refused one for the same
+    search, each a button to book it, and "All free times" back to find a time. One short
+    search, not a fresh week of times: while desks race for the same times, a refusal must cost
+    little more than a booking. What was typed and the search ride along in every button."""
+    clinic = staff_clinic(staff_user(request))
+    form = FindForm(request.POST, clinic_id=clinic.pk)
+    nearby: list[FreeSlot] = []
+    if form.is_valid():
+        search = _search(form, clinic.pk)
+        first = max(start, search.start)
+        nearby = free_slots(
+            appointment_type=form.cleaned_data["appointment_type"],
+            schedules=search.schedules,
+            start=first,
+            end=first + dt.timedelta(days=SEARCH_DAYS),
+            now=search.now,
+            preferences=search.preferences,
+            limit=NEARBY_TIMES,
+        )
+    patients_shown(
+        context=audit_context(request), patient_ids=[patient.pk], page=AuditObject.FIND_TIME
+    )
+    context = {
+        "patient": patient,
+        "refusal": refusal,
+        "nearby": nearby,
+        "search_carried": _carried(request.POST, SEARCH_KEYS),
+        "kept": [(key, value) for key, value in _carried(request.POST, KEPT_KEYS) if value],
+        "next": safe_next(request.POST.get("next")),
+    }
+    return render(request, "scheduling/refused.html", context, status=409)
 
 
 @policy(Action.APPOINTMENT_BOOK)
@@ -313,10 +369,10 @@ def book_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     except services.OfferedTimeError as exc:
         return offered_time_page(request, exc, back=back, button="Book anyway", back_post=True)
     except services.BookingRefusedError as exc:
-        return _find_page(
+        return _refused_page(
             request,
             patient,
-            request.POST,
+            start=start,
             refusal=f"{exc} Nothing was booked; choose another time below.",
         )
     messages.success(

@@ -9,14 +9,15 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
-from django.http import StreamingHttpResponse
-from django.test import AsyncRequestFactory
+from django.http import HttpResponseBase, StreamingHttpResponse
+from django.test import RequestFactory
 
 from conftest import Personas
 from frontdesk.audit.services import SYSTEM_CONTEXT
@@ -129,27 +130,54 @@ def test_the_boards_event_stream_sends_a_flow_event_for_each_committed_change(
         context=SYSTEM_CONTEXT, user=personas.front_desk, appointment=make_appointment()
     )
     since = live.flow_version(personas.clinic.pk)
-    request = AsyncRequestFactory().get(f"/flow/board/events/?since={since}")
+    request = RequestFactory().get(f"/flow/board/events/?since={since}")
     request.user = personas.nurse
     response = views.board_events_view(request)
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "text/event-stream"
     assert response["Cache-Control"] == "no-cache"
     connection.close()
+    # As the server sends it: each step in this thread, then close() when the browser goes.
+    chunks = iter(response.streaming_content)  # type: ignore[arg-type]
+    try:
+        first = next(chunks)
+        assert live.streams_open() == 1
+        with ThreadPoolExecutor(1) as other:
+            other.submit(_call, entry).result()
+        second = next(chunks)
+    finally:
+        response.close()
+    assert live.streams_open() == 0
+    assert bytes(first).decode() == "retry: 1000\n\n"
+    assert bytes(second).decode() == f'event: flow\ndata: {{"version": {since + 1}}}\n\n'
 
-    async def watch() -> list[str]:
-        chunks = aiter(response.streaming_content)  # type: ignore[arg-type]
-        try:
-            seen = [await anext(chunks)]
-            await sync_to_async(_call, thread_sensitive=False)(entry)
-            seen.append(await asyncio.wait_for(anext(chunks), timeout=5))
-        finally:
-            await chunks.aclose()  # type: ignore[attr-defined]
-        return [bytes(chunk).decode() for chunk in seen]
 
-    first, second = asyncio.run(watch())
-    assert first == "retry: 1000\n\n"
-    assert second == f'event: flow\ndata: {{"version": {since + 1}}}\n\n'
+def test_a_board_past_the_open_streams_limit_polls_instead(
+    transactional_audit: None, personas: Personas, settings: Any
+) -> None:
+    settings.FLOW_STREAMS = 1
+
+    def open_stream() -> StreamingHttpResponse | HttpResponseBase:
+        request = RequestFactory().get("/flow/board/events/")
+        request.user = personas.nurse
+        return views.board_events_view(request)
+
+    first = open_stream()
+    raced = open_stream()  # offered before the first one sent anything
+    assert isinstance(first, StreamingHttpResponse) and isinstance(raced, StreamingHttpResponse)
+    try:
+        assert next(iter(first.streaming_content)) == b"retry: 1000\n\n"  # type: ignore[arg-type]
+        # Every stream place is taken: the next board is told to poll (204), and the one offered
+        # meanwhile ends at its first step, so the board asks again and polls.
+        assert open_stream().status_code == 204
+        assert list(raced.streaming_content) == []  # type: ignore[arg-type]
+    finally:
+        first.close()
+        raced.close()
+    assert live.streams_open() == 0
+    again = open_stream()
+    assert isinstance(again, StreamingHttpResponse)
+    again.close()
 
 
 def _call(entry: QueueEntry) -> None:
@@ -164,9 +192,13 @@ def _call(entry: QueueEntry) -> None:
 def test_an_open_event_stream_holds_no_database_connection(
     transactional_audit: None, personas: Personas
 ) -> None:
-    request = AsyncRequestFactory().get("/flow/board/events/")
+    request = RequestFactory().get("/flow/board/events/")
     request.user = personas.nurse
     connection.ensure_connection()
     response = views.board_events_view(request)
     assert isinstance(response, StreamingHttpResponse)
-    assert connection.connection is None  # given back before the stream starts
+    try:
+        assert next(iter(response.streaming_content)) == b"retry: 1000\n\n"  # type: ignore[arg-type]
+        assert connection.connection is None  # given back as the stream starts
+    finally:
+        response.close()

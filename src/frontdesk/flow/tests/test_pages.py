@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 import time_machine
@@ -368,10 +369,16 @@ def test_the_board_part_is_only_sent_again_when_the_flow_changed(
     assert f'data-version="{version + 1}"' in fresh.content.decode()
 
 
-def test_the_event_stream_is_offered_only_where_it_can_stay_open(personas: Personas) -> None:
-    # The test client is WSGI: no stream there, so the page falls back to polling.
-    response = login_client(Client(), personas.nurse).get("/flow/board/events/")
-    assert response.status_code == 204
+def test_the_event_stream_is_offered_while_a_stream_place_is_free(
+    personas: Personas, settings: Any
+) -> None:
+    nurse = login_client(Client(), personas.nurse)
+    offered = nurse.get("/flow/board/events/")
+    # Offered, not yet sent: it takes a stream place only once the server starts sending it.
+    assert offered.status_code == 200 and offered["Content-Type"] == "text/event-stream"
+    assert live.streams_open() == 0
+    settings.FLOW_STREAMS = 0  # none: the page falls back to polling
+    assert nurse.get("/flow/board/events/").status_code == 204
 
 
 def test_an_emergency_raises_an_alert_on_the_board(

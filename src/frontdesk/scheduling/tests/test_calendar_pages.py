@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Callable, Iterator
 
@@ -16,7 +17,7 @@ from frontdesk.audit.models import AuditEvent
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.patients.models import Patient
-from frontdesk.scheduling import services
+from frontdesk.scheduling import services, views
 from frontdesk.scheduling.models import Appointment, Schedule
 
 NOW = dt.datetime(2026, 11, 23, 13, 0, tzinfo=dt.UTC)  # Monday 08:00 in New York
@@ -154,6 +155,48 @@ def test_a_time_taken_meanwhile_sends_the_officer_back_to_fresh_options(
     assert "Next free times" in html
     assert 'name="reason" value="knee pain"' in html  # nothing typed is lost
     assert Appointment.objects.count() == 1
+
+
+def test_a_refused_booking_offers_the_next_free_times_after_the_refused_one(
+    personas: Personas,
+    patient: Patient,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    clinic_tz: zoneinfo.ZoneInfo,
+    client_for: Callable[[User], Client],
+) -> None:
+    start = dt.datetime(2026, 11, 24, 9, tzinfo=clinic_tz)
+    _book(personas, make_patient(personas.clinic, given_name="Quick"), schedule, follow_up, start)
+    client = client_for(personas.front_desk)
+    response = client.post(
+        f"/schedule/patients/{patient.pk}/book/",
+        {
+            "schedule": schedule.pk,
+            "appointment_type": follow_up.pk,
+            "start": start.isoformat(),
+            "reason": "knee pain",
+            "time_of_day": "morning",
+            "confirm": "yes",
+        },
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Nothing was booked; choose another time below." in html
+    times = re.findall(rf'name="slot" value="{schedule.pk} ([^"]+)"', html)
+    offered = [dt.datetime.fromisoformat(t) for t in times]
+    # A few times, the soonest first, all after the refused one (which is gone).
+    assert 1 <= len(offered) <= views.NEARBY_TIMES
+    assert offered == sorted(offered) and all(t > start for t in offered)
+    assert offered[0] == start + dt.timedelta(minutes=follow_up.duration_minutes)
+    # Each time and "All free times" carry the search and the words typed, by POST.
+    assert html.count('name="time_of_day" value="morning"') == 2
+    assert html.count('name="reason" value="knee pain"') == 2
+    assert f'action="/schedule/patients/{patient.pk}/find/"' in html and "All free times" in html
+    back = client.post(
+        f"/schedule/patients/{patient.pk}/find/",
+        {"appointment_type": follow_up.pk, "time_of_day": "morning", "reason": "knee pain"},
+    )
+    assert back.status_code == 200 and 'name="reason" value="knee pain"' in back.content.decode()
 
 
 def test_booking_a_patient_already_booked_elsewhere_warns_first(

@@ -1,5 +1,6 @@
-"""The real ASGI server for benches that measure over HTTP: uvicorn on a free loopback port,
-started as `make run` starts it (access log off), ready once /healthz answers."""
+"""The real server for benches that measure over HTTP: `python -m frontdesk.wsgi` (waitress) on a
+free loopback port, one process or several sharing the port (as `python -m frontdesk.serve
+--processes N` starts them), ready once /healthz answers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 BIN = Path(sys.executable).parent  # the virtualenv running the bench
@@ -33,38 +33,27 @@ def _die_with_parent() -> None:
 
 
 class Server:
-    def __init__(
-        self,
-        env: dict[str, str],
-        log_path: Path,
-        *,
-        workers: int = 1,
-        extra_args: Sequence[str] = (),
-    ) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, *, processes: int = 1) -> None:
         self.port = free_port()
         self.log = log_path.open("w")
-        self.process = subprocess.Popen(
-            [
-                str(BIN / "uvicorn"),
-                "frontdesk.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--workers",
-                str(workers),
-                *extra_args,
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
-        )
+        command = [str(BIN / "python"), "-m", "frontdesk.wsgi", "--port", str(self.port)]
+        if processes > 1:
+            command.append("--reuse-port")
+        self.processes = [
+            subprocess.Popen(
+                command,
+                env=env,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
+            for _ in range(processes)
+        ]
+        self.pids = {process.pid for process in self.processes}
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"uvicorn exited; see {log_path}")
+            if any(process.poll() is not None for process in self.processes):
+                raise SystemExit(f"the server exited; see {log_path}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/healthz")
@@ -74,14 +63,16 @@ class Server:
             except OSError:
                 time.sleep(0.2)
         self.stop()
-        raise SystemExit(f"uvicorn did not answer in 60 s; see {log_path}")
+        raise SystemExit(f"the server did not answer in 60 s; see {log_path}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
             try:
-                self.process.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                process.kill()
+                process.wait()
         self.log.close()
