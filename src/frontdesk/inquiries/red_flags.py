@@ -1,0 +1,189 @@
+"""Red-flag phrases in a patient's words: "chest pain", "trouble breathing", stroke signs.
+
+A phrase matches when each of its words appears within a short window of the text, in any
+order ("my chest has a pain" meets "chest pain"), each word tolerant of capitals, accents,
+plurals and a typo or two ("Chest Pians", "truble breathing"): words are compared by
+Damerau-Levenshtein distance (jellyfish), one edit for words of 4 to 7 letters, two from 8.
+Short words (3 letters or fewer) must be exact, so "leg" never meets "log".
+
+Negation is NOT read: "no chest pain today" raises the flag. Deciding whether a caller denies a
+symptom ("no, the chest pain is back", "not sure it isn't chest pain") is beyond a word
+matcher, and a missed emergency costs more than a question answered early. The desk sees which
+phrase matched and, when a negating word ("no", "not", "denies", "without") came just before
+it, a note to ask the caller directly; the clinician sees the words themselves.
+
+A line of the clinic's list starting with "re:" is a pattern typed by a person: it is checked
+and matched by RE2 through lib/patterns.py, never by Python's `re`.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import jellyfish
+
+from frontdesk.lib.patterns import PatternError, pattern_check, pattern_search
+
+DEFAULT_RED_FLAGS = """\
+chest pain
+chest pressure
+chest tightness
+trouble breathing
+difficulty breathing
+short of breath
+shortness of breath
+can't breathe
+not breathing
+choking
+face drooping
+slurred speech
+arm weakness
+numbness one side
+sudden confusion
+stroke
+severe bleeding
+heavy bleeding
+won't stop bleeding
+coughing blood
+vomiting blood
+suicidal
+suicidal thoughts
+kill myself
+want to die
+overdose
+unconscious
+passed out
+fainted
+seizure
+fitting
+worst headache
+throat swelling
+severe allergic reaction
+anaphylaxis
+"""
+
+# Words a phrase or the text may hold that carry no meaning for matching.
+_FILLER = frozenset({"a", "an", "the", "my", "his", "her", "their", "of", "on", "in", "is", "to"})
+_NEGATIONS = frozenset({"no", "not", "denies", "denied", "without", "never", "nor"})
+# Extra words allowed between a phrase's words: "pain in my left chest" still meets it.
+_SLACK = 2
+PHRASE_MAX = 100
+PHRASES_MAX = 200
+
+
+@dataclass(frozen=True)
+class RedFlagMatch:
+    phrase: str
+    negated: bool  # a negating word came just before it: ask the caller directly
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _singular(word: str) -> str:
+    # Plurals folded the simple way: "pains" → "pain", "bleedings" → "bleeding"; enough for
+    # matching, where both sides are folded alike.
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """The text's words, folded: lower case, no accents, apostrophes dropped, singular."""
+    folded = _fold(text).replace("'", "").replace("\u2019", "")
+    words = "".join(c if c.isalnum() else " " for c in folded).split()
+    return [_singular(w) for w in words]
+
+
+def _close(expected: str, seen: str) -> bool:
+    if expected == seen:
+        return True
+    if len(expected) <= 3:
+        return False
+    allowed = 1 if len(expected) < 8 else 2
+    if abs(len(expected) - len(seen)) > allowed:
+        return False
+    return jellyfish.damerau_levenshtein_distance(expected, seen) <= allowed
+
+
+@functools.lru_cache(maxsize=64)
+def _phrase_words(phrase: str) -> tuple[str, ...]:
+    return tuple(w for w in tokens(phrase) if w not in _FILLER)
+
+
+def _find(words: Sequence[str], wanted: Sequence[str]) -> int | None:
+    """Where the first window holding every wanted word starts, or None."""
+    span = len(wanted) + _SLACK
+    for start in range(len(words)):
+        if not any(_close(w, words[start]) for w in wanted):
+            continue
+        window = words[start : start + span]
+        remaining = list(wanted)
+        for seen in window:
+            for index, expected in enumerate(remaining):
+                if _close(expected, seen):
+                    del remaining[index]
+                    break
+            if not remaining:
+                return start
+    return None
+
+
+def phrases_parse(text: str) -> list[str]:
+    """The clinic's list as stored: one phrase a line, blank lines and repeats dropped."""
+    seen: dict[str, None] = {}
+    for line in text.replace("\r\n", "\n").split("\n"):
+        phrase = " ".join(line.split())
+        if phrase and phrase.casefold() not in {p.casefold() for p in seen}:
+            seen[phrase] = None
+    return list(seen)
+
+
+def phrases_check(text: str) -> list[str]:
+    """The list, or ValueError in words: a phrase too long, a pattern RE2 cannot use."""
+    phrases = phrases_parse(text)
+    if not phrases:
+        raise ValueError("Keep at least one red-flag phrase: an empty list would flag nothing.")
+    if len(phrases) > PHRASES_MAX:
+        raise ValueError(f"Keep the list to {PHRASES_MAX} phrases or fewer.")
+    for phrase in phrases:
+        if len(phrase) > PHRASE_MAX:
+            raise ValueError(f"Keep each phrase to {PHRASE_MAX} characters: “{phrase[:40]}…”.")
+        if phrase.lower().startswith("re:"):
+            try:
+                pattern_check(phrase[3:].strip())
+            except PatternError as exc:
+                raise ValueError(f"“{phrase}”: {exc}") from None
+        elif not _phrase_words(phrase):
+            raise ValueError(f"“{phrase}” has no word to look for.")
+    return phrases
+
+
+def red_flags_find(text: str, phrases: Sequence[str]) -> list[RedFlagMatch]:
+    """The phrases of the list found in `text`, each once, in the list's order."""
+    words = [w for w in tokens(text) if w not in _FILLER]
+    found: list[RedFlagMatch] = []
+    for phrase in phrases:
+        if phrase.lower().startswith("re:"):
+            try:
+                hit = pattern_search(phrase[3:].strip(), text)
+            except PatternError:
+                hit = False  # refused when saved; an older stored pattern is skipped
+            if hit:
+                found.append(RedFlagMatch(phrase=phrase, negated=False))
+            continue
+        wanted = _phrase_words(phrase)
+        if not wanted:
+            continue
+        start = _find(words, wanted)
+        if start is not None:
+            before = words[max(0, start - 3) : start]
+            found.append(RedFlagMatch(phrase=phrase, negated=bool(_NEGATIONS & set(before))))
+    return found
