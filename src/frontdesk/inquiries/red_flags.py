@@ -2,9 +2,11 @@
 
 A phrase matches when each of its words appears within a short window of the text, in any
 order ("my chest has a pain" meets "chest pain"), each word tolerant of capitals, accents,
-plurals and a typo or two ("Chest Pians", "truble breathing"): words are compared by
-Damerau-Levenshtein distance (jellyfish), one edit for words of 4 to 7 letters, two from 8.
-Short words (3 letters or fewer) must be exact, so "leg" never meets "log".
+word endings and a typo or two ("Chest Pians", "truble breathing", "his arm feels weak"):
+words are folded and stemmed (Snowball's English stemmer: "weakness" and "weak", "drooping"
+and "droops" meet), then compared by Damerau-Levenshtein distance (jellyfish), one edit for
+stems of 4 to 7 letters, two from 8. Short stems (3 letters or fewer) must be exact, so "leg"
+never meets "log".
 
 Negation is NOT read: "no chest pain today" raises the flag. Deciding whether a caller denies a
 symptom ("no, the chest pain is back", "not sure it isn't chest pain") is beyond a word
@@ -24,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jellyfish
+import snowballstemmer  # type: ignore[import-untyped, unused-ignore]
 
 from frontdesk.lib.patterns import PatternError, pattern_check, pattern_search
 
@@ -58,7 +61,7 @@ unconscious
 passed out
 fainted
 seizure
-fitting
+convulsion
 worst headache
 throat swelling
 severe allergic reaction
@@ -66,7 +69,9 @@ anaphylaxis
 """
 
 # Words a phrase or the text may hold that carry no meaning for matching.
-_FILLER = frozenset({"a", "an", "the", "my", "his", "her", "their", "of", "on", "in", "is", "to"})
+_FILLER = frozenset(
+    {"a", "an", "the", "my", "his", "her", "their", "of", "on", "in", "is", "to", "feel"}
+)
 _NEGATIONS = frozenset({"no", "not", "denies", "denied", "without", "never", "nor"})
 # Extra words allowed between a phrase's words: "pain in my left chest" still meets it.
 _SLACK = 2
@@ -85,21 +90,14 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _singular(word: str) -> str:
-    # Plurals folded the simple way: "pains" → "pain", "bleedings" → "bleeding"; enough for
-    # matching, where both sides are folded alike.
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+_STEMMER = snowballstemmer.stemmer("english")
 
 
 def tokens(text: str) -> list[str]:
-    """The text's words, folded: lower case, no accents, apostrophes dropped, singular."""
+    """The text's words, folded: lower case, no accents, apostrophes dropped, stemmed."""
     folded = _fold(text).replace("'", "").replace("\u2019", "")
     words = "".join(c if c.isalnum() else " " for c in folded).split()
-    return [_singular(w) for w in words]
+    return [str(w) for w in _STEMMER.stemWords(words)]
 
 
 def _close(expected: str, seen: str) -> bool:
@@ -118,17 +116,19 @@ def _phrase_words(phrase: str) -> tuple[str, ...]:
     return tuple(w for w in tokens(phrase) if w not in _FILLER)
 
 
-def _find(words: Sequence[str], wanted: Sequence[str]) -> int | None:
-    """Where the first window holding every wanted word starts, or None."""
+def _find(
+    words: Sequence[str], wanted: Sequence[str], close: dict[str, frozenset[str]]
+) -> int | None:
+    """Where the first window holding every wanted word starts, or None. `close` says which
+    phrase words each word of the text may stand for."""
     span = len(wanted) + _SLACK
-    for start in range(len(words)):
-        if not any(_close(w, words[start]) for w in wanted):
+    for start, first in enumerate(words):
+        if not close[first] & set(wanted):
             continue
-        window = words[start : start + span]
         remaining = list(wanted)
-        for seen in window:
+        for seen in words[start : start + span]:
             for index, expected in enumerate(remaining):
-                if _close(expected, seen):
+                if expected in close[seen]:
                     del remaining[index]
                     break
             if not remaining:
@@ -169,6 +169,9 @@ def phrases_check(text: str) -> list[str]:
 def red_flags_find(text: str, phrases: Sequence[str]) -> list[RedFlagMatch]:
     """The phrases of the list found in `text`, each once, in the list's order."""
     words = [w for w in tokens(text) if w not in _FILLER]
+    expected = {w for phrase in phrases for w in _phrase_words(phrase)}
+    # Each distinct word compared once with each distinct phrase word: a long message repeats.
+    close = {seen: frozenset(e for e in expected if _close(e, seen)) for seen in set(words)}
     found: list[RedFlagMatch] = []
     for phrase in phrases:
         if phrase.lower().startswith("re:"):
@@ -182,7 +185,7 @@ def red_flags_find(text: str, phrases: Sequence[str]) -> list[RedFlagMatch]:
         wanted = _phrase_words(phrase)
         if not wanted:
             continue
-        start = _find(words, wanted)
+        start = _find(words, wanted, close)
         if start is not None:
             before = words[max(0, start - 3) : start]
             found.append(RedFlagMatch(phrase=phrase, negated=bool(_NEGATIONS & set(before))))
