@@ -92,15 +92,21 @@ def _fold(text: str) -> str:
 
 _STEMMER = snowballstemmer.stemmer("english")
 
+# A word as the text has it (folded) and its stem: "bleeding" and "bleed". A typo in an ending
+# ("bleedng") spoils the stem, so words are compared both ways.
+Word = tuple[str, str]
 
-def tokens(text: str) -> list[str]:
-    """The text's words, folded: lower case, no accents, apostrophes dropped, stemmed."""
+
+def tokens(text: str) -> list[Word]:
+    """The text's words, folded (lower case, no accents, apostrophes dropped), each with its
+    stem; words that carry no meaning for matching are left out."""
     folded = _fold(text).replace("'", "").replace("\u2019", "")
-    words = "".join(c if c.isalnum() else " " for c in folded).split()
-    return [str(w) for w in _STEMMER.stemWords(words)]
+    raw = "".join(c if c.isalnum() else " " for c in folded).split()
+    stems = [str(w) for w in _STEMMER.stemWords(raw)]
+    return [(w, st) for w, st in zip(raw, stems, strict=True) if not {w, st} & _FILLER]
 
 
-def _close(expected: str, seen: str) -> bool:
+def _near(expected: str, seen: str) -> bool:
     if expected == seen:
         return True
     if len(expected) <= 3:
@@ -111,13 +117,17 @@ def _close(expected: str, seen: str) -> bool:
     return jellyfish.damerau_levenshtein_distance(expected, seen) <= allowed
 
 
+def _close(expected: Word, seen: Word) -> bool:
+    return _near(expected[1], seen[1]) or _near(expected[0], seen[0])
+
+
 @functools.lru_cache(maxsize=64)
-def _phrase_words(phrase: str) -> tuple[str, ...]:
-    return tuple(w for w in tokens(phrase) if w not in _FILLER)
+def _phrase_words(phrase: str) -> tuple[Word, ...]:
+    return tuple(tokens(phrase))
 
 
 def _find(
-    words: Sequence[str], wanted: Sequence[str], close: dict[str, frozenset[str]]
+    words: Sequence[Word], wanted: Sequence[Word], close: dict[Word, frozenset[Word]]
 ) -> int | None:
     """Where the first window holding every wanted word starts, or None. `close` says which
     phrase words each word of the text may stand for."""
@@ -168,7 +178,7 @@ def phrases_check(text: str) -> list[str]:
 
 def red_flags_find(text: str, phrases: Sequence[str]) -> list[RedFlagMatch]:
     """The phrases of the list found in `text`, each once, in the list's order."""
-    words = [w for w in tokens(text) if w not in _FILLER]
+    words = tokens(text)
     expected = {w for phrase in phrases for w in _phrase_words(phrase)}
     # Each distinct word compared once with each distinct phrase word: a long message repeats.
     close = {seen: frozenset(e for e in expected if _close(e, seen)) for seen in set(words)}
@@ -187,6 +197,6 @@ def red_flags_find(text: str, phrases: Sequence[str]) -> list[RedFlagMatch]:
             continue
         start = _find(words, wanted, close)
         if start is not None:
-            before = words[max(0, start - 3) : start]
-            found.append(RedFlagMatch(phrase=phrase, negated=bool(_NEGATIONS & set(before))))
+            before = {raw for raw, _stem in words[max(0, start - 3) : start]}
+            found.append(RedFlagMatch(phrase=phrase, negated=bool(_NEGATIONS & before)))
     return found

@@ -33,6 +33,8 @@ def _found(text: str) -> list[str]:
         ("his speech is slurred", "slurred speech"),
         ("I've had suicidal thougths", "suicidal thoughts"),
         ("Severe bleding from the cut", "severe bleeding"),
+        ("SEVERE BLEEDNG", "severe bleeding"),  # a typo in the ending
+        ("she denies chest pain", "chest pain"),
         ("she is short of breath", "short of breath"),
         ("I can't breathe properly", "can't breathe"),
         ("his left arm feels weak", "arm weakness"),  # another form of the word
@@ -73,6 +75,8 @@ def test_a_negated_mention_still_raises_the_flag_with_a_note_to_ask_the_caller()
     assert match.negated is True
     (back,) = red_flags_find("The chest pain is back", DEFAULTS)
     assert back.negated is False
+    (denied,) = red_flags_find("Patient denies chest pain", DEFAULTS)
+    assert denied.negated is True
 
 
 def test_a_pattern_line_is_matched_by_re2_and_a_backtracking_pattern_is_refused() -> None:
