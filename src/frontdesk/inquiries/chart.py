@@ -20,6 +20,8 @@ class InquiriesPart:
     questions: list[MedicalQuestion]
     calls: list[Inquiry]
     usual_provider: str
+    usual_provider_id: int | None
+    providers: list[tuple[int, str]]
     can_manage: bool
     can_log: bool
     may_see: bool
@@ -36,6 +38,8 @@ def chart_inquiries(*, user: User, patient: Patient, now: dt.datetime, today: dt
         questions=threads.questions,
         calls=threads.calls,
         usual_provider=threads.usual_provider,
+        usual_provider_id=threads.usual_provider_id,
+        providers=threads.providers,
         can_manage=role_may(user.role, Action.CONTACT_MANAGE),
         can_log=role_may(user.role, Action.INQUIRY_LOG),
         may_see=role_may(user.role, Action.INQUIRY_VIEW),

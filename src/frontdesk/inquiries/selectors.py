@@ -14,6 +14,7 @@ from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
 from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
+from frontdesk.clinic.models import Provider
 from frontdesk.desk.pools import Pool, pools_of_role
 from frontdesk.inquiries.models import (
     Callback,
@@ -190,13 +191,6 @@ def patient_contacts(patient: Patient) -> list[PatientContact]:
     return list(PatientContact.objects.filter(patient=patient))
 
 
-def usual_provider_name(patient: Patient) -> str:
-    held = UsualProvider.objects.select_related("provider").filter(patient=patient).first()
-    if held is None:
-        return ""
-    return f"{held.provider.given_name} {held.provider.family_name}"
-
-
 def red_flags_in(clinic_id: int, text: str) -> list[RedFlagMatch]:
     """The clinic's red-flag phrases found in `text` (nothing is read from any record)."""
     return red_flags_find(text, red_flag_list(inquiry_settings(clinic_id)))
@@ -208,6 +202,8 @@ class ChartThreads:
     questions: list[MedicalQuestion]
     calls: list[Inquiry]
     usual_provider: str
+    usual_provider_id: int | None
+    providers: list[tuple[int, str]]  # the clinic's providers, for those who may record one
 
 
 def chart_threads(user: User, patient: Patient) -> ChartThreads:
@@ -233,7 +229,27 @@ def chart_threads(user: User, patient: Patient) -> ChartThreads:
         if may_see
         else []
     )
-    return ChartThreads(contacts, questions, calls, usual_provider_name(patient) if may_see else "")
+    usual = UsualProvider.objects.select_related("provider").filter(patient=patient).first()
+    providers = (
+        [
+            (pk, f"{given} {family}")
+            for pk, given, family in Provider.objects.filter(
+                clinic_id=patient.clinic_id, is_active=True
+            )
+            .order_by("family_name", "given_name")
+            .values_list("pk", "given_name", "family_name")
+        ]
+        if role_may(user.role, Action.CONTACT_MANAGE)
+        else []
+    )
+    return ChartThreads(
+        contacts,
+        questions,
+        calls,
+        f"{usual.provider.given_name} {usual.provider.family_name}" if usual and may_see else "",
+        usual.provider_id if usual else None,
+        providers,
+    )
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,11 @@ urlpatterns = [
         views.contact_remove_view,
         name="contact_remove",
     ),
+    path(
+        "patients/<id:patient_id>/usual-provider/",
+        views.usual_provider_view,
+        name="usual_provider",
+    ),
     path("callbacks/", views.callbacks_view, name="callbacks"),
     path("callbacks/<id:callback_id>/", views.callback_view, name="callback"),
     path("questions/", views.questions_view, name="questions"),

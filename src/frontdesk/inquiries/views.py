@@ -350,6 +350,29 @@ def contact_remove_view(request: HttpRequest, patient_id: int, contact_id: int) 
     return redirect("patients:chart", patient_id=patient.pk)
 
 
+@policy(Action.CONTACT_MANAGE)
+@require_POST
+def usual_provider_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Record the provider the patient's medical questions go to (or none)."""
+    user = staff_user(request)
+    context = audit_context(request)
+    patient, _contact = selectors.contact_for_view(
+        user, context=context, patient_id=patient_id, contact_id=None
+    )
+    try:
+        services.usual_provider_set(
+            context=context,
+            user=user,
+            patient=patient,
+            provider_id=parse_id(request.POST.get("provider", "")),
+        )
+    except services.InquiryRefusedError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Saved: the patient's medical questions go there now.")
+    return redirect("patients:chart", patient_id=patient.pk)
+
+
 @policy(Action.INQUIRY_SETTINGS)
 def settings_view(request: HttpRequest) -> HttpResponse:
     """The clinic's red-flag phrases, deadlines and callback attempts."""

@@ -234,3 +234,32 @@ def test_staff_of_another_clinic_cannot_see_or_change_the_contacts(
     assert client.post(url, {"name": "Hacker"}).status_code == 404
     mother.refresh_from_db()
     assert mother.name == "Mary Smith"
+
+
+def test_the_desk_records_the_usual_provider_from_the_chart_and_questions_go_there(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    from frontdesk.clinic.models import Provider
+    from frontdesk.inquiries.models import MedicalQuestion
+
+    provider = Provider.objects.create(
+        clinic=personas.clinic,
+        given_name="Phil",
+        family_name="Rivera",
+        specialty="Family medicine",
+        staff_user=personas.physician,
+    )
+    client = client_for(personas.front_desk)
+    chart = client.get(reverse("patients:chart", args=[patient.pk])).content.decode()
+    assert "Medical questions go to" in chart
+    url = reverse("inquiries:usual_provider", args=[patient.pk])
+    assert client.post(url, {"provider": provider.pk}).status_code == 302
+    inquiry = log_call(
+        personas.front_desk, patient, category="medical_question", message="Dizzy in the mornings"
+    )
+    assert MedicalQuestion.objects.get(inquiry=inquiry).owner == personas.physician
+    chart = client.get(reverse("patients:chart", args=[patient.pk])).content.decode()
+    assert "Questions go to Phil Rivera (usual provider)" in chart
+    assert AuditEvent.objects.filter(detail__event="usual_provider").count() == 1
+    refused = client.post(url, {"provider": 999999}, follow=True)
+    assert "Choose one of the clinic&#x27;s providers" in refused.content.decode()
