@@ -273,3 +273,33 @@ def test_the_questions_page_lists_red_flags_first_with_their_deadlines(
     page = client_for(personas.nurse).get(reverse("inquiries:questions")).content.decode()
     assert page.index("severe bleeding") < page.index("paracetamol")
     assert "Red flag: now" in page
+
+
+def test_the_answer_message_holds_the_clinicians_words_when_the_worker_sends_it(
+    personas: Personas, patient: Patient
+) -> None:
+    from frontdesk.inquiries.messages import ANSWER_MESSAGE
+
+    patient.email = "john@example.org"
+    patient.consent_email = True
+    patient.save()
+    _answer(personas, _question(personas, patient), route="message", answer="Rest and fluids.")
+    outgoing = ANSWER_MESSAGE.prepare(OutboxMessage.objects.get(), TUESDAY)
+    assert outgoing.patient == patient
+    assert "Rest and fluids." in outgoing.text
+    assert outgoing.text.startswith(f"Hello {patient.given_name},")
+    assert outgoing.sms_text is not None and "Rest and fluids." in outgoing.sms_text
+
+
+def test_staff_of_another_clinic_cannot_read_answer_or_relay_a_question(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    question = _answer(personas, _question(personas, patient))
+    outsider = client_for(personas.outsider)
+    assert outsider.get(reverse("inquiries:question", args=[question.pk])).status_code == 404
+    relay = outsider.post(reverse("inquiries:question_relay", args=[question.pk]), {})
+    assert relay.status_code in (400, 404)
+    question.refresh_from_db()
+    assert question.relayed_at is None
+    with pytest.raises(InquiryRefusedError, match="no such question"):
+        question_relay(context=SYSTEM_CONTEXT, user=personas.outsider, question_id=question.pk)
