@@ -1,5 +1,6 @@
-"""The patient's contacts and representatives, their medical questions' threads and recent calls
-on the chart (patients/chart.py): three queries, covered by the chart's VIEW event."""
+"""The patient's contacts and representatives, their usual provider, their medical questions'
+threads and recent calls on the chart (patients/chart.py): five queries at most, covered by the
+chart's VIEW event."""
 
 from __future__ import annotations
 

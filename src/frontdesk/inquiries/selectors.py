@@ -207,8 +207,9 @@ class ChartThreads:
 
 
 def chart_threads(user: User, patient: Patient) -> ChartThreads:
-    """The chart's part: the contact list, the questions' threads and recent calls (three
-    queries; the chart's own VIEW event covers them)."""
+    """The chart's part: the contact list, the questions' threads, recent calls, the usual
+    provider and (for the desk) the providers to choose from: five queries at most; the chart's
+    own VIEW event covers them."""
     contacts = patient_contacts(patient) if role_may(user.role, Action.PATIENT_VIEW) else []
     may_see = role_may(user.role, Action.INQUIRY_VIEW)
     questions = (

@@ -217,3 +217,15 @@ def test_logging_a_call_on_the_page_redirects_to_it_and_shows_the_emergency_scri
     script = page.index("Red flag: follow the emergency script now")
     assert script < page.index("<h1>")
     assert "Emergency at the desk" in page
+
+
+def test_a_call_about_a_restricted_record_asks_for_a_reason_first(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
+    hidden = make_patient(personas.clinic, given_name="Vera", confidentiality="restricted")
+    response = client_for(personas.front_desk).get(
+        reverse("inquiries:call_new"), {"patient": hidden.pk}
+    )
+    assert "Vera" not in response.content.decode()
+    assert response.status_code == 302
+    assert reverse("patients:break_glass", args=[hidden.pk]) in response["Location"]
