@@ -134,9 +134,19 @@ def call_view(request: HttpRequest, call_id: int) -> HttpResponse:
         today=timezone.localdate(),
         category=inquiry.category,
     )
+    # Red flags in any call's words (an "appointment" call can mention chest pain too).
+    flags = (
+        question.red_flag_phrases
+        if question is not None
+        else [
+            {"phrase": m.phrase, "negated": m.negated}
+            for m in selectors.red_flags_in(inquiry.clinic_id, inquiry.message)
+        ]
+    )
     context = {
         "inquiry": inquiry,
         "question": question,
+        "flags": flags,
         "callback": callback,
         "verdict": verdict,
         "complaint_url": (

@@ -229,3 +229,19 @@ def test_a_call_about_a_restricted_record_asks_for_a_reason_first(
     assert "Vera" not in response.content.decode()
     assert response.status_code == 302
     assert reverse("patients:break_glass", args=[hidden.pk]) in response["Location"]
+
+
+def test_a_red_flag_in_a_call_of_another_kind_still_shows_the_emergency_script(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    inquiry = log_call(
+        personas.front_desk,
+        patient,
+        now=TUESDAY,
+        category="appointment",
+        message="Wants to book today, says she has chest pain",
+    )
+    page = client_for(personas.front_desk).get(reverse("inquiries:call", args=[inquiry.pk]))
+    body = page.content.decode()
+    assert body.index("Red flag: follow the emergency script now") < body.index("<h1>")
+    assert "log it as one so a clinician answers now" in body
