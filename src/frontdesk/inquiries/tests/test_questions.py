@@ -14,6 +14,8 @@ from django.urls import reverse
 
 from conftest import Personas
 from frontdesk.accounts.models import User
+from frontdesk.accounts.policy import Action, role_may
+from frontdesk.accounts.roles import Role
 from frontdesk.audit.models import AuditEvent
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.inquiries.desk import AnswerSource, QuestionOverdueSource, QuestionSource
@@ -108,6 +110,7 @@ def test_the_front_desk_can_never_write_a_clinical_answer(
 ) -> None:
     question = _question(personas, patient)
     # The policy says so...
+    assert {r for r in Role if role_may(r, Action.QUESTION_ANSWER)} == {Role.NURSE, Role.PHYSICIAN}
     url = reverse("inquiries:question_answer", args=[question.pk])
     for user in (personas.front_desk, personas.supervisor, personas.billing, personas.admin):
         response = client_for(user).post(url, {"answer": "Take two", "route": "desk"})
