@@ -78,7 +78,90 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "outbox_id": lambda s: _sample_outbox(s),
     "alert_id": lambda s: _sample_alert(s),
     "staff_id": lambda s: _sample_staff(s),
+    # Calls, callbacks, contacts and medical questions (inquiries/).
+    "call_id": lambda s: _sample_question(s).inquiry_id,
+    "callback_id": lambda s: _sample_callback(s),
+    "question_id": lambda s: _sample_question(s).pk,
+    "contact_id": lambda s: _sample_contact(s),
 }
+
+
+def _sample_question(s: Samples) -> Any:
+    """A logged call holding a medical question (inquiries/)."""
+    from frontdesk.audit.services import SYSTEM_CONTEXT
+    from frontdesk.inquiries.models import MedicalQuestion
+    from frontdesk.inquiries.services import CallRequest, inquiry_log
+
+    held = MedicalQuestion.objects.filter(patient=s.patient).first()
+    if held is not None:
+        return held
+    desk = s.patient.clinic.staff.filter(role=Role.FRONT_DESK).first()
+    inquiry = inquiry_log(
+        context=SYSTEM_CONTEXT,
+        user=desk,
+        request=CallRequest(
+            patient=s.patient,
+            channel="phone",
+            caller_kind="patient",
+            contact_id=None,
+            caller_name="",
+            caller_relationship="",
+            category="medical_question",
+            message="Can I take ibuprofen with my new tablets?",
+            callback_phone="",
+            preferred_time="",
+            urgency="routine",
+            callback_wanted=False,
+        ),
+    )
+    return MedicalQuestion.objects.get(inquiry=inquiry)
+
+
+def _sample_callback(s: Samples) -> int:
+    from frontdesk.audit.services import SYSTEM_CONTEXT
+    from frontdesk.inquiries.models import Callback
+    from frontdesk.inquiries.services import CallRequest, inquiry_log
+
+    held = Callback.objects.filter(patient=s.patient).first()
+    if held is not None:
+        return held.pk
+    desk = s.patient.clinic.staff.filter(role=Role.FRONT_DESK).first()
+    inquiry = inquiry_log(
+        context=SYSTEM_CONTEXT,
+        user=desk,
+        request=CallRequest(
+            patient=s.patient,
+            channel="phone",
+            caller_kind="patient",
+            contact_id=None,
+            caller_name="",
+            caller_relationship="",
+            category="billing",
+            message="Please call about my bill.",
+            callback_phone="+12025550143",
+            preferred_time="",
+            urgency="routine",
+            callback_wanted=True,
+        ),
+    )
+    return Callback.objects.get(inquiry=inquiry).pk
+
+
+def _sample_contact(s: Samples) -> int:
+    from frontdesk.inquiries.models import PatientContact
+
+    held = PatientContact.objects.filter(patient=s.patient).first()
+    if held is not None:
+        return held.pk
+    return PatientContact.objects.create(
+        clinic_id=s.patient.clinic_id,
+        patient=s.patient,
+        name="Mary Smith",
+        relationship="parent",
+        may_hear="appointments",
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    ).pk
 
 
 def _sample_staff(s: Samples) -> int:

@@ -36,6 +36,10 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("locks", "Sign-in locks", "accounts:locks", Action.ACCOUNT_UNLOCK),
     ("outbox", "Unsent messages", "outbox:list", Action.OUTBOX_VIEW),
     ("demo_outbox", "Demo outbox", "demo:outbox", Action.DEMO_OUTBOX_VIEW),
+    # Calls, callbacks and medical questions (inquiries/).
+    ("calls", "Calls", "inquiries:callbacks", Action.CALLBACK_WORK),
+    ("questions", "Questions", "inquiries:questions", Action.QUESTION_POOL_VIEW),
+    ("inquiry_settings", "Call rules", "inquiries:settings", Action.INQUIRY_SETTINGS),
     ("account", "My account", "accounts:account", Action.ACCOUNT_SELF),
 )
 

@@ -72,6 +72,16 @@ class Action(StrEnum):
     # The demo outbox (demo mode only): what patients would have received.
     DEMO_OUTBOX_VIEW = "demo.outbox_view"
 
+    # --- Calls, callbacks, patients' contacts, medical questions (inquiries/) ---
+    INQUIRY_LOG = "inquiry.log"
+    INQUIRY_VIEW = "inquiry.view"
+    CALLBACK_WORK = "inquiry.callback_work"
+    CONTACT_MANAGE = "inquiry.contact_manage"
+    QUESTION_POOL_VIEW = "inquiry.question_pool_view"
+    QUESTION_ANSWER = "inquiry.question_answer"
+    QUESTION_RELAY = "inquiry.question_relay"
+    INQUIRY_SETTINGS = "inquiry.settings"
+
 
 PUBLIC = "public"
 
@@ -147,6 +157,29 @@ POLICY: dict[Action, frozenset[Role]] = {
     # The demo outbox shows the messages' words, which are about patients' visits: the roles
     # that see patients (PATIENT_VIEW), so administrators do not.
     Action.DEMO_OUTBOX_VIEW: _CLINICAL_AND_DESK,
+    # --- Calls, callbacks, patients' contacts, medical questions (inquiries/) ---
+    # The desk answers the phone and the counter; a supervisor covers it. Clinicians take
+    # questions from their pool, not calls at the desk.
+    Action.INQUIRY_LOG: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    # A logged call and a question's thread: the desk that took it, the clinicians who answer
+    # it, the supervisor who gets escalations. Billing and administrators have no need.
+    Action.INQUIRY_VIEW: frozenset({Role.FRONT_DESK, Role.NURSE, Role.PHYSICIAN, Role.SUPERVISOR}),
+    # Calling patients back and logging each attempt: the desk, and the supervisor once the
+    # clinic's maximum attempts sends a callback to the supervisors' pool.
+    Action.CALLBACK_WORK: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    # Who may hear what about a patient: recorded by the desk (with the patient or the papers
+    # of a guardian or power of attorney in hand); the supervisor corrects it.
+    Action.CONTACT_MANAGE: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    # The clinical pools' questions with their deadlines; supervisors see the overdue ones.
+    Action.QUESTION_POOL_VIEW: frozenset({Role.NURSE, Role.PHYSICIAN, Role.SUPERVISOR}),
+    # Only clinicians answer a medical question (Q10). The front desk NEVER does: advice from
+    # the desk is practising without a licence; the service refuses it too.
+    Action.QUESTION_ANSWER: frozenset({Role.NURSE, Role.PHYSICIAN}),
+    # Reading a clinician's answer to the patient, word for word: the desk's job.
+    Action.QUESTION_RELAY: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    # The red-flag phrases, deadlines and callback attempts of the clinic: no patient data; the
+    # supervisor runs the desk, the administrator sets the clinic up.
+    Action.INQUIRY_SETTINGS: frozenset({Role.SUPERVISOR, Role.ADMIN}),
 }
 
 

@@ -94,6 +94,14 @@ class AuditObject(models.TextChoices):
     WAITLIST_SLOT = "waitlist_slot", "Waitlist slot"
     WALK_IN_DUPLICATES = "walk_in_duplicates", "Walk in duplicates"
     WEEK_VIEW = "week_view", "Week view"
+    # Calls, callbacks, contacts and medical questions (inquiries/).
+    INQUIRY = "inquiry", "Call or desk inquiry"
+    CALLBACK = "callback", "Callback"
+    CALLBACK_LIST = "callback_list", "Callback list"
+    PATIENT_CONTACT = "patient_contact", "Patient contact"
+    MEDICAL_QUESTION = "medical_question", "Medical question"
+    MEDICAL_QUESTION_LIST = "medical_question_list", "Medical question list"
+    INQUIRY_SETTINGS = "inquiry_settings", "Inquiry settings"
 
 
 class AuditEvent(models.Model):

@@ -109,3 +109,18 @@ def pattern_fullmatch(pattern: str, text: str) -> bool:
     if len(text) > MAX_INPUT_LENGTH:
         return False
     return compiled.fullmatch(text) is not None
+
+
+# A pattern searched for inside longer text (a red-flag pattern in a patient's question): RE2
+# stays linear in the text, so the only limit is the text the caller allows.
+SEARCH_INPUT_MAX = 10_000
+
+
+def pattern_search(pattern: str, text: str) -> bool:
+    """Whether `pattern` matches anywhere in `text`, case-insensitive, in linear time.
+
+    Text beyond SEARCH_INPUT_MAX characters is not searched. Raises PatternError if the
+    pattern cannot be used."""
+    _compiled(pattern)  # checked as typed: wrapping must not make "a)(b" balanced
+    compiled = _compiled(f"(?i:{pattern})")
+    return compiled.search(text[:SEARCH_INPUT_MAX]) is not None

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from frontdesk.demo.data import DEFAULT_PATIENTS, DEFAULT_SEED
+from frontdesk.demo.inquiries_morning import inquiries_morning
 from frontdesk.demo.services import DemoRefusedError, demo_load
 
 
@@ -63,6 +64,7 @@ class Command(BaseCommand):
         except DemoRefusedError as exc:
             raise CommandError(str(exc)) from None
         result = outcome.result
+        morning = inquiries_morning(clinic=result.clinic, today=options["as_of"])  # desk queue
         if result.created:
             self.stdout.write(
                 f"Built the demo clinic {result.clinic.name!r} from seed {options['seed']}: "
@@ -73,6 +75,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"The demo clinic {result.clinic.name!r} is already loaded "
                 f"({result.patients:,} patients); nothing was built."
+            )
+        if morning.calls:
+            self.stdout.write(
+                f"Today's calls: {morning.calls}, {morning.questions} medical questions."
             )
         if outcome.credentials_source == "reset":
             self.stdout.write(f"{path} was missing, so the demo staff have new passwords.")

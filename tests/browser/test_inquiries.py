@@ -1,0 +1,188 @@
+"""Calls and medical questions in the browser: a call logged in at most four interactions with
+the disclosure sentence shown as the caller is chosen; the emergency script shown before
+anything else while a red flag is typed; a medical question routed, answered by a nurse,
+relayed by the desk, and gone from the queue."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from conftest import Personas, make_patient
+from frontdesk.inquiries.desk import AnswerSource, CallbackSource, QuestionSource
+from frontdesk.inquiries.models import Callback, Inquiry, MedicalQuestion, PatientContact
+
+from .conftest import TIMEOUT_MS
+from .helpers import assert_accessible, sign_in
+
+pytestmark = pytest.mark.browser
+
+# Who is calling, what about, their words, save: the number comes from the record.
+MOST_INTERACTIONS = 4
+
+
+class Counted:
+    """The officer's hands: each action goes through here and is counted."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def fill(self, field: Locator, value: str) -> None:
+        self.count += 1
+        field.fill(value)
+
+    def select(self, field: Locator, *, label: str) -> None:
+        self.count += 1
+        field.select_option(label=label)
+
+    def click(self, target: Locator) -> None:
+        self.count += 1
+        target.click()
+
+
+def _report(name: str, hands: Counted, capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        print(f"\ninteractions {name}: {hands.count}")
+
+
+def test_a_call_from_a_patients_mother_is_logged_in_four_interactions(
+    transactional_audit: None,
+    personas: Personas,
+    page: Page,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    child = make_patient(personas.clinic, given_name="Lucia", family_name="Alvarez")
+    PatientContact.objects.create(
+        clinic=personas.clinic,
+        patient=child,
+        name="Maria Alvarez",
+        relationship="parent",
+        may_hear="appointments",
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    page.goto("/accounts/login/")
+    sign_in(page, personas.front_desk)
+    expect(page.get_by_role("heading", name=re.compile("Good to see you"))).to_be_visible()
+    page.goto(f"/patients/{child.pk}/")
+    page.get_by_role("link", name="Log a call").click()
+    hands = Counted()
+    hands.select(page.get_by_label("Who is calling"), label="Maria Alvarez (parent of a minor)")
+    expect(page.get_by_text("You may discuss appointments only")).to_be_visible()
+    hands.select(page.get_by_label("About"), label="Appointment")
+    hands.fill(page.get_by_label("Message (in the caller's words)"), "Can Lucia come after 3?")
+    expect(page.get_by_label("Call back on")).to_have_value(child.phone)
+    assert_accessible(page)
+    hands.click(page.get_by_role("button", name="Log the call"))
+    expect(page.get_by_text("The call is logged.")).to_be_visible()
+    expect(page.get_by_text("You may discuss appointments only")).to_be_visible()
+    assert_accessible(page)
+    _report("call from a contact", hands, capsys)
+    assert hands.count <= MOST_INTERACTIONS
+    inquiry = Inquiry.objects.get()
+    assert (inquiry.caller_name, inquiry.disclosure) == ("Maria Alvarez", "appointments")
+    callback = Callback.objects.get(inquiry=inquiry)
+    assert [
+        r["ref"] for r in CallbackSource().rows(clinic_id=personas.clinic.pk, now=timezone.now())
+    ] == [callback.pk]
+
+
+def test_a_stranger_asking_about_a_patient_is_told_plainly_not_to_disclose(
+    transactional_audit: None, personas: Personas, page: Page
+) -> None:
+    patient = make_patient(personas.clinic, given_name="Ivo", family_name="Marsh")
+    page.goto("/accounts/login/")
+    sign_in(page, personas.front_desk)
+    page.goto(f"/inquiries/calls/new/?patient={patient.pk}")
+    page.get_by_label("Who is calling").select_option(
+        label="Someone else (not on the patient's list)"
+    )
+    expect(page.get_by_text("Do not disclose: not an authorised contact")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_a_red_flag_shows_the_emergency_script_before_anything_else_as_it_is_typed(
+    transactional_audit: None, personas: Personas, page: Page
+) -> None:
+    patient = make_patient(personas.clinic, given_name="Ken", family_name="Ito")
+    page.goto("/accounts/login/")
+    sign_in(page, personas.front_desk)
+    page.goto(f"/inquiries/calls/new/?patient={patient.pk}")
+    page.get_by_label("About").select_option(label="Medical question")
+    page.get_by_label("Message (in the caller's words)").fill(
+        "his FACE is DROOPING and speech slurred"
+    )
+    warning = page.get_by_role("heading", name=re.compile("Possible emergency"))
+    expect(warning).to_be_visible()
+    # The script stands above the form: the first thing the officer reads.
+    script_top = warning.bounding_box()
+    form_top = page.get_by_label("Who is calling").bounding_box()
+    assert script_top is not None and form_top is not None
+    assert script_top["y"] < form_top["y"]
+    expect(page.locator('details[data-playbook="emergency"]')).to_have_attribute("open", "")
+    assert_accessible(page)
+
+
+def test_a_medical_question_is_routed_answered_by_a_nurse_relayed_and_leaves_the_queue(
+    transactional_audit: None,
+    personas: Personas,
+    page: Page,
+    browser: Browser,
+    live_server: object,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    patient = make_patient(personas.clinic, given_name="Rosa", family_name="Diaz")
+    clinic = personas.clinic.pk
+    page.goto("/accounts/login/")
+    sign_in(page, personas.front_desk)
+    page.goto(f"/inquiries/calls/new/?patient={patient.pk}")
+    hands = Counted()
+    hands.select(page.get_by_label("Who is calling"), label="The patient")
+    hands.select(page.get_by_label("About"), label="Medical question")
+    hands.fill(
+        page.get_by_label("Message (in the caller's words)"),
+        "Can I take ibuprofen with my blood pressure tablets?",
+    )
+    hands.click(page.get_by_role("button", name="Log the call"))
+    _report("medical question", hands, capsys)
+    assert hands.count <= MOST_INTERACTIONS
+    expect(page.get_by_role("link", name=re.compile("with Nurse triage"))).to_be_visible()
+    question = MedicalQuestion.objects.get()
+    assert [r["ref"] for r in QuestionSource().rows(clinic_id=clinic, now=timezone.now())] == [
+        question.pk
+    ]
+
+    nurse_context = browser.new_context(base_url=str(live_server), locale="en-US")
+    nurse_context.set_default_timeout(TIMEOUT_MS)
+    nurse = nurse_context.new_page()
+    nurse.goto("/accounts/login/")
+    sign_in(nurse, personas.nurse)
+    nurse.get_by_role("link", name="Questions").click()
+    expect(nurse.get_by_role("heading", name="Medical questions waiting")).to_be_visible()
+    assert_accessible(nurse)
+    nurse.get_by_role("link", name=re.compile(r"\d{2}:\d{2}")).first.click()
+    nurse.get_by_label("Answer").fill("Paracetamol is safer with your tablets; avoid ibuprofen.")
+    nurse.get_by_label("How it reaches the patient").select_option(
+        label="The desk reads it to the patient"
+    )
+    assert_accessible(nurse)
+    nurse.get_by_role("button", name="Save the answer").click()
+    expect(nurse.get_by_text("Answered.")).to_be_visible()
+    nurse_context.close()
+    assert list(QuestionSource().rows(clinic_id=clinic, now=timezone.now())) == []
+    (relay,) = AnswerSource().rows(clinic_id=clinic, now=timezone.now())
+
+    entry = AnswerSource().describe([relay["ref"]], now=timezone.now())[relay["ref"]]
+    page.goto(entry.url)
+    expect(page.get_by_text("avoid ibuprofen")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="I have relayed it").click()
+    expect(page.get_by_text("Relayed: the answer has reached the patient.")).to_be_visible()
+    assert list(AnswerSource().rows(clinic_id=clinic, now=timezone.now())) == []
+    # The thread is one record on the chart.
+    page.goto(f"/patients/{patient.pk}/")
+    expect(page.get_by_text(re.compile("relayed"))).to_be_visible()
+    assert_accessible(page)
