@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "frontdesk.clinic",
     "frontdesk.patients",
     "frontdesk.desk",
+    "frontdesk.complaints",
     "frontdesk.scheduling",
     "frontdesk.flow",
     "frontdesk.messaging",

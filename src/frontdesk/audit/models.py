@@ -94,6 +94,14 @@ class AuditObject(models.TextChoices):
     WAITLIST_SLOT = "waitlist_slot", "Waitlist slot"
     WALK_IN_DUPLICATES = "walk_in_duplicates", "Walk in duplicates"
     WEEK_VIEW = "week_view", "Week view"
+    # Complaints and grievances, office supplies.
+    COMPLAINT = "complaint", "Complaint"
+    COMPLAINT_LIST = "complaint_list", "Complaint list"
+    COMPLAINT_LETTER = "complaint_letter", "Complaint letter"
+    COMPLAINT_SETTINGS = "complaint_settings", "Complaint settings"
+    PRIVACY_REVIEW = "privacy_review", "Privacy review"
+    SUPPLY_ITEM = "supply_item", "Supply item"
+    SUPPLY_REORDER_LIST = "supply_reorder_list", "Supply reorder list"
 
 
 class AuditEvent(models.Model):
