@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "frontdesk.patients",
     "frontdesk.desk",
     "frontdesk.complaints",
+    "frontdesk.supplies",
     "frontdesk.scheduling",
     "frontdesk.flow",
     "frontdesk.messaging",
