@@ -28,12 +28,13 @@ def _quantity(value: int, *, what: str) -> int:
 
 
 def _settle(item: SupplyItem, *, was_below: bool, now: dt.datetime) -> None:
-    """Keep `below_par_since` true to the count, and tell the desk when that changed."""
+    """Keep `below_par_since` true to the count, and tell the desk whenever the item is or was
+    on its queue (it came, went, or its words changed)."""
     if item.below_par and not was_below:
         item.below_par_since = now
     elif not item.below_par:
         item.below_par_since = None
-    if item.below_par != was_below:
+    if item.below_par or was_below:
         desk_changed(item.clinic_id)
 
 
