@@ -16,6 +16,7 @@ from frontdesk.complaints.models import (
     Category,
     Complaint,
     ComplaintLetter,
+    ComplaintSettings,
     ComplaintStatus,
     EventKind,
     PrivacyReview,
@@ -181,3 +182,51 @@ def test_the_supervisor_closes_a_privacy_review(
     review = PrivacyReview.objects.get(complaint=complaint)
     assert review.closed_at is not None
     assert review.reviewer == personas.supervisor
+
+
+def test_markup_in_a_response_is_printed_as_words_and_fetches_nothing(
+    personas: Personas, grievance: Complaint
+) -> None:
+    letter = complaint_respond(
+        context=context_of(personas.supervisor),
+        user=personas.supervisor,
+        complaint=grievance,
+        body='See <img src="http://127.0.0.1:9/x.png"> and <b>this</b>.',
+    )
+    text = " ".join(pdf_text(bytes(letter.pdf)).split())
+    assert '<img src="http://127.0.0.1:9/x.png">' in text
+    assert "<b>this</b>" in text
+
+
+def test_the_clinic_sets_its_deadlines_and_privacy_officer_on_a_page(
+    personas: Personas, client: Client
+) -> None:
+    supervisor = login_client(client, personas.supervisor)
+    url = reverse("complaints:settings")
+    bad = supervisor.post(url, {"acknowledge_business_days": "0", "response_days": "abc"})
+    assert bad.status_code == 400
+    body = bad.content.decode()
+    assert "Acknowledge within 1 to 30 business days." in body
+    assert "Type a whole number of days." in body
+    response = supervisor.post(
+        url,
+        {
+            "acknowledge_business_days": "3",
+            "response_days": "30",
+            "privacy_officer": personas.supervisor.pk,
+        },
+    )
+    assert response.status_code == 302
+    held = ComplaintSettings.objects.get(clinic=personas.clinic)
+    assert (held.acknowledge_business_days, held.response_days) == (3, 30)
+    assert held.privacy_officer == personas.supervisor
+    refused = supervisor.post(
+        url,
+        {
+            "acknowledge_business_days": "2",
+            "response_days": "7",
+            "privacy_officer": personas.nurse.pk,
+        },
+    )
+    assert refused.status_code == 400
+    assert "Choose the privacy officer from the supervisors." in refused.content.decode()
