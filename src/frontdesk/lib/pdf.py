@@ -10,6 +10,7 @@ never make the server open a connection or read a local file.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -17,6 +18,9 @@ from django.template.loader import render_to_string
 from pypdf import PdfReader
 from weasyprint import HTML  # type: ignore[import-untyped]
 from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
+
+# WeasyPrint logs each rendering step at INFO; one letter is not worth four log lines.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 class _RefusingFetcher(URLFetcher):  # type: ignore[misc]
