@@ -25,6 +25,7 @@ from frontdesk.complaints.models import (
     ComplaintStatus,
     EventKind,
     PrivacyReview,
+    Severity,
 )
 from frontdesk.complaints.selectors import complaint_settings
 from frontdesk.desk.live import desk_changed
@@ -127,6 +128,8 @@ def complaint_log(
         raise ComplaintRefusedError("That patient is not this clinic's.")
     if occurred_on > now.astimezone(clinic_zone(clinic_id)).date():
         raise ComplaintRefusedError("The day it happened cannot be in the future.")
+    if severity not in Severity.values:
+        raise ComplaintRefusedError("Choose how serious it is from the list.")
     what_happened = _text(what_happened, what="what happened")
     patient_wants = _text(patient_wants, what="what the patient wants", required=False)
     desk_action = _text(desk_action, what="what was done at the desk", required=False)
