@@ -7,6 +7,11 @@
 Each goes to its owner (or reviewer) if it has one, else to the supervisors' pool, and leaves
 the queue the moment it is acknowledged, answered or reviewed. Only supervisors see these kinds;
 the words on the queue say what to do, never what the complaint says or whom it names.
+
+A supervisor named in a complaint must not see it (complaints/selectors.py), but the desk's
+contract (`ROW_FIELDS`) has no per-person exclusion; each source here offers `refs_hidden_from`
+for the desk to leave such rows out of that person's queue. Until the desk asks it, a named
+supervisor may see the row's title; opening it is a 404 and shows nothing.
 """
 
 from __future__ import annotations
@@ -58,6 +63,14 @@ class _GrievanceStage:
         )
         return rows
 
+    def refs_hidden_from(self, refs: Sequence[int], *, user_id: int) -> set[int]:
+        """Which of these rows name this member of staff, who must not see them."""
+        return set(
+            Complaint.objects.filter(pk__in=refs, staff_involved=user_id).values_list(
+                "pk", flat=True
+            )
+        )
+
     def describe(self, refs: Sequence[int], *, now: dt.datetime) -> dict[int, DeskEntry]:
         complaints = Complaint.objects.filter(pk__in=refs).select_related("patient")
         return {
@@ -107,6 +120,14 @@ class PrivacyReviewSource:
             .values(*ROW_FIELDS)
         )
         return rows
+
+    def refs_hidden_from(self, refs: Sequence[int], *, user_id: int) -> set[int]:
+        """Which of these reviews are of complaints naming this member of staff."""
+        return set(
+            PrivacyReview.objects.filter(
+                pk__in=refs, complaint__staff_involved=user_id
+            ).values_list("pk", flat=True)
+        )
 
     def describe(self, refs: Sequence[int], *, now: dt.datetime) -> dict[int, DeskEntry]:
         reviews = PrivacyReview.objects.filter(pk__in=refs).select_related("complaint__patient")

@@ -158,3 +158,26 @@ def test_the_complaints_list_takes_a_fixed_number_of_queries(
     assert response.status_code == 200
     assert Complaint.objects.count() == 6
     assert len(many) == len(few)
+
+
+def test_the_desk_can_leave_a_complaint_off_the_queue_of_a_supervisor_it_names(
+    personas: Personas, log_complaint: LogComplaint
+) -> None:
+    naming = log_complaint(category=Category.PRIVACY, staff_involved=[personas.supervisor])
+    other = log_complaint()
+    sources = desk_sources()
+    complaint_refs = [naming.pk, other.pk]
+    hidden = sources["complaint"].refs_hidden_from(  # type: ignore[attr-defined]
+        complaint_refs, user_id=personas.supervisor.pk
+    )
+    assert hidden == {naming.pk}
+    review_refs = [row["ref"] for row in _queue(personas.clinic.pk, "privacy_review")]
+    assert sources["privacy_review"].refs_hidden_from(  # type: ignore[attr-defined]
+        review_refs, user_id=personas.supervisor.pk
+    ) == set(review_refs)
+    assert (
+        sources["privacy_review"].refs_hidden_from(  # type: ignore[attr-defined]
+            review_refs, user_id=personas.front_desk.pk
+        )
+        == set()
+    )
