@@ -4,8 +4,10 @@ with the complaint, downloaded through a checked, audited view."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -230,3 +232,36 @@ def test_the_clinic_sets_its_deadlines_and_privacy_officer_on_a_page(
     )
     assert refused.status_code == 400
     assert "Choose the privacy officer from the supervisors." in refused.content.decode()
+
+
+def test_two_supervisors_answering_at_once_send_one_letter(
+    transactional_audit: None, personas: Personas, log_complaint: LogComplaint
+) -> None:
+    grievance = log_complaint()
+    writers = 3
+    barrier = threading.Barrier(writers)
+    outcomes: list[str] = []
+
+    def attempt(n: int) -> None:
+        try:
+            barrier.wait()
+            complaint_respond(
+                context=context_of(personas.supervisor),
+                user=personas.supervisor,
+                complaint=grievance,
+                body=f"Response number {n}.",
+            )
+            outcomes.append("sent")
+        except ComplaintRefusedError as exc:
+            outcomes.append(str(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("sent") == 1
+    assert all("has its written response already" in o for o in outcomes if o != "sent")
+    assert ComplaintLetter.objects.filter(complaint=grievance).count() == 1
