@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/frontdesk
 PYTEST_WORKERS ?= 2
 
-.PHONY: run install install-dev browser test lint typecheck test-sqlite test-postgres test-browser bench clean
+.PHONY: run install install-dev pdf-libs browser test lint typecheck test-sqlite test-postgres test-browser bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Frontdesk needs Python 3.11"'
@@ -24,8 +24,16 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.dev-installed
+install: pdf-libs $(VENV)/.installed
+install-dev: pdf-libs $(VENV)/.dev-installed
+
+# Debian's pango and its fonts for WeasyPrint (lib/pdf.py), installed only when missing.
+pdf-libs:
+	@if ! /sbin/ldconfig -p | grep -q 'libpangoft2-1.0.so.0'; then \
+		echo "Installing Debian's pango for PDF letters"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; \
+	fi
 
 # Debian's Chromium for the browser tests (never a browser download).
 browser:

@@ -83,6 +83,8 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "callback_id": lambda s: _sample_callback(s),
     "question_id": lambda s: _sample_question(s).pk,
     "contact_id": lambda s: _sample_contact(s),
+    "complaint_id": lambda s: _sample_complaint(s),
+    "item_id": lambda s: _sample_supply_item(s),
 }
 
 
@@ -161,6 +163,47 @@ def _sample_contact(s: Samples) -> int:
         may_hear="appointments",
         created_at=timezone.now(),
         updated_at=timezone.now(),
+    ).pk
+
+
+def _sample_complaint(s: Samples) -> int:
+    """A grievance about the sample patient's wait, logged by the desk's officer."""
+    from frontdesk.accounts.models import User
+    from frontdesk.complaints.models import Complaint
+
+    held = Complaint.objects.filter(patient=s.patient).first()
+    if held is not None:
+        return held.pk
+    now = timezone.now()
+    return Complaint.objects.create(
+        clinic_id=s.patient.clinic_id,
+        patient=s.patient,
+        logged_by=User.objects.get(username="alice"),
+        created_at=now,
+        occurred_on=now.date(),
+        category="waiting",
+        severity="low",
+        what_happened="Waited an hour",
+        status="awaiting_acknowledgement",
+        acknowledge_due=now + dt.timedelta(days=2),
+        response_due=now + dt.timedelta(days=7),
+    ).pk
+
+
+def _sample_supply_item(s: Samples) -> int:
+    from frontdesk.supplies.models import SupplyItem
+
+    held = SupplyItem.objects.filter(clinic_id=s.patient.clinic_id).first()
+    if held is not None:
+        return held.pk
+    return SupplyItem.objects.create(
+        clinic_id=s.patient.clinic_id,
+        name="Printer paper",
+        unit="ream",
+        par_level=10,
+        on_hand=4,
+        supplier="Office Depot",
+        created_at=timezone.now(),
     ).pk
 
 

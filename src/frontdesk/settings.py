@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "frontdesk.patients",
     "frontdesk.desk",
     "frontdesk.inquiries",
+    "frontdesk.complaints",
+    "frontdesk.supplies",
     "frontdesk.scheduling",
     "frontdesk.flow",
     "frontdesk.messaging",

@@ -32,6 +32,8 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("setup", "Set-up", "scheduling:setup", Action.SCHEDULE_SETUP),
     ("calendar_feed", "Calendar feed", "scheduling:feed_list", Action.CALENDAR_FEED_VIEW),
     ("playbooks", "Playbooks", "playbooks:list", Action.PLAYBOOK_VIEW),
+    ("complaints", "Complaints", "complaints:list", Action.COMPLAINT_VIEW),
+    ("supplies", "Supplies", "supplies:list", Action.SUPPLY_VIEW),
     ("staff", "Staff", "accounts:staff_list", Action.STAFF_VIEW),
     ("locks", "Sign-in locks", "accounts:locks", Action.ACCOUNT_UNLOCK),
     ("outbox", "Unsent messages", "outbox:list", Action.OUTBOX_VIEW),

@@ -82,6 +82,16 @@ class Action(StrEnum):
     QUESTION_RELAY = "inquiry.question_relay"
     INQUIRY_SETTINGS = "inquiry.settings"
 
+    # Complaints and grievances (complaints/), office supplies (supplies/).
+    COMPLAINT_LOG = "complaint.log"
+    COMPLAINT_VIEW = "complaint.view"
+    COMPLAINT_MANAGE = "complaint.manage"
+    COMPLAINT_TRENDS = "complaint.trends"
+    COMPLAINT_SETTINGS = "complaint.settings"
+    SUPPLY_VIEW = "supply.view"
+    SUPPLY_COUNT = "supply.count"
+    SUPPLY_MANAGE = "supply.manage"
+
 
 PUBLIC = "public"
 
@@ -180,6 +190,22 @@ POLICY: dict[Action, frozenset[Role]] = {
     # The red-flag phrases, deadlines and callback attempts of the clinic: no patient data; the
     # supervisor runs the desk, the administrator sets the clinic up.
     Action.INQUIRY_SETTINGS: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    # Complaints and grievances. A patient may complain to anyone who sees patients, so each of
+    # them logs one; administrators see no patients. Reading a complaint is the same roles, but
+    # complaints/selectors.py narrows it to one's own (logged, owned, reviewed) and supervisors,
+    # and never to staff named in it. Supervisors own grievances, answer them, review privacy
+    # complaints and watch the trends (counts only). The deadlines and the privacy officer are
+    # set-up of the clinic: supervisors and administrators.
+    Action.COMPLAINT_LOG: _CLINICAL_AND_DESK,
+    Action.COMPLAINT_VIEW: _CLINICAL_AND_DESK,
+    Action.COMPLAINT_MANAGE: frozenset({Role.SUPERVISOR}),
+    Action.COMPLAINT_TRENDS: frozenset({Role.SUPERVISOR}),
+    Action.COMPLAINT_SETTINGS: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    # Office supplies hold no patient data: the desk counts them and prints the reorder list;
+    # supervisors and administrators keep the item list (par levels, suppliers).
+    Action.SUPPLY_VIEW: frozenset({Role.FRONT_DESK, Role.SUPERVISOR, Role.ADMIN}),
+    Action.SUPPLY_COUNT: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    Action.SUPPLY_MANAGE: frozenset({Role.SUPERVISOR, Role.ADMIN}),
 }
 
 

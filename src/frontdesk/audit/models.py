@@ -102,6 +102,14 @@ class AuditObject(models.TextChoices):
     MEDICAL_QUESTION = "medical_question", "Medical question"
     MEDICAL_QUESTION_LIST = "medical_question_list", "Medical question list"
     INQUIRY_SETTINGS = "inquiry_settings", "Inquiry settings"
+    # Complaints and grievances, office supplies.
+    COMPLAINT = "complaint", "Complaint"
+    COMPLAINT_LIST = "complaint_list", "Complaint list"
+    COMPLAINT_LETTER = "complaint_letter", "Complaint letter"
+    COMPLAINT_SETTINGS = "complaint_settings", "Complaint settings"
+    PRIVACY_REVIEW = "privacy_review", "Privacy review"
+    SUPPLY_ITEM = "supply_item", "Supply item"
+    SUPPLY_REORDER_LIST = "supply_reorder_list", "Supply reorder list"
 
 
 class AuditEvent(models.Model):

@@ -27,6 +27,7 @@ from frontdesk.audit.models import AuditAction, AuditEvent, AuditObject
 from frontdesk.audit.services import SYSTEM_CONTEXT, audit_record
 from frontdesk.clinic.models import AppointmentType, Clinic, Location, Provider
 from frontdesk.demo.bulk import patients_insert, sqlite_cache
+from frontdesk.demo.complaints_morning import demo_complaints_morning
 from frontdesk.demo.credentials import (
     StaffLogin,
     demo_credentials_reset,
@@ -136,6 +137,7 @@ def demo_clinic_build(
                 money_rng=random.Random(f"frontdesk-demo:{seed}:accounts"),
             )
         appointments = demo_schedule_build(clinic=clinic, seed=seed, today=today)
+        demo_complaints_morning(clinic=clinic, now=timezone.now())
         audit_record(
             context=SYSTEM_CONTEXT,
             action=AuditAction.SYSTEM,
