@@ -250,6 +250,11 @@ def _address_words(line: str) -> tuple[frozenset[str], str]:
     return numbers, words
 
 
+def postcode_normalise(value: str) -> str:
+    """A postal code as the scorer compares it (the key of `ValueFrequencies.postcode`)."""
+    return _postcode(value)
+
+
 def _postcode(value: str) -> str:
     compact = normalise_name(value).replace(" ", "")
     # A US ZIP+4 compares on its five-digit ZIP.
@@ -311,6 +316,11 @@ def _name_parts(given_words: tuple[str, ...], family_words: tuple[str, ...]) -> 
         "given_order": given_words,
         "family_order": family_words,
     }
+
+
+def birth_date_key(value: dt.date) -> str:
+    """A birth date as the scorer compares it (the key of `ValueFrequencies.birth_date`)."""
+    return _dob_text(value)
 
 
 def _dob_text(value: dt.date | None) -> str:
@@ -655,7 +665,12 @@ _WEIGHTS: Final = tuple(
 _TF_PSEUDO_COUNT: Final = 2000
 _TF_MAX_GAIN: Final = 2.0
 _TF_MAX_LOSS: Final = 12.0
-_TF_FIELDS: Final = ((C_GIVEN, G_EXACT), (C_FAMILY, F_EXACT), (C_DOB, D_EXACT), (C_POSTCODE, E_EXACT))
+_TF_FIELDS: Final = (
+    (C_GIVEN, G_EXACT),
+    (C_FAMILY, F_EXACT),
+    (C_DOB, D_EXACT),
+    (C_POSTCODE, E_EXACT),
+)
 
 
 def _tf_weight(comparison: int, level: int, count: int, size: int) -> float:
@@ -797,13 +812,15 @@ def match_score(
     if household_member:
         # A twin, a parent, a Jr or Sr at the same address: a family note, not a warning.
         score = min(score, WARNING_THRESHOLD - 1.0)
-        conflict = f"{contradiction}: another member of the household"
+        conflict = ""
     elif conflict:
         # Monotone squeeze into [cap, threshold): the candidates keep their order.
         score = _CONFLICT_CAP + (1.0 - math.exp2(-(score - _CONFLICT_CAP) / 16.0)) * 0.999
-    reasons = _reasons(a, b, pa, pb, levels, transposed=transposed, conflict=conflict)
-    if common:
-        reasons = (*reasons[:-1], *common, reasons[-1]) if conflict else (*reasons, *common)
+    reasons = (*_reasons(a, b, pa, pb, levels, transposed=transposed), *common)
+    if household_member:
+        reasons = (*reasons, f"{contradiction}: another member of the household")
+    elif conflict:
+        reasons = (*reasons, f"{conflict}: not taken as the same person without a check")
     return MatchResult(
         score=score,
         probability=_probability(score),
@@ -882,7 +899,6 @@ def _reasons(
     levels: tuple[int, ...],
     *,
     transposed: bool,
-    conflict: str,
 ) -> tuple[str, ...]:
     b_given, b_family = (
         (b.family_name, b.given_name) if transposed else (b.given_name, b.family_name)
@@ -918,8 +934,6 @@ def _reasons(
     elif family in (F_WEAK, F_DIFFERENT):
         out.append("different family names")
     out.extend(_TEXT_REASONS[i][level] for i, level in enumerate(levels) if _TEXT_REASONS[i][level])
-    if conflict:
-        out.append(f"{conflict}: not taken as the same person without a check")
     return tuple(out)
 
 

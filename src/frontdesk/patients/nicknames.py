@@ -596,9 +596,7 @@ def _family_groups(table: str) -> dict[str, tuple[str, ...]]:
     return {name: tuple(heads) for name, heads in groups.items()}
 
 
-_FAMILY_GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    _family_groups(_FAMILY_SPELLINGS)
-)
+_FAMILY_GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType(_family_groups(_FAMILY_SPELLINGS))
 
 
 def family_spellings(words: tuple[str, ...] | list[str]) -> frozenset[str]:
