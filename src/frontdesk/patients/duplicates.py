@@ -134,10 +134,8 @@ def blocking_condition(record: PersonRecord) -> Q | None:
         condition |= Q(email=record.email)
         used = True
     if record.family_name and record.given_name:
-        keys = Q(
-            family_key=name_phonetic_key(record.family_name)[:16],
-            given_key=name_phonetic_key(given_name_canonical(record.given_name))[:16],
-        )
+        keys_given = name_phonetic_key(given_name_canonical(record.given_name))[:16]
+        keys = Q(family_key=name_phonetic_key(record.family_name)[:16], given_key=keys_given)
         # Given and family names typed the wrong way round.
         keys |= Q(
             family_key=name_phonetic_key(record.given_name)[:16],
@@ -160,14 +158,19 @@ def blocking_condition(record: PersonRecord) -> Q | None:
             if swapped is not None:
                 typos += year_typo_dates(swapped)
             condition |= keys & (years | Q(birth_date__in=typos))
+            # A married name or a family-name typo together with a typo in the birth year:
+            # the given name's key on the dates a year typo makes.
+            condition |= Q(given_key=keys_given, birth_date__in=typos)
         used = True
     return condition if used else None
 
 
-# The size of each clinic's index, for the term frequencies: counted at most every few
-# minutes per process (a count over a million rows costs tens of milliseconds), since a few
-# minutes of growth does not change a share that matters.
+# The size of each clinic's index, for the term frequencies. A small index is counted at
+# every check (a millisecond); a large one at most every few minutes per process (a count
+# over a million rows costs tens of milliseconds), since a few minutes of growth does not
+# change its shares.
 _SIZE_SECONDS = 300.0
+_SIZE_ALWAYS_COUNTED = 50_000
 _sizes: dict[int, tuple[float, int]] = {}
 _sizes_lock = threading.Lock()
 
@@ -175,7 +178,7 @@ _sizes_lock = threading.Lock()
 def _index_size(clinic_id: int) -> int:
     now = time.monotonic()
     cached = _sizes.get(clinic_id)
-    if cached is not None and now - cached[0] < _SIZE_SECONDS:
+    if cached is not None and cached[1] >= _SIZE_ALWAYS_COUNTED and now - cached[0] < _SIZE_SECONDS:
         return cached[1]
     size = Patient.objects.filter(clinic_id=clinic_id).count()
     with _sizes_lock:

@@ -401,6 +401,9 @@ D_EXACT, D_SWAPPED, D_ONE_DIGIT, D_TWO_DIGITS, D_DIFFERENT = range(1, 6)
 # Same day and month, years apart by more than a typo. Weighed as D_DIFFERENT (it is a
 # different date), told apart for the reason it gives: a parent and child, a Jr and Sr.
 D_YEARS_APART: Final = 6
+# Same day and month, the year one keystroke away but ten or more years off: weighed as a
+# one-digit typo, never taken for the same person without a check.
+D_DECADE: Final = 7
 # text fields: street, address line 2, city
 T_EXACT, T_CLOSE, T_SIMILAR, T_DIFFERENT = range(1, 5)
 # fields compared as equal / one typo / different: phone, email, postcode
@@ -422,13 +425,25 @@ def _given_level(a: _Prepared, b: _Prepared) -> int:
     if a.given_forms & b.given_forms or _goes_by_middle_name(a, b):
         return G_NICKNAME
     jw = JaroWinkler.similarity(a.given, b.given)
-    if jw >= 0.92 or _typo_close(a.given, b.given) or _same_spelling(a, b):
+    if jw >= 0.92 or _typo_close(a.given, b.given):
         return G_TYPO
-    if jw >= 0.85 or a.given_phonetic == b.given_phonetic or a.given_words & b.given_words:
+    if (
+        jw >= 0.85
+        or a.given_phonetic == b.given_phonetic
+        or a.given_words & b.given_words
+        or _same_spelling(a, b)
+        or _short_typo(a.given, b.given)
+    ):
         return G_SIMILAR
     if (len(a.given_first) == 1 or len(b.given_first) == 1) and a.given[0] == b.given[0]:
         return G_INITIAL
     return G_WEAK if jw >= 0.7 else G_DIFFERENT
+
+
+def _short_typo(a: str, b: str) -> bool:
+    """One edit between short names (Jn, Jun; Yan, Ysn): alike, though too short to be sure
+    it is a typo rather than another name."""
+    return max(len(a), len(b)) >= 2 and OSA.distance(a, b, score_cutoff=1) <= 1
 
 
 def _same_spelling(a: _Prepared, b: _Prepared) -> bool:
@@ -481,7 +496,13 @@ def _dob_level(a: str, b: str) -> int:
     if a[4:] == b[4:]:
         # Same day and month: a typo touches one digit of the year or swaps two neighbours
         # (1984, 1948); anything more is another person born on the same day (a Jr and Sr).
-        return D_ONE_DIGIT if OSA.distance(a[:4], b[:4], score_cutoff=1) <= 1 else D_YEARS_APART
+        if OSA.distance(a[:4], b[:4], score_cutoff=1) > 1:
+            return D_YEARS_APART
+        # One digit changed, but ten or more years: as likely a parent and child (1960,
+        # 1990). Two neighbouring digits swapped (1972, 1927) is the commoner slip.
+        if Hamming.distance(a[:4], b[:4]) == 1 and abs(int(a[:4]) - int(b[:4])) >= 10:
+            return D_DECADE
+        return D_ONE_DIGIT
     differing = Hamming.distance(a, b)
     if differing == 1 or OSA.distance(a, b, score_cutoff=1) == 1:
         return D_ONE_DIGIT
@@ -575,8 +596,9 @@ def comparison_levels(a: PersonRecord, b: PersonRecord) -> tuple[tuple[int, ...]
     pa, pb = _prepare(a), _prepare(b)
     transposed = _names_transposed(pa, pb)
     levels = _levels(pa, _transposed(pb)) if transposed else _levels(pa, pb)
-    if levels[C_DOB] == D_YEARS_APART:
-        levels = (*levels[:C_DOB], D_DIFFERENT, *levels[C_DOB + 1 :])
+    if levels[C_DOB] in (D_YEARS_APART, D_DECADE):
+        tabled = D_DIFFERENT if levels[C_DOB] == D_YEARS_APART else D_ONE_DIGIT
+        levels = (*levels[:C_DOB], tabled, *levels[C_DOB + 1 :])
     return levels, transposed
 
 
@@ -651,7 +673,14 @@ _MU: Final = tuple(_normalised(levels) for levels in _LEVEL_PROBABILITIES)
 # Level 0 weighs nothing; D_YEARS_APART weighs as D_DIFFERENT (it is a different date).
 _WEIGHTS: Final = tuple(
     (0.0, *(math.log2(m / u) for m, u in mu[1:]))
-    + ((math.log2(mu[D_DIFFERENT][0] / mu[D_DIFFERENT][1]),) if i == C_DOB else ())
+    + (
+        (
+            math.log2(mu[D_DIFFERENT][0] / mu[D_DIFFERENT][1]),
+            math.log2(mu[D_ONE_DIGIT][0] / mu[D_ONE_DIGIT][1]),
+        )
+        if i == C_DOB
+        else ()
+    )
     for i, mu in enumerate(_MU)
 )
 
@@ -701,13 +730,15 @@ _INDEX_SIZE: Final = 100_000
 _PATIENTS_PER_HOUSEHOLD: Final = 2.5
 _HOUSEHOLD_CAP: Final = math.log2(0.8 * _INDEX_SIZE / (_PATIENTS_PER_HOUSEHOLD - 1))
 _HOUSEHOLD: Final = (C_PHONE, C_EMAIL, C_HOUSE, C_STREET, C_LINE2, C_CITY, C_POSTCODE, C_STATE)
+_ADDRESS: Final = (C_HOUSE, C_STREET, C_LINE2, C_CITY, C_POSTCODE, C_STATE)
 
-# Symmetrically, a household that disagrees in everything proves at most "lives elsewhere
-# now": about one returning patient in ten has moved and changed number since the last
-# visit (m = 0.1 against u close to 1), so the disagreement costs at most log2(0.1), about
-# 3.3 bits. It applies only when the person agrees (names, birth date, sex), and such a pair
-# is held at a warning (a namesake is possible): without it a patient who moved scored far
-# below the warning and was registered twice.
+# Symmetrically, a person whose own contact details (phone, email, street) all differ or
+# are missing proves at most "lives elsewhere now": about one returning patient in ten has
+# moved and changed number since the last visit (m = 0.1 against u close to 1), so the
+# household counts log2(0.1), about -3.3 bits, whatever a shared town would add. It applies
+# when given name, birth date and sex agree (the family name may have changed on marriage),
+# and such a pair is held at a warning: a namesake born the same day in the same town looks
+# exactly the same, and only the patient can say whether they moved.
 _MOVED_FLOOR: Final = math.log2(0.1)
 
 # Taking the better of two name orientations doubles the chance a stranger agrees.
@@ -755,12 +786,20 @@ def _evidence(
         for c in (C_CITY, C_POSTCODE, C_STATE):
             weights[c] = min(weights[c], 0.0)
     elif levels[C_POSTCODE] == E_EXACT:
-        # Likewise the postal code places the town: the city agreeing adds nothing more.
+        # Likewise the postal code places the town and state: their agreeing adds nothing.
         weights[C_CITY] = min(weights[C_CITY], 0.0)
+        weights[C_STATE] = min(weights[C_STATE], 0.0)
+    if _person_agrees(levels, a):
+        # A move changes house, street, town and postal code at once: one event, about one
+        # returning patient in ten, not four independent disagreements.
+        address = sum(weights[c] for c in _ADDRESS)
+        if address < _MOVED_FLOOR:
+            for c in _ADDRESS:
+                weights[c] *= _MOVED_FLOOR / address
     household = min(sum(weights[c] for c in _HOUSEHOLD), _HOUSEHOLD_CAP)
-    moved = _same_identity(levels) and household < _MOVED_FLOOR
+    moved = _person_agrees(levels, a) and _lives_elsewhere(levels)
     if moved:
-        household = _MOVED_FLOOR
+        household = max(household, _MOVED_FLOOR)
     score = sum(weights) - sum(weights[c] for c in _HOUSEHOLD) + household
     return score, moved, tuple(common)
 
@@ -797,7 +836,13 @@ def match_score(
         levels = _levels(pa, pb)
         score, moved, common = _evidence(levels, pa, pb, frequencies)
     contradiction = _conflict(levels, pa, pb)
-    household_member = contradiction in _FAMILY_CONFLICTS and _shares_household(levels)
+    household_member = (
+        contradiction in _FAMILY_CONFLICTS
+        and _shares_household(levels)
+        # One given name with another recorded sex is a slip of the sex field or a change
+        # of it, not a sibling: twins are never given one name.
+        and not (contradiction == _SEX_CONFLICT and levels[C_GIVEN] in (G_EXACT, G_NICKNAME))
+    )
     conflict = contradiction if score > _CONFLICT_CAP else ""
     if _names_unrelated(levels) and score >= WARNING_THRESHOLD:
         # Different given and family names: a birth date and a town shared with thousands
@@ -808,7 +853,7 @@ def match_score(
     if moved and not conflict and score > _CONFLICT_CAP:
         # Two people can share a common name and birth date; only the patient can say
         # whether they moved, so this is a warning for the officer, never a verdict.
-        conflict = "every contact detail differs: ask whether the patient has moved"
+        conflict = "no phone, email or street address in common: ask whether the patient has moved"
     if household_member:
         # A twin, a parent, a Jr or Sr at the same address: a family note, not a warning.
         score = min(score, WARNING_THRESHOLD - 1.0)
@@ -831,6 +876,47 @@ def match_score(
 
 def _names_unrelated(levels: tuple[int, ...]) -> bool:
     return levels[C_GIVEN] in (G_WEAK, G_DIFFERENT) and levels[C_FAMILY] in (F_WEAK, F_DIFFERENT)
+
+
+def _person_agrees(levels: tuple[int, ...], a: _Prepared) -> bool:
+    """Given name, birth date and recorded sex agree (allowing nicknames, typos, swaps), and
+    the family name too, or both are women: most women in the US take a married name and
+    few men do, so for them a different family name is as likely a marriage as another
+    person."""
+    return (
+        levels[C_GIVEN] in (G_EXACT, G_NICKNAME, G_TYPO)
+        and levels[C_DOB] in (D_EXACT, D_SWAPPED, D_ONE_DIGIT)
+        and levels[C_SEX] != S_DIFFERENT
+        and (
+            levels[C_FAMILY] in (F_EXACT, F_PART, F_TYPO, F_SIMILAR)
+            or (levels[C_SEX] == S_SAME and a.sex == "f")
+        )
+    )
+
+
+def _contact_agrees(levels: tuple[int, ...]) -> bool:
+    """A contact detail of the person's own agrees: phone, email or street address (a town
+    or postal code is shared with thousands)."""
+    return (
+        levels[C_PHONE] in (E_EXACT, E_TYPO)
+        # An email one character off is not counted: addresses made of the name
+        # (maria.garcia12, maria.garcia21) are alike for namesakes too.
+        or levels[C_EMAIL] == E_EXACT
+        or (levels[C_STREET] in (T_EXACT, T_CLOSE) and levels[C_HOUSE] != S_DIFFERENT)
+        or (levels[C_LINE2] in (T_EXACT, T_CLOSE) and levels[C_HOUSE] != S_DIFFERENT)
+    )
+
+
+def _lives_elsewhere(levels: tuple[int, ...]) -> bool:
+    """No contact detail of the person's own agrees, and one differs."""
+    if _contact_agrees(levels):
+        return False
+    return (
+        levels[C_PHONE] == E_DIFFERENT
+        or levels[C_EMAIL] == E_DIFFERENT
+        or levels[C_STREET] in (T_SIMILAR, T_DIFFERENT)
+        or levels[C_HOUSE] == S_DIFFERENT
+    )
 
 
 def _same_identity(levels: tuple[int, ...]) -> bool:
@@ -860,6 +946,10 @@ _YEARS_CONFLICT: Final = (
 _GIVEN_CONFLICT: Final = "different given names: could be a twin or another family member"
 _DOB_CONFLICT: Final = "different birth dates: could be a parent and child with the same name"
 _FAMILY_CONFLICT: Final = "different family names: ask about a change of name"
+_DECADE_CONFLICT: Final = (
+    "birth years one keystroke but a decade or more apart: a typo, or a parent and child"
+)
+_ALIKE_CONFLICT: Final = "given names only alike at the same address: could be twins"
 # The contradictions that say "another person"; a different family name alone does not (a
 # married name), nor does a move.
 _FAMILY_CONFLICTS: Final = frozenset(
@@ -885,7 +975,20 @@ def _conflict(levels: tuple[int, ...], a: _Prepared, b: _Prepared) -> str:
         return _GIVEN_CONFLICT
     if levels[C_DOB] == D_DIFFERENT:
         return _DOB_CONFLICT
+    if levels[C_DOB] == D_DECADE:
+        return _DECADE_CONFLICT
+    if levels[C_GIVEN] in (G_SIMILAR, G_INITIAL) and _shares_household(levels):
+        # Michael and Mitchell at one address, born the same day: twins as likely as a typo.
+        return _ALIKE_CONFLICT
     if levels[C_FAMILY] in (F_WEAK, F_DIFFERENT):
+        if (
+            levels[C_GIVEN] in (G_EXACT, G_NICKNAME, G_TYPO)
+            and levels[C_DOB] == D_EXACT
+            and _shares_household(levels)
+        ):
+            # Given name, birth date and the home's phone, email or street all agree: a
+            # change of family name (marriage), not a namesake, who would live elsewhere.
+            return ""
         # A married name is possible, but so is a namesake born the same day in the same town.
         return _FAMILY_CONFLICT
     return ""
@@ -957,6 +1060,7 @@ _TEXT_REASONS: Final[tuple[tuple[str, ...], ...]] = (
         "birth dates two digits apart",
         "different birth dates",
         "different birth years",
+        "birth years one digit but a decade or more apart",
     ),
     ("", "same sex", "different recorded sex"),
     ("", "same phone", "phone one digit apart", "different phone"),

@@ -152,6 +152,8 @@ class Patient(models.Model):
             models.Index(fields=["clinic", "family_norm"], name="patient_clinic_family_idx"),
             models.Index(fields=["clinic", "birth_date"], name="patient_clinic_birth_idx"),
             models.Index(fields=["clinic", "postal_code"], name="patient_clinic_postal_idx"),
+            # The registration check's block for a married name with a birth-year typo.
+            models.Index(fields=["given_key", "birth_date"], name="patient_given_key_birth_idx"),
         ]
         constraints = [
             models.CheckConstraint(
