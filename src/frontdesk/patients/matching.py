@@ -885,7 +885,7 @@ def _person_agrees(levels: tuple[int, ...], a: _Prepared) -> bool:
     person."""
     return (
         levels[C_GIVEN] in (G_EXACT, G_NICKNAME, G_TYPO)
-        and levels[C_DOB] in (D_EXACT, D_SWAPPED, D_ONE_DIGIT)
+        and levels[C_DOB] in (D_EXACT, D_SWAPPED, D_ONE_DIGIT, D_DECADE)
         and levels[C_SEX] != S_DIFFERENT
         and (
             levels[C_FAMILY] in (F_EXACT, F_PART, F_TYPO, F_SIMILAR)
