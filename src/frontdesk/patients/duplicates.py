@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
+from django.db import connection
 from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
@@ -134,15 +135,18 @@ def blocking_condition(record: PersonRecord) -> Q | None:
         condition |= Q(email=record.email)
         used = True
     if record.family_name and record.given_name:
-        keys_given = name_phonetic_key(given_name_canonical(record.given_name))[:16]
-        keys = Q(family_key=name_phonetic_key(record.family_name)[:16], given_key=keys_given)
-        # Given and family names typed the wrong way round.
-        keys |= Q(
-            family_key=name_phonetic_key(record.given_name)[:16],
-            given_key=name_phonetic_key(given_name_canonical(record.family_name))[:16],
-        )
+        given_key = name_phonetic_key(given_name_canonical(record.given_name))[:16]
+        keys = [
+            Q(family_key=name_phonetic_key(record.family_name)[:16], given_key=given_key),
+            # Given and family names typed the wrong way round.
+            Q(
+                family_key=name_phonetic_key(record.given_name)[:16],
+                given_key=name_phonetic_key(given_name_canonical(record.family_name))[:16],
+            ),
+        ]
         if record.birth_date is None:
-            condition |= keys
+            for key in keys:
+                condition |= key
         else:
             # With a birth date, the name block is narrowed to birth years within one of it
             # and to the dates a typo in the year makes: a common name otherwise brings
@@ -157,10 +161,13 @@ def blocking_condition(record: PersonRecord) -> Q | None:
             swapped = swapped_day_month(record.birth_date)
             if swapped is not None:
                 typos += year_typo_dates(swapped)
-            condition |= keys & (years | Q(birth_date__in=typos))
+            # Each OR branch is one index's search (SQLite's OR optimisation needs every
+            # branch indexable on its own, or it reads the whole table).
+            for key in keys:
+                condition |= key & (years | Q(birth_date__in=typos))
             # A married name or a family-name typo together with a typo in the birth year:
             # the given name's key on the dates a year typo makes.
-            condition |= Q(given_key=keys_given, birth_date__in=typos)
+            condition |= Q(given_key=given_key, birth_date__in=typos)
         used = True
     return condition if used else None
 
@@ -175,45 +182,65 @@ _sizes: dict[int, tuple[float, int]] = {}
 _sizes_lock = threading.Lock()
 
 
-def _index_size(clinic_id: int) -> int:
-    now = time.monotonic()
+def _cached_index_size(clinic_id: int) -> int | None:
+    """The cached size of a large index while fresh; None when it must be counted."""
     cached = _sizes.get(clinic_id)
-    if cached is not None and cached[1] >= _SIZE_ALWAYS_COUNTED and now - cached[0] < _SIZE_SECONDS:
+    if (
+        cached is not None
+        and cached[1] >= _SIZE_ALWAYS_COUNTED
+        and time.monotonic() - cached[0] < _SIZE_SECONDS
+    ):
         return cached[1]
-    size = Patient.objects.filter(clinic_id=clinic_id).count()
-    with _sizes_lock:
-        _sizes[clinic_id] = (now, size)
-    return size
+    return None
 
 
 def value_frequencies(*, clinic_id: int, record: PersonRecord) -> ValueFrequencies:
     """How many of the clinic's records hold the typed given name, family name, birth date
-    and postal code: four counts on indexes (clinic first), read at check time."""
-    patients = Patient.objects.filter(clinic_id=clinic_id)
+    and postal code (and how many records it has): counts on indexes that start with the
+    clinic, in one round trip, read at check time."""
     given = normalise_name(record.given_name)[:100]
     family = normalise_name(record.family_name)[:100]
-    postcode = record.postal_code.strip()
-    return ValueFrequencies(
-        index_size=_index_size(clinic_id),
-        given={given.replace(" ", ""): patients.filter(given_norm=given).count()} if given else {},
-        family=(
-            {family.replace(" ", ""): patients.filter(family_norm=family).count()} if family else {}
-        ),
-        birth_date=(
-            {
-                birth_date_key(record.birth_date): patients.filter(
-                    birth_date=record.birth_date
-                ).count()
-            }
-            if record.birth_date
-            else {}
-        ),
-        postcode=(
-            {postcode_normalise(postcode): patients.filter(postal_code=postcode).count()}
-            if postcode
-            else {}
-        ),
-    )
+    postcode = record.postal_code.strip()[:20]
+    wanted: list[tuple[str, str, str, str]] = []  # field, column, value, key
+    if given:
+        wanted.append(("given", "given_norm", given, given.replace(" ", "")))
+    if family:
+        wanted.append(("family", "family_norm", family, family.replace(" ", "")))
+    if record.birth_date is not None:
+        day = record.birth_date
+        wanted.append(("birth_date", "birth_date", day.isoformat(), birth_date_key(day)))
+    if postcode:
+        wanted.append(("postcode", "postal_code", postcode, postcode_normalise(postcode)))
+    size = _cached_index_size(clinic_id)
+    table = connection.ops.quote_name(Patient._meta.db_table)
+    # One statement of scalar subqueries: each count is an index-only range on its own
+    # (clinic, column) index; the column names come from the list above, never from input.
+    parts = [
+        f"(SELECT COUNT(*) FROM {table} WHERE clinic_id = %s AND {column} = %s)"  # noqa: S608
+        for _, column, _, _ in wanted
+    ]
+    params: list[int | str] = []
+    for _, _, value, _ in wanted:
+        params += [clinic_id, value]
+    if size is None:
+        parts.append(f"(SELECT COUNT(*) FROM {table} WHERE clinic_id = %s)")  # noqa: S608
+        params.append(clinic_id)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        row = cursor.fetchone()
+    if size is None:
+        size = int(row[-1])
+        with _sizes_lock:
+            _sizes[clinic_id] = (time.monotonic(), size)
+    counts: dict[str, dict[str, int]] = {
+        "given": {},
+        "family": {},
+        "birth_date": {},
+        "postcode": {},
+    }
+    for (field, _, _, key), count in zip(wanted, row, strict=False):
+        counts[field][key] = int(count)
+    return ValueFrequencies(index_size=size, **counts)
 
 
 @dataclass(frozen=True)

@@ -384,21 +384,20 @@ maria: mariuccia
 caterina: rina
 teresa: tere
 """,
-    # Vietnamese: written without tone marks and in English word order or not; the
-    # spellings below are how the same given name is romanised by different desks.
+    # Vietnamese: tone marks are folded away by `normalise_name`; what remains is the
+    # letter đ typed as "dd" (Telex input), and Northern and Western spellings of sounds.
     "vietnamese": """
-phuong: phuoung fuong
-thuy: thuiy
-duc: dzuc
-dung: zung
+duc: dduc
+dung: ddung zung
+dat: ddat
+diep: ddiep
+dao: ddao
 giang: zang
-huong: hoong
-nguyet: nguyetr
-quynh: quinh
-trang: chang
-tuan: tuen
 hoang: huang
-thanh: tan
+quynh: quinh
+phuong: fuong
+thuy: thuey
+huy: huey
 """,
     # Chinese given names: pinyin, Wade-Giles and Cantonese forms of common names.
     "chinese": """
@@ -412,7 +411,6 @@ xin: hsin yan
 qing: ching
 hui: fai
 mei: mui may
-ying: ying
 zhen: chen chun
 """,
     # Arabic given names: the romanisations of one name (Muhammad has dozens).
