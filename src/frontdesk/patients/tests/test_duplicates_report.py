@@ -531,3 +531,19 @@ def test_it_reads_the_minimum_score(text: str, expected: float) -> None:
 def test_it_refuses_a_minimum_score_that_is_not_a_level_or_a_number(text: str) -> None:
     with pytest.raises(ValueError):
         min_score_parse(text)
+
+
+def test_it_leaves_out_a_jr_and_sr_at_one_home_by_their_suffixes(personas: Personas) -> None:
+    home = {
+        "given_name": "Marcus",
+        "family_name": "Bellamy",
+        "birth_date": dt.date(1990, 4, 12),
+        "phone": "+14155550166",
+        "address_line1": "5 Oak Lane",
+    }
+    make_patient(personas.clinic, suffix="Sr", **home)
+    make_patient(personas.clinic, suffix="Jr", **home)
+
+    pairs, _ = duplicate_pairs_find()
+
+    assert pairs == []
