@@ -89,6 +89,7 @@ _COLUMNS: Final = (
     "city",
     "state",
     "postal_code",
+    "suffix",
 )
 # Kinds of `blocking_keys`, by the letter before the colon (birth date; name code with birth
 # year; with day and month; both name codes; place with a name or street; place with a house
@@ -216,6 +217,7 @@ def _person(values: _Packed) -> PersonRecord:
         city=values[11],
         state=values[12],
         postal_code=values[13],
+        suffix=values[14],
     )
 
 
@@ -352,8 +354,7 @@ def _partners(index: _Index, i: int) -> set[int]:
 def _score(index: _Index, pairs: Iterable[tuple[int, int]]) -> list[_Found]:
     """Score each pair as registration scored the later record against the earlier one.
 
-    The order matters a little: with given and family names transposed, `match_score(a, b)`
-    and `match_score(b, a)` can differ by a bit or so.
+    `match_score` is symmetric, so the order only fixes which record the reasons name first.
     """
     records, ids, min_score = index.records, index.records.ids, index.min_score
     found: list[_Found] = []

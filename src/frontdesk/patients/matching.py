@@ -12,18 +12,32 @@ FEBRL carries were estimated without labels (u from random pairs, m by expectati
 maximisation over blocked pairs) by `bench/matching_febrl.py --estimate`; the fields FEBRL
 lacks (sex, phone, email, middle name) were set by judgement and say so.
 
-Three rules sit on top of the sum, where the independence the model assumes fails:
-- a city, postal code or state that agrees adds nothing once the street agrees (it is
-  implied by the street);
+Term frequencies (`ValueFrequencies`, counted in the clinic's own index at check time):
+agreeing on a common given or family name, birth date or postal code weighs less, as in
+Splink's term-frequency adjustment.
+
+Rules sit on top of the sum, where the independence the model assumes fails:
+- a city, postal code or state that agrees adds nothing once the street agrees, and a city
+  or state once the postal code agrees (each is implied by the other);
 - everything a household shares (address, phone, email) together proves at most "same
   household", about 15.7 bits (see `_HOUSEHOLD_CAP`), so a flatmate is not a duplicate;
+- a move is one event: for the same person, the address's disagreements together cost at
+  most `_MOVED_FLOOR`; but with no phone, email or street in common a pair is only a
+  warning, since a namesake born the same day in the same town looks exactly the same;
 - inside a family, twins share family name, birth date, address and phone, and a parent and
-  child can share every name and the address: a pair with a flat contradiction (given name,
-  birth date or recorded sex clearly different) stays below `EXISTING_PATIENT_THRESHOLD`,
-  so the officer is warned but never told it is the existing patient.
+  child can share every name and the address: a pair with a contradiction (different
+  generational suffixes, a birth year decades off on the same day and month, a clearly
+  different given name, birth date or recorded sex) stays below
+  `EXISTING_PATIENT_THRESHOLD`; when it also shares the household it is a household member
+  (`MatchResult.household_member`), shown as a family note rather than a warning.
 
-Speed: a record is prepared once (normalised, phonetic codes) and cached, so scoring one new
-registration against 200 candidates costs about 50 us a pair cold and 10 us warm.
+`match_score(a, b) == match_score(b, a)`: names typed the wrong way round are read both ways
+and the better reading kept, and every comparison is symmetric
+(`test_matching_contradictions.py` proves it over generated records).
+
+Speed: a record is prepared once (normalised, phonetic and spelling codes) and cached, so
+scoring one new registration against 200 candidates costs some tens of microseconds a pair
+cold and about 15 warm (`bench/matching_febrl.py` prints it).
 """
 
 from __future__ import annotations
@@ -34,13 +48,14 @@ import functools
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 import jellyfish
 from rapidfuzz.distance import OSA, Hamming, JaroWinkler
 
-from frontdesk.patients.nicknames import formal_names
+from frontdesk.patients.nicknames import family_spellings, formal_names, spelling_key
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,7 @@ class PersonRecord:
     state: str = ""
     email: str = ""
     address_line2: str = ""
+    suffix: str = ""  # generational: Jr, Sr, II, III...
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,25 @@ class MatchResult:
     score: float  # log2 Bayes factor in bits; higher = more likely the same person
     probability: float  # 0..1, under the prior `PRIOR_MATCH_PROBABILITY`
     reasons: tuple[str, ...]
+    # Another member of the same household (shares the phone, email or street address) who
+    # is clearly someone else: a twin, a parent, a Jr. Shown as a family note, not a warning.
+    household_member: bool = False
+
+
+@dataclass(frozen=True)
+class ValueFrequencies:
+    """How many records of the clinic's index hold each value, and how many records it has.
+
+    Keys are the prepared forms `match_score` compares: given and family names normalised
+    with spaces removed, birth dates as YYYYMMDD, postal codes normalised. A value not
+    listed keeps the model's average weight.
+    """
+
+    index_size: int
+    given: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    family: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    birth_date: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    postcode: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,11 +199,16 @@ class _Prepared:
     given_words: frozenset[str]
     given_forms: frozenset[str]  # formal names the first word can stand for
     given_phonetic: str
+    given_spelling: str  # `nicknames.spelling_key` of the first word
     given_keys: tuple[str, ...]  # phonetic codes of the formal names, for blocking
     family: str  # normalised, spaces removed
     family_words: frozenset[str]
     family_phonetic: str
+    family_forms: frozenset[str]  # romanisations of the family name (Zhang, Chang, Cheung)
     family_key: str
+    given_order: tuple[str, ...]  # the words of each name in order, to transpose them
+    family_order: tuple[str, ...]
+    suffix: str  # jr, sr, ii, iii... or ""
     middle: str
     dob: str  # YYYYMMDD or ""
     sex: str
@@ -224,36 +264,99 @@ def _address_words(line: str) -> tuple[frozenset[str], str]:
     return numbers, words
 
 
+def postcode_normalise(value: str) -> str:
+    """A postal code as the scorer compares it (the key of `ValueFrequencies.postcode`)."""
+    return _postcode(value)
+
+
 def _postcode(value: str) -> str:
     compact = normalise_name(value).replace(" ", "")
     # A US ZIP+4 compares on its five-digit ZIP.
     return compact[:5] if len(compact) == 9 and compact.isdigit() else compact
 
 
+# Generational suffixes as written, to one form each; "2nd" and "II" are one suffix.
+_SUFFIXES: Final = {
+    "jr": "jr",
+    "junior": "jr",
+    "jnr": "jr",
+    "sr": "sr",
+    "senior": "sr",
+    "snr": "sr",
+    "ii": "ii",
+    "2nd": "ii",
+    "iii": "iii",
+    "3rd": "iii",
+    "iv": "iv",
+    "4th": "iv",
+    "v": "v",
+    "5th": "v",
+}
+
+
+def suffix_normalise(value: str) -> str:
+    """A generational suffix in one form (Jr., junior -> jr; 3rd -> iii), or ""."""
+    return _SUFFIXES.get(normalise_name(value).replace(" ", ""), "")
+
+
+def _split_suffix(family_words: list[str], suffix: str) -> tuple[list[str], str]:
+    """A suffix typed into the family name box ("Smith Jr") is taken out of the name."""
+    if len(family_words) > 1 and family_words[-1] in _SUFFIXES and family_words[-1] != "v":
+        found = _SUFFIXES[family_words[-1]]
+        return family_words[:-1], suffix or found
+    return family_words, suffix
+
+
 @functools.lru_cache(maxsize=16384)
-def _prepare(rec: PersonRecord) -> _Prepared:
-    given_words = normalise_name(rec.given_name).split()
+def _name_parts(given_words: tuple[str, ...], family_words: tuple[str, ...]) -> dict[str, object]:
+    """The name fields of a prepared record; also used to transpose given and family names,
+    so a transposed record is prepared exactly like one typed the other way round."""
     given_first = given_words[0] if given_words else ""
     forms = formal_names(given_first) if given_first else ()
-    family_norm = normalise_name(rec.family_name)
-    family = family_norm.replace(" ", "")
+    family = "".join(family_words)
+    return {
+        "given": "".join(given_words),
+        "given_first": given_first,
+        "given_words": frozenset(given_words),
+        "given_forms": frozenset(forms),
+        "given_phonetic": jellyfish.nysiis(given_first) if given_first else "",
+        "given_spelling": spelling_key(given_first),
+        "given_keys": tuple(sorted({_block_code(f) for f in (given_first, *forms) if f})),
+        "family": family,
+        "family_words": frozenset(family_words),
+        "family_phonetic": jellyfish.nysiis(family) if family else "",
+        "family_forms": frozenset(family_spellings(family_words)),
+        "family_key": _block_code(family),
+        "given_order": given_words,
+        "family_order": family_words,
+    }
+
+
+def birth_date_key(value: dt.date) -> str:
+    """A birth date as the scorer compares it (the key of `ValueFrequencies.birth_date`)."""
+    return _dob_text(value)
+
+
+def _dob_text(value: dt.date | None) -> str:
+    # Not strftime: it drops the leading zeros of a year before 1000 on some platforms.
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}" if value else ""
+
+
+@functools.lru_cache(maxsize=16384)
+def _prepare(rec: PersonRecord) -> _Prepared:
+    given_words = tuple(normalise_name(rec.given_name).split())
+    family_list, suffix = _split_suffix(
+        normalise_name(rec.family_name).split(), suffix_normalise(rec.suffix)
+    )
     house1, street = _address_words(rec.address_line1)
     house2, line2 = _address_words(rec.address_line2)
     digits = "".join(_DIGITS.findall(rec.phone))
     city = normalise_name(rec.city).replace(" ", "")
     return _Prepared(
-        given="".join(given_words),
-        given_first=given_first,
-        given_words=frozenset(given_words),
-        given_forms=frozenset(forms),
-        given_phonetic=jellyfish.nysiis(given_first) if given_first else "",
-        given_keys=tuple(sorted({_block_code(f) for f in (given_first, *forms) if f})),
-        family=family,
-        family_words=frozenset(family_norm.split()),
-        family_phonetic=jellyfish.nysiis(family) if family else "",
-        family_key=_block_code(family),
+        **_name_parts(given_words, tuple(family_list)),  # type: ignore[arg-type]
+        suffix=suffix,
         middle=normalise_name(rec.middle_name).replace(" ", ""),
-        dob=rec.birth_date.strftime("%Y%m%d") if rec.birth_date else "",
+        dob=_dob_text(rec.birth_date),
         sex=_SEXES.get(rec.sex.strip().lower(), ""),
         phone=digits[-9:],
         email=rec.email.strip().lower(),
@@ -309,6 +412,12 @@ G_EXACT, G_NICKNAME, G_TYPO, G_SIMILAR, G_INITIAL, G_WEAK, G_DIFFERENT = range(1
 F_EXACT, F_PART, F_TYPO, F_SIMILAR, F_WEAK, F_DIFFERENT = range(1, 7)
 # birth date
 D_EXACT, D_SWAPPED, D_ONE_DIGIT, D_TWO_DIGITS, D_DIFFERENT = range(1, 6)
+# Same day and month, years apart by more than a typo. Weighed as D_DIFFERENT (it is a
+# different date), told apart for the reason it gives: a parent and child, a Jr and Sr.
+D_YEARS_APART: Final = 6
+# Same day and month, the year one keystroke away but ten or more years off: weighed as a
+# one-digit typo, never taken for the same person without a check.
+D_DECADE: Final = 7
 # text fields: street, address line 2, city
 T_EXACT, T_CLOSE, T_SIMILAR, T_DIFFERENT = range(1, 5)
 # fields compared as equal / one typo / different: phone, email, postcode
@@ -332,11 +441,28 @@ def _given_level(a: _Prepared, b: _Prepared) -> int:
     jw = JaroWinkler.similarity(a.given, b.given)
     if jw >= 0.92 or _typo_close(a.given, b.given):
         return G_TYPO
-    if jw >= 0.85 or a.given_phonetic == b.given_phonetic or a.given_words & b.given_words:
+    if (
+        jw >= 0.85
+        or a.given_phonetic == b.given_phonetic
+        or a.given_words & b.given_words
+        or _same_spelling(a, b)
+        or _short_typo(a.given, b.given)
+    ):
         return G_SIMILAR
     if (len(a.given_first) == 1 or len(b.given_first) == 1) and a.given[0] == b.given[0]:
         return G_INITIAL
     return G_WEAK if jw >= 0.7 else G_DIFFERENT
+
+
+def _short_typo(a: str, b: str) -> bool:
+    """One edit between short names (Jn, Jun; Yan, Ysn): alike, though too short to be sure
+    it is a typo rather than another name."""
+    return max(len(a), len(b)) >= 2 and OSA.distance(a, b, score_cutoff=1) <= 1
+
+
+def _same_spelling(a: _Prepared, b: _Prepared) -> bool:
+    """Two spellings of one sound (Mohammed, Muhammad; Yusuf, Youssef): see `spelling_key`."""
+    return len(a.given_spelling) >= 3 and a.given_spelling == b.given_spelling
 
 
 def _goes_by_middle_name(a: _Prepared, b: _Prepared) -> bool:
@@ -354,7 +480,7 @@ def _family_level(a: _Prepared, b: _Prepared) -> int:
     if a.family_words < b.family_words or b.family_words < a.family_words:
         return F_PART  # one part of a double-barrelled name: Okoye for Fitzgerald-Okoye
     jw = JaroWinkler.similarity(a.family, b.family)
-    if jw >= 0.92 or _typo_close(a.family, b.family):
+    if jw >= 0.92 or _typo_close(a.family, b.family) or a.family_forms & b.family_forms:
         return F_TYPO
     if jw >= 0.85 or a.family_phonetic == b.family_phonetic:
         return F_SIMILAR
@@ -370,17 +496,8 @@ def _names_transposed(a: _Prepared, b: _Prepared) -> bool:
 
 
 def _transposed(p: _Prepared) -> _Prepared:
-    return dataclasses.replace(
-        p,
-        given=p.family,
-        given_first=p.family,
-        given_words=frozenset((p.family,)),
-        given_forms=frozenset(formal_names(p.family)),
-        given_phonetic=p.family_phonetic,
-        family=p.given,
-        family_words=frozenset((p.given,)),
-        family_phonetic=p.given_phonetic,
-    )
+    """The record with given and family names exchanged, every word kept."""
+    return dataclasses.replace(p, **_name_parts(p.family_order, p.given_order))  # type: ignore[arg-type]
 
 
 def _dob_level(a: str, b: str) -> int:
@@ -390,6 +507,16 @@ def _dob_level(a: str, b: str) -> int:
         return D_EXACT
     if a[:4] == b[:4] and a[4:6] == b[6:8] and a[6:8] == b[4:6]:
         return D_SWAPPED
+    if a[4:] == b[4:]:
+        # Same day and month: a typo touches one digit of the year or swaps two neighbours
+        # (1984, 1948); anything more is another person born on the same day (a Jr and Sr).
+        if OSA.distance(a[:4], b[:4], score_cutoff=1) > 1:
+            return D_YEARS_APART
+        # One digit changed, but ten or more years: as likely a parent and child (1960,
+        # 1990). Two neighbouring digits swapped (1972, 1927) is the commoner slip.
+        if Hamming.distance(a[:4], b[:4]) == 1 and abs(int(a[:4]) - int(b[:4])) >= 10:
+            return D_DECADE
+        return D_ONE_DIGIT
     differing = Hamming.distance(a, b)
     if differing == 1 or OSA.distance(a, b, score_cutoff=1) == 1:
         return D_ONE_DIGIT
@@ -415,9 +542,10 @@ def _address_text_levels(a: _Prepared, b: _Prepared) -> tuple[int, int]:
     line2 = _text_level(a.line2, b.line2)
     if street in (T_EXACT, T_CLOSE) or line2 in (T_EXACT, T_CLOSE):
         return street, line2
-    crossed = _text_level(a.street, b.line2), _text_level(a.line2, b.street)
-    if T_EXACT in crossed or T_CLOSE in crossed:
-        return crossed
+    crossed = sorted((_text_level(a.street, b.line2), _text_level(a.line2, b.street)))
+    if crossed[0] in (T_EXACT, T_CLOSE):
+        # Sorted, so the pair gets the same levels whichever record comes first.
+        return crossed[0], crossed[1]
     return street, line2
 
 
@@ -477,11 +605,15 @@ def _levels(a: _Prepared, b: _Prepared) -> tuple[int, ...]:
 
 
 def comparison_levels(a: PersonRecord, b: PersonRecord) -> tuple[tuple[int, ...], bool]:
-    """The agreement level of each of `COMPARISONS`, and whether the names were transposed."""
+    """The agreement level of each of `COMPARISONS` (as the model's tables count them), and
+    whether the names were transposed."""
     pa, pb = _prepare(a), _prepare(b)
-    if _names_transposed(pa, pb):
-        return _levels(pa, _transposed(pb)), True
-    return _levels(pa, pb), False
+    transposed = _names_transposed(pa, pb)
+    levels = _levels(pa, _transposed(pb)) if transposed else _levels(pa, pb)
+    if levels[C_DOB] in (D_YEARS_APART, D_DECADE):
+        tabled = D_DIFFERENT if levels[C_DOB] == D_YEARS_APART else D_ONE_DIGIT
+        levels = (*levels[:C_DOB], tabled, *levels[C_DOB + 1 :])
+    return levels, transposed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -545,13 +677,62 @@ _LEVEL_PROBABILITIES: Final[tuple[tuple[tuple[float, float], ...], ...]] = (
 )
 
 
-def _weights(levels: tuple[tuple[float, float], ...]) -> tuple[float, ...]:
+def _normalised(levels: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
     m_total = sum(m for m, _ in levels)
     u_total = sum(u for _, u in levels)
-    return (0.0, *(math.log2((m / m_total) / (u / u_total)) for m, u in levels))
+    return ((0.0, 1.0), *((m / m_total, u / u_total) for m, u in levels))
 
 
-_WEIGHTS: Final = tuple(_weights(levels) for levels in _LEVEL_PROBABILITIES)
+_MU: Final = tuple(_normalised(levels) for levels in _LEVEL_PROBABILITIES)
+# Level 0 weighs nothing; D_YEARS_APART weighs as D_DIFFERENT (it is a different date).
+_WEIGHTS: Final = tuple(
+    (0.0, *(math.log2(m / u) for m, u in mu[1:]))
+    + (
+        (
+            math.log2(mu[D_DIFFERENT][0] / mu[D_DIFFERENT][1]),
+            math.log2(mu[D_ONE_DIGIT][0] / mu[D_ONE_DIGIT][1]),
+        )
+        if i == C_DOB
+        else ()
+    )
+    for i, mu in enumerate(_MU)
+)
+
+# Term frequency (Splink's "term frequency adjustment"; Winkler's frequency-based matching):
+# agreeing on a value a tenth of the clinic holds (a common given name, the clinic's own
+# postal code, the 1 January that stands for an unknown birthday) proves less than agreeing
+# on a rare one. For an exact agreement u becomes the value's share of the index, smoothed
+# towards the model's u by a pseudo-count so that a small index (a new clinic, a test) keeps
+# the average weights. The weight may fall far but rise only a little: a rare value must
+# not by itself carry a pair to the existing-patient verdict.
+_TF_PSEUDO_COUNT: Final = 2000
+_TF_MAX_GAIN: Final = 2.0
+_TF_MAX_LOSS: Final = 12.0
+_TF_FIELDS: Final = (
+    (C_GIVEN, G_EXACT),
+    (C_FAMILY, F_EXACT),
+    (C_DOB, D_EXACT),
+    (C_POSTCODE, E_EXACT),
+)
+
+
+def _tf_weight(comparison: int, level: int, count: int, size: int) -> float:
+    m, u_average = _MU[comparison][level]
+    u = (count + _TF_PSEUDO_COUNT * u_average) / (max(size, 0) + _TF_PSEUDO_COUNT)
+    average = _WEIGHTS[comparison][level]
+    return min(max(math.log2(m / u), average - _TF_MAX_LOSS), average + _TF_MAX_GAIN)
+
+
+def _tf_value(comparison: int, a: _Prepared, b: _Prepared, freq: ValueFrequencies) -> int | None:
+    """The count of the value both records hold, when the frequencies know it."""
+    if comparison == C_GIVEN:
+        return freq.given.get(a.given) if a.given == b.given else None
+    if comparison == C_FAMILY:
+        return freq.family.get(a.family)
+    if comparison == C_DOB:
+        return freq.birth_date.get(a.dob)
+    return freq.postcode.get(a.postcode)
+
 
 # What a household shares (address, phone, email) proves at most that the two records are
 # of one household, however many of its fields agree: log2(m / u) with m = 0.8 (the
@@ -563,13 +744,15 @@ _INDEX_SIZE: Final = 100_000
 _PATIENTS_PER_HOUSEHOLD: Final = 2.5
 _HOUSEHOLD_CAP: Final = math.log2(0.8 * _INDEX_SIZE / (_PATIENTS_PER_HOUSEHOLD - 1))
 _HOUSEHOLD: Final = (C_PHONE, C_EMAIL, C_HOUSE, C_STREET, C_LINE2, C_CITY, C_POSTCODE, C_STATE)
+_ADDRESS: Final = (C_HOUSE, C_STREET, C_LINE2, C_CITY, C_POSTCODE, C_STATE)
 
-# Symmetrically, a household that disagrees in everything proves at most "lives elsewhere
-# now": about one returning patient in ten has moved and changed number since the last
-# visit (m = 0.1 against u close to 1), so the disagreement costs at most log2(0.1), about
-# 3.3 bits. It applies only when the person agrees (names, birth date, sex), and such a pair
-# is held at a warning (a namesake is possible): without it a patient who moved scored far
-# below the warning and was registered twice.
+# Symmetrically, a person whose own contact details (phone, email, street) all differ or
+# are missing proves at most "lives elsewhere now": about one returning patient in ten has
+# moved and changed number since the last visit (m = 0.1 against u close to 1), so the
+# household counts log2(0.1), about -3.3 bits, whatever a shared town would add. It applies
+# when given name, birth date and sex agree (the family name may have changed on marriage),
+# and such a pair is held at a warning: a namesake born the same day in the same town looks
+# exactly the same, and only the patient can say whether they moved.
 _MOVED_FLOOR: Final = math.log2(0.1)
 
 # Taking the better of two name orientations doubles the chance a stranger agrees.
@@ -597,26 +780,84 @@ def _probability(score: float) -> float:
     return 1.0 - 1.0 / (1.0 + math.exp2(log_odds))
 
 
-def match_score(a: PersonRecord, b: PersonRecord) -> MatchResult:
-    """How likely two patient records are the same person, with the evidence in words."""
-    pa, pb = _prepare(a), _prepare(b)
-    transposed = _names_transposed(pa, pb)
-    levels = _levels(pa, _transposed(pb) if transposed else pb)
+def _evidence(
+    levels: tuple[int, ...], a: _Prepared, b: _Prepared, freq: ValueFrequencies | None
+) -> tuple[float, bool, tuple[str, ...]]:
+    """The sum of the weights under the household rules: (score, moved, common values)."""
     weights = [_WEIGHTS[i][level] for i, level in enumerate(levels)]
+    common: list[str] = []
+    if freq is not None:
+        for comparison, level in _TF_FIELDS:
+            count = _tf_value(comparison, a, b, freq) if levels[comparison] == level else None
+            if count is not None:
+                weight = _tf_weight(comparison, level, count, freq.index_size)
+                if weight <= weights[comparison] - 2.0:
+                    common.append(_COMMON_WORDS[comparison])
+                weights[comparison] = weight
     if levels[C_STREET] in (T_EXACT, T_CLOSE):
         # The street already places the pair: an agreeing city, postal code or state is
         # implied by it and proves nothing more, though a disagreeing one still counts.
         for c in (C_CITY, C_POSTCODE, C_STATE):
             weights[c] = min(weights[c], 0.0)
-    household = sum(weights[c] for c in _HOUSEHOLD)
-    household = min(household, _HOUSEHOLD_CAP)
-    moved = _same_identity(levels) and household < _MOVED_FLOOR
+    elif levels[C_POSTCODE] == E_EXACT:
+        # Likewise the postal code places the town and state: their agreeing adds nothing.
+        weights[C_CITY] = min(weights[C_CITY], 0.0)
+        weights[C_STATE] = min(weights[C_STATE], 0.0)
+    if _person_agrees(levels, a):
+        # A move changes house, street, town and postal code at once: one event, about one
+        # returning patient in ten, not four independent disagreements.
+        address = sum(weights[c] for c in _ADDRESS)
+        if address < _MOVED_FLOOR:
+            for c in _ADDRESS:
+                weights[c] *= _MOVED_FLOOR / address
+    household = min(sum(weights[c] for c in _HOUSEHOLD), _HOUSEHOLD_CAP)
+    moved = _person_agrees(levels, a) and _lives_elsewhere(levels)
     if moved:
-        household = _MOVED_FLOOR
+        household = max(household, _MOVED_FLOOR)
     score = sum(weights) - sum(weights[c] for c in _HOUSEHOLD) + household
+    return score, moved, tuple(common)
+
+
+_COMMON_WORDS: Final = {
+    C_GIVEN: "a common given name here",
+    C_FAMILY: "a common family name here",
+    C_DOB: "a birth date many patients here share",
+    C_POSTCODE: "the postal code of many patients here",
+}
+
+
+def match_score(
+    a: PersonRecord, b: PersonRecord, *, frequencies: ValueFrequencies | None = None
+) -> MatchResult:
+    """How likely two patient records are the same person, with the evidence in words.
+
+    Symmetric: `match_score(a, b)` and `match_score(b, a)` have the same score. With
+    `frequencies` (the clinic's own counts, `duplicates.value_frequencies`), agreeing on a
+    common value weighs less.
+    """
+    pa, pb = _prepare(a), _prepare(b)
+    transposed = _names_transposed(pa, pb)
     if transposed:
+        # Either record may be the one typed the wrong way round: both readings are scored
+        # and the better kept, so the order of the two records does not matter.
+        readings = []
+        for x, y in ((pa, _transposed(pb)), (_transposed(pa), pb)):
+            levels = _levels(x, y)
+            readings.append((_evidence(levels, x, y, None), levels))
+        (score, moved, common), levels = max(readings, key=lambda r: (r[0][0], [-v for v in r[1]]))
         score -= _TRANSPOSED_PENALTY
-    conflict = _conflict(levels) if score > _CONFLICT_CAP else ""
+    else:
+        levels = _levels(pa, pb)
+        score, moved, common = _evidence(levels, pa, pb, frequencies)
+    contradiction = _conflict(levels, pa, pb)
+    household_member = (
+        contradiction in _FAMILY_CONFLICTS
+        and _shares_household(levels)
+        # One given name with another recorded sex is a slip of the sex field or a change
+        # of it, not a sibling: twins are never given one name.
+        and not (contradiction == _SEX_CONFLICT and levels[C_GIVEN] in (G_EXACT, G_NICKNAME))
+    )
+    conflict = contradiction if score > _CONFLICT_CAP else ""
     if _names_unrelated(levels) and score >= WARNING_THRESHOLD:
         # Different given and family names: a birth date and a town shared with thousands
         # of others must not raise a warning at every registration (alert fatigue). Someone
@@ -626,16 +867,70 @@ def match_score(a: PersonRecord, b: PersonRecord) -> MatchResult:
     if moved and not conflict and score > _CONFLICT_CAP:
         # Two people can share a common name and birth date; only the patient can say
         # whether they moved, so this is a warning for the officer, never a verdict.
-        conflict = "every contact detail differs: ask whether the patient has moved"
-    if conflict:
+        conflict = "no phone, email or street address in common: ask whether the patient has moved"
+    if household_member:
+        # A twin, a parent, a Jr or Sr at the same address: a family note, not a warning.
+        score = min(score, WARNING_THRESHOLD - 1.0)
+        conflict = ""
+    elif conflict:
         # Monotone squeeze into [cap, threshold): the candidates keep their order.
         score = _CONFLICT_CAP + (1.0 - math.exp2(-(score - _CONFLICT_CAP) / 16.0)) * 0.999
-    reasons = _reasons(a, b, pa, pb, levels, transposed=transposed, conflict=conflict)
-    return MatchResult(score=score, probability=_probability(score), reasons=reasons)
+    reasons = (*_reasons(a, b, pa, pb, levels, transposed=transposed), *common)
+    if household_member:
+        reasons = (*reasons, f"{contradiction}: another member of the household")
+    elif conflict:
+        reasons = (*reasons, f"{conflict}: not taken as the same person without a check")
+    return MatchResult(
+        score=score,
+        probability=_probability(score),
+        reasons=reasons,
+        household_member=household_member,
+    )
 
 
 def _names_unrelated(levels: tuple[int, ...]) -> bool:
     return levels[C_GIVEN] in (G_WEAK, G_DIFFERENT) and levels[C_FAMILY] in (F_WEAK, F_DIFFERENT)
+
+
+def _person_agrees(levels: tuple[int, ...], a: _Prepared) -> bool:
+    """Given name, birth date and recorded sex agree (allowing nicknames, typos, swaps), and
+    the family name too, or both are women: most women in the US take a married name and
+    few men do, so for them a different family name is as likely a marriage as another
+    person."""
+    return (
+        levels[C_GIVEN] in (G_EXACT, G_NICKNAME, G_TYPO)
+        and levels[C_DOB] in (D_EXACT, D_SWAPPED, D_ONE_DIGIT, D_DECADE)
+        and levels[C_SEX] != S_DIFFERENT
+        and (
+            levels[C_FAMILY] in (F_EXACT, F_PART, F_TYPO, F_SIMILAR)
+            or (levels[C_SEX] == S_SAME and a.sex == "f")
+        )
+    )
+
+
+def _contact_agrees(levels: tuple[int, ...]) -> bool:
+    """A contact detail of the person's own agrees: phone, email or street address (a town
+    or postal code is shared with thousands)."""
+    return (
+        levels[C_PHONE] in (E_EXACT, E_TYPO)
+        # An email one character off is not counted: addresses made of the name
+        # (maria.garcia12, maria.garcia21) are alike for namesakes too.
+        or levels[C_EMAIL] == E_EXACT
+        or (levels[C_STREET] in (T_EXACT, T_CLOSE) and levels[C_HOUSE] != S_DIFFERENT)
+        or (levels[C_LINE2] in (T_EXACT, T_CLOSE) and levels[C_HOUSE] != S_DIFFERENT)
+    )
+
+
+def _lives_elsewhere(levels: tuple[int, ...]) -> bool:
+    """No contact detail of the person's own agrees, and one differs."""
+    if _contact_agrees(levels):
+        return False
+    return (
+        levels[C_PHONE] == E_DIFFERENT
+        or levels[C_EMAIL] == E_DIFFERENT
+        or levels[C_STREET] in (T_SIMILAR, T_DIFFERENT)
+        or levels[C_HOUSE] == S_DIFFERENT
+    )
 
 
 def _same_identity(levels: tuple[int, ...]) -> bool:
@@ -648,23 +943,68 @@ def _same_identity(levels: tuple[int, ...]) -> bool:
     )
 
 
-def _conflict(levels: tuple[int, ...]) -> str:
+def _shares_household(levels: tuple[int, ...]) -> bool:
+    """The same phone or email, or the same street and house number."""
+    return (
+        levels[C_PHONE] == E_EXACT
+        or levels[C_EMAIL] == E_EXACT
+        or (levels[C_STREET] in (T_EXACT, T_CLOSE) and levels[C_HOUSE] != S_DIFFERENT)
+    )
+
+
+_SUFFIX_CONFLICT: Final = "different generational suffixes (such as Jr and Sr): a parent and child"
+_SEX_CONFLICT: Final = "different recorded sex: could be a twin or another family member"
+_YEARS_CONFLICT: Final = (
+    "born on the same day and month, years apart (more than a typo): could be a parent and child"
+)
+_GIVEN_CONFLICT: Final = "different given names: could be a twin or another family member"
+_DOB_CONFLICT: Final = "different birth dates: could be a parent and child with the same name"
+_FAMILY_CONFLICT: Final = "different family names: ask about a change of name"
+_DECADE_CONFLICT: Final = (
+    "birth years one keystroke but a decade or more apart: a typo, or a parent and child"
+)
+_ALIKE_CONFLICT: Final = "given names only alike at the same address: could be twins"
+# The contradictions that say "another person"; a different family name alone does not (a
+# married name), nor does a move.
+_FAMILY_CONFLICTS: Final = frozenset(
+    (_SUFFIX_CONFLICT, _SEX_CONFLICT, _YEARS_CONFLICT, _GIVEN_CONFLICT, _DOB_CONFLICT)
+)
+
+
+def _conflict(levels: tuple[int, ...], a: _Prepared, b: _Prepared) -> str:
     """Why the pair must not reach the existing-patient threshold, or "".
 
     The independence the model assumes fails inside families: twins share family name,
     birth date, address and phone, and a parent and child can share every name and the
-    address. A clearly different given name, birth date or recorded sex keeps a pair at
-    a warning however much else agrees; a person has to look.
+    address. A different generational suffix, a clearly different given name, birth date or
+    recorded sex keeps a pair below the existing-patient verdict however much else agrees.
     """
+    if a.suffix and b.suffix and a.suffix != b.suffix:
+        return _SUFFIX_CONFLICT
     if levels[C_SEX] == S_DIFFERENT:
-        return "different recorded sex: could be a twin or another family member"
+        return _SEX_CONFLICT
+    if levels[C_DOB] == D_YEARS_APART:
+        return _YEARS_CONFLICT
     if levels[C_GIVEN] in (G_WEAK, G_DIFFERENT):
-        return "different given names: could be a twin or another family member"
+        return _GIVEN_CONFLICT
     if levels[C_DOB] == D_DIFFERENT:
-        return "different birth dates: could be a parent and child with the same name"
+        return _DOB_CONFLICT
+    if levels[C_DOB] == D_DECADE:
+        return _DECADE_CONFLICT
+    if levels[C_GIVEN] in (G_SIMILAR, G_INITIAL) and _shares_household(levels):
+        # Michael and Mitchell at one address, born the same day: twins as likely as a typo.
+        return _ALIKE_CONFLICT
     if levels[C_FAMILY] in (F_WEAK, F_DIFFERENT):
+        if (
+            levels[C_GIVEN] in (G_EXACT, G_NICKNAME, G_TYPO)
+            and levels[C_DOB] == D_EXACT
+            and _shares_household(levels)
+        ):
+            # Given name, birth date and the home's phone, email or street all agree: a
+            # change of family name (marriage), not a namesake, who would live elsewhere.
+            return ""
         # A married name is possible, but so is a namesake born the same day in the same town.
-        return "different family names: ask about a change of name"
+        return _FAMILY_CONFLICT
     return ""
 
 
@@ -676,7 +1016,6 @@ def _reasons(
     levels: tuple[int, ...],
     *,
     transposed: bool,
-    conflict: str,
 ) -> tuple[str, ...]:
     b_given, b_family = (
         (b.family_name, b.given_name) if transposed else (b.given_name, b.family_name)
@@ -712,8 +1051,6 @@ def _reasons(
     elif family in (F_WEAK, F_DIFFERENT):
         out.append("different family names")
     out.extend(_TEXT_REASONS[i][level] for i, level in enumerate(levels) if _TEXT_REASONS[i][level])
-    if conflict:
-        out.append(f"{conflict}: not taken as the same person without a check")
     return tuple(out)
 
 
@@ -736,6 +1073,8 @@ _TEXT_REASONS: Final[tuple[tuple[str, ...], ...]] = (
         "birth dates one digit apart",
         "birth dates two digits apart",
         "different birth dates",
+        "different birth years",
+        "birth years one digit but a decade or more apart",
     ),
     ("", "same sex", "different recorded sex"),
     ("", "same phone", "phone one digit apart", "different phone"),

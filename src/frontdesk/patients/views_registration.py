@@ -18,7 +18,7 @@ from frontdesk.lib.readback import date_in_words, phone_grouped, spell_out
 from frontdesk.patients import services
 from frontdesk.patients.duplicates import (
     DuplicateCandidate,
-    duplicate_candidates,
+    duplicate_check,
     duplicate_comparisons,
     person_record_from_data,
 )
@@ -196,16 +196,19 @@ def _review(
     candidates: list[DuplicateCandidate],
     decision_form: DuplicateDecisionForm,
     status: int = 200,
+    household: list[DuplicateCandidate] | None = None,
 ) -> HttpResponse:
+    household = household or []
     comparisons = duplicate_comparisons(
         data=form.cleaned_data, document=extras.document_data, candidates=candidates
     )
-    if candidates:
+    if candidates or household:
         # The candidates' details are on screen side by side with what was typed: a look at
-        # their records. The event names each one and what was shown of it.
+        # their records. The event names each one and what was shown of it; a household
+        # member's note shows the name and MRN only.
         patients_shown(
             context=audit_context(request),
-            patient_ids=[c.patient.pk for c in candidates],
+            patient_ids=[c.patient.pk for c in (*candidates, *household)],
             page=AuditObject.DUPLICATE_CHECK,
             detail={
                 "scores": [round(c.result.score, 2) for c in candidates],
@@ -215,6 +218,10 @@ def _review(
                         "fields": [row.label for row in shown.rows] or ["Name", "MRN"],
                     }
                     for shown in comparisons
+                ]
+                + [
+                    {"patient_id": c.patient.pk, "fields": ["Name", "MRN"], "household": True}
+                    for c in household
                 ],
             },
         )
@@ -227,6 +234,7 @@ def _review(
         **extras.context,
         "readback": _readback(form.cleaned_data, extras),
         "candidates": candidates,
+        "household": household,
         "comparisons": comparisons,
         "must_decide": must_decide,
         "decision_form": decision_form,
@@ -257,14 +265,23 @@ def register_view(request: HttpRequest) -> HttpResponse:
         return _form_page(request, form, extras, status=400)
 
     record = person_record_from_data(form.cleaned_data)
-    candidates = duplicate_candidates(clinic_id=clinic.pk, record=record)
+    check = duplicate_check(clinic_id=clinic.pk, record=record)
+    candidates = check.candidates
 
     if step == "use_existing":
         existing_id = request.POST.get("existing_id", "")
         chosen = [c for c in candidates if str(c.patient.pk) == existing_id]
         if not chosen:
             messages.error(request, "Choose one of the patients listed.")
-            return _review(request, form, extras, candidates, DuplicateDecisionForm(), status=400)
+            return _review(
+                request,
+                form,
+                extras,
+                candidates,
+                DuplicateDecisionForm(),
+                status=400,
+                household=check.household,
+            )
         existing = access_patient(user, chosen[0].patient.pk)
         services.patient_duplicate_choice_record(
             context=audit_context(request), existing=existing, candidates=candidates
@@ -277,12 +294,17 @@ def register_view(request: HttpRequest) -> HttpResponse:
         extras.document.add_error("number", services.IdentityDocumentTakenError().message)
         return _form_page(request, form, extras, status=409)
     if step != "confirm":
-        return _review(request, form, extras, candidates, DuplicateDecisionForm())
+        return _review(
+            request, form, extras, candidates, DuplicateDecisionForm(), household=check.household
+        )
 
-    # Any candidate on screen needs a reason to register anyway, not only a likely one.
+    # Any candidate on screen needs a reason to register anyway, not only a likely one; a
+    # household member (a twin, a parent) is a note and needs none.
     decision_form = DuplicateDecisionForm(request.POST, reason_required=bool(candidates))
     if not decision_form.is_valid():
-        return _review(request, form, extras, candidates, decision_form, status=409)
+        return _review(
+            request, form, extras, candidates, decision_form, status=409, household=check.household
+        )
     reason = decision_form.cleaned_data["override_reason"]
     decision = services.DuplicateDecision(override_reason=reason) if reason else None
     try:

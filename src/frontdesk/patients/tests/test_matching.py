@@ -141,7 +141,7 @@ def test_it_keeps_different_people_with_a_common_name_and_birth_date_below_the_t
     assert "different phone" in result.reasons
 
 
-def test_it_keeps_twins_below_the_existing_patient_threshold() -> None:
+def test_it_takes_a_twin_at_the_same_address_for_a_household_member() -> None:
     emma = PersonRecord(
         "Emma",
         "Kowalski",
@@ -155,8 +155,9 @@ def test_it_keeps_twins_below_the_existing_patient_threshold() -> None:
     )
     olivia = variant(emma, given_name="Olivia")
     result = match_score(emma, olivia)
-    assert WARNING_THRESHOLD <= result.score < EXISTING_PATIENT_THRESHOLD
-    assert any("twin" in r for r in result.reasons)
+    assert result.score < WARNING_THRESHOLD
+    assert result.household_member
+    assert any("twin" in r and "household" in r for r in result.reasons)
 
 
 def test_it_keeps_twins_of_different_sex_with_alike_names_below_the_threshold() -> None:
