@@ -78,7 +78,26 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "outbox_id": lambda s: _sample_outbox(s),
     "alert_id": lambda s: _sample_alert(s),
     "staff_id": lambda s: _sample_staff(s),
+    "check_id": lambda s: _sample_eligibility_check(s),
 }
+
+
+def _sample_eligibility_check(s: Samples) -> int:
+    from frontdesk.eligibility.models import CheckReason, EligibilityCheck
+
+    held = EligibilityCheck.objects.filter(coverage=s.coverage).first()
+    if held is not None:
+        return held.pk
+    return EligibilityCheck.objects.create(
+        clinic_id=s.patient.clinic_id,
+        patient=s.patient,
+        coverage=s.coverage,
+        date_of_service=timezone.now().date(),
+        reason=CheckReason.BATCH,
+        trace="ECSAMPLE",
+        requested_at=timezone.now(),
+        next_attempt_at=timezone.now(),
+    ).pk
 
 
 def _sample_staff(s: Samples) -> int:

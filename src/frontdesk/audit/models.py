@@ -94,6 +94,8 @@ class AuditObject(models.TextChoices):
     WAITLIST_SLOT = "waitlist_slot", "Waitlist slot"
     WALK_IN_DUPLICATES = "walk_in_duplicates", "Walk in duplicates"
     WEEK_VIEW = "week_view", "Week view"
+    ELIGIBILITY_CHECK = "eligibility_check", "Eligibility check"
+    ELIGIBILITY_RESPONSE = "eligibility_response", "Eligibility response (raw 271)"
 
 
 class AuditEvent(models.Model):

@@ -1,0 +1,60 @@
+"""Eligibility pages: a patient's checks, the raw 271 (audited), "verify now" at check-in and
+"verified another way" for the desk's "verify later" items."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from frontdesk.accounts.policy import Action, policy, staff_user
+from frontdesk.audit.services import audit_context
+from frontdesk.eligibility import selectors, services
+
+
+@policy(Action.ELIGIBILITY_VIEW)
+def patient_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    found = selectors.patient_checks_for_view(
+        user=staff_user(request), context=audit_context(request), patient_id=patient_id
+    )
+    return render(request, "eligibility/patient.html", {"found": found})
+
+
+@policy(Action.ELIGIBILITY_RAW_VIEW)
+def check_raw_view(request: HttpRequest, check_id: int) -> HttpResponse:
+    check = selectors.check_raw_for_view(
+        user=staff_user(request), context=audit_context(request), check_id=check_id
+    )
+    return render(request, "eligibility/raw.html", {"check": check})
+
+
+@policy(Action.ELIGIBILITY_VERIFY)
+@require_POST
+def verify_now_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Ask the payer now; the answer (or "could not verify") replaces the panel."""
+    now = timezone.now()
+    statuses = services.eligibility_verify_now_for_desk(
+        user=staff_user(request),
+        context=audit_context(request),
+        appointment_id=appointment_id,
+        now=now,
+    )
+    return render(
+        request, "eligibility/_visit.html", {"statuses": statuses, "appointment_id": appointment_id}
+    )
+
+
+@policy(Action.ELIGIBILITY_VERIFY)
+@require_POST
+def verified_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The desk verified the insurance another way: its "verify later" items close."""
+    closed = services.verify_later_close_for_patient(
+        user=staff_user(request),
+        context=audit_context(request),
+        patient_id=patient_id,
+        now=timezone.now(),
+    )
+    messages.success(request, "Marked verified." if closed else "Nothing was waiting.")
+    return redirect("eligibility:patient", patient_id)
