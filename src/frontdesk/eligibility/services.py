@@ -18,6 +18,7 @@ import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -43,7 +44,12 @@ from frontdesk.eligibility.models import (
     TransportKind,
     VerifyLater,
 )
-from frontdesk.eligibility.selectors import CoverageStatus, visit_eligibility
+from frontdesk.eligibility.selectors import (
+    CoverageStatus,
+    coverage_status,
+    last_answer,
+    visit_eligibility,
+)
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import Coverage
 from frontdesk.patients.selectors import access_patient
@@ -126,11 +132,18 @@ def check_request(
         with transaction.atomic():  # a savepoint: a duplicate leaves the cause's work intact
             check.save(force_insert=True)
     except IntegrityError:
-        if EligibilityCheck.objects.filter(
+        held = EligibilityCheck.objects.filter(
             coverage=coverage, date_of_service=date_of_service, status__in=OPEN_STATUSES
-        ).exists():
-            return None
-        raise
+        ).first()
+        if held is None:
+            raise
+        if held.status == CheckStatus.PENDING:
+            # Not sent yet: it asks about this visit's services too.
+            codes = list(dict.fromkeys([*held.service_types.split(), *check.service_types.split()]))
+            held.service_types = " ".join(codes)[:60]
+            held.appointment_id = held.appointment_id or (appointment.pk if appointment else None)
+            held.save(update_fields=["service_types", "appointment"])
+        return None
     audit_record(
         context=context or _context(clinic_id),
         action=AuditAction.CREATE,
@@ -752,3 +765,58 @@ def eligibility_files_collect(*, now: dt.datetime) -> int:
                 logger.warning("eligibility: a 271 file matched no check; moved to done/")
             path.replace(done / path.name)
     return recorded
+
+
+@transaction.atomic
+def coverage_copay_from_payer(
+    *, user: User, context: AuditContext, coverage_id: int, check_id: int
+) -> Decimal:
+    """Set the coverage's co-pay to the one in the payer's answer `check_id` (the answer the
+    officer was shown). Refused if that answer is no longer the payer's last word."""
+    coverage = Coverage.objects.select_for_update().filter(pk=coverage_id).first()
+    if coverage is None:
+        raise Http404("No such coverage")
+    access_patient(user, coverage.patient_id)
+    shown = last_answer(coverage.pk)
+    if shown is None or shown.pk != check_id:
+        raise EligibilityRefusedError(
+            "The payer has answered again since this page was shown: look at the new answer."
+        )
+    statuses = [s for s in visit_eligibility_for_check(shown) if s.coverage.pk == coverage.pk]
+    copay = statuses[0].payer_copay if statuses else None
+    if copay is None:
+        raise EligibilityRefusedError("The payer's answer gives no co-pay for this visit.")
+    before = coverage.copay
+    # An update, not save(): the payer's own figure needs no new question to the payer.
+    Coverage.objects.filter(pk=coverage.pk).update(copay=copay)
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        patient_ids=[coverage.patient_id],
+        object_type=AuditObject.ELIGIBILITY_CHECK,
+        object_id=shown.pk,
+        detail={
+            "event": "co-pay taken from the payer",
+            "coverage": coverage.pk,
+            "before": str(before) if before is not None else None,
+            "after": str(copay),
+        },
+    )
+    return copay
+
+
+def visit_eligibility_for_check(check: EligibilityCheck) -> list[CoverageStatus]:
+    """Each coverage as check-in shows it, for the visit the check was about (or a plain
+    general-coverage reading when it was about no visit)."""
+    if check.appointment_id is not None:
+        visit = Appointment.objects.filter(pk=check.appointment_id).first()
+        if visit is not None:
+            return visit_eligibility(visit, now=check.answered_at or check.requested_at)
+    return [
+        coverage_status(
+            check.coverage,
+            day=check.date_of_service,
+            services=check.service_types,
+            now=check.answered_at or check.requested_at,
+        )
+    ]

@@ -10,6 +10,7 @@ payer "… (SIMULATOR)". It holds no PHI of its own: its table is what it is giv
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -317,6 +318,7 @@ class Simulator:
         self.control = control or Control()
         self.lock = threading.Lock()
         self.answered: dict[str, int] = {}
+        self.url = ""  # where it listens, once a server is bound (for tests and the bench)
         self._control_no = 0
 
     def next_control(self) -> int:
@@ -389,7 +391,9 @@ def _handler(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            # The client may have given up waiting (a timeout being tested, or a real one).
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(body)
 
         def do_GET(self) -> None:
             if self.path == "/health":

@@ -7,11 +7,14 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, staff_user
 from frontdesk.audit.services import audit_context
 from frontdesk.eligibility import selectors, services
+from frontdesk.lib.ids import parse_id
+from frontdesk.lib.money import money_format
 
 
 @policy(Action.ELIGIBILITY_VIEW)
@@ -58,3 +61,25 @@ def verified_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
     messages.success(request, "Marked verified." if closed else "Nothing was waiting.")
     return redirect("eligibility:patient", patient_id)
+
+
+@policy(Action.ELIGIBILITY_VERIFY)
+@require_POST
+def copay_use_view(request: HttpRequest, coverage_id: int) -> HttpResponse:
+    """The officer corrects the coverage's co-pay to what the payer said; check-in then
+    charges it."""
+    back = request.POST.get("next", "")
+    try:
+        copay = services.coverage_copay_from_payer(
+            user=staff_user(request),
+            context=audit_context(request),
+            coverage_id=coverage_id,
+            check_id=parse_id(request.POST.get("check", "")) or 0,
+        )
+    except services.EligibilityRefusedError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"The coverage's co-pay is now {money_format(copay)}.")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("home")

@@ -34,7 +34,7 @@ def simulator() -> Iterator[Simulator]:
     server = simulator_server(sim, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    sim.url = f"http://127.0.0.1:{server.server_address[1]}/core"  # type: ignore[attr-defined]
+    sim.url = f"http://127.0.0.1:{server.server_address[1]}/core"
     yield sim
     server.shutdown()
     server.server_close()
@@ -45,7 +45,7 @@ def connection(personas: Personas, simulator: Simulator) -> EligibilityConnectio
     return EligibilityConnection.objects.create(
         clinic=personas.clinic,
         kind=TransportKind.CORE_SOAP,
-        url=simulator.url,  # type: ignore[attr-defined]
+        url=simulator.url,
         is_simulator=True,
         sender_id="RIVERSIDE",
         receiver_id="ACMEHEALTH",
