@@ -11,6 +11,7 @@ status is non-zero and the message names which one stopped. No Django here: the 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -29,9 +30,18 @@ class Child:
     process: subprocess.Popen[bytes]
 
 
+def _simulated_payer() -> list[tuple[str, list[str]]]:
+    """With FRONTDESK_PAYER_SIMULATOR=1 the PAYER SIMULATOR runs beside the server (the demo
+    clinic's eligibility checks go to it); never by default."""
+    if os.environ.get("FRONTDESK_PAYER_SIMULATOR", "").strip().lower() not in {"1", "true", "yes"}:
+        return []
+    return [("payer simulator", [sys.executable, "-m", "frontdesk", "payer-simulator"])]
+
+
 def _commands(host: str, port: int) -> list[tuple[str, list[str]]]:
     python = sys.executable
     return [
+        *_simulated_payer(),
         ("worker", [python, "-m", "frontdesk", "worker"]),
         (
             "server",

@@ -16,9 +16,10 @@ import datetime as dt
 import logging
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -64,6 +65,7 @@ LEASE = dt.timedelta(minutes=5)
 RETRY_PAUSE = dt.timedelta(minutes=10)
 FRESH = dt.timedelta(days=1)  # the batch skips coverage verified this recently
 BATCH_DAYS = 2
+RECORD_CHUNK = 50  # answers recorded per transaction when sending many
 DEFAULT_SERVICES = "30"
 NO_ANSWER_WORDS = "Could not verify today: payer did not answer. Proceed and verify later"
 # AAA reasons that mean "not now" rather than "no": asked again like a payer that was down.
@@ -346,7 +348,7 @@ def _settings(connection: EligibilityConnection) -> transport.Settings:
 
 def _claim(*, now: dt.datetime, limit: int | None, ids: list[int] | None = None) -> list[_Claimed]:
     """Take due checks under a lease (committed before anything is sent), each with its 270
-    built and validated by pyx12; a 270 pyx12 refuses is failed here, never sent."""
+    built (validated by the sender, before it goes out)."""
     with transaction.atomic():
         due = EligibilityCheck.objects.filter(
             Q(status=CheckStatus.PENDING, next_attempt_at__lte=now)
@@ -385,13 +387,7 @@ def _claim(*, now: dt.datetime, limit: int | None, ids: list[int] | None = None)
                 refused.append((check, " ".join(exc.messages)))
                 continue
             request = x12.inquiry_build(_inquiry(check, connection, now))
-            findings = x12.x12_validate(request)
             check.request_x12 = request
-            if findings:
-                refused.append(
-                    (check, f"The request could not be built as valid X12: {findings[0]}")
-                )
-                continue
             check.status = CheckStatus.SENDING
             check.lease_until = now + LEASE
             check.attempts += 1
@@ -413,21 +409,62 @@ def _claim(*, now: dt.datetime, limit: int | None, ids: list[int] | None = None)
     return claimed
 
 
-def _send(item: _Claimed, now: dt.datetime) -> tuple[str, str | None, str]:
-    """Runs in a sender thread: no database here. ("ok", 271, "") or (kind, None, words)."""
+@dataclass(frozen=True)
+class _Verdict:
+    """What pyx12 and the reader made of a 271 (computed away from the database)."""
+
+    findings: list[str]
+    answer: x12.Answer | None
+    error: str = ""
+
+
+def _verdict(text: str) -> _Verdict:
+    findings = x12.x12_validate(text)
+    if findings:
+        return _Verdict(findings, None)
+    try:
+        return _Verdict([], x12.response_read(text))
+    except x12.X12Error as exc:
+        return _Verdict([], None, str(exc))
+
+
+@dataclass(frozen=True)
+class _Result:
+    kind: str  # ok, no_answer, refused, invalid_request, dropped
+    x12: str | None = None
+    words: str = ""
+    verdict: _Verdict | None = None
+
+
+_Run = Callable[..., Any]
+
+
+def _send(item: _Claimed, now: dt.datetime, run_cpu: _Run | None = None) -> _Result:
+    """Runs in a sender thread: no database here. pyx12's work (the 270 before it goes out,
+    the 271 when it comes back) runs through `run_cpu`, a process pool when sending many at
+    once, so validation uses every core rather than the one the threads share."""
+    findings = _cpu(run_cpu, x12.x12_validate, item.x12)
+    if findings:
+        return _Result("invalid_request", words=f"The request is not valid X12: {findings[0]}")
     if item.settings is None:
         # Batch file drop: the 271 arrives later in the inbound folder (eligibility_files_collect).
         transport.file_drop_send(item.drop_directory, trace=_trace_of(item), x12=item.x12)
-        return "dropped", None, ""
+        return _Result("dropped")
     try:
         reply = transport.core_send(
             item.settings, x12=item.x12, payload_id=_trace_of(item), now=now
         )
     except transport.NoAnswerError as exc:
-        return "no_answer", None, str(exc)
+        return _Result("no_answer", words=str(exc))
     except transport.RefusedError as exc:
-        return "refused", None, str(exc)
-    return "ok", reply.x12, ""
+        return _Result("refused", words=str(exc))
+    return _Result("ok", reply.x12, verdict=_cpu(run_cpu, _verdict, reply.x12))
+
+
+def _cpu(run_cpu: _Run | None, function: Callable[[str], Any], text: str) -> Any:
+    if run_cpu is None:
+        return function(text)
+    return run_cpu(function, text).result()
 
 
 def _trace_of(item: _Claimed) -> str:
@@ -464,15 +501,60 @@ def eligibility_send_due(
     )
     run.sent = len(claimed)
     if width == 1:
-        results = ((item, _send(item, now)) for item in claimed)
-        for item, result in results:
-            _tally(run, _record(item, result, now=now))
+        for item in claimed:
+            _tally(run, _record(item, _send(item, now), now=now))
         return run
-    with concurrent.futures.ThreadPoolExecutor(max_workers=width) as pool:
-        futures = {pool.submit(_send, item, now): item for item in claimed}
-        for future in concurrent.futures.as_completed(futures):
-            _tally(run, _record(futures[future], future.result(), now=now))
+    # Threads wait on the network; pyx12 runs in processes (CPU); answers are recorded in
+    # this thread, RECORD_CHUNK to a transaction.
+    cpu = concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count() or 2)
+    done: list[tuple[_Claimed, _Result]] = []
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=width) as pool:
+            futures = {pool.submit(_send, item, now, cpu.submit): item for item in claimed}
+            for future in concurrent.futures.as_completed(futures):
+                done.append((futures[future], future.result()))
+                if len(done) >= RECORD_CHUNK:
+                    _record_chunk(run, done, now=now)
+                    done = []
+        _record_chunk(run, done, now=now)
+    finally:
+        cpu.shutdown(wait=True)
     return run
+
+
+@transaction.atomic
+def _record_chunk(run: SendRun, done: list[tuple[_Claimed, _Result]], *, now: dt.datetime) -> None:
+    """Record a chunk of answers in one transaction: the checks read in one query, one audit
+    event naming every patient and check of the chunk."""
+    answered = (
+        EligibilityCheck.objects.select_for_update()
+        .select_related("coverage")
+        .in_bulk([item.check_id for item, result in done if result.kind == "ok"])
+    )
+    recorded: list[EligibilityCheck] = []
+    for item, result in done:
+        check = answered.get(item.check_id)
+        if check is not None and result.x12 is not None:
+            status = _answer_apply(check, result.x12, result.verdict, now=now, audit=False)
+            recorded.append(check)
+        else:
+            status = _record(item, result, now=now)
+        _tally(run, status)
+    if recorded:
+        by_clinic: dict[int, list[EligibilityCheck]] = {}
+        for check in recorded:
+            by_clinic.setdefault(check.clinic_id, []).append(check)
+        for clinic_id, checks in by_clinic.items():
+            audit_record(
+                context=_context(clinic_id),
+                action=AuditAction.SYSTEM,
+                patient_ids={c.patient_id for c in checks},
+                object_type=AuditObject.ELIGIBILITY_CHECK,
+                detail={
+                    "event": "answers",
+                    "checks": {str(c.pk): c.outcome or c.status for c in checks},
+                },
+            )
 
 
 def _tally(run: SendRun, status: str) -> None:
@@ -484,16 +566,17 @@ def _tally(run: SendRun, status: str) -> None:
         run.retrying += 1
 
 
-def _record(item: _Claimed, result: tuple[str, str | None, str], *, now: dt.datetime) -> str:
-    kind, answer, words = result
-    if kind == "dropped":
+def _record(item: _Claimed, result: _Result, *, now: dt.datetime) -> str:
+    if result.kind == "dropped":
         return CheckStatus.SENDING
-    if kind == "ok" and answer is not None:
-        return check_answer_record(check_id=item.check_id, x12_text=answer, now=now)
-    if kind == "refused":
+    if result.kind == "ok" and result.x12 is not None:
+        return check_answer_record(
+            check_id=item.check_id, x12_text=result.x12, now=now, verdict=result.verdict
+        )
+    if result.kind in {"refused", "invalid_request"}:
         return _record_failure(
             item.check_id,
-            words=words or "The payer refused the request.",
+            words=result.words or "The payer refused the request.",
             outcome=Outcome.NO_ANSWER,
             now=now,
             final=True,
@@ -504,20 +587,34 @@ def _record(item: _Claimed, result: tuple[str, str | None, str], *, now: dt.date
         outcome=Outcome.NO_ANSWER,
         now=now,
         final=False,
-        detail=words,
+        detail=result.words,
     )
 
 
 @transaction.atomic
-def check_answer_record(*, check_id: int, x12_text: str, now: dt.datetime) -> str:
+def check_answer_record(
+    *, check_id: int, x12_text: str, now: dt.datetime, verdict: _Verdict | None = None
+) -> str:
     """Keep the 271 as received and what it says. A 271 that pyx12 refuses, that cannot be
     read, or that answers another member or another request is kept but marked so: it never
     becomes the coverage's last answer. Returns the check's new status."""
     check = EligibilityCheck.objects.select_for_update().select_related("coverage").get(pk=check_id)
+    return _answer_apply(check, x12_text, verdict, now=now, audit=True)
+
+
+def _answer_apply(
+    check: EligibilityCheck,
+    x12_text: str,
+    verdict: _Verdict | None,
+    *,
+    now: dt.datetime,
+    audit: bool,
+) -> str:
     if check.status == CheckStatus.ANSWERED:
         return check.status  # a duplicate answer (a retried file, a slow reply): kept once
     check.response_x12 = x12_text
-    findings = x12.x12_validate(x12_text)
+    verdict = verdict or _verdict(x12_text)
+    findings = verdict.findings
     outcome: Outcome
     words: str
     parsed: dict[str, object] = {}
@@ -529,14 +626,11 @@ def check_answer_record(*, check_id: int, x12_text: str, now: dt.datetime) -> st
                 "answer is kept"
             ),
         )
+    elif verdict.answer is None:
+        outcome, words = Outcome.MALFORMED, f"{verdict.error} The last good answer is kept"
     else:
-        try:
-            answer = x12.response_read(x12_text)
-        except x12.X12Error as exc:
-            outcome, words = Outcome.MALFORMED, f"{exc} The last good answer is kept"
-        else:
-            parsed = answer.as_json()
-            outcome, words = _judge(check, answer)
+        parsed = verdict.answer.as_json()
+        outcome, words = _judge(check, verdict.answer)
     if (
         outcome == Outcome.REJECTED
         and {
@@ -561,7 +655,8 @@ def check_answer_record(*, check_id: int, x12_text: str, now: dt.datetime) -> st
     check.answered_at = now
     check.lease_until = None
     check.save()
-    _audit_outcome(check)
+    if audit:
+        _audit_outcome(check)
     if outcome in GOOD_OUTCOMES:
         closed = VerifyLater.objects.filter(coverage=check.coverage, closed_at__isnull=True).update(
             closed_at=now

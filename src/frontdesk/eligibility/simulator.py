@@ -5,7 +5,8 @@ plans and benefits, and can be made slow, down, or to refuse with an AAA reason 
 It runs as its own process (`frontdesk payer-simulator`) on a stdlib threading HTTP server:
 `POST /core` takes a CORE envelope; `POST /control` (JSON) sets `latency_ms`, `down`,
 `reject` (an AAA03 code for every answer), `mode` ("", "other_member", "truncated",
-"wrong_payload_type"); `GET /health` says it is a simulator. Every 271 it sends names the
+"wrong_payload_type"); `GET /health` says it is a simulator; `GET /stats` counts the requests
+it answered, per trace (a duplicate is a trace asked twice). Every 271 it sends names the
 payer "… (SIMULATOR)". It holds no PHI of its own: its table is what it is given."""
 
 from __future__ import annotations
@@ -398,6 +399,15 @@ def _handler(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             if self.path == "/health":
                 self._send(200, b'{"simulator": true}', "application/json")
+            elif self.path == "/stats":
+                with simulator.lock:
+                    counts = list(simulator.answered.values())
+                stats = {
+                    "requests": sum(counts),
+                    "distinct": len(counts),
+                    "duplicates": sum(c - 1 for c in counts),
+                }
+                self._send(200, json.dumps(stats).encode(), "application/json")
             else:
                 self._send(404, b"not found", "text/plain")
 
