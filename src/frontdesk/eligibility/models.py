@@ -174,3 +174,20 @@ class VerifyLater(models.Model):
 
     def __str__(self) -> str:
         return f"verify coverage {self.coverage_id}"
+
+
+class VisitFee(models.Model):
+    """The clinic's fee schedule: what a type of visit is charged, for the patient's estimate."""
+
+    appointment_type = models.OneToOneField(
+        AppointmentType, on_delete=models.CASCADE, related_name="visit_fee"
+    )
+    amount = models.DecimalField(max_digits=9, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="visit_fee_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_type_id}: {self.amount}"

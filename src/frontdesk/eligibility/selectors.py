@@ -14,11 +14,13 @@ from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import staff_clinic
 from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
+from frontdesk.eligibility.estimate import Estimate, estimate
 from frontdesk.eligibility.models import (
     GOOD_OUTCOMES,
     CheckStatus,
     EligibilityCheck,
     Outcome,
+    VisitFee,
 )
 from frontdesk.eligibility.x12 import SERVICE_TYPES
 from frontdesk.lib.clinic_time import clinic_zone
@@ -201,3 +203,22 @@ def check_raw_for_view(*, user: User, context: AuditContext, check_id: int) -> E
         detail={"raw": True},
     )
     return check
+
+
+def visit_estimate(appointment: Appointment, statuses: list[CoverageStatus]) -> Estimate | None:
+    """The patient's estimate for the visit, from the fee for its type (None when the clinic
+    has set no fee) and the primary coverage's last answer."""
+    fee = VisitFee.objects.filter(appointment_type_id=appointment.appointment_type_id).first()
+    if fee is None:
+        return None
+    primary = next((s for s in statuses if s.coverage.rank == 1), None)
+    good = primary.check if primary is not None and primary.verified else None
+    benefit = None
+    if good is not None and isinstance(good.parsed, dict):
+        benefits = good.parsed.get("benefits", {})
+        for code in [*good.service_types.split(), "30"]:
+            if code in benefits:
+                benefit = benefits[code]
+                break
+    active = good is not None and good.outcome == Outcome.ACTIVE
+    return estimate(fee=fee.amount, active=active, benefit=benefit)

@@ -33,6 +33,7 @@ from frontdesk.audit.services import SYSTEM_CONTEXT, AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.desk.live import desk_changed
 from frontdesk.eligibility import transport, x12
+from frontdesk.eligibility.estimate import Estimate
 from frontdesk.eligibility.models import (
     GOOD_OUTCOMES,
     OPEN_STATUSES,
@@ -50,6 +51,7 @@ from frontdesk.eligibility.selectors import (
     coverage_status,
     last_answer,
     visit_eligibility,
+    visit_estimate,
 )
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import Coverage
@@ -798,7 +800,7 @@ def eligibility_verify_now(
 
 def eligibility_verify_now_for_desk(
     *, user: User, context: AuditContext, appointment_id: int, now: dt.datetime
-) -> list[CoverageStatus]:
+) -> tuple[list[CoverageStatus], Estimate | None]:
     """ "Verify now" from the check-in page: the visit (same clinic, a patient this user may
     see), asked now, and each coverage as check-in then shows it."""
     appointment = Appointment.objects.filter(
@@ -808,7 +810,8 @@ def eligibility_verify_now_for_desk(
         raise Http404("No such appointment")
     access_patient(user, appointment.patient_id)
     eligibility_verify_now(context=context, appointment=appointment, now=now)
-    return visit_eligibility(appointment, now=now)
+    statuses = visit_eligibility(appointment, now=now)
+    return statuses, visit_estimate(appointment, statuses)
 
 
 @transaction.atomic

@@ -38,14 +38,16 @@ def check_raw_view(request: HttpRequest, check_id: int) -> HttpResponse:
 def verify_now_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     """Ask the payer now; the answer (or "could not verify") replaces the panel."""
     now = timezone.now()
-    statuses = services.eligibility_verify_now_for_desk(
+    statuses, estimate = services.eligibility_verify_now_for_desk(
         user=staff_user(request),
         context=audit_context(request),
         appointment_id=appointment_id,
         now=now,
     )
     return render(
-        request, "eligibility/_visit.html", {"statuses": statuses, "appointment_id": appointment_id}
+        request,
+        "eligibility/_visit.html",
+        {"statuses": statuses, "appointment_id": appointment_id, "estimate": estimate},
     )
 
 

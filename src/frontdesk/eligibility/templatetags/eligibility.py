@@ -10,6 +10,7 @@ from django import template
 from django.utils import timezone
 
 from frontdesk.eligibility.selectors import visit_eligibility as statuses_of
+from frontdesk.eligibility.selectors import visit_estimate
 from frontdesk.scheduling.models import Appointment
 
 register = template.Library()
@@ -18,8 +19,10 @@ register = template.Library()
 @register.inclusion_tag("eligibility/_visit.html", takes_context=True)
 def visit_eligibility(context: template.Context, appointment: Appointment) -> dict[str, Any]:
     request = context.get("request")
+    statuses = statuses_of(appointment, now=timezone.now())
     return {
-        "statuses": statuses_of(appointment, now=timezone.now()),
+        "statuses": statuses,
+        "estimate": visit_estimate(appointment, statuses),
         "appointment_id": appointment.pk,
         "csrf_token": context.get("csrf_token"),
         "back": request.get_full_path() if request is not None else "",

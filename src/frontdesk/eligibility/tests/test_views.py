@@ -23,6 +23,7 @@ from frontdesk.eligibility.models import (
     EligibilityCheck,
     EligibilityConnection,
     VerifyLater,
+    VisitFee,
 )
 from frontdesk.eligibility.simulator import Simulator
 from frontdesk.eligibility.tests.conftest import NOW, MakeAppointment, MakeCoverage
@@ -49,6 +50,7 @@ def test_check_in_shows_the_payers_copay_and_the_officer_takes_it_from_the_payer
     client_for: Callable[[User], Client],
 ) -> None:
     AppointmentTypeServices.objects.create(appointment_type=visit_type, codes="98")
+    VisitFee.objects.create(appointment_type=visit_type, amount="150.00")
     coverage = make_coverage(copay="20.00")
     visit = make_appointment(coverage.patient, start=SOON)
     services.eligibility_send_due(now=NOW)
@@ -61,6 +63,7 @@ def test_check_in_shows_the_payers_copay_and_the_officer_takes_it_from_the_payer
     assert "Verified today · active · co-pay $25 for an office visit" in text
     assert "payer simulator" in text
     assert "The card says a co-pay of $20.00; the payer says $25.00." in text
+    assert "Estimate for this visit (fee $150.00): $25.00 today, about $0.00 later" in text
     check = EligibilityCheck.objects.filter(appointment=visit).get()
     answer = desk.post(
         reverse("eligibility:copay", args=[coverage.pk]), {"check": check.pk, "next": page_url}
