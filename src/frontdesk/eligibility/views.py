@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -47,7 +49,13 @@ def verify_now_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     return render(
         request,
         "eligibility/_visit.html",
-        {"statuses": statuses, "appointment_id": appointment_id, "estimate": estimate},
+        {
+            "statuses": statuses,
+            "appointment_id": appointment_id,
+            "estimate": estimate,
+            # The page the panel sits on (htmx says which), to come back to after a correction.
+            "back": urlsplit(request.headers.get("HX-Current-URL", "")).path,
+        },
     )
 
 
