@@ -173,8 +173,19 @@ def appointment_checks_request(
 ) -> int:
     """Queue a check for each coverage of the visit's patient, for the visit's local date."""
     day = appointment.start.astimezone(clinic_zone(appointment.clinic_id)).date()
+    # Saved again (confirmed, a note) without moving: an answer from the last day still holds.
+    fresh = set(
+        EligibilityCheck.objects.filter(
+            patient_id=appointment.patient_id,
+            date_of_service=day,
+            answered_at__gte=now - FRESH,
+            outcome__in=GOOD_OUTCOMES,
+        ).values_list("coverage_id", flat=True)
+    )
     queued = 0
     for coverage in _coverages_in_force([appointment.patient_id], day):
+        if coverage.pk in fresh:
+            continue
         if check_request(
             coverage=coverage, date_of_service=day, reason=reason, now=now, appointment=appointment
         ):

@@ -242,3 +242,19 @@ def test_the_batch_asks_for_the_next_two_business_days_and_skips_fresh_coverage(
     assert queued == 1
     assert [(c.coverage_id, c.date_of_service) for c in new] == [(stale.pk, dt.date(2026, 11, 25))]
     assert services.eligibility_batch_queue(clinic=personas.clinic, now=NOW) == 0  # no twice
+
+
+def test_saving_a_booked_visit_again_asks_nothing_new_within_a_day_of_an_answer(
+    connection: EligibilityConnection,
+    make_coverage: MakeCoverage,
+    make_appointment: MakeAppointment,
+) -> None:
+    coverage = make_coverage()
+    visit = make_appointment(coverage.patient, start=FRIDAY_NY)
+    services.eligibility_send_due(now=NOW)
+    asked = EligibilityCheck.objects.count()
+
+    visit.note = "Bring the new card"
+    visit.save()
+
+    assert EligibilityCheck.objects.count() == asked
