@@ -1,7 +1,7 @@
 """The nightly eligibility batch: 2,000 visits against the payer simulator answering in 200 ms.
 
     .venv/bin/python bench/eligibility_batch.py
-    .venv/bin/python bench/eligibility_batch.py --visits 2000 --latency-ms 200 --concurrency 16
+    .venv/bin/python bench/eligibility_batch.py --visits 2000 --latency-ms 200 --concurrency 32
     .venv/bin/python bench/eligibility_batch.py --database-url postgres://postgres@127.0.0.1/frontdesk_bench_eligibility
 
 Goal: the batch's checks for 2,000 visits on the next two business days, against a payer that
@@ -30,6 +30,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -82,12 +83,20 @@ def get_json(url: str) -> dict[str, int]:
         return dict(json.loads(answer.read()))
 
 
+def _cpu_seconds() -> float:
+    own, pool = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + pool.ru_utime + pool.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", help=f"PostgreSQL: a URL naming {SCRATCH_DB}")
     parser.add_argument("--visits", type=int, default=2000)
     parser.add_argument("--latency-ms", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--sample", type=int, default=20)
     args = parser.parse_args()
 
@@ -239,9 +248,11 @@ def main() -> None:
         )
 
         started = time.perf_counter()
+        cpu_before = _cpu_seconds()
         queued = eligibility_batch_queue(clinic=clinic, now=timezone.now())
         run = eligibility_send_due(now=timezone.now(), limit=None, concurrency=args.concurrency)
         batch_seconds = time.perf_counter() - started
+        cpu_used = _cpu_seconds() - cpu_before
         checks = EligibilityCheck.objects.filter(reason="batch")
         answered = checks.filter(status=CheckStatus.ANSWERED).count()
         failed = checks.filter(status=CheckStatus.FAILED).count()
@@ -270,9 +281,11 @@ def main() -> None:
         per_check = (time.perf_counter() - serial_started) / max(len(sample_ids), 1)
         serial_seconds = per_check * args.visits
 
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(
             f"visits {args.visits}, latency {args.latency_ms} ms, concurrency "
-            f"{args.concurrency}, database {connections['default'].vendor}"
+            f"{args.concurrency}, database {connections['default'].vendor}, "
+            f"{os.cpu_count()} cores, load average {load} (the machine's other work included)"
         )
         print(
             f"queued {queued}, sent {run.sent}, answered {answered}, failed {failed}, "
@@ -282,6 +295,7 @@ def main() -> None:
             f"simulator: {stats['requests']} requests, {stats['distinct']} distinct traces, "
             f"{stats['duplicates']} asked twice"
         )
+        print(f"CPU used by the batch (this process and its pyx12 pool): {cpu_used:.1f} s")
         print(
             f"batch {batch_seconds:.1f} s; serial {per_check * 1000:.0f} ms a check "
             f"(measured on {len(sample_ids)}) -> {serial_seconds:.0f} s for {args.visits}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import time_machine
@@ -13,7 +14,7 @@ from conftest import Personas
 from frontdesk.audit.models import AuditEvent
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.desk.sources import ROW_FIELDS, desk_sources
-from frontdesk.eligibility import services
+from frontdesk.eligibility import services, tasks
 from frontdesk.eligibility.models import (
     AppointmentTypeServices,
     CheckReason,
@@ -258,3 +259,35 @@ def test_saving_a_booked_visit_again_asks_nothing_new_within_a_day_of_an_answer(
     visit.save()
 
     assert EligibilityCheck.objects.count() == asked
+
+
+def test_booking_wakes_the_worker_once_committed_and_the_check_is_answered(
+    connection: EligibilityConnection,
+    make_coverage: MakeCoverage,
+    make_appointment: MakeAppointment,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    coverage = make_coverage()
+    EligibilityCheck.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        visit = make_appointment(coverage.patient, start=FRIDAY_NY)
+
+    assert callbacks  # the worker is woken only after the booking commits
+    check = EligibilityCheck.objects.get(appointment=visit)
+    assert check.status == CheckStatus.ANSWERED and check.outcome == Outcome.ACTIVE
+
+
+def test_the_nightly_task_queues_and_sends_the_next_two_business_days(
+    connection: EligibilityConnection,
+    make_coverage: MakeCoverage,
+    make_appointment: MakeAppointment,
+) -> None:
+    coverage = make_coverage()
+    make_appointment(coverage.patient, start=dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC))
+    EligibilityCheck.objects.all().delete()
+
+    assert tasks.eligibility_nightly_task.call_local() == 1
+
+    check = EligibilityCheck.objects.get()
+    assert check.reason == CheckReason.BATCH and check.status == CheckStatus.ANSWERED
