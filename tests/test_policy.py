@@ -85,6 +85,7 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "contact_id": lambda s: _sample_contact(s),
     "complaint_id": lambda s: _sample_complaint(s),
     "item_id": lambda s: _sample_supply_item(s),
+    "check_id": lambda s: _sample_eligibility_check(s),
 }
 
 
@@ -204,6 +205,24 @@ def _sample_supply_item(s: Samples) -> int:
         on_hand=4,
         supplier="Office Depot",
         created_at=timezone.now(),
+    ).pk
+
+
+def _sample_eligibility_check(s: Samples) -> int:
+    from frontdesk.eligibility.models import CheckReason, EligibilityCheck
+
+    held = EligibilityCheck.objects.filter(coverage=s.coverage).first()
+    if held is not None:
+        return held.pk
+    return EligibilityCheck.objects.create(
+        clinic_id=s.patient.clinic_id,
+        patient=s.patient,
+        coverage=s.coverage,
+        date_of_service=timezone.now().date(),
+        reason=CheckReason.BATCH,
+        trace="ECSAMPLE",
+        requested_at=timezone.now(),
+        next_attempt_at=timezone.now(),
     ).pk
 
 

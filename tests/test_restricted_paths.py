@@ -297,7 +297,28 @@ PATIENT_PARAMETERS: dict[str, Callable[[World], Any]] = {
     "merge_id": lambda w: w.merge.pk,
     "series_id": lambda w: w.series.pk,
     "entry_id": lambda w: w.entry.pk,
+    "check_id": lambda w: _eligibility_check(w),
 }
+
+
+def _eligibility_check(w: World) -> int:
+    """An eligibility check of the restricted patient's coverage (its raw 271 is PHI)."""
+    from frontdesk.eligibility.models import CheckReason, EligibilityCheck
+
+    held = EligibilityCheck.objects.filter(coverage=w.coverage).first()
+    if held is not None:
+        return held.pk
+    return EligibilityCheck.objects.create(
+        clinic_id=w.patient.clinic_id,
+        patient=w.patient,
+        coverage=w.coverage,
+        date_of_service=NOW.date(),
+        reason=CheckReason.BATCH,
+        trace="ECRESTRICTED",
+        requested_at=NOW,
+        next_attempt_at=NOW,
+    ).pk
+
 
 # Where one parameter name means different records on different pages, or one page needs a
 # particular record, the page's own choice wins.

@@ -11,6 +11,7 @@ here: the children load it.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -29,14 +30,26 @@ class Child:
     process: subprocess.Popen[bytes]
 
 
+def _simulated_payer() -> list[tuple[str, list[str]]]:
+    """With FRONTDESK_PAYER_SIMULATOR=1 the PAYER SIMULATOR runs beside the server (the demo
+    clinic's eligibility checks go to it); never by default."""
+    if os.environ.get("FRONTDESK_PAYER_SIMULATOR", "").strip().lower() not in {"1", "true", "yes"}:
+        return []
+    return [("payer simulator", [sys.executable, "-m", "frontdesk", "payer-simulator"])]
+
+
 def _commands(host: str, port: int, processes: int) -> list[tuple[str, list[str]]]:
     python = sys.executable
     server = [python, "-m", "frontdesk.wsgi", "--host", host, "--port", str(port)]
     if processes == 1:
-        return [("worker", [python, "-m", "frontdesk", "worker"]), ("server", server)]
+        return [
+            *_simulated_payer(),
+            ("worker", [python, "-m", "frontdesk", "worker"]),
+            ("server", server),
+        ]
     # Several server processes on one port: the kernel spreads connections over them.
     servers = [(f"server {n + 1}", [*server, "--reuse-port"]) for n in range(processes)]
-    return [("worker", [python, "-m", "frontdesk", "worker"]), *servers]
+    return [*_simulated_payer(), ("worker", [python, "-m", "frontdesk", "worker"]), *servers]
 
 
 class _Stop(Exception):  # noqa: N818 - a signal's arrival, not an error

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "frontdesk.inquiries",
     "frontdesk.complaints",
     "frontdesk.supplies",
+    "frontdesk.eligibility",
     "frontdesk.scheduling",
     "frontdesk.flow",
     "frontdesk.messaging",
@@ -366,6 +367,9 @@ if OUTBOX_LEASE.total_seconds() < 4 * EMAIL_TIMEOUT:
 # --- Patient flow ------------------------------------------------------------------------------
 # Minutes in a status after which the flow board shows a card amber, then red.
 FLOW_THRESHOLDS = parse_thresholds(env_str("FLOW_THRESHOLDS", thresholds.DEFAULT))
+# The nightly eligibility batch (eligibility/tasks.py) runs at this hour, UTC: before the
+# earliest clinic opens (06 UTC is 01:00 in New York, 22:00 the day before in Los Angeles).
+ELIGIBILITY_BATCH_HOUR = env_int("ELIGIBILITY_BATCH_HOUR", 6, minimum=0, maximum=23)
 # A signed consent to treatment older than this is asked for again at check-in.
 CONSENT_VALID_DAYS = env_int("CONSENT_VALID_DAYS", 365, minimum=1, maximum=3650)
 # An emergency nobody (nurse or physician) acknowledged this long is escalated to the supervisor.

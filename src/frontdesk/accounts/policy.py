@@ -57,6 +57,10 @@ class Action(StrEnum):
     PLAYBOOK_EDIT = "playbook.edit"
     BILLING_VIEW = "billing.view"
     BILLING_POST = "billing.post"
+    # --- Insurance eligibility (eligibility/) ---
+    ELIGIBILITY_VIEW = "eligibility.view"
+    ELIGIBILITY_VERIFY = "eligibility.verify"
+    ELIGIBILITY_RAW_VIEW = "eligibility.raw_view"
 
     # Charges and adjustment credits (write-offs) on a patient's account.
     BILLING_ADJUST = "billing.adjust"
@@ -206,6 +210,14 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.SUPPLY_VIEW: frozenset({Role.FRONT_DESK, Role.SUPERVISOR, Role.ADMIN}),
     Action.SUPPLY_COUNT: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
     Action.SUPPLY_MANAGE: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    # --- Insurance eligibility (eligibility/) ---
+    # A patient's checks and their outcomes: the desk, which checks patients in and takes the
+    # co-pay, billing, which works the denials, and supervisors. Clinicians do not need them.
+    Action.ELIGIBILITY_VIEW: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
+    # Asking the payer now (at check-in) and closing a "verify later" item: the same roles.
+    Action.ELIGIBILITY_VERIFY: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
+    # The raw 270/271 as exchanged, for working out a payer's dispute: billing and supervisors.
+    Action.ELIGIBILITY_RAW_VIEW: frozenset({Role.BILLING, Role.SUPERVISOR}),
 }
 
 

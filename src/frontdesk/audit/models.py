@@ -110,6 +110,8 @@ class AuditObject(models.TextChoices):
     PRIVACY_REVIEW = "privacy_review", "Privacy review"
     SUPPLY_ITEM = "supply_item", "Supply item"
     SUPPLY_REORDER_LIST = "supply_reorder_list", "Supply reorder list"
+    ELIGIBILITY_CHECK = "eligibility_check", "Eligibility check"
+    ELIGIBILITY_RESPONSE = "eligibility_response", "Eligibility response (raw 271)"
 
 
 class AuditEvent(models.Model):

@@ -43,6 +43,7 @@ from frontdesk.demo.data import (
     PAYER_SPECS,
     PROVIDER_SPECS,
 )
+from frontdesk.demo.eligibility_morning import demo_eligibility_morning
 from frontdesk.demo.people import DemoPools, demo_patient_rows, demo_pools
 from frontdesk.demo.schedule import demo_schedule_build
 from frontdesk.patients.models import Payer, Sex
@@ -244,6 +245,7 @@ def demo_load(
 ) -> DemoOutcome:
     """What `frontdesk demo` does: build once, and always leave a working credentials file."""
     result = demo_clinic_build(seed=seed, patients=patients, today=today, progress=progress)
+    demo_eligibility_morning(clinic=result.clinic)
     if result.created:
         # Written after the commit, so the file never names accounts that were rolled back.
         demo_credentials_write(path=credentials_path, logins=result.logins)

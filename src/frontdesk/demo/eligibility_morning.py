@@ -1,0 +1,75 @@
+"""The demo's eligibility morning: the demo clinic talks to the PAYER SIMULATOR (never a payer),
+whose table holds the members of the demo's coverages, with the usual morning's surprises:
+a few plans ended, a few co-pays that differ from the card, a few members the payer cannot
+find. `frontdesk payer-simulator` reads the table from var/payer-simulator.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from frontdesk.clinic.models import Clinic
+from frontdesk.eligibility.models import EligibilityConnection, TransportKind
+from frontdesk.patients.models import Coverage
+from frontdesk.scheduling.models import Appointment
+
+SIMULATOR_URL = "http://127.0.0.1:8790/core"
+TABLE_NAME = "payer-simulator.json"
+MEMBERS_MOST = 5000  # the simulator keeps its table in memory
+
+
+def demo_eligibility_morning(*, clinic: Clinic, var_dir: Path | None = None) -> int:
+    """Connect the demo clinic to the simulator and write its member table; returns members."""
+    EligibilityConnection.objects.update_or_create(
+        clinic=clinic,
+        defaults={
+            "kind": TransportKind.CORE_SOAP,
+            "url": SIMULATOR_URL,
+            "is_simulator": True,
+            "sender_id": "DEMOCLINIC",
+            "receiver_id": "SIMPAYER",
+            "provider_name": clinic.name[:60],
+            "provider_npi": "1234567893",
+            "timeout_seconds": 5,
+            "retries": 1,
+            "concurrency": 8,
+        },
+    )
+    soon = timezone.now() + dt.timedelta(days=7)
+    upcoming = Appointment.objects.filter(clinic=clinic, start__lte=soon).values("patient_id")
+    # The coming week's patients first, then others up to the table's size.
+    first = list(
+        Coverage.objects.filter(patient_id__in=upcoming).select_related("patient")[:MEMBERS_MOST]
+    )
+    rest = (
+        Coverage.objects.filter(patient__clinic=clinic)
+        .exclude(pk__in=[c.pk for c in first])
+        .select_related("patient")
+        .order_by("pk")[: max(MEMBERS_MOST - len(first), 0)]
+    )
+    coverages = [*first, *rest]
+    members = []
+    for index, coverage in enumerate(coverages):
+        patient = coverage.patient
+        if index % 17 == 16:
+            continue  # the payer cannot find this one: "Subscriber not found"
+        card = coverage.copay if coverage.copay is not None else 25
+        members.append(
+            {
+                "member_id": coverage.member_id,
+                "last_name": patient.family_name.upper(),
+                "first_name": patient.given_name.upper(),
+                "birth_date": patient.birth_date.strftime("%Y%m%d"),
+                "plan_name": coverage.plan_name.upper()[:50] or "DEMO PPO",
+                "active": index % 11 != 10,  # a plan that ended
+                "plan_end": "" if index % 11 != 10 else "20251231",
+                "copay": f"{card + (10 if index % 7 == 6 else 0):.2f}",  # card out of date
+            }
+        )
+    path = (var_dir or Path(settings.VAR_DIR)) / TABLE_NAME
+    path.write_text(json.dumps({"payer_name": "DEMO PAYERS", "members": members}), encoding="utf-8")
+    return len(members)
