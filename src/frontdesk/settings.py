@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "frontdesk.clinic",
     "frontdesk.patients",
     "frontdesk.desk",
+    "frontdesk.documents",
+    "frontdesk.referrals",
     "frontdesk.scheduling",
     "frontdesk.flow",
     "frontdesk.messaging",
@@ -379,6 +381,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # The largest request body the server reads (frontdesk/asgi.py): two insurance card images of
 # at most 10 MB each and the form around them.
 REQUEST_BODY_MAX_BYTES = 32 * 1024 * 1024
+# The largest document (a scan, a letter, outside records) the desk may file, in megabytes;
+# several uploaded at once share REQUEST_BODY_MAX_BYTES.
+DOCUMENT_MAX_MB = env_int("DOCUMENT_MAX_MB", 20, minimum=1, maximum=30)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -29,6 +29,8 @@ urlpatterns = [
     path("flow/", include("frontdesk.flow.urls")),
     path("playbooks/", include("frontdesk.playbooks.urls")),
     path("billing/", include("frontdesk.billing.urls")),
+    path("documents/", include("frontdesk.documents.urls")),
+    path("referrals/", include("frontdesk.referrals.urls")),
     # What the demo's patients would have received (404 outside demo mode).
     path("demo/", include("frontdesk.demo.urls")),
     # A patient's signed link to a waitlist offer; short, since it also goes by text message.

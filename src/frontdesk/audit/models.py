@@ -94,6 +94,13 @@ class AuditObject(models.TextChoices):
     WAITLIST_SLOT = "waitlist_slot", "Waitlist slot"
     WALK_IN_DUPLICATES = "walk_in_duplicates", "Walk in duplicates"
     WEEK_VIEW = "week_view", "Week view"
+    # Documents filed to patients, and referrals in and out.
+    DOCUMENT = "document", "Document"
+    DOCUMENT_CONTENT = "document_content", "Document content"
+    DOCUMENT_INBOX = "document_inbox", "Document inbox"
+    REFERRAL = "referral", "Referral"
+    REFERRAL_LIST = "referral_list", "Referral list"
+    REFERRAL_PRACTICE = "referral_practice", "Referral practice"
 
 
 class AuditEvent(models.Model):
