@@ -123,7 +123,9 @@ def _sample_practice(s: Samples) -> int:
     from frontdesk.referrals.models import Practice
 
     practice, _ = Practice.objects.get_or_create(
-        clinic_id=s.patient.clinic_id, name="Sample Cardiology", defaults={"specialty": "Cardiology"}
+        clinic_id=s.patient.clinic_id,
+        name="Sample Cardiology",
+        defaults={"specialty": "Cardiology"},
     )
     return practice.pk
 

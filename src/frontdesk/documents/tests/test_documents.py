@@ -266,7 +266,12 @@ def test_the_inbox_page_uploads_several_files_and_shows_refusals_in_words(
     assert "Morning fax" in refused.content.decode()
     ok = client.post(
         url,
-        {"upload": [SimpleUploadedFile("a.pdf", pdf_bytes()), SimpleUploadedFile("b.pdf", pdf_bytes())]},
+        {
+            "upload": [
+                SimpleUploadedFile("a.pdf", pdf_bytes()),
+                SimpleUploadedFile("b.pdf", pdf_bytes()),
+            ]
+        },
     )
     assert ok.status_code == 302
     assert Document.objects.filter(patient=None).count() == 2
