@@ -42,6 +42,7 @@ from frontdesk.demo.data import (
     PAYER_SPECS,
     PROVIDER_SPECS,
 )
+from frontdesk.demo.documents_morning import demo_documents_morning
 from frontdesk.demo.people import DemoPools, demo_patient_rows, demo_pools
 from frontdesk.demo.schedule import demo_schedule_build
 from frontdesk.patients.models import Payer, Sex
@@ -136,6 +137,7 @@ def demo_clinic_build(
                 money_rng=random.Random(f"frontdesk-demo:{seed}:accounts"),
             )
         appointments = demo_schedule_build(clinic=clinic, seed=seed, today=today)
+        demo_documents_morning(clinic=clinic, now=timezone.now())
         audit_record(
             context=SYSTEM_CONTEXT,
             action=AuditAction.SYSTEM,

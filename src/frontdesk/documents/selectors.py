@@ -17,8 +17,8 @@ from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import patient_access_check, patients_shown
 from frontdesk.scheduling.models import Appointment, AppointmentStatus
 
-# The chart lists the latest documents of each kind; a patient with more opens the full list.
-CHART_LIMIT = 50
+# The chart lists a patient's latest 200 documents (bench/documents.py times exactly that).
+CHART_LIMIT = 200
 INBOX_LIMIT = 100
 # Visits a document may be filed to: from this long ago to this far ahead.
 FILING_VISITS_BACK = dt.timedelta(days=180)
