@@ -133,12 +133,13 @@ def document_file(
     document: Document,
     patient: Patient,
     kind: str,
-    title: str = "",
+    title: str | None = None,
     appointment: Appointment | None = None,
     now: dt.datetime | None = None,
 ) -> Document:
-    """File a document (or re-classify a filed one): its patient, kind, title and, optionally,
-    the visit it belongs to. A filed document changes patient only by `document_move`."""
+    """File a document (or re-classify a filed one): its patient, kind, title (None keeps it)
+    and, optionally, the visit it belongs to. A filed document changes patient only by
+    `document_move`."""
     locked = Document.objects.select_for_update().get(pk=document.pk)
     if kind not in DocumentKind.values:
         raise DocumentFilingError("Choose what kind of document this is.")
@@ -154,7 +155,8 @@ def document_file(
     was_unfiled = locked.patient_id is None
     locked.patient = patient
     locked.kind = kind
-    locked.title = title[:200]
+    if title is not None:
+        locked.title = title[:200]
     locked.appointment = appointment
     if was_unfiled:
         locked.filed_at = now or timezone.now()

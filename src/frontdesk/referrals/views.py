@@ -113,7 +113,13 @@ def _page(
         context.update(
             {
                 "decline_form": DeclineForm(),
-                "link_form": LinkForm(visits=visits) if visits else None,
+                # The visit booked last is the one just booked from this page.
+                "link_form": LinkForm(
+                    visits=visits,
+                    initial={"appointment": max(visits, key=lambda v: v.created_at).pk},
+                )
+                if visits
+                else None,
                 "send_form": SendForm(
                     practices=selectors.practices(referral.clinic_id, active_only=True),
                     documents=selectors.referral_documents_choices(
