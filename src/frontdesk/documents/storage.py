@@ -68,7 +68,9 @@ def document_files_store(uploads: Sequence[Upload]) -> list[StoredFile]:
                 )
             )
         except UploadRefusedError as error:
-            problems.append(str(error))
+            # Several files at once: each refusal names its file.
+            words = str(error)
+            problems.append(words if upload.name in words else f"“{upload.name}”: {words}")
     if problems:
         raise DocumentsRefusedError(problems)
     stored: list[StoredFile] = []

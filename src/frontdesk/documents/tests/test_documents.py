@@ -277,3 +277,26 @@ def test_the_inbox_page_uploads_several_files_and_shows_refusals_in_words(
     assert Document.objects.filter(patient=None).count() == 2
     page = client.get(url)
     assert page.content.decode().count("/documents/") >= 2
+
+
+def _queries(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_inbox_and_the_chart_cost_the_same_queries_for_one_document_or_many(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    client = client_for(personas.front_desk)
+    inbox, chart = reverse("documents:inbox"), reverse("patients:chart", args=[patient.pk])
+    _upload(personas, Upload("a.pdf", pdf_bytes()))
+    _upload(personas, Upload("b.pdf", pdf_bytes()), patient=patient)
+    one = (_queries(client, inbox), _queries(client, chart))
+    for index in range(6):
+        _upload(personas, Upload(f"c{index}.pdf", pdf_bytes()))
+        _upload(personas, Upload(f"d{index}.pdf", pdf_bytes()), patient=patient)
+    assert (_queries(client, inbox), _queries(client, chart)) == one

@@ -423,3 +423,23 @@ def test_the_open_list_and_a_referral_are_seen_only_in_the_clinic(
         not in client_for(personas.outsider).get(reverse("referrals:list")).content.decode()
     )
     assert Document.objects.count() == 0
+
+
+def test_the_open_list_costs_the_same_queries_for_one_referral_or_many(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(personas.front_desk)
+
+    def counted() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("referrals:list")).status_code == 200
+        return len(captured)
+
+    _register(personas, make_patient(personas.clinic), timezone.now())
+    one = counted()
+    for index in range(5):
+        _register(personas, make_patient(personas.clinic, given_name=f"P{index}"), timezone.now())
+    assert counted() == one
