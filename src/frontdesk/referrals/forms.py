@@ -143,6 +143,20 @@ class SendForm(forms.Form):
         chosen.label_from_instance = _document_label  # type: ignore[method-assign,assignment]
 
 
+class AttachForm(forms.Form):
+    documents = IdMultipleChoiceField(
+        label="Documents to add",
+        queryset=Document.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, documents: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        chosen = cast(IdMultipleChoiceField, self.fields["documents"])
+        chosen.queryset = documents
+        chosen.label_from_instance = _document_label  # type: ignore[method-assign,assignment]
+
+
 class ExternalAppointmentForm(forms.Form):
     when = ClinicDateField(label="Appointment date at the practice")
 

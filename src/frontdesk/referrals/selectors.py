@@ -100,6 +100,13 @@ def referral_documents_choices(user: User, patient_id: int | None) -> QuerySet[D
     return documents.order_by("-received_at")
 
 
+def attachable_documents(user: User, referral: Referral) -> QuerySet[Document]:
+    """The clinic's unfiled documents and the patient's, less those already with the referral."""
+    return referral_documents_choices(user, referral.patient_id).exclude(
+        pk__in=referral.documents.values("pk")
+    )
+
+
 def practices(clinic_id: int, *, active_only: bool = False) -> QuerySet[Practice]:
     found = Practice.objects.filter(clinic_id=clinic_id)
     return found.filter(active=True) if active_only else found

@@ -326,6 +326,30 @@ def referral_report_sent(
     )
 
 
+@transaction.atomic
+def referral_documents_add(
+    *,
+    context: AuditContext,
+    user: User,
+    referral: Referral,
+    documents: Sequence[Document],
+) -> Referral:
+    """File more documents with a referral (the patient's own, or unfiled ones, which are filed
+    to its patient as referral documents)."""
+    if not documents:
+        raise ReferralError("Choose the documents to add.")
+    locked = _locked(referral)
+    attached = _attach(
+        context=context,
+        user=user,
+        referral=locked,
+        documents=documents,
+        kind=DocumentKind.REFERRAL,
+    )
+    _audit(context, locked, AuditAction.UPDATE, {"documents_added": attached})
+    return locked
+
+
 # --- Outgoing -------------------------------------------------------------------------------
 
 

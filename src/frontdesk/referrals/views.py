@@ -18,6 +18,7 @@ from frontdesk.lib.ids import parse_id
 from frontdesk.patients.selectors import access_patient, patient_search_for_view, patients_shown
 from frontdesk.referrals import selectors, services
 from frontdesk.referrals.forms import (
+    AttachForm,
     DeclineForm,
     ExternalAppointmentForm,
     IncomingForm,
@@ -127,6 +128,7 @@ def _page(
                     ).filter(patient_id=referral.patient_id),
                 ),
                 "external_form": ExternalAppointmentForm(),
+                "attach_form": AttachForm(documents=selectors.attachable_documents(user, referral)),
             }
         )
     context.update(forms)
@@ -202,6 +204,19 @@ def step_view(request: HttpRequest, referral_id: int, action: str) -> HttpRespon
                 raise services.ReferralError("Give the date the practice booked.")
             services.referral_external_appointment(
                 context=context, user=user, referral=referral, when=external.cleaned_data["when"]
+            )
+        elif action == "attach":
+            attach = AttachForm(
+                request.POST, documents=selectors.attachable_documents(user, referral)
+            )
+            forms["attach_form"] = attach
+            if not attach.is_valid():
+                raise services.ReferralError("Choose the documents to add.")
+            services.referral_documents_add(
+                context=context,
+                user=user,
+                referral=referral,
+                documents=list(attach.cleaned_data["documents"]),
             )
         elif action == "report-received":
             services.referral_report_received(context=context, user=user, referral=referral)

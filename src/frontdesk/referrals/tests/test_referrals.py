@@ -443,3 +443,34 @@ def test_the_open_list_costs_the_same_queries_for_one_referral_or_many(
     for index in range(5):
         _register(personas, make_patient(personas.clinic, given_name=f"P{index}"), timezone.now())
     assert counted() == one
+
+
+def test_documents_are_added_to_a_referral_and_unfiled_ones_filed_to_its_patient(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    referral = _register(personas, patient, timezone.now())
+    (fax,) = documents_upload(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        clinic=personas.clinic,
+        uploads=[Upload("fax.pdf", pdf_bytes())],
+    )
+    other = make_patient(personas.clinic, given_name="Other")
+    (theirs,) = documents_upload(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        clinic=personas.clinic,
+        uploads=[Upload("theirs.pdf", pdf_bytes())],
+        patient=other,
+        kind="consent",
+    )
+    client = client_for(personas.front_desk)
+    url = reverse("referrals:step", args=[referral.pk, "attach"])
+    # Another patient's document is not among the choices: refused, nothing added.
+    refused = client.post(url, {"documents": [theirs.pk]})
+    assert refused.status_code == 400
+    assert not referral.documents.exists()
+    assert client.post(url, {"documents": [fax.pk]}).status_code == 302
+    fax.refresh_from_db()
+    assert (fax.patient_id, fax.kind) == (patient.pk, "referral")
+    assert list(referral.documents.all()) == [fax]
