@@ -86,6 +86,9 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "complaint_id": lambda s: _sample_complaint(s),
     "item_id": lambda s: _sample_supply_item(s),
     "check_id": lambda s: _sample_eligibility_check(s),
+    "file_id": lambda s: _sample_filed_document(s),
+    "referral_id": lambda s: _sample_referral(s),
+    "practice_id": lambda s: _sample_practice(s),
 }
 
 
@@ -224,6 +227,52 @@ def _sample_eligibility_check(s: Samples) -> int:
         requested_at=timezone.now(),
         next_attempt_at=timezone.now(),
     ).pk
+
+
+def _sample_filed_document(s: Samples) -> int:
+    from frontdesk.documents.models import Document
+
+    document, _ = Document.objects.get_or_create(
+        clinic_id=s.patient.clinic_id,
+        file="documents/sample.pdf",
+        defaults={
+            "patient": s.patient,
+            "kind": "consent",
+            "content_type": "application/pdf",
+            "size": 1,
+            "received_at": timezone.now(),
+        },
+    )
+    return document.pk
+
+
+def _sample_referral(s: Samples) -> int:
+    from frontdesk.referrals.models import Referral
+
+    referral, _ = Referral.objects.get_or_create(
+        clinic_id=s.patient.clinic_id,
+        patient=s.patient,
+        defaults={
+            "direction": "incoming",
+            "status": "received",
+            "reason": "Sample",
+            "provider_name": "Dr Sample",
+            "received_at": timezone.now(),
+            "due_at": timezone.now(),
+        },
+    )
+    return referral.pk
+
+
+def _sample_practice(s: Samples) -> int:
+    from frontdesk.referrals.models import Practice
+
+    practice, _ = Practice.objects.get_or_create(
+        clinic_id=s.patient.clinic_id,
+        name="Sample Cardiology",
+        defaults={"specialty": "Cardiology"},
+    )
+    return practice.pk
 
 
 def _sample_staff(s: Samples) -> int:

@@ -13,6 +13,7 @@ pages open.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +27,7 @@ from django.db.models import Model
 from django.http import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from PIL import Image
 
 from conftest import Personas, login_client, make_patient
 from frontdesk.accounts.models import User
@@ -34,6 +36,9 @@ from frontdesk.audit.models import AuditEventPatient
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.billing.models import LedgerEntry
 from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.documents.models import Document, DocumentMove
+from frontdesk.documents.services import documents_upload
+from frontdesk.documents.storage import Upload
 from frontdesk.flow import services as flow_services
 from frontdesk.flow.models import IncompleteRegistration, QueueEntry, QueueEvent
 from frontdesk.patients.merging import patient_merge
@@ -47,6 +52,7 @@ from frontdesk.patients.models import (
     Payer,
     SupervisorNotice,
 )
+from frontdesk.referrals.models import Referral
 from frontdesk.scheduling.models import (
     Appointment,
     AppointmentHistory,
@@ -69,6 +75,12 @@ PNG = (
 )
 
 
+def _pdf() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (100, 130), "white").save(out, "PDF")
+    return out.getvalue()
+
+
 @dataclass(frozen=True)
 class World:
     patient: Patient  # restricted
@@ -88,6 +100,8 @@ class World:
     notice: SupervisorNotice
     schedule: Schedule
     payer: Payer
+    filed: Document  # a document filed to the patient, with its file and thumbnail
+    referral: Referral
 
 
 @pytest.fixture
@@ -234,6 +248,24 @@ def world(
     notice = SupervisorNotice.objects.create(
         clinic=clinic, created_at=NOW, patient=secret, text=f"Restricted record MRN {secret.mrn}"
     )
+    (filed,) = documents_upload(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        clinic=clinic,
+        uploads=[Upload("consent.pdf", _pdf())],
+        patient=secret,
+        kind="consent",
+    )
+    referral = Referral.objects.create(
+        clinic=clinic,
+        direction="incoming",
+        patient=secret,
+        status="accepted",
+        reason="Assessment",
+        provider_name="Dr Ada Grey",
+        received_at=NOW,
+        due_at=NOW + dt.timedelta(days=5),
+    )
     secret.refresh_from_db()
     return World(
         patient=secret,
@@ -253,6 +285,8 @@ def world(
         notice=notice,
         schedule=schedule,
         payer=payer,
+        filed=filed,
+        referral=referral,
     )
 
 
@@ -298,6 +332,8 @@ PATIENT_PARAMETERS: dict[str, Callable[[World], Any]] = {
     "series_id": lambda w: w.series.pk,
     "entry_id": lambda w: w.entry.pk,
     "check_id": lambda w: _eligibility_check(w),
+    "file_id": lambda w: w.filed.pk,
+    "referral_id": lambda w: w.referral.pk,
 }
 
 
@@ -332,6 +368,8 @@ ROUTE_PARAMETERS: dict[tuple[str, str], Callable[[World], Any]] = {
 VALUE_PARAMETERS: dict[str, tuple[str, ...]] = {
     "side": ("front", "back"),
     "field": ("birth_date", "phone", "document-{document}"),
+    # A referral's steps (referrals/urls.py): one that changes it, and its last.
+    "action": ("accept", "report-sent"),
 }
 
 # Parameters that reach no patient's record, and why. A route with only these is not walked.
@@ -354,6 +392,7 @@ NOT_A_PATIENT: dict[str, str] = {
     # an emergency of a restricted patient must reach a clinician without a reason first.
     "alert_id": "an emergency alert, acknowledged without opening the record",
     "staff_id": "a member of staff's account (the administrators' staff pages)",
+    "practice_id": "a practice of the clinic's referral directory holds no patient data",
 }
 
 # The break-the-glass page itself shows the MRN, and nothing more, to whoever may ask.
@@ -465,6 +504,9 @@ def _snapshot(world: World) -> dict[str, Any]:
         IncompleteRegistration,
         SupervisorNotice,
         BreakGlassGrant,
+        Document,
+        DocumentMove,
+        Referral,
     ]
     state: dict[str, Any] = {m.__name__: list(m.objects.order_by("pk").values()) for m in models}
     # A page that showed the patient would have recorded it.

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "frontdesk.complaints",
     "frontdesk.supplies",
     "frontdesk.eligibility",
+    "frontdesk.documents",
+    "frontdesk.referrals",
     "frontdesk.scheduling",
     "frontdesk.flow",
     "frontdesk.messaging",
@@ -388,6 +390,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # The largest request body the server reads (waitress's limit, frontdesk/wsgi.py; larger is
 # refused with 413 unread): two insurance card images of at most 10 MB each and their form.
 REQUEST_BODY_MAX_BYTES = 32 * 1024 * 1024
+# The largest document (a scan, a letter, outside records) the desk may file, in megabytes;
+# several uploaded at once share REQUEST_BODY_MAX_BYTES.
+DOCUMENT_MAX_MB = env_int("DOCUMENT_MAX_MB", 20, minimum=1, maximum=30)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

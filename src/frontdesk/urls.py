@@ -34,6 +34,8 @@ urlpatterns = [
     path("complaints/", include("frontdesk.complaints.urls")),
     path("supplies/", include("frontdesk.supplies.urls")),
     path("eligibility/", include("frontdesk.eligibility.urls")),
+    path("documents/", include("frontdesk.documents.urls")),
+    path("referrals/", include("frontdesk.referrals.urls")),
     # What the demo's patients would have received (404 outside demo mode).
     path("demo/", include("frontdesk.demo.urls")),
     # A patient's signed link to a waitlist offer; short, since it also goes by text message.

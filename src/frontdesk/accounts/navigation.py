@@ -28,6 +28,8 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("board", "Flow board", "flow:board", Action.FLOW_BOARD),
     ("screens", "Screens", "flow:displays", Action.FLOW_DISPLAY_MANAGE),
     ("waitlist", "Waitlist", "scheduling:waitlist", Action.APPOINTMENT_VIEW),
+    ("filing", "Filing", "documents:inbox", Action.DOCUMENT_FILE),
+    ("referrals", "Referrals", "referrals:list", Action.REFERRAL_VIEW),
     ("payers", "Payers", "patients:payers", Action.PAYER_MANAGE),
     ("setup", "Set-up", "scheduling:setup", Action.SCHEDULE_SETUP),
     ("calendar_feed", "Calendar feed", "scheduling:feed_list", Action.CALENDAR_FEED_VIEW),

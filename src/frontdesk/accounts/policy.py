@@ -96,6 +96,15 @@ class Action(StrEnum):
     SUPPLY_COUNT = "supply.count"
     SUPPLY_MANAGE = "supply.manage"
 
+    # Documents filed to patients (documents/) and referrals in and out (referrals/).
+    DOCUMENT_VIEW = "document.view"
+    DOCUMENT_UPLOAD = "document.upload"
+    DOCUMENT_FILE = "document.file"
+    REFERRAL_VIEW = "referral.view"
+    REFERRAL_MANAGE = "referral.manage"
+    REFERRAL_REQUEST = "referral.request"
+    REFERRAL_DIRECTORY = "referral.directory"
+
 
 PUBLIC = "public"
 
@@ -218,6 +227,26 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.ELIGIBILITY_VERIFY: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
     # The raw 270/271 as exchanged, for working out a payer's dispute: billing and supervisors.
     Action.ELIGIBILITY_RAW_VIEW: frozenset({Role.BILLING, Role.SUPERVISOR}),
+    # --- Documents and referrals ---
+    # A patient's filed documents (scans, letters, outside records, cards): whoever may open
+    # the chart, since they are part of it; billing needs the cards and authorisations.
+    Action.DOCUMENT_VIEW: _CLINICAL_AND_DESK,
+    # Adding a document to a chart: the desk scans, nurses file outside records they receive.
+    Action.DOCUMENT_UPLOAD: frozenset({Role.FRONT_DESK, Role.NURSE, Role.SUPERVISOR}),
+    # The filing inbox holds documents not yet known to be whose: the desk files them (and moves
+    # a misfiled one); the supervisor answers for it. Nobody else needs unfiled PHI.
+    Action.DOCUMENT_FILE: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    # Referrals are part of the patient's care: whoever may open the chart reads them (billing:
+    # the authorisation number and visits allowed).
+    Action.REFERRAL_VIEW: _CLINICAL_AND_DESK,
+    # The desk registers incoming referrals, records the clinician's decision, books, sends the
+    # packet out and closes the loop; the supervisor answers for the deadlines.
+    Action.REFERRAL_MANAGE: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    # Asking for a specialist referral is a clinical decision: physicians (and supervisors).
+    Action.REFERRAL_REQUEST: frozenset({Role.PHYSICIAN, Role.SUPERVISOR}),
+    # The directory of practices the clinic refers to: no patient data; kept by the desk, the
+    # supervisor and the administrator who sets the clinic up.
+    Action.REFERRAL_DIRECTORY: frozenset({Role.FRONT_DESK, Role.SUPERVISOR, Role.ADMIN}),
 }
 
 

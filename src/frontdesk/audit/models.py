@@ -112,6 +112,13 @@ class AuditObject(models.TextChoices):
     SUPPLY_REORDER_LIST = "supply_reorder_list", "Supply reorder list"
     ELIGIBILITY_CHECK = "eligibility_check", "Eligibility check"
     ELIGIBILITY_RESPONSE = "eligibility_response", "Eligibility response (raw 271)"
+    # Documents filed to patients, and referrals in and out.
+    DOCUMENT = "document", "Document"
+    DOCUMENT_CONTENT = "document_content", "Document content"
+    DOCUMENT_INBOX = "document_inbox", "Document inbox"
+    REFERRAL = "referral", "Referral"
+    REFERRAL_LIST = "referral_list", "Referral list"
+    REFERRAL_PRACTICE = "referral_practice", "Referral practice"
 
 
 class AuditEvent(models.Model):

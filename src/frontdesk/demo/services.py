@@ -43,6 +43,7 @@ from frontdesk.demo.data import (
     PAYER_SPECS,
     PROVIDER_SPECS,
 )
+from frontdesk.demo.documents_morning import demo_documents_morning
 from frontdesk.demo.eligibility_morning import demo_eligibility_morning
 from frontdesk.demo.people import DemoPools, demo_patient_rows, demo_pools
 from frontdesk.demo.schedule import demo_schedule_build
@@ -139,6 +140,7 @@ def demo_clinic_build(
             )
         appointments = demo_schedule_build(clinic=clinic, seed=seed, today=today)
         demo_complaints_morning(clinic=clinic, now=timezone.now())
+        demo_documents_morning(clinic=clinic, now=timezone.now())
         audit_record(
             context=SYSTEM_CONTEXT,
             action=AuditAction.SYSTEM,

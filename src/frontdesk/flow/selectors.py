@@ -30,6 +30,7 @@ from frontdesk.lib.money import money_format
 from frontdesk.patients.models import Coverage, CoverageRank, Patient
 from frontdesk.patients.selectors import PatientAccessDeniedError, patient_access_check
 from frontdesk.scheduling.models import Appointment, AppointmentHistory, AppointmentStatus
+from frontdesk.scheduling.visit_warnings import visit_warnings
 
 # An address confirmed longer ago than this is asked again at the desk (12 months).
 ADDRESS_CONFIRM_DAYS = 365
@@ -292,6 +293,13 @@ def check_in_facts(appointment: Appointment, *, now: dt.datetime) -> CheckInFact
         patient=patient, kind=ConsentKind.TREATMENT, signed_on__gt=valid_from
     ).exists():
         outstanding.append(Outstanding("consent", "Consent to treatment is due.", True))
+    # An authorisation for the visit (a referral's) that has expired or whose visits are used.
+    outstanding.extend(
+        Outstanding("authorisation", text, False)
+        for text in visit_warnings(
+            patient_id=patient.pk, start=appointment.start, appointment_id=appointment.pk
+        )
+    )
     balance = patient_balance(patient.pk)
     if balance > 0:
         outstanding.append(Outstanding("balance", f"Balance due {money_format(balance)}.", False))

@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass
 from typing import IO
 
+import pypdfium2
 from django.http import FileResponse
 from PIL import Image, ImageOps
 from pypdf import PasswordType, PdfReader
@@ -134,9 +135,9 @@ def _pixels_as_jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _pdf_checked(data: bytes) -> bytes:
+def _pdf_checked(data: bytes, *, max_pages: int = PDF_MAX_PAGES, what: str = "card") -> bytes:
     damaged = UploadRefusedError(
-        "The PDF could not be opened; it may be damaged. Scan the card again and choose "
+        f"The PDF could not be opened; it may be damaged. Scan the {what} again and choose "
         "the new file."
     )
     # A PDF ends with its trailer: `startxref`, the offset, then `%%EOF` (PDF 1.7, 7.5.5).
@@ -148,7 +149,7 @@ def _pdf_checked(data: bytes) -> bytes:
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
             raise UploadRefusedError(
                 "The PDF is protected by a password, so no one could open it later. Scan the "
-                "card again without a password."
+                f"{what} again without a password."
             )
         pages = len(reader.pages)
     except UploadRefusedError:
@@ -157,9 +158,9 @@ def _pdf_checked(data: bytes) -> bytes:
         raise damaged from error
     if pages < 1:
         raise damaged
-    if pages > PDF_MAX_PAGES:
+    if pages > max_pages:
         raise UploadRefusedError(
-            f"The PDF has {pages} pages; scan only the card ({PDF_MAX_PAGES} pages at most)."
+            f"The PDF has {pages} pages; scan only the {what} ({max_pages} pages at most)."
         )
     return data
 
@@ -188,16 +189,160 @@ def stored_kind(stream: IO[bytes]) -> ServedKind:
     return ServedKind("application/octet-stream", "bin", inline=False)
 
 
-def user_file_response(stream: IO[bytes], *, name: str) -> FileResponse:
+def user_file_response(stream: IO[bytes], *, name: str, pdf_inline: bool = False) -> FileResponse:
     """A response with a file someone uploaded: typed from its bytes, named `name` plus the
-    extension of that type, with the headers above."""
+    extension of that type, with the headers above. `pdf_inline`: a PDF is shown rather than
+    downloaded (documents, whose PDFs were parsed when filed); anything else unknown is always
+    a download."""
     kind = stored_kind(stream)
+    inline = kind.inline or (pdf_inline and kind.content_type == "application/pdf")
     response = FileResponse(
         stream,
         content_type=kind.content_type,
-        as_attachment=not kind.inline,
+        as_attachment=not inline,
         filename=f"{name}.{kind.extension}",
     )
     for header, value in USER_FILE_HEADERS.items():
         response[header] = value
     return response
+
+
+# --- Documents filed to a patient (documents/) ---------------------------------------------
+# A scanned letter or outside record runs to many pages; a whole chart from another practice
+# can run to hundreds.
+DOCUMENT_PDF_MAX_PAGES = 500
+TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*")
+# What a name's extension claims, by the type read from the content.
+_EXTENSION_CLAIMS = {
+    "pdf": "pdf",
+    "jpg": "jpeg",
+    "jpeg": "jpeg",
+    "jpe": "jpeg",
+    "png": "png",
+    "tif": "tiff",
+    "tiff": "tiff",
+}
+_TYPE_WORDS = {
+    "pdf": "a PDF",
+    "jpeg": "a JPEG picture",
+    "png": "a PNG picture",
+    "tiff": "a TIFF scan",
+}
+NOT_A_DOCUMENT = (
+    "This file is not a PDF, JPEG, PNG or TIFF, so it cannot be filed. Scan or save the "
+    "document as a PDF (or photograph it) and upload that file."
+)
+THUMBNAIL_SIDE = 240
+
+
+def _content_type_of(data: bytes) -> str | None:
+    if data.startswith(PDF_SIGNATURE):
+        return "pdf"
+    if data.startswith(JPEG_SIGNATURE):
+        return "jpeg"
+    if data.startswith(PNG_SIGNATURE):
+        return "png"
+    if data.startswith(TIFF_SIGNATURES):
+        return "tiff"
+    return None
+
+
+def document_clean(data: bytes, *, name: str, max_bytes: int) -> CleanFile:
+    """A document to file: a PDF as it came if it parses, a picture re-encoded as JPEG, a TIFF
+    re-encoded (one page: JPEG; several: a PDF of its pages, which every browser shows).
+
+    The type is read from the content. A name whose extension claims another type than the
+    content holds (a PNG renamed `.pdf`) is refused too: either someone made a mistake that the
+    desk should see, or the file is dressed up as what it is not. Raises UploadRefusedError.
+    """
+    if not data:
+        raise UploadRefusedError(
+            f"“{name}” is empty (0 bytes); nothing was scanned into it. Scan it again."
+        )
+    if len(data) > max_bytes:
+        raise UploadRefusedError(
+            f"“{name}” is {len(data) / 1_048_576:.1f} MB; files may be up to "
+            f"{max_bytes / 1_048_576:.0f} MB. Scan it at a lower resolution or in parts."
+        )
+    found = _content_type_of(data)
+    if found is None:
+        raise UploadRefusedError(f"“{name}”: {NOT_A_DOCUMENT}")
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    claimed = _EXTENSION_CLAIMS.get(extension)
+    if claimed is not None and claimed != found:
+        raise UploadRefusedError(
+            f"“{name}” is named .{extension} but holds {_TYPE_WORDS[found]}. Save it again "
+            "with its own type and upload that file."
+        )
+    if found == "pdf":
+        return CleanFile(
+            _pdf_checked(data, max_pages=DOCUMENT_PDF_MAX_PAGES, what="document"),
+            "pdf",
+            "application/pdf",
+        )
+    if found == "tiff":
+        return _tiff_reencoded(data)
+    return CleanFile(_image_reencoded(data), "jpg", "image/jpeg")
+
+
+def _tiff_reencoded(data: bytes) -> CleanFile:
+    damaged = UploadRefusedError(
+        "The TIFF scan could not be opened; it may be damaged. Scan the document again."
+    )
+    try:
+        with Image.open(io.BytesIO(data), formats=("TIFF",)) as image:
+            pages: list[Image.Image] = []
+            for index in range(getattr(image, "n_frames", 1)):
+                image.seek(index)
+                if image.width * image.height > IMAGE_MAX_PIXELS:
+                    raise UploadRefusedError(
+                        "A page of the TIFF scan is too large to open; scan it again at a "
+                        "lower resolution."
+                    )
+                page = ImageOps.exif_transpose(image).convert("RGB")
+                page.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE))
+                pages.append(Image.frombytes("RGB", page.size, page.tobytes()))
+                if len(pages) > DOCUMENT_PDF_MAX_PAGES:
+                    raise UploadRefusedError(
+                        f"The TIFF scan has more than {DOCUMENT_PDF_MAX_PAGES} pages; scan the "
+                        "document in parts."
+                    )
+    except UploadRefusedError:
+        raise
+    except Exception as error:  # Pillow's many errors on a damaged or crafted file
+        raise damaged from error
+    out = io.BytesIO()
+    if len(pages) == 1:
+        pages[0].save(out, "JPEG", quality=90, subsampling=0, optimize=True)
+        return CleanFile(out.getvalue(), "jpg", "image/jpeg")
+    pages[0].save(out, "PDF", save_all=True, append_images=pages[1:], resolution=150.0)
+    return CleanFile(out.getvalue(), "pdf", "application/pdf")
+
+
+def thumbnail_make(clean: CleanFile) -> bytes | None:
+    """A small JPEG of the first page (a PDF rendered by PDFium, a picture scaled by Pillow),
+    or None when the first page cannot be drawn: the document is kept all the same."""
+    try:
+        if clean.content_type == "application/pdf":
+            # pypdfium2 (PDFium, the renderer of Chromium's viewer) draws a page faithfully
+            # where pypdf only parses; only the first page is ever rendered.
+            pdf = pypdfium2.PdfDocument(clean.content)
+            try:
+                page = pdf[0]
+                width, height = page.get_size()
+                scale = THUMBNAIL_SIDE / max(width, height, 1.0)
+                picture = page.render(scale=scale).to_pil()
+                page.close()
+            finally:
+                pdf.close()
+        else:
+            with Image.open(io.BytesIO(clean.content), formats=("JPEG",)) as image:
+                image.load()
+                picture = image.copy()
+        picture = picture.convert("RGB")
+        picture.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+        out = io.BytesIO()
+        picture.save(out, "JPEG", quality=80, optimize=True)
+        return out.getvalue()
+    except Exception:  # a page PDFium cannot draw: no thumbnail, the document is still filed
+        return None

@@ -33,6 +33,7 @@ from frontdesk.scheduling.forms import (
     parse_start,
 )
 from frontdesk.scheduling.models import Appointment, Schedule
+from frontdesk.scheduling.visit_warnings import visit_warnings
 
 SEARCH_DAYS = 60
 # Free times a refused booking offers instead, from the refused time on.
@@ -306,6 +307,8 @@ def _confirm_page(
         "search_carried": _carried(request.POST, SEARCH_KEYS),
         "day": calendar_date(request.POST.get("day")),
         "next": safe_next(request.POST.get("next")),
+        # An authorisation that will have expired by then, or whose visits are used up.
+        "warnings": visit_warnings(patient_id=patient.pk, start=start),
     }
     return render(
         request, "scheduling/confirm.html", context, status=400 if details.errors else 200
