@@ -13,13 +13,16 @@ from django.conf import settings
 from django.utils import timezone
 
 from frontdesk.clinic.models import Clinic
-from frontdesk.eligibility.models import EligibilityConnection, TransportKind
+from frontdesk.eligibility.models import CheckReason, EligibilityConnection, TransportKind
+from frontdesk.eligibility.services import appointment_checks_request, eligibility_batch_queue
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import Coverage
 from frontdesk.scheduling.models import Appointment
 
 SIMULATOR_URL = "http://127.0.0.1:8790/core"
 TABLE_NAME = "payer-simulator.json"
 MEMBERS_MOST = 5000  # the simulator keeps its table in memory
+TODAY_MOST = 500
 
 
 def demo_eligibility_morning(*, clinic: Clinic, var_dir: Path | None = None) -> int:
@@ -70,6 +73,17 @@ def demo_eligibility_morning(*, clinic: Clinic, var_dir: Path | None = None) -> 
                 "copay": f"{card + (10 if index % 7 == 6 else 0):.2f}",  # card out of date
             }
         )
+    # Today's visits are asked about now (the worker sends them once the simulator runs); the
+    # next two business days' come with the nightly batch.
+    zone = clinic_zone(clinic)
+    start = dt.datetime.combine(timezone.now().astimezone(zone).date(), dt.time(), tzinfo=zone)
+    for visit in Appointment.objects.filter(
+        clinic=clinic, start__gte=start, start__lt=start + dt.timedelta(days=1)
+    )[:TODAY_MOST]:
+        appointment_checks_request(
+            appointment=visit, reason=CheckReason.BOOKING, now=timezone.now()
+        )
+    eligibility_batch_queue(clinic=clinic, now=timezone.now())
     path = (var_dir or Path(settings.VAR_DIR)) / TABLE_NAME
     path.write_text(json.dumps({"payer_name": "DEMO PAYERS", "members": members}), encoding="utf-8")
     return len(members)

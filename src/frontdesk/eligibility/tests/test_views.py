@@ -172,3 +172,37 @@ def test_the_patients_checks_page_lists_outcomes_in_words(
     )
 
     assert "Subscriber not found: check the member ID and birth date" in page.content.decode()
+
+
+def test_the_chart_header_says_what_the_payer_said_and_what_is_left_to_verify(
+    connection: EligibilityConnection,
+    make_coverage: MakeCoverage,
+    simulator: Simulator,
+    personas: Personas,
+    client_for: Callable[[User], Client],
+) -> None:
+    coverage = make_coverage(member_id="W999999999")
+    services.eligibility_send_due(now=NOW)
+    simulator.control.down = True
+    services.check_request(
+        coverage=coverage, date_of_service=NOW.date(), reason=CheckReason.CHECK_IN, now=NOW
+    )
+    services.eligibility_send_due(now=NOW)
+
+    chart = (
+        client_for(personas.front_desk)
+        .get(reverse("patients:chart", args=[coverage.patient_id]))
+        .content.decode()
+    )
+    clinician = (
+        client_for(personas.nurse)
+        .get(reverse("patients:chart", args=[coverage.patient_id]))
+        .content.decode()
+    )
+
+    assert "Insurance to verify with the payer" in chart
+    assert (
+        "Primary insurance refused by the payer: Subscriber not found: check the member ID "
+        "and birth date"
+    ) in chart
+    assert "Insurance to verify" not in clinician  # minimum necessary
