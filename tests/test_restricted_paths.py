@@ -234,6 +234,7 @@ def world(
     notice = SupervisorNotice.objects.create(
         clinic=clinic, created_at=NOW, patient=secret, text=f"Restricted record MRN {secret.mrn}"
     )
+    _inquiries_of(personas, secret)
     secret.refresh_from_db()
     return World(
         patient=secret,
@@ -253,6 +254,52 @@ def world(
         notice=notice,
         schedule=schedule,
         payer=payer,
+    )
+
+
+def _inquiries_of(personas: Personas, patient: Patient) -> None:
+    """A call with a callback, a medical question answered for the desk to relay, a contact."""
+    from frontdesk.inquiries.models import PatientContact
+    from frontdesk.inquiries.services import CallRequest, inquiry_log
+
+    def call(category: str, message: str, wanted: bool) -> Any:
+        return inquiry_log(
+            context=SYSTEM_CONTEXT,
+            user=personas.front_desk,
+            request=CallRequest(
+                patient=patient,
+                channel="phone",
+                caller_kind="patient",
+                contact_id=None,
+                caller_name="",
+                caller_relationship="",
+                category=category,
+                message=message,
+                callback_phone="+12025550143",
+                preferred_time="",
+                urgency="routine",
+                callback_wanted=wanted,
+            ),
+            now=NOW,
+        )
+
+    call("billing", "Please call about the bill", True)
+    asked = call("medical_question", "Is the rash catching?", False)
+    # As a nurse's answer leaves it (the nurse would need a reason to open this record).
+    asked.question.answer = "No; keep it covered."
+    asked.question.answer_route = "desk"
+    asked.question.status = "in-progress"
+    asked.question.answered_by = personas.nurse
+    asked.question.answered_at = NOW
+    asked.question.save()
+    PatientContact.objects.create(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        name="Mother",
+        relationship="parent",
+        may_hear="appointments",
+        created_at=NOW,
+        updated_at=NOW,
     )
 
 
@@ -297,7 +344,21 @@ PATIENT_PARAMETERS: dict[str, Callable[[World], Any]] = {
     "merge_id": lambda w: w.merge.pk,
     "series_id": lambda w: w.series.pk,
     "entry_id": lambda w: w.entry.pk,
+    # Calls, callbacks, questions and contacts (inquiries/), made by `_inquiries_of`.
+    "call_id": lambda w: (
+        _inquiry_model("Inquiry").objects.get(patient=w.patient, category="billing").pk
+    ),
+    "callback_id": lambda w: _inquiry_model("Callback").objects.get(patient=w.patient).pk,
+    "question_id": lambda w: _inquiry_model("MedicalQuestion").objects.get(patient=w.patient).pk,
+    "contact_id": lambda w: _inquiry_model("PatientContact").objects.get(patient=w.patient).pk,
 }
+
+
+def _inquiry_model(name: str) -> Any:
+    from django.apps import apps
+
+    return apps.get_model("inquiries", name)
+
 
 # Where one parameter name means different records on different pages, or one page needs a
 # particular record, the page's own choice wins.
@@ -415,6 +476,19 @@ FORM_CASES: list[tuple[str, str, Callable[[World], dict[str, Any]]]] = [
     ),
     ("scheduling:waitlist_slot", "get", lambda w: {"appointment": w.appointment.pk}),
     ("scheduling:waitlist_slot_offer", "post", lambda w: {"appointment": w.appointment.pk}),
+    ("inquiries:call_new", "get", lambda w: {"patient": w.patient.pk}),
+    (
+        "inquiries:call_new",
+        "post",
+        lambda w: {
+            "patient": w.patient.pk,
+            "caller": "patient",
+            "category": "billing",
+            "message": "About my bill",
+            "callback_phone": "+12025550143",
+            "callback_wanted": "on",
+        },
+    ),
 ]
 
 # Pages of another patient that take one of the restricted patient's appointments by query.
@@ -444,6 +518,16 @@ def _snapshot(world: World) -> dict[str, Any]:
         IncompleteRegistration,
         SupervisorNotice,
         BreakGlassGrant,
+        *(
+            _inquiry_model(name)
+            for name in (
+                "Inquiry",
+                "Callback",
+                "CallbackAttempt",
+                "MedicalQuestion",
+                "PatientContact",
+            )
+        ),
     ]
     state: dict[str, Any] = {m.__name__: list(m.objects.order_by("pk").values()) for m in models}
     # A page that showed the patient would have recorded it.
