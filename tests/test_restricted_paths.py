@@ -266,6 +266,7 @@ def world(
         received_at=NOW,
         due_at=NOW + dt.timedelta(days=5),
     )
+    _inquiries_of(personas, secret)
     secret.refresh_from_db()
     return World(
         patient=secret,
@@ -287,6 +288,52 @@ def world(
         payer=payer,
         filed=filed,
         referral=referral,
+    )
+
+
+def _inquiries_of(personas: Personas, patient: Patient) -> None:
+    """A call with a callback, a medical question answered for the desk to relay, a contact."""
+    from frontdesk.inquiries.models import PatientContact
+    from frontdesk.inquiries.services import CallRequest, inquiry_log
+
+    def call(category: str, message: str, wanted: bool) -> Any:
+        return inquiry_log(
+            context=SYSTEM_CONTEXT,
+            user=personas.front_desk,
+            request=CallRequest(
+                patient=patient,
+                channel="phone",
+                caller_kind="patient",
+                contact_id=None,
+                caller_name="",
+                caller_relationship="",
+                category=category,
+                message=message,
+                callback_phone="+12025550143",
+                preferred_time="",
+                urgency="routine",
+                callback_wanted=wanted,
+            ),
+            now=NOW,
+        )
+
+    call("billing", "Please call about the bill", True)
+    asked = call("medical_question", "Is the rash catching?", False)
+    # As a nurse's answer leaves it (the nurse would need a reason to open this record).
+    asked.question.answer = "No; keep it covered."
+    asked.question.answer_route = "desk"
+    asked.question.status = "in-progress"
+    asked.question.answered_by = personas.nurse
+    asked.question.answered_at = NOW
+    asked.question.save()
+    PatientContact.objects.create(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        name="Mother",
+        relationship="parent",
+        may_hear="appointments",
+        created_at=NOW,
+        updated_at=NOW,
     )
 
 
@@ -334,6 +381,13 @@ PATIENT_PARAMETERS: dict[str, Callable[[World], Any]] = {
     "check_id": lambda w: _eligibility_check(w),
     "file_id": lambda w: w.filed.pk,
     "referral_id": lambda w: w.referral.pk,
+    # Calls, callbacks, questions and contacts (inquiries/), made by `_inquiries_of`.
+    "call_id": lambda w: (
+        _inquiry_model("Inquiry").objects.get(patient=w.patient, category="billing").pk
+    ),
+    "callback_id": lambda w: _inquiry_model("Callback").objects.get(patient=w.patient).pk,
+    "question_id": lambda w: _inquiry_model("MedicalQuestion").objects.get(patient=w.patient).pk,
+    "contact_id": lambda w: _inquiry_model("PatientContact").objects.get(patient=w.patient).pk,
 }
 
 
@@ -354,6 +408,12 @@ def _eligibility_check(w: World) -> int:
         requested_at=NOW,
         next_attempt_at=NOW,
     ).pk
+
+
+def _inquiry_model(name: str) -> Any:
+    from django.apps import apps
+
+    return apps.get_model("inquiries", name)
 
 
 # Where one parameter name means different records on different pages, or one page needs a
@@ -475,6 +535,19 @@ FORM_CASES: list[tuple[str, str, Callable[[World], dict[str, Any]]]] = [
     ),
     ("scheduling:waitlist_slot", "get", lambda w: {"appointment": w.appointment.pk}),
     ("scheduling:waitlist_slot_offer", "post", lambda w: {"appointment": w.appointment.pk}),
+    ("inquiries:call_new", "get", lambda w: {"patient": w.patient.pk}),
+    (
+        "inquiries:call_new",
+        "post",
+        lambda w: {
+            "patient": w.patient.pk,
+            "caller": "patient",
+            "category": "billing",
+            "message": "About my bill",
+            "callback_phone": "+12025550143",
+            "callback_wanted": "on",
+        },
+    ),
 ]
 
 # Pages of another patient that take one of the restricted patient's appointments by query.
@@ -507,6 +580,16 @@ def _snapshot(world: World) -> dict[str, Any]:
         Document,
         DocumentMove,
         Referral,
+        *(
+            _inquiry_model(name)
+            for name in (
+                "Inquiry",
+                "Callback",
+                "CallbackAttempt",
+                "MedicalQuestion",
+                "PatientContact",
+            )
+        ),
     ]
     state: dict[str, Any] = {m.__name__: list(m.objects.order_by("pk").values()) for m in models}
     # A page that showed the patient would have recorded it.

@@ -88,6 +88,20 @@ def inquiries_morning(*, clinic: Clinic, today: dt.date | None = None) -> Inquir
 
     context = dataclasses.replace(SYSTEM_CONTEXT, clinic_id=clinic.pk, purpose="demo")
     p = adults
+    # The mother calls about a child: a patient under 18 when the demo has one.
+    child = (
+        Patient.objects.filter(
+            clinic=clinic,
+            merged_into__isnull=True,
+            confidentiality="normal",
+            birth_date__gt=day - dt.timedelta(days=18 * 365 + 4),  # 29 February safe
+        )
+        .exclude(pk__in=[x.pk for x in p])
+        .order_by("pk")
+        .first()
+    )
+    if child is not None:
+        p[0] = child
     # Who may hear what, on three patients.
     for patient, name, relationship, may_hear, until in (
         (p[0], "Maria Alvarez", "parent", "everything", None),

@@ -51,6 +51,7 @@ from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.messaging.channels import consented_channels
 from frontdesk.messaging.outbox import outbox_add
 from frontdesk.patients.models import Patient
+from frontdesk.patients.selectors import patient_access_check
 from frontdesk.patients.validation import clean_phone
 from frontdesk.scheduling.business_days import business_deadline
 
@@ -353,6 +354,8 @@ def callback_attempt_log(
     )
     if callback is None:
         raise InquiryRefusedError("There is no such callback.")
+    if callback.patient is not None:
+        patient_access_check(user, callback.patient)
     if callback.status not in OPEN:
         raise InquiryRefusedError("This callback is already done; nothing was changed.")
     if outcome not in AttemptOutcome.values:
@@ -414,6 +417,8 @@ def _question_locked(user: User, question_id: int) -> MedicalQuestion:
     )
     if question is None:
         raise InquiryRefusedError("There is no such question.")
+    # A restricted record asks for a reason first (BreakGlassRequiredError), as its chart does.
+    patient_access_check(user, question.patient)
     return question
 
 

@@ -35,6 +35,8 @@ def test_the_demo_has_a_morning_of_calls_questions_and_contacts_once_a_day(
         red = MedicalQuestion.objects.get(red_flag=True)
         assert (red.status, red.answer_route) == ("completed", "called")
         assert PatientContact.objects.filter(clinic=clinic).count() == 3
+        mother = PatientContact.objects.get(name="Maria Alvarez")
+        assert mother.patient.birth_date > dt.date(2008, 12, 8)  # she calls about a child
         # Nothing is logged after the time the morning was made.
         assert not MedicalQuestion.objects.filter(created_at__gt=TUESDAY).exists()
         assert inquiries_morning(clinic=clinic).calls == 0
