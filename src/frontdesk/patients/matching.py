@@ -928,7 +928,8 @@ def _namesakes_expected(
     of records on that birth date (or one keystroke from it)."""
     if freq is None or freq.index_size <= 0:
         return 0.0
-    size = freq.index_size
+    # Shares smoothed as the term frequencies are: a small index expects no namesakes.
+    size = freq.index_size + _TF_PSEUDO_COUNT
     expected = float(freq.given.get(a.given, 0))
     if family_agrees:
         expected *= freq.family.get(a.family, 0) / size
