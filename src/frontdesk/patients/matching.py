@@ -965,16 +965,6 @@ def _lives_elsewhere(levels: tuple[int, ...]) -> bool:
     )
 
 
-def _same_identity(levels: tuple[int, ...]) -> bool:
-    """Names, birth date and recorded sex agree (allowing nicknames, typos, swaps)."""
-    return (
-        levels[C_GIVEN] in (G_EXACT, G_NICKNAME, G_TYPO)
-        and levels[C_FAMILY] in (F_EXACT, F_TYPO, F_PART)
-        and levels[C_DOB] in (D_EXACT, D_SWAPPED)
-        and levels[C_SEX] != S_DIFFERENT
-    )
-
-
 def _shares_household(levels: tuple[int, ...]) -> bool:
     """The same phone or email, or the same street and house number."""
     return (
