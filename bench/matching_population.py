@@ -40,6 +40,7 @@ import dataclasses
 import datetime as dt
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -902,6 +903,11 @@ def run(args: argparse.Namespace) -> tuple[bool, str]:
         and ret_found >= GOAL_RETURNING_FOUND
         and ret_blocked >= GOAL_RETURNING_BLOCKED
     )
+    if tmp is not None:
+        from django.db import connection
+
+        connection.close()
+        shutil.rmtree(tmp, ignore_errors=True)  # the scratch database
     figure = (
         f"returning blocked {100 * ret_blocked:.1f} %, warned or blocked {100 * ret_found:.2f} %; "
         f"new blocked {100 * new_blocked:.2f} %, warned {100 * new_warned:.2f} % "

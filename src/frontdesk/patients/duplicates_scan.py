@@ -99,7 +99,7 @@ _KIND_MASK: Final = (1 << _KIND_BITS) - 1
 _KINDS: Final = {letter: kind for kind, letter in enumerate("dymnphate")}
 
 # A packed record: the `_COLUMNS` values with the birth date as an ordinal.
-_Packed = tuple[int, str, str, str, str, int, str, str, str, str, str, str, str, str]
+_Packed = tuple[int, str, str, str, str, int, str, str, str, str, str, str, str, str, str]
 
 
 def min_score_parse(value: str) -> float:

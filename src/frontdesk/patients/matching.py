@@ -121,6 +121,7 @@ _APOSTROPHES = re.compile("['`\u2018\u2019\u00b4]")
 _NON_ALNUM = re.compile(r"[^\w]+|_")
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise_name(name: str) -> str:
     """Unicode NFKD, accents stripped, lowercase, punctuation dropped, spaces collapsed.
 
@@ -803,7 +804,7 @@ def _evidence(
         # Likewise the postal code places the town and state: their agreeing adds nothing.
         weights[C_CITY] = min(weights[C_CITY], 0.0)
         weights[C_STATE] = min(weights[C_STATE], 0.0)
-    if _person_agrees(levels, a):
+    if _person_agrees(levels, a, freq):
         # A move changes house, street, town and postal code at once: one event, about one
         # returning patient in ten, not four independent disagreements.
         address = sum(weights[c] for c in _ADDRESS)
@@ -811,7 +812,7 @@ def _evidence(
             for c in _ADDRESS:
                 weights[c] *= _MOVED_FLOOR / address
     household = min(sum(weights[c] for c in _HOUSEHOLD), _HOUSEHOLD_CAP)
-    moved = _person_agrees(levels, a) and _lives_elsewhere(levels)
+    moved = _person_agrees(levels, a, freq) and _lives_elsewhere(levels)
     if moved:
         household = max(household, _MOVED_FLOOR)
     score = sum(weights) - sum(weights[c] for c in _HOUSEHOLD) + household
@@ -892,20 +893,51 @@ def _names_unrelated(levels: tuple[int, ...]) -> bool:
     return levels[C_GIVEN] in (G_WEAK, G_DIFFERENT) and levels[C_FAMILY] in (F_WEAK, F_DIFFERENT)
 
 
-def _person_agrees(levels: tuple[int, ...], a: _Prepared) -> bool:
+def _person_agrees(
+    levels: tuple[int, ...], a: _Prepared, freq: ValueFrequencies | None = None
+) -> bool:
     """Given name, birth date and recorded sex agree (allowing nicknames, typos, swaps), and
     the family name too, or both are women: most women in the US take a married name and
     few men do, so for them a different family name is as likely a marriage as another
-    person."""
-    return (
+    person. Not when the clinic's own counts say strangers agreeing so far are to be
+    expected (a common name and birth date in a large index, `_NAMESAKES_EXPECTED`)."""
+    if not (
         levels[C_GIVEN] in (G_EXACT, G_NICKNAME, G_TYPO)
         and levels[C_DOB] in (D_EXACT, D_SWAPPED, D_ONE_DIGIT, D_DECADE)
         and levels[C_SEX] != S_DIFFERENT
-        and (
-            levels[C_FAMILY] in (F_EXACT, F_PART, F_TYPO, F_SIMILAR)
-            or (levels[C_SEX] == S_SAME and a.sex == "f")
-        )
-    )
+    ):
+        return False
+    family_agrees = levels[C_FAMILY] in (F_EXACT, F_PART, F_TYPO, F_SIMILAR)
+    if not family_agrees and not (levels[C_SEX] == S_SAME and a.sex == "f"):
+        return False
+    return _namesakes_expected(levels, a, freq, family_agrees=family_agrees) < _NAMESAKES_EXPECTED
+
+
+# A pair whose agreement this many strangers in the index would show by chance is not given
+# the benefit of a move or a marriage.
+_NAMESAKES_EXPECTED: Final = 0.05
+# About twenty dates are one keystroke from a birth date; a lifetime has some 30,000.
+_ONE_KEYSTROKE_DATES: Final = 20 / 30_000
+
+
+def _namesakes_expected(
+    levels: tuple[int, ...], a: _Prepared, freq: ValueFrequencies | None, *, family_agrees: bool
+) -> float:
+    """How many records of the index would agree this far by chance (0 without counts):
+    the given name's count, times the family name's share when it agrees, times the share
+    of records on that birth date (or one keystroke from it)."""
+    if freq is None or freq.index_size <= 0:
+        return 0.0
+    # Shares smoothed as the term frequencies are: a small index expects no namesakes.
+    size = freq.index_size + _TF_PSEUDO_COUNT
+    expected = float(freq.given.get(a.given, 0))
+    if family_agrees:
+        expected *= freq.family.get(a.family, 0) / size
+    if levels[C_DOB] in (D_EXACT, D_SWAPPED):
+        expected *= freq.birth_date.get(a.dob, 0) / size
+    else:
+        expected *= _ONE_KEYSTROKE_DATES
+    return expected
 
 
 def _contact_agrees(levels: tuple[int, ...]) -> bool:
@@ -930,16 +962,6 @@ def _lives_elsewhere(levels: tuple[int, ...]) -> bool:
         or levels[C_EMAIL] == E_DIFFERENT
         or levels[C_STREET] in (T_SIMILAR, T_DIFFERENT)
         or levels[C_HOUSE] == S_DIFFERENT
-    )
-
-
-def _same_identity(levels: tuple[int, ...]) -> bool:
-    """Names, birth date and recorded sex agree (allowing nicknames, typos, swaps)."""
-    return (
-        levels[C_GIVEN] in (G_EXACT, G_NICKNAME, G_TYPO)
-        and levels[C_FAMILY] in (F_EXACT, F_TYPO, F_PART)
-        and levels[C_DOB] in (D_EXACT, D_SWAPPED)
-        and levels[C_SEX] != S_DIFFERENT
     )
 
 

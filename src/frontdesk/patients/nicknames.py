@@ -16,6 +16,7 @@ variants of a formal name (Catherine, Katherine, Kathryn) share its line.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -639,6 +640,7 @@ _SPELLING_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _VOWEL_RUN = re.compile(r"[aeiou]+")
 
 
+@functools.lru_cache(maxsize=65536)
 def spelling_key(name: str) -> str:
     """A phonetic key for names of many languages ("" for an empty name); see above."""
     key = name

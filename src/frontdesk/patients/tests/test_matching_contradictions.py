@@ -380,3 +380,22 @@ def test_names_the_tables_do_not_cover_are_scored_without_error(
         result = match_score(one, other)
         assert math.isfinite(result.score)
         assert 0.0 <= result.probability <= 1.0
+
+
+def test_a_married_name_after_a_move_is_not_a_warning_where_namesakes_are_expected() -> None:
+    nancy = PersonRecord("Nancy", "Miller", dt.date(1969, 3, 29), sex="female", **HOME)
+    moved = variant(
+        nancy,
+        family_name="Molina",
+        phone="+16505550199",
+        address_line1="4 Elm Road",
+        city="Fresno",
+        postal_code="93650",
+    )
+    small = ValueFrequencies(index_size=5_000, given={"nancy": 20}, birth_date={"19690329": 1})
+    large = ValueFrequencies(
+        index_size=1_000_000, given={"nancy": 5_000}, birth_date={"19690329": 37}
+    )
+
+    assert match_score(nancy, moved, frequencies=small).score >= WARNING_THRESHOLD
+    assert match_score(nancy, moved, frequencies=large).score < WARNING_THRESHOLD
