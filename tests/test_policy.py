@@ -78,6 +78,9 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "outbox_id": lambda s: _sample_outbox(s),
     "alert_id": lambda s: _sample_alert(s),
     "staff_id": lambda s: _sample_staff(s),
+    # The desk queue's items: a kind and the source's row.
+    "kind": lambda s: "unconfirmed",
+    "ref": lambda s: s.appointment.pk,
 }
 
 

@@ -40,7 +40,7 @@ pages: Any = WSGIMiddleware(
     get_wsgi_application(),  # type: ignore[arg-type]
     workers=settings.SERVER_THREADS,
 )
-STREAM_PATHS = frozenset({reverse("flow:board_events")})
+STREAM_PATHS = frozenset({reverse("flow:board_events"), reverse("desk:queue_events")})
 CHUNK = 64 * 1024
 
 

@@ -72,6 +72,10 @@ class Action(StrEnum):
     # The demo outbox (demo mode only): what patients would have received.
     DEMO_OUTBOX_VIEW = "demo.outbox_view"
 
+    # The desk queue (desk/): the page, and claim, snooze, hand over an item of it.
+    DESK_QUEUE_VIEW = "desk.queue_view"
+    DESK_ITEM_ACT = "desk.item_act"
+
 
 PUBLIC = "public"
 
@@ -147,6 +151,14 @@ POLICY: dict[Action, frozenset[Role]] = {
     # The demo outbox shows the messages' words, which are about patients' visits: the roles
     # that see patients (PATIENT_VIEW), so administrators do not.
     Action.DEMO_OUTBOX_VIEW: _CLINICAL_AND_DESK,
+    # The desk queue. Front desk and supervisors run the desk: they see all its work. Nurses,
+    # physicians and billing see only their pools' work and what is handed to them (the
+    # selector narrows it: desk/selectors.py SEES_WHOLE_DESK), since a question routed to
+    # nurse triage or a bill to explain is theirs to act on; each kind is further limited to
+    # the roles its source names. Administrators set the clinic up and work on no patient's
+    # request, so they have no desk queue (minimum necessary).
+    Action.DESK_QUEUE_VIEW: _CLINICAL_AND_DESK,
+    Action.DESK_ITEM_ACT: _CLINICAL_AND_DESK,
 }
 
 

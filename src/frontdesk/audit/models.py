@@ -94,6 +94,9 @@ class AuditObject(models.TextChoices):
     WAITLIST_SLOT = "waitlist_slot", "Waitlist slot"
     WALK_IN_DUPLICATES = "walk_in_duplicates", "Walk in duplicates"
     WEEK_VIEW = "week_view", "Week view"
+    # The desk queue (desk/): the page, and the desk's own state of one item of work.
+    DESK_QUEUE = "desk_queue", "Desk queue"
+    DESK_ITEM = "desk_item", "Desk item"
 
 
 class AuditEvent(models.Model):
