@@ -69,6 +69,8 @@ class DeskRow:
     claimed_at: dt.datetime | None = None
     handed_to_id: int | None = None
     handed_to_pool: str = ""
+    snoozed_until: dt.datetime | None = None
+    snooze_reason: str = ""
     # Filled for the page: the source's words, the order's words, the people named.
     entry: DeskEntry | None = None
     reason: str = ""
@@ -239,6 +241,7 @@ def desk_queue_sql(
     sql = (
         "SELECT u.kind, u.ref, u.patient_id, u.due, u.since, u.red_flag, u.patient_waiting, "  # noqa: S608
         "u.owner_id, u.pool, s.claimed_by_id, s.claimed_at, s.handed_to_id, s.handed_to_pool, "
+        "s.snoozed_until, s.snooze_reason, "
         f"COUNT(*) OVER () AS total FROM ({union}) u LEFT JOIN {table} s "
         "ON s.clinic_id = %s AND s.kind = u.kind AND s.ref = u.ref "
         f"WHERE {' AND '.join(where) or '1 = 1'} ORDER BY {ORDER_SQL} LIMIT %s OFFSET %s"
@@ -261,6 +264,8 @@ def _row(r: Sequence[Any], now: dt.datetime) -> DeskRow:
         claimed_at=_as_time(r[10]),
         handed_to_id=r[11],
         handed_to_pool=r[12] or "",
+        snoozed_until=_as_time(r[13]),
+        snooze_reason=r[14] or "",
     )
 
 
@@ -284,7 +289,7 @@ def desk_rows(
         cursor.execute(*query)
         fetched = cursor.fetchall()
     rows = [_row(r, now) for r in fetched]
-    total = int(fetched[0][13]) if fetched else 0
+    total = int(fetched[0][15]) if fetched else 0
     if not fetched and offset:
         # Past the last page: count on the first.
         _, total = desk_rows(user=user, now=now, kind=kind, view=view, limit=1)
@@ -402,6 +407,26 @@ def desk_row(*, user: User, kind: str, ref: int, now: dt.datetime) -> DeskRow | 
         cursor.execute(*query)
         r = cursor.fetchone()
     return None if r is None else _row(r, now)
+
+
+def desk_item_for_view(
+    user: User, *, context: AuditContext, kind: str, ref: int, now: dt.datetime
+) -> DeskRow | None:
+    """One open item with its words and whom it may go to, recorded as a look at its patient;
+    None when it is resolved or not this person's to see."""
+    row = desk_row(user=user, kind=kind, ref=ref, now=now)
+    if row is None:
+        return None
+    [described] = _described(user, [row], now=now)
+    if row.patient_id:
+        audit_record(
+            context=context,
+            action=AuditAction.VIEW,
+            patient_ids=[row.patient_id],
+            object_type=AuditObject.DESK_ITEM,
+            object_id=row.key,
+        )
+    return described
 
 
 def desk_colleagues(user: User, kind: str) -> list[User]:

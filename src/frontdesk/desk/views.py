@@ -17,7 +17,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from frontdesk.accounts.policy import Action, policy, staff_clinic, staff_user
 from frontdesk.audit.services import audit_context
@@ -182,17 +181,49 @@ def _act(request: HttpRequest, kind: str, ref: int, operation: str) -> str:
     return "Handed over."
 
 
+def _item_forms(
+    request: HttpRequest, kind: str, ref: int, problem: dict[str, str], *, page: bool
+) -> HttpResponse:
+    user = staff_user(request)
+    row = selectors.desk_item_for_view(
+        user, context=audit_context(request), kind=kind, ref=ref, now=timezone.now()
+    )
+    if row is None:
+        raise Http404("This item is no longer on the desk queue.")
+    context = {"row": row, "problem": problem}
+    if page:
+        status = 400 if problem else 200
+        return render(request, "desk/item.html", context, status=status)
+    response = render(request, "desk/_item_forms.html", context)
+    # The forms post to the whole list; a refusal comes back in place of the forms.
+    response["HX-Retarget"] = f"#more-{kind}-{ref}"
+    response["HX-Reswap"] = "innerHTML"
+    return response
+
+
 @policy(Action.DESK_ITEM_ACT)
-@require_POST
 def item_view(request: HttpRequest, kind: str, ref: int) -> HttpResponse:
-    operation = request.POST.get("do", "")
-    if operation not in OPERATIONS or not selectors.KIND_PATTERN.match(kind):
+    """GET: the snooze and hand-over forms of one item (a fragment for htmx, else a page).
+    POST: claim, release, snooze, wake or hand over."""
+    if not selectors.KIND_PATTERN.match(kind):
         raise Http404("No such item")
-    filters, view, page = _choices(request, request.POST)
     htmx = request.headers.get("HX-Request") == "true"
-    problem: dict[str, str] = {}
+    if request.method != "POST":
+        return _item_forms(request, kind, ref, {}, page=not htmx)
+    operation = request.POST.get("do", "")
+    if operation not in OPERATIONS:
+        raise Http404("No such action")
+    filters, view, page = _choices(request, request.POST)
     try:
         done = _act(request, kind, ref, operation)
+    except services.DeskItemGoneError as exc:
+        problem = {"key": "page", "message": str(exc)}
+        if htmx:
+            return render(
+                request, "desk/_queue.html", _context(request, filters, view, page, problem=problem)
+            )
+        context = _context(request, filters, view, page, problem=problem)
+        return render(request, "desk/queue.html", context, status=409)
     except services.DeskRefusedError as exc:
         problem = {
             "key": f"{kind}:{ref}",
@@ -202,20 +233,12 @@ def item_view(request: HttpRequest, kind: str, ref: int) -> HttpResponse:
             "until": request.POST.get("until", "")[:40],
             "to": request.POST.get("to", "")[:40],
         }
-        if isinstance(exc, services.DeskItemGoneError):
-            problem["key"] = "page"
+        if operation in ("snooze", "hand_over"):
+            return _item_forms(request, kind, ref, problem, page=not htmx)
+        context = _context(request, filters, view, page, problem=problem)
         if htmx:
-            return render(
-                request,
-                "desk/_queue.html",
-                _context(request, filters, view, page, problem=problem),
-            )
-        return render(
-            request,
-            "desk/queue.html",
-            _context(request, filters, view, page, problem=problem),
-            status=400 if not isinstance(exc, services.DeskItemGoneError) else 409,
-        )
+            return render(request, "desk/_queue.html", context)
+        return render(request, "desk/queue.html", context, status=400)
     if htmx:
         context = _context(request, filters, view, page)
         context["done"] = {"key": f"{kind}:{ref}", "message": done}

@@ -25,7 +25,7 @@
   function busy() {
     var active = document.activeElement;
     if (active && desk.contains(active) && (active.tagName === "INPUT" || active.tagName === "SELECT")) return true;
-    return desk.querySelector("details[open]") !== null;
+    return desk.querySelector(".desk-item-forms") !== null;
   }
 
   function refresh(always) {
