@@ -311,17 +311,6 @@ def _described(user: User, rows: Sequence[DeskRow], *, now: dt.datetime) -> list
             pk__in={p for r in rows for p in (r.claimed_by_id, r.handed_to_id) if p}
         )
     }
-    people_of_kind = {
-        kind: tuple(
-            (f"person:{u.pk}", staff_name(u))
-            for u in desk_colleagues(user, kind)
-            if u.pk != user.pk
-        )
-        for kind in by_kind
-    }
-    pools_of_kind = {
-        kind: tuple((f"pool:{p.value}", p.label) for p in desk_pools_for(kind)) for kind in by_kind
-    }
     described = []
     for row in rows:
         entry = entries.get((row.kind, row.ref)) or DeskEntry(title=sources[row.kind].label, url="")
@@ -336,8 +325,6 @@ def _described(user: User, rows: Sequence[DeskRow], *, now: dt.datetime) -> list
                     "claimed_by_name": people.get(row.claimed_by_id or 0, ""),
                     "handed_to_name": people.get(row.handed_to_id or 0, ""),
                     "kind_label": sources[row.kind].label,
-                    "people": people_of_kind[row.kind],
-                    "pools": pools_of_kind[row.kind],
                 }
             )
         )
@@ -418,6 +405,12 @@ def desk_item_for_view(
     if row is None:
         return None
     [described] = _described(user, [row], now=now)
+    # Whom it may go to: asked only here, when the officer opens the item's forms.
+    people = tuple(
+        (f"person:{u.pk}", staff_name(u)) for u in desk_colleagues(user, kind) if u.pk != user.pk
+    )
+    pools = tuple((f"pool:{p.value}", p.label) for p in desk_pools_for(kind))
+    described = DeskRow(**{**described.__dict__, "people": people, "pools": pools})
     if row.patient_id:
         audit_record(
             context=context,

@@ -210,3 +210,20 @@ def test_a_restricted_record_is_named_by_its_mrn_alone(
     [(_, _, label)] = rows_of(personas)
     assert label == f"Restricted record · MRN {appointment.patient.mrn}"
     assert appointment.patient.family_name not in label
+
+
+def test_a_walk_in_late_in_the_evening_is_waiting_on_the_clinics_own_day(
+    personas: Personas, make_appointment: MakeAppointment, frozen: time_machine.Traveller
+) -> None:
+    make_appointment()  # sets the clinic's zone (New York)
+    # 22:30 on Monday in New York is already Tuesday in UTC.
+    frozen.move_to(dt.datetime(2026, 11, 24, 3, 30, tzinfo=dt.UTC))
+    walk_in(personas, "Late")
+    rows = [r for r in rows_of(personas) if r[0] == "walk_in_incomplete"]
+    assert rows == [
+        (
+            "walk_in_incomplete",
+            "Open for under a minute · patient waiting in the waiting room: ask now",
+            "Late, Ann",
+        )
+    ]
