@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, models
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from frontdesk.accounts.models import User
@@ -77,6 +78,9 @@ class DeskRow:
     claimed_by_name: str = ""
     handed_to_name: str = ""
     kind_label: str = ""
+    url: str = ""  # the item's own page (its forms; its buttons post here)
+    who: str = ""  # who has it, in words, as the signed-in person reads it
+    mine: bool = False  # claimed by the signed-in person
     # Whom it may be handed to, as the hand-over choice's values and labels.
     people: tuple[tuple[str, str], ...] = ()  # ("person:<id>", name)
     pools: tuple[tuple[str, str], ...] = ()  # ("pool:<pool>", label)
@@ -296,6 +300,17 @@ def desk_rows(
     return rows, total
 
 
+def _who(row: DeskRow, user: User, people: dict[int, str]) -> str:
+    if row.claimed_by_id:
+        return "You" if row.claimed_by_id == user.pk else people.get(row.claimed_by_id, "")
+    if row.handed_to_id:
+        name = "you" if row.handed_to_id == user.pk else people.get(row.handed_to_id, "")
+        return f"Handed to {name}"
+    if row.handed_to_pool:
+        return f"{row.pool_label} pool"
+    return ""
+
+
 def _described(user: User, rows: Sequence[DeskRow], *, now: dt.datetime) -> list[DeskRow]:
     sources = desk_sources()
     by_kind: dict[str, list[int]] = defaultdict(list)
@@ -311,6 +326,7 @@ def _described(user: User, rows: Sequence[DeskRow], *, now: dt.datetime) -> list
             pk__in={p for r in rows for p in (r.claimed_by_id, r.handed_to_id) if p}
         )
     }
+    items = reverse("desk:queue") + "items/"
     described = []
     for row in rows:
         entry = entries.get((row.kind, row.ref)) or DeskEntry(title=sources[row.kind].label, url="")
@@ -325,6 +341,9 @@ def _described(user: User, rows: Sequence[DeskRow], *, now: dt.datetime) -> list
                     "claimed_by_name": people.get(row.claimed_by_id or 0, ""),
                     "handed_to_name": people.get(row.handed_to_id or 0, ""),
                     "kind_label": sources[row.kind].label,
+                    "url": f"{items}{row.kind}/{row.ref}/",
+                    "who": _who(row, user, people),
+                    "mine": row.claimed_by_id == user.pk,
                 }
             )
         )

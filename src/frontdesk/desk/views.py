@@ -67,6 +67,7 @@ def _context(
         "view": view,
         "filters": DeskFilter.choices,
         "query": _query(kind, view, page),
+        "query_suffix": f"?{_query(kind, view, page)}" if _query(kind, view, page) else "",
         "previous_query": _query(kind, view, page - 1),
         "next_query": _query(kind, view, page + 1),
         "version": live.desk_version(clinic.pk),
@@ -213,7 +214,8 @@ def item_view(request: HttpRequest, kind: str, ref: int) -> HttpResponse:
     operation = request.POST.get("do", "")
     if operation not in OPERATIONS:
         raise Http404("No such action")
-    filters, view, page = _choices(request, request.POST)
+    # The list's filters ride in the form's address, so the list comes back as it was.
+    filters, view, page = _choices(request, request.GET)
     try:
         done = _act(request, kind, ref, operation)
     except services.DeskItemGoneError as exc:
