@@ -152,7 +152,9 @@ def visible_sources(role: str, kind: str = "") -> list[DeskSource]:
 def _source_sql(source: DeskSource, clinic_id: int, now: dt.datetime) -> tuple[str, list[Any]]:
     if not KIND_PATTERN.match(source.kind):
         raise ValueError(f"a desk kind is a short slug: {source.kind!r}")
-    qs = source.rows(clinic_id=clinic_id, now=now).values(*ROW_FIELDS)
+    qs = source.rows(clinic_id=clinic_id, now=now)
+    if getattr(qs, "_fields", None) is None:  # not yet narrowed to ROW_FIELDS by the source
+        qs = qs.values(*ROW_FIELDS)
     sql, params = qs.query.get_compiler(using=qs.db).as_sql()
     pg = connection.vendor == "postgresql"
     columns = ", ".join(

@@ -93,6 +93,15 @@ def desk_sources() -> dict[str, DeskSource]:
     return dict(_sources)
 
 
+# What `desk_patient_label` reads of a patient: for `.only()` in a source's `describe()`.
+PATIENT_FIELDS = (
+    "patient__family_name",
+    "patient__given_name",
+    "patient__mrn",
+    "patient__confidentiality",
+)
+
+
 def desk_patient_label(patient: Patient) -> str:
     """A patient as the desk queue names them: family and given name as other lists do; a
     restricted record by its MRN alone (its name is for those who opened it)."""

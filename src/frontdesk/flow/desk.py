@@ -27,7 +27,7 @@ from django.urls import reverse
 
 from frontdesk.accounts.roles import Role
 from frontdesk.desk.scoring import span_words
-from frontdesk.desk.sources import ROW_FIELDS, DeskEntry, desk_patient_label
+from frontdesk.desk.sources import PATIENT_FIELDS, ROW_FIELDS, DeskEntry, desk_patient_label
 from frontdesk.flow.models import FlowStatus, IncompleteRegistration, Priority, QueueEntry
 from frontdesk.lib.clinic_time import clinic_zone
 
@@ -70,7 +70,11 @@ class WalkInIncompleteSource:
         return rows
 
     def describe(self, refs: Sequence[int], *, now: dt.datetime) -> dict[int, DeskEntry]:
-        found = IncompleteRegistration.objects.filter(pk__in=refs).select_related("patient")
+        found = (
+            IncompleteRegistration.objects.filter(pk__in=refs)
+            .select_related("patient")
+            .only("patient_id", *PATIENT_FIELDS)
+        )
         return {
             r.pk: DeskEntry(
                 title="Complete the walk-in's registration",
@@ -112,7 +116,11 @@ class WaitingRedSource:
         return rows
 
     def describe(self, refs: Sequence[int], *, now: dt.datetime) -> dict[int, DeskEntry]:
-        found = QueueEntry.objects.filter(pk__in=refs).select_related("patient", "queue")
+        found = (
+            QueueEntry.objects.filter(pk__in=refs)
+            .select_related("patient", "queue")
+            .only("ticket", "priority", "status_changed_at", "queue__name", *PATIENT_FIELDS)
+        )
         return {
             e.pk: DeskEntry(
                 title="Speak to a patient who has waited too long",
