@@ -267,7 +267,8 @@ def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     connection.ensure_connection()
     # Django's own cursors bind on the client, which cannot prepare; this one binds on the
     # server, on the same connection (and transaction).
-    with psycopg.Cursor(connection.connection) as cursor:
+    # Errors as Django's own (a lost database is the busy page's 503, not a 500).
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         return list(cursor.fetchall())
 
