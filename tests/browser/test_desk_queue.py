@@ -8,14 +8,20 @@ import datetime as dt
 import re
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from conftest import Personas, make_patient
+from conftest import Personas, login_client, make_patient
+from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.clinic.models import AppointmentType, Location, Provider
+from frontdesk.desk import services
 from frontdesk.scheduling.models import Appointment, Schedule
 
+from .conftest import TIMEOUT_MS
 from .helpers import assert_accessible, sign_in
+from .test_flow_live import asgi_server  # noqa: F401 (the fixture: uvicorn in its own process)
 
 pytestmark = pytest.mark.browser
 
@@ -83,3 +89,37 @@ def test_the_front_desk_lands_on_the_desk_queue_and_claims_an_item(
     page.locator("body").click(position={"x": 5, "y": 5})
     page.keyboard.press("/")
     expect(page.get_by_role("searchbox", name="Search patients")).to_be_focused()
+
+
+def test_a_desk_queue_on_another_server_process_shows_a_colleagues_claim_without_reload(
+    asgi_server: str,  # noqa: F811 (the fixture imported above)
+    personas: Personas,
+    browser: Browser,
+) -> None:
+    appointment = _unconfirmed(personas)
+    signed_in = login_client(Client(), personas.front_desk)
+    context = browser.new_context(base_url=asgi_server, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": signed_in.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": asgi_server,
+            }
+        ]
+    )
+    queue = context.new_page()
+    try:
+        queue.goto("/desk/")
+        # "Live" alone: the page follows the desk's event stream, not the polling fallback.
+        expect(queue.locator("#live-state")).to_have_text("Live")
+        row = queue.get_by_role("row").filter(has_text="Okonkwo, Adaeze")
+        expect(row).to_contain_text("Nobody yet")
+        services.desk_item_claim(
+            context=SYSTEM_CONTEXT, user=personas.supervisor, kind="unconfirmed", ref=appointment.pk
+        )
+        expect(row).to_contain_text("Sue", timeout=2000)
+        assert_accessible(queue)
+    finally:
+        context.close()
