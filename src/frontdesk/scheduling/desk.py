@@ -14,7 +14,7 @@ from django.db.models import BigIntegerField, BooleanField, CharField, F, QueryS
 from django.urls import reverse
 
 from frontdesk.accounts.roles import Role
-from frontdesk.desk.sources import ROW_FIELDS, DeskEntry, desk_patient_label
+from frontdesk.desk.sources import PATIENT_FIELDS, ROW_FIELDS, DeskEntry, desk_patient_label
 from frontdesk.lib.clinic_time import clinic_zone, local_midnight
 from frontdesk.scheduling.business_days import business_days_from
 from frontdesk.scheduling.models import (
@@ -69,8 +69,18 @@ class UnconfirmedSource:
         return rows
 
     def describe(self, refs: Sequence[int], *, now: dt.datetime) -> dict[int, DeskEntry]:
-        found = Appointment.objects.filter(pk__in=refs).select_related(
-            "patient", "provider", "appointment_type"
+        found = (
+            Appointment.objects.filter(pk__in=refs)
+            .select_related("patient", "provider", "appointment_type")
+            .only(
+                "start",
+                "clinic_id",
+                "provider__given_name",
+                "provider__family_name",
+                "provider__credentials",
+                "appointment_type__name",
+                *PATIENT_FIELDS,
+            )
         )
         return {
             a.pk: DeskEntry(
