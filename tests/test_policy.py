@@ -89,6 +89,9 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "file_id": lambda s: _sample_filed_document(s),
     "referral_id": lambda s: _sample_referral(s),
     "practice_id": lambda s: _sample_practice(s),
+    # The desk queue's items: a kind and the source's row.
+    "kind": lambda s: "unconfirmed",
+    "ref": lambda s: s.appointment.pk,
 }
 
 

@@ -27,6 +27,7 @@ urlpatterns = [
     # Messages the outbox could not send, for administrators and supervisors.
     path("messaging/", include("frontdesk.messaging.urls_staff")),
     path("flow/", include("frontdesk.flow.urls")),
+    path("desk/", include("frontdesk.desk.urls")),
     path("playbooks/", include("frontdesk.playbooks.urls")),
     path("billing/", include("frontdesk.billing.urls")),
     # Calls, callbacks, patients' contacts and medical questions for clinicians.

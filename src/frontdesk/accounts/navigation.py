@@ -8,6 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from frontdesk.accounts.policy import Action, role_may
+from frontdesk.accounts.roles import Role
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class NavItem:
 
 _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("home", "Start", "home", Action.HOME),
+    ("desk", "Desk queue", "desk:queue", Action.DESK_QUEUE_VIEW),
     ("search", "Patients", "patients:search", Action.PATIENT_SEARCH),
     ("register", "Register", "patients:register", Action.PATIENT_REGISTER),
     ("duplicates", "Duplicates", "patients:duplicates", Action.PATIENT_DUPLICATES_REPORT),
@@ -58,3 +60,11 @@ def navigation_for(role: str, path: str) -> list[NavItem]:
     matching = [url for _, _, url in links if (path == url if url == "/" else path.startswith(url))]
     current = max(matching, key=len, default=None)
     return [NavItem(key, label, url, url == current) for key, label, url in links]
+
+
+def landing_url(role: str) -> str:
+    """Where a member of staff lands after signing in: the front desk on its desk queue (the
+    officer's home page; patient search stays one key away, "/"), everyone else on Start."""
+    if role == Role.FRONT_DESK and role_may(role, Action.DESK_QUEUE_VIEW):
+        return reverse("desk:queue")
+    return reverse("home")

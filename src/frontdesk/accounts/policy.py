@@ -105,6 +105,10 @@ class Action(StrEnum):
     REFERRAL_REQUEST = "referral.request"
     REFERRAL_DIRECTORY = "referral.directory"
 
+    # The desk queue (desk/): the page, and claim, snooze, hand over an item of it.
+    DESK_QUEUE_VIEW = "desk.queue_view"
+    DESK_ITEM_ACT = "desk.item_act"
+
 
 PUBLIC = "public"
 
@@ -247,6 +251,14 @@ POLICY: dict[Action, frozenset[Role]] = {
     # The directory of practices the clinic refers to: no patient data; kept by the desk, the
     # supervisor and the administrator who sets the clinic up.
     Action.REFERRAL_DIRECTORY: frozenset({Role.FRONT_DESK, Role.SUPERVISOR, Role.ADMIN}),
+    # The desk queue. Front desk and supervisors run the desk: they see all its work. Nurses,
+    # physicians and billing see only their pools' work and what is handed to them (the
+    # selector narrows it: desk/selectors.py SEES_WHOLE_DESK), since a question routed to
+    # nurse triage or a bill to explain is theirs to act on; each kind is further limited to
+    # the roles its source names. Administrators set the clinic up and work on no patient's
+    # request, so they have no desk queue (minimum necessary).
+    Action.DESK_QUEUE_VIEW: _CLINICAL_AND_DESK,
+    Action.DESK_ITEM_ACT: _CLINICAL_AND_DESK,
 }
 
 

@@ -25,6 +25,7 @@ from frontdesk.accounts import selectors, services, sign_in
 from frontdesk.accounts.forms import LoginForm, PasswordChangeRequiredForm, TokenForm
 from frontdesk.accounts.middleware import user_is_verified
 from frontdesk.accounts.models import User
+from frontdesk.accounts.navigation import landing_url
 from frontdesk.accounts.policy import Action, policy, public, staff_user
 from frontdesk.accounts.throttle import address_valid, too_many_attempts_message
 from frontdesk.audit.services import audit_context
@@ -57,7 +58,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         user = form.get_user()
         auth_login(request, user)
         services.sign_in_record(context=audit_context(request))
-        response = HttpResponseRedirect(_safe_next(request, reverse("home")))
+        response = HttpResponseRedirect(_safe_next(request, landing_url(getattr(user, "role", ""))))
         if isinstance(user, User) and not user.needs_two_factor:
             sign_in.sign_in_finish(request, response, user)
         return response
@@ -119,7 +120,7 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
             matched, refusal = sign_in.code_check(request, user, token)
             if matched is not None:
                 django_otp.login(request, matched)
-                response = HttpResponseRedirect(_safe_next(request, reverse("home")))
+                response = HttpResponseRedirect(_safe_next(request, landing_url(user.role)))
                 return sign_in.sign_in_finish(request, response, user)
         form.add_error(
             "token", refusal or "That code is not right or has expired. Try the newest code."

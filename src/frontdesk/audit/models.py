@@ -119,6 +119,9 @@ class AuditObject(models.TextChoices):
     REFERRAL = "referral", "Referral"
     REFERRAL_LIST = "referral_list", "Referral list"
     REFERRAL_PRACTICE = "referral_practice", "Referral practice"
+    # The desk queue (desk/): the page, and the desk's own state of one item of work.
+    DESK_QUEUE = "desk_queue", "Desk queue"
+    DESK_ITEM = "desk_item", "Desk item"
 
 
 class AuditEvent(models.Model):

@@ -1,11 +1,21 @@
 """The desk queue's change counter: every service that opens, changes or closes work on the desk
-calls `desk_changed` inside its own transaction."""
+calls `desk_changed` inside its own transaction; an open desk queue follows `desk_changes`
+through the live channel every live page shares (lib/live.py)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
+from django.db import connection
 from django.db.models import F
 
+from frontdesk.audit.models import AuditChainHead
 from frontdesk.desk.models import DeskVersion
+from frontdesk.lib import live as channel
+
+TOPIC = "desk"
+POLL_SECONDS = channel.POLL_SECONDS
+HEARTBEAT_SECONDS = channel.HEARTBEAT_SECONDS
 
 
 def desk_version(clinic_id: int) -> int:
@@ -16,10 +26,32 @@ def desk_version(clinic_id: int) -> int:
 
 
 def desk_changed(clinic_id: int) -> int:
-    """Raise the clinic's desk version; call inside the transaction that made the change."""
+    """Raise the clinic's desk version; call inside the transaction that made the change.
+
+    Every change that touches desk work is audited, and `audit_record` locks the audit chain's
+    head until commit. The head is locked here first, so the desk's counter is always taken
+    while holding it, whichever a service calls first: two changes can never each hold one
+    and wait for the other (on SQLite the IMMEDIATE transaction already holds the write lock).
+    """
+    if connection.in_atomic_block:
+        list(AuditChainHead.objects.select_for_update().filter(pk=1).values_list("pk", flat=True))
     if not DeskVersion.objects.filter(clinic_id=clinic_id).update(version=F("version") + 1):
         DeskVersion.objects.bulk_create(
             [DeskVersion(clinic_id=clinic_id, version=0)], ignore_conflicts=True
         )
         DeskVersion.objects.filter(clinic_id=clinic_id).update(version=F("version") + 1)
-    return desk_version(clinic_id)
+    version = desk_version(clinic_id)
+    channel.live_notify(TOPIC, clinic_id, version)
+    return version
+
+
+def desk_changes(clinic_id: int, *, since: int) -> AsyncGenerator[int | None, None]:
+    """Yield each newer desk version of the clinic as it commits, or None as a heartbeat."""
+    return channel.live_changes(
+        TOPIC,
+        clinic_id,
+        since=since,
+        read_version=desk_version,
+        heartbeat=HEARTBEAT_SECONDS,
+        poll=POLL_SECONDS,
+    )

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 from django.db.models import QuerySet
 
 from frontdesk.accounts.roles import Role
+from frontdesk.patients.models import Confidentiality, Patient
 
 ROW_FIELDS: tuple[str, ...] = (
     "ref",
@@ -59,6 +60,8 @@ class DeskEntry:
     url: str  # the page where the work is done
     patient_label: str = ""  # the patient as lists show them (masked), or ""
     detail: str = ""  # one short line more, no more PHI than the list shows
+    flag: str = ""  # the red flag in words, when the row has one: "chest pain"
+    waiting: str = ""  # where the patient waits, when they do: "at the desk"
 
 
 class DeskSource(Protocol):
@@ -88,3 +91,20 @@ def desk_source_register(source: DeskSource) -> None:
 def desk_sources() -> dict[str, DeskSource]:
     """Every registered source, by kind."""
     return dict(_sources)
+
+
+# What `desk_patient_label` reads of a patient: for `.only()` in a source's `describe()`.
+PATIENT_FIELDS = (
+    "patient__family_name",
+    "patient__given_name",
+    "patient__mrn",
+    "patient__confidentiality",
+)
+
+
+def desk_patient_label(patient: Patient) -> str:
+    """A patient as the desk queue names them: family and given name as other lists do; a
+    restricted record by its MRN alone (its name is for those who opened it)."""
+    if patient.confidentiality == Confidentiality.RESTRICTED:
+        return f"Restricted record · MRN {patient.mrn}"
+    return f"{patient.family_name}, {patient.given_name}"

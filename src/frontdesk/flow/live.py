@@ -1,46 +1,39 @@
 """Live updates of the flow board, also across server processes.
 
 Every change to a clinic's flow raises its `FlowVersion` in the same transaction and tells
-listeners once it commits: through Redis pub/sub when REDIS_URL is set, else through
-PostgreSQL NOTIFY (delivered at commit, never for a rolled-back change), else (SQLite alone)
-listeners poll the version row. The board's event stream (views.board_events_view) follows
-`flow_changes`; the page falls back to polling the board with the version it shows.
-
-The server (waitress, `frontdesk/wsgi.py`) answers each request in one of its threads until
-the response ends, so an open stream holds a thread: `stream_open` runs the stream's
-asynchronous steps on an event loop of the stream's own in that thread, and opens at most
-`FLOW_STREAMS` at once per process (the server has that many threads beside the pages'); a board
-refused one polls instead.
+listeners once it commits, through the channel every live page shares (lib/live.py: Redis
+pub/sub, PostgreSQL NOTIFY, or polling the version row on SQLite alone). The board's event
+stream (views.board_events_view) follows `flow_changes`; the page falls back to polling the
+board with the version it shows. A change of the flow is also a change of the desk queue (a
+patient waiting past the red threshold is desk work), so it raises the desk's version too.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import threading
-from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator
 
-from asgiref.sync import sync_to_async
-from django.conf import settings
-from django.db import connection, transaction
 from django.db.models import F
 
+from frontdesk.desk.live import desk_changed
 from frontdesk.flow.models import FlowVersion
+from frontdesk.lib import live as channel
+from frontdesk.lib.live import BlockingStream, live_backend, stream_open, streams_open
 
-CHANNEL = "frontdesk_flow"
-# How often a stream without a push channel looks at the version row, and how long a stream
-# stays quiet before it sends a keep-alive comment (which also notices a closed browser tab).
-POLL_SECONDS = 0.25
-HEARTBEAT_SECONDS = 15.0
+__all__ = [
+    "BlockingStream",
+    "flow_changed",
+    "flow_changes",
+    "flow_version",
+    "live_backend",
+    "stream_open",
+    "streams_open",
+]
 
-
-def live_backend() -> str:
-    if settings.REDIS_URL:
-        return "redis"
-    if connection.vendor == "postgresql":
-        return "postgresql"
-    return "poll"
+TOPIC = "flow"
+CHANNEL = channel.live_channel(TOPIC)
+# Read at each call, so a test (or a setting) can change them here.
+POLL_SECONDS = channel.POLL_SECONDS
+HEARTBEAT_SECONDS = channel.HEARTBEAT_SECONDS
 
 
 def flow_version(clinic_id: int) -> int:
@@ -52,214 +45,27 @@ def flow_version(clinic_id: int) -> int:
 
 def flow_changed(clinic_id: int) -> int:
     """Raise the clinic's flow version; call inside the transaction that made the change."""
+    # The desk's counter first: desk_changed takes its locks in the one order every change
+    # uses (desk/live.py), so the two counters never wait on each other in a circle.
+    desk_changed(clinic_id)
     if not FlowVersion.objects.filter(clinic_id=clinic_id).update(version=F("version") + 1):
         FlowVersion.objects.bulk_create(
             [FlowVersion(clinic_id=clinic_id, version=0)], ignore_conflicts=True
         )
         FlowVersion.objects.filter(clinic_id=clinic_id).update(version=F("version") + 1)
     version = flow_version(clinic_id)
-    backend = live_backend()
-    if backend == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, f"{clinic_id}:{version}"])
-    elif backend == "redis":
-        transaction.on_commit(lambda: _redis_publish(clinic_id, version))
+    channel.live_notify(TOPIC, clinic_id, version)
     return version
 
 
-def _redis_channel(clinic_id: int) -> str:
-    return f"{CHANNEL}:{clinic_id}"
-
-
-def _redis_publish(clinic_id: int, version: int) -> None:
-    import redis
-
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        client.publish(_redis_channel(clinic_id), str(version))
-    except redis.RedisError:
-        pass  # boards catch up on their next poll or reconnect; the change itself is saved
-    finally:
-        client.close()
-
-
-async def flow_changes(clinic_id: int, *, since: int) -> AsyncGenerator[int | None, None]:
+def flow_changes(clinic_id: int, *, since: int) -> AsyncGenerator[int | None, None]:
     """Yield each newer flow version of the clinic as it commits, or None as a heartbeat when
     nothing happened for HEARTBEAT_SECONDS. Never yields `since` or older."""
-    backend = await sync_to_async(live_backend)()
-    if backend == "redis":
-        source = _redis_changes(clinic_id)
-    elif backend == "postgresql":
-        source = _postgres_changes(clinic_id)
-    else:
-        source = _polled_changes(clinic_id)
-    last = since
-    async for version in source:
-        if version is None:
-            yield None
-        elif version > last:
-            last = version
-            yield version
-
-
-def _read_and_release(clinic_id: int) -> int:
-    # Runs in a worker thread of its own: its connection is closed (or given back to the pool)
-    # at once instead of lingering with the thread.
-    try:
-        return flow_version(clinic_id)
-    finally:
-        connection.close()
-
-
-async def _current(clinic_id: int) -> int:
-    return await sync_to_async(_read_and_release, thread_sensitive=False)(clinic_id)
-
-
-async def _polled_changes(clinic_id: int) -> AsyncIterator[int | None]:
-    quiet = 0.0
-    last = -1
-    while True:
-        version = await _current(clinic_id)
-        if version != last:
-            last = version
-            quiet = 0.0
-            yield version
-        elif quiet >= HEARTBEAT_SECONDS:
-            quiet = 0.0
-            yield None
-        await asyncio.sleep(POLL_SECONDS)
-        quiet += POLL_SECONDS
-
-
-def _conninfo() -> dict[str, Any]:
-    db = connection.settings_dict
-    info: dict[str, Any] = {"dbname": db["NAME"], "user": db.get("USER") or None}
-    for key, name in (("HOST", "host"), ("PORT", "port"), ("PASSWORD", "password")):
-        if db.get(key):
-            info[name] = db[key]
-    return {k: v for k, v in info.items() if v is not None}
-
-
-async def _postgres_changes(clinic_id: int) -> AsyncIterator[int | None]:
-    import psycopg
-
-    info = await sync_to_async(_conninfo)()
-    conn = await psycopg.AsyncConnection.connect(autocommit=True, **info)
-    try:
-        await conn.execute(f"LISTEN {CHANNEL}")
-        # Listening now: a change committed before this point is caught by reading the row.
-        yield await _current(clinic_id)
-        prefix = f"{clinic_id}:"
-        while True:
-            got = False
-            async for notice in conn.notifies(timeout=HEARTBEAT_SECONDS):
-                if notice.payload.startswith(prefix):
-                    got = True
-                    yield int(notice.payload[len(prefix) :])
-            if not got:
-                yield None
-    finally:
-        with contextlib.suppress(Exception):
-            await conn.close()
-
-
-async def _redis_changes(clinic_id: int) -> AsyncIterator[int | None]:
-    import redis.asyncio as aredis
-
-    client = aredis.Redis.from_url(settings.REDIS_URL)
-    pubsub = client.pubsub()
-    try:
-        await pubsub.subscribe(_redis_channel(clinic_id))
-        yield await _current(clinic_id)
-        loop = asyncio.get_running_loop()
-        quiet_since = loop.time()
-        while True:
-            # None also comes back for the subscription's own confirmation: not yet quiet.
-            message = await pubsub.get_message(timeout=HEARTBEAT_SECONDS)
-            if message is not None and message.get("type") == "message":
-                quiet_since = loop.time()
-                yield int(message["data"])
-            elif loop.time() - quiet_since >= HEARTBEAT_SECONDS:
-                quiet_since = loop.time()
-                yield None
-    finally:
-        with contextlib.suppress(Exception):
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
-            await client.aclose()
-
-
-_streams_lock = threading.Lock()
-_streams_open = 0
-
-
-def _place_take() -> bool:
-    global _streams_open
-    with _streams_lock:
-        if _streams_open >= settings.FLOW_STREAMS:
-            return False
-        _streams_open += 1
-        return True
-
-
-def _place_give_back() -> None:
-    global _streams_open
-    with _streams_lock:
-        _streams_open -= 1
-
-
-class BlockingStream:
-    """An asynchronous stream of text sent from a WSGI server's thread, each step run on an
-    event loop of this stream's own. It takes its place among `FLOW_STREAMS` at its first step
-    (a response never sent takes none; the request's database connection is given back then)
-    and ends at once when none is left; `close` (which the
-    server calls when the browser has gone, or at its stop) ends it and gives its place back."""
-
-    def __init__(self, source: AsyncGenerator[str, None]) -> None:
-        self._source = source
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ended = False
-
-    def __iter__(self) -> BlockingStream:
-        return self
-
-    def __next__(self) -> str:
-        if self._ended:
-            raise StopIteration
-        if self._loop is None:
-            if not _place_take():
-                self._ended = True
-                raise StopIteration
-            # The stream lasts as long as the board is shown: the request's database connection
-            # goes back to the pool now, not when the stream ends, or a few open boards would
-            # hold them all (the stream reads with connections of its own, given back at once).
-            connection.close()
-            self._loop = asyncio.new_event_loop()
-        try:
-            return self._loop.run_until_complete(anext(self._source))
-        except StopAsyncIteration:
-            raise StopIteration from None
-
-    def close(self) -> None:
-        loop, self._loop = self._loop, None
-        self._ended = True
-        if loop is None:
-            return
-        try:
-            loop.run_until_complete(self._source.aclose())
-            loop.run_until_complete(loop.shutdown_default_executor())
-        finally:
-            loop.close()
-            _place_give_back()
-
-
-def stream_open(source: AsyncGenerator[str, None]) -> BlockingStream | None:
-    """`source` as a stream a server thread can send, or None when `FLOW_STREAMS` streams are
-    open already in this process (the board then polls)."""
-    if streams_open() >= settings.FLOW_STREAMS:
-        return None
-    return BlockingStream(source)
-
-
-def streams_open() -> int:
-    """Event streams sending now in this process."""
-    return _streams_open
+    return channel.live_changes(
+        TOPIC,
+        clinic_id,
+        since=since,
+        read_version=flow_version,
+        heartbeat=HEARTBEAT_SECONDS,
+        poll=POLL_SECONDS,
+    )

@@ -19,6 +19,7 @@ from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.billing.services import visit_copay_charge
 from frontdesk.clinic.models import Clinic, Provider
+from frontdesk.desk.live import desk_changed
 from frontdesk.flow import live
 from frontdesk.flow.emergency import emergency_alert_raise, emergency_alerts_acknowledge_for_entry
 from frontdesk.flow.forecast import clinic_forecasts
@@ -555,3 +556,4 @@ def incomplete_registration_complete(
             object_id=record.pk,
             detail={"completed_by": user.username},
         )
+        desk_changed(record.patient.clinic_id)

@@ -21,6 +21,7 @@ from frontdesk.accounts.policy import Action, role_may
 from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import AppointmentType, Provider
+from frontdesk.desk.live import desk_changed
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling import availability, constraints
@@ -214,6 +215,8 @@ def _history(
         to_start=appointment.start,
         reason=reason,
     )
+    # Every change of an appointment may open or close desk work (one to confirm).
+    desk_changed(appointment.clinic_id)
 
 
 def _overbook_check(

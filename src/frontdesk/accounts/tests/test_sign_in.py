@@ -40,7 +40,9 @@ def test_a_front_desk_officer_signs_in_and_is_audited(personas: Personas) -> Non
     client = Client()
     response = _sign_in(client, "alice")
     assert response.status_code == 302  # type: ignore[attr-defined]
-    assert response["Location"] == "/"  # type: ignore[index]
+    # The desk queue is the front desk's home page (the Start page stays one link away).
+    assert response["Location"] == "/desk/"  # type: ignore[index]
+    assert client.get("/desk/").status_code == 200
     assert client.get("/").status_code == 200
     assert AuditEvent.objects.filter(action=AuditAction.LOGIN, actor_username="alice").exists()
 
@@ -102,7 +104,7 @@ def test_it_only_follows_next_links_within_frontdesk(personas: Personas) -> None
     response = Client().post(
         LOGIN, {"username": "alice", "password": PASSWORD, "next": "https://evil.example/"}
     )
-    assert response["Location"] == "/"
+    assert response["Location"] == "/desk/"
 
 
 class TestIdleTimeout:

@@ -12,6 +12,7 @@ from django.db import OperationalError
 
 from frontdesk.accounts.models import User
 from frontdesk.audit.services import AuditContext
+from frontdesk.desk.live import desk_changed
 from frontdesk.scheduling import services
 from frontdesk.scheduling.models import (
     Appointment,
@@ -32,6 +33,8 @@ def offer_close(offer: WaitlistOffer, status: WaitlistOfferStatus, now: dt.datet
     offer.status = status
     offer.responded_at = now
     offer.save(update_fields=["status", "responded_at"])
+    # An offer about to expire is desk work until it is answered or expires.
+    desk_changed(offer.schedule.clinic_id)
 
 
 def entry_close(
