@@ -300,3 +300,25 @@ def test_the_inbox_and_the_chart_cost_the_same_queries_for_one_document_or_many(
         _upload(personas, Upload(f"c{index}.pdf", pdf_bytes()))
         _upload(personas, Upload(f"d{index}.pdf", pdf_bytes()), patient=patient)
     assert (_queries(client, inbox), _queries(client, chart)) == one
+
+
+def test_a_merged_records_documents_move_to_the_record_kept_and_open_there(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    from frontdesk.patients.merging import patient_merge
+
+    twin = make_patient(personas.clinic, given_name="Jon")
+    (document,) = _upload(personas, Upload("consent.pdf", pdf_bytes()), patient=twin)
+    patient_merge(
+        context=SYSTEM_CONTEXT,
+        user=personas.supervisor,
+        survivor=patient,
+        merged=twin,
+        take_from_merged=set(),
+        reason="registered twice",
+    )
+    document.refresh_from_db()
+    assert document.patient_id == patient.pk
+    page = client_for(personas.front_desk).get(reverse("documents:document", args=[document.pk]))
+    assert page.status_code == 200
+    assert patient.mrn in page.content.decode()

@@ -474,3 +474,28 @@ def test_documents_are_added_to_a_referral_and_unfiled_ones_filed_to_its_patient
     fax.refresh_from_db()
     assert (fax.patient_id, fax.kind) == (patient.pk, "referral")
     assert list(referral.documents.all()) == [fax]
+
+
+def test_the_check_in_page_shows_an_authorisation_used_up(
+    ny: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    import time_machine
+
+    now = dt.datetime(2026, 12, 8, 15, 0, tzinfo=dt.UTC)  # Tuesday 10:00 in New York
+    with time_machine.travel(now, tick=False):
+        referral = _register(
+            ny, patient, now - dt.timedelta(days=7), auth_number="V-2", auth_visits=1
+        )
+        services.referral_accept(context=SYSTEM_CONTEXT, user=ny.front_desk, referral=referral)
+        for start in (now - dt.timedelta(days=2), now + dt.timedelta(minutes=30)):
+            services.referral_appointment_link(
+                context=SYSTEM_CONTEXT,
+                user=ny.front_desk,
+                referral=referral,
+                appointment=_appointment(ny, patient, start),
+            )
+        today = referral.appointments.order_by("-start").first()
+        assert today is not None
+        page = client_for(ny.front_desk).get(reverse("flow:check_in", args=[today.pk]))
+    assert page.status_code == 200
+    assert "allows 1 visit, already used" in page.content.decode()
