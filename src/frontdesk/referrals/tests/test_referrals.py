@@ -150,6 +150,7 @@ def test_an_unbooked_referral_is_on_the_desk_queue_until_it_is_booked(
     later = referral.due_at + dt.timedelta(hours=1)
     entry = source.describe([referral.pk], now=later)[referral.pk]
     assert "past the clinic's target" in entry.detail
+    assert entry.patient_label == f"{patient.family_name}, {patient.given_name} (MRN {patient.mrn})"
     services.referral_accept(context=SYSTEM_CONTEXT, user=personas.front_desk, referral=referral)
     assert source.rows(clinic_id=personas.clinic.pk, now=now).count() == 1
     visit = _appointment(personas, patient, now + dt.timedelta(days=2))
