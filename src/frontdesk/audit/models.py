@@ -101,6 +101,7 @@ class AuditObject(models.TextChoices):
     REFERRAL = "referral", "Referral"
     REFERRAL_LIST = "referral_list", "Referral list"
     REFERRAL_PRACTICE = "referral_practice", "Referral practice"
+    REFERRAL_TARGET = "referral_target", "Referral target"
 
 
 class AuditEvent(models.Model):

@@ -500,3 +500,19 @@ def test_the_check_in_page_shows_an_authorisation_used_up(
         page = client_for(ny.front_desk).get(reverse("flow:check_in", args=[today.pk]))
     assert page.status_code == 200
     assert "allows 1 visit, already used" in page.content.decode()
+
+
+def test_a_supervisor_sets_the_clinics_target_and_new_referrals_are_due_by_it(
+    ny: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    url = reverse("referrals:target")
+    client = client_for(ny.supervisor)
+    wrong = client.post(url, {"routine_days": "1", "urgent_days": "3"})
+    assert wrong.status_code == 400
+    assert "urgent referrals no later than routine ones" in wrong.content.decode()
+    assert client.post(url, {"routine_days": "3", "urgent_days": "1"}).status_code == 302
+    assert client_for(ny.front_desk).get(url).status_code == 403
+    monday = dt.datetime(2026, 12, 7, 9, 0, tzinfo=NEW_YORK)
+    referral = _register(ny, patient, monday)
+    assert referral.due_at is not None
+    assert referral.due_at.astimezone(NEW_YORK).date() == dt.date(2026, 12, 10)
