@@ -322,3 +322,31 @@ def test_a_merged_records_documents_move_to_the_record_kept_and_open_there(
     page = client_for(personas.front_desk).get(reverse("documents:document", args=[document.pk]))
     assert page.status_code == 200
     assert patient.mrn in page.content.decode()
+
+
+def test_files_no_document_refers_to_are_listed_then_removed_audited(
+    personas: Personas, patient: Patient, settings: object
+) -> None:
+    import datetime as dt
+    import io
+    import os
+
+    from django.core.management import call_command
+
+    from frontdesk.documents.storage import document_files_store
+
+    (kept,) = _upload(personas, Upload("consent.pdf", pdf_bytes()), patient=patient)
+    (stray,) = document_files_store([Upload("lost.pdf", pdf_bytes())])  # never recorded
+    media = settings.MEDIA_ROOT  # type: ignore[attr-defined]
+    old = (timezone.now() - dt.timedelta(hours=2)).timestamp()
+    for name in (kept.file, kept.thumbnail, stray.file, stray.thumbnail):
+        os.utime(media / name, (old, old))
+    listed = io.StringIO()
+    call_command("documents-orphans", stdout=listed)
+    assert stray.file in listed.getvalue() and stray.thumbnail in listed.getvalue()
+    assert kept.file not in listed.getvalue()
+    call_command("documents-orphans", "--delete", stdout=io.StringIO())
+    assert not (media / stray.file).exists()
+    assert (media / kept.file).exists()
+    event = AuditEvent.objects.filter(action="system", object_type="document").get()
+    assert sorted(event.detail["orphans_removed"]) == sorted([stray.file, stray.thumbnail])
