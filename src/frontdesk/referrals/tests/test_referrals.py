@@ -516,3 +516,21 @@ def test_a_supervisor_sets_the_clinics_target_and_new_referrals_are_due_by_it(
     referral = _register(ny, patient, monday)
     assert referral.due_at is not None
     assert referral.due_at.astimezone(NEW_YORK).date() == dt.date(2026, 12, 10)
+
+
+def test_administrators_reach_the_directory_from_the_navigation_and_see_no_referrals(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
+    from frontdesk.accounts.navigation import navigation_for
+
+    admin_links = {item.key for item in navigation_for(personas.admin.role, "/")}
+    desk_links = {item.key for item in navigation_for(personas.front_desk.role, "/")}
+    assert "practices" in admin_links and "referrals" not in admin_links
+    assert "referrals" in desk_links and "practices" not in desk_links
+    page = client_for(personas.admin).post(
+        reverse("referrals:practices"),
+        {"name": "Heart Partners", "specialty": "Cardiology", "npi": "1234567894", "active": "on"},
+    )
+    assert page.status_code == 400
+    assert "check digit is wrong" in page.content.decode()
+    assert "Heart Partners" in page.content.decode()
