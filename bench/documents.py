@@ -34,6 +34,7 @@ import argparse
 import io
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -254,6 +255,7 @@ def main() -> None:
     )
 
     connections.close_all()
+    shutil.rmtree(media, ignore_errors=True)  # the uploaded PDFs and thumbnails
     if scratch and not options.keep:
         subprocess.run(["dropdb", *pg_args(url), "--if-exists", SCRATCH_DB], check=True)
     elif not scratch:

@@ -32,6 +32,9 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("waitlist", "Waitlist", "scheduling:waitlist", Action.APPOINTMENT_VIEW),
     ("filing", "Filing", "documents:inbox", Action.DOCUMENT_FILE),
     ("referrals", "Referrals", "referrals:list", Action.REFERRAL_VIEW),
+    # Administrators keep the directory but see no referrals: their way to it. Those who see
+    # referrals reach it from the referrals page.
+    ("practices", "Referral practices", "referrals:practices", Action.REFERRAL_DIRECTORY),
     ("payers", "Payers", "patients:payers", Action.PAYER_MANAGE),
     ("setup", "Set-up", "scheduling:setup", Action.SCHEDULE_SETUP),
     ("calendar_feed", "Calendar feed", "scheduling:feed_list", Action.CALENDAR_FEED_VIEW),
@@ -54,7 +57,9 @@ def navigation_for(role: str, path: str) -> list[NavItem]:
     links = [
         (key, label, reverse(url_name))
         for key, label, url_name, action in _ITEMS
-        if role_may(role, action) and (key != "demo_outbox" or settings.FRONTDESK_DEMO)
+        if role_may(role, action)
+        and (key != "demo_outbox" or settings.FRONTDESK_DEMO)
+        and (key != "practices" or not role_may(role, Action.REFERRAL_VIEW))
     ]
     # The longest matching link is the current one: /schedule/setup/ is Set-up, not Schedule.
     matching = [url for _, _, url in links if (path == url if url == "/" else path.startswith(url))]

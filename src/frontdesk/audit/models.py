@@ -122,6 +122,7 @@ class AuditObject(models.TextChoices):
     # The desk queue (desk/): the page, and the desk's own state of one item of work.
     DESK_QUEUE = "desk_queue", "Desk queue"
     DESK_ITEM = "desk_item", "Desk item"
+    REFERRAL_TARGET = "referral_target", "Referral target"
 
 
 class AuditEvent(models.Model):

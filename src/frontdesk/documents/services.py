@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from frontdesk.documents.models import (
     DocumentSource,
 )
 from frontdesk.documents.storage import (
+    DocumentOrphan,
     StoredFile,
     Upload,
     document_files_remove,
@@ -228,3 +230,29 @@ def document_move(
         },
     )
     return move
+
+
+@transaction.atomic
+def document_orphans_delete(
+    *, context: AuditContext, orphans: Sequence[DocumentOrphan]
+) -> list[str]:
+    """Remove orphaned document files (from `document_orphans`), checked against the rows again
+    so a file is never removed while a document refers to it; audited by their random names."""
+    names = [orphan.name for orphan in orphans]
+    referenced = set(Document.objects.filter(file__in=names).values_list("file", flat=True)) | set(
+        Document.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True)
+    )
+    removed = []
+    for name in sorted(set(names) - referenced):
+        try:
+            default_storage.delete(name)
+        except OSError:
+            continue
+        removed.append(name)
+    audit_record(
+        context=context,
+        action=AuditAction.SYSTEM,
+        object_type=AuditObject.DOCUMENT,
+        detail={"orphans_removed": removed},
+    )
+    return removed

@@ -7,6 +7,7 @@ milliseconds each; done before the transaction, they never hold SQLite's write l
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,12 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from frontdesk.documents.models import document_storage_name
+from frontdesk.documents.models import (
+    DOCUMENT_DIRECTORY,
+    THUMBNAIL_DIRECTORY,
+    Document,
+    document_storage_name,
+)
 from frontdesk.lib.uploads import UploadRefusedError, document_clean, thumbnail_make
 
 logger = logging.getLogger(__name__)
@@ -110,3 +116,39 @@ def document_files_remove(files: Iterable[StoredFile]) -> None:
                 default_storage.delete(name)
             except OSError:
                 logger.warning("Document file %s not removed.", name)
+
+
+# A save in flight has written its files but not yet committed the rows that refer to them:
+# files younger than this are never called orphans.
+ORPHAN_MIN_AGE = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class DocumentOrphan:
+    name: str  # random (models.document_storage_name), so naming it reveals nothing
+    size: int
+    modified: dt.datetime
+
+
+def document_orphans(
+    *, now: dt.datetime, min_age: dt.timedelta = ORPHAN_MIN_AGE
+) -> list[DocumentOrphan]:
+    """Document files and thumbnails no document refers to (left by a process stopped between
+    writing its files and committing its rows), older than `min_age`."""
+    orphans = []
+    for directory in (DOCUMENT_DIRECTORY, THUMBNAIL_DIRECTORY):
+        try:
+            _, files = default_storage.listdir(directory)
+        except FileNotFoundError:  # nothing uploaded yet
+            continue
+        names = [f"{directory}/{file}" for file in sorted(files)]
+        referenced = set(
+            Document.objects.filter(file__in=names).values_list("file", flat=True)
+        ) | set(Document.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
+        for name in names:
+            if name in referenced:
+                continue
+            modified = default_storage.get_modified_time(name)
+            if now - modified >= min_age:
+                orphans.append(DocumentOrphan(name, default_storage.size(name), modified))
+    return orphans

@@ -52,7 +52,19 @@ class UnscheduledReferrals:
         return rows
 
     def describe(self, refs: Sequence[int], *, now: dt.datetime) -> dict[int, DeskEntry]:
-        referrals = Referral.objects.filter(pk__in=refs).only("pk", "status", "urgency", "due_at")
+        referrals = (
+            Referral.objects.filter(pk__in=refs)
+            .select_related("patient")
+            .only(
+                "pk",
+                "status",
+                "urgency",
+                "due_at",
+                "patient__family_name",
+                "patient__given_name",
+                "patient__mrn",
+            )
+        )
         entries = {}
         for referral in referrals:
             overdue = referral.due_at is not None and referral.due_at < now
@@ -63,6 +75,11 @@ class UnscheduledReferrals:
                     else "Book a referred patient"
                 ),
                 url=reverse("referrals:referral", args=[referral.pk]),
+                # As the lists show a patient: name and MRN, no birth date or phone.
+                patient_label=(
+                    f"{referral.patient.family_name}, {referral.patient.given_name} "
+                    f"(MRN {referral.patient.mrn})"
+                ),
                 detail=" · ".join(
                     part
                     for part in (

@@ -161,6 +161,15 @@ class ExternalAppointmentForm(forms.Form):
     when = ClinicDateField(label="Appointment date at the practice")
 
 
+class TargetForm(forms.Form):
+    routine_days = forms.IntegerField(
+        label="Book routine referrals within (business days)", min_value=1, max_value=60
+    )
+    urgent_days = forms.IntegerField(
+        label="Book urgent referrals within (business days)", min_value=1, max_value=60
+    )
+
+
 class PracticeForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Practice

@@ -473,6 +473,29 @@ def referral_report_received(
 
 
 @transaction.atomic
+def referral_target_save(
+    *, context: AuditContext, clinic: Clinic, routine_days: int, urgent_days: int
+) -> ReferralTarget:
+    """The clinic's target for booking incoming referrals, in business days. Referrals already
+    received keep the deadline they were given."""
+    if not 1 <= urgent_days <= routine_days <= 60:
+        raise ReferralError(
+            "Give 1 to 60 business days, with urgent referrals no later than routine ones."
+        )
+    target, _ = ReferralTarget.objects.update_or_create(
+        clinic=clinic, defaults={"routine_days": routine_days, "urgent_days": urgent_days}
+    )
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.REFERRAL_TARGET,
+        object_id=clinic.pk,
+        detail={"routine_days": routine_days, "urgent_days": urgent_days},
+    )
+    return target
+
+
+@transaction.atomic
 def practice_save(*, context: AuditContext, clinic: Clinic, practice: Practice) -> Practice:
     """Add or change a practice of the directory (no patient data)."""
     practice.clinic = clinic

@@ -26,6 +26,7 @@ from frontdesk.referrals.forms import (
     PracticeForm,
     RequestForm,
     SendForm,
+    TargetForm,
 )
 from frontdesk.referrals.models import Direction, Practice, Referral
 
@@ -293,4 +294,33 @@ def practices_view(request: HttpRequest, practice_id: int | None = None) -> Http
             else reverse("referrals:practices"),
         },
         status=400 if form.errors else 200,
+    )
+
+
+@policy(Action.SCHEDULE_SETUP)
+def target_view(request: HttpRequest) -> HttpResponse:
+    """The clinic's promise for booking incoming referrals: clinic set-up, no patient data."""
+    clinic = staff_clinic(staff_user(request))
+    form = TargetForm(
+        request.POST or None,
+        initial={
+            "routine_days": services.referral_target_days(clinic.pk, "routine"),
+            "urgent_days": services.referral_target_days(clinic.pk, "urgent"),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.referral_target_save(
+                context=audit_context(request),
+                clinic=clinic,
+                routine_days=form.cleaned_data["routine_days"],
+                urgent_days=form.cleaned_data["urgent_days"],
+            )
+        except services.ReferralError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Referral target saved; new referrals are due by it.")
+            return redirect("referrals:target")
+    return render(
+        request, "referrals/target.html", {"form": form}, status=400 if form.errors else 200
     )

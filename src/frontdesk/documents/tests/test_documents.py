@@ -300,3 +300,53 @@ def test_the_inbox_and_the_chart_cost_the_same_queries_for_one_document_or_many(
         _upload(personas, Upload(f"c{index}.pdf", pdf_bytes()))
         _upload(personas, Upload(f"d{index}.pdf", pdf_bytes()), patient=patient)
     assert (_queries(client, inbox), _queries(client, chart)) == one
+
+
+def test_a_merged_records_documents_move_to_the_record_kept_and_open_there(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    from frontdesk.patients.merging import patient_merge
+
+    twin = make_patient(personas.clinic, given_name="Jon")
+    (document,) = _upload(personas, Upload("consent.pdf", pdf_bytes()), patient=twin)
+    patient_merge(
+        context=SYSTEM_CONTEXT,
+        user=personas.supervisor,
+        survivor=patient,
+        merged=twin,
+        take_from_merged=set(),
+        reason="registered twice",
+    )
+    document.refresh_from_db()
+    assert document.patient_id == patient.pk
+    page = client_for(personas.front_desk).get(reverse("documents:document", args=[document.pk]))
+    assert page.status_code == 200
+    assert patient.mrn in page.content.decode()
+
+
+def test_files_no_document_refers_to_are_listed_then_removed_audited(
+    personas: Personas, patient: Patient, settings: object
+) -> None:
+    import datetime as dt
+    import io
+    import os
+
+    from django.core.management import call_command
+
+    from frontdesk.documents.storage import document_files_store
+
+    (kept,) = _upload(personas, Upload("consent.pdf", pdf_bytes()), patient=patient)
+    (stray,) = document_files_store([Upload("lost.pdf", pdf_bytes())])  # never recorded
+    media = settings.MEDIA_ROOT  # type: ignore[attr-defined]
+    old = (timezone.now() - dt.timedelta(hours=2)).timestamp()
+    for name in (kept.file, kept.thumbnail, stray.file, stray.thumbnail):
+        os.utime(media / name, (old, old))
+    listed = io.StringIO()
+    call_command("documents-orphans", stdout=listed)
+    assert stray.file in listed.getvalue() and stray.thumbnail in listed.getvalue()
+    assert kept.file not in listed.getvalue()
+    call_command("documents-orphans", "--delete", stdout=io.StringIO())
+    assert not (media / stray.file).exists()
+    assert (media / kept.file).exists()
+    event = AuditEvent.objects.filter(action="system", object_type="document").get()
+    assert sorted(event.detail["orphans_removed"]) == sorted([stray.file, stray.thumbnail])

@@ -150,6 +150,7 @@ def test_an_unbooked_referral_is_on_the_desk_queue_until_it_is_booked(
     later = referral.due_at + dt.timedelta(hours=1)
     entry = source.describe([referral.pk], now=later)[referral.pk]
     assert "past the clinic's target" in entry.detail
+    assert entry.patient_label == f"{patient.family_name}, {patient.given_name} (MRN {patient.mrn})"
     services.referral_accept(context=SYSTEM_CONTEXT, user=personas.front_desk, referral=referral)
     assert source.rows(clinic_id=personas.clinic.pk, now=now).count() == 1
     visit = _appointment(personas, patient, now + dt.timedelta(days=2))
@@ -474,3 +475,62 @@ def test_documents_are_added_to_a_referral_and_unfiled_ones_filed_to_its_patient
     fax.refresh_from_db()
     assert (fax.patient_id, fax.kind) == (patient.pk, "referral")
     assert list(referral.documents.all()) == [fax]
+
+
+def test_the_check_in_page_shows_an_authorisation_used_up(
+    ny: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    import time_machine
+
+    now = dt.datetime(2026, 12, 8, 15, 0, tzinfo=dt.UTC)  # Tuesday 10:00 in New York
+    with time_machine.travel(now, tick=False):
+        referral = _register(
+            ny, patient, now - dt.timedelta(days=7), auth_number="V-2", auth_visits=1
+        )
+        services.referral_accept(context=SYSTEM_CONTEXT, user=ny.front_desk, referral=referral)
+        for start in (now - dt.timedelta(days=2), now + dt.timedelta(minutes=30)):
+            services.referral_appointment_link(
+                context=SYSTEM_CONTEXT,
+                user=ny.front_desk,
+                referral=referral,
+                appointment=_appointment(ny, patient, start),
+            )
+        today = referral.appointments.order_by("-start").first()
+        assert today is not None
+        page = client_for(ny.front_desk).get(reverse("flow:check_in", args=[today.pk]))
+    assert page.status_code == 200
+    assert "allows 1 visit, already used" in page.content.decode()
+
+
+def test_a_supervisor_sets_the_clinics_target_and_new_referrals_are_due_by_it(
+    ny: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    url = reverse("referrals:target")
+    client = client_for(ny.supervisor)
+    wrong = client.post(url, {"routine_days": "1", "urgent_days": "3"})
+    assert wrong.status_code == 400
+    assert "urgent referrals no later than routine ones" in wrong.content.decode()
+    assert client.post(url, {"routine_days": "3", "urgent_days": "1"}).status_code == 302
+    assert client_for(ny.front_desk).get(url).status_code == 403
+    monday = dt.datetime(2026, 12, 7, 9, 0, tzinfo=NEW_YORK)
+    referral = _register(ny, patient, monday)
+    assert referral.due_at is not None
+    assert referral.due_at.astimezone(NEW_YORK).date() == dt.date(2026, 12, 10)
+
+
+def test_administrators_reach_the_directory_from_the_navigation_and_see_no_referrals(
+    personas: Personas, client_for: Callable[[User], Client]
+) -> None:
+    from frontdesk.accounts.navigation import navigation_for
+
+    admin_links = {item.key for item in navigation_for(personas.admin.role, "/")}
+    desk_links = {item.key for item in navigation_for(personas.front_desk.role, "/")}
+    assert "practices" in admin_links and "referrals" not in admin_links
+    assert "referrals" in desk_links and "practices" not in desk_links
+    page = client_for(personas.admin).post(
+        reverse("referrals:practices"),
+        {"name": "Heart Partners", "specialty": "Cardiology", "npi": "1234567894", "active": "on"},
+    )
+    assert page.status_code == 400
+    assert "check digit is wrong" in page.content.decode()
+    assert "Heart Partners" in page.content.decode()
