@@ -78,7 +78,41 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "outbox_id": lambda s: _sample_outbox(s),
     "alert_id": lambda s: _sample_alert(s),
     "staff_id": lambda s: _sample_staff(s),
+    "drawer_id": lambda s: _sample_drawer(s),
 }
+
+
+def _sample_drawer(s: Samples) -> int:
+    """A closed drawer of the sample clinic with a variance beyond tolerance: its page shows
+    the close-out and, to supervisors, the review form."""
+    from frontdesk.audit.services import SYSTEM_CONTEXT
+    from frontdesk.billing.drawer import drawer_close
+    from frontdesk.billing.models import CashDrawer
+
+    held = CashDrawer.objects.filter(officer__username="sample-drawer").first()
+    if held is not None:
+        return held.pk
+    from conftest import PASSWORD, open_drawer
+    from frontdesk.accounts.services import staff_create
+
+    officer = staff_create(
+        clinic=s.patient.clinic,
+        username="sample-drawer",
+        password=PASSWORD,
+        role=Role.FRONT_DESK,
+        first_name="Dee",
+        last_name="Rawer",
+    )
+    drawer = open_drawer(officer, opening_float="50.00")
+    drawer_close(
+        context=SYSTEM_CONTEXT,
+        user=officer,
+        drawer_id=drawer.pk,
+        counts={"d20": 2},
+        reason="Short by ten",
+        now=timezone.now(),
+    )
+    return drawer.pk
 
 
 def _sample_staff(s: Samples) -> int:

@@ -303,6 +303,8 @@ PATIENT_PARAMETERS: dict[str, Callable[[World], Any]] = {
 # particular record, the page's own choice wins.
 ROUTE_PARAMETERS: dict[tuple[str, str], Callable[[World], Any]] = {
     ("billing:receipt", "entry_id"): lambda w: w.payment.pk,
+    ("billing:payment_void", "entry_id"): lambda w: w.payment.pk,
+    ("billing:payment_refund", "entry_id"): lambda w: w.payment.pk,
     ("flow:check_in", "appointment_id"): lambda w: w.visit.pk,
     ("flow:check_out", "appointment_id"): lambda w: w.visit.pk,
 }
@@ -333,6 +335,9 @@ NOT_A_PATIENT: dict[str, str] = {
     # an emergency of a restricted patient must reach a clinician without a reason first.
     "alert_id": "an emergency alert, acknowledged without opening the record",
     "staff_id": "a member of staff's account (the administrators' staff pages)",
+    # Drawer pages show amounts, methods and officers; a line links to its receipt, which is
+    # where a patient's name appears (walked above as billing:receipt).
+    "drawer_id": "a cash drawer: amounts, methods and officers, no patient data",
 }
 
 # The break-the-glass page itself shows the MRN, and nothing more, to whoever may ask.

@@ -72,6 +72,12 @@ class Action(StrEnum):
     # The demo outbox (demo mode only): what patients would have received.
     DEMO_OUTBOX_VIEW = "demo.outbox_view"
 
+    # Cash drawers and the end of the day (billing/drawer.py, billing/reversals.py).
+    DRAWER_USE = "drawer.use"
+    DRAWER_OVERSEE = "drawer.oversee"
+    DRAWER_REVIEW = "drawer.review"
+    BILLING_REVERSE = "billing.reverse"
+
 
 PUBLIC = "public"
 
@@ -147,6 +153,16 @@ POLICY: dict[Action, frozenset[Role]] = {
     # The demo outbox shows the messages' words, which are about patients' visits: the roles
     # that see patients (PATIENT_VIEW), so administrators do not.
     Action.DEMO_OUTBOX_VIEW: _CLINICAL_AND_DESK,
+    # Cash drawers and the end of the day. Whoever takes payments (BILLING_POST) opens and
+    # closes their own drawer; the pages show amounts and officers, no patient data.
+    Action.DRAWER_USE: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
+    # The day's drawers and the deposit report: billing reconciles the bank, the supervisor
+    # answers for the drawers.
+    Action.DRAWER_OVERSEE: frozenset({Role.BILLING, Role.SUPERVISOR}),
+    # Reviewing a variance beyond tolerance is the supervisor's (the escalation of a drawer).
+    Action.DRAWER_REVIEW: frozenset({Role.SUPERVISOR}),
+    # Voids and refunds give money back: billing and supervisors, as write-offs.
+    Action.BILLING_REVERSE: frozenset({Role.BILLING, Role.SUPERVISOR}),
 }
 
 

@@ -94,6 +94,9 @@ class AuditObject(models.TextChoices):
     WAITLIST_SLOT = "waitlist_slot", "Waitlist slot"
     WALK_IN_DUPLICATES = "walk_in_duplicates", "Walk in duplicates"
     WEEK_VIEW = "week_view", "Week view"
+    # Cash drawers and the end of the day (billing/drawer.py).
+    CASH_DRAWER = "cash_drawer", "Cash drawer"
+    BALANCE_STATEMENT = "balance_statement", "Balance statement"
 
 
 class AuditEvent(models.Model):
