@@ -22,6 +22,7 @@ from frontdesk.billing.drawer_selectors import drawer_tolerance, drawer_totals
 from frontdesk.billing.models import (
     CashDrawer,
     DrawerCloseOut,
+    DrawerRules,
     DrawerStatus,
     DrawerVarianceReview,
     PaymentMethod,
@@ -34,6 +35,8 @@ from frontdesk.lib.money import CENT, MAX_AMOUNT, denominations, money_format
 
 # The most of one note or coin a drawer can hold: a count above it is a typing slip.
 MAX_COUNT = 100_000
+# A tolerance above this would let any shortfall through without a word.
+TOLERANCE_MAX = Decimal("100.00")
 
 
 class DrawerAlreadyClosedError(BillingRefusedError):
@@ -260,3 +263,25 @@ def drawer_variance_review(
     )
     desk_changed(close_out.drawer.clinic_id)
     return review
+
+
+@transaction.atomic
+def drawer_tolerance_set(
+    *, context: AuditContext, clinic_id: int, tolerance: Decimal
+) -> DrawerRules:
+    """Set how far a clinic's drawer count may be off, either way, without a reason."""
+    if not isinstance(tolerance, Decimal) or tolerance < 0:
+        raise BillingRefusedError("The tolerance cannot be negative.")
+    if tolerance > TOLERANCE_MAX:
+        raise BillingRefusedError(f"Keep the tolerance at most {money_format(TOLERANCE_MAX)}.")
+    rules, _ = DrawerRules.objects.update_or_create(
+        clinic_id=clinic_id, defaults={"variance_tolerance": tolerance.quantize(CENT)}
+    )
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.CASH_DRAWER,
+        object_id=f"rules:{clinic_id}",
+        detail={"tolerance": str(rules.variance_tolerance)},
+    )
+    return rules

@@ -377,3 +377,67 @@ def test_a_payment_racing_the_close_out_is_counted_or_refused_never_lost(
         # Refused after the count: the officer was told to open a drawer.
         assert any("Open your cash drawer" in o for o in outcomes), outcomes
         assert close_out.expected_cash == Decimal("0.00")
+
+
+def test_one_officer_opening_a_drawer_from_two_windows_at_once_opens_one(
+    transactional_ledger: None, personas: Personas, frozen: time_machine.Traveller
+) -> None:
+    tries = 4 if connection.vendor == "postgresql" else 2
+    outcomes = _race([lambda: open_drawer(personas.front_desk)] * tries)
+    assert outcomes.count("done") == 1, outcomes
+    assert all("open already" in o or "a moment ago" in o for o in outcomes if o != "done")
+    assert CashDrawer.objects.filter(status=DrawerStatus.OPEN).count() == 1
+
+
+def test_a_void_and_a_refund_of_one_payment_at_once_reverse_it_once(
+    transactional_ledger: None, personas: Personas, frozen: time_machine.Traveller
+) -> None:
+    patient = make_patient(personas.clinic)
+    open_drawer(personas.front_desk)
+    open_drawer(personas.billing, opening_float="100.00")
+    payment = _take(personas.front_desk, patient, "30.00", "cash")
+    outcomes = _race(
+        [
+            lambda: reversals.payment_void(
+                context=SYSTEM_CONTEXT,
+                user=personas.supervisor,
+                payment_id=payment.pk,
+                reason="Wrong patient",
+                now=timezone.now(),
+            ),
+            lambda: reversals.payment_refund(
+                context=SYSTEM_CONTEXT,
+                user=personas.billing,
+                payment_id=payment.pk,
+                amount=Decimal("30.00"),
+                method="cash",
+                reason="Overpaid",
+                now=timezone.now(),
+            ),
+        ]
+    )
+    assert outcomes.count("done") == 1, outcomes
+    assert LedgerEntry.objects.filter(reverses=payment).count() == 1
+
+
+def test_the_clinics_tolerance_is_set_by_command_and_typed_wrong_is_refused(
+    personas: Personas,
+) -> None:
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    call_command("drawer-rules", "--clinic", personas.clinic.name, stdout=out)
+    assert "off by up to $5.00" in out.getvalue()
+    call_command("drawer-rules", "--clinic", personas.clinic.name, "--tolerance", "2", stdout=out)
+    assert "off by up to $2.00" in out.getvalue()
+    assert DrawerRules.objects.get().variance_tolerance == Decimal("2.00")
+    for typed, message in [("1e3", "in numbers"), ("-1", "negative"), ("500", "at most")]:
+        with pytest.raises(CommandError, match=message):
+            call_command("drawer-rules", "--clinic", personas.clinic.name, "--tolerance", typed)
+    assert DrawerRules.objects.get().variance_tolerance == Decimal("2.00")
+    opened = open_drawer(personas.front_desk, opening_float="10.00")
+    with pytest.raises(drawer.VarianceReasonRequiredError):
+        _close(personas.front_desk, opened.pk, {"d5": 1, "d1": 2})
