@@ -54,6 +54,18 @@ def patient_entries(patient_id: int, *, limit: int = 10) -> list[LedgerEntry]:
     )
 
 
+def voided_among(entries: list[LedgerEntry]) -> set[int]:
+    """The ids of the payments among `entries` that were voided (one query)."""
+    payments = [e.pk for e in entries if e.kind == EntryKind.PAYMENT]
+    if not payments:
+        return set()
+    return set(
+        LedgerEntry.objects.filter(kind=EntryKind.VOID, reverses_id__in=payments).values_list(
+            "reverses_id", flat=True
+        )
+    ) - {None}
+
+
 def copay_charged(appointment_id: int) -> bool:
     return LedgerEntry.objects.filter(appointment_id=appointment_id, is_copay=True).exists()
 

@@ -14,7 +14,7 @@ from frontdesk.billing.drawer import variance_words
 from frontdesk.billing.drawer_selectors import DrawerTotals, drawer_has_open
 from frontdesk.billing.forms import AccountPaymentForm, AdjustmentForm
 from frontdesk.billing.models import payment_method_label
-from frontdesk.billing.selectors import patient_balance, patient_entries
+from frontdesk.billing.selectors import patient_balance, patient_entries, voided_among
 from frontdesk.lib.money import money_format
 
 register = template.Library()
@@ -40,11 +40,14 @@ def patient_account(
     role = getattr(context["request"].user, "role", "")
     if not role_may(role, Action.BILLING_VIEW):
         return {"visible": False}
+    entries = patient_entries(patient_id)
     return {
         "visible": True,
         "patient_id": patient_id,
         "balance": patient_balance(patient_id) if balance is None else balance,
-        "entries": patient_entries(patient_id),
+        "entries": entries,
+        # Payments voided already: no void or refund is offered for them.
+        "voided": voided_among(entries),
         # Charges and write-offs for billing and supervisors; the desk takes payments only.
         "form": AdjustmentForm() if role_may(role, Action.BILLING_ADJUST) else None,
         "payment_form": (

@@ -271,3 +271,29 @@ def test_another_clinics_drawer_is_not_found(personas: Personas) -> None:
     assert client.get(f"/billing/drawers/{opened.pk}/").status_code == 404
     assert client.post(f"/billing/drawer/{opened.pk}/close/", {}).status_code == 400
     assert CashDrawer.objects.get().status == DrawerStatus.OPEN
+
+
+def test_the_payment_button_alone_refused_for_want_of_a_drawer_keeps_what_was_typed(
+    personas: Personas, make_appointment: MakeAppointment
+) -> None:
+    appointment = make_appointment()
+    LedgerEntry.objects.create(
+        clinic=personas.clinic,
+        patient=appointment.patient,
+        kind="charge",
+        amount=Decimal("40.00"),
+        description="Earlier visit",
+        created_at=timezone.now(),
+    )
+    sent = {
+        "record_payment": "1",
+        "amount": "18.75",
+        "method": "cheque",
+        "request_key": str(uuid.uuid4()),
+    }
+    response = _desk(personas).post(f"/flow/check-in/{appointment.pk}/", sent)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Open your cash drawer first" in html and 'value="18.75"' in html
+    assert '<option value="cheque" selected>' in html
+    assert not LedgerEntry.objects.filter(kind="payment").exists()

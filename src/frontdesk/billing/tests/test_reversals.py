@@ -239,6 +239,9 @@ def test_the_void_page_refuses_in_words_and_keeps_the_reason(
     assert empty.status_code == 400 and "Say why the payment is voided." in empty.content.decode()
     done = client.post(f"/billing/payments/{payment.pk}/void/", {"reason": "Wrong patient"})
     assert done.status_code == 302
+    chart = client.get(f"/patients/{patient.pk}/").content.decode()
+    assert "Void: Wrong patient" in chart and " · voided" in chart
+    assert f'href="/billing/payments/{payment.pk}/void/"' not in chart
     again = client.post(f"/billing/payments/{payment.pk}/void/", {"reason": "Wrong patient"})
     html = again.content.decode()
     assert again.status_code == 400 and "voided already" in html and "Wrong patient" in html
