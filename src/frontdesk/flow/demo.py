@@ -247,17 +247,43 @@ def _counts_for(amount: Decimal) -> dict[str, int]:
     return counts
 
 
+def _demo_short_drawer(*, officer: User, location: Location, now: dt.datetime) -> None:
+    """Yesterday's drawer of the demo's first officer, closed $10.00 short with a reason, so
+    the supervisor has a variance to review on the day's drawers and the desk queue."""
+    opened_at = now - dt.timedelta(days=1)
+    drawer = drawer_open(
+        context=SYSTEM_CONTEXT,
+        user=officer,
+        location=location,
+        opening_float=DEMO_FLOAT,
+        now=opened_at,
+    )
+    drawer_close(
+        context=SYSTEM_CONTEXT,
+        user=officer,
+        drawer_id=drawer.pk,
+        counts=_counts_for(DEMO_FLOAT - Decimal("10.00")),
+        reason="A $10 note is missing; recounted twice",
+        now=opened_at + dt.timedelta(hours=8),
+    )
+
+
 @transaction.atomic
 def flow_demo_drawers(*, clinic: Clinic, now: dt.datetime) -> int:
     """Open today's drawer, with `DEMO_FLOAT`, for every active demo officer of `DRAWER_ROLES`
     who has none open. A drawer left open from an earlier day is first closed with the cash it
-    expected, as the officer would have counted it. Returns how many drawers were opened."""
+    expected, as the officer would have counted it. The first time, the first front-desk
+    officer also gets yesterday's drawer, closed short (`_demo_short_drawer`). Returns how many
+    drawers were opened for today."""
     location = Location.objects.filter(clinic=clinic).order_by("pk").first()
     if location is None:
         return 0
     today = now.astimezone(clinic_zone(clinic)).date()
     opened = 0
     staff = User.objects.filter(clinic=clinic, role__in=DRAWER_ROLES, is_active=True)
+    first_desk = staff.filter(role=Role.FRONT_DESK).order_by("pk").first()
+    if first_desk is not None and not CashDrawer.objects.filter(clinic=clinic).exists():
+        _demo_short_drawer(officer=first_desk, location=location, now=now)
     for officer in staff.order_by("pk"):
         held = CashDrawer.objects.filter(officer=officer, status=DrawerStatus.OPEN).first()
         if held is not None and held.business_day == today:
