@@ -8,6 +8,7 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from types import FrameType
 from typing import Any
 
@@ -21,9 +22,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from frontdesk.accounts.models import User
 from frontdesk.accounts.roles import Role
 from frontdesk.accounts.services import staff_create
+from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.audit.triggers import audit_triggers_create, audit_triggers_drop
+from frontdesk.billing.drawer import drawer_open
+from frontdesk.billing.models import CashDrawer
 from frontdesk.billing.triggers import ledger_triggers_create, ledger_triggers_drop
-from frontdesk.clinic.models import Clinic
+from frontdesk.clinic.models import Clinic, Location
 from frontdesk.lib import clinic_time
 from frontdesk.patients.indexing import family_names_register, patient_derive_fields
 from frontdesk.patients.models import Patient
@@ -193,3 +197,24 @@ def watchdog(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def open_drawer(
+    user: User,
+    *,
+    opening_float: str = "100.00",
+    location_name: str = "Main desk",
+    now: dt.datetime | None = None,
+) -> CashDrawer:
+    """Open `user`'s cash drawer for today (at `now`, the clinic's day), as an officer does
+    before taking payments: every payment needs one. Made through the service, so the drawer
+    is exactly what the page would open."""
+    assert user.clinic_id is not None
+    location, _ = Location.objects.get_or_create(clinic_id=user.clinic_id, name=location_name)
+    return drawer_open(
+        context=SYSTEM_CONTEXT,
+        user=user,
+        location=location,
+        opening_float=Decimal(opening_float),
+        now=now or timezone.now(),
+    )

@@ -92,6 +92,7 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     # The desk queue's items: a kind and the source's row.
     "kind": lambda s: "unconfirmed",
     "ref": lambda s: s.appointment.pk,
+    "drawer_id": lambda s: _sample_drawer(s),
 }
 
 
@@ -276,6 +277,39 @@ def _sample_practice(s: Samples) -> int:
         defaults={"specialty": "Cardiology"},
     )
     return practice.pk
+
+
+def _sample_drawer(s: Samples) -> int:
+    """A closed drawer of the sample clinic with a variance beyond tolerance: its page shows
+    the close-out and, to supervisors, the review form."""
+    from frontdesk.audit.services import SYSTEM_CONTEXT
+    from frontdesk.billing.drawer import drawer_close
+    from frontdesk.billing.models import CashDrawer
+
+    held = CashDrawer.objects.filter(officer__username="sample-drawer").first()
+    if held is not None:
+        return held.pk
+    from conftest import PASSWORD, open_drawer
+    from frontdesk.accounts.services import staff_create
+
+    officer = staff_create(
+        clinic=s.patient.clinic,
+        username="sample-drawer",
+        password=PASSWORD,
+        role=Role.FRONT_DESK,
+        first_name="Dee",
+        last_name="Rawer",
+    )
+    drawer = open_drawer(officer, opening_float="50.00")
+    drawer_close(
+        context=SYSTEM_CONTEXT,
+        user=officer,
+        drawer_id=drawer.pk,
+        counts={"d20": 2},
+        reason="Short by ten",
+        now=timezone.now(),
+    )
+    return drawer.pk
 
 
 def _sample_staff(s: Samples) -> int:

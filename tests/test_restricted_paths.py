@@ -447,6 +447,8 @@ def _inquiry_model(name: str) -> Any:
 # particular record, the page's own choice wins.
 ROUTE_PARAMETERS: dict[tuple[str, str], Callable[[World], Any]] = {
     ("billing:receipt", "entry_id"): lambda w: w.payment.pk,
+    ("billing:payment_void", "entry_id"): lambda w: w.payment.pk,
+    ("billing:payment_refund", "entry_id"): lambda w: w.payment.pk,
     ("flow:check_in", "appointment_id"): lambda w: w.visit.pk,
     ("flow:check_out", "appointment_id"): lambda w: w.visit.pk,
 }
@@ -481,6 +483,9 @@ NOT_A_PATIENT: dict[str, str] = {
     "alert_id": "an emergency alert, acknowledged without opening the record",
     "staff_id": "a member of staff's account (the administrators' staff pages)",
     "practice_id": "a practice of the clinic's referral directory holds no patient data",
+    # Drawer pages show amounts, methods and officers; a line links to its receipt, which is
+    # where a patient's name appears (walked above as billing:receipt).
+    "drawer_id": "a cash drawer: amounts, methods and officers, no patient data",
 }
 
 # The break-the-glass page itself shows the MRN, and nothing more, to whoever may ask.

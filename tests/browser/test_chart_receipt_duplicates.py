@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from conftest import Personas, login_client, make_patient
+from conftest import Personas, login_client, make_patient, open_drawer
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.billing import services
 from frontdesk.billing.models import EntryKind, LedgerEntry
@@ -37,6 +37,7 @@ def test_the_desk_reads_the_header_books_and_prints_a_receipt(
         description="Visit of last month",
         created_at=timezone.now() - dt.timedelta(days=30),
     )
+    open_drawer(personas.front_desk)
     payment = services.account_payment_record(
         context=SYSTEM_CONTEXT,
         user=personas.front_desk,

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import Personas
+from conftest import Personas, open_drawer
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.billing.selectors import patient_balance
 from frontdesk.billing.services import COPAY_DESCRIPTION
@@ -27,6 +27,7 @@ def test_an_officer_takes_the_copay_by_card_with_the_check_in_and_the_chart_show
 ) -> None:
     appointment = _nothing_outstanding(personas, copay=Decimal("25.00"))
     patient = appointment.patient
+    open_drawer(personas.front_desk)
     page.goto("/accounts/login/?next=/flow/")
     sign_in(page, personas.front_desk)
     page.get_by_role("button", name="Check in Ines").click()

@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from conftest import Personas, make_patient
+from conftest import Personas, make_patient, open_drawer
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.flow.models import PRIORITY_RANK, FlowStatus, Priority, Queue, QueueEntry
@@ -250,6 +250,7 @@ def test_checking_in_a_booked_patient_and_taking_the_copay_takes_few_interaction
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     appointment = _nothing_outstanding(personas, copay=Decimal("25.00"))
+    open_drawer(personas.front_desk)
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto("/accounts/login/?next=/flow/")
     sign_in(page, personas.front_desk)

@@ -44,6 +44,8 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("staff", "Staff", "accounts:staff_list", Action.STAFF_VIEW),
     ("locks", "Sign-in locks", "accounts:locks", Action.ACCOUNT_UNLOCK),
     ("outbox", "Unsent messages", "outbox:list", Action.OUTBOX_VIEW),
+    ("drawer", "Cash drawer", "billing:drawer", Action.DRAWER_USE),
+    ("drawers", "Drawers and deposits", "billing:drawers", Action.DRAWER_OVERSEE),
     ("demo_outbox", "Demo outbox", "demo:outbox", Action.DEMO_OUTBOX_VIEW),
     # Calls, callbacks and medical questions (inquiries/).
     ("calls", "Calls", "inquiries:callbacks", Action.CALLBACK_WORK),

@@ -109,6 +109,12 @@ class Action(StrEnum):
     DESK_QUEUE_VIEW = "desk.queue_view"
     DESK_ITEM_ACT = "desk.item_act"
 
+    # Cash drawers and the end of the day (billing/drawer.py, billing/reversals.py).
+    DRAWER_USE = "drawer.use"
+    DRAWER_OVERSEE = "drawer.oversee"
+    DRAWER_REVIEW = "drawer.review"
+    BILLING_REVERSE = "billing.reverse"
+
 
 PUBLIC = "public"
 
@@ -259,6 +265,16 @@ POLICY: dict[Action, frozenset[Role]] = {
     # request, so they have no desk queue (minimum necessary).
     Action.DESK_QUEUE_VIEW: _CLINICAL_AND_DESK,
     Action.DESK_ITEM_ACT: _CLINICAL_AND_DESK,
+    # Cash drawers and the end of the day. Whoever takes payments (BILLING_POST) opens and
+    # closes their own drawer; the pages show amounts and officers, no patient data.
+    Action.DRAWER_USE: frozenset({Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR}),
+    # The day's drawers and the deposit report: billing reconciles the bank, the supervisor
+    # answers for the drawers.
+    Action.DRAWER_OVERSEE: frozenset({Role.BILLING, Role.SUPERVISOR}),
+    # Reviewing a variance beyond tolerance is the supervisor's (the escalation of a drawer).
+    Action.DRAWER_REVIEW: frozenset({Role.SUPERVISOR}),
+    # Voids and refunds give money back: billing and supervisors, as write-offs.
+    Action.BILLING_REVERSE: frozenset({Role.BILLING, Role.SUPERVISOR}),
 }
 
 

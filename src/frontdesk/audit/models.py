@@ -123,6 +123,9 @@ class AuditObject(models.TextChoices):
     DESK_QUEUE = "desk_queue", "Desk queue"
     DESK_ITEM = "desk_item", "Desk item"
     REFERRAL_TARGET = "referral_target", "Referral target"
+    # Cash drawers and the end of the day (billing/drawer.py).
+    CASH_DRAWER = "cash_drawer", "Cash drawer"
+    BALANCE_STATEMENT = "balance_statement", "Balance statement"
 
 
 class AuditEvent(models.Model):

@@ -14,7 +14,14 @@ from django.utils import timezone
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
-from frontdesk.billing.models import EntryKind, LedgerEntry, PaymentMethod
+from frontdesk.billing.models import (
+    MONEY_KINDS,
+    CashDrawer,
+    DrawerStatus,
+    EntryKind,
+    LedgerEntry,
+    PaymentMethod,
+)
 from frontdesk.billing.selectors import copay_charged, primary_copay
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.money import money_format
@@ -24,6 +31,39 @@ from frontdesk.scheduling.models import Appointment, AppointmentStatus
 
 class BillingRefusedError(Exception):
     """A ledger write that must not happen; the message is for the member of staff."""
+
+
+class DrawerRequiredError(BillingRefusedError):
+    """No money is taken or given back without the officer's open drawer of today. The page
+    shows the message with a link to open one; what was typed is kept."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "Open your cash drawer first (Cash drawer, in the menu: count the float and "
+            "open it), then record the payment again; what you typed is kept."
+        )
+
+
+def drawer_for_money(user: User, *, now: dt.datetime) -> CashDrawer:
+    """The officer's open drawer of today, locked until the transaction ends, so a close-out
+    cannot count it while money goes in. Raises `DrawerRequiredError`."""
+    drawer = (
+        CashDrawer.objects.select_for_update()
+        .select_related("location")
+        .filter(officer=user, status=DrawerStatus.OPEN)
+        .first()
+    )
+    if drawer is None:
+        raise DrawerRequiredError
+    today = now.astimezone(clinic_zone(drawer.clinic_id)).date()
+    if drawer.business_day != today:
+        raise DrawerRequiredError(
+            f"Your drawer of {drawer.business_day:%a %b %-d} is still open: close it (Cash "
+            "drawer, in the menu) and open today's, then record the payment again; what you "
+            "typed is kept."
+        )
+    return drawer
 
 
 class PaymentAlreadyRecordedError(Exception):
@@ -43,7 +83,7 @@ NO_COPAY_STATUSES = (
 )
 
 
-def _entry_create(
+def entry_create(
     *,
     user: User,
     patient: Patient,
@@ -54,12 +94,14 @@ def _entry_create(
     appointment: Appointment | None = None,
     is_copay: bool = False,
     request_key: uuid.UUID | None = None,
+    drawer: CashDrawer | None = None,
+    reverses: LedgerEntry | None = None,
 ) -> LedgerEntry:
     if patient.clinic_id != user.clinic_id:
         raise BillingRefusedError("This patient belongs to another clinic.")
     if not isinstance(amount, Decimal) or amount <= 0:
         raise BillingRefusedError("The amount must be more than zero.")
-    if kind == EntryKind.PAYMENT and method not in PaymentMethod.values:
+    if kind in MONEY_KINDS and method not in PaymentMethod.values:
         raise BillingRefusedError("Choose how the patient paid.")
     return LedgerEntry.objects.create(
         clinic_id=patient.clinic_id,
@@ -67,10 +109,12 @@ def _entry_create(
         kind=kind,
         amount=amount,
         description=description.strip(),
-        method=method if kind == EntryKind.PAYMENT else "",
+        method=method if kind in MONEY_KINDS else "",
         appointment=appointment,
         is_copay=is_copay,
         request_key=request_key,
+        drawer=drawer,
+        reverses=reverses,
         created_by=user,
         created_at=timezone.now(),
     )
@@ -91,7 +135,7 @@ def ledger_adjust(
         raise BillingRefusedError("Choose a charge or a credit.")
     if not reason.strip():
         raise BillingRefusedError("Say what the entry is for.")
-    entry = _entry_create(user=user, patient=patient, kind=kind, amount=amount, description=reason)
+    entry = entry_create(user=user, patient=patient, kind=kind, amount=amount, description=reason)
     audit_record(
         context=context,
         action=AuditAction.CREATE,
@@ -112,11 +156,17 @@ def account_payment_record(
     amount: Decimal,
     method: str,
     request_key: uuid.UUID | None = None,
+    now: dt.datetime | None = None,
 ) -> LedgerEntry:
-    """Take a payment on the patient's account from the chart, outside a visit.
+    """Take a payment on the patient's account from the chart, outside a visit, into the
+    officer's open drawer (`DrawerRequiredError` without one).
     `request_key` is the form's one-time key: sent twice, the payment is recorded once."""
     _raise_if_already_recorded(request_key)
+    drawer = drawer_for_money(user, now=now or timezone.now())
+    # Again under the drawer's lock: the same form sent from another window waited for it.
+    _raise_if_already_recorded(request_key)
     return _payment_create(
+        drawer=drawer,
         context=context,
         user=user,
         patient=patient,
@@ -174,7 +224,7 @@ def visit_copay_charge(
         return None
     try:
         with transaction.atomic():
-            entry = _entry_create(
+            entry = entry_create(
                 user=user,
                 patient=appointment.patient,
                 kind=EntryKind.CHARGE,
@@ -211,13 +261,14 @@ def check_in_payment_record(
     the visit's co-pay is charged first, once per appointment: if another officer has charged
     it meanwhile, or the co-pay on file is no longer the one shown, nothing is written and the
     officer is told, so the patient is not asked to pay twice or the wrong amount.
+    The money goes into the officer's open drawer (`DrawerRequiredError` without one).
     `request_key` is the form's one-time key: sent twice, the payment is recorded once."""
     now = now or timezone.now()
     patient = appointment.patient
-    if request_key is not None:
-        earlier = LedgerEntry.objects.filter(request_key=request_key).first()
-        if earlier is not None:
-            raise PaymentAlreadyRecordedError(earlier)
+    _raise_if_already_recorded(request_key)
+    drawer = drawer_for_money(user, now=now)
+    # Again under the drawer's lock: the same form sent from another window waited for it.
+    _raise_if_already_recorded(request_key)
     copay_entry = None
     if copay is not None and copay > 0:
         refusal = _copay_refusal(appointment, now=now)
@@ -241,7 +292,7 @@ def check_in_payment_record(
             )
         try:
             with transaction.atomic():
-                copay_entry = _entry_create(
+                copay_entry = entry_create(
                     user=user,
                     patient=patient,
                     kind=EntryKind.CHARGE,
@@ -258,6 +309,7 @@ def check_in_payment_record(
             ) from None
         _copay_audit(context, copay_entry)
     payment = _payment_create(
+        drawer=drawer,
         context=context,
         user=user,
         patient=patient,
@@ -276,6 +328,7 @@ def check_in_payment_record(
 
 def _payment_create(
     *,
+    drawer: CashDrawer,
     context: AuditContext,
     user: User,
     patient: Patient,
@@ -290,7 +343,7 @@ def _payment_create(
     `request_key` and is answered with the payment already recorded."""
     try:
         with transaction.atomic():
-            payment = _entry_create(
+            payment = entry_create(
                 user=user,
                 patient=patient,
                 kind=EntryKind.PAYMENT,
@@ -299,6 +352,7 @@ def _payment_create(
                 method=method,
                 appointment=appointment,
                 request_key=request_key,
+                drawer=drawer,
             )
     except IntegrityError:
         _raise_if_already_recorded(request_key)
@@ -313,6 +367,7 @@ def _payment_create(
             "kind": EntryKind.PAYMENT,
             "amount": str(amount),
             "method": method,
+            "drawer": drawer.pk,
             **(detail or {}),
         },
     )

@@ -35,8 +35,10 @@ COLUMNS_0001 = (
     "created_by_id",
     "created_at",
 )
+# Every column but patient_id, before the cash drawers (migration 0003).
+COLUMNS_0003 = (*COLUMNS_0001, "request_key")
 # Every column but patient_id.
-COLUMNS = (*COLUMNS_0001, "request_key")
+COLUMNS = (*COLUMNS_0003, "drawer_id", "reverses_id")
 
 
 def _pg_function(columns: tuple[str, ...]) -> str:

@@ -91,6 +91,8 @@ def receipt_view(request: HttpRequest, entry_id: int) -> HttpResponse:
     if entry is None:
         raise Http404("No such payment")
     patient = access_patient(user, entry.patient_id)
+    # Read before this print is recorded: a receipt printed before is marked as a copy.
+    receipt = selectors.payment_receipt(clinic=clinic, entry=entry)
     patients_shown(
         context=audit_context(request),
         printed=True,
@@ -98,7 +100,6 @@ def receipt_view(request: HttpRequest, entry_id: int) -> HttpResponse:
         page=AuditObject.RECEIPT,
         object_id=entry.pk,
     )
-    receipt = selectors.payment_receipt(clinic=clinic, entry=entry)
     return render(request, "billing/receipt.html", {"receipt": receipt, "patient": patient})
 
 

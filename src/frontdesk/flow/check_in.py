@@ -96,6 +96,7 @@ def visit_check_in(
             method=payment.method,
             copay=payment.copay,
             request_key=payment.request_key,
+            now=now,
         )
         if payment is not None
         else None

@@ -4,19 +4,27 @@ that fits its demo status (seen, with the provider, in a room, called, waiting),
 emergency (called by the demo's nurse, who acknowledged its alert a minute after it was
 raised, so the banner shows a handled emergency for a while rather than an open one all day),
 a patient who left, and a waiting-room screen. Run once a day (`frontdesk
-flow-demo`); a day that already has a queue is left alone."""
+flow-demo`); a day that already has a queue is left alone.
+
+The same command opens today's cash drawer of every demo officer who takes payments, so a
+co-pay can be taken at once (`flow_demo_drawers`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.roles import Role
-from frontdesk.clinic.models import Clinic
+from frontdesk.audit.services import SYSTEM_CONTEXT
+from frontdesk.billing.drawer import drawer_close, drawer_open
+from frontdesk.billing.drawer_selectors import drawer_totals
+from frontdesk.billing.models import CashDrawer, DrawerStatus
+from frontdesk.clinic.models import Clinic, Location
 from frontdesk.flow import live
 from frontdesk.flow.models import (
     PRIORITY_RANK,
@@ -30,6 +38,7 @@ from frontdesk.flow.models import (
 )
 from frontdesk.flow.services import queue_for_provider, walk_in_queue
 from frontdesk.lib.clinic_time import clinic_zone
+from frontdesk.lib.money import denominations
 from frontdesk.scheduling.models import Appointment, AppointmentStatus
 
 # The demo's emergency is acknowledged (and its patient called) this long after it was raised.
@@ -218,3 +227,83 @@ def flow_demo_today(*, clinic: Clinic, now: dt.datetime, seed: int = 1) -> FlowD
     for entry, _ in built:
         by_status[entry.status] = by_status.get(entry.status, 0) + 1
     return FlowDemo(len(built), by_status)
+
+
+# The float each demo officer counts into their drawer in the morning.
+DEMO_FLOAT = Decimal("150.00")
+# The roles that take payments (Action.DRAWER_USE), so each has a drawer to take them into.
+DRAWER_ROLES = (Role.FRONT_DESK, Role.BILLING, Role.SUPERVISOR)
+
+
+def _counts_for(amount: Decimal) -> dict[str, int]:
+    """Notes and coins making up `amount`, largest first (as a till is counted)."""
+    counts: dict[str, int] = {}
+    left = amount
+    for denomination in denominations():
+        number = int(left // denomination.value)
+        if number:
+            counts[denomination.key] = number
+            left -= denomination.value * number
+    return counts
+
+
+def _demo_short_drawer(*, officer: User, location: Location, now: dt.datetime) -> None:
+    """Yesterday's drawer of the demo's first officer, closed $10.00 short with a reason, so
+    the supervisor has a variance to review on the day's drawers and the desk queue."""
+    opened_at = now - dt.timedelta(days=1)
+    drawer = drawer_open(
+        context=SYSTEM_CONTEXT,
+        user=officer,
+        location=location,
+        opening_float=DEMO_FLOAT,
+        now=opened_at,
+    )
+    drawer_close(
+        context=SYSTEM_CONTEXT,
+        user=officer,
+        drawer_id=drawer.pk,
+        counts=_counts_for(DEMO_FLOAT - Decimal("10.00")),
+        reason="A $10 note is missing; recounted twice",
+        now=opened_at + dt.timedelta(hours=8),
+    )
+
+
+@transaction.atomic
+def flow_demo_drawers(*, clinic: Clinic, now: dt.datetime) -> int:
+    """Open today's drawer, with `DEMO_FLOAT`, for every active demo officer of `DRAWER_ROLES`
+    who has none open. A drawer left open from an earlier day is first closed with the cash it
+    expected, as the officer would have counted it. The first time, the first front-desk
+    officer also gets yesterday's drawer, closed short (`_demo_short_drawer`). Returns how many
+    drawers were opened for today."""
+    location = Location.objects.filter(clinic=clinic).order_by("pk").first()
+    if location is None:
+        return 0
+    today = now.astimezone(clinic_zone(clinic)).date()
+    opened = 0
+    staff = User.objects.filter(clinic=clinic, role__in=DRAWER_ROLES, is_active=True)
+    first_desk = staff.filter(role=Role.FRONT_DESK).order_by("pk").first()
+    if first_desk is not None and not CashDrawer.objects.filter(clinic=clinic).exists():
+        _demo_short_drawer(officer=first_desk, location=location, now=now)
+    for officer in staff.order_by("pk"):
+        held = CashDrawer.objects.filter(officer=officer, status=DrawerStatus.OPEN).first()
+        if held is not None and held.business_day == today:
+            continue
+        if held is not None:
+            expected = drawer_totals([held])[held.pk].expected_cash
+            drawer_close(
+                context=SYSTEM_CONTEXT,
+                user=officer,
+                drawer_id=held.pk,
+                counts=_counts_for(expected),
+                reason="Closed by the demo at the start of the next day",
+                now=now,
+            )
+        drawer_open(
+            context=SYSTEM_CONTEXT,
+            user=officer,
+            location=location,
+            opening_float=DEMO_FLOAT,
+            now=now,
+        )
+        opened += 1
+    return opened

@@ -7,6 +7,7 @@ decimals, thousands separated by commas, the symbol of CLINIC_CURRENCY (or its c
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -108,3 +109,113 @@ class MoneyField(forms.CharField):
 
     def prepare_value(self, value: Any) -> Any:
         return f"{value:.2f}" if isinstance(value, Decimal) else value
+
+
+# The notes and coins a cash drawer is counted in, largest first, per currency. No library on
+# the index lists denominations in circulation (Babel knows symbols and digits only), so the
+# table is kept here; a coin the central bank no longer issues (Canada's cent, Australia's
+# one- and two-cent coins, New Zealand's five cents) is left out, as tills no longer hold it.
+_DENOMINATIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "USD": (
+        ("100", "note"),
+        ("50", "note"),
+        ("20", "note"),
+        ("10", "note"),
+        ("5", "note"),
+        ("1", "note"),
+        ("0.25", "coin"),
+        ("0.10", "coin"),
+        ("0.05", "coin"),
+        ("0.01", "coin"),
+    ),
+    "CAD": (
+        ("100", "note"),
+        ("50", "note"),
+        ("20", "note"),
+        ("10", "note"),
+        ("5", "note"),
+        ("2", "coin"),
+        ("1", "coin"),
+        ("0.25", "coin"),
+        ("0.10", "coin"),
+        ("0.05", "coin"),
+    ),
+    "EUR": (
+        ("200", "note"),
+        ("100", "note"),
+        ("50", "note"),
+        ("20", "note"),
+        ("10", "note"),
+        ("5", "note"),
+        ("2", "coin"),
+        ("1", "coin"),
+        ("0.50", "coin"),
+        ("0.20", "coin"),
+        ("0.10", "coin"),
+        ("0.05", "coin"),
+        ("0.02", "coin"),
+        ("0.01", "coin"),
+    ),
+    "GBP": (
+        ("50", "note"),
+        ("20", "note"),
+        ("10", "note"),
+        ("5", "note"),
+        ("2", "coin"),
+        ("1", "coin"),
+        ("0.50", "coin"),
+        ("0.20", "coin"),
+        ("0.10", "coin"),
+        ("0.05", "coin"),
+        ("0.02", "coin"),
+        ("0.01", "coin"),
+    ),
+    "AUD": (
+        ("100", "note"),
+        ("50", "note"),
+        ("20", "note"),
+        ("10", "note"),
+        ("5", "note"),
+        ("2", "coin"),
+        ("1", "coin"),
+        ("0.50", "coin"),
+        ("0.20", "coin"),
+        ("0.10", "coin"),
+        ("0.05", "coin"),
+    ),
+    "NZD": (
+        ("100", "note"),
+        ("50", "note"),
+        ("20", "note"),
+        ("10", "note"),
+        ("5", "note"),
+        ("2", "coin"),
+        ("1", "coin"),
+        ("0.50", "coin"),
+        ("0.20", "coin"),
+        ("0.10", "coin"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Denomination:
+    """One note or coin: its value, whether it is a note, and how the desk names it."""
+
+    value: Decimal
+    kind: str  # "note" or "coin"
+    key: str  # a form field's name: "d100", "d0_25"
+
+    @property
+    def label(self) -> str:
+        return f"{money_format(self.value)} {self.kind}s"
+
+
+def denominations(currency: str | None = None) -> tuple[Denomination, ...]:
+    """The clinic currency's notes and coins, largest first. A currency not in the table is
+    counted in whole units and cents (two "denominations"), so a drawer can still close."""
+    code = (currency or settings.CLINIC_CURRENCY).upper()
+    table = _DENOMINATIONS.get(code, (("1", "unit"), ("0.01", "cent")))
+    return tuple(
+        Denomination(Decimal(value), kind, "d" + value.replace(".", "_")) for value, kind in table
+    )

@@ -7,7 +7,7 @@ The append-only triggers are recreated so that the new column cannot be changed 
 from django.db import migrations, models
 
 from frontdesk.billing.triggers import (
-    COLUMNS,
+    COLUMNS_0003,
     COLUMNS_0001,
     ledger_triggers_create,
     ledger_triggers_drop,
@@ -19,7 +19,7 @@ def drop_triggers(apps, schema_editor):
 
 
 def create_triggers(apps, schema_editor):
-    ledger_triggers_create(schema_editor.connection, COLUMNS)
+    ledger_triggers_create(schema_editor.connection, COLUMNS_0003)
 
 
 def create_old_triggers(apps, schema_editor):

@@ -11,6 +11,7 @@ from django.db import connection
 from conftest import Personas
 from frontdesk.billing.triggers import ledger_triggers_create, ledger_triggers_drop
 from frontdesk.flow.tests.conftest import (  # noqa: F401  (fixtures shared with the flow tests)
+    desk_drawer,
     frozen,
     make_appointment,
     schedule,

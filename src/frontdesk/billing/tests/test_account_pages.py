@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from conftest import Personas
+from conftest import Personas, open_drawer
 from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, role_may
 from frontdesk.accounts.roles import Role
@@ -62,6 +62,7 @@ def test_the_desks_account_panel_offers_payments_only(
 def test_the_desk_takes_a_payment_from_the_chart_once_per_form(
     personas: Personas, patient: Patient, client_for: Callable[[User], Client]
 ) -> None:
+    open_drawer(personas.front_desk)
     desk = client_for(personas.front_desk)
     form = {"amount": "20.00", "method": "card", "request_key": str(uuid.uuid4())}
     for _ in range(2):
@@ -236,6 +237,7 @@ def test_payment_methods_are_spelled_as_the_clinics_currency_country_spells_them
     client_for: Callable[[User], Client],
     settings: Any,
 ) -> None:
+    open_drawer(personas.front_desk)
     desk = client_for(personas.front_desk)
     html = desk.get(f"/patients/{patient.pk}/").content.decode()
     assert ">Check</option>" in html and "Cheque" not in html

@@ -25,7 +25,8 @@ from frontdesk.flow.tests.conftest import MakeAppointment
 from frontdesk.patients.models import Coverage, Patient
 from frontdesk.scheduling.models import Appointment, AppointmentStatus
 
-pytestmark = pytest.mark.usefixtures("frozen")
+# Payments go into the desk officer's open drawer.
+pytestmark = pytest.mark.usefixtures("frozen", "desk_drawer")
 
 CHECK_IN = {"identity_confirmed": "on", "priority": "normal", "consent_signed": "on"}
 

@@ -23,7 +23,8 @@ from frontdesk.flow.tests.conftest import MakeAppointment
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling.models import Appointment
 
-pytestmark = pytest.mark.usefixtures("frozen")
+# Payments go into the desk officer's open drawer.
+pytestmark = pytest.mark.usefixtures("frozen", "desk_drawer")
 
 
 @pytest.fixture

@@ -13,14 +13,15 @@ from django.utils import timezone
 from conftest import Personas, login_client, make_patient
 from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.billing import services
-from frontdesk.billing.models import EntryKind, LedgerEntry
+from frontdesk.billing.models import CashDrawer, EntryKind, LedgerEntry
 from frontdesk.billing.tests.conftest import coverage_with_copay
 from frontdesk.clinic.models import Location
 from frontdesk.flow.tests.conftest import MakeAppointment
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling.models import Schedule
 
-pytestmark = pytest.mark.usefixtures("frozen")
+# Payments go into the desk officer's open drawer.
+pytestmark = pytest.mark.usefixtures("frozen", "desk_drawer")
 
 
 @pytest.fixture
@@ -86,9 +87,11 @@ def test_a_receipt_for_a_copay_names_the_visit_its_date_and_provider(
 
 
 def test_a_payment_on_account_is_dated_by_the_payment_and_shows_the_balance_left(
-    personas: Personas, desk: Client, patient: Patient
+    personas: Personas, desk: Client, patient: Patient, desk_drawer: CashDrawer
 ) -> None:
-    Location.objects.create(clinic=personas.clinic, name="Main", address="4 Elm Street, Dover")
+    # The receipt names the place the money was taken: the drawer's location.
+    Location.objects.create(clinic=personas.clinic, name="Main", address="1 Other Road")
+    Location.objects.filter(pk=desk_drawer.location_id).update(address="4 Elm Street, Dover")
     _charge(patient, "100.00")
     payment = services.account_payment_record(
         context=SYSTEM_CONTEXT,

@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from conftest import Personas, make_patient
+from conftest import Personas, make_patient, open_drawer
+from frontdesk.billing.models import CashDrawer
 from frontdesk.clinic.models import AppointmentType, Location, Provider
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling.models import Appointment, AppointmentStatus, Schedule
@@ -19,6 +20,17 @@ NOW = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)  # Monday 10:00 in New Yor
 def frozen() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def desk_drawer(request: pytest.FixtureRequest, frozen: time_machine.Traveller) -> CashDrawer:
+    """The desk officer's cash drawer, open for the frozen day: payments need one. In a test
+    that commits, the fixtures that put the append-only triggers back come first, so that they
+    do so after the database is emptied (see `transactional_audit`)."""
+    if "transactional_db" in request.fixturenames:
+        request.getfixturevalue("audit_triggers_restored")
+    personas: Personas = request.getfixturevalue("personas")
+    return open_drawer(personas.front_desk)
 
 
 @pytest.fixture

@@ -2,14 +2,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
 from conftest import Personas, login_client, make_patient
-from frontdesk.flow.demo import flow_demo_today
+from frontdesk.audit.services import SYSTEM_CONTEXT
+from frontdesk.billing.models import CashDrawer, DrawerCloseOut, DrawerStatus
+from frontdesk.billing.services import account_payment_record
+from frontdesk.clinic.models import Location
+from frontdesk.flow.demo import flow_demo_drawers, flow_demo_today
 from frontdesk.flow.models import EmergencyAlert, FlowStatus, QueueEntry, QueueEvent
 from frontdesk.flow.tests.conftest import MakeAppointment
 from frontdesk.scheduling.models import AppointmentStatus
@@ -92,3 +98,40 @@ def test_the_command_prints_the_screens_link_whole_given_the_servers_address(
         stdout=out,
     )
     assert "Waiting-room screen: http://127.0.0.1:8000/flow/display/?token=" in out.getvalue()
+
+
+def test_the_demo_opens_todays_drawer_for_everyone_who_takes_payments_and_closes_yesterdays(
+    personas: Personas, frozen: time_machine.Traveller
+) -> None:
+    Location.objects.create(clinic=personas.clinic, name="Main desk")
+    patient = make_patient(personas.clinic)
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    assert flow_demo_drawers(clinic=personas.clinic, now=yesterday) == 3
+    # The first time, a drawer of the day before, closed short, for the supervisor to review.
+    short = DrawerCloseOut.objects.get()
+    assert short.variance == Decimal("-10.00") and short.beyond_tolerance and short.reason
+    with time_machine.travel(yesterday, tick=False):
+        account_payment_record(
+            context=SYSTEM_CONTEXT,
+            user=personas.front_desk,
+            patient=patient,
+            amount=Decimal("37.41"),
+            method="cash",
+        )
+    assert flow_demo_drawers(clinic=personas.clinic, now=timezone.now()) == 3
+    assert flow_demo_drawers(clinic=personas.clinic, now=timezone.now()) == 0
+    open_now = CashDrawer.objects.filter(status=DrawerStatus.OPEN)
+    assert {d.officer.role for d in open_now} == {"front_desk", "billing", "supervisor"}
+    assert {d.business_day for d in open_now} == {timezone.localdate(timezone.now())}
+    # Yesterday's desk drawer was counted as expected: float and the cash taken, balanced.
+    counted = DrawerCloseOut.objects.exclude(pk=short.pk).get(drawer__officer=personas.front_desk)
+    assert counted.counted_cash == Decimal("187.41") and counted.variance == 0
+    assert DrawerCloseOut.objects.filter(beyond_tolerance=True).count() == 1
+    # The demo's officers can take a payment at once.
+    account_payment_record(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        patient=patient,
+        amount=Decimal("20.00"),
+        method="card",
+    )

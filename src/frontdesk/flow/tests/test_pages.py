@@ -111,6 +111,7 @@ def test_today_filters_by_provider_and_location(
     assert "Northerly" in nonsense.content.decode()
 
 
+@pytest.mark.usefixtures("desk_drawer")
 def test_today_links_names_to_the_chart_and_a_paid_visit_to_its_receipt(
     personas: Personas, make_appointment: MakeAppointment
 ) -> None:

@@ -19,7 +19,8 @@ from frontdesk.flow.services import FlowRefusedError
 from frontdesk.flow.tests.conftest import MakeAppointment
 from frontdesk.scheduling.models import AppointmentStatus
 
-pytestmark = pytest.mark.usefixtures("frozen")
+# Payments go into the desk officer's open drawer.
+pytestmark = pytest.mark.usefixtures("frozen", "desk_drawer")
 
 
 def _cash(amount: str) -> PaymentTyped:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from frontdesk.clinic.models import Clinic
-from frontdesk.flow.demo import flow_demo_today
+from frontdesk.flow.demo import flow_demo_drawers, flow_demo_today
 from frontdesk.flow.display import display_token
 from frontdesk.flow.models import WaitingRoomDisplay
 
@@ -45,6 +45,9 @@ class Command(BaseCommand):
         else:
             counts = ", ".join(f"{n} {s}" for s, n in sorted(outcome.by_status.items()))
             self.stdout.write(f"{clinic.name}: {outcome.entries} patients in the queue ({counts}).")
+        drawers = flow_demo_drawers(clinic=clinic, now=timezone.now())
+        if drawers:
+            self.stdout.write(f"{clinic.name}: {drawers} cash drawers opened for today.")
         screen = WaitingRoomDisplay.objects.filter(clinic=clinic).order_by("pk").first()
         if screen is not None:
             base = options["base_url"].rstrip("/")
