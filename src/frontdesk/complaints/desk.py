@@ -8,10 +8,9 @@ Each goes to its owner (or reviewer) if it has one, else to the supervisors' poo
 the queue the moment it is acknowledged, answered or reviewed. Only supervisors see these kinds;
 the words on the queue say what to do, never what the complaint says or whom it names.
 
-A supervisor named in a complaint must not see it (complaints/selectors.py), but the desk's
-contract (`ROW_FIELDS`) has no per-person exclusion; each source here offers `refs_hidden_from`
-for the desk to leave such rows out of that person's queue. Until the desk asks it, a named
-supervisor may see the row's title; opening it is a 404 and shows nothing.
+A supervisor named in a complaint must not see it (complaints/selectors.py): each source here
+offers `refs_hidden_from`, and the desk leaves such rows out of that person's queue and refuses
+to open them (desk/selectors.py).
 """
 
 from __future__ import annotations

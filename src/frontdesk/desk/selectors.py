@@ -368,6 +368,21 @@ def _described(user: User, rows: Sequence[DeskRow], *, now: dt.datetime) -> list
     return described
 
 
+def _hidden_from(user: User, rows: Sequence[DeskRow]) -> set[tuple[str, int]]:
+    """Rows this person must not see although their role sees the kind: a source may name them
+    through an optional `refs_hidden_from` (a complaint is never shown to staff named in it)."""
+    sources = desk_sources()
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        by_kind[row.kind].append(row.ref)
+    hidden: set[tuple[str, int]] = set()
+    for kind, refs in by_kind.items():
+        hide = getattr(sources[kind], "refs_hidden_from", None)
+        if hide is not None:
+            hidden.update((kind, ref) for ref in hide(refs, user_id=user.pk))
+    return hidden
+
+
 def desk_page(
     *,
     user: User,
@@ -386,6 +401,11 @@ def desk_page(
         limit=page_size,
         offset=(page - 1) * page_size,
     )
+    hidden = _hidden_from(user, rows)
+    if hidden:
+        # Left out of the page and of the count; the page may then show fewer than its size.
+        rows = [row for row in rows if (row.kind, row.ref) not in hidden]
+        total -= len(hidden)
     kinds = [(s.kind, s.label) for s in visible_sources(user.role)]
     return DeskPage(
         rows=_described(user, rows, now=now),
@@ -430,7 +450,10 @@ def desk_row(*, user: User, kind: str, ref: int, now: dt.datetime) -> DeskRow | 
     with connection.cursor() as cursor:
         cursor.execute(*query)
         r = cursor.fetchone()
-    return None if r is None else _row(r, now)
+    if r is None:
+        return None
+    row = _row(r, now)
+    return None if _hidden_from(user, [row]) else row
 
 
 def desk_item_for_view(

@@ -26,6 +26,10 @@ each source to `describe()` only the rows on the page.
     pool             a `Pool` value it belongs to, or "" for the whole desk
 
 The desk adds the claims, snoozes and hand-overs it keeps itself (desk/models.py) on top.
+
+A source may also define `refs_hidden_from(refs, *, user_id) -> set[int]`: the rows a person
+must not see although their role sees the kind (a complaint is never shown to staff named in
+it). The desk leaves them out of that person's page and count, and refuses to open them.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import Personas, login_client, make_patient
+from frontdesk.accounts.roles import Role
+from frontdesk.accounts.services import staff_create
 from frontdesk.complaints.models import Category, Complaint
 from frontdesk.complaints.selectors import complaint_trends
 from frontdesk.complaints.services import (
@@ -21,6 +23,7 @@ from frontdesk.complaints.services import (
 )
 from frontdesk.complaints.tests.conftest import LogComplaint, context_of
 from frontdesk.desk.pools import Pool
+from frontdesk.desk.selectors import desk_page, desk_row
 from frontdesk.desk.sources import ROW_FIELDS, desk_sources
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -181,3 +184,26 @@ def test_the_desk_can_leave_a_complaint_off_the_queue_of_a_supervisor_it_names(
         )
         == set()
     )
+
+
+def test_a_supervisor_named_in_a_complaint_never_sees_it_on_the_desk_queue(
+    personas: Personas, log_complaint: LogComplaint
+) -> None:
+    naming = log_complaint(staff_involved=[personas.supervisor])
+    other = log_complaint()
+    now = timezone.now()
+    shown = desk_page(user=personas.supervisor, now=now, kind="complaint")
+    assert [(row.kind, row.ref) for row in shown.rows] == [("complaint", other.pk)]
+    assert shown.total == 1
+    assert desk_row(user=personas.supervisor, kind="complaint", ref=naming.pk, now=now) is None
+    # Another supervisor sees both.
+    second = staff_create(
+        clinic=personas.clinic,
+        username="sam",
+        password="a long enough password 1",
+        role=Role.SUPERVISOR,
+        first_name="Sam",
+    )
+    both = desk_page(user=second, now=now, kind="complaint")
+    assert {row.ref for row in both.rows} == {naming.pk, other.pk}
+    assert desk_row(user=second, kind="complaint", ref=naming.pk, now=now) is not None
