@@ -459,6 +459,9 @@ LOGGING = {
         "django.security.csrf": {"filters": ["redact_secrets"]},
         "django.server": {"filters": ["redact_secrets"]},
         "axes": {"level": "WARNING"},
+        # WeasyPrint says each step of every PDF it renders (and of its own style sheet at
+        # import) at INFO; its warnings and errors are what matter.
+        "weasyprint": {"level": "WARNING"},
         # Given a handler here, `frontdesk worker` does not add its own (no doubled lines).
         # At INFO huey writes two lines per task every minute; warnings and errors by default.
         "huey": {
