@@ -13,13 +13,17 @@ import frontdesk
 PACKAGE = Path(frontdesk.__file__).parent
 # Emails are read in mail programs, which show no page icon.
 EMAILS = ("_email.html",)
+# Letters rendered to PDF (lib/pdf.py) are printed or downloaded, never shown as a page.
+PDFS = ("complaints/templates/complaints/letter.html",)
 
 
 def _page_templates() -> list[Path]:
     return sorted(
         path
         for path in PACKAGE.rglob("templates/**/*.html")
-        if "<html" in path.read_text() and not path.name.endswith(EMAILS)
+        if "<html" in path.read_text()
+        and not path.name.endswith(EMAILS)
+        and not str(path.relative_to(PACKAGE)).endswith(PDFS)
     )
 
 

@@ -20,7 +20,9 @@ from django import forms
 
 import frontdesk
 from conftest import Personas
+from frontdesk.documents.models import Document
 from frontdesk.lib.choices import CHOOSE_LABEL
+from frontdesk.referrals.models import Practice
 
 # Defaults that describe the clinic or the desk's routine, not a patient: "form.field" → why.
 CLINIC_DEFAULTS = {
@@ -71,6 +73,10 @@ def _make(cls: type[forms.BaseForm], clinic_id: int) -> forms.BaseForm:
         "outstanding": {"address", "consent"},
         "late": True,
         "user": None,  # the password forms' account: their fields do not depend on it
+        # A referral's pages: the patient's documents and visits, the clinic's practices.
+        "documents": Document.objects.none(),
+        "visits": [],
+        "practices": Practice.objects.none(),
     }
     params = inspect.signature(cls.__init__).parameters
     kwargs = {name: value for name, value in known.items() if name in params}

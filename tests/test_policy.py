@@ -91,7 +91,7 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "practice_id": lambda s: _sample_practice(s),
     # The desk queue's items: a kind and the source's row.
     "kind": lambda s: "unconfirmed",
-    "ref": lambda s: s.appointment.pk,
+    "ref_id": lambda s: s.appointment.pk,
     "drawer_id": lambda s: _sample_drawer(s),
 }
 

@@ -465,6 +465,10 @@ VALUE_PARAMETERS: dict[str, tuple[str, ...]] = {
 NOT_A_PATIENT: dict[str, str] = {
     "provider_id": "a provider's calendar feed holds no patient data",
     "payer_id": "the payer table holds no patient data",
+    # An item of the desk queue names its patient as the queue's list does (a restricted record
+    # by MRN alone, desk/sources.py `desk_patient_label`) and opens nothing of the record.
+    "kind": "a kind of desk work",
+    "ref_id": "an item of the desk queue, shown as on the queue's list",
     "item_id": "an office supply: no patient data",
     "type_id": "an appointment type",
     "template_id": "a provider's weekly hours",

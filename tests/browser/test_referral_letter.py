@@ -77,6 +77,7 @@ def test_a_referral_letter_is_uploaded_registered_and_booked(
     page.get_by_label("Referring provider").fill("Dr Ada Grey")
     page.get_by_label("Provider's NPI").fill("1234567894")
     page.get_by_label("Reason for the referral").fill("Recurring headaches")
+    page.get_by_label("Urgency").select_option("routine")
     page.get_by_role("button", name="Register the referral").click()
     expect(page.get_by_text("check digit is wrong")).to_be_visible()
     expect(page.get_by_label("Reason for the referral")).to_have_value("Recurring headaches")

@@ -10,5 +10,5 @@ urlpatterns = [
     path("", views.queue_view, name="queue"),
     path("live/", views.queue_fragment_view, name="queue_fragment"),
     path("events/", views.queue_events_view, name="queue_events"),
-    path("items/<slug:kind>/<id:ref>/", views.item_view, name="item"),
+    path("items/<slug:kind>/<id:ref_id>/", views.item_view, name="item"),
 ]

@@ -87,8 +87,8 @@ def queue_fragment_view(request: HttpRequest) -> HttpResponse:
     """The queue's live part. With ?since=N, answers 204 (nothing to swap) when nothing has
     changed since version N."""
     user = staff_user(request)
-    since_text = request.GET.get("since", "")
-    since = int(since_text) if since_text.isdigit() and len(since_text) < 19 else None
+    text = request.GET.get("since", "")
+    since = int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
     if since is not None and since == live.desk_version(staff_clinic(user).pk):
         return HttpResponse(status=204)
     kind, view, page = _choices(request, request.GET)
@@ -198,9 +198,10 @@ def _item_forms(
 
 
 @policy(Action.DESK_ITEM_ACT)
-def item_view(request: HttpRequest, kind: str, ref: int) -> HttpResponse:
+def item_view(request: HttpRequest, kind: str, ref_id: int) -> HttpResponse:
     """GET: the snooze and hand-over forms of one item (a fragment for htmx, else a page).
     POST: claim, release, snooze, wake or hand over."""
+    ref = ref_id
     if not selectors.KIND_PATTERN.match(kind):
         raise Http404("No such item")
     htmx = request.headers.get("HX-Request") == "true"

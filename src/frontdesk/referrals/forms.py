@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from frontdesk.documents.models import Document
+from frontdesk.lib.choices import choose_first
 from frontdesk.lib.ids import IdChoiceField, IdMultipleChoiceField
 from frontdesk.patients import validation
 from frontdesk.patients.forms import ClinicDateField
@@ -32,7 +33,8 @@ class IncomingForm(forms.Form):
     reason = forms.CharField(
         label="Reason for the referral", widget=forms.Textarea(attrs={"rows": 3})
     )
-    urgency = forms.ChoiceField(label="Urgency", choices=Urgency.choices, initial=Urgency.ROUTINE)
+    # An urgent referral must not pass as routine because nobody chose: the officer picks.
+    urgency = forms.ChoiceField(label="Urgency", choices=choose_first(Urgency.choices))
     auth_number = forms.CharField(label="Authorisation number", max_length=50, required=False)
     auth_visits = forms.IntegerField(
         label="Visits authorised", min_value=1, max_value=999, required=False
@@ -123,7 +125,8 @@ class LinkForm(forms.Form):
 class RequestForm(forms.Form):
     specialty = forms.CharField(label="Specialty", max_length=100)
     reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}))
-    urgency = forms.ChoiceField(label="Urgency", choices=Urgency.choices, initial=Urgency.ROUTINE)
+    # An urgent referral must not pass as routine because nobody chose: the officer picks.
+    urgency = forms.ChoiceField(label="Urgency", choices=choose_first(Urgency.choices))
 
 
 class SendForm(forms.Form):

@@ -12,7 +12,7 @@ NPI_PREFIX = "80840"
 
 
 def npi_is_valid(npi: str) -> bool:
-    return len(npi) == 10 and npi.isdigit() and luhn.is_valid(NPI_PREFIX + npi)
+    return len(npi) == 10 and npi.isascii() and npi.isdigit() and luhn.is_valid(NPI_PREFIX + npi)
 
 
 def clean_npi(value: str) -> str:
@@ -21,7 +21,7 @@ def clean_npi(value: str) -> str:
     digits = "".join(c for c in value if c not in " -")
     if not digits:
         return ""
-    if not digits.isdigit() or len(digits) != 10:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) != 10:
         raise ValidationError("An NPI is 10 digits. Check it on the referral letter.")
     if not npi_is_valid(digits):
         raise ValidationError(
