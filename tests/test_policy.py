@@ -21,6 +21,7 @@ from frontdesk.messaging.models import OutboxMessage
 from frontdesk.messaging.outbox import outbox_add
 from frontdesk.patients.models import (
     Coverage,
+    HouseholdLink,
     IdentityDocument,
     Patient,
     PatientAddress,
@@ -93,7 +94,22 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "kind": lambda s: "unconfirmed",
     "ref_id": lambda s: s.appointment.pk,
     "drawer_id": lambda s: _sample_drawer(s),
+    # A household link between the sample patient and the other.
+    "link_id": lambda s: _sample_household_link(s),
 }
+
+
+def _sample_household_link(s: Samples) -> int:
+    link, _ = HouseholdLink.objects.get_or_create(
+        patient_low_id=min(s.patient.pk, s.other.pk),
+        patient_high_id=max(s.patient.pk, s.other.pk),
+        defaults={
+            "clinic_id": s.patient.clinic_id,
+            "found_by": "by_hand",
+            "created_at": timezone.now(),
+        },
+    )
+    return link.pk
 
 
 def _sample_question(s: Samples) -> Any:

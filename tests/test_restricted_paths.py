@@ -46,6 +46,7 @@ from frontdesk.patients.merging import patient_merge
 from frontdesk.patients.models import (
     BreakGlassGrant,
     Coverage,
+    HouseholdLink,
     IdentityDocument,
     Patient,
     PatientAddress,
@@ -409,7 +410,18 @@ PATIENT_PARAMETERS: dict[str, Callable[[World], Any]] = {
     "callback_id": lambda w: _inquiry_model("Callback").objects.get(patient=w.patient).pk,
     "question_id": lambda w: _inquiry_model("MedicalQuestion").objects.get(patient=w.patient).pk,
     "contact_id": lambda w: _inquiry_model("PatientContact").objects.get(patient=w.patient).pk,
+    # A household link between the restricted patient and the other.
+    "link_id": lambda w: _household_link(w),
 }
+
+
+def _household_link(w: World) -> int:
+    link, _ = HouseholdLink.objects.get_or_create(
+        patient_low_id=min(w.patient.pk, w.other.pk),
+        patient_high_id=max(w.patient.pk, w.other.pk),
+        defaults={"clinic_id": w.patient.clinic_id, "found_by": "by_hand", "created_at": NOW},
+    )
+    return link.pk
 
 
 def _eligibility_check(w: World) -> int:

@@ -126,6 +126,9 @@ class AuditObject(models.TextChoices):
     # Cash drawers and the end of the day (billing/drawer.py).
     CASH_DRAWER = "cash_drawer", "Cash drawer"
     BALANCE_STATEMENT = "balance_statement", "Balance statement"
+    # Household links between patients of one family (patients/).
+    HOUSEHOLD_LINK = "household_link", "Household link"
+    HOUSEHOLD = "household", "Household members"
 
 
 class AuditEvent(models.Model):

@@ -3,7 +3,9 @@
 Every record that points at the duplicate moves to the survivor in one transaction, whatever
 app it belongs to: the relations are found from the model metadata, so appointments, documents
 and balances added later move too. Access records (break-the-glass grants, notices) and the
-merge history stay where they are.
+merge history stay where they are. Household links stay with the duplicate too (its
+household is history once merged): the survivor gets a link of its own to each active member,
+and the undo removes those again.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from frontdesk.patients.indexing import family_names_register, patient_derive_fi
 from frontdesk.patients.models import (
     BreakGlassGrant,
     Coverage,
+    HouseholdLink,
     Patient,
     PatientMerge,
     SupervisorNotice,
@@ -60,7 +63,14 @@ MERGE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 MERGE_FIELDS = tuple(name for _label, names in MERGE_GROUPS for name in names)
 # Relations that record access or history rather than belong to the person's record.
-_STAYING: set[type[models.Model]] = {BreakGlassGrant, SupervisorNotice, PatientMerge}
+# Household links are pairs stored in order, once: they are copied to the survivor instead.
+_STAYING: set[type[models.Model]] = {
+    BreakGlassGrant,
+    SupervisorNotice,
+    PatientMerge,
+    HouseholdLink,
+}
+_HOUSEHOLD_KEY = "patients.HouseholdLink:created"
 
 
 class MergeRefusedError(Exception):
@@ -171,6 +181,9 @@ def patient_merge(
     Patient.objects.filter(pk__in=earlier).update(merged_into=survivor)
     moved["patients.Patient:merged_into"] = [[pk, None] for pk in earlier]
 
+    household = _household_follow(user=user, survivor=survivor, merged=merged, now=now)
+    if household:
+        moved[_HOUSEHOLD_KEY] = [[pk, None] for pk in household]
     merged.is_active = False
     merged.merged_into = survivor
     merged.updated_at = now
@@ -219,6 +232,10 @@ def patient_unmerge(*, context: AuditContext, user: User, merge: PatientMerge) -
     survivor.updated_at = timezone.now()
     patient_derive_fields(survivor).save()
     for key, entries in merge.moved.items():
+        if key == _HOUSEHOLD_KEY:
+            # The survivor's copies of the duplicate's links; the duplicate's own never moved.
+            HouseholdLink.objects.filter(pk__in=[pk for pk, _ in entries]).delete()
+            continue
         label, field = key.split(":")
         if label == "patients.Patient" and field == "merged_into":
             Patient.objects.filter(pk__in=[pk for pk, _ in entries]).update(merged_into=merged)
@@ -257,3 +274,35 @@ def patient_unmerge(*, context: AuditContext, user: User, merge: PatientMerge) -
         },
     )
     return merged
+
+
+def _household_follow(
+    *, user: User, survivor: Patient, merged: Patient, now: dt.datetime
+) -> list[int]:
+    """Link the survivor to each active household member of the duplicate it is not linked to
+    yet (nor is itself): the ids of the links made."""
+    linked = {
+        link.other(survivor.pk).pk
+        for link in HouseholdLink.objects.filter(
+            models.Q(patient_low=survivor) | models.Q(patient_high=survivor)
+        ).select_related("patient_low", "patient_high")
+    }
+    made = []
+    for link in HouseholdLink.objects.filter(
+        models.Q(patient_low=merged) | models.Q(patient_high=merged)
+    ).select_related("patient_low", "patient_high"):
+        member = link.other(merged.pk)
+        if member.pk == survivor.pk or member.pk in linked or not member.is_active:
+            continue
+        linked.add(member.pk)
+        made.append(
+            HouseholdLink.objects.create(
+                clinic_id=survivor.clinic_id,
+                patient_low_id=min(survivor.pk, member.pk),
+                patient_high_id=max(survivor.pk, member.pk),
+                found_by=link.found_by,
+                created_at=now,
+                created_by=user,
+            ).pk
+        )
+    return made

@@ -487,3 +487,45 @@ class IdentityDocument(models.Model):
             if self.issuing_state
             else (self.issuing_country)
         )
+
+
+class HouseholdLinkSource(models.TextChoices):
+    REGISTRATION = "registration", "At registration"
+    BY_HAND = "by_hand", "By hand"
+
+
+class HouseholdLink(models.Model):
+    """Two patients of one household (a twin, a parent, a flatmate): not duplicates, but
+    useful for the guarantor and contact details. The pair is stored once, the smaller id
+    first. A wrong link is removed; its audit event keeps the reason."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+", db_index=False)
+    patient_low = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="household_links_low"
+    )
+    patient_high = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="household_links_high"
+    )
+    found_by = models.CharField(max_length=20, choices=HouseholdLinkSource.choices)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(patient_low__lt=models.F("patient_high")),
+                name="household_link_pair_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["patient_low", "patient_high"], name="household_link_unique_pair"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"household link {self.patient_low_id} - {self.patient_high_id}"
+
+    def other(self, patient_id: int) -> Patient:
+        """The member of the pair who is not `patient_id`."""
+        return self.patient_high if self.patient_low_id == patient_id else self.patient_low

@@ -28,6 +28,7 @@ from frontdesk.patients.models import (
     BreakGlassGrant,
     Confidentiality,
     Coverage,
+    HouseholdLink,
     IdentityDocument,
     Patient,
     PatientAlias,
@@ -631,3 +632,58 @@ def chart_for_view(user: User, *, context: AuditContext, patient_id: int) -> Pat
         context=context, patient_ids=[patient.pk], page=AuditObject.PATIENT, object_id=patient.pk
     )
     return patient
+
+
+@dataclass(frozen=True)
+class HouseholdMember:
+    """One linked member of a patient's household as the chart shows it: a restricted
+    member by MRN only."""
+
+    link: HouseholdLink
+    patient: Patient
+
+    @property
+    def restricted(self) -> bool:
+        return self.patient.confidentiality == Confidentiality.RESTRICTED
+
+
+def household_links_of(patient: Patient) -> QuerySet[HouseholdLink]:
+    """The links naming `patient`, within the patient's clinic."""
+    return HouseholdLink.objects.filter(
+        Q(patient_low=patient) | Q(patient_high=patient), clinic_id=patient.clinic_id
+    ).select_related("patient_low", "patient_high")
+
+
+def household_for_view(*, context: AuditContext, patient: Patient) -> list[HouseholdMember]:
+    """The active members linked to `patient` (the caller has opened the patient), by name.
+    Their names and MRNs are on screen: a look on their access logs."""
+    members = [
+        HouseholdMember(link, link.other(patient.pk)) for link in household_links_of(patient)
+    ]
+    members = [m for m in members if m.patient.is_active]
+    members.sort(key=lambda m: (m.patient.family_name, m.patient.given_name, m.patient.pk))
+    if members:
+        patients_shown(
+            context=context,
+            patient_ids=[m.patient.pk for m in members],
+            page=AuditObject.HOUSEHOLD,
+            object_id=patient.pk,
+            detail={
+                "shown": [
+                    {
+                        "patient_id": m.patient.pk,
+                        "fields": ["MRN"] if m.restricted else ["Name", "MRN"],
+                    }
+                    for m in members
+                ]
+            },
+        )
+    return members
+
+
+def access_household_link(patient: Patient, link_id: int) -> HouseholdLink:
+    """A link naming `patient` (already opened for the user); any other is not found."""
+    link = household_links_of(patient).filter(pk=link_id).first()
+    if link is None:
+        raise Http404("No such household link")
+    return link

@@ -20,7 +20,7 @@ from frontdesk.patients import validation
 from frontdesk.patients.card_storage import card_files_remove_on_commit
 from frontdesk.patients.duplicates import (
     DuplicateCandidate,
-    duplicate_candidates,
+    duplicate_check,
     person_record_from_data,
 )
 from frontdesk.patients.indexing import (
@@ -34,6 +34,8 @@ from frontdesk.patients.models import (
     BreakGlassGrant,
     Coverage,
     CoverageRank,
+    HouseholdLink,
+    HouseholdLinkSource,
     IdentityDocument,
     Patient,
     PatientAddress,
@@ -122,6 +124,7 @@ def patient_register(
     identity_document: dict[str, Any] | None = None,
     coverage: dict[str, Any] | None = None,
     warnings_need_reason: bool = False,
+    link_household: bool = False,
 ) -> Patient:
     """Create a patient after the duplicate check. `address_confirmed` says the address was
     read back with the patient today (not so for records imported from another system).
@@ -138,9 +141,14 @@ def patient_register(
     `warnings_need_reason` (the registration page, which shows every candidate side by side),
     any candidate above the warning threshold needs the reason too. The check runs again
     here, inside the transaction, whatever the form showed earlier.
+
+    With `link_household` (the registration page, which shows household members as a family
+    note), the new record is linked to each household member that check finds, with one
+    audit event of its own naming them all.
     """
     record = person_record_from_data(data)
-    candidates = duplicate_candidates(clinic_id=clinic.pk, record=record)
+    check = duplicate_check(clinic_id=clinic.pk, record=record)
+    candidates = check.candidates
     strong = [
         c
         for c in candidates
@@ -201,7 +209,78 @@ def patient_register(
         # The chart's own write, with its CREATE event for the coverage; a failure there
         # undoes the whole registration.
         coverage_save(context=context, patient=patient, coverage=new_coverage, is_new=True)
+    if link_household and check.household:
+        _household_link_new(
+            context=context,
+            patient=patient,
+            members=[c.patient for c in check.household],
+            now=now,
+        )
     return patient
+
+
+def _household_link_new(
+    *, context: AuditContext, patient: Patient, members: list[Patient], now: dt.datetime
+) -> list[HouseholdLink]:
+    """Link a patient just registered to the household members the check found."""
+    links = [
+        HouseholdLink.objects.create(
+            clinic_id=patient.clinic_id,
+            patient_low_id=min(patient.pk, member.pk),
+            patient_high_id=max(patient.pk, member.pk),
+            found_by=HouseholdLinkSource.REGISTRATION,
+            created_at=now,
+            created_by_id=context.actor_id,
+        )
+        for member in members
+    ]
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE,
+        patient_ids=[patient.pk, *(m.pk for m in members)],
+        object_type=AuditObject.HOUSEHOLD_LINK,
+        object_id=patient.pk,
+        detail={
+            "found_by": HouseholdLinkSource.REGISTRATION.value,
+            "links": [
+                {"id": link.pk, "member_mrn": member.mrn}
+                for link, member in zip(links, members, strict=True)
+            ],
+        },
+    )
+    return links
+
+
+@transaction.atomic
+def household_link_remove(
+    *, context: AuditContext, patient: Patient, link: HouseholdLink, reason: str
+) -> None:
+    """Remove a wrong household link from `patient`'s chart; the event keeps the reason."""
+    link = (
+        HouseholdLink.objects.select_for_update()
+        .select_related("patient_low", "patient_high")
+        .get(pk=link.pk)
+    )
+    if patient.pk not in (link.patient_low_id, link.patient_high_id):
+        raise ValueError("the link belongs to other patients")
+    member = link.other(patient.pk)
+    detail = {
+        "removed": True,
+        "member_mrn": member.mrn,
+        "found_by": link.found_by,
+        "created_at": link.created_at.isoformat(),
+        "reason": reason.strip(),
+    }
+    link_id = link.pk
+    link.delete()
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        patient_ids=[patient.pk, member.pk],
+        object_type=AuditObject.HOUSEHOLD_LINK,
+        object_id=link_id,
+        detail=detail,
+    )
 
 
 COVERAGE_FIELDS = (

@@ -53,6 +53,11 @@ urlpatterns = [
         name="document_remove",
     ),
     path(
+        "<id:patient_id>/household/<id:link_id>/remove/",
+        views_details.household_unlink_view,
+        name="household_unlink",
+    ),
+    path(
         "notices/<id:notice_id>/acknowledge/",
         views.notice_acknowledge_view,
         name="notice_acknowledge",

@@ -19,6 +19,7 @@ from frontdesk.patients.selectors import (
     access_patient,
     access_patient_for_break_glass,
     chart_for_view,
+    household_for_view,
     patient_search_for_view,
 )
 
@@ -49,6 +50,7 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     aliases = list(patient.aliases.all())
     addresses = list(patient.addresses.all())
     documents = list(patient.identity_documents.all())
+    household = household_for_view(context=audit_context(request), patient=patient)
     now = timezone.now()
     today = timezone.localdate(now)
     chart = chart_compose(user=user, patient=patient, coverages=coverages, now=now, today=today)
@@ -61,6 +63,7 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         "aliases": aliases,
         "addresses": addresses,
         "documents": documents,
+        "household": household,
         "today": today,
         "can_edit_details": role_may(user.role, Action.PATIENT_REGISTER),
         "can_edit_coverage": role_may(user.role, Action.COVERAGE_EDIT),

@@ -1,9 +1,11 @@
-"""Further addresses and identity documents, added, changed and removed from the chart."""
+"""Further addresses and identity documents, added, changed and removed from the chart, and
+wrong household links removed."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +17,13 @@ from frontdesk.audit.services import audit_context
 from frontdesk.patients import services
 from frontdesk.patients.forms import IdentityDocumentForm, PatientAddressForm
 from frontdesk.patients.models import IdentityDocument, Patient, PatientAddress
-from frontdesk.patients.selectors import access_patient, identity_document_holder_id, patients_shown
+from frontdesk.patients.selectors import (
+    HouseholdMember,
+    access_household_link,
+    access_patient,
+    identity_document_holder_id,
+    patients_shown,
+)
 
 
 def _initial(instance: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -141,3 +149,45 @@ def document_remove_view(request: HttpRequest, patient_id: int, document_id: int
     )
     messages.success(request, f"{document.get_kind_display()} removed.")
     return redirect("patients:chart", patient_id=patient.pk)
+
+
+class HouseholdUnlinkForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is this link wrong?",
+        min_length=5,
+        max_length=300,
+        error_messages={
+            "required": "Say why these two are not one household.",
+            "min_length": "Say a little more: at least 5 characters.",
+            "max_length": "Keep the reason under 300 characters.",
+        },
+    )
+
+
+@policy(Action.PATIENT_REGISTER)
+def household_unlink_view(request: HttpRequest, patient_id: int, link_id: int) -> HttpResponse:
+    """Remove a wrong household link, with a reason (the chart's form posts here; a refused
+    reason comes back on this page with what was typed)."""
+    patient = access_patient(staff_user(request), patient_id)
+    link = access_household_link(patient, link_id)
+    form = HouseholdUnlinkForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.household_link_remove(
+            context=audit_context(request),
+            patient=patient,
+            link=link,
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(request, "Household link removed.")
+        return redirect("patients:chart", patient_id=patient.pk)
+    member = HouseholdMember(link, link.other(patient.pk))
+    patients_shown(
+        context=audit_context(request),
+        patient_ids=[patient.pk, member.patient.pk],
+        page=AuditObject.HOUSEHOLD_LINK,
+        object_id=link.pk,
+    )
+    context = {"form": form, "patient": patient, "member": member}
+    return render(
+        request, "patients/household_unlink.html", context, status=400 if form.errors else 200
+    )

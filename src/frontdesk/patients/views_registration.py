@@ -317,6 +317,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
             identity_document=document,
             coverage=extras.coverage_data,
             warnings_need_reason=True,
+            link_household=True,
         )
     except services.IdentityDocumentTakenError as exc:
         # Saved by another desk since the read-back: the whole registration was undone.
