@@ -49,7 +49,9 @@ run: install
 	$(BIN)/frontdesk flow-demo --base-url http://$(HOST):$(PORT)
 	@# Demo mode: patients' messages go to /demo/outbox/, never the network. The server and the
 	@# background worker run side by side; one Ctrl-C stops both (src/frontdesk/serve.py).
-	FRONTDESK_DEMO=true PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" \
+	@# The demo clinic's eligibility checks go to the PAYER SIMULATOR (never a payer), started
+	@# beside them; FRONTDESK_PAYER_SIMULATOR=0 leaves it off (every check then waits to verify).
+	FRONTDESK_DEMO=true FRONTDESK_PAYER_SIMULATOR="$${FRONTDESK_PAYER_SIMULATOR:-1}" PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" \
 		$(BIN)/python -m frontdesk.serve --host $(HOST) --port $(PORT)
 
 lint: install-dev
