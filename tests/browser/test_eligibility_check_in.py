@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import Personas
+from conftest import Personas, open_drawer
 from frontdesk.billing.models import LedgerEntry
 from frontdesk.eligibility.models import (
     AppointmentTypeServices,
@@ -58,6 +58,7 @@ def test_check_in_shows_the_payers_copay_and_the_officer_takes_it_in_cash(
         timeout_seconds=3,
         retries=0,
     )
+    open_drawer(personas.front_desk)  # every payment goes into the officer's open drawer
     page.goto("/accounts/login/?next=/flow/")
     sign_in(page, personas.front_desk)
     page.get_by_role("button", name="Check in Ines").click()
@@ -73,7 +74,9 @@ def test_check_in_shows_the_payers_copay_and_the_officer_takes_it_in_cash(
     panel.get_by_role("button", name="Use the payer's co-pay ($25.00)").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Check in Duarte, Ines")
-    expect(page.get_by_role("status")).to_contain_text("The coverage's co-pay is now $25.00.")
+    expect(
+        page.get_by_role("status").filter(has_text="The coverage's co-pay is now")
+    ).to_contain_text("The coverage's co-pay is now $25.00.")
     payment = page.get_by_role("region", name="Take a payment")
     expect(payment).to_contain_text("Due now: $25.00 (co-pay $25.00).")
     expect(payment.get_by_label("Amount received")).to_have_value("25.00")

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.browser
 # database), serving on a socket the test already listens on: a request made before the server
 # is ready waits in the socket's backlog, so nothing polls or sleeps until start-up is over.
 SERVER = (
-    "import socket, sys, waitress; from django.conf import settings; "
+    "import pytest, socket, sys, waitress; from django.conf import settings; "
     "from frontdesk.wsgi import application; "
     "waitress.serve(application, sockets=[socket.socket(fileno=int(sys.argv[1]))], "
     "threads=settings.SERVER_THREADS + settings.FLOW_STREAMS, _quiet=True)"

@@ -36,7 +36,7 @@ def _sign_in_with_page_clock(page: Page, personas: Personas) -> None:
     page.goto("/accounts/login/")
     assert_accessible(page)
     sign_in(page, personas.front_desk)
-    expect(page.get_by_role("heading", name="Good to see you, Alice")).to_be_visible()
+    expect(page.get_by_role("heading", name="Desk queue")).to_be_visible()  # her landing page
     page.wait_for_load_state()  # app.js (deferred) has started the idle timer
     assert_accessible(page)
 
@@ -176,7 +176,8 @@ def test_it_goes_to_sign_in_when_stay_signed_in_finds_the_session_already_ended(
     expect(warning).to_be_visible()
     warning.get_by_role("button", name="Stay signed in").click()
 
-    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=%2F$"))
+    # Back to the page she was on (the desk queue, her landing page) once signed in again.
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=%2Fdesk%2F$"))
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_text("without activity")).to_have_count(0)  # not a time-out
     assert_accessible(page)

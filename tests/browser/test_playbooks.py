@@ -19,7 +19,7 @@ def test_the_desk_opens_a_playbook_where_the_situation_happens_and_prints_the_do
     patient = make_patient(personas.clinic, given_name="Adaeze", family_name="Okonkwo")
     page.goto("/accounts/login/")
     sign_in(page, personas.front_desk)
-    expect(page.get_by_role("heading", name="Good to see you, Alice")).to_be_visible()
+    expect(page.get_by_role("heading", name="Desk queue")).to_be_visible()  # her landing page
 
     page.goto(f"/patients/{patient.pk}/")
     step = page.get_by_text("Speak quietly.", exact=False)
