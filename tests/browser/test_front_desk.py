@@ -26,7 +26,8 @@ def test_it_finds_a_patient_from_the_search_box_opens_the_chart_and_signs_out(
     assert_accessible(page)
 
     sign_in(page, personas.front_desk)
-    expect(page.get_by_role("heading", name="Desk queue")).to_be_visible()  # her landing page
+    # Asked for the start page (next=/), she gets it rather than her desk queue.
+    expect(page.get_by_role("heading", name="Good to see you, Alice")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/$"))
     assert_accessible(page)
 
