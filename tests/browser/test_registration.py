@@ -66,7 +66,9 @@ def test_it_registers_after_a_read_back_and_stops_a_second_registration_of_the_s
 
     first = Patient.objects.get()
     expect(page).to_have_url(re.compile(rf"/patients/{first.pk}/$"))
-    expect(page.get_by_role("status")).to_contain_text(f"MRN {first.mrn}")
+    expect(page.get_by_role("status").filter(has_text="Registered")).to_contain_text(
+        f"MRN {first.mrn}"
+    )
     assert_accessible(page)
 
     # The same person at the desk again: a typo in the family name, day and month swapped.
