@@ -48,13 +48,15 @@ MAX_CHECK_IN_INTERACTIONS = 5
 
 
 @pytest.fixture
-def midday(settings: object) -> None:
+def midday(personas: Personas) -> None:
     """The clinic's clock at about noon, whenever the tests run: a morning's appointments from
     40 minutes ago to an hour ahead never cross midnight."""
     hour = timezone.now().astimezone(dt.UTC).hour
     offset = 12 - hour  # from -11 to +12 hours, all zones that exist
     # Etc/GMT-5 is five hours ahead of UTC (POSIX signs).
-    settings.CLINIC_TIME_ZONE = f"Etc/GMT{-offset:+d}" if offset else "UTC"  # type: ignore[attr-defined]
+    clinic = personas.clinic
+    clinic.time_zone = f"Etc/GMT{-offset:+d}" if offset else "UTC"
+    clinic.save(update_fields=["time_zone"])
 
 
 def _busy_morning(personas: Personas) -> list[Appointment]:
