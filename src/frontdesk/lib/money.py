@@ -115,86 +115,14 @@ class MoneyField(forms.CharField):
 # the index lists denominations in circulation (Babel knows symbols and digits only), so the
 # table is kept here; a coin the central bank no longer issues (Canada's cent, Australia's
 # one- and two-cent coins, New Zealand's five cents) is left out, as tills no longer hold it.
-_DENOMINATIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "USD": (
-        ("100", "note"),
-        ("50", "note"),
-        ("20", "note"),
-        ("10", "note"),
-        ("5", "note"),
-        ("1", "note"),
-        ("0.25", "coin"),
-        ("0.10", "coin"),
-        ("0.05", "coin"),
-        ("0.01", "coin"),
-    ),
-    "CAD": (
-        ("100", "note"),
-        ("50", "note"),
-        ("20", "note"),
-        ("10", "note"),
-        ("5", "note"),
-        ("2", "coin"),
-        ("1", "coin"),
-        ("0.25", "coin"),
-        ("0.10", "coin"),
-        ("0.05", "coin"),
-    ),
-    "EUR": (
-        ("200", "note"),
-        ("100", "note"),
-        ("50", "note"),
-        ("20", "note"),
-        ("10", "note"),
-        ("5", "note"),
-        ("2", "coin"),
-        ("1", "coin"),
-        ("0.50", "coin"),
-        ("0.20", "coin"),
-        ("0.10", "coin"),
-        ("0.05", "coin"),
-        ("0.02", "coin"),
-        ("0.01", "coin"),
-    ),
-    "GBP": (
-        ("50", "note"),
-        ("20", "note"),
-        ("10", "note"),
-        ("5", "note"),
-        ("2", "coin"),
-        ("1", "coin"),
-        ("0.50", "coin"),
-        ("0.20", "coin"),
-        ("0.10", "coin"),
-        ("0.05", "coin"),
-        ("0.02", "coin"),
-        ("0.01", "coin"),
-    ),
-    "AUD": (
-        ("100", "note"),
-        ("50", "note"),
-        ("20", "note"),
-        ("10", "note"),
-        ("5", "note"),
-        ("2", "coin"),
-        ("1", "coin"),
-        ("0.50", "coin"),
-        ("0.20", "coin"),
-        ("0.10", "coin"),
-        ("0.05", "coin"),
-    ),
-    "NZD": (
-        ("100", "note"),
-        ("50", "note"),
-        ("20", "note"),
-        ("10", "note"),
-        ("5", "note"),
-        ("2", "coin"),
-        ("1", "coin"),
-        ("0.50", "coin"),
-        ("0.20", "coin"),
-        ("0.10", "coin"),
-    ),
+# Each currency: its notes, then its coins.
+_DENOMINATIONS: dict[str, tuple[str, str]] = {
+    "USD": ("100 50 20 10 5 1", "0.25 0.10 0.05 0.01"),
+    "CAD": ("100 50 20 10 5", "2 1 0.25 0.10 0.05"),
+    "EUR": ("200 100 50 20 10 5", "2 1 0.50 0.20 0.10 0.05 0.02 0.01"),
+    "GBP": ("50 20 10 5", "2 1 0.50 0.20 0.10 0.05 0.02 0.01"),
+    "AUD": ("100 50 20 10 5", "2 1 0.50 0.20 0.10 0.05"),
+    "NZD": ("100 50 20 10 5", "2 1 0.50 0.20 0.10"),
 }
 
 
@@ -215,7 +143,13 @@ def denominations(currency: str | None = None) -> tuple[Denomination, ...]:
     """The clinic currency's notes and coins, largest first. A currency not in the table is
     counted in whole units and cents (two "denominations"), so a drawer can still close."""
     code = (currency or settings.CLINIC_CURRENCY).upper()
-    table = _DENOMINATIONS.get(code, (("1", "unit"), ("0.01", "cent")))
-    return tuple(
-        Denomination(Decimal(value), kind, "d" + value.replace(".", "_")) for value, kind in table
+    if code not in _DENOMINATIONS:
+        return (_denomination("1", "unit"), _denomination("0.01", "cent"))
+    notes, coins = _DENOMINATIONS[code]
+    return tuple(_denomination(value, "note") for value in notes.split()) + tuple(
+        _denomination(value, "coin") for value in coins.split()
     )
+
+
+def _denomination(value: str, kind: str) -> Denomination:
+    return Denomination(Decimal(value), kind, "d" + value.replace(".", "_"))
