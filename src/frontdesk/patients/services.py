@@ -588,15 +588,28 @@ def patient_address_remove(
     """Remove a further address (entered by mistake, or no longer wanted on file)."""
     if address.patient_id != patient.pk:
         raise ValueError("the address belongs to another patient")
-    address_id, kind = address.pk, address.kind
-    address.delete()
+    _part_remove(
+        context=context, patient=patient, part=address, object_type=AuditObject.PATIENT_ADDRESS
+    )
+
+
+def _part_remove(
+    *,
+    context: AuditContext,
+    patient: Patient,
+    part: PatientAddress | IdentityDocument,
+    object_type: AuditObject,
+) -> None:
+    """Delete one of the patient's own rows and record it as a change to the patient."""
+    part_id, kind = part.pk, part.kind
+    part.delete()
     Patient.objects.filter(pk=patient.pk).update(updated_at=timezone.now())
     audit_record(
         context=context,
         action=AuditAction.UPDATE,
         patient_ids=[patient.pk],
-        object_type=AuditObject.PATIENT_ADDRESS,
-        object_id=address_id,
+        object_type=object_type,
+        object_id=part_id,
         detail={"kind": kind, "removed": True},
     )
 
@@ -639,14 +652,6 @@ def identity_document_remove(
     """Remove an identity document from the patient's record."""
     if document.patient_id != patient.pk:
         raise ValueError("the document belongs to another patient")
-    document_id, kind = document.pk, document.kind
-    document.delete()
-    Patient.objects.filter(pk=patient.pk).update(updated_at=timezone.now())
-    audit_record(
-        context=context,
-        action=AuditAction.UPDATE,
-        patient_ids=[patient.pk],
-        object_type=AuditObject.IDENTITY_DOCUMENT,
-        object_id=document_id,
-        detail={"kind": kind, "removed": True},
+    _part_remove(
+        context=context, patient=patient, part=document, object_type=AuditObject.IDENTITY_DOCUMENT
     )
