@@ -59,10 +59,17 @@ def _is_record(field: forms.ModelChoiceField, value: object) -> bool:  # type: i
 class IdChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     """A choice of one record: a value that is no id is "not in the list" before any query.
     An empty list opens on "— choose —" unless the field says otherwise ("Any"), never on
-    Django's "---------"."""
+    Django's "---------". `what` ("the provider") words both messages: "Choose the provider."
+    and "Choose the provider from the list."."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, what: str = "", **kwargs: Any) -> None:
         kwargs.setdefault("empty_label", CHOOSE_LABEL)
+        if what:
+            kwargs["error_messages"] = {
+                "required": f"Choose {what}.",
+                "invalid_choice": f"Choose {what} from the list.",
+                **kwargs.get("error_messages", {}),
+            }
         super().__init__(*args, **kwargs)
 
     def to_python(self, value: Any) -> Any:

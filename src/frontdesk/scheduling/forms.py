@@ -22,10 +22,7 @@ class FindForm(forms.Form):
     appointment_type = IdChoiceField(
         label="Type of visit",
         queryset=AppointmentType.objects.none(),
-        error_messages={
-            "required": "Choose the type of visit.",
-            "invalid_choice": "Choose the type of visit from the list.",
-        },
+        what="the type of visit",
     )
     provider = IdChoiceField(
         label="Provider", queryset=Provider.objects.none(), required=False, empty_label="Any"

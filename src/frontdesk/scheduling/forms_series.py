@@ -33,26 +33,17 @@ class SeriesForm(forms.Form):
     appointment_type = IdChoiceField(
         label="Type of visit",
         queryset=AppointmentType.objects.none(),
-        error_messages={
-            "required": "Choose the type of visit.",
-            "invalid_choice": "Choose the type of visit from the list.",
-        },
+        what="the type of visit",
     )
     provider = IdChoiceField(
         label="Provider",
         queryset=Provider.objects.none(),
-        error_messages={
-            "required": "Choose the provider.",
-            "invalid_choice": "Choose the provider from the list.",
-        },
+        what="the provider",
     )
     location = IdChoiceField(
         label="Location",
         queryset=Location.objects.none(),
-        error_messages={
-            "required": "Choose the location.",
-            "invalid_choice": "Choose the location from the list.",
-        },
+        what="the location",
     )
     first_date = ClinicDateField(
         label="First visit on", error_messages={"required": "Give the date of the first visit."}

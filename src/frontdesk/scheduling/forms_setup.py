@@ -186,18 +186,12 @@ class TemplateForm(forms.Form):
     provider = IdChoiceField(
         label="Provider",
         queryset=Provider.objects.none(),
-        error_messages={
-            "required": "Choose the provider.",
-            "invalid_choice": "Choose the provider from the list.",
-        },
+        what="the provider",
     )
     location = IdChoiceField(
         label="Location",
         queryset=Location.objects.none(),
-        error_messages={
-            "required": "Choose the location.",
-            "invalid_choice": "Choose the location from the list.",
-        },
+        what="the location",
     )
     weekdays = forms.MultipleChoiceField(
         label="Days",
@@ -339,10 +333,7 @@ class BlockForm(forms.Form):
     schedule = ScheduleChoiceField(
         label="Provider and location",
         queryset=Schedule.objects.none(),
-        error_messages={
-            "required": "Choose the provider and location.",
-            "invalid_choice": "Choose the provider and location from the list.",
-        },
+        what="the provider and location",
     )
     day = ClinicDateField(label="Date", error_messages={"required": "Type the date."})
     start_time = ClinicTimeField(label="From")
@@ -406,10 +397,7 @@ class LeaveForm(forms.Form):
     provider = IdChoiceField(
         label="Provider",
         queryset=Provider.objects.none(),
-        error_messages={
-            "required": "Choose the provider.",
-            "invalid_choice": "Choose the provider from the list.",
-        },
+        what="the provider",
     )
     first_day = ClinicDateField(
         label="First day away", error_messages={"required": "Type the first day."}

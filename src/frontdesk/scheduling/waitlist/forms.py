@@ -27,10 +27,7 @@ class WaitlistEntryForm(forms.Form):
     appointment_type = IdChoiceField(
         label="Type of visit",
         queryset=AppointmentType.objects.none(),
-        error_messages={
-            "required": "Choose the type of visit.",
-            "invalid_choice": "Choose the type of visit from the list.",
-        },
+        what="the type of visit",
     )
     providers = IdMultipleChoiceField(
         label="Providers (none ticked: any)",
