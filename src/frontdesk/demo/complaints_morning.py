@@ -39,6 +39,11 @@ def _staff(clinic: Clinic, role: Role) -> User:
     return found
 
 
+def _local_day(at: dt.datetime, zone: dt.tzinfo) -> dt.date:
+    """The clinic's date at `at`: a complaint logged just after midnight happened yesterday."""
+    return at.astimezone(zone).date()
+
+
 def demo_complaints_morning(*, clinic: Clinic, now: dt.datetime) -> int:
     """Log the demo's complaints and supplies; returns how many complaints. Run once, inside
     the demo's build."""
@@ -52,13 +57,11 @@ def demo_complaints_morning(*, clinic: Clinic, now: dt.datetime) -> int:
     patients += [None] * (4 - len(patients))
     by_officer = _context(officer)
     zone = clinic_zone(clinic)
-    today = now.astimezone(zone).date()
-    yesterday = today - dt.timedelta(days=1)
     complaint_log(
         context=by_officer,
         user=officer,
         patient=patients[0],
-        occurred_on=today,
+        occurred_on=_local_day(now - dt.timedelta(hours=2), zone),
         category=Category.WAITING,
         severity="low",
         what_happened="Waited 50 minutes past the appointment time; nobody said the doctor "
@@ -74,7 +77,7 @@ def demo_complaints_morning(*, clinic: Clinic, now: dt.datetime) -> int:
         context=by_officer,
         user=officer,
         patient=patients[1],
-        occurred_on=yesterday,
+        occurred_on=_local_day(now - dt.timedelta(days=1, hours=3), zone),
         category=Category.BILLING,
         severity="medium",
         what_happened="Charged the co-pay twice for the same visit, once at the desk and once "
@@ -87,7 +90,7 @@ def demo_complaints_morning(*, clinic: Clinic, now: dt.datetime) -> int:
         context=by_officer,
         user=officer,
         patient=patients[2],
-        occurred_on=today - dt.timedelta(days=6),
+        occurred_on=_local_day(now - dt.timedelta(days=6), zone),
         category=Category.CLINICAL_CARE,
         severity="high",
         what_happened="Says the prescription refill was promised within a day and took five; "
@@ -108,7 +111,7 @@ def demo_complaints_morning(*, clinic: Clinic, now: dt.datetime) -> int:
         context=by_officer,
         user=officer,
         patient=patients[3],
-        occurred_on=today,
+        occurred_on=_local_day(now - dt.timedelta(hours=1), zone),
         category=Category.PRIVACY,
         severity="medium",
         what_happened="Heard her test results discussed at the desk, within earshot of the "

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 
 from conftest import Personas, make_patient
 from frontdesk.complaints.models import Complaint, ComplaintStatus, PrivacyReview
 from frontdesk.demo.complaints_morning import demo_complaints_morning
 from frontdesk.desk.sources import desk_sources
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.supplies.models import SupplyItem
 
 
@@ -39,3 +42,13 @@ def test_the_demo_morning_gives_the_desk_queue_complaints_and_supplies(
         for kind in ("complaint", "grievance", "privacy_review", "supply")
     }
     assert counts == {"complaint": 2, "grievance": 1, "privacy_review": 1, "supply": 2}
+
+
+def test_the_demo_morning_loads_just_after_the_clinics_midnight(personas: Personas) -> None:
+    # Complaints logged "two hours ago" then happened yesterday, not today.
+    zone = clinic_zone(personas.clinic)
+    local = timezone.now().astimezone(zone).replace(hour=0, minute=14, second=0, microsecond=0)
+    assert demo_complaints_morning(clinic=personas.clinic, now=local.astimezone(dt.UTC)) == 4
+    days = {c.occurred_on for c in Complaint.objects.all()}
+    assert local.date() not in days
+    assert max(days) == local.date() - dt.timedelta(days=1)
