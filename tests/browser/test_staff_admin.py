@@ -30,6 +30,8 @@ def test_an_added_member_signs_in_with_the_temporary_password_and_must_change_it
     page.get_by_label("Code").fill(f"{TOTP(device.bin_key).token():06d}")
     page.get_by_role("button", name="Continue").click()
 
+    # Staff administration sits in the bar's Settings menu.
+    page.get_by_role("navigation", name="Main").get_by_text("Settings", exact=True).click()
     page.get_by_role("link", name="Staff", exact=True).click()
     expect(page.get_by_role("heading", name="Staff")).to_be_visible()
     expect(page.get_by_role("cell", name="nora", exact=True)).to_be_visible()

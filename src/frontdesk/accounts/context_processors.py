@@ -15,7 +15,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     nav_items = navigation_for(role, request.path) if role else []
     return {
         "clinic_name": settings.CLINIC_NAME,
-        "nav_items": nav_items,
+        "nav_items": [item for item in nav_items if not item.settings],
+        "nav_settings": [item for item in nav_items if item.settings],
         "idle_seconds": int(settings.SESSION_IDLE_TIMEOUT.total_seconds()),
         "can_search_patients": any(item.key == "search" for item in nav_items),
     }

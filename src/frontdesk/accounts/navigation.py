@@ -17,6 +17,25 @@ class NavItem:
     label: str
     url: str
     current: bool
+    settings: bool  # folded under "Settings": set-up and rules, not the day's work
+
+
+# Set-up and administration: visited now and then, so they fold under one "Settings" menu and
+# the day's work keeps to one line of the bar.
+_SETTINGS = frozenset(
+    {
+        "practices",
+        "payers",
+        "setup",
+        "screens",
+        "calendar_feed",
+        "playbooks",
+        "staff",
+        "locks",
+        "inquiry_settings",
+        "account",
+    }
+)
 
 
 _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
@@ -66,7 +85,7 @@ def navigation_for(role: str, path: str) -> list[NavItem]:
     # The longest matching link is the current one: /schedule/setup/ is Set-up, not Schedule.
     matching = [url for _, _, url in links if (path == url if url == "/" else path.startswith(url))]
     current = max(matching, key=len, default=None)
-    return [NavItem(key, label, url, url == current) for key, label, url in links]
+    return [NavItem(key, label, url, url == current, key in _SETTINGS) for key, label, url in links]
 
 
 def landing_url(role: str) -> str:
