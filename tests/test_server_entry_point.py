@@ -75,6 +75,17 @@ class Served:
                 answer += part
             return answer
 
+    def logged(self, wanted: str, *, times: int = 1) -> list[str]:
+        """The server's log lines, once `times` of them hold `wanted` (the server writes its log
+        from another process: read again until they are there, for ten seconds at most)."""
+        deadline = time.monotonic() + 10
+        while True:
+            lines = self.log.read_text().splitlines()
+            if sum(wanted in line for line in lines) >= times:
+                return lines
+            assert time.monotonic() < deadline, f"never logged: {wanted}"
+            time.sleep(0.02)  # the next look at the file, not a wait for an outcome
+
 
 @pytest.fixture
 def served(transactional_audit: None, tmp_path: Path) -> Iterator[Served]:
@@ -173,8 +184,10 @@ def test_a_form_reaches_django_whole_sized_or_in_chunks_and_never_half_sent(
     assert served.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").startswith(
         b"HTTP/1.1 200 "
     )
-    time.sleep(0.5)  # the access log line of anything that reached Django is written by now
-    reached = [line for line in served.log.read_text().splitlines() if f"POST {ping}" in line]
+    # The health check asked for after the half form was left (the first was the start-up's):
+    # once its line is written, the half form's would have been, had it reached Django.
+    lines = served.logged("GET /healthz ", times=2)
+    reached = [line for line in lines if f"POST {ping}" in line]
     assert len(reached) == 2, reached  # the sized and the chunked form; never the half one
 
 
