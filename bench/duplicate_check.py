@@ -139,7 +139,7 @@ class Maker:
         raise ValueError(kind)
 
     def new_person(self) -> Any:
-        from frontdesk.patients.matching import PersonRecord
+        from frontdesk.patients.matching.records import PersonRecord
 
         rng = self.rng
         female = rng.random() < 0.5
@@ -229,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         blocking_condition,
         duplicate_candidates,
     )
-    from frontdesk.patients.matching import EXISTING_PATIENT_THRESHOLD
+    from frontdesk.patients.matching.verdict import EXISTING_PATIENT_THRESHOLD
     from frontdesk.patients.models import Patient
 
     clinic = demo_clinic_loaded()

@@ -78,7 +78,8 @@ def build(database_url: str, *, patients: int, seed: int, as_of: dt.date) -> Non
 def diagnose(missed: list[frozenset[str]]) -> Counter[str]:
     """Why planted pairs were not reported: scored below the warning, or never compared."""
     from frontdesk.patients.duplicates import person_record_from_patient
-    from frontdesk.patients.matching import WARNING_THRESHOLD, blocking_keys, match_score
+    from frontdesk.patients.matching.records import blocking_keys
+    from frontdesk.patients.matching.verdict import WARNING_THRESHOLD, match_score
     from frontdesk.patients.models import Patient
 
     reasons: Counter[str] = Counter()

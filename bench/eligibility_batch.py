@@ -126,7 +126,8 @@ def main() -> None:
         EligibilityConnection,
         TransportKind,
     )
-    from frontdesk.eligibility.services import eligibility_batch_queue, eligibility_send_due
+    from frontdesk.eligibility.queueing import eligibility_batch_queue
+    from frontdesk.eligibility.sending import eligibility_send_due
     from frontdesk.lib.clinic_time import clinic_zone
     from frontdesk.patients.models import Coverage, Patient, Payer
     from frontdesk.scheduling.business_days import business_days_from
@@ -262,7 +263,7 @@ def main() -> None:
 
         # Serial: the same code, one at a time, on a sample of further coverages.
         from frontdesk.eligibility.models import CheckReason
-        from frontdesk.eligibility.services import check_request
+        from frontdesk.eligibility.queueing import check_request
 
         sample_ids = []
         for coverage in Coverage.objects.filter(

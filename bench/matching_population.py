@@ -742,7 +742,7 @@ def run(args: argparse.Namespace) -> tuple[bool, str]:
         person_record_from_patient,
     )
     from frontdesk.patients.indexing import family_names_register, patient_derive_fields
-    from frontdesk.patients.matching import EXISTING_PATIENT_THRESHOLD, match_score
+    from frontdesk.patients.matching.verdict import EXISTING_PATIENT_THRESHOLD, match_score
     from frontdesk.patients.models import Patient
 
     call_command("migrate", verbosity=0, interactive=False)

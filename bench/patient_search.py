@@ -68,7 +68,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from _server import Server  # noqa: E402  (bench/_server.py, beside this script)
-from frontdesk.patients.matching import normalise_name  # noqa: E402  (pure Python, no Django)
+from frontdesk.patients.matching.records import normalise_name  # noqa: E402  (pure Python, no Django)
 
 BIN = ROOT / ".venv" / "bin"
 SCRATCH_DB = "frontdesk_bench_search"

@@ -1,5 +1,10 @@
 """Faults at the door and in the database, turned into pages in words instead of server errors.
 
+`BodyTooLargeMiddleware` answers a request whose body is over `REQUEST_BODY_MAX_BYTES` with a
+413 page in the officer's words, before anything reads the body. The length is the one the
+server gives (waitress reads the whole body first, and gives a chunked one its length);
+waitress's own limit, `SERVER_BODY_MAX_BYTES`, stays the hard stop above it.
+
 `NulBytesMiddleware` strips NUL characters from every query, form and cookie value: PostgreSQL
 refuses them in text, and many inputs reach a query without passing a Django form (whose
 CharField already refuses them), so it is done once, here, before anything reads them.
@@ -17,8 +22,10 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
+from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.template.loader import render_to_string
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -41,6 +48,23 @@ def _without_nul(values: QueryDict) -> QueryDict | None:
         clean.setlist(key.replace(NUL, ""), [v.replace(NUL, "") for v in vs])
     clean._mutable = False
     return clean
+
+
+class BodyTooLargeMiddleware:
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # not a number: Django reads no body from it either
+        limit = settings.REQUEST_BODY_MAX_BYTES
+        if length <= limit:
+            return self.get_response(request)
+        # No request context: its processors would read the session, and the body stays unread.
+        page = render_to_string("413.html", {"most_mb": limit // (1024 * 1024)})
+        return HttpResponse(page, status=413)
 
 
 class NulBytesMiddleware:

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     # Inside WhiteNoise, so static files keep their cache; every page gets no-store.
     "frontdesk.accounts.middleware.NoStoreMiddleware",
     "frontdesk.accounts.middleware.AccessLogMiddleware",
+    # Before anything reads the body (NUL bytes, CSRF); inside the access log, which notes it.
+    "frontdesk.middleware.BodyTooLargeMiddleware",
     # Outside the session middleware, so a session that cannot be saved gets the polite page.
     "frontdesk.middleware.DatabaseBusyMiddleware",
     "frontdesk.middleware.NulBytesMiddleware",
@@ -387,9 +389,13 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media-not-public/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
-# The largest request body the server reads (waitress's limit, frontdesk/wsgi.py; larger is
-# refused with 413 unread): two insurance card images of at most 10 MB each and their form.
+# The largest request body Frontdesk accepts: two insurance card images of at most 10 MB each
+# and their form. Larger is answered 413 with a page in words (middleware.BodyTooLargeMiddleware).
 REQUEST_BODY_MAX_BYTES = 32 * 1024 * 1024
+# The server's hard stop (waitress, frontdesk/wsgi.py): a body over this is refused with
+# waitress's plain 413, unread. Twice the limit above, so an upload that is a little too large
+# (a third scan, a photo too many) is read and gets the page in words.
+SERVER_BODY_MAX_BYTES = 2 * REQUEST_BODY_MAX_BYTES
 # The largest document (a scan, a letter, outside records) the desk may file, in megabytes;
 # several uploaded at once share REQUEST_BODY_MAX_BYTES.
 DOCUMENT_MAX_MB = env_int("DOCUMENT_MAX_MB", 20, minimum=1, maximum=30)

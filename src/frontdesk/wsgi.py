@@ -4,11 +4,13 @@
 Why waitress: it reads a request's whole body before it hands the request to one of its
 threads, so a slow upload holds no thread and a request whose client leaves before its body is
 complete never reaches a view (no form is acted on with half its fields); it refuses a body
-over `REQUEST_BODY_MAX_BYTES` with 413 before reading it, and gives a body sent in chunks the
-length Django needs to read it. Pages are answered by a fixed pool of threads: `SERVER_THREADS`
-for pages, plus `FLOW_STREAMS` for the flow board's event streams, each of which holds a thread
-for as long as its board is open (the view answers 204 and the board polls once all of those
-are open, `flow/live.py`), so boards never take a thread from a page.
+over `SERVER_BODY_MAX_BYTES` with its own 413 before reading it, and gives a body sent in chunks
+the length Django needs to read it. A body over `REQUEST_BODY_MAX_BYTES` (below that hard stop)
+reaches Django, whose `BodyTooLargeMiddleware` answers 413 with a page in words. Pages are
+answered by a fixed pool of threads: `SERVER_THREADS` for pages, plus `FLOW_STREAMS` for the
+flow board's event streams, each of which holds a thread for as long as its board is open (the
+view answers 204 and the board polls once all of those are open, `flow/live.py`), so boards
+never take a thread from a page.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         application,
         **where,
         threads=settings.SERVER_THREADS + settings.FLOW_STREAMS,
-        max_request_body_size=settings.REQUEST_BODY_MAX_BYTES,
+        max_request_body_size=settings.SERVER_BODY_MAX_BYTES,
         # The client's address from X-Forwarded-For, only when the proxy at this address sent
         # it (docs/operations.md). X-Forwarded-Proto reaches Django as sent: Django trusts it
         # only with BEHIND_HTTPS_PROXY.

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from frontdesk.clinic.models import Clinic
 from frontdesk.eligibility.models import CheckReason, EligibilityConnection, TransportKind
-from frontdesk.eligibility.services import appointment_checks_request, eligibility_batch_queue
+from frontdesk.eligibility.queueing import appointment_checks_request, eligibility_batch_queue
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import Coverage
 from frontdesk.scheduling.models import Appointment

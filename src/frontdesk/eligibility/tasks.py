@@ -10,11 +10,9 @@ from huey import crontab  # type: ignore[import-untyped]
 from huey.contrib.djhuey import db_periodic_task, db_task  # type: ignore[import-untyped]
 
 from frontdesk.clinic.models import Clinic
-from frontdesk.eligibility.services import (
-    eligibility_batch_queue,
-    eligibility_files_collect,
-    eligibility_send_due,
-)
+from frontdesk.eligibility.answers import eligibility_files_collect
+from frontdesk.eligibility.queueing import eligibility_batch_queue
+from frontdesk.eligibility.sending import eligibility_send_due
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from frontdesk.eligibility.models import CheckReason
-from frontdesk.eligibility.services import appointment_checks_request, coverage_checks_request
+from frontdesk.eligibility.queueing import appointment_checks_request, coverage_checks_request
 from frontdesk.eligibility.tasks import eligibility_kick
 from frontdesk.patients.models import Coverage
 from frontdesk.scheduling.models import Appointment, AppointmentStatus

@@ -28,18 +28,16 @@ from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from frontdesk.lib.masking import mask_document_number, mask_phone
-from frontdesk.patients.matching import (
-    WARNING_THRESHOLD,
-    MatchResult,
+from frontdesk.patients.matching.records import (
     PersonRecord,
     ValueFrequencies,
     birth_date_key,
     given_name_canonical,
-    match_score,
     name_phonetic_key,
     normalise_name,
     postcode_normalise,
 )
+from frontdesk.patients.matching.verdict import WARNING_THRESHOLD, MatchResult, match_score
 from frontdesk.patients.models import Confidentiality, IdentityDocumentKind, Patient, Sex
 
 CANDIDATE_SCAN_LIMIT = 400

@@ -32,9 +32,7 @@ from frontdesk.patients.duplicates_scan import (
     duplicate_pairs_find,
     duplicate_pairs_scan,
 )
-from frontdesk.patients.matching import (
-    WARNING_THRESHOLD,
-)
+from frontdesk.patients.matching.verdict import WARNING_THRESHOLD
 from frontdesk.patients.models import Patient
 
 AUDIT_ACTOR: Final = "duplicates report"

@@ -1,6 +1,6 @@
 """The duplicates scan: likely duplicate pairs over the whole patient index, in one batch.
 
-The same scorer as registration (`matching.match_score`) judges every pair; what differs is
+The same scorer as registration (`matching.verdict.match_score`) judges every pair; what differs is
 how the pairs to score are found. Registration looks up one new record's candidates in the
 database. A batch over a million patients cannot score every pair (5 x 10^11 of them), nor
 run one query per patient, so it blocks in memory:
@@ -53,11 +53,10 @@ from typing import Any, Final
 
 from tqdm import tqdm
 
-from frontdesk.patients.matching import (
+from frontdesk.patients.matching.records import PersonRecord, blocking_keys
+from frontdesk.patients.matching.verdict import (
     EXISTING_PATIENT_THRESHOLD,
     WARNING_THRESHOLD,
-    PersonRecord,
-    blocking_keys,
     match_score,
 )
 from frontdesk.patients.models import Patient

@@ -18,7 +18,11 @@ from django.db.models import Max
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from frontdesk.patients.matching import given_name_canonical, name_phonetic_key, normalise_name
+from frontdesk.patients.matching.records import (
+    given_name_canonical,
+    name_phonetic_key,
+    normalise_name,
+)
 from frontdesk.patients.models import FamilyName, Patient, PatientAlias
 
 

@@ -8,7 +8,7 @@ the romanisations of Chinese, Vietnamese and Arabic family names (`_FAMILY_SPELL
 Nothing is fetched at run time.
 
 Each table is data: one formal name per line, then the short forms people register under.
-Names are lowercase ASCII (accents stripped, as `matching.normalise_name` leaves them).
+Names are lowercase ASCII (accents stripped, as `matching.records.normalise_name` leaves them).
 A short form may belong to several formal names (Al: Albert, Alan, Alfred, Alexander);
 the first formal name listed for it is the one `given_name_canonical` returns. Spelling
 variants of a formal name (Catherine, Katherine, Kathryn) share its line.

@@ -23,7 +23,7 @@ from frontdesk.audit.selectors import audit_recent_patient_ids
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.lib.dates import date_parse
 from frontdesk.patients.indexing import family_names_within_one_typo
-from frontdesk.patients.matching import normalise_name
+from frontdesk.patients.matching.records import normalise_name
 from frontdesk.patients.models import (
     BreakGlassGrant,
     Confidentiality,

@@ -28,7 +28,7 @@ from frontdesk.patients.indexing import (
     family_names_register,
     patient_derive_fields,
 )
-from frontdesk.patients.matching import EXISTING_PATIENT_THRESHOLD
+from frontdesk.patients.matching.verdict import EXISTING_PATIENT_THRESHOLD
 from frontdesk.patients.models import (
     CARD_FIELDS,
     BreakGlassGrant,

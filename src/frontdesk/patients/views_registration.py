@@ -29,7 +29,7 @@ from frontdesk.patients.forms import (
     RegistrationCoverageForm,
     RegistrationForm,
 )
-from frontdesk.patients.matching import EXISTING_PATIENT_THRESHOLD
+from frontdesk.patients.matching.verdict import EXISTING_PATIENT_THRESHOLD
 from frontdesk.patients.models import IdentityDocumentKind, SubscriberRelationship
 from frontdesk.patients.selectors import (
     access_patient,

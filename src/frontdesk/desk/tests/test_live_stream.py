@@ -3,7 +3,7 @@ through the channel the flow board uses too (lib/live.py)."""
 
 from __future__ import annotations
 
-import time
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,7 +13,7 @@ from django.test import RequestFactory
 
 from conftest import Personas
 from frontdesk.audit.services import SYSTEM_CONTEXT
-from frontdesk.desk import services, views
+from frontdesk.desk import live, services, views
 from frontdesk.desk.live import desk_version
 from frontdesk.desk.tests.conftest import MakeAppointment
 from frontdesk.flow import live as flow_live
@@ -21,7 +21,11 @@ from frontdesk.lib.live import streams_open
 from frontdesk.scheduling.models import Appointment
 
 
-def _claim(personas: Personas, appointment: Appointment) -> None:
+def _claim(
+    personas: Personas, appointment: Appointment, *, after: threading.Event | None = None
+) -> None:
+    if after is not None:
+        assert after.wait(timeout=30), "the stream never started listening"
     try:
         services.desk_item_claim(
             context=SYSTEM_CONTEXT, user=personas.front_desk, kind="unconfirmed", ref=appointment.pk
@@ -37,10 +41,21 @@ def test_the_desk_event_stream_sends_a_desk_event_for_each_committed_change(
     personas: Personas,
     make_appointment: MakeAppointment,
     settings: object,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings.REDIS_URL = "redis://127.0.0.1:6379/15" if channel == "redis" else ""  # type: ignore[attr-defined]
     appointment = make_appointment()
     since = desk_version(personas.clinic.pk)
+    # The stream reads the version once it listens (subscribed, LISTENing or polling): only
+    # then may the change commit, so that it reaches the stream as a notice, not by that read.
+    listening = threading.Event()
+
+    def version_read(clinic_id: int) -> int:
+        version = desk_version(clinic_id)
+        listening.set()
+        return version
+
+    monkeypatch.setattr(live, "desk_version", version_read)
     request = RequestFactory().get(f"/desk/events/?since={since}")
     request.user = personas.front_desk
     response = views.queue_events_view(request)
@@ -53,11 +68,10 @@ def test_the_desk_event_stream_sends_a_desk_event_for_each_committed_change(
         first = next(chunks)
         assert connection.connection is None  # the open stream holds no database connection
         assert streams_open() == 1
-        # Let the stream start listening before the change commits.
-        time.sleep(0.5)
         with ThreadPoolExecutor(1) as other:
-            other.submit(_claim, personas, appointment).result()
-        second = next(chunks)
+            claimed = other.submit(_claim, personas, appointment, after=listening)
+            second = next(chunks)  # listens, and waits for the change
+            claimed.result()
     finally:
         response.close()
     assert streams_open() == 0

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from conftest import Personas
-from frontdesk.eligibility import services
+from frontdesk.eligibility import answers, sending
 from frontdesk.eligibility.models import (
     CheckStatus,
     EligibilityCheck,
@@ -44,7 +44,7 @@ def test_a_dropped_270_is_answered_by_a_271_file_and_a_second_copy_changes_nothi
     )
     coverage = make_coverage()
 
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
 
     check = EligibilityCheck.objects.get(coverage=coverage)
     assert check.status == CheckStatus.SENDING  # waiting for the clearinghouse's file
@@ -58,7 +58,7 @@ def test_a_dropped_270_is_answered_by_a_271_file_and_a_second_copy_changes_nothi
     (inbound / "answer-1.x12").write_text(answer)
     (inbound / "answer-1-copy.x12").write_text(answer)
 
-    assert services.eligibility_files_collect(now=NOW) == 2
+    assert answers.eligibility_files_collect(now=NOW) == 2
 
     check.refresh_from_db()
     assert check.status == CheckStatus.ANSWERED and check.outcome == Outcome.ACTIVE

@@ -14,7 +14,7 @@ from conftest import Personas
 from frontdesk.audit.models import AuditEvent
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.desk.sources import ROW_FIELDS, desk_sources
-from frontdesk.eligibility import services, tasks
+from frontdesk.eligibility import answers, queueing, sending, tasks
 from frontdesk.eligibility.models import (
     AppointmentTypeServices,
     CheckReason,
@@ -52,7 +52,7 @@ def test_booking_queues_a_check_for_the_visits_local_date_not_today_nor_coverage
     check = EligibilityCheck.objects.get(appointment=visit)
     assert check.reason == CheckReason.BOOKING
     assert check.date_of_service == dt.date(2026, 11, 27)
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
     check.refresh_from_db()
     assert "DTP*291*D8*20261127~" in check.request_x12
     assert "20261124" not in check.request_x12.split("DTP*291")[1]  # not the UTC today
@@ -81,7 +81,7 @@ def test_a_check_sent_to_the_simulator_is_answered_active_with_the_payers_copay(
     coverage = make_coverage(copay="20.00")
     visit = make_appointment(coverage.patient, start=FRIDAY_NY)
 
-    run = services.eligibility_send_due(now=NOW)
+    run = sending.eligibility_send_due(now=NOW)
 
     assert run.answered == 2 and run.failed == 0  # the coverage's check and the visit's
     check = EligibilityCheck.objects.get(appointment=visit)
@@ -102,19 +102,19 @@ def test_a_truncated_271_never_overwrites_the_last_good_answer(
     simulator: Simulator,
 ) -> None:
     coverage = make_coverage()
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
     good = last_answer(coverage.pk)
     assert good is not None and good.outcome == Outcome.ACTIVE
 
     simulator.control.mode = "truncated"
     later = NOW + dt.timedelta(hours=1)
-    services.check_request(
+    queueing.check_request(
         coverage=coverage,
         date_of_service=dt.date(2026, 11, 30),
         reason=CheckReason.BATCH,
         now=later,
     )
-    services.eligibility_send_due(now=later)
+    sending.eligibility_send_due(now=later)
 
     bad = EligibilityCheck.objects.exclude(pk=good.pk).get()
     assert bad.outcome == Outcome.MALFORMED and bad.status == CheckStatus.FAILED
@@ -132,7 +132,7 @@ def test_a_271_about_another_member_is_set_aside(
     simulator.control.mode = "other_member"
     coverage = make_coverage()
 
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
 
     check = EligibilityCheck.objects.get()
     assert check.outcome == Outcome.OTHER_MEMBER
@@ -151,11 +151,11 @@ def test_a_payer_that_times_out_leaves_a_verify_later_item_on_the_desk(
     simulator.control.latency_ms = 1300
     coverage = make_coverage()
 
-    run = services.eligibility_send_due(now=NOW)
+    run = sending.eligibility_send_due(now=NOW)
 
     check = EligibilityCheck.objects.get()
     assert run.retrying == 1 and check.status == CheckStatus.PENDING  # asked again later
-    assert check.words == services.NO_ANSWER_WORDS
+    assert check.words == answers.NO_ANSWER_WORDS
     assert check.next_attempt_at > NOW
     source = desk_sources()["eligibility_verify"]
     rows = list(source.rows(clinic_id=personas.clinic.pk, now=NOW))
@@ -166,7 +166,7 @@ def test_a_payer_that_times_out_leaves_a_verify_later_item_on_the_desk(
 
     simulator.control.latency_ms = 0
     later = check.next_attempt_at
-    services.eligibility_send_due(now=later)
+    sending.eligibility_send_due(now=later)
 
     check.refresh_from_db()
     assert check.outcome == Outcome.ACTIVE and check.attempts == 2
@@ -182,7 +182,7 @@ def test_a_payer_busy_answer_aaa_42_is_asked_again_rather_than_taken_as_the_answ
     simulator.control.reject = "42"
     coverage = make_coverage()
 
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
 
     check = EligibilityCheck.objects.get()
     assert check.status == CheckStatus.PENDING and last_answer(coverage.pk) is None
@@ -194,7 +194,7 @@ def test_a_subscriber_not_found_is_the_last_answer_in_words(
 ) -> None:
     coverage = make_coverage(member_id="W999999999")
 
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
 
     answer = last_answer(coverage.pk)
     assert answer is not None and answer.outcome == Outcome.REJECTED
@@ -208,7 +208,7 @@ def test_a_member_id_failing_the_payers_pattern_is_not_sent_and_says_why(
 ) -> None:
     make_coverage(member_id="12-34")
 
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
 
     check = EligibilityCheck.objects.get()
     assert check.status == CheckStatus.FAILED
@@ -231,18 +231,18 @@ def test_the_batch_asks_for_the_next_two_business_days_and_skips_fresh_coverage(
     fresh, stale, later = make_coverage(), make_coverage(), make_coverage()
     for coverage, start in ((fresh, tuesday), (stale, wednesday), (later, FRIDAY_NY)):
         make_appointment(coverage.patient, start=start)
-    services.eligibility_send_due(now=NOW)  # everything answered now
+    sending.eligibility_send_due(now=NOW)  # everything answered now
     EligibilityCheck.objects.filter(coverage=stale).update(
         answered_at=NOW - dt.timedelta(days=1, minutes=1)
     )
     before = set(EligibilityCheck.objects.values_list("pk", flat=True))
 
-    queued = services.eligibility_batch_queue(clinic=personas.clinic, now=NOW)
+    queued = queueing.eligibility_batch_queue(clinic=personas.clinic, now=NOW)
 
     new = EligibilityCheck.objects.exclude(pk__in=before)
     assert queued == 1
     assert [(c.coverage_id, c.date_of_service) for c in new] == [(stale.pk, dt.date(2026, 11, 25))]
-    assert services.eligibility_batch_queue(clinic=personas.clinic, now=NOW) == 0  # no twice
+    assert queueing.eligibility_batch_queue(clinic=personas.clinic, now=NOW) == 0  # no twice
 
 
 def test_saving_a_booked_visit_again_asks_nothing_new_within_a_day_of_an_answer(
@@ -252,7 +252,7 @@ def test_saving_a_booked_visit_again_asks_nothing_new_within_a_day_of_an_answer(
 ) -> None:
     coverage = make_coverage()
     visit = make_appointment(coverage.patient, start=FRIDAY_NY)
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
     asked = EligibilityCheck.objects.count()
 
     visit.note = "Bring the new card"

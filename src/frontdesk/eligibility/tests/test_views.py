@@ -16,7 +16,7 @@ from conftest import Personas, make_patient
 from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditEvent
 from frontdesk.clinic.models import AppointmentType
-from frontdesk.eligibility import services
+from frontdesk.eligibility import queueing, sending
 from frontdesk.eligibility.models import (
     AppointmentTypeServices,
     CheckReason,
@@ -53,7 +53,7 @@ def test_check_in_shows_the_payers_copay_and_the_officer_takes_it_from_the_payer
     VisitFee.objects.create(appointment_type=visit_type, amount="150.00")
     coverage = make_coverage(copay="20.00")
     visit = make_appointment(coverage.patient, start=SOON)
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
     desk = client_for(personas.front_desk)
     page_url = reverse("flow:check_in", args=[visit.pk])
 
@@ -124,7 +124,7 @@ def test_the_raw_271_is_for_billing_and_supervisors_and_each_look_is_audited(
     client_for: Callable[[User], Client],
 ) -> None:
     make_coverage()
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
     check = EligibilityCheck.objects.get()
     url = reverse("eligibility:raw", args=[check.pk])
 
@@ -145,7 +145,7 @@ def test_another_clinics_check_and_visit_are_not_found(
     client_for: Callable[[User], Client],
 ) -> None:
     make_coverage()
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
     check = EligibilityCheck.objects.get()
     stranger = make_patient(personas.other_clinic)
     payer = Payer.objects.create(clinic=personas.other_clinic, name="Elsewhere")
@@ -165,7 +165,7 @@ def test_the_patients_checks_page_lists_outcomes_in_words(
     client_for: Callable[[User], Client],
 ) -> None:
     coverage = make_coverage(member_id="W999999999")
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
 
     page = client_for(personas.front_desk).get(
         reverse("eligibility:patient", args=[coverage.patient_id])
@@ -182,12 +182,12 @@ def test_the_chart_header_says_what_the_payer_said_and_what_is_left_to_verify(
     client_for: Callable[[User], Client],
 ) -> None:
     coverage = make_coverage(member_id="W999999999")
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
     simulator.control.down = True
-    services.check_request(
+    queueing.check_request(
         coverage=coverage, date_of_service=NOW.date(), reason=CheckReason.CHECK_IN, now=NOW
     )
-    services.eligibility_send_due(now=NOW)
+    sending.eligibility_send_due(now=NOW)
 
     chart = (
         client_for(personas.front_desk)

@@ -21,7 +21,8 @@ from frontdesk.patients.duplicates import (
     value_frequencies,
     year_typo_dates,
 )
-from frontdesk.patients.matching import EXISTING_PATIENT_THRESHOLD, PersonRecord
+from frontdesk.patients.matching.records import PersonRecord
+from frontdesk.patients.matching.verdict import EXISTING_PATIENT_THRESHOLD
 from frontdesk.patients.models import Patient
 
 URL = "/patients/register/"

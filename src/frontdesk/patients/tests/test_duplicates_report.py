@@ -31,7 +31,7 @@ from frontdesk.patients.duplicates_scan import (
     duplicate_pairs_find,
     min_score_parse,
 )
-from frontdesk.patients.matching import (
+from frontdesk.patients.matching.verdict import (
     EXISTING_PATIENT_THRESHOLD,
     WARNING_THRESHOLD,
     match_score,

@@ -7,15 +7,17 @@ import datetime as dt
 
 import pytest
 
-from frontdesk.patients.matching import (
-    EXISTING_PATIENT_THRESHOLD,
-    WARNING_THRESHOLD,
+from frontdesk.patients.matching.records import (
     PersonRecord,
     blocking_keys,
     given_name_canonical,
-    match_score,
     name_phonetic_key,
     normalise_name,
+)
+from frontdesk.patients.matching.verdict import (
+    EXISTING_PATIENT_THRESHOLD,
+    WARNING_THRESHOLD,
+    match_score,
 )
 
 ROBERT = PersonRecord(

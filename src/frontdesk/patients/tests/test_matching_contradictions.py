@@ -11,13 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frontdesk.patients.matching import (
+from frontdesk.patients.matching.records import PersonRecord, ValueFrequencies, suffix_normalise
+from frontdesk.patients.matching.verdict import (
     EXISTING_PATIENT_THRESHOLD,
     WARNING_THRESHOLD,
-    PersonRecord,
-    ValueFrequencies,
     match_score,
-    suffix_normalise,
 )
 from frontdesk.patients.nicknames import family_spellings, formal_names, spelling_key
 

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from frontdesk.clinic.models import Clinic
 from frontdesk.patients import duplicates_report, duplicates_scan
-from frontdesk.patients.matching import EXISTING_PATIENT_THRESHOLD, WARNING_THRESHOLD
+from frontdesk.patients.matching.verdict import EXISTING_PATIENT_THRESHOLD, WARNING_THRESHOLD
 
 
 def _min_score(value: str) -> float:

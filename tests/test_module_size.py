@@ -1,0 +1,33 @@
+"""No module of Frontdesk outside tests and migrations grows past 800 lines: a module that
+big mixes jobs, and is split by job instead (as `patients/matching/` and `eligibility/`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SOURCE = Path(__file__).resolve().parent.parent / "src" / "frontdesk"
+MOST_LINES = 800
+
+
+def _modules() -> list[Path]:
+    return sorted(
+        p
+        for p in SOURCE.rglob("*.py")
+        if not {"tests", "migrations"} & set(p.relative_to(SOURCE).parts)
+    )
+
+
+def test_it_finds_the_modules_it_measures() -> None:
+    names = {p.relative_to(SOURCE).as_posix() for p in _modules()}
+    assert "settings.py" in names
+    assert "patients/matching/verdict.py" in names
+    assert not any("/tests/" in n or "/migrations/" in n for n in names)
+
+
+def test_no_module_outside_tests_and_migrations_is_over_800_lines() -> None:
+    too_long = {
+        p.relative_to(SOURCE).as_posix(): lines
+        for p in _modules()
+        if (lines := len(p.read_text(encoding="utf-8").splitlines())) > MOST_LINES
+    }
+    assert too_long == {}, f"split by job, each module at most {MOST_LINES} lines: {too_long}"
