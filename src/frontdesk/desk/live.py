@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 from django.db import connection
+from django.db.models import Field
 
 from frontdesk.audit.models import AuditChainHead
 from frontdesk.desk.models import DeskVersion
@@ -48,10 +49,9 @@ def _version_raise(clinic_id: int) -> int | None:
     """The clinic's raised version, None when it has no counter yet. One statement (UPDATE …
     RETURNING, PostgreSQL and SQLite 3.35+) where the ORM takes two: it runs while the audit
     chain's head is locked, which every audited write in every clinic waits for."""
-    meta = DeskVersion._meta
-    table = connection.ops.quote_name(meta.db_table)
-    column = connection.ops.quote_name(meta.get_field("version").column)
-    clinic = connection.ops.quote_name(meta.get_field("clinic").column)
+    quote = connection.ops.quote_name
+    table = quote(DeskVersion._meta.db_table)
+    column, clinic = quote(_column("version")), quote(_column("clinic"))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {column} = {column} + 1 "  # noqa: S608  (names from _meta)
@@ -60,6 +60,14 @@ def _version_raise(clinic_id: int) -> int | None:
         )
         row = cursor.fetchone()
     return int(row[0]) if row else None
+
+
+def _column(name: str) -> str:
+    field = DeskVersion._meta.get_field(name)
+    column = field.column if isinstance(field, Field) else None
+    if column is None:
+        raise TypeError(f"DeskVersion.{name} is not a column")
+    return column
 
 
 def desk_changes(clinic_id: int, *, since: int) -> AsyncGenerator[int | None, None]:
