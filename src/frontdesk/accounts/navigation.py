@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from frontdesk.accounts.policy import Action, role_may
 from frontdesk.accounts.roles import Role
@@ -74,14 +75,23 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
 )
 
 
-def navigation_for(role: str, path: str) -> list[NavItem]:
-    links = [
-        (key, label, reverse(url_name))
+@functools.lru_cache(maxsize=64)
+def _links(role: str, demo: bool, urlconf: str, prefix: str) -> tuple[tuple[str, str, str], ...]:
+    """The role's links, reversed once per process (every page shows them), for each URL
+    configuration and script prefix they could be reversed under."""
+    return tuple(
+        (key, label, reverse(url_name, urlconf=urlconf))
         for key, label, url_name, action in _ITEMS
         if role_may(role, action)
-        and (key != "demo_outbox" or settings.FRONTDESK_DEMO)
+        and (key != "demo_outbox" or demo)
         and (key != "practices" or not role_may(role, Action.REFERRAL_VIEW))
-    ]
+    )
+
+
+def navigation_for(role: str, path: str) -> list[NavItem]:
+    links = _links(
+        role, settings.FRONTDESK_DEMO, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()
+    )
     # The longest matching link is the current one: /schedule/setup/ is Set-up, not Schedule.
     matching = [url for _, _, url in links if (path == url if url == "/" else path.startswith(url))]
     current = max(matching, key=len, default=None)

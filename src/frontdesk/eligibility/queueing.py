@@ -129,6 +129,9 @@ def appointment_checks_request(
 ) -> int:
     """Queue a check for each coverage of the visit's patient, for the visit's local date."""
     day = appointment.start.astimezone(clinic_zone(appointment.clinic_id)).date()
+    coverages = coverages_in_force([appointment.patient_id], day)
+    if not coverages:
+        return 0  # nothing to check: every booking of a patient without insurance asks no more
     # Saved again (confirmed, a note) without moving: an answer from the last day still holds.
     fresh = set(
         EligibilityCheck.objects.filter(
@@ -139,7 +142,7 @@ def appointment_checks_request(
         ).values_list("coverage_id", flat=True)
     )
     queued = 0
-    for coverage in coverages_in_force([appointment.patient_id], day):
+    for coverage in coverages:
         if coverage.pk in fresh:
             continue
         if check_request(
