@@ -22,6 +22,7 @@ from frontdesk.audit.models import AuditAction, AuditEvent, AuditObject
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.documents.models import Document, DocumentKind
 from frontdesk.eligibility import services
+from frontdesk.eligibility.estimates import visit_estimate_for
 from frontdesk.eligibility.models import (
     AssistanceDecision,
     CheckReason,
@@ -354,3 +355,31 @@ def test_bad_household_or_income_is_explained_and_what_was_typed_is_kept(
     if income:
         assert f'value="{income}"' in html
     assert not AssistanceDecision.objects.exists()
+
+
+def test_without_a_copay_the_estimate_is_billed_later_after_the_claim(
+    fee: VisitFee, make_coverage: MakeCoverage, visit_type: AppointmentType
+) -> None:
+    coverage = make_coverage()
+    _answer(coverage, DAY)
+    EligibilityCheck.objects.update(
+        parsed={"benefits": {"30": {"coinsurance": "0.2", "deductible_remaining": "100.00"}}}
+    )
+
+    found = visit_estimate_for(patient=coverage.patient, kind=visit_type, day=DAY)
+
+    assert found.line == (
+        "Estimate: $0.00 today (deductible and coinsurance, billed after the claim), $110.00 later"
+    )
+    assert found.verified and not found.self_pay
+
+
+def test_without_a_fee_for_the_type_the_desk_is_told_there_is_no_estimate(
+    make_coverage: MakeCoverage, visit_type: AppointmentType
+) -> None:
+    coverage = make_coverage()
+    _answer(coverage, DAY)
+
+    found = visit_estimate_for(patient=coverage.patient, kind=visit_type, day=DAY)
+
+    assert found.line == "No fee is set for Office visit: no estimate." and found.estimate is None
