@@ -9,6 +9,8 @@ import re
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -17,6 +19,7 @@ from playwright.sync_api import Page, expect
 
 from conftest import Personas, login_client, open_drawer
 from frontdesk.billing.models import DrawerCloseOut, EntryKind, LedgerEntry
+from frontdesk.documents.models import Document
 from frontdesk.eligibility.models import (
     AppointmentTypeServices,
     EligibilityConnection,
@@ -24,6 +27,7 @@ from frontdesk.eligibility.models import (
     VisitFee,
 )
 from frontdesk.eligibility.simulator import Member, Simulator, Table, simulator_server
+from frontdesk.patients.models import Coverage
 
 from .helpers import assert_accessible, sign_in
 from .test_flow import _nothing_outstanding
@@ -123,3 +127,40 @@ def test_the_verified_copay_taken_in_cash_and_a_short_drawer_reach_the_superviso
     expect(page.locator("[data-variance]")).to_contain_text("$15.00 short")
     expect(page.get_by_text("Gave change from a $20 twice")).to_be_visible()
     assert_accessible(page)
+
+
+def test_a_self_pay_patient_is_offered_assistance_and_given_a_good_faith_estimate(
+    transactional_audit: None, personas: Personas, page: Page, settings: Any, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    appointment = _nothing_outstanding(personas)
+    Coverage.objects.filter(patient=appointment.patient).delete()  # uninsured
+    VisitFee.objects.create(
+        appointment_type=appointment.appointment_type, amount="150.00", service_code="99213"
+    )
+    page.goto(f"/accounts/login/?next=/schedule/appointments/{appointment.pk}/")
+    sign_in(page, personas.front_desk)
+
+    estimate = page.get_by_role("region", name="Estimate")
+    expect(estimate).to_contain_text("Estimate: $150.00 today (self-pay), $0.00 later")
+    expect(estimate).to_contain_text("offer the clinic's financial assistance")
+    estimate.get_by_role("link", name="Financial assistance").click()
+    page.get_by_label("The patient").select_option("applied")
+    page.get_by_label("People in the household").fill("3")
+    page.get_by_label("Household income for the year").fill("12,50")
+    page.get_by_role("button", name="Record").click()
+    expect(page.get_by_text("Use a point for cents, like 12.50.")).to_be_visible()
+    expect(page.get_by_label("Household income for the year")).to_have_value("12,50")
+    expect(page.get_by_label("People in the household")).to_have_value("3")
+    assert_accessible(page)
+    page.get_by_label("Household income for the year").fill("40000")
+    page.get_by_role("button", name="Record").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Financial assistance recorded: applied")
+    estimate = page.get_by_role("region", name="Estimate")
+    expect(estimate).to_contain_text("Estimate: $75.00 today (self-pay, sliding fee)")
+    assert_accessible(page)
+    estimate.get_by_role("button", name="Give the good-faith estimate").click()
+    expect(page.get_by_role("status")).to_contain_text("The good-faith estimate is filed")
+    document = Document.objects.get(patient=appointment.patient)
+    assert document.title.startswith("Good-faith estimate for the visit of")
