@@ -112,6 +112,10 @@ class AuditObject(models.TextChoices):
     SUPPLY_REORDER_LIST = "supply_reorder_list", "Supply reorder list"
     ELIGIBILITY_CHECK = "eligibility_check", "Eligibility check"
     ELIGIBILITY_RESPONSE = "eligibility_response", "Eligibility response (raw 271)"
+    # The patient's estimate and financial assistance (eligibility/estimates.py)
+    VISIT_ESTIMATE = "visit_estimate", "Visit estimate"
+    GOOD_FAITH_ESTIMATE = "good_faith_estimate", "Good-faith estimate"
+    FINANCIAL_ASSISTANCE = "financial_assistance", "Financial assistance"
     # Documents filed to patients, and referrals in and out.
     DOCUMENT = "document", "Document"
     DOCUMENT_CONTENT = "document_content", "Document content"

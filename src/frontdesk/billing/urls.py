@@ -22,4 +22,9 @@ urlpatterns = [
         "payments/<id:entry_id>/refund/", views_reversal.payment_refund_view, name="payment_refund"
     ),
     path("patients/<id:patient_id>/statement/", views_reversal.statement_view, name="statement"),
+    path(
+        "patients/<id:patient_id>/statement.pdf",
+        views_reversal.statement_pdf_view,
+        name="statement_pdf",
+    ),
 ]

@@ -17,6 +17,8 @@ from frontdesk.billing.forms import RefundForm, VoidForm
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.billing.services import BillingRefusedError
 from frontdesk.lib.money import money_format
+from frontdesk.lib.pdf import pdf_from_template
+from frontdesk.lib.uploads import USER_FILE_HEADERS
 from frontdesk.patients.models import Patient
 from frontdesk.patients.selectors import access_patient, patients_shown
 
@@ -104,10 +106,7 @@ def payment_refund_view(request: HttpRequest, entry_id: int) -> HttpResponse:
     return _page(request, entry, patient, form, "refund")
 
 
-@policy(Action.BILLING_VIEW)
-def statement_view(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """The patient's balance statement, printable: every ledger line, the running balance and
-    how to pay. Printing it is recorded on the patient's access log."""
+def _statement(request: HttpRequest, patient_id: int) -> tuple[selectors.Statement, Patient]:
     user = staff_user(request)
     clinic = staff_clinic(user)
     patient = access_patient(user, patient_id)
@@ -121,4 +120,26 @@ def statement_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     statement = selectors.balance_statement(
         clinic=clinic, patient_id=patient.pk, now=timezone.now()
     )
+    return statement, patient
+
+
+@policy(Action.BILLING_VIEW)
+def statement_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient's balance statement, printable: every ledger line, the running balance and
+    how to pay. Printing it is recorded on the patient's access log."""
+    statement, patient = _statement(request, patient_id)
     return render(request, "billing/statement.html", {"statement": statement, "patient": patient})
+
+
+@policy(Action.BILLING_VIEW)
+def statement_pdf_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The same statement as a PDF to mail or hand over (recorded as a print, like the page)."""
+    statement, patient = _statement(request, patient_id)
+    pdf = pdf_from_template(
+        "billing/statement_pdf.html", {"statement": statement, "patient": patient}
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="statement-{patient.mrn}.pdf"'
+    for header, value in USER_FILE_HEADERS.items():
+        response[header] = value
+    return response

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from frontdesk.accounts.models import User
 from frontdesk.clinic.models import AppointmentType, Clinic
 from frontdesk.patients.models import Coverage, Patient
 from frontdesk.scheduling.models import Appointment
@@ -183,6 +184,8 @@ class VisitFee(models.Model):
         AppointmentType, on_delete=models.CASCADE, related_name="visit_fee"
     )
     amount = models.DecimalField(max_digits=9, decimal_places=2)
+    # The code the visit is billed under (CPT/HCPCS, "99213"), itemised on a good-faith estimate.
+    service_code = models.CharField(max_length=10, blank=True)
 
     class Meta:
         constraints = [
@@ -191,3 +194,75 @@ class VisitFee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment_type_id}: {self.amount}"
+
+
+class EstimateIdentity(models.Model):
+    """What a good-faith estimate names beside the clinic and its providers: the facility's
+    NPI and the taxpayer identification number the clinic bills under (45 CFR 149.610)."""
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, related_name="+")
+    facility_npi = models.CharField("facility NPI", max_length=10, blank=True)
+    tin = models.CharField("TIN", max_length=11, blank=True)  # an EIN, "12-3456789"
+
+    def __str__(self) -> str:
+        return f"estimate identity of clinic {self.clinic_id}"
+
+
+class SlidingFeeScale(models.Model):
+    """The clinic's sliding-fee scale: the poverty guideline it is measured against (for one
+    person, and what each further person adds) and its bands, a JSON list of
+    `{"up_to": percent or null, "nominal": "20.00"}` or `{"up_to": ..., "pays": percent}`
+    (checked by `assistance.bands_check`). Clinics without one use `assistance.DEFAULT_SCALE`."""
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, related_name="+")
+    guideline_year = models.PositiveSmallIntegerField()
+    guideline_label = models.CharField(max_length=120)
+    first_person = models.DecimalField(max_digits=9, decimal_places=2)
+    each_further_person = models.DecimalField(max_digits=9, decimal_places=2)
+    bands = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(first_person__gt=0, each_further_person__gte=0),
+                name="sliding_fee_guideline_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"sliding fee of clinic {self.clinic_id} ({self.guideline_year})"
+
+
+class AssistanceOutcome(models.TextChoices):
+    OFFERED = "offered", "Offered, patient will decide"
+    DECLINED = "declined", "Declined by the patient"
+    APPLIED = "applied", "Applied"
+
+
+class AssistanceDecision(models.Model):
+    """Financial assistance offered to a self-pay patient and what came of it: the household
+    and income they gave, the band of the sliding-fee scale and the fee it makes."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=10, choices=AssistanceOutcome.choices)
+    household_size = models.PositiveSmallIntegerField(null=True, blank=True)
+    income = models.DecimalField(max_digits=11, decimal_places=2, null=True, blank=True)
+    percent_of_guideline = models.DecimalField(
+        max_digits=7, decimal_places=1, null=True, blank=True
+    )
+    band = models.CharField(max_length=120, blank=True)  # in words, as the scale said then
+    guideline_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    fee = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    discounted_fee = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "recorded_at"], name="assistance_patient")]
+
+    def __str__(self) -> str:
+        return f"assistance {self.outcome} for patient {self.patient_id}"

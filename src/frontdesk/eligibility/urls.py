@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from frontdesk.eligibility import views
+from frontdesk.eligibility import views, views_estimate
 
 app_name = "eligibility"
 
@@ -12,4 +12,19 @@ urlpatterns = [
     path("checks/<id:check_id>/raw/", views.check_raw_view, name="raw"),
     path("coverages/<id:coverage_id>/copay/", views.copay_use_view, name="copay"),
     path("appointments/<id:appointment_id>/verify/", views.verify_now_view, name="verify"),
+    path(
+        "appointments/<id:appointment_id>/estimate.pdf",
+        views_estimate.estimate_pdf_view,
+        name="estimate_pdf",
+    ),
+    path(
+        "appointments/<id:appointment_id>/good-faith-estimate/",
+        views_estimate.good_faith_estimate_view,
+        name="good_faith_estimate",
+    ),
+    path(
+        "appointments/<id:appointment_id>/assistance/",
+        views_estimate.assistance_view,
+        name="assistance",
+    ),
 ]

@@ -15,6 +15,7 @@ from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.billing import reversals, services
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.clinic.models import Location
+from frontdesk.lib.pdf import pdf_text
 from frontdesk.patients.models import Patient
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -94,3 +95,31 @@ def test_a_receipt_printed_again_is_marked_as_a_copy_and_shows_its_void(
         ).count()
         == 2
     )
+
+
+def test_the_statement_as_a_pdf_has_the_lines_the_balance_and_how_to_pay(
+    personas: Personas, patient: Patient
+) -> None:
+    _account(personas, patient)
+    Location.objects.filter(clinic=personas.clinic).update(address="4 Elm Street, Dover")
+    client = login_client(Client(), personas.front_desk)
+    page = client.get(f"/billing/patients/{patient.pk}/statement/").content.decode()
+    assert f"/billing/patients/{patient.pk}/statement.pdf" in page
+    response = client.get(f"/billing/patients/{patient.pk}/statement.pdf")
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
+    text = pdf_text(response.content)
+    assert "statement of account" in text and patient.mrn in text
+    assert "Office visit" in text and "Void: Card declined" in text
+    assert "$120.00 due" in text and "$70.00" in text
+    assert "How to pay" in text and "payable to Riverside Family Clinic" in text
+    events = AuditEvent.objects.filter(object_type=AuditObject.BALANCE_STATEMENT)
+    assert [e.action for e in events] == [AuditAction.PRINT, AuditAction.PRINT]
+
+
+def test_the_statement_pdf_is_for_those_who_handle_money_in_the_clinic(
+    personas: Personas, patient: Patient
+) -> None:
+    url = f"/billing/patients/{patient.pk}/statement.pdf"
+    assert login_client(Client(), personas.nurse).get(url).status_code == 403
+    assert login_client(Client(), personas.outsider).get(url).status_code == 404
