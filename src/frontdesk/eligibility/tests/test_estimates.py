@@ -21,7 +21,6 @@ from frontdesk.accounts.models import User
 from frontdesk.audit.models import AuditAction, AuditEvent, AuditObject
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.documents.models import Document, DocumentKind
-from frontdesk.eligibility import services
 from frontdesk.eligibility.estimates import visit_estimate_for
 from frontdesk.eligibility.models import (
     AssistanceDecision,
@@ -33,6 +32,7 @@ from frontdesk.eligibility.models import (
     Outcome,
     VisitFee,
 )
+from frontdesk.eligibility.sending import eligibility_send_due
 from frontdesk.eligibility.tests.conftest import NOW, MakeAppointment, MakeCoverage
 from frontdesk.lib.pdf import pdf_text
 from frontdesk.patients.models import Coverage
@@ -153,7 +153,7 @@ def test_the_visit_shows_the_payers_estimate_and_prints_it(
 ) -> None:
     coverage = make_coverage()
     visit = make_appointment(coverage.patient, start=SOON)  # booking asks the payer
-    services.eligibility_send_due(now=NOW)
+    eligibility_send_due(now=NOW)
     desk = client_for(personas.front_desk)
 
     page = desk.get(reverse("scheduling:appointment", args=[visit.pk])).content.decode()
