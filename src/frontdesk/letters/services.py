@@ -195,10 +195,10 @@ def _standard_values(
 
 
 def letter_text(*, kind: str, subject: str, body: str, values: Mapping[str, str]) -> LetterText:
-    """The template merged with `values`; a field it uses without a value is refused by name."""
-    missing = [
-        name for name in fields_used(subject + "\n" + body) if not str(values.get(name, "")).strip()
-    ]
+    """The template merged with `values`; a field it uses with no value given is refused by
+    name."""
+    # A value given empty (a practice not typed) prints as nothing; one not given is refused.
+    missing = [name for name in fields_used(subject + "\n" + body) if name not in values]
     if missing:
         meanings = "; ".join(f"{{{name}}} ({FIELDS[kind][name].meaning})" for name in missing)
         raise LetterError(f"The letter needs what it says about: {meanings}.")
