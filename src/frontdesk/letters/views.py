@@ -16,6 +16,7 @@ from frontdesk.letters import selectors, services
 from frontdesk.letters.fields import FIELDS, merge, paragraphs, sample_values
 from frontdesk.letters.forms import LetterIssueForm, LetterTemplateForm
 from frontdesk.letters.models import LetterDelivery, LetterKind
+from frontdesk.lib.ids import parse_id
 from frontdesk.patients.selectors import access_patient
 
 
@@ -127,10 +128,11 @@ def letter_new_view(request: HttpRequest, patient_id: int) -> HttpResponse:
                 )
                 return redirect(reverse("patients:chart", args=[patient.pk]) + "#letters-heading")
     else:
+        # The visit's page links here with the letter and the visit chosen.
+        kind = request.GET.get("kind", "")
         initial = {
-            name: request.GET[name]
-            for name in ("kind", "appointment")
-            if request.GET.get(name, "").isdigit() or request.GET.get(name) in LetterKind.values
+            "kind": kind if kind in LetterKind.values else "",
+            "appointment": parse_id(request.GET.get("appointment", "")),
         }
         form = LetterIssueForm(initial=initial, visits=visits)
     return render(request, "letters/new.html", {"form": form, "patient": patient})
