@@ -90,6 +90,8 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "file_id": lambda s: _sample_filed_document(s),
     "referral_id": lambda s: _sample_referral(s),
     "practice_id": lambda s: _sample_practice(s),
+    # A kind of letter (letters/).
+    "letter_kind": lambda s: "appointment_confirmation",
     # The desk queue's items: a kind and the source's row.
     "kind": lambda s: "unconfirmed",
     "ref_id": lambda s: s.appointment.pk,

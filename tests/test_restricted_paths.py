@@ -499,6 +499,7 @@ NOT_A_PATIENT: dict[str, str] = {
     "alert_id": "an emergency alert, acknowledged without opening the record",
     "staff_id": "a member of staff's account (the administrators' staff pages)",
     "practice_id": "a practice of the clinic's referral directory holds no patient data",
+    "letter_kind": "a letter template of the clinic: no patient data",
     # Drawer pages show amounts, methods and officers; a line links to its receipt, which is
     # where a patient's name appears (walked above as billing:receipt).
     "drawer_id": "a cash drawer: amounts, methods and officers, no patient data",

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "frontdesk.supplies",
     "frontdesk.eligibility",
     "frontdesk.documents",
+    "frontdesk.letters",
     "frontdesk.referrals",
     "frontdesk.scheduling",
     "frontdesk.flow",

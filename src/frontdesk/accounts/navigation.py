@@ -59,6 +59,7 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     ("setup", "Set-up", "scheduling:setup", Action.SCHEDULE_SETUP),
     ("calendar_feed", "Calendar feed", "scheduling:feed_list", Action.CALENDAR_FEED_VIEW),
     ("playbooks", "Playbooks", "playbooks:list", Action.PLAYBOOK_VIEW),
+    ("letters", "Letters", "letters:templates", Action.LETTER_TEMPLATE_EDIT),
     ("complaints", "Complaints", "complaints:list", Action.COMPLAINT_VIEW),
     ("supplies", "Supplies", "supplies:list", Action.SUPPLY_VIEW),
     ("staff", "Staff", "accounts:staff_list", Action.STAFF_VIEW),

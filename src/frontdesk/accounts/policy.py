@@ -104,6 +104,10 @@ class Action(StrEnum):
     REFERRAL_MANAGE = "referral.manage"
     REFERRAL_REQUEST = "referral.request"
     REFERRAL_DIRECTORY = "referral.directory"
+    # Letters (letters/): the clinic's templates, a letter issued, the correspondence timeline.
+    LETTER_TEMPLATE_EDIT = "letter.template_edit"
+    LETTER_ISSUE = "letter.issue"
+    CORRESPONDENCE_VIEW = "letter.correspondence_view"
 
     # The desk queue (desk/): the page, and claim, snooze, hand over an item of it.
     DESK_QUEUE_VIEW = "desk.queue_view"
@@ -257,6 +261,15 @@ POLICY: dict[Action, frozenset[Role]] = {
     # The directory of practices the clinic refers to: no patient data; kept by the desk, the
     # supervisor and the administrator who sets the clinic up.
     Action.REFERRAL_DIRECTORY: frozenset({Role.FRONT_DESK, Role.SUPERVISOR, Role.ADMIN}),
+    # --- Letters ---
+    # The clinic's letter templates hold no patient data (the preview fills them with sample
+    # values): the supervisor, who answers for what the clinic writes, and the administrator
+    # who sets the clinic up.
+    Action.LETTER_TEMPLATE_EDIT: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    # Writing to a patient (or to their referrer about them) is the desk's work.
+    Action.LETTER_ISSUE: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    # What was written, sent and said to the patient is part of the chart: whoever may open it.
+    Action.CORRESPONDENCE_VIEW: _CLINICAL_AND_DESK,
     # The desk queue. Front desk and supervisors run the desk: they see all its work. Nurses,
     # physicians and billing see only their pools' work and what is handed to them (the
     # selector narrows it: desk/selectors.py SEES_WHOLE_DESK), since a question routed to

@@ -133,6 +133,10 @@ class AuditObject(models.TextChoices):
     # Household links between patients of one family (patients/).
     HOUSEHOLD_LINK = "household_link", "Household link"
     HOUSEHOLD = "household", "Household members"
+    # Letters and the patient's correspondence (letters/).
+    LETTER = "letter", "Letter"
+    LETTER_TEMPLATE = "letter_template", "Letter template"
+    CORRESPONDENCE = "correspondence", "Correspondence timeline"
 
 
 class AuditEvent(models.Model):

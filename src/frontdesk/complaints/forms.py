@@ -158,6 +158,10 @@ class AcknowledgeForm(forms.Form):
     note = _long_text(
         "How the patient was told (optional)", required=False, what="the note", rows=2
     )
+    letter = forms.BooleanField(
+        label="Write the acknowledgement letter (filed to the patient's chart, to print)",
+        required=False,
+    )
 
 
 class ResponseForm(forms.Form):

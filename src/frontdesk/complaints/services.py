@@ -29,6 +29,8 @@ from frontdesk.complaints.models import (
 )
 from frontdesk.complaints.selectors import complaint_settings
 from frontdesk.desk.live import desk_changed
+from frontdesk.letters.models import LetterDelivery, LetterKind
+from frontdesk.letters.services import LetterError, letter_issue
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.pdf import pdf_from_template
 from frontdesk.patients.models import Patient
@@ -238,6 +240,38 @@ def complaint_assign(
     return complaint
 
 
+def _acknowledgement_letter(
+    *, context: AuditContext, user: User, complaint: Complaint, now: dt.datetime
+) -> None:
+    if complaint.patient is None:
+        raise ComplaintRefusedError(
+            "This complaint names no patient on file, so no letter can be written to them."
+        )
+    zone = clinic_zone(complaint.clinic_id)
+    handler = complaint.owner or user
+
+    def day(at: dt.datetime | None) -> str:
+        local = (at or now).astimezone(zone)
+        return f"{local:%B} {local.day}, {local.year}"
+
+    try:
+        letter_issue(
+            context=context,
+            actor=user,
+            patient=complaint.patient,
+            kind=LetterKind.COMPLAINT_ACKNOWLEDGEMENT,
+            fields={
+                "complaint_received_on": day(complaint.created_at),
+                "handler_name": handler.get_full_name() or handler.username,
+                "response_due": day(complaint.response_due),
+            },
+            delivery=LetterDelivery.PRINT,
+            now=now,
+        )
+    except LetterError as error:
+        raise ComplaintRefusedError(error.message) from None
+
+
 @transaction.atomic
 def complaint_acknowledge(
     *,
@@ -245,9 +279,11 @@ def complaint_acknowledge(
     user: User,
     complaint: Complaint,
     note: str = "",
+    letter: bool = False,
     now: dt.datetime | None = None,
 ) -> Complaint:
-    """The patient has been told the grievance was received and who is handling it."""
+    """The patient has been told the grievance was received and who is handling it; with
+    `letter`, in the clinic's acknowledgement letter, filed to the patient's chart to print."""
     now = now or timezone.now()
     note = _text(note, what="the note", required=False)
     complaint = _locked(complaint)
@@ -258,6 +294,8 @@ def complaint_acknowledge(
     if complaint.owner_id is None:
         complaint.owner = user  # whoever acknowledges it takes it, unless it had an owner
     complaint.save(update_fields=["status", "acknowledged_at", "owner"])
+    if letter:
+        _acknowledgement_letter(context=context, user=user, complaint=complaint, now=now)
     _event(complaint, kind=EventKind.ACKNOWLEDGED, by=user, at=now, text=note)
     _audit(context, complaint, detail={"status": complaint.status})
     desk_changed(complaint.clinic_id)

@@ -152,11 +152,18 @@ def acknowledge_view(request: HttpRequest, complaint_id: int) -> HttpResponse:
                 user=user,
                 complaint=complaint,
                 note=form.cleaned_data["note"],
+                letter=form.cleaned_data["letter"],
             )
         except services.ComplaintRefusedError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Acknowledged. The written response is next.")
+            messages.success(
+                request,
+                "Acknowledged. The letter is filed to the patient's chart under Correspondence, "
+                "to print. The written response is next."
+                if form.cleaned_data["letter"]
+                else "Acknowledged. The written response is next.",
+            )
             return redirect("complaints:detail", complaint.pk)
     return _detail(request, complaint_id, ack_form=form)
 

@@ -39,6 +39,8 @@ class DocumentKind(models.TextChoices):
 class DocumentSource(models.TextChoices):
     UPLOAD = "upload", "Uploaded"
     SCAN = "scan", "Scanned"
+    # A letter Frontdesk wrote and printed to PDF (letters/).
+    LETTER = "letter", "Written by Frontdesk"
 
 
 class Document(models.Model):

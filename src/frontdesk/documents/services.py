@@ -128,6 +128,54 @@ def _documents_record(
 
 
 @transaction.atomic
+def document_generated_record(
+    *,
+    context: AuditContext,
+    user: User,
+    patient: Patient,
+    stored: StoredFile,
+    kind: str,
+    title: str,
+    appointment: Appointment | None = None,
+    now: dt.datetime | None = None,
+) -> Document:
+    """Record a file Frontdesk wrote itself (a letter, stored by `document_files_store` before
+    the caller's transaction), filed at once to `patient` and, optionally, a visit of theirs.
+    The caller removes the file if its transaction does not commit."""
+    if kind not in DocumentKind.values:
+        raise DocumentFilingError("Choose what kind of document this is.")
+    if appointment is not None and appointment.patient_id != patient.pk:
+        raise DocumentFilingError("That visit is not this patient's.")
+    now = now or timezone.now()
+    document = Document.objects.create(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        appointment=appointment,
+        kind=kind,
+        title=title[:200],
+        source=DocumentSource.LETTER,
+        original_name=stored.original_name,
+        file=stored.file,
+        thumbnail=stored.thumbnail,
+        content_type=stored.content_type,
+        size=stored.size,
+        received_at=now,
+        received_by=user,
+        filed_at=now,
+        filed_by=user,
+    )
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE,
+        patient_ids=[patient.pk],
+        object_type=AuditObject.DOCUMENT,
+        object_id=document.pk,
+        detail={"documents": [document.pk], "filed": True, "kind": kind, "source": "letter"},
+    )
+    return document
+
+
+@transaction.atomic
 def document_file(
     *,
     context: AuditContext,

@@ -18,6 +18,8 @@ from frontdesk.clinic.models import Clinic
 from frontdesk.desk.live import desk_changed
 from frontdesk.documents.models import Document, DocumentKind
 from frontdesk.documents.services import document_file
+from frontdesk.letters.models import LetterDelivery, LetterKind
+from frontdesk.letters.services import Addressee, LetterError, letter_issue
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import Patient
 from frontdesk.referrals.models import (
@@ -176,45 +178,135 @@ def _locked(referral: Referral) -> Referral:
     return Referral.objects.select_for_update().select_related("patient").get(pk=referral.pk)
 
 
+@dataclass(frozen=True)
+class Transition:
+    """One step of a referral's life: the statuses it may start from, where it leads, the
+    refusal (in the desk's words) from any other, and whether the desk queue changes."""
+
+    allowed: tuple[ReferralStatus, ...]
+    to: ReferralStatus
+    refusal: str
+    desk: bool = False
+
+
+# Every status step but booking a visit (`referral_appointment_link`, which also links further
+# visits without a change of status), in one table: the referral's paths in and out.
+TRANSITIONS: dict[str, Transition] = {
+    "accept": Transition(
+        (ReferralStatus.RECEIVED,),
+        ReferralStatus.ACCEPTED,
+        "Only a referral just received can be accepted",
+        desk=True,
+    ),
+    "decline": Transition(
+        (ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED),
+        ReferralStatus.DECLINED,
+        "Only a referral not yet booked can be declined",
+        desk=True,
+    ),
+    "seen": Transition(
+        (ReferralStatus.SCHEDULED,),
+        ReferralStatus.SEEN,
+        "Only a booked referral can be marked seen",
+    ),
+    "report_sent": Transition(
+        (ReferralStatus.SEEN,),
+        ReferralStatus.REPORT_SENT,
+        "The report goes back once the patient has been seen",
+    ),
+    "send": Transition(
+        (ReferralStatus.REQUESTED,),
+        ReferralStatus.SENT,
+        "Only a requested referral can be sent",
+    ),
+    "external_appointment": Transition(
+        (ReferralStatus.SENT, ReferralStatus.SCHEDULED),
+        ReferralStatus.SCHEDULED,
+        "The practice's appointment is recorded once the referral is sent",
+    ),
+    "report_received": Transition(
+        (ReferralStatus.SENT, ReferralStatus.SCHEDULED),
+        ReferralStatus.REPORT_RECEIVED,
+        "A report is received for a referral that was sent",
+    ),
+}
+
+
 def _step(
     *,
     context: AuditContext,
     referral: Referral,
-    allowed: Sequence[ReferralStatus],
-    to: ReferralStatus,
-    refusal: str,
+    step: str,
     changes: dict[str, Any],
     detail: dict[str, Any] | None = None,
-    desk: bool = False,
 ) -> Referral:
+    transition = TRANSITIONS[step]
     locked = _locked(referral)
-    if locked.status not in allowed:
-        raise ReferralError(f"{refusal} (it is {locked.get_status_display().lower()}).")
+    if locked.status not in transition.allowed:
+        raise ReferralError(f"{transition.refusal} (it is {locked.get_status_display().lower()}).")
     before = locked.status
-    locked.status = to
+    locked.status = transition.to
     for name, value in changes.items():
         setattr(locked, name, value)
     locked.save()
-    _audit(context, locked, AuditAction.UPDATE, {"from": before, "to": str(to), **(detail or {})})
-    if desk:
+    _audit(
+        context,
+        locked,
+        AuditAction.UPDATE,
+        {"from": before, "to": str(transition.to), **(detail or {})},
+    )
+    if transition.desk:
         desk_changed(locked.clinic_id)
     return locked
+
+
+def _letter_to_referrer(
+    *, context: AuditContext, user: User, referral: Referral, kind: str, reason: str = ""
+) -> Document:
+    """The letter back to the referrer (accepted, or declined with the reason), filed to the
+    patient's chart and with the referral, to print and send to the practice."""
+    lines = [line for line in (referral.practice_name,) if line]
+    if referral.fax:
+        lines.append(f"Fax {referral.fax}")
+    fields = {
+        "referrer_name": referral.provider_name or referral.practice_name or "Colleague",
+        "referring_practice": referral.practice_name,
+        "referral_reason": referral.reason,
+    }
+    if reason:
+        fields["reason"] = reason
+    try:
+        document = letter_issue(
+            context=context,
+            actor=user,
+            patient=referral.patient,
+            kind=kind,
+            fields=fields,
+            addressee=Addressee(name=fields["referrer_name"], lines=lines),
+            delivery=LetterDelivery.PRINT,
+        )
+    except LetterError as error:
+        raise ReferralError(error.message) from None
+    referral.documents.add(document)
+    return document
 
 
 @transaction.atomic
 def referral_accept(
     *, context: AuditContext, user: User, referral: Referral, now: dt.datetime | None = None
 ) -> Referral:
-    """The clinician's yes, recorded by the desk: the referral is now to be booked."""
-    return _step(
+    """The clinician's yes, recorded by the desk: the referral is now to be booked, and the
+    letter telling the referrer so is filed with it, to print."""
+    accepted = _step(
         context=context,
         referral=referral,
-        allowed=[ReferralStatus.RECEIVED],
-        to=ReferralStatus.ACCEPTED,
-        refusal="Only a referral just received can be accepted",
+        step="accept",
         changes={"decided_at": now or timezone.now()},
-        desk=True,
     )
+    _letter_to_referrer(
+        context=context, user=user, referral=accepted, kind=LetterKind.REFERRAL_ACCEPTED
+    )
+    return accepted
 
 
 @transaction.atomic
@@ -226,25 +318,31 @@ def referral_decline(
     reason: str,
     now: dt.datetime | None = None,
 ) -> Referral:
-    """The clinician's no, with the reason; the referral leaves the desk queue. (The letter to
-    the referrer comes with the clinic's letter templates.)"""
+    """The clinician's no, with the reason; the referral leaves the desk queue, and the letter
+    telling the referrer why is filed with it, to print. A letter that cannot be printed leaves
+    the referral as it was."""
     reason = reason.strip()
     if not reason:
         raise ReferralError("Say why the referral is declined; the referrer is told.")
-    return _step(
+    declined = _step(
         context=context,
         referral=referral,
-        allowed=[ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED],
-        to=ReferralStatus.DECLINED,
-        refusal="Only a referral not yet booked can be declined",
+        step="decline",
         changes={
             "decided_at": now or timezone.now(),
             "closed_at": now or timezone.now(),
             "decline_reason": reason[:300],
         },
         detail={"reason": reason[:300]},
-        desk=True,
     )
+    _letter_to_referrer(
+        context=context,
+        user=user,
+        referral=declined,
+        kind=LetterKind.REFERRAL_DECLINED,
+        reason=declined.decline_reason,
+    )
+    return declined
 
 
 _LIVE_VISIT = (
@@ -304,9 +402,7 @@ def referral_seen(
     return _step(
         context=context,
         referral=referral,
-        allowed=[ReferralStatus.SCHEDULED],
-        to=ReferralStatus.SEEN,
-        refusal="Only a booked referral can be marked seen",
+        step="seen",
         changes={"seen_at": now or timezone.now()},
     )
 
@@ -319,9 +415,7 @@ def referral_report_sent(
     return _step(
         context=context,
         referral=referral,
-        allowed=[ReferralStatus.SEEN],
-        to=ReferralStatus.REPORT_SENT,
-        refusal="The report goes back once the patient has been seen",
+        step="report_sent",
         changes={"closed_at": now or timezone.now()},
     )
 
@@ -409,9 +503,7 @@ def referral_send(
     return _step(
         context=context,
         referral=locked,
-        allowed=[ReferralStatus.REQUESTED],
-        to=ReferralStatus.SENT,
-        refusal="Only a requested referral can be sent",
+        step="send",
         changes={
             "practice": practice,
             "practice_name": practice.name,
@@ -436,9 +528,7 @@ def referral_external_appointment(
     return _step(
         context=context,
         referral=referral,
-        allowed=[ReferralStatus.SENT, ReferralStatus.SCHEDULED],
-        to=ReferralStatus.SCHEDULED,
-        refusal="The practice's appointment is recorded once the referral is sent",
+        step="external_appointment",
         changes={"external_appointment_on": when, "scheduled_at": timezone.now()},
     )
 
@@ -464,9 +554,7 @@ def referral_report_received(
     return _step(
         context=context,
         referral=locked,
-        allowed=[ReferralStatus.SENT, ReferralStatus.SCHEDULED],
-        to=ReferralStatus.REPORT_RECEIVED,
-        refusal="A report is received for a referral that was sent",
+        step="report_received",
         changes={"closed_at": now or timezone.now()},
         detail={"documents": attached},
     )

@@ -226,7 +226,14 @@ def step_view(request: HttpRequest, referral_id: int, action: str) -> HttpRespon
     except services.ReferralError as error:
         shown = selectors.referral_for_view(user, context=context, referral_id=referral.pk)
         return _page(request, shown, {**forms, "refusal": str(error)}, status=400)
-    messages.success(request, "Referral updated.")
+    if action in ("accept", "decline"):
+        messages.success(
+            request,
+            "Referral updated. The letter to the referrer is filed with it: open it under "
+            "Documents to print or fax.",
+        )
+    else:
+        messages.success(request, "Referral updated.")
     return redirect("referrals:referral", referral_id=referral.pk)
 
 

@@ -400,6 +400,7 @@ def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
         "history": list(appointment.history.select_related("by")),
         "cancel_form": CancelForm(),
         "can_book": role_may(user.role, Action.APPOINTMENT_BOOK),
+        "can_write_letter": role_may(user.role, Action.LETTER_ISSUE),
         "freed_time_offered": _freed_time_offered(appointment),
     }
     return render(request, "scheduling/appointment.html", context)

@@ -265,3 +265,40 @@ def test_two_supervisors_answering_at_once_send_one_letter(
     assert outcomes.count("sent") == 1
     assert all("has its written response already" in o for o in outcomes if o != "sent")
     assert ComplaintLetter.objects.filter(complaint=grievance).count() == 1
+
+
+def test_the_acknowledgement_letter_is_filed_to_the_patients_chart(
+    personas: Personas, grievance: Complaint, client: Client, settings: object, tmp_path: object
+) -> None:
+    from django.core.files.storage import default_storage
+
+    from frontdesk.documents.models import Document
+
+    settings.MEDIA_ROOT = tmp_path  # type: ignore[attr-defined]
+    supervisor = login_client(client, personas.supervisor)
+    response = supervisor.post(
+        reverse("complaints:acknowledge", args=[grievance.pk]), {"note": "", "letter": "on"}
+    )
+    assert response.status_code == 302
+    document = Document.objects.get(patient=grievance.patient, kind="correspondence")
+    with default_storage.open(document.file, "rb") as handle:
+        text = " ".join(pdf_text(handle.read()).split())
+    assert "We have received your complaint" in text
+    assert "Sue is looking into it" in text
+
+
+def test_no_acknowledgement_letter_is_written_for_a_complaint_without_a_patient(
+    personas: Personas, log_complaint: LogComplaint
+) -> None:
+    from frontdesk.complaints.services import complaint_acknowledge
+
+    anonymous = log_complaint(complainant="A visitor")
+    with pytest.raises(ComplaintRefusedError, match="names no patient on file"):
+        complaint_acknowledge(
+            context=context_of(personas.supervisor),
+            user=personas.supervisor,
+            complaint=anonymous,
+            letter=True,
+        )
+    anonymous.refresh_from_db()
+    assert anonymous.status == ComplaintStatus.AWAITING_ACKNOWLEDGEMENT

@@ -534,3 +534,64 @@ def test_administrators_reach_the_directory_from_the_navigation_and_see_no_refer
     assert page.status_code == 400
     assert "check digit is wrong" in page.content.decode()
     assert "Heart Partners" in page.content.decode()
+
+
+def _letter_text(document: Document) -> str:
+    from django.core.files.storage import default_storage
+
+    from frontdesk.lib.pdf import pdf_text
+
+    with default_storage.open(document.file, "rb") as handle:
+        return " ".join(pdf_text(handle.read()).split())
+
+
+def test_a_declined_referral_writes_the_reason_in_a_letter_to_the_referrer(
+    personas: Personas, patient: Patient
+) -> None:
+    referral = _register(personas, patient, timezone.now(), fax="+12025550199")
+    services.referral_decline(
+        context=SYSTEM_CONTEXT,
+        user=personas.front_desk,
+        referral=referral,
+        reason="We do not see patients under 18",
+    )
+    (letter,) = referral.documents.filter(kind="correspondence")
+    assert letter.patient_id == patient.pk
+    text = _letter_text(letter)
+    assert "Dear Dr Ada Grey" in text
+    assert "Grey Family Practice" in text and "Fax +12025550199" in text
+    assert "Reason: We do not see patients under 18" in text
+    assert "Regarding: John Smith (MRN" in text
+    assert "Chest pain on exertion" in text
+
+
+def test_an_accepted_referral_writes_to_the_referrer(personas: Personas, patient: Patient) -> None:
+    referral = _register(personas, patient, timezone.now())
+    services.referral_accept(context=SYSTEM_CONTEXT, user=personas.front_desk, referral=referral)
+    (letter,) = referral.documents.filter(kind="correspondence")
+    assert "We have accepted the referral" in _letter_text(letter)
+
+
+def test_a_decline_whose_letter_cannot_be_printed_leaves_the_referral_as_it_was(
+    personas: Personas, patient: Patient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frontdesk.letters import services as letters
+
+    def broken(html: str) -> bytes:
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(letters, "pdf_render", broken)
+    referral = _register(personas, patient, timezone.now())
+    with pytest.raises(services.ReferralError, match="could not be printed to PDF"):
+        services.referral_decline(
+            context=SYSTEM_CONTEXT, user=personas.front_desk, referral=referral, reason="Full"
+        )
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.RECEIVED and referral.decline_reason == ""
+    assert not Document.objects.filter(kind="correspondence").exists()
+
+
+def test_every_status_step_is_in_the_transition_table() -> None:
+    steps = {t.to for t in services.TRANSITIONS.values()}
+    assert ReferralStatus.SCHEDULED in steps and ReferralStatus.REPORT_RECEIVED in steps
+    assert all(t.refusal and t.allowed for t in services.TRANSITIONS.values())
