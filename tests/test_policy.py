@@ -90,6 +90,7 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "file_id": lambda s: _sample_filed_document(s),
     "referral_id": lambda s: _sample_referral(s),
     "practice_id": lambda s: _sample_practice(s),
+    "request_id": lambda s: _sample_records_request(s),
     # The desk queue's items: a kind and the source's row.
     "kind": lambda s: "unconfirmed",
     "ref_id": lambda s: s.appointment.pk,
@@ -282,6 +283,24 @@ def _sample_referral(s: Samples) -> int:
         },
     )
     return referral.pk
+
+
+def _sample_records_request(s: Samples) -> int:
+    from frontdesk.records.models import RecordsRequest
+
+    request, _ = RecordsRequest.objects.get_or_create(
+        clinic_id=s.patient.clinic_id,
+        patient=s.patient,
+        defaults={
+            "status": "received",
+            "requester": "patient",
+            "record_kinds": ["visit_notes"],
+            "delivery": "pickup",
+            "received_at": timezone.now(),
+            "due_at": timezone.now() + dt.timedelta(days=30),
+        },
+    )
+    return request.pk
 
 
 def _sample_practice(s: Samples) -> int:

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "frontdesk.eligibility",
     "frontdesk.documents",
     "frontdesk.referrals",
+    "frontdesk.records",
     "frontdesk.scheduling",
     "frontdesk.flow",
     "frontdesk.messaging",

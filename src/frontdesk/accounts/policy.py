@@ -104,6 +104,10 @@ class Action(StrEnum):
     REFERRAL_MANAGE = "referral.manage"
     REFERRAL_REQUEST = "referral.request"
     REFERRAL_DIRECTORY = "referral.directory"
+    RECORDS_VIEW = "records.view"
+    RECORDS_MANAGE = "records.manage"
+    RECORDS_SETTINGS = "records.settings"
+    DISCLOSURE_ACCOUNTING = "records.disclosure_accounting"
 
     # The desk queue (desk/): the page, and claim, snooze, hand over an item of it.
     DESK_QUEUE_VIEW = "desk.queue_view"
@@ -257,6 +261,16 @@ POLICY: dict[Action, frozenset[Role]] = {
     # The directory of practices the clinic refers to: no patient data; kept by the desk, the
     # supervisor and the administrator who sets the clinic up.
     Action.REFERRAL_DIRECTORY: frozenset({Role.FRONT_DESK, Role.SUPERVISOR, Role.ADMIN}),
+    # --- Requests for records (records/) ---
+    # Release of information is the desk's work, answered for by the supervisor. Physicians
+    # read the requests too: a denial on the ground of harm is a licensed professional's
+    # judgement (45 CFR 164.524(a)(3)). Billing and nurses have no part in it.
+    Action.RECORDS_VIEW: frozenset({Role.FRONT_DESK, Role.PHYSICIAN, Role.SUPERVISOR}),
+    Action.RECORDS_MANAGE: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    # The fee schedule and warning days: clinic set-up, no patient data.
+    Action.RECORDS_SETTINGS: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    # The accounting of disclosures is printed for the patient who asks at the desk.
+    Action.DISCLOSURE_ACCOUNTING: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
     # The desk queue. Front desk and supervisors run the desk: they see all its work. Nurses,
     # physicians and billing see only their pools' work and what is handed to them (the
     # selector narrows it: desk/selectors.py SEES_WHOLE_DESK), since a question routed to
