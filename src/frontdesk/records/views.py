@@ -38,6 +38,7 @@ def list_view(request: HttpRequest) -> HttpResponse:
             "requests": selectors.open_requests_for_view(user, context=audit_context(request)),
             "now": timezone.now(),
             "can_manage": role_may(user.role, Action.RECORDS_MANAGE),
+            "can_set_fees": role_may(user.role, Action.RECORDS_SETTINGS),
         },
     )
 

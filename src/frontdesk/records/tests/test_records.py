@@ -507,3 +507,23 @@ def test_the_open_list_is_one_query_and_its_audit(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("records:list"))
     assert response.content.decode().count("Lopez, Maria") == 3
+
+
+def test_administrators_reach_the_fees_and_see_no_requests(
+    client: Client, personas: Personas
+) -> None:
+    from frontdesk.accounts.navigation import navigation_for
+
+    admin_links = {item.key for item in navigation_for(personas.admin.role, "/")}
+    desk_links = {item.key for item in navigation_for(personas.front_desk.role, "/")}
+    assert "records_settings" in admin_links and "records" not in admin_links
+    assert "records" in desk_links and "records_settings" not in desk_links
+    listing = login_client(client, personas.supervisor).get(reverse("records:list"))
+    assert reverse("records:settings") in listing.content.decode()
+    response = client.post(
+        reverse("records:settings"),
+        {"electronic_fee": "5.00", "paper_fee_per_page": "0.10", "warn_days": "7"},
+    )
+    assert response.status_code == 302
+    saved = RecordsSettings.objects.get(clinic=personas.clinic)
+    assert (saved.electronic_fee, saved.warn_days) == (Decimal("5.00"), 7)
