@@ -2,8 +2,9 @@
 service that follows the transition table (records/models.py `TRANSITIONS`). A step that
 changes what the desk must do raises the desk's version (records/desk.py reads the open ones).
 
-Letters (extension, cover, denial) are printed and filed to the patient by `letter_make` inside
-the step's transaction, so a step is never recorded without the letter that tells the requester.
+Letters (extension, cover, denial) are printed and filed to the patient by `letter_make` before
+the step's own transaction (rendering a PDF never holds the database's write lock), and the
+step is recorded with its letter, so it never stands without the letter that tells the requester.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.clinic.models import Clinic
 from frontdesk.desk.live import desk_changed
-from frontdesk.documents.models import DocumentKind
+from frontdesk.documents.models import Document, DocumentKind
 from frontdesk.documents.services import documents_upload
 from frontdesk.documents.storage import DocumentsRefusedError, Upload
 from frontdesk.lib.clinic_time import clinic_zone
@@ -201,7 +202,6 @@ def _audit(
     )
 
 
-@transaction.atomic
 def records_request_log(
     *,
     context: AuditContext,
@@ -235,40 +235,45 @@ def records_request_log(
             )
         except DocumentsRefusedError as error:
             raise RecordsRequestError(str(error)) from None
-    request = RecordsRequest.objects.create(
-        clinic_id=patient.clinic_id,
-        patient=patient,
-        status=RequestStatus.RECEIVED,
-        requester=details.requester,
-        requester_name=details.requester_name if third_party else "",
-        requester_organisation=details.requester_organisation if third_party else "",
-        requester_relationship=details.requester_relationship if third_party else "",
-        requester_address=details.requester_address,
-        records_from=details.records_from,
-        records_to=details.records_to,
-        record_kinds=list(details.record_kinds),
-        records_note=details.records_note,
-        delivery=details.delivery,
-        delivery_to=details.delivery_to,
-        purpose=details.purpose if third_party else (details.purpose or "At the patient's request"),
-        authorisation_elements=list(details.authorisation_elements) if third_party else [],
-        authorisation_expires=details.authorisation_expires if third_party else None,
-        authorisation_document=document,
-        received_at=now,
-        due_at=records_due(patient.clinic_id, now),
-        created_by=user,
-    )
-    _audit(
-        context,
-        request,
-        AuditAction.CREATE,
-        {
-            "requester": details.requester,
-            "kinds": list(details.record_kinds),
-            "authorisation": document.pk if document else None,
-        },
-    )
-    desk_changed(request.clinic_id)
+    # The signed form is checked and stored before the request's transaction (its own, short),
+    # so reading and thumbnailing it never holds the database's write lock.
+    with transaction.atomic():
+        request = RecordsRequest.objects.create(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            status=RequestStatus.RECEIVED,
+            requester=details.requester,
+            requester_name=details.requester_name if third_party else "",
+            requester_organisation=details.requester_organisation if third_party else "",
+            requester_relationship=details.requester_relationship if third_party else "",
+            requester_address=details.requester_address,
+            records_from=details.records_from,
+            records_to=details.records_to,
+            record_kinds=list(details.record_kinds),
+            records_note=details.records_note,
+            delivery=details.delivery,
+            delivery_to=details.delivery_to,
+            purpose=details.purpose
+            if third_party
+            else (details.purpose or "At the patient's request"),
+            authorisation_elements=list(details.authorisation_elements) if third_party else [],
+            authorisation_expires=details.authorisation_expires if third_party else None,
+            authorisation_document=document,
+            received_at=now,
+            due_at=records_due(patient.clinic_id, now),
+            created_by=user,
+        )
+        _audit(
+            context,
+            request,
+            AuditAction.CREATE,
+            {
+                "requester": details.requester,
+                "kinds": list(details.record_kinds),
+                "authorisation": document.pk if document else None,
+            },
+        )
+        desk_changed(request.clinic_id)
     return request
 
 
@@ -329,7 +334,25 @@ def records_request_start(
     return locked
 
 
-@transaction.atomic
+def _current(request: RecordsRequest) -> RecordsRequest:
+    """The request as it is now, read without a lock: for the checks made before a letter is
+    printed (the locked step checks again)."""
+    return RecordsRequest.objects.select_related("patient", "clinic").get(pk=request.pk)
+
+
+def _extension_refusal(current: RecordsRequest, now: dt.datetime) -> str | None:
+    if current.status not in OPEN_STATUSES:
+        return f"A request {current.get_status_display().lower()} needs no more time."
+    if current.extended_at is not None:
+        return (
+            "This request has had its one extension already; it must be answered by "
+            f"{current.due_at.astimezone(clinic_zone(current.clinic_id)):%b %-d, %Y}."
+        )
+    if current.due_at < now:
+        return "The 30 days have passed: an extension must be sent before the request is due."
+    return None
+
+
 def records_request_extend(
     *,
     context: AuditContext,
@@ -344,38 +367,47 @@ def records_request_extend(
     reason = reason.strip()
     if not reason:
         raise RecordsRequestError("Say why more time is needed: the requester is told in writing.")
+    current = _current(request)
+    refusal = _extension_refusal(current, now)
+    if refusal:
+        raise RecordsRequestError(refusal)
+    # The letter is printed and filed before the step's transaction, so rendering never holds
+    # the database's write lock; a step refused after it leaves the letter on the chart unsent.
+    current.due_at = records_due(current.clinic_id, current.due_at, EXTENSION_DAYS)
+    letter = letter_make(
+        context=context, user=user, kind="extension", request=current, fields={"reason": reason}
+    )
+    return _extend_record(context=context, request=current, reason=reason, letter=letter, now=now)
+
+
+@transaction.atomic
+def _extend_record(
+    *,
+    context: AuditContext,
+    request: RecordsRequest,
+    reason: str,
+    letter: Document,
+    now: dt.datetime,
+) -> RecordsRequest:
     locked = _locked(request)
-    if locked.status not in OPEN_STATUSES:
-        raise RecordsRequestError(
-            f"A request {locked.get_status_display().lower()} needs no more time."
-        )
-    if locked.extended_at is not None:
-        raise RecordsRequestError(
-            "This request has had its one extension already; it must be answered by "
-            f"{locked.due_at.astimezone(clinic_zone(locked.clinic_id)):%b %-d, %Y}."
-        )
-    if locked.due_at < now:
-        raise RecordsRequestError(
-            "The 30 days have passed: an extension must be sent before the request is due."
-        )
+    refusal = _extension_refusal(locked, now)
+    if refusal:
+        raise RecordsRequestError(refusal)
     locked.due_at = records_due(locked.clinic_id, locked.due_at, EXTENSION_DAYS)
     locked.extension_reason = reason
     locked.extended_at = now
-    locked.extension_letter = letter_make(
-        context=context, user=user, kind="extension", request=locked, fields={"reason": reason}
-    )
+    locked.extension_letter = letter
     locked.save()
     _audit(
         context,
         locked,
         AuditAction.UPDATE,
-        {"extended": True, "letter": locked.extension_letter.pk, "due": locked.due_at.isoformat()},
+        {"extended": True, "letter": letter.pk, "due": locked.due_at.isoformat()},
     )
     desk_changed(locked.clinic_id)
     return locked
 
 
-@transaction.atomic
 def records_request_send(
     *,
     context: AuditContext,
@@ -397,27 +429,58 @@ def records_request_send(
         raise RecordsRequestError("Say how the records were sent.")
     if fee is not None and fee < 0:
         raise RecordsRequestError("The fee cannot be negative.")
-    locked = _locked(request)
-    before = _move(locked, RequestStatus.SENT, "Gather the records before sending them")
-    locked.sent_at = now
-    locked.sent_what = what
-    locked.sent_how = how
-    locked.pages = pages
-    locked.fee = (
-        fee if fee is not None else records_fee_quote(locked.clinic_id, how=how, pages=pages)
-    )
-    locked.cover_letter = letter_make(
+    current = _current(request)
+    _move(current, RequestStatus.SENT, SEND_REFUSAL)
+    charged = fee if fee is not None else records_fee_quote(current.clinic_id, how=how, pages=pages)
+    letter = letter_make(
         context=context,
         user=user,
         kind="cover",
-        request=locked,
+        request=current,
         fields={
             "what": what,
             "how": Delivery(how).label,
             "pages": pages,
-            "fee": money_format(locked.fee),
+            "fee": money_format(charged),
         },
     )
+    return _send_record(
+        context=context,
+        user=user,
+        request=current,
+        what=what,
+        how=how,
+        pages=pages,
+        fee=charged,
+        letter=letter,
+        now=now,
+    )
+
+
+SEND_REFUSAL = "Gather the records before sending them"
+
+
+@transaction.atomic
+def _send_record(
+    *,
+    context: AuditContext,
+    user: User,
+    request: RecordsRequest,
+    what: str,
+    how: str,
+    pages: int | None,
+    fee: Decimal,
+    letter: Document,
+    now: dt.datetime,
+) -> RecordsRequest:
+    locked = _locked(request)
+    before = _move(locked, RequestStatus.SENT, SEND_REFUSAL)
+    locked.sent_at = now
+    locked.sent_what = what
+    locked.sent_how = how
+    locked.pages = pages
+    locked.fee = fee
+    locked.cover_letter = letter
     locked.save()
     disclosure = Disclosure.objects.create(
         clinic_id=locked.clinic_id,
@@ -438,8 +501,8 @@ def records_request_send(
             "from": before,
             "to": locked.status,
             "how": how,
-            "fee": str(locked.fee),
-            "letter": locked.cover_letter.pk,
+            "fee": str(fee),
+            "letter": letter.pk,
             "disclosure": disclosure.pk,
         },
     )
@@ -447,7 +510,9 @@ def records_request_send(
     return locked
 
 
-@transaction.atomic
+DENY_REFUSAL = "This request can no longer be denied"
+
+
 def records_request_deny(
     *,
     context: AuditContext,
@@ -463,19 +528,36 @@ def records_request_deny(
         raise RecordsRequestError(
             "Say why the request is denied: the requester is told in writing."
         )
-    locked = _locked(request)
-    before = _move(locked, RequestStatus.DENIED, "This request can no longer be denied")
-    locked.denied_at = now or timezone.now()
-    locked.denial_reason = reason
-    locked.denial_letter = letter_make(
-        context=context, user=user, kind="denial", request=locked, fields={"reason": reason}
+    current = _current(request)
+    _move(current, RequestStatus.DENIED, DENY_REFUSAL)
+    letter = letter_make(
+        context=context, user=user, kind="denial", request=current, fields={"reason": reason}
     )
+    return _deny_record(
+        context=context, request=current, reason=reason, letter=letter, now=now or timezone.now()
+    )
+
+
+@transaction.atomic
+def _deny_record(
+    *,
+    context: AuditContext,
+    request: RecordsRequest,
+    reason: str,
+    letter: Document,
+    now: dt.datetime,
+) -> RecordsRequest:
+    locked = _locked(request)
+    before = _move(locked, RequestStatus.DENIED, DENY_REFUSAL)
+    locked.denied_at = now
+    locked.denial_reason = reason
+    locked.denial_letter = letter
     locked.save()
     _audit(
         context,
         locked,
         AuditAction.UPDATE,
-        {"from": before, "to": locked.status, "letter": locked.denial_letter.pk},
+        {"from": before, "to": locked.status, "letter": letter.pk},
     )
     desk_changed(locked.clinic_id)
     return locked
