@@ -92,6 +92,7 @@ SAMPLE_KWARGS: dict[str, Callable[[Samples], Any]] = {
     "practice_id": lambda s: _sample_practice(s),
     # A kind of letter (letters/).
     "letter_kind": lambda s: "appointment_confirmation",
+    "request_id": lambda s: _sample_records_request(s),
     # The desk queue's items: a kind and the source's row.
     "kind": lambda s: "unconfirmed",
     "ref_id": lambda s: s.appointment.pk,
@@ -284,6 +285,24 @@ def _sample_referral(s: Samples) -> int:
         },
     )
     return referral.pk
+
+
+def _sample_records_request(s: Samples) -> int:
+    from frontdesk.records.models import RecordsRequest
+
+    request, _ = RecordsRequest.objects.get_or_create(
+        clinic_id=s.patient.clinic_id,
+        patient=s.patient,
+        defaults={
+            "status": "received",
+            "requester": "patient",
+            "record_kinds": ["visit_notes"],
+            "delivery": "pickup",
+            "received_at": timezone.now(),
+            "due_at": timezone.now() + dt.timedelta(days=30),
+        },
+    )
+    return request.pk
 
 
 def _sample_practice(s: Samples) -> int:

@@ -270,6 +270,7 @@ def world(
     )
     _inquiries_of(personas, secret)
     _complaint_of(personas, secret)
+    _records_request_of(secret)
     secret.refresh_from_db()
     return World(
         patient=secret,
@@ -402,6 +403,7 @@ PATIENT_PARAMETERS: dict[str, Callable[[World], Any]] = {
     "check_id": lambda w: _eligibility_check(w),
     "file_id": lambda w: w.filed.pk,
     "referral_id": lambda w: w.referral.pk,
+    "request_id": lambda w: _records_request_of(w.patient),
     # Calls, callbacks, questions and contacts (inquiries/), made by `_inquiries_of`.
     "complaint_id": lambda w: _complaint_model().objects.get(patient=w.patient).pk,
     "call_id": lambda w: (
@@ -441,6 +443,31 @@ def _eligibility_check(w: World) -> int:
         requested_at=NOW,
         next_attempt_at=NOW,
     ).pk
+
+
+def _records_request_of(patient: Patient) -> int:
+    """A request for the restricted patient's records (records/)."""
+    from frontdesk.records.models import RecordsRequest
+
+    request, _ = RecordsRequest.objects.get_or_create(
+        patient=patient,
+        defaults={
+            "clinic_id": patient.clinic_id,
+            "status": "received",
+            "requester": "patient",
+            "record_kinds": ["visit_notes"],
+            "delivery": "pickup",
+            "received_at": NOW,
+            "due_at": NOW + dt.timedelta(days=30),
+        },
+    )
+    return request.pk
+
+
+def _records_model(name: str) -> Any:
+    from django.apps import apps
+
+    return apps.get_model("records", name)
 
 
 def _complaint_model() -> Any:
@@ -586,6 +613,17 @@ FORM_CASES: list[tuple[str, str, Callable[[World], dict[str, Any]]]] = [
     ("scheduling:waitlist_slot", "get", lambda w: {"appointment": w.appointment.pk}),
     ("scheduling:waitlist_slot_offer", "post", lambda w: {"appointment": w.appointment.pk}),
     ("inquiries:call_new", "get", lambda w: {"patient": w.patient.pk}),
+    ("records:new", "get", lambda w: {"patient": w.patient.pk}),
+    (
+        "records:new",
+        "post",
+        lambda w: {
+            "patient": w.patient.pk,
+            "requester": "patient",
+            "record_kinds": ["visit_notes"],
+            "delivery": "pickup",
+        },
+    ),
     (
         "inquiries:call_new",
         "post",
@@ -641,6 +679,8 @@ def _snapshot(world: World) -> dict[str, Any]:
             )
         ),
         _complaint_model(),
+        _records_model("RecordsRequest"),
+        _records_model("Disclosure"),
     ]
     state: dict[str, Any] = {
         m.__name__: list(m._default_manager.order_by("pk").values()) for m in models

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "frontdesk.documents",
     "frontdesk.letters",
     "frontdesk.referrals",
+    "frontdesk.records",
     "frontdesk.scheduling",
     "frontdesk.flow",
     "frontdesk.messaging",

@@ -38,6 +38,8 @@ urlpatterns = [
     path("documents/", include("frontdesk.documents.urls")),
     path("referrals/", include("frontdesk.referrals.urls")),
     path("letters/", include("frontdesk.letters.urls")),
+    # Requests for records (release of information) and the accounting of disclosures.
+    path("records/", include("frontdesk.records.urls")),
     # What the demo's patients would have received (404 outside demo mode).
     path("demo/", include("frontdesk.demo.urls")),
     # A patient's signed link to a waitlist offer; short, since it also goes by text message.

@@ -48,6 +48,7 @@ def test_a_supervisor_edits_a_letter_and_the_desk_prints_it_from_the_chart(
     sign_in(page, personas.supervisor)
     page.get_by_label("Code").fill(f"{TOTP(device.bin_key).token():06d}")
     page.get_by_role("button", name="Continue").click()
+    page.get_by_role("navigation", name="Main").get_by_text("Settings", exact=True).click()
     page.get_by_role("link", name="Letters", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Letters")
     assert_accessible(page)

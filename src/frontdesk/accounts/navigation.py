@@ -34,6 +34,8 @@ _SETTINGS = frozenset(
         "staff",
         "locks",
         "inquiry_settings",
+        "letters",
+        "records_settings",
         "account",
     }
 )
@@ -55,6 +57,9 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     # Administrators keep the directory but see no referrals: their way to it. Those who see
     # referrals reach it from the referrals page.
     ("practices", "Referral practices", "referrals:practices", Action.REFERRAL_DIRECTORY),
+    ("records", "Records requests", "records:list", Action.RECORDS_VIEW),
+    # Administrators keep the fee schedule but see no requests: their way to it.
+    ("records_settings", "Records fees", "records:settings", Action.RECORDS_SETTINGS),
     ("payers", "Payers", "patients:payers", Action.PAYER_MANAGE),
     ("setup", "Set-up", "scheduling:setup", Action.SCHEDULE_SETUP),
     ("calendar_feed", "Calendar feed", "scheduling:feed_list", Action.CALENDAR_FEED_VIEW),
@@ -86,6 +91,7 @@ def _links(role: str, demo: bool, urlconf: str, prefix: str) -> tuple[tuple[str,
         if role_may(role, action)
         and (key != "demo_outbox" or demo)
         and (key != "practices" or not role_may(role, Action.REFERRAL_VIEW))
+        and (key != "records_settings" or not role_may(role, Action.RECORDS_VIEW))
     )
 
 

@@ -108,6 +108,10 @@ class Action(StrEnum):
     LETTER_TEMPLATE_EDIT = "letter.template_edit"
     LETTER_ISSUE = "letter.issue"
     CORRESPONDENCE_VIEW = "letter.correspondence_view"
+    RECORDS_VIEW = "records.view"
+    RECORDS_MANAGE = "records.manage"
+    RECORDS_SETTINGS = "records.settings"
+    DISCLOSURE_ACCOUNTING = "records.disclosure_accounting"
 
     # The desk queue (desk/): the page, and claim, snooze, hand over an item of it.
     DESK_QUEUE_VIEW = "desk.queue_view"
@@ -270,6 +274,16 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.LETTER_ISSUE: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
     # What was written, sent and said to the patient is part of the chart: whoever may open it.
     Action.CORRESPONDENCE_VIEW: _CLINICAL_AND_DESK,
+    # --- Requests for records (records/) ---
+    # Release of information is the desk's work, answered for by the supervisor. Physicians
+    # read the requests too: a denial on the ground of harm is a licensed professional's
+    # judgement (45 CFR 164.524(a)(3)). Billing and nurses have no part in it.
+    Action.RECORDS_VIEW: frozenset({Role.FRONT_DESK, Role.PHYSICIAN, Role.SUPERVISOR}),
+    Action.RECORDS_MANAGE: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
+    # The fee schedule and warning days: clinic set-up, no patient data.
+    Action.RECORDS_SETTINGS: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    # The accounting of disclosures is printed for the patient who asks at the desk.
+    Action.DISCLOSURE_ACCOUNTING: frozenset({Role.FRONT_DESK, Role.SUPERVISOR}),
     # The desk queue. Front desk and supervisors run the desk: they see all its work. Nurses,
     # physicians and billing see only their pools' work and what is handed to them (the
     # selector narrows it: desk/selectors.py SEES_WHOLE_DESK), since a question routed to

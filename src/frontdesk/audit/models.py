@@ -137,6 +137,12 @@ class AuditObject(models.TextChoices):
     LETTER = "letter", "Letter"
     LETTER_TEMPLATE = "letter_template", "Letter template"
     CORRESPONDENCE = "correspondence", "Correspondence timeline"
+    # Requests for records and the disclosures they lead to (records/).
+    RECORDS_REQUEST = "records_request", "Records request"
+    RECORDS_REQUEST_LIST = "records_request_list", "Records request list"
+    RECORDS_SETTINGS = "records_settings", "Records settings"
+    DISCLOSURE = "disclosure", "Disclosure"
+    DISCLOSURE_ACCOUNTING = "disclosure_accounting", "Accounting of disclosures"
 
 
 class AuditEvent(models.Model):
