@@ -72,7 +72,13 @@ FIELDS: dict[str, dict[str, Field]] = {
     LetterKind.REFERRAL_DECLINED: _fields(
         _REFERRAL, _reason("why the referral was declined", "We do not treat this condition.")
     ),
-    LetterKind.RECORDS_RELEASE_COVER: _fields(_RECORDS),
+    LetterKind.RECORDS_RELEASE_COVER: _fields(
+        _RECORDS,
+        (
+            Field("how_sent", "how the records were sent", "By secure email, 12 pages"),
+            Field("fee", "the fee charged for the copy", "$6.50"),
+        ),
+    ),
     LetterKind.RECORDS_REQUEST_EXTENSION: _fields(
         _RECORDS,
         _reason("why more time is needed", "Part of the records are kept off site."),
@@ -131,6 +137,7 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Dear {requester_name},\n\n"
         "Enclosed are the records you asked for on {request_received_on}: "
         "{records_description}.\n\n"
+        "Sent: {how_sent}. Fee: {fee}.\n\n"
         "These records are confidential. Please keep them safe and share them only as the "
         "patient's authorisation allows.\n\n"
         "Yours sincerely,\n{clinic_name}",

@@ -26,6 +26,7 @@ from frontdesk.desk.live import desk_changed
 from frontdesk.documents.models import Document, DocumentKind
 from frontdesk.documents.services import documents_upload
 from frontdesk.documents.storage import DocumentsRefusedError, Upload
+from frontdesk.letters.services import LetterError
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.money import money_format
 from frontdesk.patients.models import Patient
@@ -54,6 +55,21 @@ ELECTRONIC = frozenset({Delivery.EMAIL, Delivery.PORTAL, Delivery.FAX})
 
 class RecordsRequestError(ValueError):
     """The change cannot be made; the message says why in the desk's words."""
+
+
+def _letter(
+    *,
+    context: AuditContext,
+    user: User,
+    kind: str,
+    request: RecordsRequest,
+    fields: dict[str, str],
+) -> Document:
+    """The step's letter, filed; a letter that cannot be written stops the step, in words."""
+    try:
+        return letter_make(context=context, user=user, kind=kind, request=request, fields=fields)
+    except LetterError as error:
+        raise RecordsRequestError(error.message) from None
 
 
 def records_settings(clinic_id: int) -> RecordsSettings:
@@ -374,8 +390,13 @@ def records_request_extend(
     # The letter is printed and filed before the step's transaction, so rendering never holds
     # the database's write lock; a step refused after it leaves the letter on the chart unsent.
     current.due_at = records_due(current.clinic_id, current.due_at, EXTENSION_DAYS)
-    letter = letter_make(
-        context=context, user=user, kind="extension", request=current, fields={"reason": reason}
+    due = current.due_at.astimezone(clinic_zone(current.clinic_id)).date()
+    letter = _letter(
+        context=context,
+        user=user,
+        kind="extension",
+        request=current,
+        fields={"reason": reason, "due_date": f"{due:%B} {due.day}, {due.year}"},
     )
     return _extend_record(context=context, request=current, reason=reason, letter=letter, now=now)
 
@@ -432,15 +453,15 @@ def records_request_send(
     current = _current(request)
     _move(current, RequestStatus.SENT, SEND_REFUSAL)
     charged = fee if fee is not None else records_fee_quote(current.clinic_id, how=how, pages=pages)
-    letter = letter_make(
+    letter = _letter(
         context=context,
         user=user,
         kind="cover",
         request=current,
         fields={
-            "what": what,
-            "how": Delivery(how).label,
-            "pages": pages,
+            "records_description": what,
+            "how_sent": Delivery(how).label
+            + (f", {pages} page{'s' if pages != 1 else ''}" if pages else ""),
             "fee": money_format(charged),
         },
     )
@@ -530,7 +551,7 @@ def records_request_deny(
         )
     current = _current(request)
     _move(current, RequestStatus.DENIED, DENY_REFUSAL)
-    letter = letter_make(
+    letter = _letter(
         context=context, user=user, kind="denial", request=current, fields={"reason": reason}
     )
     return _deny_record(
