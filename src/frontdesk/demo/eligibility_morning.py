@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
 
-from frontdesk.clinic.models import Clinic
-from frontdesk.eligibility.models import CheckReason, EligibilityConnection, TransportKind
+from frontdesk.clinic.models import AppointmentType, Clinic
+from frontdesk.eligibility.models import (
+    CheckReason,
+    EligibilityConnection,
+    EstimateIdentity,
+    TransportKind,
+    VisitFee,
+)
 from frontdesk.eligibility.queueing import appointment_checks_request, eligibility_batch_queue
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.patients.models import Coverage
@@ -23,10 +30,34 @@ SIMULATOR_URL = "http://127.0.0.1:8790/core"
 TABLE_NAME = "payer-simulator.json"
 MEMBERS_MOST = 5000  # the simulator keeps its table in memory
 TODAY_MOST = 500
+# The demo's fee schedule: each type of visit's charge and the code it is billed under, so
+# estimates and good-faith estimates have their figures (invented; not any clinic's prices).
+FEES: dict[str, tuple[str, str]] = {
+    "New patient visit": ("210.00", "99203"),
+    "Follow-up visit": ("120.00", "99213"),
+    "Annual physical": ("260.00", "99396"),
+    "Telehealth follow-up": ("110.00", "99213"),
+    "Sick visit": ("120.00", "99213"),
+    "Well-child check": ("190.00", "99392"),
+    "Vaccination": ("45.00", "90471"),
+    "Cardiology consultation": ("340.00", "99244"),
+    "Skin check": ("95.00", "99212"),
+    "Physical therapy evaluation": ("180.00", "97162"),
+    "Physical therapy session": ("90.00", "97110"),
+}
 
 
 def demo_eligibility_morning(*, clinic: Clinic, var_dir: Path | None = None) -> int:
     """Connect the demo clinic to the simulator and write its member table; returns members."""
+    for kind in AppointmentType.objects.filter(clinic=clinic, name__in=FEES):
+        amount, code = FEES[kind.name]
+        VisitFee.objects.update_or_create(
+            appointment_type=kind, defaults={"amount": Decimal(amount), "service_code": code}
+        )
+    # A made-up facility NPI (its check digit valid) and EIN, for the good-faith estimate.
+    EstimateIdentity.objects.update_or_create(
+        clinic=clinic, defaults={"facility_npi": "1245319599", "tin": "12-3456789"}
+    )
     EligibilityConnection.objects.update_or_create(
         clinic=clinic,
         defaults={

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from conftest import Personas, make_patient
+from frontdesk.clinic.models import AppointmentType
 from frontdesk.demo.eligibility_morning import demo_eligibility_morning
-from frontdesk.eligibility.models import EligibilityConnection
+from frontdesk.eligibility.models import EligibilityConnection, EstimateIdentity, VisitFee
 from frontdesk.eligibility.simulator import Table
 from frontdesk.patients.models import Coverage, Payer
 
@@ -33,3 +35,22 @@ def test_the_demo_clinic_talks_to_the_simulator_whose_table_holds_its_members(
     rows = json.loads((tmp_path / "payer-simulator.json").read_text())["members"]
     assert {row["copay"] for row in rows} == {"30.00", "40.00"}  # some cards out of date
     assert any(not row["active"] for row in rows)
+
+
+def test_the_demo_clinic_has_a_fee_schedule_for_its_estimates(
+    personas: Personas, tmp_path: Path
+) -> None:
+    follow_up = AppointmentType.objects.create(
+        clinic=personas.clinic, name="Follow-up visit", duration_minutes=20
+    )
+    AppointmentType.objects.create(clinic=personas.clinic, name="Home visit", duration_minutes=20)
+
+    demo_eligibility_morning(clinic=personas.clinic, var_dir=tmp_path)
+    demo_eligibility_morning(clinic=personas.clinic, var_dir=tmp_path)  # again: no duplicates
+
+    fees = list(VisitFee.objects.all())
+    assert [(f.appointment_type_id, f.amount, f.service_code) for f in fees] == [
+        (follow_up.pk, Decimal("120.00"), "99213")
+    ]
+    identity = EstimateIdentity.objects.get(clinic=personas.clinic)
+    assert identity.facility_npi and identity.tin
