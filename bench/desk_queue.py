@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/desk_queue.py            # PostgreSQL scratch database, dropped after
     .venv/bin/python bench/desk_queue.py --keep     # keep it (the next run reuses the data)
+    .venv/bin/python bench/desk_queue.py --keep --profile 20   # and where a load spends its time
 
 The goal (from the issue): on PostgreSQL, 20,000 open items across 30 officers and 4 pools, the
 desk queue page for one officer over HTTP: p95 <= 50 ms and within 2x of the raw SQL that
@@ -602,6 +603,58 @@ def timed(
     return http_ms, raw_ms
 
 
+def profile(officer: Any, count: int) -> None:
+    """Where one /desk/ load spends its time, in this process (Django's test client): the
+    stages' medians, then cProfile's top functions over `count` loads."""
+    import cProfile
+    import io
+    import logging
+    import pstats
+
+    from django.template.loader import render_to_string
+    from django.test import Client
+    from django.utils import timezone
+
+    from frontdesk.desk import selectors
+
+    def median_ms(run: Callable[[], object]) -> float:
+        times = []
+        for _ in range(count):
+            started = time.perf_counter()
+            run()
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+
+    logging.getLogger("frontdesk.access").setLevel(logging.WARNING)  # one line per load
+    now = timezone.now()
+    rows, total = selectors.desk_rows(user=officer, now=now)
+    page = selectors.desk_page(user=officer, now=now)
+    stages = {
+        "the union's SQL built": lambda: selectors.desk_queue_sql(user=officer, now=now),
+        "built and run (page and count)": lambda: selectors.desk_rows(user=officer, now=now),
+        "the page's rows described": lambda: selectors._described(officer, rows, now=now),
+        "the list's template": lambda: render_to_string(
+            "desk/_queue.html", {"desk": page, "query_suffix": "", "problem": {}}
+        ),
+    }
+    print(f"  profile: {count} loads in this process; {len(rows)} rows of {total:,} on the page")
+    for label, run in stages.items():
+        print(f"    {label:<32} median {median_ms(run):6.1f} ms")
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(officer)
+    client.get("/desk/")
+    whole = median_ms(lambda: client.get("/desk/"))
+    print(f"    {'the whole page (test client)':<32} median {whole:6.1f} ms")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(count):
+        client.get("/desk/")
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(r"frontdesk", 25)
+    print("\n".join("    " + line for line in out.getvalue().splitlines() if line.strip()))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="")
@@ -612,6 +665,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=35)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also load /desk/ N times in this process: each stage's time and cProfile's top",
+    )
     args = parser.parse_args(argv)
     url = args.database_url or DEFAULT_PG_URL
     scratch = not args.database_url
@@ -742,6 +802,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  order checked against the score computed here for {len(MIX)} filters: "
         f"{'right' if not wrong else 'WRONG'}; load average at end {load_average()}"
     )
+    if args.profile:
+        profile(officer, args.profile)
     if scratch and not args.keep:
         pg_drop(url)
         print(f"  dropped the scratch database {url}")
