@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/desk_queue.py            # PostgreSQL scratch database, dropped after
     .venv/bin/python bench/desk_queue.py --keep     # keep it (the next run reuses the data)
+    .venv/bin/python bench/desk_queue.py --keep --profile 20   # and where a load spends its time
 
 The goal (from the issue): on PostgreSQL, 20,000 open items across 30 officers and 4 pools, the
 desk queue page for one officer over HTTP: p95 <= 50 ms and within 2x of the raw SQL that
@@ -12,14 +13,17 @@ What it does:
 
 - Database: a scratch PostgreSQL database `frontdesk_bench_desk` (created, migrated, filled;
   reused when it already holds the bench clinic; dropped at the end unless --keep).
-- Items, all real work of the existing derived sources: unconfirmed appointments in the next two
-  business days (the bulk), and walk-ins registered through the real service (each a
-  registration to complete, and half of them waiting past the red threshold, a few as
-  emergencies: red flags). The inquiries app (callbacks, questions) is not in this tree yet, so
-  no stored tasks are among them. The desk's own state is written as the services would leave
-  it: claims spread over the 30 front-desk officers, hand-overs to people and to pools, snoozes
-  (hidden until later). Of the four pools, only the front desk's and the supervisors' may take
-  these kinds (nurse triage and billing see none of them); hand-overs go to those two.
+- Items, a realistic mix of stored and derived work: callbacks still owed (15%, a few past the
+  clinic's maximum attempts and so with the supervisors), clinicians' answers for the desk to
+  relay (4%), medical questions still with nurse triage (5%) and grievances open with the
+  supervisors (1%), written as the inquiries and complaints services leave them; walk-ins
+  registered through the real service (each a registration to complete, half of them waiting
+  past the red threshold, a few as emergencies: red flags); and the rest unconfirmed
+  appointments in the next two business days. Questions and grievances are not the front
+  desk's to see (the page leaves them out; they weigh on the union all the same). The desk's
+  own state is written as the services would leave it: claims spread over the 30 front-desk
+  officers, hand-overs to people and to pools, snoozes (hidden until later). Of the four
+  pools, the front desk's and the supervisors' take these kinds; hand-overs go to those two.
 - Server: waitress (`python -m frontdesk.wsgi`), one process (bench/_server.py), signed in as
   one front-desk officer like a browser; each request is a full page: session, the one union
   query, the audit event naming the patients shown, the sources' words, the template.
@@ -79,6 +83,7 @@ MIX = [
     ("unassigned", {"show": "unassigned"}),
     ("overdue", {"show": "overdue"}),
     ("kind", {"kind": "unconfirmed"}),
+    ("callbacks", {"kind": "callback"}),
 ]
 
 
@@ -184,7 +189,15 @@ def build(items: int, officers: int, walk_ins: int, seed: int) -> float:
     desk = list(User.objects.filter(clinic=clinic, role=Role.FRONT_DESK).order_by("username"))
     location = Location.objects.create(clinic=clinic, name="Main")
     visit = AppointmentType.objects.create(clinic=clinic, name="Follow-up", duration_minutes=10)
-    appointments = items - 2 * walk_ins
+    # A realistic mix of stored and derived work: the rest of the items are appointments to
+    # confirm (walk-ins are each a registration to complete, and half of them waiting past red).
+    stored = {
+        "callbacks": items * 15 // 100,
+        "answers": items * 4 // 100,
+        "questions": items * 5 // 100,
+        "complaints": items // 100,
+    }
+    appointments = items - sum(stored.values()) - walk_ins - walk_ins // 2
     providers = max(1, appointments // 100)
     schedules = []
     for n in range(providers):
@@ -292,7 +305,125 @@ def build(items: int, officers: int, walk_ins: int, seed: int) -> float:
             continue
         state.append(item)
     DeskItem.objects.bulk_create(state, batch_size=2000)
+    stored_work(clinic, desk, supervisors, patient_ids, now, rng, stored)
     return time.monotonic() - started
+
+
+def stored_work(
+    clinic: Any,
+    desk: list[Any],
+    supervisors: list[Any],
+    patient_ids: list[int],
+    now: dt.datetime,
+    rng: random.Random,
+    stored: dict[str, int],
+) -> None:
+    """The work with a life of its own, as the services leave it: callbacks still owed (a few
+    past the clinic's maximum attempts, with the supervisors), clinicians' answers for the desk
+    to relay, questions still with nurse triage, and grievances open with the supervisors."""
+    from frontdesk.complaints.models import Complaint, ComplaintStatus
+    from frontdesk.inquiries.models import (
+        AnswerRoute,
+        Callback,
+        CallerKind,
+        Category,
+        Disclosure,
+        Inquiry,
+        MedicalQuestion,
+        TaskPriority,
+        TaskStatus,
+    )
+
+    def inquiries(count: int, category: str) -> list[Inquiry]:
+        made = [
+            Inquiry(
+                clinic=clinic,
+                patient_id=rng.choice(patient_ids),
+                caller_kind=CallerKind.PATIENT,
+                disclosure=Disclosure.EVERYTHING,
+                category=category,
+                message="Please call me back about my visit.",
+                callback_phone="+12025550100",
+                created_by=desk[rng.randrange(len(desk))],
+                created_at=now - dt.timedelta(minutes=rng.randrange(5, 600)),
+            )
+            for _ in range(count)
+        ]
+        return Inquiry.objects.bulk_create(made, batch_size=2000)
+
+    calls = inquiries(stored["callbacks"], Category.BILLING)
+    callbacks = []
+    for inquiry in calls:
+        spent = rng.random() < 0.05
+        callbacks.append(
+            Callback(
+                clinic=clinic,
+                inquiry=inquiry,
+                patient_id=inquiry.patient_id,
+                status=TaskStatus.IN_PROGRESS if rng.random() < 0.4 else TaskStatus.REQUESTED,
+                priority=TaskPriority.URGENT if rng.random() < 0.2 else TaskPriority.ROUTINE,
+                pool="supervisors" if spent else "desk",
+                phone="+12025550100",
+                preferred_time="after 2 pm" if rng.random() < 0.3 else "",
+                due=now + dt.timedelta(minutes=rng.randrange(-180, 480)),
+                attempts=3 if spent else rng.randrange(0, 3),
+                created_at=inquiry.created_at,
+            )
+        )
+    Callback.objects.bulk_create(callbacks, batch_size=2000)
+    asked = inquiries(stored["answers"] + stored["questions"], Category.MEDICAL_QUESTION)
+    questions = []
+    for n, inquiry in enumerate(asked):
+        answered = n < stored["answers"]
+        red = rng.random() < 0.02
+        question = MedicalQuestion(
+            clinic=clinic,
+            patient_id=inquiry.patient_id,
+            inquiry=inquiry,
+            question="Is it normal to feel dizzy after the new tablets?",
+            status=TaskStatus.REQUESTED,
+            priority=TaskPriority.STAT if red else TaskPriority.ROUTINE,
+            red_flag=red,
+            red_flag_phrases=["chest pain"] if red else [],
+            pool="nurse_triage",
+            routed_to="Nurse triage",
+            due=inquiry.created_at + dt.timedelta(hours=rng.randrange(1, 24)),
+            created_by=inquiry.created_by,
+            created_at=inquiry.created_at,
+        )
+        if answered:
+            question.status = TaskStatus.IN_PROGRESS
+            question.answer = "Yes, for the first week; call us if it lasts."
+            question.answer_route = AnswerRoute.DESK
+            question.answered_at = now - dt.timedelta(minutes=rng.randrange(1, 180))
+        questions.append(question)
+    MedicalQuestion.objects.bulk_create(questions, batch_size=2000)
+    complaints = []
+    for n in range(stored["complaints"]):
+        created = now - dt.timedelta(hours=rng.randrange(1, 24 * 6))
+        acknowledged = n % 2 == 1
+        complaints.append(
+            Complaint(
+                clinic=clinic,
+                patient_id=rng.choice(patient_ids),
+                logged_by=desk[n % len(desk)],
+                created_at=created,
+                occurred_on=created.date(),
+                category="waiting",
+                severity="medium",
+                what_happened="Waited an hour past the appointment time.",
+                status=(
+                    ComplaintStatus.ACKNOWLEDGED
+                    if acknowledged
+                    else ComplaintStatus.AWAITING_ACKNOWLEDGEMENT
+                ),
+                owner=supervisors[n % len(supervisors)],
+                acknowledge_due=created + dt.timedelta(days=2),
+                acknowledged_at=created + dt.timedelta(hours=4) if acknowledged else None,
+                response_due=created + dt.timedelta(days=7),
+            )
+        )
+    Complaint.objects.bulk_create(complaints, batch_size=2000)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,7 +443,8 @@ class Raw:
         red = now - dt.timedelta(minutes=RED_MINUTES)
         sql = """
             SELECT 'unconfirmed' AS kind, a.id AS ref, a.patient_id, a.start AS due,
-                   a.created_at AS since, false AS red_flag, false AS patient_waiting
+                   a.created_at AS since, false AS red_flag, false AS patient_waiting,
+                   NULL::bigint AS owner_id, '' AS pool
               FROM scheduling_appointment a
              WHERE a.clinic_id = %s AND a.status = 'booked' AND a.confirmed_at IS NULL
                AND a.start > %s AND a.start < %s
@@ -320,28 +452,48 @@ class Raw:
             SELECT 'walk_in_incomplete', r.id, r.patient_id, NULL, r.registered_at, false,
                    EXISTS (SELECT 1 FROM flow_queueentry w
                             WHERE w.patient_id = r.patient_id AND w.clinic_id = %s
-                              AND w.day = %s AND w.status = 'waiting')
+                              AND w.day = %s AND w.status = 'waiting'),
+                   NULL, ''
               FROM flow_incompleteregistration r JOIN patients_patient p ON p.id = r.patient_id
              WHERE p.clinic_id = %s AND r.completed_at IS NULL
             UNION ALL
             SELECT 'waiting_red', e.id, e.patient_id,
                    e.status_changed_at + make_interval(mins => %s), e.checked_in_at,
-                   e.priority = 'emergency', true
+                   e.priority = 'emergency', true, NULL, ''
               FROM flow_queueentry e
              WHERE e.clinic_id = %s AND e.status = 'waiting' AND e.status_changed_at <= %s
+            UNION ALL
+            SELECT 'callback', c.id, c.patient_id, c.due, c.created_at, false, false,
+                   c.owner_id, c.pool
+              FROM inquiries_callback c
+             WHERE c.clinic_id = %s AND c.status IN ('requested', 'in-progress')
+            UNION ALL
+            SELECT 'answer', i.id, i.patient_id, q.answered_at + interval '1 hour',
+                   q.answered_at, q.red_flag, false, NULL, 'desk'
+              FROM inquiries_inquiry i JOIN inquiries_medicalquestion q ON q.inquiry_id = i.id
+             WHERE i.clinic_id = %s AND q.status = 'in-progress' AND q.answer_route = 'desk'
+               AND q.relayed_at IS NULL
         """
         params = [
             self.clinic_id, now, window_end(now),
             self.clinic_id, today, self.clinic_id,
             RED_MINUTES, self.clinic_id, red,
+            self.clinic_id, self.clinic_id,
         ]  # fmt: skip
         return sql, params
 
     def condition(self, filters: dict[str, str], now: dt.datetime) -> tuple[str, list[Any]]:
-        who = "COALESCE(s.claimed_by_id, s.handed_to_id)"
+        # Who has it: the claim, the person it was handed to, else (unless handed to a pool)
+        # the source's owner. Its pool: none when handed to a person, the pool it was handed
+        # to, else the source's, the whole desk's work being the front desk's.
+        who = (
+            "COALESCE(s.claimed_by_id, s.handed_to_id, "
+            "CASE WHEN COALESCE(s.handed_to_pool, '') = '' THEN u.owner_id END)"
+        )
         pool = (
             "CASE WHEN s.handed_to_id IS NOT NULL THEN '' "
-            "WHEN COALESCE(s.handed_to_pool, '') <> '' THEN s.handed_to_pool ELSE 'desk' END"
+            "WHEN COALESCE(s.handed_to_pool, '') <> '' THEN s.handed_to_pool "
+            "WHEN u.pool = '' THEN 'desk' ELSE u.pool END"
         )
         parts, params = ["(s.snoozed_until IS NULL OR s.snoozed_until <= %s)"], [now]
         show = filters.get("show", "")
@@ -387,6 +539,7 @@ class Raw:
         union, params = self.union(now)
         rows = self.conn.execute(
             f"""SELECT u.kind, u.ref, u.due, u.since, u.red_flag, u.patient_waiting,
+                       u.owner_id, u.pool,
                        s.claimed_by_id, s.handed_to_id, s.handed_to_pool, s.snoozed_until
                   FROM ({union}) u LEFT JOIN desk_deskitem s
                     ON s.clinic_id = %s AND s.kind = u.kind AND s.ref = u.ref""",
@@ -394,11 +547,13 @@ class Raw:
         ).fetchall()
         kept = []
         show = filters.get("show", "")
-        for kind, ref, due, since, red, waiting, claimed, handed, to_pool, snoozed in rows:
+        for row in rows:
+            kind, ref, due, since, red, waiting, owner, own_pool = row[:8]
+            claimed, handed, to_pool, snoozed = row[8:]
             if snoozed is not None and snoozed > now:
                 continue
-            who = claimed or handed
-            pool = "" if handed else (to_pool or "desk")
+            who = claimed or handed or (None if to_pool else owner)
+            pool = "" if handed else (to_pool or own_pool or "desk")
             if show == "mine" and who != self.officer_id:
                 continue
             if show == "pool" and pool != "desk":
@@ -448,6 +603,58 @@ def timed(
     return http_ms, raw_ms
 
 
+def profile(officer: Any, count: int) -> None:
+    """Where one /desk/ load spends its time, in this process (Django's test client): the
+    stages' medians, then cProfile's top functions over `count` loads."""
+    import cProfile
+    import io
+    import logging
+    import pstats
+
+    from django.template.loader import render_to_string
+    from django.test import Client
+    from django.utils import timezone
+
+    from frontdesk.desk import selectors
+
+    def median_ms(run: Callable[[], object]) -> float:
+        times = []
+        for _ in range(count):
+            started = time.perf_counter()
+            run()
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+
+    logging.getLogger("frontdesk.access").setLevel(logging.WARNING)  # one line per load
+    now = timezone.now()
+    rows, total = selectors.desk_rows(user=officer, now=now)
+    page = selectors.desk_page(user=officer, now=now)
+    stages = {
+        "the union's SQL built": lambda: selectors.desk_queue_sql(user=officer, now=now),
+        "built and run (page and count)": lambda: selectors.desk_rows(user=officer, now=now),
+        "the page's rows described": lambda: selectors._described(officer, rows, now=now),
+        "the list's template": lambda: render_to_string(
+            "desk/_queue.html", {"desk": page, "query_suffix": "", "problem": {}}
+        ),
+    }
+    print(f"  profile: {count} loads in this process; {len(rows)} rows of {total:,} on the page")
+    for label, run in stages.items():
+        print(f"    {label:<32} median {median_ms(run):6.1f} ms")
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(officer)
+    client.get("/desk/")
+    whole = median_ms(lambda: client.get("/desk/"))
+    print(f"    {'the whole page (test client)':<32} median {whole:6.1f} ms")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(count):
+        client.get("/desk/")
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(r"frontdesk", 25)
+    print("\n".join("    " + line for line in out.getvalue().splitlines() if line.strip()))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="")
@@ -458,6 +665,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=35)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also load /desk/ N times in this process: each stage's time and cProfile's top",
+    )
     args = parser.parse_args(argv)
     url = args.database_url or DEFAULT_PG_URL
     scratch = not args.database_url
@@ -497,6 +711,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         "FROM desk_deskitem WHERE clinic_id = %s",
         [clinic.pk],
     ).fetchone()
+    stored = raw.conn.execute(
+        """SELECT (SELECT count(*) FROM inquiries_callback
+                    WHERE clinic_id = %(c)s AND status IN ('requested', 'in-progress')),
+                  (SELECT count(*) FROM inquiries_medicalquestion
+                    WHERE clinic_id = %(c)s AND status IN ('requested', 'in-progress')),
+                  (SELECT count(*) FROM complaints_complaint
+                    WHERE clinic_id = %(c)s AND status IN ('awaiting_acknowledgement',
+                                                             'acknowledged'))""",
+        {"c": clinic.pk},
+    ).fetchone()
+    questions_only = (
+        stored[1]
+        - raw.conn.execute(
+            "SELECT count(*) FROM inquiries_medicalquestion WHERE clinic_id = %s "
+            "AND status = 'in-progress'",
+            [clinic.pk],
+        ).fetchone()[0]
+    )
+    print(
+        f"  {total + questions_only + stored[2]:,} open items in all: {total:,} the front "
+        f"desk's (of them {stored[0]:,} stored callbacks and the answers to relay), "
+        f"{questions_only:,} questions with nurse triage, {stored[2]:,} open grievances"
+    )
     print(
         f"  {total:,} open items; desk state on {claimed[0]:,} of them: claims by "
         f"{claimed[1]} officers, hand-overs to people and to {claimed[2] - 1} pools"
@@ -565,6 +802,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  order checked against the score computed here for {len(MIX)} filters: "
         f"{'right' if not wrong else 'WRONG'}; load average at end {load_average()}"
     )
+    if args.profile:
+        profile(officer, args.profile)
     if scratch and not args.keep:
         pg_drop(url)
         print(f"  dropped the scratch database {url}")

@@ -20,7 +20,8 @@ from .helpers import assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
 
-# Who is calling, what about, their words, save: the number comes from the record.
+# Who is calling, what about, their words, save: the number comes from the record, or is typed
+# with someone else's name and relationship on one line.
 MOST_INTERACTIONS = 4
 
 
@@ -88,6 +89,69 @@ def test_a_call_from_a_patients_mother_is_logged_in_four_interactions(
     assert [
         r["ref"] for r in CallbackSource().rows(clinic_id=personas.clinic.pk, now=timezone.now())
     ] == [callback.pk]
+
+
+def test_a_call_from_someone_who_is_not_a_registered_patient_takes_four_interactions(
+    transactional_audit: None,
+    personas: Personas,
+    page: Page,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    page.goto("/accounts/login/")
+    sign_in(page, personas.front_desk)
+    page.goto("/inquiries/calls/new/")
+    hands = Counted()
+    # Name, relationship and number on one line: they go into their fields as she moves on,
+    # and a typed name says it is someone else calling.
+    hands.fill(page.get_by_label("Caller's name"), "Maria Alvarez, neighbour, (202) 555-0143")
+    hands.select(page.get_by_label("About"), label="Other")
+    expect(page.get_by_label("Caller's name")).to_have_value("Maria Alvarez")
+    expect(page.get_by_label("Relationship to the patient")).to_have_value("neighbour")
+    expect(page.get_by_label("Call back on")).to_have_value("(202) 555-0143")
+    expect(page.get_by_label("Who is calling")).to_have_value("other")
+    hands.fill(page.get_by_label("Message (in the caller's words)"), "Is there parking on site?")
+    assert_accessible(page)
+    hands.click(page.get_by_role("button", name="Log the call"))
+    expect(page.get_by_text("The call is logged.")).to_be_visible()
+    _report("call from someone not registered", hands, capsys)
+    assert hands.count <= MOST_INTERACTIONS
+    inquiry = Inquiry.objects.get()
+    assert (inquiry.patient, inquiry.caller_kind, inquiry.caller_name) == (
+        None,
+        "other",
+        "Maria Alvarez",
+    )
+    assert inquiry.caller_relationship == "neighbour"
+    assert Callback.objects.get(inquiry=inquiry).phone == "+12025550143"
+
+
+def test_a_call_about_a_patient_from_someone_not_on_their_list_takes_four_interactions(
+    transactional_audit: None,
+    personas: Personas,
+    page: Page,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    patient = make_patient(personas.clinic, given_name="Ivo", family_name="Marsh")
+    page.goto("/accounts/login/")
+    sign_in(page, personas.front_desk)
+    page.goto(f"/inquiries/calls/new/?patient={patient.pk}")
+    hands = Counted()
+    hands.fill(page.get_by_label("Caller's name"), "Tom Reyes, neighbour, 202 555 0188")
+    hands.select(page.get_by_label("About"), label="Appointment")
+    expect(page.get_by_text("Do not disclose: not an authorised contact")).to_be_visible()
+    expect(page.get_by_label("Call back on")).to_have_value("202 555 0188")
+    hands.fill(page.get_by_label("Message (in the caller's words)"), "Is Ivo's visit still on?")
+    assert_accessible(page)
+    hands.click(page.get_by_role("button", name="Log the call"))
+    expect(page.get_by_text("The call is logged.")).to_be_visible()
+    _report("call about a patient from someone else", hands, capsys)
+    assert hands.count <= MOST_INTERACTIONS
+    inquiry = Inquiry.objects.get()
+    assert (inquiry.caller_kind, inquiry.disclosure, inquiry.callback_phone) == (
+        "other",
+        "nothing",
+        "+12025550188",
+    )
 
 
 def test_a_stranger_asking_about_a_patient_is_told_plainly_not_to_disclose(

@@ -26,6 +26,7 @@ from frontdesk.complaints.forms import (
 )
 from frontdesk.complaints.models import Category
 from frontdesk.lib.clinic_time import clinic_zone
+from frontdesk.lib.form_posts import form_post_run
 from frontdesk.lib.ids import parse_id
 from frontdesk.lib.uploads import USER_FILE_HEADERS
 from frontdesk.patients.selectors import access_patient
@@ -145,26 +146,25 @@ def acknowledge_view(request: HttpRequest, complaint_id: int) -> HttpResponse:
     user = staff_user(request)
     complaint = selectors.access_complaint(user, complaint_id)
     form = AcknowledgeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.complaint_acknowledge(
-                context=audit_context(request),
-                user=user,
-                complaint=complaint,
-                note=form.cleaned_data["note"],
-                letter=form.cleaned_data["letter"],
-            )
-        except services.ComplaintRefusedError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request,
-                "Acknowledged. The letter is filed to the patient's chart under Correspondence, "
-                "to print. The written response is next."
-                if form.cleaned_data["letter"]
-                else "Acknowledged. The written response is next.",
-            )
-            return redirect("complaints:detail", complaint.pk)
+    if form_post_run(
+        request,
+        form,
+        lambda data: services.complaint_acknowledge(
+            context=audit_context(request),
+            user=user,
+            complaint=complaint,
+            note=data["note"],
+            letter=data["letter"],
+        ),
+        refused=services.ComplaintRefusedError,
+        done=lambda data: (
+            "Acknowledged. The letter is filed to the patient's chart under Correspondence, "
+            "to print. The written response is next."
+            if data["letter"]
+            else "Acknowledged. The written response is next."
+        ),
+    ):
+        return redirect("complaints:detail", complaint.pk)
     return _detail(request, complaint_id, ack_form=form)
 
 
@@ -174,19 +174,16 @@ def note_view(request: HttpRequest, complaint_id: int) -> HttpResponse:
     user = staff_user(request)
     complaint = selectors.access_complaint(user, complaint_id)
     form = NoteForm(request.POST)
-    if form.is_valid():
-        try:
-            services.complaint_note_add(
-                context=audit_context(request),
-                user=user,
-                complaint=complaint,
-                text=form.cleaned_data["text"],
-            )
-        except services.ComplaintRefusedError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, "Note added.")
-            return redirect("complaints:detail", complaint.pk)
+    if form_post_run(
+        request,
+        form,
+        lambda data: services.complaint_note_add(
+            context=audit_context(request), user=user, complaint=complaint, text=data["text"]
+        ),
+        refused=services.ComplaintRefusedError,
+        done="Note added.",
+    ):
+        return redirect("complaints:detail", complaint.pk)
     return _detail(request, complaint_id, note_form=form)
 
 
@@ -196,20 +193,20 @@ def assign_view(request: HttpRequest, complaint_id: int) -> HttpResponse:
     user = staff_user(request)
     complaint = selectors.access_complaint(user, complaint_id)
     form = AssignForm(request.POST, clinic_id=complaint.clinic_id)
-    if form.is_valid():
-        try:
-            services.complaint_assign(
-                context=audit_context(request),
-                user=user,
-                complaint=complaint,
-                owner=form.cleaned_data["owner"],
-                response_due=form.cleaned_data["response_due"],
-            )
-        except services.ComplaintRefusedError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, "Owner and deadline saved.")
-            return redirect("complaints:detail", complaint.pk)
+    if form_post_run(
+        request,
+        form,
+        lambda data: services.complaint_assign(
+            context=audit_context(request),
+            user=user,
+            complaint=complaint,
+            owner=data["owner"],
+            response_due=data["response_due"],
+        ),
+        refused=services.ComplaintRefusedError,
+        done="Owner and deadline saved.",
+    ):
+        return redirect("complaints:detail", complaint.pk)
     return _detail(request, complaint_id, assign_form=form)
 
 
@@ -219,19 +216,19 @@ def privacy_review_view(request: HttpRequest, complaint_id: int) -> HttpResponse
     user = staff_user(request)
     complaint = selectors.access_complaint(user, complaint_id)
     form = PrivacyReviewForm(request.POST)
-    if form.is_valid():
-        try:
-            services.privacy_review_close(
-                context=audit_context(request),
-                user=user,
-                complaint=complaint,
-                finding=form.cleaned_data["finding"],
-            )
-        except services.ComplaintRefusedError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, "Privacy review closed.")
-            return redirect("complaints:detail", complaint.pk)
+    if form_post_run(
+        request,
+        form,
+        lambda data: services.privacy_review_close(
+            context=audit_context(request),
+            user=user,
+            complaint=complaint,
+            finding=data["finding"],
+        ),
+        refused=services.ComplaintRefusedError,
+        done="Privacy review closed.",
+    ):
+        return redirect("complaints:detail", complaint.pk)
     return _detail(request, complaint_id, review_form=form)
 
 

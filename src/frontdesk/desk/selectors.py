@@ -91,6 +91,13 @@ class DeskRow:
         return f"{self.kind}:{self.ref}"
 
     @property
+    def label(self) -> str:
+        """The row in words for its buttons' accessible names: "Confirm the appointment for
+        Okonkwo, Adaeze"."""
+        entry = self.entry
+        return f"{entry.title} for {entry.patient_label}" if entry else self.kind_label
+
+    @property
     def facts(self) -> ScoreFacts:
         return ScoreFacts(
             kind=self.kind,

@@ -42,9 +42,35 @@ def caller_choices(contacts: list[PatientContact], *, with_patient: bool) -> lis
     return choose_first(choices)
 
 
+def caller_line_split(line: str) -> tuple[str, str, str]:
+    """Someone else's name, relationship and number typed on one line ("Maria Alvarez,
+    neighbour, (202) 555-0143") as (name, relationship, number): the parts are split at commas;
+    a part with seven digits or more is the number, the first other part the name, the rest the
+    relationship. A line without a comma is a name alone."""
+    if "," not in line:
+        return line.strip(), "", ""
+    name, number, rest = "", "", []
+    for part in (p.strip() for p in line.split(",")):
+        if not part:
+            continue
+        if not number and sum(ch.isdigit() for ch in part) >= 7:
+            number = part
+        elif not name:
+            name = part
+        else:
+            rest.append(part)
+    return name, ", ".join(rest), number
+
+
 class CallForm(forms.Form):
-    caller = forms.ChoiceField(label="Who is calling")
-    caller_name = forms.CharField(label="Caller's name", required=False, max_length=400)
+    # Not required: typing someone else's name is enough to say it is someone else.
+    caller = forms.ChoiceField(label="Who is calling", required=False)
+    caller_name = forms.CharField(
+        label="Caller's name",
+        required=False,
+        max_length=400,
+        help_text="Someone else? All on one line: “Maria Alvarez, neighbour, 202 555 0143”.",
+    )
     caller_relationship = forms.CharField(
         label="Relationship to the patient", required=False, max_length=200
     )
@@ -74,6 +100,21 @@ class CallForm(forms.Form):
         self.fields["caller"].choices = caller_choices(  # type: ignore[attr-defined]
             contacts or [], with_patient=with_patient
         )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        name, relationship, number = caller_line_split(str(data.get("caller_name", "")))
+        if relationship or number:
+            # The one line wins over the fields it was not yet split into (no script).
+            data["caller_name"] = name
+            data["caller_relationship"] = relationship or data.get("caller_relationship", "")
+            data["callback_phone"] = number or data.get("callback_phone", "")
+        if not data.get("caller"):
+            if name:
+                data["caller"] = OTHER
+            elif "caller" not in self.errors:
+                self.add_error("caller", "Choose who is calling, or type the caller's name.")
+        return data
 
     def caller_parts(self) -> tuple[str, int | None]:
         """The caller's kind and, for a recorded contact, its id."""

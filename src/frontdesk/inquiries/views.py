@@ -24,6 +24,7 @@ from frontdesk.inquiries.forms import (
     SettingsForm,
 )
 from frontdesk.inquiries.models import MESSAGE_MAX, AnswerRoute, CallerKind, Category, TaskStatus
+from frontdesk.lib.form_posts import form_post_run
 from frontdesk.lib.ids import parse_id
 
 # Where a complaint is taken (the complaints app's intake page), with the patient named.
@@ -250,20 +251,20 @@ def question_view(request: HttpRequest, question_id: int) -> HttpResponse:
 def question_answer_view(request: HttpRequest, question_id: int) -> HttpResponse:
     user = staff_user(request)
     form = AnswerForm(request.POST)
-    if form.is_valid():
-        try:
-            services.question_answer(
-                context=audit_context(request),
-                user=user,
-                question_id=question_id,
-                answer=form.cleaned_data["answer"],
-                route=form.cleaned_data["route"],
-            )
-        except services.InquiryRefusedError as exc:
-            _refusal_to_form(form, exc)
-        else:
-            messages.success(request, "Answered.")
-            return redirect("inquiries:questions")
+    if form_post_run(
+        request,
+        form,
+        lambda data: services.question_answer(
+            context=audit_context(request),
+            user=user,
+            question_id=question_id,
+            answer=data["answer"],
+            route=data["route"],
+        ),
+        refused=services.InquiryRefusedError,
+        done="Answered.",
+    ):
+        return redirect("inquiries:questions")
     return _question_page(request, question_id, answer_form=form, status=400)
 
 
@@ -272,19 +273,19 @@ def question_answer_view(request: HttpRequest, question_id: int) -> HttpResponse
 def question_relay_view(request: HttpRequest, question_id: int) -> HttpResponse:
     user = staff_user(request)
     form = RelayForm(request.POST)
-    if form.is_valid():
-        try:
-            services.question_relay(
-                context=audit_context(request),
-                user=user,
-                question_id=question_id,
-                note=form.cleaned_data["note"],
-            )
-        except services.InquiryRefusedError as exc:
-            _refusal_to_form(form, exc)
-        else:
-            messages.success(request, "Relayed: the answer has reached the patient.")
-            return redirect("inquiries:question", question_id=question_id)
+    if form_post_run(
+        request,
+        form,
+        lambda data: services.question_relay(
+            context=audit_context(request),
+            user=user,
+            question_id=question_id,
+            note=data["note"],
+        ),
+        refused=services.InquiryRefusedError,
+        done="Relayed: the answer has reached the patient.",
+    ):
+        return redirect("inquiries:question", question_id=question_id)
     return _question_page(request, question_id, relay_form=form, status=400)
 
 
