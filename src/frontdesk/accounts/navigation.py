@@ -57,7 +57,7 @@ _ITEMS: tuple[tuple[str, str, str, Action], ...] = (
     # Administrators keep the directory but see no referrals: their way to it. Those who see
     # referrals reach it from the referrals page.
     ("practices", "Referral practices", "referrals:practices", Action.REFERRAL_DIRECTORY),
-    ("records", "Records requests", "records:list", Action.RECORDS_VIEW),
+    ("records", "Records", "records:list", Action.RECORDS_VIEW),
     # Administrators keep the fee schedule but see no requests: their way to it.
     ("records_settings", "Records fees", "records:settings", Action.RECORDS_SETTINGS),
     ("payers", "Payers", "patients:payers", Action.PAYER_MANAGE),
