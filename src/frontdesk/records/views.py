@@ -13,6 +13,7 @@ from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, st
 from frontdesk.audit.models import AuditObject
 from frontdesk.audit.services import audit_context
 from frontdesk.documents.storage import Upload
+from frontdesk.lib.form_posts import form_post_run
 from frontdesk.lib.ids import parse_id
 from frontdesk.lib.uploads import USER_FILE_HEADERS
 from frontdesk.patients.selectors import access_patient, patient_search_for_view, patients_shown
@@ -212,20 +213,20 @@ def settings_view(request: HttpRequest) -> HttpResponse:
             "warn_days": current.warn_days,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.records_settings_save(
-                context=audit_context(request),
-                clinic=clinic,
-                electronic_fee=form.cleaned_data["electronic_fee"],
-                paper_fee_per_page=form.cleaned_data["paper_fee_per_page"],
-                warn_days=form.cleaned_data["warn_days"],
-            )
-        except services.RecordsRequestError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, "Fees saved; new releases are charged by them.")
-            return redirect("records:settings")
+    if request.method == "POST" and form_post_run(
+        request,
+        form,
+        lambda data: services.records_settings_save(
+            context=audit_context(request),
+            clinic=clinic,
+            electronic_fee=data["electronic_fee"],
+            paper_fee_per_page=data["paper_fee_per_page"],
+            warn_days=data["warn_days"],
+        ),
+        refused=services.RecordsRequestError,
+        done="Fees saved; new releases are charged by them.",
+    ):
+        return redirect("records:settings")
     return render(
         request, "records/settings.html", {"form": form}, status=400 if form.errors else 200
     )

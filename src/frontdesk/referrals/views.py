@@ -14,6 +14,7 @@ from frontdesk.accounts.policy import Action, policy, role_may, staff_clinic, st
 from frontdesk.audit.models import AuditObject
 from frontdesk.audit.services import audit_context
 from frontdesk.documents.selectors import access_document
+from frontdesk.lib.form_posts import form_post_run
 from frontdesk.lib.ids import parse_id
 from frontdesk.patients.selectors import access_patient, patient_search_for_view, patients_shown
 from frontdesk.referrals import selectors, services
@@ -315,19 +316,19 @@ def target_view(request: HttpRequest) -> HttpResponse:
             "urgent_days": services.referral_target_days(clinic.pk, "urgent"),
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.referral_target_save(
-                context=audit_context(request),
-                clinic=clinic,
-                routine_days=form.cleaned_data["routine_days"],
-                urgent_days=form.cleaned_data["urgent_days"],
-            )
-        except services.ReferralError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, "Referral target saved; new referrals are due by it.")
-            return redirect("referrals:target")
+    if request.method == "POST" and form_post_run(
+        request,
+        form,
+        lambda data: services.referral_target_save(
+            context=audit_context(request),
+            clinic=clinic,
+            routine_days=data["routine_days"],
+            urgent_days=data["urgent_days"],
+        ),
+        refused=services.ReferralError,
+        done="Referral target saved; new referrals are due by it.",
+    ):
+        return redirect("referrals:target")
     return render(
         request, "referrals/target.html", {"form": form}, status=400 if form.errors else 200
     )
