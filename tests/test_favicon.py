@@ -14,7 +14,13 @@ PACKAGE = Path(frontdesk.__file__).parent
 # Emails are read in mail programs, which show no page icon.
 EMAILS = ("_email.html",)
 # Letters rendered to PDF (lib/pdf.py) are printed or downloaded, never shown as a page.
-PDFS = ("complaints/templates/complaints/letter.html",)
+PDFS = (
+    "billing/templates/billing/statement_pdf.html",
+    "eligibility/templates/eligibility/estimate_pdf.html",
+    "eligibility/templates/eligibility/good_faith_estimate.html",
+    "letters/templates/letters/letter.html",
+    "records/templates/records/accounting.html",
+)
 
 
 def _page_templates() -> list[Path]:

@@ -1,6 +1,6 @@
 """A referral letter arrives: uploaded to the filing inbox, the referral registered from it for
-the patient found by search, accepted, booked, and the visit linked to it; every page checked
-with axe."""
+the patient found by search; then worked from the desk queue: accepted, booked, and the visit
+linked to it, after which it leaves the queue. Every page checked with axe."""
 
 from __future__ import annotations
 
@@ -92,7 +92,19 @@ def test_a_referral_letter_is_uploaded_registered_and_booked(
     assert (letter.patient_id, letter.kind) == (patient.pk, "referral")
     assert list(referral.documents.all()) == [letter]
 
+    # The referral waits on the desk queue until it is booked; the officer works it from there.
+    item = page.locator(f"#item-referral_unscheduled-{referral.pk}")
+    page.goto("/desk/")
+    expect(item).to_contain_text("Duarte, Ines")
+    assert_accessible(page)
+    item.get_by_role("link", name="Get a decision on a referral", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/referrals/{referral.pk}/$"))
     page.get_by_role("button", name="Accept").click()
+    expect(page.get_by_role("heading", level=2, name="Accepted")).to_be_visible()
+
+    page.goto("/desk/")
+    item.get_by_role("link", name="Book a referred patient", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/referrals/{referral.pk}/$"))
     page.get_by_role("link", name="Book the visit").click()
     page.get_by_label("Type of visit").select_option(label="Consult (30 min)")
     page.get_by_role("button", name="Find times").click()
@@ -107,3 +119,9 @@ def test_a_referral_letter_is_uploaded_registered_and_booked(
     referral.refresh_from_db()
     assert referral.status == "scheduled"
     assert referral.appointments.get().patient_id == patient.pk
+
+    # Booked, it has left the desk queue.
+    page.goto("/desk/")
+    expect(page.get_by_role("heading", name="Desk queue")).to_be_visible()
+    expect(item).to_have_count(0)
+    expect(page.get_by_role("link", name="Book a referred patient")).to_have_count(0)

@@ -1,5 +1,6 @@
 """Writes of complaints: intake, escalation, owner and deadlines, acknowledgement, notes, the
-written response (a PDF letter), privacy reviews and the clinic's settings. Each records its
+written response (a PDF letter from the clinic's complaint-response template), privacy reviews
+and the clinic's settings. Each records its
 own audit event and tells the desk queue when its work changed."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,9 +32,8 @@ from frontdesk.complaints.models import (
 from frontdesk.complaints.selectors import complaint_settings
 from frontdesk.desk.live import desk_changed
 from frontdesk.letters.models import LetterDelivery, LetterKind
-from frontdesk.letters.services import LetterError, letter_issue
+from frontdesk.letters.services import Addressee, LetterError, letter_issue, letter_unfiled
 from frontdesk.lib.clinic_time import clinic_zone
-from frontdesk.lib.pdf import pdf_from_template
 from frontdesk.patients.models import Patient
 from frontdesk.scheduling.business_days import business_deadline
 
@@ -240,6 +241,11 @@ def complaint_assign(
     return complaint
 
 
+def _day_words(complaint: Complaint, at: dt.datetime) -> str:
+    local = at.astimezone(clinic_zone(complaint.clinic_id))
+    return f"{local:%B} {local.day}, {local.year}"
+
+
 def _acknowledgement_letter(
     *, context: AuditContext, user: User, complaint: Complaint, now: dt.datetime
 ) -> None:
@@ -247,12 +253,10 @@ def _acknowledgement_letter(
         raise ComplaintRefusedError(
             "This complaint names no patient on file, so no letter can be written to them."
         )
-    zone = clinic_zone(complaint.clinic_id)
     handler = complaint.owner or user
 
     def day(at: dt.datetime | None) -> str:
-        local = (at or now).astimezone(zone)
-        return f"{local:%B} {local.day}, {local.year}"
+        return _day_words(complaint, at or now)
 
     try:
         letter_issue(
@@ -321,6 +325,47 @@ def complaint_note_add(
     return event
 
 
+def _response_letter(
+    *, context: AuditContext, user: User, complaint: Complaint, body: str, now: dt.datetime
+) -> bytes:
+    """The response letter's PDF, signed by whoever writes it. To a patient on file it is also
+    filed to their chart as correspondence; to someone with no chart (an anonymous visitor)
+    it is only kept with the complaint, addressed to the name they gave, if any."""
+    fields = {
+        "complaint_received_on": _day_words(complaint, complaint.created_at),
+        "handler_name": user.get_full_name() or user.username,
+        "response": body,
+    }
+    try:
+        if complaint.patient is None:
+            name = complaint.complainant
+            return letter_unfiled(
+                clinic=complaint.clinic,
+                kind=LetterKind.COMPLAINT_RESPONSE,
+                fields=fields
+                | {
+                    "patient_name": name or "Sir or Madam",
+                    "patient_first_name": name or "Sir or Madam",
+                },
+                addressee=Addressee(name=name),
+                now=now,
+            )
+        document = letter_issue(
+            context=context,
+            actor=user,
+            patient=complaint.patient,
+            kind=LetterKind.COMPLAINT_RESPONSE,
+            fields=fields,
+            delivery=LetterDelivery.PRINT,
+            now=now,
+        )
+    except LetterError as error:
+        raise ComplaintRefusedError(error.message) from None
+    with default_storage.open(document.file, "rb") as handle:
+        pdf: bytes = handle.read()
+    return pdf
+
+
 @transaction.atomic
 def complaint_respond(
     *,
@@ -331,7 +376,9 @@ def complaint_respond(
     now: dt.datetime | None = None,
 ) -> ComplaintLetter:
     """Close a grievance with its written response: the letter is printed to PDF from the
-    clinic's template and kept with the complaint. A response also acknowledges."""
+    clinic's complaint-response template (`letters`) and kept with the complaint. A response
+    also acknowledges. The complaint stays locked while the letter is printed, so supervisors
+    answering at once send one letter."""
     now = now or timezone.now()
     body = _text(body, what="the response")
     complaint = _locked(complaint)
@@ -339,25 +386,7 @@ def complaint_respond(
         raise ComplaintRefusedError("This grievance has its written response already.")
     if complaint.status not in OPEN_STATUSES:
         raise ComplaintRefusedError("This complaint was resolved at the desk; no letter is due.")
-    patient = complaint.patient
-    zone = clinic_zone(complaint.clinic_id)
-    pdf = pdf_from_template(
-        "complaints/letter.html",
-        {
-            "clinic": complaint.clinic,
-            "complaint": complaint,
-            "patient": patient,
-            "addressee": (
-                f"{patient.given_name} {patient.family_name}"
-                if patient is not None
-                else complaint.complainant
-            ),
-            "paragraphs": [p.strip() for p in body.split("\n\n") if p.strip()],
-            "date": now.astimezone(zone).date(),
-            "received": complaint.created_at.astimezone(zone).date(),
-            "signer": user.get_full_name() or user.username,
-        },
-    )
+    pdf = _response_letter(context=context, user=user, complaint=complaint, body=body, now=now)
     letter = ComplaintLetter.objects.create(
         complaint=complaint, created_at=now, created_by=user, body=body, pdf=pdf
     )

@@ -172,7 +172,8 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Thank you for telling us about your experience. We have looked into the complaint we "
         "received on {complaint_received_on}, and this letter is our written response.\n\n"
         "{response}\n\n"
-        "If you are not satisfied with this response, please contact us again.\n\n"
+        "If you are not satisfied with this response, please contact us again; you may also "
+        "contact your state's health department or the agency that oversees the clinic.\n\n"
         "Yours sincerely,\n{handler_name}\n{clinic_name}",
     ),
 }

@@ -246,6 +246,42 @@ def letter_pdf(html: str) -> bytes:
         ) from None
 
 
+def letter_unfiled(
+    *,
+    clinic: Clinic,
+    kind: str,
+    fields: Mapping[str, str],
+    addressee: Addressee,
+    now: dt.datetime | None = None,
+) -> bytes:
+    """A letter of `kind` from the clinic's template (or the default) to someone with no chart
+    (an anonymous complainant), printed to PDF with the letterhead and the date in the clinic's
+    zone, and handed back unfiled: the caller keeps it with its own record. `fields` gives
+    every value the kind declares beyond the clinic's and the date, the patient's name
+    fields included (what the letter calls the person it is written to)."""
+    if kind not in LetterKind.values:
+        raise LetterError("Choose which letter to write.")
+    today = (now or timezone.now()).astimezone(clinic_zone(clinic)).date()
+    location = _clinic_location(clinic, None)
+    template = letter_template_current(clinic.pk, kind)
+    values = {
+        "clinic_name": clinic.name,
+        "clinic_phone": location.phone if location is not None else "",
+        "today": _date_words(today),
+    } | {name: value.strip() for name, value in fields.items() if name in FIELDS[kind]}
+    text = letter_text(kind=kind, subject=template.subject, body=template.body, values=values)
+    return letter_pdf(
+        letter_html(
+            clinic=clinic,
+            location=location,
+            text=text,
+            date=today,
+            addressee=addressee.name,
+            address=addressee.lines,
+        )
+    )
+
+
 def letter_issue(
     *,
     context: AuditContext,

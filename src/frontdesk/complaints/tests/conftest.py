@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,12 @@ from frontdesk.complaints.models import Category, Complaint
 from frontdesk.complaints.services import complaint_log
 
 LogComplaint = Callable[..., Complaint]
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
+    """Letters filed to a patient's chart are written here, never beside the project."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def context_of(user: User) -> AuditContext:

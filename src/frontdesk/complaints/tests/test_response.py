@@ -1,5 +1,6 @@
-"""A supervisor acknowledges a grievance and answers it in writing: the letter is a PDF kept
-with the complaint, downloaded through a checked, audited view."""
+"""A supervisor acknowledges a grievance and answers it in writing: the letter is a PDF in the
+clinic's own words (its complaint-response letter template), kept with the complaint, filed to
+the patient's chart when there is one, and downloaded through a checked, audited view."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 import threading
 
 import pytest
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -14,6 +16,7 @@ from django.utils import timezone
 
 from conftest import Personas, login_client, make_patient
 from frontdesk.audit.models import AuditEvent
+from frontdesk.audit.services import SYSTEM_CONTEXT
 from frontdesk.complaints.models import (
     Category,
     Complaint,
@@ -25,6 +28,10 @@ from frontdesk.complaints.models import (
 )
 from frontdesk.complaints.services import ComplaintRefusedError, complaint_respond
 from frontdesk.complaints.tests.conftest import LogComplaint, context_of
+from frontdesk.documents.models import Document
+from frontdesk.letters.models import Letter, LetterKind
+from frontdesk.letters.services import letter_template_save
+from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.lib.pdf import pdf_text
 
 RESPONSE = (
@@ -66,7 +73,10 @@ def test_the_supervisor_acknowledges_then_responds_and_the_letter_reads_back(
     pdf = letter.content
     assert pdf.startswith(b"%PDF-")
     text = " ".join(pdf_text(pdf).split())
-    assert "Dear John Rivera" in text
+    assert "John Rivera" in text  # the address block
+    assert "Dear John," in text
+    assert "Response to your complaint" in text
+    assert "contact your state's health department" in text
     assert "tell every waiting patient about any delay over 20 minutes" in text
     assert personas.clinic.name in text
     assert bytes(ComplaintLetter.objects.get(complaint=grievance).pdf) == pdf
@@ -268,13 +278,8 @@ def test_two_supervisors_answering_at_once_send_one_letter(
 
 
 def test_the_acknowledgement_letter_is_filed_to_the_patients_chart(
-    personas: Personas, grievance: Complaint, client: Client, settings: object, tmp_path: object
+    personas: Personas, grievance: Complaint, client: Client
 ) -> None:
-    from django.core.files.storage import default_storage
-
-    from frontdesk.documents.models import Document
-
-    settings.MEDIA_ROOT = tmp_path  # type: ignore[attr-defined]
     supervisor = login_client(client, personas.supervisor)
     response = supervisor.post(
         reverse("complaints:acknowledge", args=[grievance.pk]), {"note": "", "letter": "on"}
@@ -302,3 +307,100 @@ def test_no_acknowledgement_letter_is_written_for_a_complaint_without_a_patient(
         )
     anonymous.refresh_from_db()
     assert anonymous.status == ComplaintStatus.AWAITING_ACKNOWLEDGEMENT
+
+
+def _clinic_words(personas: Personas) -> None:
+    """The supervisor rewords the clinic's complaint-response letter on the letters pages."""
+    letter_template_save(
+        context=SYSTEM_CONTEXT,
+        user=personas.supervisor,
+        clinic=personas.clinic,
+        kind=LetterKind.COMPLAINT_RESPONSE,
+        subject="Our answer about {complaint_received_on}",
+        body=(
+            "Dear {patient_first_name},\n\nThe practice manager has reviewed your concern.\n\n"
+            "{response}\n\nWith our apologies,\n{handler_name} for {clinic_name}"
+        ),
+    )
+
+
+def test_the_response_letter_is_written_in_the_clinics_own_words(
+    personas: Personas, grievance: Complaint, client: Client
+) -> None:
+    _clinic_words(personas)
+    supervisor = login_client(client, personas.supervisor)
+    response = supervisor.post(
+        reverse("complaints:respond", args=[grievance.pk]), {"body": RESPONSE}
+    )
+    assert response.status_code == 302
+    pdf = supervisor.get(reverse("complaints:letter", args=[grievance.pk])).content
+    text = " ".join(pdf_text(pdf).split())
+    received = grievance.created_at.astimezone(clinic_zone(personas.clinic)).date()
+    assert f"Our answer about {received:%B} {received.day}, {received.year}" in text
+    assert "Dear John, The practice manager has reviewed your concern." in text
+    assert "tell every waiting patient about any delay over 20 minutes" in text
+    assert f"With our apologies, Sue for {personas.clinic.name}" in text
+    assert "contact your state's health department" not in text  # the default's words
+
+
+def test_the_response_to_a_patient_is_also_filed_to_their_chart_as_correspondence(
+    personas: Personas, grievance: Complaint
+) -> None:
+    kept = complaint_respond(
+        context=context_of(personas.supervisor),
+        user=personas.supervisor,
+        complaint=grievance,
+        body=RESPONSE,
+    )
+    filed = Letter.objects.get(patient=grievance.patient, kind=LetterKind.COMPLAINT_RESPONSE)
+    assert filed.document.kind == "correspondence"
+    assert filed.issued_by == personas.supervisor
+    with default_storage.open(filed.document.file, "rb") as handle:
+        assert handle.read() == bytes(kept.pdf)
+
+
+@pytest.mark.parametrize(
+    ("complainant", "greeting"), [("Pat Visitor", "Dear Pat Visitor,"), ("", "Dear Sir or Madam,")]
+)
+def test_an_anonymous_complaint_gets_its_response_letter_in_the_clinics_words(
+    personas: Personas,
+    log_complaint: LogComplaint,
+    client: Client,
+    complainant: str,
+    greeting: str,
+) -> None:
+    _clinic_words(personas)
+    anonymous = log_complaint(complainant=complainant)
+    supervisor = login_client(client, personas.supervisor)
+    response = supervisor.post(
+        reverse("complaints:respond", args=[anonymous.pk]), {"body": RESPONSE}
+    )
+    assert response.status_code == 302
+    letter = supervisor.get(reverse("complaints:letter", args=[anonymous.pk]))
+    assert letter["X-Content-Type-Options"] == "nosniff"
+    text = " ".join(pdf_text(letter.content).split())
+    assert f"{greeting} The practice manager has reviewed your concern." in text
+    assert "tell every waiting patient about any delay over 20 minutes" in text
+    assert not Document.objects.exists()  # no chart to file it to
+    assert not Letter.objects.exists()
+
+
+def test_a_response_letter_that_cannot_be_printed_keeps_the_grievance_open_and_the_words(
+    personas: Personas, grievance: Complaint, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(html: str) -> bytes:
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr("frontdesk.letters.services.pdf_render", broken)
+    supervisor = login_client(client, personas.supervisor)
+    response = supervisor.post(
+        reverse("complaints:respond", args=[grievance.pk]), {"body": RESPONSE}
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "could not be printed to PDF, so nothing was saved or sent" in body
+    assert "any delay over 20 minutes" in body
+    grievance.refresh_from_db()
+    assert grievance.status == ComplaintStatus.AWAITING_ACKNOWLEDGEMENT
+    assert not ComplaintLetter.objects.exists()
+    assert not Document.objects.exists()
