@@ -67,5 +67,7 @@ def test_a_twins_registration_shows_the_family_note_and_saves_without_an_overrid
 
     twin = Patient.objects.get(given_name="Zofia")
     expect(page).to_have_url(re.compile(rf"/patients/{twin.pk}/$"))
-    expect(page.get_by_role("status")).to_contain_text(f"MRN {twin.mrn}")
+    expect(page.get_by_role("status").filter(has_text="Registered")).to_contain_text(
+        f"MRN {twin.mrn}"
+    )
     assert Patient.objects.count() == 2
