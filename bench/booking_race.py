@@ -85,44 +85,46 @@ What it does:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import http.client
 import os
 import random
 import re
-import secrets
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
-import zoneinfo
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from _race_clinic import PATIENTS_PER_CLIENT, ZONE, ZONE_NAME, Clinic, clinic_build  # noqa: E402
+from _race_db import (  # noqa: E402
+    APP_OVERLAPS_EVER,
+    APP_OVERLAPS_NOW,
+    NAIVE_INDEX,
+    NAIVE_OVERLAPS_EVER,
+    NAIVE_OVERLAPS_NOW,
+    NAIVE_TABLE,
+    Pg,
+    count,
+    naive_desk,
+    pgbench_tps,
+    planted_double_booking,
+)
+from _race_desks import Book, Cancel, Desk, HotSlots, Tally, hammer  # noqa: E402
 from _server import Server  # noqa: E402  (bench/_server.py, beside this script)
 
 BIN = Path(sys.executable).parent  # the virtualenv running this bench
 SCRATCH_DB = "frontdesk_bench_race"
 DEFAULT_URL = f"postgres://postgres@127.0.0.1:5432/{SCRATCH_DB}"
-ZONE_NAME = "America/New_York"
-ZONE = zoneinfo.ZoneInfo(ZONE_NAME)
 GOAL_P95_MS = 100.0  # a booking attempt's p95 with the 8 desks racing
-PATIENTS_PER_CLIENT = 250
-SLOT = dt.timedelta(minutes=15)
-DAY_HOURS = (dt.time(9), dt.time(17))
 # Slots prepared per second of the run, more than any booking rate seen here.
 SLOTS_PER_SECOND = 2000
-ACTIVE = ("proposed", "pending", "booked", "arrived", "checked-in", "fulfilled")
-ACTIVE_SQL = ", ".join(f"'{s}'" for s in ACTIVE)
 APPOINTMENT_AT = re.compile(r"/schedule/appointments/(\d+)/$")
 # A refused booking shows find-a-time again with the reason and this sentence.
 REFUSED = "Nothing was booked; choose another time below."
@@ -139,300 +141,6 @@ def percentile(values: Sequence[float], q: float) -> float:
         return float("nan")
     rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
     return ordered[rank - 1]
-
-
-# ---------------------------------------------------------------------------------------------
-# Scratch databases
-
-
-@dataclass(frozen=True)
-class Pg:
-    url: str
-
-    @property
-    def parts(self) -> urllib.parse.ParseResult:
-        return urllib.parse.urlparse(self.url)
-
-    @property
-    def name(self) -> str:
-        return self.parts.path.lstrip("/")
-
-    def with_name(self, name: str) -> Pg:
-        return Pg(urllib.parse.urlunparse(self.parts._replace(path=f"/{name}")))
-
-    def cli(self) -> list[str]:
-        """Connection options for the PostgreSQL command-line tools."""
-        parts = self.parts
-        return [
-            "-h",
-            parts.hostname or "127.0.0.1",
-            "-p",
-            str(parts.port or 5432),
-            "-U",
-            parts.username or "postgres",
-        ]
-
-    def admin(self) -> Any:
-        import psycopg
-
-        return psycopg.connect(self.with_name("postgres").url, autocommit=True)
-
-    def recreate(self) -> None:
-        from psycopg import sql
-
-        with self.admin() as admin:
-            name = sql.Identifier(self.name)
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(name))
-
-    def drop(self) -> None:
-        from psycopg import sql
-
-        with self.admin() as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
-            )
-
-
-# ---------------------------------------------------------------------------------------------
-# The clinic
-
-
-@dataclass
-class Clinic:
-    passwords: dict[str, str]  # officer -> password
-    patients: list[list[int]]  # per client
-    slots: list[tuple[int, dt.datetime]]  # (schedule id, start), in time then provider order
-    appointment_type_id: int
-
-
-def slot_starts(first_day: dt.date, count: int, providers: int) -> list[tuple[int, dt.datetime]]:
-    """(provider index, start) for the first `count` slots from `first_day`, weekdays only."""
-    slots: list[tuple[int, dt.datetime]] = []
-    day = first_day
-    while len(slots) < count:
-        if day.weekday() < 5:
-            t = dt.datetime.combine(day, DAY_HOURS[0], tzinfo=ZONE)
-            end = dt.datetime.combine(day, DAY_HOURS[1], tzinfo=ZONE)
-            while t + SLOT <= end and len(slots) < count:
-                slots.extend((p, t.astimezone(dt.UTC)) for p in range(providers))
-                t += SLOT
-        day += dt.timedelta(days=1)
-    return slots[:count]
-
-
-def clinic_build(*, clients: int, providers: int, slot_count: int, rng: random.Random) -> Clinic:
-    from django.db import transaction
-    from django.utils import timezone
-
-    from frontdesk.accounts.roles import Role
-    from frontdesk.accounts.services import staff_create
-    from frontdesk.clinic.models import AppointmentType, Location, Provider
-    from frontdesk.clinic.models import Clinic as ClinicModel
-    from frontdesk.patients.indexing import patient_derive_fields
-    from frontdesk.patients.models import Patient
-    from frontdesk.patients.mrn import mrn_reserve
-    from frontdesk.scheduling.models import Schedule, ScheduleTemplate
-
-    clinic = ClinicModel.objects.create(name="Race Clinic", time_zone=ZONE_NAME)
-    location = Location.objects.create(clinic=clinic, name="Main Street")
-    families = ["Lee", "Patel", "Garcia", "Kim", "Nguyen", "Smith", "Cohen", "Okafor", "Rossi"]
-    given = ["Mei", "Ravi", "Ana", "Min", "Linh", "Jo", "Dana", "Chidi", "Luca", "Eva", "Rui"]
-    schedules = []
-    for n in range(providers):
-        provider = Provider.objects.create(
-            clinic=clinic,
-            given_name=rng.choice(given),
-            family_name=f"{rng.choice(families)}{n:02d}",
-            credentials="MD",
-            specialty="Family medicine",
-        )
-        provider.locations.add(location)
-        schedule = Schedule.objects.create(clinic=clinic, provider=provider, location=location)
-        ScheduleTemplate.objects.create(
-            schedule=schedule,
-            rrule="FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
-            start_time=DAY_HOURS[0],
-            end_time=DAY_HOURS[1],
-            valid_from=dt.date(2024, 1, 1),
-            slot_minutes=15,
-            overbook_cap=1,
-        )
-        schedules.append(schedule.pk)
-    kind = AppointmentType.objects.create(clinic=clinic, name="Follow-up", duration_minutes=15)
-
-    now = timezone.now()
-    with transaction.atomic():
-        mrns = mrn_reserve(clients * PATIENTS_PER_CLIENT)
-    patients = Patient.objects.bulk_create(
-        [
-            patient_derive_fields(
-                Patient(
-                    clinic=clinic,
-                    mrn=mrn,
-                    given_name=rng.choice(given),
-                    family_name=rng.choice(families),
-                    birth_date=dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(20_000)),
-                    sex=rng.choice(["male", "female"]),
-                    phone=f"+1202555{rng.randrange(10_000):04d}",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            for mrn in mrns
-        ]
-    )
-    ids = [p.pk for p in patients]
-    pools = [ids[n * PATIENTS_PER_CLIENT : (n + 1) * PATIENTS_PER_CLIENT] for n in range(clients)]
-
-    passwords = {}
-    for n in range(clients):
-        password = secrets.token_urlsafe(18)
-        staff_create(
-            clinic=clinic,
-            username=f"desk{n + 1}",
-            password=password,
-            role=Role.FRONT_DESK,
-            first_name=f"Desk {n + 1}",
-        )
-        passwords[f"desk{n + 1}"] = password
-
-    # The day after tomorrow: every slot is in the future and no cancellation is a late one.
-    first_day = timezone.localdate(now, ZONE) + dt.timedelta(days=2)
-    slots = [(schedules[p], start) for p, start in slot_starts(first_day, slot_count, providers)]
-    return Clinic(passwords, pools, slots, kind.pk)
-
-
-# ---------------------------------------------------------------------------------------------
-# The hot slots, shared by the clients of one phase
-
-
-class HotSlots:
-    """Slot numbers 0.. in time order; clients aim at the `hot` earliest not yet seen taken."""
-
-    def __init__(self, hot: int, limit: int | None) -> None:
-        self.hot = hot
-        self.limit = limit
-        self.first = 0
-        self.taken: set[int] = set()
-        self.lock = threading.Lock()
-
-    def pick(self, rng: random.Random) -> int | None:
-        with self.lock:
-            choices: list[int] = []
-            n = self.first
-            while len(choices) < self.hot and (self.limit is None or n < self.limit):
-                if n not in self.taken:
-                    choices.append(n)
-                n += 1
-            return rng.choice(choices) if choices else None
-
-    def mark(self, slot: int) -> None:
-        with self.lock:
-            self.taken.add(slot)
-            while self.first in self.taken:
-                self.first += 1
-
-    def release(self, slot: int) -> None:
-        with self.lock:
-            self.taken.discard(slot)
-            self.first = min(self.first, slot)
-
-
-@dataclass
-class Tally:
-    """One client's counts; merged after the phase."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    booking_ms: list[float] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def merge(self, other: Tally) -> None:
-        self.outcomes.update(other.outcomes)
-        self.booking_ms.extend(other.booking_ms)
-        self.errors.extend(other.errors)
-
-
-# A booking attempt: (slot number, patient id) -> (outcome, appointment or row id).
-Book = Callable[[int, int], tuple[str, int | None]]
-Cancel = Callable[[int], bool]
-Desk = Callable[[int], tuple[Book, Cancel, Callable[[], None]]]
-
-
-def hammer(
-    *,
-    clients: int,
-    seconds: float,
-    seed: int,
-    cancel_share: float,
-    hot: HotSlots,
-    pools: list[list[int]],
-    desk: Desk,
-) -> tuple[Tally, float]:
-    """Run `clients` threads for `seconds`; each books, and sometimes cancels its booking on
-    its next turn. Returns the merged counts and the seconds the phase really took."""
-    tallies = [Tally() for _ in range(clients)]
-    deadline = [0.0]
-
-    def go() -> None:  # once every client is connected and signed in
-        deadline[0] = time.monotonic() + seconds
-
-    ready = threading.Barrier(clients + 1, action=go)
-
-    def client(n: int) -> None:
-        rng = random.Random(f"{seed}:{n}")
-        book, cancel, close = desk(n)
-        tally = tallies[n]
-        patients = pools[n]
-        turn = 0
-        holding: tuple[int, int] | None = None  # (slot, appointment) to cancel next turn
-        ready.wait()
-        while time.monotonic() < deadline[0]:
-            if holding is not None:
-                slot, appointment = holding
-                holding = None
-                try:
-                    cancelled = cancel(appointment)
-                except Exception as exc:  # counted and shown; a client never dies silently
-                    cancelled = False
-                    tally.errors.append(f"cancel: {type(exc).__name__}: {exc}")
-                if cancelled:
-                    tally.outcomes["cancelled"] += 1
-                    hot.release(slot)
-                else:
-                    tally.outcomes["cancel failed"] += 1
-                continue
-            slot_pick = hot.pick(rng)
-            if slot_pick is None:
-                tally.outcomes["out of slots"] += 1
-                break
-            patient = patients[turn % len(patients)]
-            turn += 1
-            started = time.perf_counter()
-            try:
-                outcome, made = book(slot_pick, patient)
-            except Exception as exc:  # counted and shown; a client never dies silently
-                outcome, made = "error", None
-                tally.errors.append(f"{type(exc).__name__}: {exc}")
-            tally.booking_ms.append((time.perf_counter() - started) * 1000)
-            tally.outcomes[outcome] += 1
-            if outcome != "error":
-                hot.mark(slot_pick)
-            if outcome == "booked" and made is not None and rng.random() < cancel_share:
-                holding = (slot_pick, made)
-        close()
-
-    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    ready.wait()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - (deadline[0] - seconds)
-    total = Tally()
-    for tally in tallies:
-        total.merge(tally)
-    return total, elapsed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -609,180 +317,6 @@ def ping_ceiling(browsers: list[Browser], seconds: float) -> tuple[int, int, flo
         thread.join()
     elapsed = time.monotonic() - (deadline[0] - seconds)
     return sum(counts), sum(bad), elapsed, [ms for client in timings for ms in client]
-
-
-# ---------------------------------------------------------------------------------------------
-# The naive baseline: check, then insert, with nothing in the database to stop a double booking
-
-NAIVE_TABLE = """
-CREATE TABLE bench_naive_booking (
-    id bigserial PRIMARY KEY,
-    provider_id integer NOT NULL,
-    patient_id integer NOT NULL,
-    busy_start timestamptz NOT NULL,
-    busy_end timestamptz NOT NULL,
-    status text NOT NULL,
-    booked_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    cancelled_at timestamptz
-)
-"""
-# For the overlap query only; a plain index refuses nothing.
-NAIVE_INDEX = (
-    "CREATE INDEX bench_naive_booking_busy ON bench_naive_booking "
-    "USING gist (provider_id, tstzrange(busy_start, busy_end))"
-)
-
-
-def naive_desk(pg: Pg, providers: int, base: dt.datetime) -> Desk:
-    import psycopg
-
-    def desk(n: int) -> tuple[Book, Cancel, Callable[[], None]]:
-        conn = psycopg.connect(pg.url)  # READ COMMITTED, PostgreSQL's default and the app's
-
-        def book(slot: int, patient: int) -> tuple[str, int | None]:
-            provider = slot % providers
-            start = base + SLOT * (slot // providers)
-            end = start + SLOT
-            with conn.transaction():
-                busy = conn.execute(
-                    "SELECT 1 FROM bench_naive_booking WHERE provider_id = %s "
-                    "AND status = 'booked' AND busy_start < %s AND busy_end > %s LIMIT 1",
-                    (provider, end, start),
-                ).fetchone()
-                if busy is not None:
-                    return "refused: already booked", None
-                row = conn.execute(
-                    "INSERT INTO bench_naive_booking "
-                    "(provider_id, patient_id, busy_start, busy_end, status) "
-                    "VALUES (%s, %s, %s, %s, 'booked') RETURNING id",
-                    (provider, patient, start, end),
-                ).fetchone()
-            return "booked", int(row[0]) if row else None
-
-        def cancel(booking: int) -> bool:
-            with conn.transaction():
-                done = conn.execute(
-                    "UPDATE bench_naive_booking SET status = 'cancelled', "
-                    "cancelled_at = clock_timestamp() WHERE id = %s AND status = 'booked'",
-                    (booking,),
-                )
-            return done.rowcount == 1
-
-        return book, cancel, conn.close
-
-    return desk
-
-
-# ---------------------------------------------------------------------------------------------
-# The independent overlap queries
-
-APP_OVERLAPS_NOW = f"""
-SELECT count(*) FROM scheduling_appointment a
-JOIN scheduling_appointment b
-  ON b.provider_id = a.provider_id AND a.id < b.id
- AND tstzrange(a.busy_start, a.busy_end) && tstzrange(b.busy_start, b.busy_end)
-WHERE a.status IN ({ACTIVE_SQL}) AND b.status IN ({ACTIVE_SQL})
-"""
-# Both active at some moment: from the booking's history row (written after its insert) to
-# its cancellation's updated_at (set before the cancelling UPDATE); open while not cancelled.
-APP_OVERLAPS_EVER = """
-SELECT count(*) FROM scheduling_appointment a
-JOIN scheduling_appointment b
-  ON b.provider_id = a.provider_id AND a.id < b.id
- AND tstzrange(a.busy_start, a.busy_end) && tstzrange(b.busy_start, b.busy_end)
-JOIN scheduling_appointmenthistory ha ON ha.appointment_id = a.id AND ha.from_status = ''
-JOIN scheduling_appointmenthistory hb ON hb.appointment_id = b.id AND hb.from_status = ''
-WHERE tstzrange(ha.at, CASE WHEN a.status = 'cancelled' THEN a.updated_at END)
-   && tstzrange(hb.at, CASE WHEN b.status = 'cancelled' THEN b.updated_at END)
-"""
-NAIVE_OVERLAPS_NOW = """
-SELECT count(*) FROM bench_naive_booking a
-JOIN bench_naive_booking b
-  ON b.provider_id = a.provider_id AND a.id < b.id
- AND tstzrange(a.busy_start, a.busy_end) && tstzrange(b.busy_start, b.busy_end)
-WHERE a.status = 'booked' AND b.status = 'booked'
-"""
-NAIVE_OVERLAPS_EVER = """
-SELECT count(*) FROM bench_naive_booking a
-JOIN bench_naive_booking b
-  ON b.provider_id = a.provider_id AND a.id < b.id
- AND tstzrange(a.busy_start, a.busy_end) && tstzrange(b.busy_start, b.busy_end)
-WHERE tstzrange(a.booked_at, a.cancelled_at) && tstzrange(b.booked_at, b.cancelled_at)
-"""
-
-
-def count(pg: Pg, query: str) -> int:
-    import psycopg
-
-    with psycopg.connect(pg.url, autocommit=True) as conn:
-        return count_on(conn, query)
-
-
-def count_on(conn: Any, query: str) -> int:
-    row = conn.execute(query).fetchone()
-    return int(row[0]) if row else 0
-
-
-def planted_double_booking(pg: Pg) -> tuple[int, int]:
-    """The two app-table counts with one double booking planted: inside a transaction that is
-    rolled back, the no-double-booking constraint is dropped and a copy of a booked
-    appointment (and of its booking history row) is inserted. Both counts must see it, or
-    they could not see one made by the application either."""
-    import psycopg
-
-    from frontdesk.scheduling.constraints import NAME
-
-    with psycopg.connect(pg.url) as conn:
-        try:
-            conn.execute(f"ALTER TABLE scheduling_appointment DROP CONSTRAINT {NAME}")
-            conn.execute(
-                "CREATE TEMP TABLE planted AS SELECT * FROM scheduling_appointment "
-                "WHERE status = 'booked' ORDER BY id LIMIT 1"
-            )
-            conn.execute(
-                "UPDATE planted SET id = "
-                "nextval(pg_get_serial_sequence('scheduling_appointment', 'id'))"
-            )
-            conn.execute("INSERT INTO scheduling_appointment SELECT * FROM planted")
-            conn.execute(
-                "CREATE TEMP TABLE planted_history AS SELECT h.* "
-                "FROM scheduling_appointmenthistory h JOIN scheduling_appointment a "
-                "ON h.appointment_id = a.id JOIN planted p ON p.start = a.start "
-                "AND p.provider_id = a.provider_id AND a.id <> p.id "
-                "WHERE h.from_status = '' LIMIT 1"
-            )
-            conn.execute(
-                "UPDATE planted_history SET appointment_id = (SELECT id FROM planted), id = "
-                "nextval(pg_get_serial_sequence('scheduling_appointmenthistory', 'id'))"
-            )
-            conn.execute("INSERT INTO scheduling_appointmenthistory SELECT * FROM planted_history")
-            return count_on(conn, APP_OVERLAPS_NOW), count_on(conn, APP_OVERLAPS_EVER)
-        finally:
-            conn.rollback()
-
-
-# ---------------------------------------------------------------------------------------------
-# pgbench
-
-
-def pgbench_tps(pg: Pg, clients: int, seconds: int) -> tuple[float, str]:
-    pg.recreate()
-    try:
-        subprocess.run(
-            ["pgbench", *pg.cli(), "-i", "-q", pg.name],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        command = ["pgbench", *pg.cli(), "-N", "-c", str(clients), "-j", "2", "-T", str(seconds)]
-        result = subprocess.run([*command, pg.name], check=True, capture_output=True, text=True)
-    finally:
-        pg.drop()
-    found = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
-    found = found or re.search(r"tps = ([\d.]+)", result.stdout)
-    if found is None:
-        raise SystemExit(f"pgbench printed no TPS:\n{result.stdout}")
-    return float(found.group(1)), " ".join([*command, pg.name])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,12 +1,24 @@
 """No module of Frontdesk outside tests and migrations grows past 800 lines: a module that
-big mixes jobs, and is split by job instead (as `patients/matching/` and `eligibility/`)."""
+big mixes jobs, and is split by job instead (as `patients/matching/` and `eligibility/`).
+The bench scripts are held to the same size (split into private `bench/_*.py` helpers)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-SOURCE = Path(__file__).resolve().parent.parent / "src" / "frontdesk"
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "src" / "frontdesk"
+BENCH = ROOT / "bench"
 MOST_LINES = 800
+# Bench scripts allowed past the limit for now, by name, with why; every other one fails when
+# it grows past MOST_LINES. Take a script off once it is split.
+KNOWN_LONG_BENCH: dict[str, str] = {
+    "desk_queue.py": "being changed on its own; split by job once that change is in",
+}
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines())
 
 
 def _modules() -> list[Path]:
@@ -17,6 +29,10 @@ def _modules() -> list[Path]:
     )
 
 
+def _bench_modules() -> list[Path]:
+    return sorted(BENCH.glob("*.py"))
+
+
 def test_it_finds_the_modules_it_measures() -> None:
     names = {p.relative_to(SOURCE).as_posix() for p in _modules()}
     assert "settings.py" in names
@@ -24,10 +40,24 @@ def test_it_finds_the_modules_it_measures() -> None:
     assert not any("/tests/" in n or "/migrations/" in n for n in names)
 
 
+def test_it_finds_the_bench_scripts_it_measures() -> None:
+    names = {p.name for p in _bench_modules()}
+    assert {"booking_race.py", "patient_search.py", "_server.py"} <= names
+
+
 def test_no_module_outside_tests_and_migrations_is_over_800_lines() -> None:
     too_long = {
         p.relative_to(SOURCE).as_posix(): lines
         for p in _modules()
-        if (lines := len(p.read_text(encoding="utf-8").splitlines())) > MOST_LINES
+        if (lines := _lines(p)) > MOST_LINES
     }
     assert too_long == {}, f"split by job, each module at most {MOST_LINES} lines: {too_long}"
+
+
+def test_no_bench_script_is_over_800_lines_but_the_known_ones() -> None:
+    too_long = {
+        p.name: lines
+        for p in _bench_modules()
+        if p.name not in KNOWN_LONG_BENCH and (lines := _lines(p)) > MOST_LINES
+    }
+    assert too_long == {}, f"split by job into bench/_*.py, each at most {MOST_LINES}: {too_long}"
