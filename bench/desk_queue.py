@@ -438,49 +438,60 @@ class Raw:
         self.clinic_id = clinic_id
         self.officer_id = officer_id
 
-    def union(self, now: dt.datetime) -> tuple[str, list[Any]]:
+    def sources(self, now: dt.datetime) -> list[tuple[str, str, list[Any]]]:
+        """Each kind's open rows (kind, SQL, parameters), written straight on the tables, with
+        the columns kind, ref, patient_id, due, since, red_flag, patient_waiting, owner_id,
+        pool."""
         today = now.astimezone(zoneinfo.ZoneInfo(ZONE)).date()
         red = now - dt.timedelta(minutes=RED_MINUTES)
-        sql = """
+        unconfirmed = """
             SELECT 'unconfirmed' AS kind, a.id AS ref, a.patient_id, a.start AS due,
                    a.created_at AS since, false AS red_flag, false AS patient_waiting,
                    NULL::bigint AS owner_id, '' AS pool
               FROM scheduling_appointment a
              WHERE a.clinic_id = %s AND a.status = 'booked' AND a.confirmed_at IS NULL
-               AND a.start > %s AND a.start < %s
-            UNION ALL
-            SELECT 'walk_in_incomplete', r.id, r.patient_id, NULL, r.registered_at, false,
+               AND a.start > %s AND a.start < %s"""
+        walk_in = """
+            SELECT 'walk_in_incomplete' AS kind, r.id AS ref, r.patient_id,
+                   NULL::timestamptz AS due, r.registered_at AS since, false AS red_flag,
                    EXISTS (SELECT 1 FROM flow_queueentry w
                             WHERE w.patient_id = r.patient_id AND w.clinic_id = %s
-                              AND w.day = %s AND w.status = 'waiting'),
-                   NULL, ''
+                              AND w.day = %s AND w.status = 'waiting') AS patient_waiting,
+                   NULL::bigint AS owner_id, '' AS pool
               FROM flow_incompleteregistration r JOIN patients_patient p ON p.id = r.patient_id
-             WHERE p.clinic_id = %s AND r.completed_at IS NULL
-            UNION ALL
-            SELECT 'waiting_red', e.id, e.patient_id,
-                   e.status_changed_at + make_interval(mins => %s), e.checked_in_at,
-                   e.priority = 'emergency', true, NULL, ''
+             WHERE p.clinic_id = %s AND r.completed_at IS NULL"""
+        waiting = """
+            SELECT 'waiting_red' AS kind, e.id AS ref, e.patient_id,
+                   e.status_changed_at + make_interval(mins => %s) AS due,
+                   e.checked_in_at AS since, e.priority = 'emergency' AS red_flag,
+                   true AS patient_waiting, NULL::bigint AS owner_id, '' AS pool
               FROM flow_queueentry e
-             WHERE e.clinic_id = %s AND e.status = 'waiting' AND e.status_changed_at <= %s
-            UNION ALL
-            SELECT 'callback', c.id, c.patient_id, c.due, c.created_at, false, false,
-                   c.owner_id, c.pool
+             WHERE e.clinic_id = %s AND e.status = 'waiting' AND e.status_changed_at <= %s"""
+        callback = """
+            SELECT 'callback' AS kind, c.id AS ref, c.patient_id, c.due, c.created_at AS since,
+                   false AS red_flag, false AS patient_waiting, c.owner_id, c.pool::text AS pool
               FROM inquiries_callback c
-             WHERE c.clinic_id = %s AND c.status IN ('requested', 'in-progress')
-            UNION ALL
-            SELECT 'answer', i.id, i.patient_id, q.answered_at + interval '1 hour',
-                   q.answered_at, q.red_flag, false, NULL, 'desk'
+             WHERE c.clinic_id = %s AND c.status IN ('requested', 'in-progress')"""
+        answer = """
+            SELECT 'answer' AS kind, i.id AS ref, i.patient_id,
+                   q.answered_at + interval '1 hour' AS due, q.answered_at AS since,
+                   q.red_flag, false AS patient_waiting, NULL::bigint AS owner_id,
+                   'desk' AS pool
               FROM inquiries_inquiry i JOIN inquiries_medicalquestion q ON q.inquiry_id = i.id
              WHERE i.clinic_id = %s AND q.status = 'in-progress' AND q.answer_route = 'desk'
-               AND q.relayed_at IS NULL
-        """
-        params = [
-            self.clinic_id, now, window_end(now),
-            self.clinic_id, today, self.clinic_id,
-            RED_MINUTES, self.clinic_id, red,
-            self.clinic_id, self.clinic_id,
-        ]  # fmt: skip
-        return sql, params
+               AND q.relayed_at IS NULL"""
+        return [
+            ("unconfirmed", unconfirmed, [self.clinic_id, now, window_end(now)]),
+            ("walk_in_incomplete", walk_in, [self.clinic_id, today, self.clinic_id]),
+            ("waiting_red", waiting, [RED_MINUTES, self.clinic_id, red]),
+            ("callback", callback, [self.clinic_id]),
+            ("answer", answer, [self.clinic_id]),
+        ]
+
+    def union(self, now: dt.datetime) -> tuple[str, list[Any]]:
+        sources = self.sources(now)
+        sql = " UNION ALL ".join(f"({sql})" for _, sql, _ in sources)
+        return sql, [p for _, _, params in sources for p in params]
 
     def condition(self, filters: dict[str, str], now: dt.datetime) -> tuple[str, list[Any]]:
         # Who has it: the claim, the person it was handed to, else (unless handed to a pool)
@@ -507,30 +518,76 @@ class Raw:
         elif show == "overdue":
             parts.append("u.due < %s")
             params.append(now)
-        if filters.get("kind"):
-            parts.append("u.kind = %s")
-            params.append(filters["kind"])
         return " AND ".join(parts), params
 
     def page(
         self, filters: dict[str, str], now: dt.datetime
     ) -> tuple[float, list[tuple[str, int]]]:
-        union, params = self.union(now)
+        """The page as a DBA would write it, in the desk's two shapes: when the filter asks
+        who has each item or keeps few (mine, pool, unassigned, overdue), the union with the
+        desk's state joined on, filtered, counted by a window, ordered and cut; otherwise each
+        kind's rows with the desk's state joined on and filtered, ordered by the score and cut
+        to offset + 50 (the page is among each kind's first offset + 50), their union ordered
+        and cut again, and the count the sum of each kind's, asking only about snoozes."""
         where, more = self.condition(filters, now)
         offset = (int(filters.get("page", "1")) - 1) * PAGE
+        reads_state = filters.get("show", "") in ("mine", "pool", "unassigned", "overdue")
+        sources = [
+            (kind, source, source_params)
+            for kind, source, source_params in self.sources(now)
+            if not filters.get("kind") or kind == filters["kind"]
+        ]
+        if reads_state:
+            # Every row's claim or hand-over is asked: one pass, counted by a window.
+            union = " UNION ALL ".join(f"({source})" for _, source, _ in sources)
+            sql = f"""
+                SELECT u.kind, u.ref, u.patient_id, s.claimed_by_id, s.handed_to_id,
+                       count(*) OVER () AS total
+                  FROM ({union}) u
+                  LEFT JOIN desk_deskitem s
+                    ON s.clinic_id = %s AND s.kind = u.kind AND s.ref = u.ref
+                 WHERE {where}
+                 ORDER BY u.red_flag DESC, u.patient_waiting DESC, u.due IS NULL, u.due,
+                          u.since, u.kind, u.ref
+                 LIMIT {PAGE} OFFSET {offset}
+            """
+            params = [p for _, _, source_params in sources for p in source_params]
+            started = time.perf_counter()
+            rows = self.conn.execute(sql, [*params, self.clinic_id, *more]).fetchall()
+            elapsed = (time.perf_counter() - started) * 1000
+            return elapsed, [(r[0], r[1]) for r in rows]
+        branches, counts, params, count_params = [], [], [], []
+        for kind, source, source_params in sources:
+            joined = f"""FROM ({source}) u LEFT JOIN desk_deskitem s
+                           ON s.clinic_id = %s AND s.kind = '{kind}' AND s.ref = u.ref
+                        WHERE {where}"""
+            branches.append(
+                f"""SELECT * FROM (
+                      SELECT u.kind, u.ref, u.patient_id, u.due, u.since, u.red_flag,
+                             u.patient_waiting, s.claimed_by_id, s.handed_to_id
+                        {joined}
+                       ORDER BY u.red_flag DESC, u.patient_waiting DESC, u.due NULLS LAST,
+                                u.since, u.ref
+                       LIMIT {offset + PAGE}) b"""
+            )
+            params += [*source_params, self.clinic_id, *more]
+            counts.append(
+                f"""(SELECT count(*) FROM ({source}) u
+                      WHERE NOT EXISTS (SELECT 1 FROM desk_deskitem s
+                                         WHERE s.clinic_id = %s AND s.kind = '{kind}'
+                                           AND s.ref = u.ref AND s.snoozed_until > %s))"""
+            )
+            count_params += [*source_params, self.clinic_id, now]
         sql = f"""
-            SELECT u.kind, u.ref, u.patient_id, s.claimed_by_id, s.handed_to_id,
-                   count(*) OVER () AS total
-              FROM ({union}) u
-              LEFT JOIN desk_deskitem s
-                ON s.clinic_id = %s AND s.kind = u.kind AND s.ref = u.ref
-             WHERE {where}
+            SELECT u.kind, u.ref, u.patient_id, u.claimed_by_id, u.handed_to_id,
+                   {" + ".join(counts)} AS total
+              FROM ({" UNION ALL ".join(branches)}) u
              ORDER BY u.red_flag DESC, u.patient_waiting DESC, u.due IS NULL, u.due, u.since,
                       u.kind, u.ref
              LIMIT {PAGE} OFFSET {offset}
         """
         started = time.perf_counter()
-        rows = self.conn.execute(sql, [*params, self.clinic_id, *more]).fetchall()
+        rows = self.conn.execute(sql, [*count_params, *params]).fetchall()
         elapsed = (time.perf_counter() - started) * 1000
         return elapsed, [(r[0], r[1]) for r in rows]
 

@@ -29,6 +29,12 @@ ORDER_SQL = (
     "u.red_flag DESC, u.patient_waiting DESC, (u.due IS NULL) ASC, u.due ASC, u.since ASC, "
     "u.kind ASC, u.ref ASC"
 )
+# The same order within one source's rows (one kind), for the top-N of each source the union
+# is cut from: "no deadline last" written as NULLS LAST, so a source kept in deadline order
+# (an index on its due time) is read in that order and only as far as the page needs.
+BRANCH_ORDER_SQL = (
+    "u.red_flag DESC, u.patient_waiting DESC, u.due ASC NULLS LAST, u.since ASC, u.ref ASC"
+)
 
 # No deadline sorts after every deadline.
 _NO_DUE = dt.datetime.max.replace(tzinfo=dt.UTC)

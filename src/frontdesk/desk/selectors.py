@@ -23,7 +23,7 @@ from frontdesk.audit.models import AuditAction, AuditObject
 from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.desk.models import DeskItem
 from frontdesk.desk.pools import POOL_ROLES, Pool, pools_of_role
-from frontdesk.desk.scoring import ORDER_SQL, ScoreFacts, reason_words
+from frontdesk.desk.scoring import BRANCH_ORDER_SQL, ORDER_SQL, ScoreFacts, reason_words
 from frontdesk.desk.sources import ROW_FIELDS, DeskEntry, DeskSource, desk_sources
 
 PAGE_SIZE = 50
@@ -163,13 +163,11 @@ def _source_sql(source: DeskSource, clinic_id: int, now: dt.datetime) -> tuple[s
     if getattr(qs, "_fields", None) is None:  # not yet narrowed to ROW_FIELDS by the source
         qs = qs.values(*ROW_FIELDS)
     sql, params = qs.query.get_compiler(using=qs.db).as_sql()
-    pg = connection.vendor == "postgresql"
-    columns = ", ".join(
-        f"CAST(q.{name} AS {_PG_TYPES[name]}) AS {name}" if pg else f"q.{name} AS {name}"
-        for name in ROW_FIELDS
-    )
-    # The kind is a checked slug, written into the SQL so UNION sees one text type.
-    return f"SELECT '{source.kind}' AS kind, {columns} FROM ({sql}) q", list(params)  # noqa: S608
+    if connection.vendor == "postgresql":
+        # Typed, so the filter and UNION read one type per column.
+        columns = ", ".join(f"CAST(q.{name} AS {_PG_TYPES[name]}) AS {name}" for name in ROW_FIELDS)
+        sql = f"SELECT {columns} FROM ({sql}) q"  # noqa: S608
+    return sql, list(params)
 
 
 def _db_time(value: dt.datetime) -> Any:
@@ -204,6 +202,23 @@ _POOL_SQL = (
 )
 
 
+def _branch_sql(source_sql: str, kind: str, where: list[str], table: str) -> tuple[str, str]:
+    """One source's rows with the desk's own state joined on and the filter applied: the
+    columns of a page row (`select`) and the FROM ... WHERE (`body`), both over `u`, `s`."""
+    columns = ", ".join(f"u.{name}" for name in ROW_FIELDS)
+    # The kind is a checked slug, written into the SQL so UNION sees one text type.
+    select = (
+        f"SELECT '{kind}' AS kind, {columns}, s.claimed_by_id, s.claimed_at, "
+        "s.handed_to_id, s.handed_to_pool, s.snoozed_until, s.snooze_reason"
+    )
+    body = (
+        f"FROM ({source_sql}) u LEFT JOIN {table} s "
+        f"ON s.clinic_id = %s AND s.kind = '{kind}' AND s.ref = u.ref "
+        f"WHERE {' AND '.join(where) or '1 = 1'}"
+    )
+    return select, body
+
+
 def desk_queue_sql(
     *,
     user: User,
@@ -216,51 +231,104 @@ def desk_queue_sql(
     snoozed_too: bool = False,
 ) -> tuple[str, list[Any]] | None:
     """The one query of the desk queue for this member of staff, or None when their role sees
-    no kind of desk work (or not this kind)."""
+    no kind of desk work (or not this kind).
+
+    When the filter asks who has an item or which pool it is in (mine, pool, unassigned, and
+    every filter of a role that sees only its own and its pools' work) or keeps few rows
+    (overdue), one pass: the union
+    with the desk's state joined on, filtered, counted (a window) and ordered. Otherwise a
+    top-N over the union: each source's branch (its rows, the desk's claims, snoozes and
+    hand-overs joined on, the filter applied) is ordered by the score and cut to the first
+    offset + limit rows, and the union of those is ordered and cut again. The page's rows are
+    among each branch's first offset + limit, so this is the same page as ordering the whole
+    union, and a source whose rows are kept in the score's order reads only that many. The
+    total is the sum of the branches' counts, in the same statement (column `total`)."""
     clinic_id = user.clinic_id
     sources = visible_sources(user.role, kind)
     if clinic_id is None or not sources:
         return None
-    parts, params = [], []
-    for source in sources:
-        sql, part_params = _source_sql(source, clinic_id, now)
-        parts.append(sql)
-        params.extend(part_params)
-    union = " UNION ALL ".join(parts)
+    # What the page and the count keep, over the source's row `u` and the desk's state `s`.
     where: list[str] = []
     where_params: list[Any] = []
-    if not snoozed_too:
-        where.append("(s.snoozed_until IS NULL OR s.snoozed_until <= %s)")
-        where_params.append(_db_time(now))
+    # The same without the snooze, for a count that asks about snoozes alone (NOT EXISTS: no
+    # join to every claim and hand-over of the kind) when nothing else reads the desk's state.
+    plain: list[str] = []
+    plain_params: list[Any] = []
+    reads_state = False
     pools = sorted(pools_of_role(user.role))
     pool_list = ", ".join(f"'{p.value}'" for p in pools) or "NULL"
     if user.role not in SEES_WHOLE_DESK:
         where.append(f"({_ASSIGNEE_SQL} = %s OR {_POOL_SQL} IN ({pool_list}))")
         where_params.append(user.pk)
+        reads_state = True
     if view == DeskFilter.MINE:
         where.append(f"{_ASSIGNEE_SQL} = %s")
         where_params.append(user.pk)
+        reads_state = True
     elif view == DeskFilter.POOL:
         where.append(f"{_POOL_SQL} IN ({pool_list})")
+        reads_state = True
     elif view == DeskFilter.UNASSIGNED:
         where.append(f"{_ASSIGNEE_SQL} IS NULL")
+        reads_state = True
     elif view == DeskFilter.OVERDUE:
-        where.append("u.due < %s")
-        where_params.append(_db_time(now))
+        plain.append("u.due < %s")
+        plain_params.append(_db_time(now))
+        reads_state = True  # few rows: one pass is the cheaper (measured)
     if ref is not None:
-        where.append("u.ref = %s")
-        where_params.append(ref)
+        plain.append("u.ref = %s")
+        plain_params.append(ref)
+    if not snoozed_too:
+        where.append("(s.snoozed_until IS NULL OR s.snoozed_until <= %s)")
+        where_params.append(_db_time(now))
+    where += plain
+    where_params += plain_params
     table = connection.ops.quote_name(DeskItem._meta.db_table)
-    # Only constants and checked slugs are written into the SQL; every value is a parameter.
+    compiled = [(source.kind, *_source_sql(source, clinic_id, now)) for source in sources]
+    if reads_state:
+        # Who has it or which pool it is in is asked of every row, so every row meets its
+        # DeskItem: one pass over the union (page and count together) is the cheaper.
+        union = " UNION ALL ".join(
+            f"SELECT '{k}' AS kind, {', '.join(f'q.{n}' for n in ROW_FIELDS)} FROM ({sql}) q"  # noqa: S608
+            for k, sql, _ in compiled
+        )
+        sql = (
+            "SELECT u.kind, u.ref, u.patient_id, u.due, u.since, u.red_flag, "  # noqa: S608
+            "u.patient_waiting, u.owner_id, u.pool, s.claimed_by_id, s.claimed_at, "
+            "s.handed_to_id, s.handed_to_pool, s.snoozed_until, s.snooze_reason, "
+            f"COUNT(*) OVER () AS total FROM ({union}) u LEFT JOIN {table} s "
+            "ON s.clinic_id = %s AND s.kind = u.kind AND s.ref = u.ref "
+            f"WHERE {' AND '.join(where)} ORDER BY {ORDER_SQL} LIMIT %s OFFSET %s"
+        )
+        params = [p for _, _, ps in compiled for p in ps]
+        return sql, [*params, clinic_id, *where_params, limit, offset]
+    # Otherwise a top-N over the union (see above), counted without the join.
+    branches, counts = [], []
+    branch_params: list[Any] = []
+    count_params: list[Any] = []
+    for kind, source_sql, source_params in compiled:
+        select, body = _branch_sql(source_sql, kind, where, table)
+        # Only constants and checked slugs are written into the SQL; every value is a parameter.
+        branches.append(
+            f"SELECT * FROM ({select} {body} ORDER BY {BRANCH_ORDER_SQL} LIMIT %s) b"  # noqa: S608
+        )
+        branch_params.extend([*source_params, clinic_id, *where_params, offset + limit])
+        snoozed = (
+            f"NOT EXISTS (SELECT 1 FROM {table} s WHERE s.clinic_id = %s "  # noqa: S608
+            f"AND s.kind = '{kind}' AND s.ref = u.ref AND s.snoozed_until > %s)"
+        )
+        kept = [] if snoozed_too else [snoozed]
+        counts.append(
+            f"(SELECT COUNT(*) FROM ({source_sql}) u "  # noqa: S608
+            f"WHERE {' AND '.join([*kept, *plain]) or '1 = 1'})"
+        )
+        snooze_params = [] if snoozed_too else [clinic_id, _db_time(now)]
+        count_params.extend([*source_params, *snooze_params, *plain_params])
     sql = (
-        "SELECT u.kind, u.ref, u.patient_id, u.due, u.since, u.red_flag, u.patient_waiting, "  # noqa: S608
-        "u.owner_id, u.pool, s.claimed_by_id, s.claimed_at, s.handed_to_id, s.handed_to_pool, "
-        "s.snoozed_until, s.snooze_reason, "
-        f"COUNT(*) OVER () AS total FROM ({union}) u LEFT JOIN {table} s "
-        "ON s.clinic_id = %s AND s.kind = u.kind AND s.ref = u.ref "
-        f"WHERE {' AND '.join(where) or '1 = 1'} ORDER BY {ORDER_SQL} LIMIT %s OFFSET %s"
+        f"SELECT u.*, {' + '.join(counts)} AS total "  # noqa: S608
+        f"FROM ({' UNION ALL '.join(branches)}) u ORDER BY {ORDER_SQL} LIMIT %s OFFSET %s"
     )
-    return sql, [*params, clinic_id, *where_params, limit, offset]
+    return sql, [*count_params, *branch_params, limit, offset]
 
 
 def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:

@@ -227,3 +227,25 @@ def test_a_walk_in_late_in_the_evening_is_waiting_on_the_clinics_own_day(
             "Late, Ann",
         )
     ]
+
+
+def test_every_page_is_its_slice_of_the_whole_order_across_sources(
+    personas: Personas, make_appointment: MakeAppointment, frozen: time_machine.Traveller
+) -> None:
+    # Each source's branch is cut to its own first offset + page size rows before the union
+    # is ordered: the pages must still be the slices of one ordered list, with one total.
+    for hours in (30, 3, 27, 5, 2):
+        make_appointment(start=timezone.now() + dt.timedelta(hours=hours))
+    walk_in(personas, "Walker")
+    walk_in(personas, "Urgent", priority=Priority.EMERGENCY, priority_reason="chest pain")
+    frozen.shift(dt.timedelta(minutes=40))
+    now = timezone.now()
+    whole = desk_page(user=personas.front_desk, now=now)
+    assert [r.facts for r in whole.rows] == sorted((r.facts for r in whole.rows), key=score_key)
+    assert whole.total == len(whole.rows) == 9  # 5 appointments, 2 registrations, 2 waiting
+    paged = []
+    for number in range(1, 6):
+        page = desk_page(user=personas.front_desk, now=now, page=number, page_size=2)
+        assert page.total == whole.total
+        paged += [row.key for row in page.rows]
+    assert paged == [row.key for row in whole.rows]
