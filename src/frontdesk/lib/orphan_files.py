@@ -5,6 +5,7 @@ how it removes them (audited)."""
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -23,14 +24,16 @@ class OrphanFile(Protocol):
 Orphan = TypeVar("Orphan", bound=OrphanFile)
 
 
-class OrphanFilesCommand(BaseCommand, Generic[Orphan]):
+class OrphanFilesCommand(BaseCommand, ABC, Generic[Orphan]):
     what = "files"  # as the lines say it: "document files", "card files"
 
+    @abstractmethod
     def orphans_find(self) -> Sequence[Orphan]:
-        raise NotImplementedError
+        """The app's stored files that no row refers to."""
 
+    @abstractmethod
     def orphans_delete(self, orphans: Sequence[Orphan]) -> list[str]:
-        raise NotImplementedError
+        """Remove them (audited); the names removed."""
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
