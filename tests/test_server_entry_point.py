@@ -9,11 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 from django.conf import settings
@@ -55,10 +57,27 @@ def _answered(port: int, process: subprocess.Popen[bytes]) -> None:
             raise AssertionError("the server stopped before it answered") from None
 
 
+class ServerLog:
+    """The server's output, line by line as it writes it, read by a thread of its own; a test
+    waits on the condition for the lines it expects instead of reading a file again."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.lines: list[str] = []
+        self.changed = threading.Condition()
+        self.reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.reader.start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        for raw in stream:
+            with self.changed:
+                self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+                self.changed.notify_all()
+
+
 @dataclass
 class Served:
     port: int
-    log: Path
+    log: ServerLog
 
     def send(self, raw: bytes, *, close_early: bool = False, whole: bool = False) -> bytes:
         """Send raw bytes; the answer's bytes (its head, or all of it until the server closes
@@ -76,19 +95,18 @@ class Served:
             return answer
 
     def logged(self, wanted: str, *, times: int = 1) -> list[str]:
-        """The server's log lines, once `times` of them hold `wanted` (the server writes its log
-        from another process: read again until they are there, for ten seconds at most)."""
-        deadline = time.monotonic() + 10
-        while True:
-            lines = self.log.read_text().splitlines()
-            if sum(wanted in line for line in lines) >= times:
-                return lines
-            assert time.monotonic() < deadline, f"never logged: {wanted}"
-            time.sleep(0.02)  # the next look at the file, not a wait for an outcome
+        """The server's log lines, once `times` of them hold `wanted` (ten seconds at most)."""
+
+        def enough() -> bool:
+            return sum(wanted in line for line in self.log.lines) >= times
+
+        with self.log.changed:
+            assert self.log.changed.wait_for(enough, timeout=10), f"never logged: {wanted}"
+            return list(self.log.lines)
 
 
 @pytest.fixture
-def served(transactional_audit: None, tmp_path: Path) -> Iterator[Served]:
+def served(transactional_audit: None) -> Iterator[Served]:
     """`python -m frontdesk.wsgi` on this test's database, its log (the access log) in a file."""
     port = _free_port()
     root = Path(settings.BASE_DIR)
@@ -99,21 +117,23 @@ def served(transactional_audit: None, tmp_path: Path) -> Iterator[Served]:
         "REDIS_URL": "",
         "PYTHONPATH": f"{root / 'src'}{os.pathsep}{root}",
     }
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - this interpreter and a fixed command
-            [sys.executable, "-m", "frontdesk.wsgi", "--port", str(port)],
-            env=env,
-            cwd=root,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _answered(port, process)
-            yield Served(port, log)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    process = subprocess.Popen(  # noqa: S603 - this interpreter and a fixed command
+        [sys.executable, "-m", "frontdesk.wsgi", "--port", str(port)],
+        env=env,
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    log = ServerLog(process.stdout)
+    try:
+        _answered(port, process)
+        yield Served(port, log)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.reader.join(timeout=10)
+        process.stdout.close()
 
 
 def _signed_in(personas: Personas) -> tuple[str, str]:
