@@ -25,7 +25,12 @@ from django.urls import reverse
 from frontdesk.accounts.roles import Role
 from frontdesk.complaints.models import Complaint, ComplaintStatus, PrivacyReview
 from frontdesk.desk.pools import Pool
-from frontdesk.desk.sources import ROW_FIELDS, DeskEntry, desk_source_register
+from frontdesk.desk.sources import (
+    ROW_FIELDS,
+    DeskEntry,
+    desk_patient_label,
+    desk_source_register,
+)
 
 _SUPERVISORS = frozenset({Role.SUPERVISOR})
 _POOL = Value(Pool.SUPERVISORS.value, output_field=CharField())
@@ -35,7 +40,7 @@ def _patient_label(complaint: Complaint) -> str:
     patient = complaint.patient
     if patient is None:
         return complaint.complainant or "Anonymous visitor"
-    return f"{patient.family_name}, {patient.given_name} · MRN {patient.mrn}"
+    return desk_patient_label(patient)
 
 
 class _GrievanceStage:

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from frontdesk.accounts.roles import Role
 from frontdesk.desk.pools import Pool
-from frontdesk.desk.sources import ROW_FIELDS, DeskEntry
+from frontdesk.desk.sources import PATIENT_FIELDS, ROW_FIELDS, DeskEntry, desk_patient_label
 from frontdesk.inquiries.models import (
     AnswerRoute,
     Callback,
@@ -54,10 +54,9 @@ AT_THE_DESK = dt.timedelta(minutes=30)
 
 
 def _patient_label(patient: Patient | None) -> str:
-    # As lists show patients: name and MRN, never birth date or phone.
-    if patient is None:
-        return ""
-    return f"{patient.family_name}, {patient.given_name} · MRN {patient.mrn}"
+    # As the desk queue names patients (a restricted record by its MRN alone); a call from
+    # someone who is not a patient names nobody.
+    return "" if patient is None else desk_patient_label(patient)
 
 
 def _when(moment: dt.datetime) -> str:
@@ -84,9 +83,12 @@ class CallbackSource:
 
     def describe(self, refs: Sequence[int], *, now: dt.datetime) -> dict[int, DeskEntry]:
         entries: dict[int, DeskEntry] = {}
-        for callback in Callback.objects.filter(pk__in=list(refs)).select_related(
-            "patient", "inquiry"
-        ):
+        found = (
+            Callback.objects.filter(pk__in=list(refs))
+            .select_related("patient", "inquiry")
+            .only("attempts", "pool", "preferred_time", "inquiry__category", *PATIENT_FIELDS)
+        )
+        for callback in found:
             tries = f"{callback.attempts} attempt{'s' if callback.attempts != 1 else ''} so far"
             title = f"Call back about {callback.inquiry.get_category_display().lower()}"
             if callback.pool == Pool.SUPERVISORS:
@@ -124,7 +126,12 @@ class QuestionSource:
 
     def describe(self, refs: Sequence[int], *, now: dt.datetime) -> dict[int, DeskEntry]:
         entries: dict[int, DeskEntry] = {}
-        for question in MedicalQuestion.objects.filter(pk__in=list(refs)).select_related("patient"):
+        found = (
+            MedicalQuestion.objects.filter(pk__in=list(refs))
+            .select_related("patient")
+            .only("red_flag", "routed_to", "due", *PATIENT_FIELDS)
+        )
+        for question in found:
             title = "Answer a medical question"
             if question.red_flag:
                 title = "RED FLAG: answer a medical question now"
@@ -138,8 +145,10 @@ class QuestionSource:
 
 
 def _by_inquiry(refs: Sequence[int]) -> dict[int, MedicalQuestion]:
-    questions = MedicalQuestion.objects.filter(inquiry_id__in=list(refs)).select_related(
-        "patient", "answered_by"
+    questions = (
+        MedicalQuestion.objects.filter(inquiry_id__in=list(refs))
+        .select_related("patient")
+        .only("inquiry_id", "routed_to", "due", "answered_at", *PATIENT_FIELDS)
     )
     return {q.inquiry_id: q for q in questions if q.inquiry_id is not None}
 

@@ -207,3 +207,15 @@ def test_a_supervisor_named_in_a_complaint_never_sees_it_on_the_desk_queue(
     both = desk_page(user=second, now=now, kind="complaint")
     assert {row.ref for row in both.rows} == {naming.pk, other.pk}
     assert desk_row(user=second, kind="complaint", ref=naming.pk, now=now) is not None
+
+
+def test_a_restricted_records_complaint_is_named_by_its_mrn_alone_on_the_desk_queue(
+    personas: Personas, log_complaint: LogComplaint
+) -> None:
+    patient = make_patient(personas.clinic)
+    patient.confidentiality = "restricted"
+    patient.save()
+    grievance = log_complaint(patient=patient)
+    entry = desk_sources()["complaint"].describe([grievance.pk], now=timezone.now())[grievance.pk]
+    assert entry.patient_label == f"Restricted record · MRN {patient.mrn}"
+    assert patient.family_name not in entry.patient_label

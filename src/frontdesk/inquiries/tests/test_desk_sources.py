@@ -69,3 +69,18 @@ def test_every_sources_rows_union_into_one_query_with_exactly_the_row_fields(
     assert {row["red_flag"] for row in union} == {True, False}
     assert MedicalQuestion.objects.get(inquiry=asked).status == "requested"
     assert union == sorted(union, key=lambda row: row["due"])
+
+
+def test_a_restricted_records_callback_is_named_by_its_mrn_alone_on_the_desk_queue(
+    personas: Personas, patient: Patient
+) -> None:
+    from frontdesk.desk.selectors import desk_page
+
+    patient.confidentiality = "restricted"
+    patient.save()
+    log_call(personas.front_desk, patient, now=NOW)
+    page = desk_page(user=personas.front_desk, now=NOW, kind="callback")
+    [row] = page.rows
+    assert row.entry is not None
+    assert row.entry.patient_label == f"Restricted record · MRN {patient.mrn}"
+    assert patient.family_name not in row.entry.patient_label
