@@ -91,6 +91,11 @@ class DeskRow:
         return f"{self.kind}:{self.ref}"
 
     @property
+    def dom(self) -> str:
+        """The row's part of its elements' ids: "callback-12"."""
+        return f"{self.kind}-{self.ref}"
+
+    @property
     def label(self) -> str:
         """The row in words for its buttons' accessible names: "Confirm the appointment for
         Okonkwo, Adaeze"."""

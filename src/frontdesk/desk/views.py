@@ -53,6 +53,7 @@ def _context(
     page: int,
     *,
     problem: dict[str, str] | None = None,
+    done: dict[str, str] | None = None,
 ) -> dict[str, object]:
     user = staff_user(request)
     clinic = staff_clinic(user)
@@ -71,6 +72,9 @@ def _context(
         "next_query": _query(kind, view, page + 1),
         "version": live.desk_version(clinic.pk),
         "problem": problem or {},
+        "done": done or {},
+        # The one row a message is for, so that the other rows ask one question, not two.
+        "notice_key": (problem or done or {}).get("key", ""),
         "pools": Pool,
         "now_local": now.astimezone(clinic_zone(clinic)),
     }
@@ -238,9 +242,10 @@ def item_view(request: HttpRequest, kind: str, ref_id: int) -> HttpResponse:
             return render(request, "desk/_queue.html", context)
         return render(request, "desk/queue.html", context, status=400)
     if htmx:
-        context = _context(request, filters, view, page)
-        context["done"] = {"key": f"{kind}:{ref}", "message": done}
-        return render(request, "desk/_queue.html", context)
+        notice = {"key": f"{kind}:{ref}", "message": done}
+        return render(
+            request, "desk/_queue.html", _context(request, filters, view, page, done=notice)
+        )
     messages.success(request, done)
     query = _query(filters, view, page)
     return redirect(reverse("desk:queue") + (f"?{query}" if query else ""))

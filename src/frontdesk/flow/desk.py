@@ -121,10 +121,11 @@ class WaitingRedSource:
             .select_related("patient", "queue")
             .only("ticket", "priority", "status_changed_at", "queue__name", *PATIENT_FIELDS)
         )
+        board = reverse("flow:board")
         return {
             e.pk: DeskEntry(
                 title="Speak to a patient who has waited too long",
-                url=reverse("flow:board"),
+                url=board,
                 patient_label=desk_patient_label(e.patient),
                 detail=f"Ticket {e.ticket} · {e.queue.name}",
                 flag="emergency, clinician alerted" if e.priority == Priority.EMERGENCY else "",
