@@ -199,6 +199,21 @@ class Outcome:
     best: Any = None  # the top candidate, for the false-alarm examples
 
 
+def steady_state(url: str) -> None:
+    """Vacuum and analyse the patients as autovacuum does within a minute or so of a bulk load.
+
+    The check counts how common the typed values are with index-only scans, which read the
+    table too until a vacuum has marked its pages all-visible: straight after loading a
+    million rows, counting a common given name read 12,000 table pages (p95 224 ms against
+    13 ms once vacuumed). Timing that minute would measure the load, not the check."""
+    import psycopg
+
+    if not url.startswith(("postgres://", "postgresql://")):
+        return  # SQLite has no visibility map: its indexes answer counts on their own
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE patients_patient")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="use this database (never dropped)")
@@ -214,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"duplicate_check: load average at start {load_average()} ({os.cpu_count()} cores)")
     print(f"  database: {url} ({'scratch' if scratch else 'given'})")
     demo = demo_database_ready(url, args.patients, scratch=scratch)
+    steady_state(url)
 
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "frontdesk.settings")
