@@ -44,12 +44,16 @@ def _shown(key: str, row: Playbook | None) -> ShownPlaybook:
     )
 
 
-def playbooks_of_clinic(clinic_id: int) -> dict[str, ShownPlaybook]:
-    """Every scenario's playbook for one clinic, in the scenarios' order; one query."""
-    rows = {
+def _stored(clinic_id: int) -> dict[str, Playbook]:
+    return {
         row.key: row
         for row in Playbook.objects.filter(clinic_id=clinic_id).select_related("updated_by")
     }
+
+
+def playbooks_of_clinic(clinic_id: int) -> dict[str, ShownPlaybook]:
+    """Every scenario's playbook for one clinic, in the scenarios' order; one query."""
+    rows = _stored(clinic_id)
     return {key: _shown(key, rows.get(key)) for key in PlaybookKey.values}
 
 
@@ -57,9 +61,10 @@ _REQUEST_CACHE = "_frontdesk_playbooks"
 
 
 def playbook_for_request(request: HttpRequest, clinic_id: int, key: str) -> ShownPlaybook:
-    """One scenario's playbook for a page; a page showing several still costs one query."""
-    cached: dict[str, ShownPlaybook] | None = getattr(request, _REQUEST_CACHE, None)
-    if cached is None:
-        cached = playbooks_of_clinic(clinic_id)
-        setattr(request, _REQUEST_CACHE, cached)
-    return cached[key]
+    """One scenario's playbook for a page; a page showing several still costs one query, and
+    only the scenarios it shows are parsed."""
+    rows: dict[str, Playbook] | None = getattr(request, _REQUEST_CACHE, None)
+    if rows is None:
+        rows = _stored(clinic_id)
+        setattr(request, _REQUEST_CACHE, rows)
+    return _shown(key, rows.get(key))
