@@ -120,7 +120,7 @@ def match_score(
         score = _CONFLICT_CAP + (1.0 - math.exp2(-(score - _CONFLICT_CAP) / 16.0)) * 0.999
     reasons = (*reasons_in_words(a, b, pa, pb, levels, transposed=transposed), *common)
     if household_member:
-        reasons = (*reasons, f"{contradiction}: another member of the household")
+        reasons = (*reasons, f"{contradiction}, in the same household")
     elif conflict:
         reasons = (*reasons, f"{conflict}: not taken as the same person without a check")
     return MatchResult(
