@@ -131,3 +131,18 @@ def test_another_clinics_callback_is_not_found(
     client.post(url, {"outcome": "reached"})
     callback.refresh_from_db()
     assert callback.status == "requested"
+
+
+def test_the_callback_and_call_pages_show_the_number_as_people_dial_it(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    callback = _callback(personas, patient)
+    assert callback.phone == "+12025550143"  # stored as E.164
+    client = client_for(personas.front_desk)
+    for url in (
+        reverse("inquiries:callback", args=[callback.pk]),
+        reverse("inquiries:call", args=[callback.inquiry_id]),
+    ):
+        html = client.get(url).content.decode()
+        assert "(202) 555-0143" in html
+        assert "+12025550143" not in html
