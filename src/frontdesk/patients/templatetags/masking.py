@@ -28,14 +28,17 @@ def masked_document_number(value: str) -> str:
 
 @register.filter
 def phone_display(value: str) -> str:
-    """E.164 as people write it: (202) 555-0143 at home, +44 20 7183 8750 from abroad."""
+    """E.164 as people write it: (202) 555-0143 in the home numbering plan, +44 20 7183 8750
+    from abroad."""
     if not value:
         return "—"
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
         return value
-    home = phonenumbers.region_code_for_number(number) == settings.PHONE_REGION
+    # By calling code, not region: a number in an unassigned area code of the home plan has no
+    # region, and is still dialled as a home number.
+    home = number.country_code == phonenumbers.country_code_for_region(settings.PHONE_REGION)
     style = (
         phonenumbers.PhoneNumberFormat.NATIONAL
         if home
