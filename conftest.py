@@ -13,12 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection, transaction
-from django.test import Client, TransactionTestCase
+from django.test import Client, TransactionTestCase, override_settings
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -39,6 +39,8 @@ from frontdesk.patients.models import Patient
 from frontdesk.patients.mrn import mrn_reserve
 
 PASSWORD = "correct horse battery staple"
+
+T = TypeVar("T")
 
 # Property tests judge answers, never speed: a loaded machine (the suite runs in parallel
 # workers) must not fail an example for taking longer than Hypothesis's default 200 ms.
@@ -254,6 +256,36 @@ def transactional_audit(audit_triggers_restored: None, transactional_db: None) -
     yield
     audit_triggers_drop(connection)
     ledger_triggers_drop(connection)
+
+
+def kept_for_module(
+    django_db_blocker: Any, build: Callable[[], T], **overrides: object
+) -> Iterator[T]:
+    """For a module-scoped fixture (`yield from`): what `build` makes stays for the module's
+    tests and is rolled back after the last, as Django's TestCase does with setUpTestData. Each
+    test's own transaction (the `db` fixture) is a savepoint inside this one, so whatever a test
+    changes is undone before the next. Not for tests that commit (`transactional_db`), nor in a
+    module whose other database tests must find the database empty. `build` runs before the
+    tests' own fixtures, so with the fast password hasher and `overrides` set for it."""
+    atomic = transaction.atomic()
+    atomic._from_testcase = True  # type: ignore[attr-defined]  # as Django's TestCase marks its own
+    with django_db_blocker.unblock():
+        atomic.__enter__()
+        try:
+            with override_settings(
+                PASSWORD_HASHERS=["tests.hashers.FastArgon2PasswordHasher"], **overrides
+            ):
+                made = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            raise
+    try:
+        yield made
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 class WatchdogFiredError(Exception):
