@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import math
 import signal
+import sysconfig
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection, transaction
-from django.test import Client
+from django.test import Client, TransactionTestCase, override_settings
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -36,10 +40,80 @@ from frontdesk.patients.mrn import mrn_reserve
 
 PASSWORD = "correct horse battery staple"
 
+T = TypeVar("T")
+
 # Property tests judge answers, never speed: a loaded machine (the suite runs in parallel
 # workers) must not fail an example for taking longer than Hypothesis's default 200 ms.
 hypothesis_settings.register_profile("frontdesk", deadline=None)
 hypothesis_settings.load_profile("frontdesk")
+
+
+# Fixtures through which pytest-django gives a test the database.
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+    }
+)
+
+
+# Installed packages (pytest-django's own fixtures are judged by their names above).
+_INSTALLED = sysconfig.get_paths()["purelib"]
+
+# Words in a test's or a fixture's source that may mean it depends on the database all the same:
+# a fixture named only at run time, pytest-django's block lifted by hand, or the database's own
+# settings and connection read (which differ on PostgreSQL even when no query is made).
+DATABASE_WORDS = ("getfixturevalue", "django_db_blocker", "DATABASE", "connection")
+
+
+@functools.cache
+def _mentions_database(function: Callable[..., object]) -> bool:
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return True
+    return any(word in source for word in DATABASE_WORDS)
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    if issubclass(getattr(item, "cls", None) or object, TransactionTestCase):
+        return True
+    # A condition may name the database (tests/test_database_faults.py runs some on PostgreSQL
+    # only): such a test is kept, whatever it is skipped for.
+    if item.get_closest_marker("skipif") is not None:
+        return True
+    names = set(getattr(item, "fixturenames", ()))
+    if names & DATABASE_FIXTURES:
+        return True
+    if not isinstance(item, pytest.Function):
+        return True
+    functions = [item.function]
+    for name in names:
+        functions.extend(d.func for d in item._fixtureinfo.name2fixturedefs.get(name, ()))
+    own = [f for f in functions if not inspect.getfile(f).startswith(_INSTALLED)]
+    return any(_mentions_database(function) for function in own)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The PostgreSQL run (make test-postgres) exists to prove the database work on PostgreSQL.
+    # A test that never touches the database (no django_db marker, no database fixture, even
+    # through the fixtures it uses, nothing in its source or theirs that may reach it at run
+    # time) has passed in the SQLite run and would only pass again the same way: about a fifth
+    # of the suite, left out of the PostgreSQL run.
+    if django_settings.DATABASE_VENDOR != "postgresql":
+        return
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
+    for item in items:
+        (kept if _uses_database(item) else left_out).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)
@@ -182,6 +256,36 @@ def transactional_audit(audit_triggers_restored: None, transactional_db: None) -
     yield
     audit_triggers_drop(connection)
     ledger_triggers_drop(connection)
+
+
+def kept_for_module(
+    django_db_blocker: Any, build: Callable[[], T], **overrides: object
+) -> Iterator[T]:
+    """For a module-scoped fixture (`yield from`): what `build` makes stays for the module's
+    tests and is rolled back after the last, as Django's TestCase does with setUpTestData. Each
+    test's own transaction (the `db` fixture) is a savepoint inside this one, so whatever a test
+    changes is undone before the next. Not for tests that commit (`transactional_db`), nor in a
+    module whose other database tests must find the database empty. `build` runs before the
+    tests' own fixtures, so with the fast password hasher and `overrides` set for it."""
+    atomic = transaction.atomic()
+    atomic._from_testcase = True  # type: ignore[attr-defined]  # as Django's TestCase marks its own
+    with django_db_blocker.unblock():
+        atomic.__enter__()
+        try:
+            with override_settings(
+                PASSWORD_HASHERS=["tests.hashers.FastArgon2PasswordHasher"], **overrides
+            ):
+                made = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            raise
+    try:
+        yield made
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 class WatchdogFiredError(Exception):

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
+from typing import Any
 
 import pytest
 
+from conftest import kept_for_module
 from frontdesk.billing.models import EntryKind, LedgerEntry
 from frontdesk.demo.bulk import _demo_money
 from frontdesk.demo.services import demo_load
@@ -15,11 +17,28 @@ from frontdesk.patients.models import Coverage
 PATIENTS = 600
 
 
+@pytest.fixture(scope="module")
+def built(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """The demo clinic, built once for the module (600 patients take seconds): its tests only
+    count what it holds."""
+    folder = tmp_path_factory.mktemp("demo")
+
+    def build() -> None:
+        demo_load(
+            seed=11,
+            patients=PATIENTS,
+            credentials_path=folder / "c.txt",
+            today=dt.date(2025, 6, 15),
+        )
+
+    yield from kept_for_module(django_db_blocker, build, MEDIA_ROOT=folder / "media")
+
+
 @pytest.fixture
-def demo(db: None, tmp_path: Path) -> None:
-    demo_load(
-        seed=11, patients=PATIENTS, credentials_path=tmp_path / "c.txt", today=dt.date(2025, 6, 15)
-    )
+def demo(db: None, built: None) -> None:
+    pass
 
 
 def test_about_one_demo_patient_in_ten_owes_a_small_balance(demo: None) -> None:

@@ -1,22 +1,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import itertools
 import re
+import shutil
 import stat
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import phonenumbers
 import pytest
 from django.contrib.auth.password_validation import validate_password
-from django.core.management import CommandError, call_command
 
+from conftest import kept_for_module
 from frontdesk.accounts.models import User
 from frontdesk.accounts.roles import Role
-from frontdesk.accounts.services import staff_create
 from frontdesk.audit.models import AuditAction, AuditEvent
 from frontdesk.clinic.models import AppointmentType, Clinic, Location, Provider
 from frontdesk.demo.credentials import StaffLogin, demo_credentials_write
@@ -44,14 +45,41 @@ ROLES = {"front_desk", "nurse", "physician", "billing", "supervisor", "admin"}
 E164 = re.compile(r"^\+1[2-9]\d{9}$")
 
 
-@pytest.fixture
-def credentials_path(tmp_path: Path) -> Path:
-    return tmp_path / "var" / "demo-credentials.txt"
+@dataclass(frozen=True)
+class Built:
+    outcome: DemoOutcome
+    credentials_path: Path
+
+
+@pytest.fixture(scope="module")
+def built(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Built]:
+    """The demo clinic, built once for this module: building its 300 patients takes seconds,
+    and the tests only look at it or change it inside their own transaction, rolled back after
+    each. (The command's tests, which need an empty database, are in test_demo_command.py.)"""
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "var" / "demo-credentials.txt"
+
+    def build() -> Built:
+        outcome = demo_load(seed=SEED, patients=PATIENTS, credentials_path=path, today=TODAY)
+        return Built(outcome, path)
+
+    yield from kept_for_module(django_db_blocker, build, MEDIA_ROOT=folder / "media")
 
 
 @pytest.fixture
-def demo(db: None, credentials_path: Path) -> DemoOutcome:
-    return demo_load(seed=SEED, patients=PATIENTS, credentials_path=credentials_path, today=TODAY)
+def demo(db: None, built: Built) -> DemoOutcome:
+    return built.outcome
+
+
+@pytest.fixture
+def credentials_path(built: Built, tmp_path: Path) -> Path:
+    """A copy of the built demo's credentials file (its mode kept), for a test to change."""
+    copy = tmp_path / "var" / "demo-credentials.txt"
+    copy.parent.mkdir()
+    shutil.copy2(built.credentials_path, copy)
+    return copy
 
 
 def _logins(lines: tuple[str, ...] | list[str]) -> dict[str, StaffLogin]:
@@ -127,11 +155,9 @@ def test_it_creates_a_working_sign_in_for_every_role(demo: DemoOutcome) -> None:
 
 
 @pytest.mark.django_db
-def test_it_writes_the_credentials_file_for_its_owner_only(
-    demo: DemoOutcome, credentials_path: Path
-) -> None:
-    assert stat.S_IMODE(credentials_path.stat().st_mode) == 0o600
-    lines = credentials_path.read_text().splitlines()
+def test_it_writes_the_credentials_file_for_its_owner_only(demo: DemoOutcome, built: Built) -> None:
+    assert stat.S_IMODE(built.credentials_path.stat().st_mode) == 0o600
+    lines = built.credentials_path.read_text().splitlines()
     assert tuple(lines) == demo.credentials
     assert all(re.fullmatch(r"[a-z_]+ [a-z]+ \S{12,}", line) for line in lines)
     assert {line.split()[0] for line in lines} == ROLES
@@ -371,46 +397,6 @@ def test_it_resets_the_passwords_when_the_credentials_file_is_lost(
         assert not user.check_password(before[user.username].password)
     assert Patient.objects.count() == PATIENTS
     assert AuditEvent.objects.filter(detail__has_key="demo_credentials_reset").count() == 1
-
-
-@pytest.mark.django_db
-def test_the_command_prints_the_sign_ins_and_then_says_it_is_loaded(tmp_path: Path) -> None:
-    path = tmp_path / "credentials.txt"
-    arguments = ["--seed", "3", "--patients", "40", "--credentials", str(path)]
-    out = io.StringIO()
-    call_command("demo", *arguments, "--as-of", "2025-06-15", stdout=out, stderr=io.StringIO())
-    first = out.getvalue()
-    assert "Built the demo clinic" in first and "40 patients" in first
-    lines = path.read_text().splitlines()
-    assert len(lines) == 6 and all(line in first for line in lines)
-
-    out = io.StringIO()
-    call_command("demo", *arguments, stdout=out, stderr=io.StringIO())
-    assert "already loaded" in out.getvalue()
-    assert all(line in out.getvalue() for line in lines)
-    assert Patient.objects.count() == 40
-
-
-@pytest.mark.django_db
-def test_it_refuses_a_clinic_of_that_name_it_did_not_build(tmp_path: Path, settings: Any) -> None:
-    Clinic.objects.create(name=settings.CLINIC_NAME)
-    path = tmp_path / "credentials.txt"
-    with pytest.raises(CommandError, match="not built by the demo"):
-        call_command("demo", "--patients", "10", "--credentials", str(path), verbosity=0)
-    assert not Patient.objects.exists()
-    assert not User.objects.exists()
-    assert not path.exists()
-
-
-@pytest.mark.django_db
-def test_it_refuses_when_a_demo_username_is_taken(tmp_path: Path) -> None:
-    elsewhere = Clinic.objects.create(name="Hilltop Medical Group")
-    staff_create(clinic=elsewhere, username="admin", password="x" * 16, role=Role.ADMIN)
-    path = tmp_path / "credentials.txt"
-    with pytest.raises(CommandError, match="usernames are taken already: admin"):
-        call_command("demo", "--patients", "10", "--credentials", str(path), verbosity=0)
-    assert list(Clinic.objects.values_list("name", flat=True)) == ["Hilltop Medical Group"]
-    assert not path.exists()
 
 
 def test_it_books_a_realistic_schedule_without_double_bookings(demo: DemoOutcome) -> None:
