@@ -146,3 +146,16 @@ def test_the_callback_and_call_pages_show_the_number_as_people_dial_it(
         html = client.get(url).content.decode()
         assert "(202) 555-0143" in html
         assert "+12025550143" not in html
+
+
+def test_the_callbacks_list_marks_a_restricted_records_callback(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    _callback(personas, patient)
+    client = client_for(personas.front_desk)
+    listing = client.get(reverse("inquiries:callbacks")).content.decode()
+    assert '<span class="tag">Restricted</span>' not in listing
+    patient.confidentiality = "restricted"
+    patient.save()
+    listing = client.get(reverse("inquiries:callbacks")).content.decode()
+    assert '<span class="tag">Restricted</span>' in listing

@@ -306,3 +306,15 @@ def test_staff_of_another_clinic_cannot_read_answer_or_relay_a_question(
     assert question.relayed_at is None
     with pytest.raises(InquiryRefusedError, match="no such question"):
         question_relay(context=SYSTEM_CONTEXT, user=personas.outsider, question_id=question.pk)
+
+
+def test_the_questions_page_marks_a_restricted_records_question(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    _question(personas, patient)
+    page = client_for(personas.nurse).get(reverse("inquiries:questions")).content.decode()
+    assert '<span class="tag">Restricted</span>' not in page
+    patient.confidentiality = "restricted"
+    patient.save()
+    page = client_for(personas.nurse).get(reverse("inquiries:questions")).content.decode()
+    assert '<span class="tag">Restricted</span>' in page
