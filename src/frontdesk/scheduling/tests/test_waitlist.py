@@ -782,3 +782,16 @@ def test_booking_a_restricted_patient_from_the_waitlist_asks_for_a_reason_first(
     assert booked["Location"] == reverse("scheduling:appointment", args=[appointment.pk])
     entry.refresh_from_db()
     assert entry.status == WaitlistStatus.BOOKED
+
+
+def test_the_appointment_history_names_who_changed_it(
+    personas: Personas, follow_up: AppointmentType, freed: Appointment
+) -> None:
+    personas.front_desk.last_name = "Okafor"
+    personas.front_desk.save()
+    cancel(personas, freed)
+    client = login_client(Client(), personas.front_desk)
+    page = client.get(reverse("scheduling:appointment", args=[freed.pk])).content.decode()
+    history = page[page.index("History") :]
+    assert f"<td>{personas.front_desk.get_full_name()}</td>" in history
+    assert f"<td>{personas.front_desk.username}</td>" not in history
