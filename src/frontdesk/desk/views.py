@@ -58,6 +58,7 @@ def _context(
     user = staff_user(request)
     clinic = staff_clinic(user)
     now = timezone.now()
+    query = _query(kind, view, page)
     result = selectors.desk_queue_for_view(
         user, context=audit_context(request), now=now, kind=kind, view=view, page=page
     )
@@ -66,8 +67,8 @@ def _context(
         "kind": kind,
         "view": view,
         "filters": DeskFilter.choices,
-        "query": _query(kind, view, page),
-        "query_suffix": f"?{_query(kind, view, page)}" if _query(kind, view, page) else "",
+        "query": query,
+        "query_suffix": f"?{query}" if query else "",
         "previous_query": _query(kind, view, page - 1),
         "next_query": _query(kind, view, page + 1),
         "version": live.desk_version(clinic.pk),
