@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from django.db import connection, models
+from django.core.signals import setting_changed
+from django.db import connection, connections, models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from frontdesk.accounts.models import User
@@ -24,7 +26,14 @@ from frontdesk.audit.services import AuditContext, audit_record
 from frontdesk.desk.models import DeskItem
 from frontdesk.desk.pools import POOL_ROLES, Pool, pools_of_role
 from frontdesk.desk.scoring import BRANCH_ORDER_SQL, ORDER_SQL, ScoreFacts, reason_words
-from frontdesk.desk.sources import ROW_FIELDS, DeskEntry, DeskSource, desk_sources
+from frontdesk.desk.sources import (
+    ROW_FIELDS,
+    DeskEntry,
+    DeskSource,
+    Moment,
+    desk_keeping,
+    desk_sources,
+)
 
 PAGE_SIZE = 50
 KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -161,18 +170,64 @@ def visible_sources(role: str, kind: str = "") -> list[DeskSource]:
     ]
 
 
-def _source_sql(source: DeskSource, clinic_id: int, now: dt.datetime) -> tuple[str, list[Any]]:
+# Each source's SQL by (source, clinic, database): see _kept_source_sql.
+_kept: dict[tuple[int, int, str], tuple[DeskSource, str, tuple[Any, ...]]] = {}
+KEPT_AT_MOST = 1024
+
+
+def _kept_source_sql(source: DeskSource, clinic_id: int, alias: str) -> tuple[str, tuple[Any, ...]]:
+    """A source's rows of one clinic as SQL, compiled once and kept: its parameters hold the
+    source's moments where the load's time goes (sources.Moment). Compiling the sources' rows
+    through the ORM cost about 11 ms of every desk page (bench/desk_queue.py --profile)."""
+    key = (id(source), clinic_id, alias)
+    kept = _kept.get(key)
+    if kept is not None and kept[0] is source:
+        return kept[1], kept[2]
     if not KIND_PATTERN.match(source.kind):
         raise ValueError(f"a desk kind is a short slug: {source.kind!r}")
-    qs = source.rows(clinic_id=clinic_id, now=now)
-    if getattr(qs, "_fields", None) is None:  # not yet narrowed to ROW_FIELDS by the source
-        qs = qs.values(*ROW_FIELDS)
-    sql, params = qs.query.get_compiler(using=qs.db).as_sql()
-    if connection.vendor == "postgresql":
+    keeping = desk_keeping()
+    token = keeping.set(True)
+    try:
+        qs = source.rows(clinic_id=clinic_id, now=timezone.now())
+        if getattr(qs, "_fields", None) is None:  # not yet narrowed to ROW_FIELDS by the source
+            qs = qs.values(*ROW_FIELDS)
+        sql, params = qs.query.get_compiler(using=alias).as_sql()
+    finally:
+        keeping.reset(token)
+    if connections[alias].vendor == "postgresql":
         # Typed, so the filter and UNION read one type per column.
         columns = ", ".join(f"CAST(q.{name} AS {_PG_TYPES[name]}) AS {name}" for name in ROW_FIELDS)
         sql = f"SELECT {columns} FROM ({sql}) q"  # noqa: S608
+    if len(_kept) >= KEPT_AT_MOST:
+        _kept.clear()
+    _kept[key] = (source, sql, tuple(params))
+    return sql, tuple(params)
+
+
+def _forget_kept_sql(**kwargs: object) -> None:
+    _kept.clear()
+
+
+# A source may read a setting while it builds its rows (the board's red threshold).
+setting_changed.connect(_forget_kept_sql, dispatch_uid="desk_forget_kept_sql")
+
+
+def _source_sql(source: DeskSource, clinic_id: int) -> tuple[str, list[Any]]:
+    sql, params = _kept_source_sql(source, clinic_id, connection.alias)
     return sql, list(params)
+
+
+def _bound(params: list[Any], now: dt.datetime) -> list[Any]:
+    """The parameters with each moment's value at `now`, each moment worked out once."""
+    values: dict[int, Any] = {}
+    bound = []
+    for param in params:
+        if isinstance(param, Moment):
+            if id(param) not in values:
+                values[id(param)] = param.value_at(now, connection)
+            param = values[id(param)]
+        bound.append(param)
+    return bound
 
 
 def _db_time(value: dt.datetime) -> Any:
@@ -289,7 +344,7 @@ def desk_queue_sql(
     where += plain
     where_params += plain_params
     table = connection.ops.quote_name(DeskItem._meta.db_table)
-    compiled = [(source.kind, *_source_sql(source, clinic_id, now)) for source in sources]
+    compiled = [(source.kind, *_source_sql(source, clinic_id)) for source in sources]
     if reads_state:
         # Who has it or which pool it is in is asked of every row, so every row meets its
         # DeskItem: one pass over the union (page and count together) is the cheaper.
@@ -306,7 +361,7 @@ def desk_queue_sql(
             f"WHERE {' AND '.join(where)} ORDER BY {ORDER_SQL} LIMIT %s OFFSET %s"
         )
         params = [p for _, _, ps in compiled for p in ps]
-        return sql, [*params, clinic_id, *where_params, limit, offset]
+        return sql, _bound([*params, clinic_id, *where_params, limit, offset], now)
     # Otherwise a top-N over the union (see above), counted without the join.
     branches, counts = [], []
     branch_params: list[Any] = []
@@ -333,7 +388,7 @@ def desk_queue_sql(
         f"SELECT u.*, {' + '.join(counts)} AS total "  # noqa: S608
         f"FROM ({' UNION ALL '.join(branches)}) u ORDER BY {ORDER_SQL} LIMIT %s OFFSET %s"
     )
-    return sql, [*count_params, *branch_params, limit, offset]
+    return sql, _bound([*count_params, *branch_params, limit, offset], now)
 
 
 def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:

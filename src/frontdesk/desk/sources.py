@@ -27,6 +27,14 @@ each source to `describe()` only the rows on the page.
 
 The desk adds the claims, snoozes and hand-overs it keeps itself (desk/models.py) on top.
 
+The desk compiles a source's `rows()` once per clinic and keeps the SQL: it is the same on every
+load but for the time. So every value that follows the clock, or the clinic's data (its
+holidays, its settings), is a `Moment`: `moment(now, lambda t: t - RED)` is `now - RED` when the
+queryset is used as it is (a test, a count), and a parameter the desk fills in with the load's
+own time when it runs the kept SQL. A value written in plainly is kept as it was at the first
+load (`test_every_source_keeps_nothing_of_the_time_it_was_built_at` proves none is); a change
+of Django settings drops what was kept.
+
 A source may also define `refs_hidden_from(refs, *, user_id) -> set[int]`: the rows a person
 must not see although their role sees the kind (a complaint is never shown to staff named in
 it). The desk leaves them out of that person's page and count, and refuses to open them.
@@ -35,11 +43,14 @@ it). The desk leaves them out of that person's page and count, and refuses to op
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from django.db.models import QuerySet
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import DateTimeField, Expression, Field, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
 
 from frontdesk.accounts.roles import Role
 from frontdesk.patients.models import Confidentiality, Patient
@@ -85,6 +96,50 @@ class DeskSource(Protocol):
 
 
 _sources: dict[str, DeskSource] = {}
+
+# True while the desk compiles a source's rows to keep: moments become parameters to fill in.
+_keeping: ContextVar[bool] = ContextVar("desk_keeping", default=False)
+
+
+class Moment(Expression):
+    """A value of the clock, `fn(now)`, in a source's rows (see the module's docstring). As an
+    SQL parameter it is the value at `now`; in SQL the desk keeps, it is the Moment itself, for
+    `value_at` with each load's time."""
+
+    def __init__(
+        self,
+        now: dt.datetime,
+        fn: Callable[[dt.datetime], Any],
+        output_field: Field[Any, Any],
+    ) -> None:
+        super().__init__(output_field=output_field)
+        self.now = now
+        self.fn = fn
+
+    def value_at(self, now: dt.datetime, connection: BaseDatabaseWrapper) -> Any:
+        return self.output_field.get_db_prep_value(self.fn(now), connection)
+
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
+    ) -> tuple[str, tuple[Any, ...]]:
+        if _keeping.get():
+            return "%s", (self,)
+        return "%s", (self.value_at(self.now, connection),)
+
+
+def moment(
+    now: dt.datetime,
+    fn: Callable[[dt.datetime], Any] | None = None,
+    output_field: Field[Any, Any] | None = None,
+) -> Moment:
+    """`now`, or `fn(now)`, as a value of the clock for a source's rows: a datetime unless
+    `output_field` says otherwise (`DateField()` for a day)."""
+    return Moment(now, fn or (lambda t: t), output_field or DateTimeField())
+
+
+def desk_keeping() -> ContextVar[bool]:
+    """The switch the desk sets while it compiles rows to keep (moments as parameters)."""
+    return _keeping
 
 
 def desk_source_register(source: DeskSource) -> None:

@@ -14,6 +14,7 @@ from django.db.models import (
     BigIntegerField,
     BooleanField,
     CharField,
+    DateField,
     DateTimeField,
     Exists,
     ExpressionWrapper,
@@ -27,7 +28,13 @@ from django.urls import reverse
 
 from frontdesk.accounts.roles import Role
 from frontdesk.desk.scoring import span_words
-from frontdesk.desk.sources import PATIENT_FIELDS, ROW_FIELDS, DeskEntry, desk_patient_label
+from frontdesk.desk.sources import (
+    PATIENT_FIELDS,
+    ROW_FIELDS,
+    DeskEntry,
+    desk_patient_label,
+    moment,
+)
 from frontdesk.flow.models import FlowStatus, IncompleteRegistration, Priority, QueueEntry
 from frontdesk.lib.clinic_time import clinic_zone
 
@@ -45,7 +52,7 @@ class WalkInIncompleteSource:
     roles = DESK_ROLES
 
     def rows(self, *, clinic_id: int, now: dt.datetime) -> QuerySet[Any]:
-        today = now.astimezone(clinic_zone(clinic_id)).date()
+        today = moment(now, lambda t: t.astimezone(clinic_zone(clinic_id)).date(), DateField())
         waiting = QueueEntry.objects.filter(
             patient_id=OuterRef("patient_id"),
             clinic_id=clinic_id,
@@ -98,7 +105,7 @@ class WaitingRedSource:
             QueueEntry.objects.filter(
                 clinic_id=clinic_id,
                 status=FlowStatus.WAITING,
-                status_changed_at__lte=now - red,
+                status_changed_at__lte=moment(now, lambda t: t - red),
             )
             .annotate(
                 ref=F("pk"),

@@ -36,7 +36,13 @@ from django.utils import timezone
 
 from frontdesk.accounts.roles import Role
 from frontdesk.desk.pools import Pool
-from frontdesk.desk.sources import PATIENT_FIELDS, ROW_FIELDS, DeskEntry, desk_patient_label
+from frontdesk.desk.sources import (
+    PATIENT_FIELDS,
+    ROW_FIELDS,
+    DeskEntry,
+    desk_patient_label,
+    moment,
+)
 from frontdesk.inquiries.models import (
     AnswerRoute,
     Callback,
@@ -115,7 +121,11 @@ class QuestionSource:
                 ref=F("pk"),
                 since=F("created_at"),
                 patient_waiting=Case(
-                    When(inquiry__channel="desk", created_at__gte=now - AT_THE_DESK, then=True),
+                    When(
+                        inquiry__channel="desk",
+                        created_at__gte=moment(now, lambda t: t - AT_THE_DESK),
+                        then=True,
+                    ),
                     default=False,
                     output_field=BooleanField(),
                 ),
@@ -203,7 +213,7 @@ class QuestionOverdueSource:
             Inquiry.objects.filter(
                 clinic_id=clinic_id,
                 question__status=TaskStatus.REQUESTED,
-                question__due__lt=now,
+                question__due__lt=moment(now),
             )
             .annotate(
                 ref=F("pk"),

@@ -23,7 +23,13 @@ from django.urls import reverse
 
 from frontdesk.accounts.roles import Role
 from frontdesk.desk.pools import Pool
-from frontdesk.desk.sources import PATIENT_FIELDS, ROW_FIELDS, DeskEntry, desk_patient_label
+from frontdesk.desk.sources import (
+    PATIENT_FIELDS,
+    ROW_FIELDS,
+    DeskEntry,
+    desk_patient_label,
+    moment,
+)
 from frontdesk.lib.clinic_time import clinic_zone
 from frontdesk.records.models import OPEN_STATUSES, RecordsRequest
 from frontdesk.records.services import records_settings
@@ -35,10 +41,12 @@ class RecordsRequestsDue:
     roles = frozenset({Role.FRONT_DESK, Role.SUPERVISOR})
 
     def rows(self, *, clinic_id: int, now: dt.datetime) -> QuerySet[Any]:
-        warn = dt.timedelta(days=records_settings(clinic_id).warn_days)
+        def warned_from(t: dt.datetime) -> dt.datetime:
+            return t + dt.timedelta(days=records_settings(clinic_id).warn_days)
+
         rows: QuerySet[Any] = (
             RecordsRequest.objects.filter(
-                clinic_id=clinic_id, status__in=OPEN_STATUSES, due_at__lte=now + warn
+                clinic_id=clinic_id, status__in=OPEN_STATUSES, due_at__lte=moment(now, warned_from)
             )
             .annotate(
                 ref=F("pk"),
@@ -48,7 +56,7 @@ class RecordsRequestsDue:
                 patient_waiting=Value(False, output_field=BooleanField()),
                 owner_id=Value(None, output_field=IntegerField()),
                 pool=Case(
-                    When(due_at__lte=now, then=Value(Pool.SUPERVISORS.value)),
+                    When(due_at__lte=moment(now), then=Value(Pool.SUPERVISORS.value)),
                     default=Value(Pool.DESK.value),
                     output_field=CharField(),
                 ),

@@ -14,7 +14,13 @@ from django.db.models import BigIntegerField, BooleanField, CharField, F, QueryS
 from django.urls import reverse
 
 from frontdesk.accounts.roles import Role
-from frontdesk.desk.sources import PATIENT_FIELDS, ROW_FIELDS, DeskEntry, desk_patient_label
+from frontdesk.desk.sources import (
+    PATIENT_FIELDS,
+    ROW_FIELDS,
+    DeskEntry,
+    desk_patient_label,
+    moment,
+)
 from frontdesk.lib.clinic_time import clinic_zone, local_midnight
 from frontdesk.scheduling.business_days import business_days_from
 from frontdesk.scheduling.models import (
@@ -52,8 +58,8 @@ class UnconfirmedSource:
                 clinic_id=clinic_id,
                 status=AppointmentStatus.BOOKED,
                 confirmed_at__isnull=True,
-                start__gt=now,
-                start__lt=confirm_window_end(clinic_id, now),
+                start__gt=moment(now),
+                start__lt=moment(now, lambda t: confirm_window_end(clinic_id, t)),
             )
             .annotate(
                 ref=F("pk"),
@@ -101,14 +107,13 @@ class OfferExpiringSource:
     roles = DESK_ROLES
 
     def rows(self, *, clinic_id: int, now: dt.datetime) -> QuerySet[Any]:
-        # Unanswered in the second half of its life: time to phone the patient.
-        soon = now + settings.WAITLIST_OFFER_TTL / 2
         rows: QuerySet[Any] = (
             WaitlistOffer.objects.filter(
                 entry__clinic_id=clinic_id,
                 status=WaitlistOfferStatus.OFFERED,
-                expires_at__gt=now,
-                expires_at__lte=soon,
+                expires_at__gt=moment(now),
+                # Unanswered in the second half of its life: time to phone the patient.
+                expires_at__lte=moment(now, lambda t: t + settings.WAITLIST_OFFER_TTL / 2),
             )
             .annotate(
                 ref=F("pk"),
