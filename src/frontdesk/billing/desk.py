@@ -16,13 +16,13 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.urls import reverse
 
 from frontdesk.accounts.roles import Role
 from frontdesk.billing.drawer import variance_words
 from frontdesk.billing.models import DrawerCloseOut
 from frontdesk.desk.pools import Pool
 from frontdesk.desk.sources import ROW_FIELDS, DeskEntry
+from frontdesk.lib.urls import id_url
 
 
 class DrawerVarianceSource:
@@ -56,7 +56,7 @@ class DrawerVarianceSource:
         return {
             c.drawer_id: DeskEntry(
                 title="Review a drawer variance",
-                url=reverse("billing:drawer_detail", args=[c.drawer_id]),
+                url=id_url("billing:drawer_detail", c.drawer_id),
                 detail=(
                     f"{c.drawer.officer.get_full_name() or c.drawer.officer.username} at "
                     f"{c.drawer.location}, {c.drawer.business_day:%b %-d}: "

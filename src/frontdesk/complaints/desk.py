@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import BooleanField, CharField, F, QuerySet, Value
-from django.urls import reverse
 
 from frontdesk.accounts.roles import Role
 from frontdesk.complaints.models import Complaint, ComplaintStatus, PrivacyReview
@@ -31,6 +30,7 @@ from frontdesk.desk.sources import (
     desk_patient_label,
     desk_source_register,
 )
+from frontdesk.lib.urls import id_url
 
 _SUPERVISORS = frozenset({Role.SUPERVISOR})
 _POOL = Value(Pool.SUPERVISORS.value, output_field=CharField())
@@ -80,7 +80,7 @@ class _GrievanceStage:
         return {
             c.pk: DeskEntry(
                 title=self.title,
-                url=reverse("complaints:detail", args=[c.pk]),
+                url=id_url("complaints:detail", c.pk),
                 patient_label=_patient_label(c),
                 detail=f"{c.get_category_display()} complaint",
             )
@@ -138,7 +138,7 @@ class PrivacyReviewSource:
         return {
             r.pk: DeskEntry(
                 title="Review a privacy complaint",
-                url=reverse("complaints:detail", args=[r.complaint_id]),
+                url=id_url("complaints:detail", r.complaint_id),
                 patient_label=_patient_label(r.complaint),
                 detail="Privacy officer's review",
             )

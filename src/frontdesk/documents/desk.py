@@ -17,12 +17,12 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.urls import reverse
 
 from frontdesk.accounts.roles import Role
 from frontdesk.desk.pools import Pool
 from frontdesk.desk.sources import ROW_FIELDS, DeskEntry
 from frontdesk.documents.models import Document
+from frontdesk.lib.urls import id_url
 
 # Mail and faxes are filed the day they arrive: a referral or outside record left unfiled is
 # invisible to the clinician who needs it.
@@ -57,7 +57,7 @@ class UnfiledDocuments:
         return {
             d.pk: DeskEntry(
                 title="File a scanned document" if d.source == "scan" else "File a document",
-                url=reverse("documents:document", args=[d.pk]),
+                url=id_url("documents:document", d.pk),
                 # The name it came with may be PHI; the description was typed by staff.
                 detail=d.title,
             )

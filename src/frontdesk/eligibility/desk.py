@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import BooleanField, CharField, F, IntegerField, QuerySet, Value
-from django.urls import reverse
 
 from frontdesk.accounts.roles import Role
 from frontdesk.desk.pools import Pool
 from frontdesk.desk.sources import DeskEntry
 from frontdesk.eligibility.models import VerifyLater
 from frontdesk.lib.masking import mask_birth_date
+from frontdesk.lib.urls import id_url
 
 
 class VerifyLaterSource:
@@ -53,7 +53,7 @@ class VerifyLaterSource:
         return {
             item.pk: DeskEntry(
                 title=f"Verify insurance with {item.coverage.payer.name}",
-                url=reverse("eligibility:patient", args=[item.patient_id]),
+                url=id_url("eligibility:patient", item.patient_id),
                 patient_label=(
                     f"{item.patient.family_name}, {item.patient.given_name} "
                     f"({mask_birth_date(item.patient.birth_date)})"

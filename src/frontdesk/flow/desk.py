@@ -37,6 +37,7 @@ from frontdesk.desk.sources import (
 )
 from frontdesk.flow.models import FlowStatus, IncompleteRegistration, Priority, QueueEntry
 from frontdesk.lib.clinic_time import clinic_zone
+from frontdesk.lib.urls import id_url
 
 DESK_ROLES = frozenset({Role.FRONT_DESK, Role.SUPERVISOR})
 
@@ -85,7 +86,7 @@ class WalkInIncompleteSource:
         return {
             r.pk: DeskEntry(
                 title="Complete the walk-in's registration",
-                url=reverse("patients:chart", args=[r.patient_id]),
+                url=id_url("patients:chart", r.patient_id),
                 patient_label=desk_patient_label(r.patient),
                 detail="Address, insurance and contacts still to add",
                 waiting="in the waiting room: ask now",

@@ -31,7 +31,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.urls import reverse
 from django.utils import timezone
 
 from frontdesk.accounts.roles import Role
@@ -50,6 +49,7 @@ from frontdesk.inquiries.models import (
     MedicalQuestion,
     TaskStatus,
 )
+from frontdesk.lib.urls import id_url
 from frontdesk.patients.models import Patient
 
 OPEN = (TaskStatus.REQUESTED, TaskStatus.IN_PROGRESS)
@@ -101,7 +101,7 @@ class CallbackSource:
                 title += " (maximum attempts reached)"
             entries[callback.pk] = DeskEntry(
                 title=title,
-                url=reverse("inquiries:callback", args=[callback.pk]),
+                url=id_url("inquiries:callback", callback.pk),
                 patient_label=_patient_label(callback.patient),
                 detail=tries
                 + (f" · prefers {callback.preferred_time}" if callback.preferred_time else ""),
@@ -147,7 +147,7 @@ class QuestionSource:
                 title = "RED FLAG: answer a medical question now"
             entries[question.pk] = DeskEntry(
                 title=title,
-                url=reverse("inquiries:question", args=[question.pk]),
+                url=id_url("inquiries:question", question.pk),
                 patient_label=_patient_label(question.patient),
                 detail=f"For {question.routed_to} · due {_when(question.due)}",
             )
@@ -195,7 +195,7 @@ class AnswerSource:
         return {
             ref: DeskEntry(
                 title="Relay a clinician's answer to the patient",
-                url=reverse("inquiries:question", args=[question.pk]),
+                url=id_url("inquiries:question", question.pk),
                 patient_label=_patient_label(question.patient),
                 detail=f"Answered {_when(question.answered_at or now)}",
             )
@@ -232,7 +232,7 @@ class QuestionOverdueSource:
         return {
             ref: DeskEntry(
                 title="Overdue medical question: find a clinician to answer it",
-                url=reverse("inquiries:question", args=[question.pk]),
+                url=id_url("inquiries:question", question.pk),
                 patient_label=_patient_label(question.patient),
                 detail=f"Was due {_when(question.due)} with {question.routed_to}",
             )

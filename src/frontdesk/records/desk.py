@@ -19,7 +19,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.urls import reverse
 
 from frontdesk.accounts.roles import Role
 from frontdesk.desk.pools import Pool
@@ -31,6 +30,7 @@ from frontdesk.desk.sources import (
     moment,
 )
 from frontdesk.lib.clinic_time import clinic_zone
+from frontdesk.lib.urls import id_url
 from frontdesk.records.models import OPEN_STATUSES, RecordsRequest
 from frontdesk.records.services import records_settings
 
@@ -77,7 +77,7 @@ class RecordsRequestsDue:
             late = request.due_at <= now
             entries[request.pk] = DeskEntry(
                 title="Answer a request for records",
-                url=reverse("records:request", args=[request.pk]),
+                url=id_url("records:request", request.pk),
                 patient_label=desk_patient_label(request.patient),
                 detail=" · ".join(
                     part

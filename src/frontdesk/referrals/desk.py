@@ -18,11 +18,11 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.urls import reverse
 
 from frontdesk.accounts.roles import Role
 from frontdesk.desk.pools import Pool
 from frontdesk.desk.sources import ROW_FIELDS, DeskEntry
+from frontdesk.lib.urls import id_url
 from frontdesk.referrals.models import UNSCHEDULED, Direction, Referral, ReferralStatus, Urgency
 
 
@@ -74,7 +74,7 @@ class UnscheduledReferrals:
                     if referral.status == ReferralStatus.RECEIVED
                     else "Book a referred patient"
                 ),
-                url=reverse("referrals:referral", args=[referral.pk]),
+                url=id_url("referrals:referral", referral.pk),
                 # As the lists show a patient: name and MRN, no birth date or phone.
                 patient_label=(
                     f"{referral.patient.family_name}, {referral.patient.given_name} "

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import BigIntegerField, BooleanField, CharField, F, QuerySet, Value
-from django.urls import reverse
 
 from frontdesk.accounts.roles import Role
 from frontdesk.desk.sources import (
@@ -22,6 +21,7 @@ from frontdesk.desk.sources import (
     moment,
 )
 from frontdesk.lib.clinic_time import clinic_zone, local_midnight
+from frontdesk.lib.urls import id_url
 from frontdesk.scheduling.business_days import business_days_from
 from frontdesk.scheduling.models import (
     Appointment,
@@ -91,7 +91,7 @@ class UnconfirmedSource:
         return {
             a.pk: DeskEntry(
                 title="Confirm the appointment",
-                url=reverse("scheduling:appointment", args=[a.pk]),
+                url=id_url("scheduling:appointment", a.pk),
                 patient_label=desk_patient_label(a.patient),
                 detail=(
                     f"{_when(a.start, a.clinic_id)} with {a.provider} · {a.appointment_type.name}"
@@ -136,7 +136,7 @@ class OfferExpiringSource:
         return {
             o.pk: DeskEntry(
                 title="Call about a waitlist offer before it expires",
-                url=reverse("scheduling:waitlist_change", args=[o.entry_id]),
+                url=id_url("scheduling:waitlist_change", o.entry_id),
                 patient_label=desk_patient_label(o.entry.patient),
                 detail=f"Offered {_when(o.start, o.entry.clinic_id)} with {o.provider}",
             )

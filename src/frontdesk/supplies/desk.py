@@ -17,11 +17,11 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 
 from frontdesk.accounts.roles import Role
 from frontdesk.desk.pools import Pool
 from frontdesk.desk.sources import ROW_FIELDS, DeskEntry, desk_source_register
+from frontdesk.lib.urls import id_url
 from frontdesk.supplies.models import SupplyItem
 
 
@@ -52,7 +52,7 @@ class SupplyBelowParSource:
         return {
             item.pk: DeskEntry(
                 title=f"Reorder {item.name}",
-                url=reverse("supplies:count", args=[item.pk]),
+                url=id_url("supplies:count", item.pk),
                 detail=(
                     f"{item.on_hand} of {item.par_level} {item.unit} on hand"
                     + (f" · {item.supplier}" if item.supplier else "")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import DateTimeField
 from django.test import override_settings
 from django.utils import timezone
 
@@ -76,7 +77,7 @@ def test_a_moment_is_worked_out_once_per_load_however_often_the_query_names_it(
         calls.append(t)
         return t
 
-    once = Moment(WINTER, counted, selectors.models.DateTimeField())
+    once = Moment(WINTER, counted, DateTimeField())
     bound = selectors._bound(["a", once, 3, once], SUMMER)
     assert calls == [SUMMER]
     assert bound[0] == "a" and bound[2] == 3 and bound[1] == bound[3]
