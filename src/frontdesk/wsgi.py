@@ -16,6 +16,7 @@ never take a thread from a page.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import socket
 from collections.abc import Sequence
@@ -45,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     where: dict[str, Any] = {"host": options.host, "port": options.port}
     if options.reuse_port:
         where = {"sockets": [socket.create_server((options.host, options.port), reuse_port=True)]}
+    # What the server loaded to start (Django, the apps, the URL patterns) lives as long as the
+    # process: kept out of the collector's full passes, which otherwise walk all of it in the
+    # middle of a page (about 0.1 s once in every hundred or so desk pages, measured).
+    gc.freeze()
     waitress.serve(
         application,
         **where,
