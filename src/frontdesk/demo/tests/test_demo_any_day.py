@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
 from django.test import Client
 
-from conftest import login_client
+from conftest import kept_for_module, login_client
 from frontdesk.accounts.models import User
 from frontdesk.clinic.models import AppointmentType
 from frontdesk.demo.schedule import demo_holidays, us_federal_holidays
@@ -24,24 +24,29 @@ from frontdesk.scheduling.models import Appointment, ClinicHoliday, Schedule
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 SATURDAY = dt.datetime(2026, 12, 5, 11, 0, tzinfo=NY)
-SUNDAY = dt.datetime(2026, 12, 6, 11, 0, tzinfo=NY)
 
 pytestmark = pytest.mark.django_db
 
 
-def _build(tmp_path: Path, now: dt.datetime) -> Iterator[DemoOutcome]:
-    with time_machine.travel(now, tick=False):
-        yield demo_load(seed=3, patients=200, credentials_path=tmp_path / "credentials.txt")
+@pytest.fixture(scope="module")
+def saturday_built(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoOutcome]:
+    """The demo clinic built on a Saturday, once for this module's tests (each looks at it or
+    changes it inside its own transaction, rolled back after it). The Sunday build is in
+    test_demo_sunday.py: a second demo in the same database would find this one's clinic."""
+    folder = tmp_path_factory.mktemp("saturday")
+
+    def build() -> DemoOutcome:
+        with time_machine.travel(SATURDAY, tick=False):
+            return demo_load(seed=3, patients=200, credentials_path=folder / "credentials.txt")
+
+    yield from kept_for_module(django_db_blocker, build, MEDIA_ROOT=folder / "media")
 
 
 @pytest.fixture
-def saturday(tmp_path: Path) -> Iterator[DemoOutcome]:
-    yield from _build(tmp_path, SATURDAY)
-
-
-@pytest.fixture
-def sunday(tmp_path: Path) -> Iterator[DemoOutcome]:
-    yield from _build(tmp_path, SUNDAY)
+def saturday(db: None, saturday_built: DemoOutcome) -> DemoOutcome:
+    return saturday_built
 
 
 def _today_at_weekend_location(outcome: DemoOutcome, now: dt.datetime) -> list[Appointment]:
@@ -58,12 +63,9 @@ def _today_at_weekend_location(outcome: DemoOutcome, now: dt.datetime) -> list[A
     )
 
 
-@pytest.mark.parametrize("day", ["saturday", "sunday"])
-def test_a_demo_built_at_the_weekend_has_visits_today_and_a_queue(
-    day: str, request: pytest.FixtureRequest
-) -> None:
-    now = SATURDAY if day == "saturday" else SUNDAY
-    outcome: DemoOutcome = request.getfixturevalue(day)
+def weekend_visits_and_queue(outcome: DemoOutcome, now: dt.datetime) -> None:
+    """The demo built at `now`, a weekend day, has visits at its weekend location today, a
+    flow queue the nurse sees, and the front desk's patients on the flow page."""
     today = _today_at_weekend_location(outcome, now)
     assert len(today) >= 10
     # Only the weekend location opens: the other locations' providers are at home.
@@ -81,6 +83,10 @@ def test_a_demo_built_at_the_weekend_has_visits_today_and_a_queue(
         page = login_client(Client(), desk).get("/flow/").content.decode()
         patient = today[0].patient
         assert patient.family_name in page
+
+
+def test_a_demo_built_on_a_saturday_has_visits_today_and_a_queue(saturday: DemoOutcome) -> None:
+    weekend_visits_and_queue(saturday, SATURDAY)
 
 
 def test_a_weekend_provider_works_one_weekend_day_and_the_weekdays(saturday: DemoOutcome) -> None:
