@@ -31,17 +31,24 @@ ADDRESS = "40 Valencia St, San Francisco, CA 94103"
 
 
 class Counted:
-    """The officer's hands: each action goes through here and is counted."""
+    """The officer's hands: each action goes through here and is counted. Each acts on a page
+    that has loaded, as a person's does: before its scripts (htmx) run, a choice would change
+    the field but not what the page does with it."""
 
     def __init__(self) -> None:
         self.count = 0
 
+    def _ready(self, target: Locator) -> None:
+        target.page.wait_for_load_state()
+
     def fill(self, field: Locator, value: str) -> None:
         self.count += 1
+        self._ready(field)
         field.fill(value)
 
     def select(self, field: Locator, value: str | None = None, *, label: str | None = None) -> None:
         self.count += 1
+        self._ready(field)
         if label is not None:
             field.select_option(label=label)
         else:
@@ -49,6 +56,7 @@ class Counted:
 
     def click(self, target: Locator) -> None:
         self.count += 1
+        self._ready(target)
         target.click()
 
 
