@@ -185,23 +185,19 @@ def _kept_source_sql(source: DeskSource, clinic_id: int, alias: str) -> tuple[st
         return kept[1], kept[2]
     if not KIND_PATTERN.match(source.kind):
         raise ValueError(f"a desk kind is a short slug: {source.kind!r}")
-    keeping = desk_keeping()
-    token = keeping.set(True)
-    try:
+    with desk_keeping():
         qs = source.rows(clinic_id=clinic_id, now=timezone.now())
         if getattr(qs, "_fields", None) is None:  # not yet narrowed to ROW_FIELDS by the source
             qs = qs.values(*ROW_FIELDS)
         sql, params = qs.query.get_compiler(using=alias).as_sql()
-    finally:
-        keeping.reset(token)
     if connections[alias].vendor == "postgresql":
         # Typed, so the filter and UNION read one type per column.
         columns = ", ".join(f"CAST(q.{name} AS {_PG_TYPES[name]}) AS {name}" for name in ROW_FIELDS)
         sql = f"SELECT {columns} FROM ({sql}) q"  # noqa: S608
     if len(_kept) >= KEPT_AT_MOST:
         _kept.clear()
-    _kept[key] = (source, sql, tuple(params))
-    return sql, tuple(params)
+    kept = _kept[key] = (source, sql, tuple(params))
+    return kept[1], kept[2]
 
 
 def _forget_kept_sql(**kwargs: object) -> None:

@@ -43,7 +43,8 @@ it). The desk leaves them out of that person's page and count, and refuses to op
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -137,9 +138,14 @@ def moment(
     return Moment(now, fn or (lambda t: t), output_field or DateTimeField())
 
 
-def desk_keeping() -> ContextVar[bool]:
-    """The switch the desk sets while it compiles rows to keep (moments as parameters)."""
-    return _keeping
+@contextmanager
+def desk_keeping() -> Iterator[None]:
+    """While the desk compiles rows to keep: moments compile as parameters to fill in."""
+    token = _keeping.set(True)
+    try:
+        yield
+    finally:
+        _keeping.reset(token)
 
 
 def desk_source_register(source: DeskSource) -> None:

@@ -30,13 +30,9 @@ SUMMER = dt.datetime(2027, 7, 15, 12, 5, tzinfo=dt.UTC)
 
 def compiled(source: Any, clinic_id: int, now: dt.datetime) -> tuple[str, list[Any]]:
     """The source's rows at `now` as SQL and parameters, moments kept as parameters."""
-    keeping = desk_keeping()
-    token = keeping.set(True)
-    try:
+    with desk_keeping():
         query = source.rows(clinic_id=clinic_id, now=now).query
         sql, params = query.get_compiler(using=connection.alias).as_sql()
-    finally:
-        keeping.reset(token)
     return sql, list(params)
 
 
