@@ -166,6 +166,11 @@ def test_it_goes_to_sign_in_when_stay_signed_in_finds_the_session_already_ended(
     traveller: time_machine.Coordinates,
 ) -> None:
     _sign_in_with_page_clock(page, personas)
+    # A page with no live part: the desk queue's own once-a-minute refresh would find the
+    # ended session first and reload into sign-in (tested below), before the button is pressed.
+    page.goto("/patients/")
+    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+    page.wait_for_load_state()
     other_tab = page.context.new_page()
     other_tab.goto("/")
     other_tab.get_by_role("button", name="Sign out").click()
@@ -176,8 +181,28 @@ def test_it_goes_to_sign_in_when_stay_signed_in_finds_the_session_already_ended(
     expect(warning).to_be_visible()
     warning.get_by_role("button", name="Stay signed in").click()
 
-    # Back to the page she was on (the desk queue, her landing page) once signed in again.
-    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=%2Fdesk%2F$"))
+    # Back to the page she was on once signed in again.
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=%2Fpatients%2F$"))
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_text("without activity")).to_have_count(0)  # not a time-out
     assert_accessible(page)
+
+
+def test_the_desk_queue_goes_to_sign_in_when_its_refresh_finds_the_session_ended(
+    transactional_audit: None,
+    personas: Personas,
+    page: Page,
+    traveller: time_machine.Coordinates,
+) -> None:
+    """Signed out in another tab, the desk queue left open says so at its next refresh (at
+    most a minute later) instead of showing a list that can no longer be acted on."""
+    _sign_in_with_page_clock(page, personas)
+    other_tab = page.context.new_page()
+    other_tab.goto("/")
+    other_tab.get_by_role("button", name="Sign out").click()
+    expect(other_tab.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    _advance(page, traveller, minutes=1, seconds=1)
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/desk/$"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_text("without activity")).to_have_count(0)  # not a time-out
