@@ -5,15 +5,14 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from frontdesk.accounts.middleware import user_is_verified
+from frontdesk.accounts.middleware import held_at_password_change, held_at_two_step
 from frontdesk.accounts.navigation import navigation_for
 
 
 def held_at_a_gate(user: object) -> bool:
     """Signed in, but not yet through two-step sign-in or a password change they must make
     first: every page the navigation names would only send them back to that one."""
-    unverified = getattr(user, "needs_two_factor", False) and not user_is_verified(user)
-    return bool(unverified or getattr(user, "must_change_password", False))
+    return held_at_two_step(user) or held_at_password_change(user)
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:

@@ -112,6 +112,22 @@ class IdleTimeoutMiddleware:
         return response
 
 
+def held_at_two_step(user: object) -> bool:
+    """Signed in, but not yet through the two-step sign-in their role needs."""
+    return (
+        bool(getattr(user, "is_authenticated", False))
+        and bool(getattr(user, "needs_two_factor", False))
+        and not user_is_verified(user)
+    )
+
+
+def held_at_password_change(user: object) -> bool:
+    """Signed in with a temporary password they must change before anything else."""
+    return bool(getattr(user, "is_authenticated", False)) and bool(
+        getattr(user, "must_change_password", False)
+    )
+
+
 def user_is_verified(user: object) -> bool:
     """True once the user proved a second factor this session (django_otp's OTPMiddleware
     adds `is_verified` to the request's user)."""
@@ -136,13 +152,7 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if (
-            user.is_authenticated
-            and getattr(user, "needs_two_factor", False)
-            and not user_is_verified(user)
-            and not request.path.startswith(settings.STATIC_URL)
-        ):
+        if held_at_two_step(request.user) and not request.path.startswith(settings.STATIC_URL):
             allowed = {reverse(name) for name in self.allowed_url_names}
             if request.path not in allowed:
                 return _redirect(request, reverse("accounts:two_factor"))
@@ -169,11 +179,8 @@ class PasswordChangeRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if (
-            user.is_authenticated
-            and getattr(user, "must_change_password", False)
-            and not request.path.startswith(settings.STATIC_URL)
+        if held_at_password_change(request.user) and not request.path.startswith(
+            settings.STATIC_URL
         ):
             allowed = {reverse(name) for name in self.allowed_url_names}
             if request.path not in allowed:
