@@ -12,6 +12,7 @@ from frontdesk.inquiries.models import (
     MESSAGE_MAX,
     AnswerRoute,
     AttemptOutcome,
+    CallerKind,
     Category,
     ContactRelationship,
     Disclosure,
@@ -74,7 +75,11 @@ class CallForm(forms.Form):
     caller_relationship = forms.CharField(
         label="Relationship to the patient", required=False, max_length=200
     )
-    category = forms.ChoiceField(label="About", choices=choose_first(Category.choices))
+    category = forms.ChoiceField(
+        label="About",
+        choices=choose_first(Category.choices),
+        error_messages={"required": "Choose what the call is about."},
+    )
     message = forms.CharField(
         label="Message (in the caller's words)",
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -118,11 +123,18 @@ class CallForm(forms.Form):
 
     def caller_parts(self) -> tuple[str, int | None]:
         """The caller's kind and, for a recorded contact, its id."""
-        value = str(self.cleaned_data.get("caller", ""))
-        if value.startswith(CONTACT_PREFIX):
-            raw = value.removeprefix(CONTACT_PREFIX)
-            return "contact", int(raw) if raw.isdigit() else None
-        return (value or OTHER), None
+        return caller_choice_parts(str(self.cleaned_data.get("caller", "")))
+
+
+def caller_choice_parts(value: str) -> tuple[str, int | None]:
+    """The caller's kind and, for a recorded contact, its id, from the "Who is calling" choice:
+    the patient, `contact:<id>`, or anything else (someone else, or not yet chosen)."""
+    if value == PATIENT:
+        return CallerKind.PATIENT, None
+    if value.startswith(CONTACT_PREFIX):
+        raw = value.removeprefix(CONTACT_PREFIX)
+        return CallerKind.CONTACT, int(raw) if raw.isdigit() else None
+    return CallerKind.OTHER, None
 
 
 class AttemptForm(forms.Form):

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from frontdesk.accounts.models import User
 from frontdesk.accounts.policy import Action, policy, role_may, staff_user
 from frontdesk.audit.services import audit_context
 from frontdesk.inquiries import selectors, services
@@ -22,8 +23,9 @@ from frontdesk.inquiries.forms import (
     ContactForm,
     RelayForm,
     SettingsForm,
+    caller_choice_parts,
 )
-from frontdesk.inquiries.models import MESSAGE_MAX, AnswerRoute, CallerKind, Category, TaskStatus
+from frontdesk.inquiries.models import MESSAGE_MAX, AnswerRoute, Category, TaskStatus
 from frontdesk.lib.form_posts import form_post_run
 from frontdesk.lib.ids import parse_id
 
@@ -82,8 +84,34 @@ def call_new_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "inquiries/call_new.html",
-        {"form": form, "page": page, "patient": patient},
+        {"form": form, "page": page, "patient": patient, **_shown_while_typing(user, form, page)},
     )
+
+
+def _shown_while_typing(user: User, form: CallForm, page: selectors.CallPage) -> dict[str, Any]:
+    """A form sent back (a field missing) shows again what the page showed while it was typed:
+    what may be told to the caller chosen, and the emergency script while the words hold a red
+    flag. Both otherwise appear only when a field changes (htmx)."""
+    if not form.is_bound:
+        return {"verdict": None, "red_flags": [], "medical": False}
+    data = form.cleaned_data
+    verdict = None
+    if page.patient is not None and data.get("caller"):
+        kind, contact_id = form.caller_parts()
+        # The caller is one of the contacts on the page (the form's choices), already audited.
+        contact = next((c for c in page.contacts if c.pk == contact_id), None)
+        verdict = disclosure_verdict(
+            caller_kind=kind,
+            contact=contact,
+            today=timezone.localdate(),
+            category=str(data.get("category", "")),
+        )
+    text = str(form.data.get("message", ""))[: MESSAGE_MAX * 4]
+    return {
+        "verdict": verdict,
+        "red_flags": selectors.red_flags_in(user.clinic_id or 0, text) if text.strip() else [],
+        "medical": form.data.get("category", "") == Category.MEDICAL_QUESTION,
+    }
 
 
 @policy(Action.INQUIRY_LOG)
@@ -91,11 +119,7 @@ def disclosure_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     """What the desk may tell this caller, as the officer chooses them (a part of the page)."""
     user = staff_user(request)
     caller = request.GET.get("caller", "")
-    kind, contact_id = CallerKind.OTHER, None
-    if caller == CallerKind.PATIENT:
-        kind = CallerKind.PATIENT
-    elif caller.startswith("contact:"):
-        kind, contact_id = CallerKind.CONTACT, parse_id(caller.removeprefix("contact:"))
+    kind, contact_id = caller_choice_parts(caller)
     _patient, contact = selectors.caller_verdict_for_view(
         user, context=audit_context(request), patient_id=patient_id, contact_id=contact_id
     )

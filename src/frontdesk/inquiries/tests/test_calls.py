@@ -245,3 +245,28 @@ def test_a_red_flag_in_a_call_of_another_kind_still_shows_the_emergency_script(
     body = page.content.decode()
     assert body.index("Red flag: follow the emergency script now") < body.index("<h1>")
     assert "log it as one so a clinician answers now" in body
+
+
+def test_a_call_sent_back_for_a_missing_field_still_shows_the_emergency_script(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    client = client_for(personas.front_desk)
+    url = reverse("inquiries:call_new")
+    typed = {
+        "patient": patient.pk,
+        "caller": "patient",
+        "category": "",
+        "message": "Crushing chest pain since this morning",
+    }
+    response = client.post(url, typed)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Choose what the call is about." in body
+    assert "Possible emergency: “chest pain”" in body
+    assert "Follow the emergency script now, before anything else." in body
+    assert body.index("Possible emergency") < body.index("Crushing chest pain since")
+    assert not Inquiry.objects.exists()
+    # Words with no red flag, sent back the same way, show no script.
+    calm = client.post(url, {**typed, "message": "Asks whether we are open on Saturday"})
+    assert "Possible emergency" not in calm.content.decode()
+    assert "Possible emergency" not in client.get(url, {"patient": patient.pk}).content.decode()

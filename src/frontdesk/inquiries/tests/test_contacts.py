@@ -263,3 +263,30 @@ def test_the_desk_records_the_usual_provider_from_the_chart_and_questions_go_the
     assert AuditEvent.objects.filter(detail__event="usual_provider").count() == 1
     refused = client.post(url, {"provider": 999999}, follow=True)
     assert "Choose one of the clinic&#x27;s providers" in refused.content.decode()
+
+
+def test_a_call_sent_back_still_says_what_may_be_told_to_the_caller_chosen(
+    personas: Personas, patient: Patient, client_for: Callable[[User], Client]
+) -> None:
+    mother = _contact(patient)
+    client = client_for(personas.front_desk)
+    url = reverse("inquiries:call_new")
+    typed = {
+        "patient": patient.pk,
+        "caller": f"contact:{mother.pk}",
+        "category": "billing",
+        "message": "Asks what the March invoice was for",
+        "callback_phone": "not a number",
+    }
+    body = client.post(url, typed).content.decode()
+    assert "does not look like a phone number" in body
+    assert "You may discuss appointments only" in body
+    assert "Do not discuss this billing with them: take a message for the patient." in body
+    named = client.post(
+        url, {**typed, "caller": "", "caller_name": "Jo Bloggs", "caller_relationship": "friend"}
+    ).content.decode()
+    assert NOT_AUTHORISED in named
+    assert not Inquiry.objects.exists()
+    # Nothing is said before a caller is chosen.
+    fresh = client.get(url, {"patient": patient.pk}).content.decode()
+    assert NOT_AUTHORISED not in fresh and "You may discuss" not in fresh
