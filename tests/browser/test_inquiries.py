@@ -258,3 +258,42 @@ def test_a_medical_question_is_routed_answered_by_a_nurse_relayed_and_leaves_the
     page.goto(f"/patients/{patient.pk}/")
     expect(page.get_by_text(re.compile("relayed"))).to_be_visible()
     assert_accessible(page)
+
+
+def test_a_call_page_come_back_to_shows_its_disclosure_and_emergency_script_again(
+    transactional_audit: None, personas: Personas, page: Page
+) -> None:
+    """Back from the chart to a half-typed call, the browser puts back the caller and the words;
+    the sentence and the script that went with them come back too."""
+    child = make_patient(personas.clinic, given_name="Lucia", family_name="Alvarez")
+    PatientContact.objects.create(
+        clinic=personas.clinic,
+        patient=child,
+        name="Maria Alvarez",
+        relationship="parent",
+        may_hear="appointments",
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    page.goto("/accounts/login/")
+    sign_in(page, personas.front_desk)
+    expect(page.get_by_role("heading", name="Desk queue")).to_be_visible()
+    page.goto(f"/inquiries/calls/new/?patient={child.pk}")
+    page.wait_for_load_state()
+    page.get_by_label("Who is calling").select_option(label="Maria Alvarez (parent of a minor)")
+    sentence = page.locator("#disclosure")
+    expect(sentence).to_contain_text("You may discuss appointments only")
+    page.get_by_label("Message (in the caller's words)").fill("Lucia has chest pain")
+    script = page.locator("#red-flag")
+    expect(script).to_contain_text("Possible emergency")
+
+    page.get_by_role("link", name="Alvarez, Lucia").click()
+    expect(page).to_have_url(re.compile(rf"/patients/{child.pk}/$"))
+    page.go_back()
+    page.wait_for_load_state()
+    expect(page.get_by_label("Who is calling")).to_have_value(re.compile(r"^contact:"))
+    expect(page.get_by_label("Message (in the caller's words)")).to_have_value(
+        "Lucia has chest pain"
+    )
+    expect(sentence).to_contain_text("You may discuss appointments only")
+    expect(script).to_contain_text("Possible emergency")

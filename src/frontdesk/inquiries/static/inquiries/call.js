@@ -45,4 +45,19 @@
   name.addEventListener("change", apply);
   form.addEventListener("change", function (event) { if (event.target !== name) apply(); });
   form.addEventListener("submit", apply);
+
+  // Come back to with the browser's Back button (or chosen before the page's scripts ran), the
+  // page holds a caller and words the browser put back but not the sentence and the emergency
+  // script that go with them: ask for them again. On "pageshow": the browser puts the fields
+  // back after "load", and htmx has started on the page by then.
+  function askAgain(field, shown) {
+    var box = document.getElementById(shown);
+    if (field && field.value.trim() && box && !box.textContent.trim()) {
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+  window.addEventListener("pageshow", function () {
+    askAgain(form.elements.namedItem("caller"), "disclosure");
+    askAgain(form.elements.namedItem("message"), "red-flag");
+  });
 })();
