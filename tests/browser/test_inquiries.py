@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from conftest import Personas, make_patient
 from frontdesk.inquiries.desk import AnswerSource, CallbackSource, QuestionSource
 from frontdesk.inquiries.models import Callback, Inquiry, MedicalQuestion, PatientContact
+from frontdesk.patients.models import Patient
 
 from .conftest import TIMEOUT_MS
 from .helpers import assert_accessible, sign_in
@@ -57,12 +58,7 @@ def _report(name: str, hands: Counted, capsys: pytest.CaptureFixture[str]) -> No
         print(f"\ninteractions {name}: {hands.count}")
 
 
-def test_a_call_from_a_patients_mother_is_logged_in_four_interactions(
-    transactional_audit: None,
-    personas: Personas,
-    page: Page,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def _child_whose_mother_may_hear_appointments(personas: Personas) -> Patient:
     child = make_patient(personas.clinic, given_name="Lucia", family_name="Alvarez")
     PatientContact.objects.create(
         clinic=personas.clinic,
@@ -73,6 +69,16 @@ def test_a_call_from_a_patients_mother_is_logged_in_four_interactions(
         created_at=timezone.now(),
         updated_at=timezone.now(),
     )
+    return child
+
+
+def test_a_call_from_a_patients_mother_is_logged_in_four_interactions(
+    transactional_audit: None,
+    personas: Personas,
+    page: Page,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    child = _child_whose_mother_may_hear_appointments(personas)
     page.goto("/accounts/login/")
     sign_in(page, personas.front_desk)
     expect(page.get_by_role("heading", name="Desk queue")).to_be_visible()  # her landing page
@@ -265,16 +271,7 @@ def test_a_call_page_come_back_to_shows_its_disclosure_and_emergency_script_agai
 ) -> None:
     """Back from the chart to a half-typed call, the browser puts back the caller and the words;
     the sentence and the script that went with them come back too."""
-    child = make_patient(personas.clinic, given_name="Lucia", family_name="Alvarez")
-    PatientContact.objects.create(
-        clinic=personas.clinic,
-        patient=child,
-        name="Maria Alvarez",
-        relationship="parent",
-        may_hear="appointments",
-        created_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
+    child = _child_whose_mother_may_hear_appointments(personas)
     page.goto("/accounts/login/")
     sign_in(page, personas.front_desk)
     expect(page.get_by_role("heading", name="Desk queue")).to_be_visible()
