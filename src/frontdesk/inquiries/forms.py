@@ -19,6 +19,7 @@ from frontdesk.inquiries.models import (
     PatientContact,
 )
 from frontdesk.lib.choices import choose_first
+from frontdesk.lib.ids import parse_id
 
 PATIENT = "patient"
 OTHER = "other"
@@ -132,8 +133,7 @@ def caller_choice_parts(value: str) -> tuple[str, int | None]:
     if value == PATIENT:
         return CallerKind.PATIENT, None
     if value.startswith(CONTACT_PREFIX):
-        raw = value.removeprefix(CONTACT_PREFIX)
-        return CallerKind.CONTACT, int(raw) if raw.isdigit() else None
+        return CallerKind.CONTACT, parse_id(value.removeprefix(CONTACT_PREFIX))
     return CallerKind.OTHER, None
 
 

@@ -125,6 +125,11 @@ def test_the_disclosure_sentence_appears_as_the_caller_is_chosen(
     assert "You may discuss appointments only" in shown.content.decode()
     other = client.get(url, {"caller": "other"})
     assert "Do not disclose: not an authorised contact" in other.content.decode()
+    # A contact id that is no id (a superscript digit, too many digits) is nobody on the list.
+    for made_up in ("contact:²", "contact:" + "9" * 40):
+        answer = client.get(url, {"caller": made_up})
+        assert answer.status_code == 200
+        assert NOT_AUTHORISED in answer.content.decode()
 
 
 def test_the_chart_lists_the_contacts_with_what_they_may_hear(
