@@ -93,7 +93,7 @@ def _shown_while_typing(user: User, form: CallForm, page: selectors.CallPage) ->
     what may be told to the caller chosen, and the emergency script while the words hold a red
     flag. Both otherwise appear only when a field changes (htmx)."""
     if not form.is_bound:
-        return {"verdict": None, "red_flags": [], "medical": False}
+        return {"verdict": None, "matches": [], "medical": False}
     data = form.cleaned_data
     verdict = None
     if page.patient is not None and data.get("caller"):
@@ -106,11 +106,15 @@ def _shown_while_typing(user: User, form: CallForm, page: selectors.CallPage) ->
             today=timezone.localdate(),
             category=str(data.get("category", "")),
         )
-    text = str(form.data.get("message", ""))[: MESSAGE_MAX * 4]
+    return {"verdict": verdict, **_red_flag_part(user, form.data)}
+
+
+def _red_flag_part(user: User, data: Any) -> dict[str, Any]:
+    """What inquiries/_red_flag.html shows for the words and category typed."""
+    text = str(data.get("message", ""))[: MESSAGE_MAX * 4]
     return {
-        "verdict": verdict,
-        "red_flags": selectors.red_flags_in(user.clinic_id or 0, text) if text.strip() else [],
-        "medical": form.data.get("category", "") == Category.MEDICAL_QUESTION,
+        "matches": selectors.red_flags_in(user.clinic_id or 0, text) if text.strip() else [],
+        "medical": data.get("category", "") == Category.MEDICAL_QUESTION,
     }
 
 
@@ -140,11 +144,9 @@ def disclosure_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 @require_POST
 def red_flag_check_view(request: HttpRequest) -> HttpResponse:
     """The emergency script, shown before anything else while a red flag is in the words."""
-    user = staff_user(request)
-    text = request.POST.get("message", "")[: MESSAGE_MAX * 4]
-    medical = request.POST.get("category", "") == Category.MEDICAL_QUESTION
-    found = selectors.red_flags_in(user.clinic_id or 0, text) if text.strip() else []
-    return render(request, "inquiries/_red_flag.html", {"matches": found, "medical": medical})
+    return render(
+        request, "inquiries/_red_flag.html", _red_flag_part(staff_user(request), request.POST)
+    )
 
 
 @policy(Action.INQUIRY_VIEW)
