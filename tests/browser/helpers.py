@@ -1,9 +1,10 @@
-"""Shared steps for browser tests: signing in through the real form, checking accessibility."""
+"""Shared steps for browser tests: signing in through the real form, checking accessibility,
+counting the officer's interactions."""
 
 from __future__ import annotations
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from conftest import PASSWORD
 from frontdesk.accounts.models import User
@@ -46,3 +47,33 @@ def assert_accessible(page: Page) -> None:
             f"{len(blocking)} serious or critical accessibility violation(s) on {page.url}:\n"
             f"{report}"
         )
+
+
+class Counted:
+    """The officer's hands: each action goes through here and is counted. Each acts on a page
+    that has loaded, as a person's does: before its scripts (htmx) run, a choice would change
+    the field but not what the page does with it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def _ready(self, target: Locator) -> None:
+        target.page.wait_for_load_state()
+
+    def fill(self, field: Locator, value: str) -> None:
+        self.count += 1
+        self._ready(field)
+        field.fill(value)
+
+    def select(self, field: Locator, value: str | None = None, *, label: str | None = None) -> None:
+        self.count += 1
+        self._ready(field)
+        if label is not None:
+            field.select_option(label=label)
+        else:
+            field.select_option(value)
+
+    def click(self, target: Locator) -> None:
+        self.count += 1
+        self._ready(target)
+        target.click()

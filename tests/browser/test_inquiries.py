@@ -9,7 +9,7 @@ import re
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from conftest import Personas, make_patient
 from frontdesk.inquiries.desk import AnswerSource, CallbackSource, QuestionSource
@@ -17,40 +17,13 @@ from frontdesk.inquiries.models import Callback, Inquiry, MedicalQuestion, Patie
 from frontdesk.patients.models import Patient
 
 from .conftest import TIMEOUT_MS
-from .helpers import assert_accessible, sign_in
+from .helpers import Counted, assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
 
 # Who is calling, what about, their words, save: the number comes from the record, or is typed
 # with someone else's name and relationship on one line.
 MOST_INTERACTIONS = 4
-
-
-class Counted:
-    """The officer's hands: each action goes through here and is counted. Each acts on a page
-    that has loaded, as a person's does: before its scripts (htmx) run, a choice would change
-    the field but not what the page does with it."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def _ready(self, target: Locator) -> None:
-        target.page.wait_for_load_state()
-
-    def fill(self, field: Locator, value: str) -> None:
-        self.count += 1
-        self._ready(field)
-        field.fill(value)
-
-    def select(self, field: Locator, *, label: str) -> None:
-        self.count += 1
-        self._ready(field)
-        field.select_option(label=label)
-
-    def click(self, target: Locator) -> None:
-        self.count += 1
-        self._ready(target)
-        target.click()
 
 
 def _report(name: str, hands: Counted, capsys: pytest.CaptureFixture[str]) -> None:

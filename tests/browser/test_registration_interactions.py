@@ -8,12 +8,12 @@ import re
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from conftest import Personas
 from frontdesk.patients.models import Coverage, Patient, Payer
 
-from .helpers import assert_accessible, sign_in
+from .helpers import Counted, assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,36 +28,6 @@ ONE_PASS = 18
 # relationship to the subscriber) and 2 clicks (read back, register).
 MOST_INTERACTIONS = 15
 ADDRESS = "40 Valencia St, San Francisco, CA 94103"
-
-
-class Counted:
-    """The officer's hands: each action goes through here and is counted. Each acts on a page
-    that has loaded, as a person's does: before its scripts (htmx) run, a choice would change
-    the field but not what the page does with it."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def _ready(self, target: Locator) -> None:
-        target.page.wait_for_load_state()
-
-    def fill(self, field: Locator, value: str) -> None:
-        self.count += 1
-        self._ready(field)
-        field.fill(value)
-
-    def select(self, field: Locator, value: str | None = None, *, label: str | None = None) -> None:
-        self.count += 1
-        self._ready(field)
-        if label is not None:
-            field.select_option(label=label)
-        else:
-            field.select_option(value)
-
-    def click(self, target: Locator) -> None:
-        self.count += 1
-        self._ready(target)
-        target.click()
 
 
 def _fill_demographics(page: Page, hands: Counted) -> None:
