@@ -20,10 +20,12 @@ from django.conf import settings as django_settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.test import Client, TransactionTestCase, override_settings
+from django.test.utils import setup_databases, teardown_databases
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import settings as hypothesis_settings
+from pytest_django.fixtures import _get_databases_for_setup
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.roles import Role
@@ -37,6 +39,7 @@ from frontdesk.lib import clinic_time
 from frontdesk.patients.indexing import family_names_register, patient_derive_fields
 from frontdesk.patients.models import Patient
 from frontdesk.patients.mrn import mrn_reserve
+from tests.database_template import set_up_from_template
 
 PASSWORD = "correct horse battery staple"
 
@@ -114,6 +117,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: Any,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    """pytest-django's own, but starting from a copy of the migrated database kept by an
+    earlier test process (tests/database_template.py) when there is one."""
+    aliases, serialized = _get_databases_for_setup(request.session.items)
+
+    def setup(keepdb: bool) -> Any:
+        return setup_databases(
+            verbosity=0,
+            interactive=False,
+            aliases=aliases,  # type: ignore[arg-type]  # a set, as pytest-django passes it
+            serialized_aliases=serialized,
+            keepdb=keepdb,
+        )
+
+    with django_db_blocker.unblock():
+        made = set_up_from_template(connection.settings_dict["TEST"]["NAME"], setup)
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(made, verbosity=0)
 
 
 @pytest.fixture(autouse=True)
