@@ -2,12 +2,12 @@
 
 Migrating from nothing costs a test process about 15 s of one core (Django renders the models'
 state for every operation of every migration), and a `make test` starts five such processes.
-What the migrations build depends only on their files, so the first process to need it builds
-it as Django always does and keeps a copy named after a hash of every installed app's
-migrations and of Django's version; a later process (the other worker, the browser run, the
-next run) copies it: an SQLite file under var/, or CREATE DATABASE ... TEMPLATE on PostgreSQL,
-about a second. Django's own `migrate` still runs on the copy (keepdb), finds nothing to apply
-and sends post_migrate as usual. Any change to a migration file names another template.
+What the migrations build depends only on what they run, so the first process to need it builds
+it as Django always does and keeps a copy named after a hash of that (migrations_key); a later
+process (the other worker, the browser run, the next run) copies it: an SQLite file under var/,
+or CREATE DATABASE ... TEMPLATE on PostgreSQL, about a second. Django's own `migrate` still runs
+on the copy (keepdb), finds nothing to apply and sends post_migrate as usual. Any change to a
+migration, to a project module one imports or to a pinned requirement names another template.
 """
 
 from __future__ import annotations
@@ -128,11 +128,11 @@ class Template:
         self.test_name = test_name
         self.key = migrations_key()
         self.vendor = connection.vendor
+        self.checkout = str(Path(settings.BASE_DIR).resolve())
         if self.vendor == "sqlite":
             self.name = str(Path(settings.VAR_DIR) / f"test-template-{self.key}.sqlite3")
         else:
             # One per checkout (its folder's hash in the name): a run proves its own migrations.
-            self.checkout = str(Path(settings.BASE_DIR).resolve())
             folder = hashlib.sha256(self.checkout.encode()).hexdigest()[:8]
             self.name = f"{PREFIX}{folder}_{self.key}"
 
