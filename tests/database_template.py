@@ -25,11 +25,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import django
-import psycopg
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
-from psycopg import sql
+from django.db import OperationalError, connection
 
 T = TypeVar("T")
 PREFIX = "frontdesk_test_template_"
@@ -103,22 +101,9 @@ def _sqlite_copy(source: str, target: str) -> None:
         dst.close()
 
 
-def _pg_admin() -> Any:
-    """A connection to the server's own database, for CREATE and DROP DATABASE."""
-    db = connection.settings_dict
-    return psycopg.connect(
-        dbname="postgres",
-        host=db["HOST"] or None,
-        port=db["PORT"] or None,
-        user=db["USER"] or None,
-        password=db["PASSWORD"] or None,
-        autocommit=True,
-    )
-
-
-def _pg_exists(admin: Any, name: str) -> bool:
-    found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-    return found is not None
+def _pg_exists(cursor: Any, name: str) -> bool:
+    cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+    return cursor.fetchone() is not None
 
 
 class Template:
@@ -139,16 +124,16 @@ class Template:
     def exists(self) -> bool:
         if self.vendor == "sqlite":
             return Path(self.name).exists()
-        with _pg_admin() as admin:
-            return _pg_exists(admin, self.name)
+        with connection._nodb_cursor() as cursor:
+            return _pg_exists(cursor, self.name)
 
     def copy_to_test_database(self) -> None:
         if self.vendor == "sqlite":
             _sqlite_copy(self.name, self.test_name)
             return
-        with _pg_admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{self.test_name}"')
-            admin.execute(f'CREATE DATABASE "{self.test_name}" TEMPLATE "{self.name}"')
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{self.test_name}"')
+            cursor.execute(f'CREATE DATABASE "{self.test_name}" TEMPLATE "{self.name}"')
 
     def keep_test_database(self) -> None:
         """The freshly migrated test database becomes the template (written under another name
@@ -163,27 +148,23 @@ class Template:
                     old.unlink(missing_ok=True)
             return
         partial = f"{self.name}_{os.getpid()}"
-        with _pg_admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{partial}"')
-            admin.execute(f'CREATE DATABASE "{partial}" TEMPLATE "{self.test_name}"')
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{partial}"')
+            cursor.execute(f'CREATE DATABASE "{partial}" TEMPLATE "{self.test_name}"')
             # The checkout it belongs to, so a later build knows when it is no one's.
-            admin.execute(
-                sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                    sql.Identifier(partial), sql.Literal(self.checkout)
-                )
-            )
-            admin.execute(f'ALTER DATABASE "{partial}" RENAME TO "{self.name}"')
+            cursor.execute(f'COMMENT ON DATABASE "{partial}" IS %s', [self.checkout])
+            cursor.execute(f'ALTER DATABASE "{partial}" RENAME TO "{self.name}"')
             # Templates of this checkout's earlier migrations, or of a checkout since removed.
-            kept = admin.execute(
+            cursor.execute(
                 "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
                 "WHERE datname LIKE %s AND datname <> %s",
                 [f"{PREFIX}%", self.name],
-            ).fetchall()
-            for old, checkout in kept:
+            )
+            for old, checkout in cursor.fetchall():
                 if checkout == self.checkout or not checkout or not Path(checkout).exists():
                     # Another run copying it now keeps it; the next build drops it.
-                    with contextlib.suppress(psycopg.errors.ObjectInUse):
-                        admin.execute(f'DROP DATABASE "{old}"')
+                    with contextlib.suppress(OperationalError):
+                        cursor.execute(f'DROP DATABASE "{old}"')
 
 
 def set_up_from_template(test_name: str, setup: Callable[[bool], T]) -> T:
