@@ -166,8 +166,12 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     # A connection pool (psycopg_pool): opening a connection costs several milliseconds, more
     # than a whole patient search. Django's persistent connections are not for ASGI servers.
     _pool_size = env_int("DATABASE_POOL_SIZE", 8, minimum=0, maximum=200)
+    # Prepared statements, which Django turns off unless asked: only a cursor that binds on the
+    # server prepares, and the desk queue's query is the one that does (desk/selectors.py
+    # `_fetch`); Django's own cursors bind on the client and never prepare.
+    _db["OPTIONS"] = {"prepare_threshold": 5}
     if _pool_size and not TESTING:
-        _db["OPTIONS"] = {"pool": {"min_size": 1, "max_size": _pool_size, "timeout": 10}}
+        _db["OPTIONS"]["pool"] = {"min_size": 1, "max_size": _pool_size, "timeout": 10}
     # One test database per run (pytest-xdist adds its worker suffix), so two runs side by
     # side never create or drop each other's.
     _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{os.getpid()}"}

@@ -109,3 +109,20 @@ def test_a_changed_setting_is_read_on_the_next_load(personas: Personas) -> None:
     with override_settings(FLOW_THRESHOLDS={FlowStatus.WAITING: (5, 45)}):
         during = selectors._source_sql(source, clinic_id)
     assert during != before
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite keeps no prepared statement to look for"
+)
+def test_the_desk_query_is_prepared_once_on_the_connection_and_reused(
+    personas: Personas,
+) -> None:
+    # Django turns prepared statements off unless the settings ask for them; the desk query's
+    # plan is then made again on every load.
+    make_patient(personas.clinic)
+    for _ in range(3):
+        selectors.desk_rows(user=personas.front_desk, now=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    assert len([s for s in statements if "UNION ALL" in s and "desk_deskitem" in s]) == 1
