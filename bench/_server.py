@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 BIN = Path(sys.executable).parent  # the virtualenv running the bench
@@ -33,10 +34,19 @@ def _die_with_parent() -> None:
 
 
 class Server:
-    def __init__(self, env: dict[str, str], log_path: Path, *, processes: int = 1) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        processes: int = 1,
+        entry: Sequence[str] = ("-m", "frontdesk.wsgi"),
+    ) -> None:
+        """`entry`: what the virtualenv's python runs, given `--port`: the server's module, or
+        a bench's own script that changes one thing and then runs it."""
         self.port = free_port()
         self.log = log_path.open("w")
-        command = [str(BIN / "python"), "-m", "frontdesk.wsgi", "--port", str(self.port)]
+        command = [str(BIN / "python"), *entry, "--port", str(self.port)]
         if processes > 1:
             command.append("--reuse-port")
         self.processes = [
