@@ -67,7 +67,8 @@ def _context(
         "kind": kind,
         "view": view,
         "filters": DeskFilter.choices,
-        "query": query,
+        # Not "query": the shell's patient search box shows that one.
+        "filter_query": query,
         "query_suffix": f"?{query}" if query else "",
         "previous_query": _query(kind, view, page - 1),
         "next_query": _query(kind, view, page + 1),

@@ -4,6 +4,7 @@ plain words that keep what was typed."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import pytest
@@ -49,6 +50,21 @@ def test_the_page_shows_each_row_with_its_reason_and_records_the_look(
     assert 'id="global-search"' in html  # search stays one key away
     event = AuditEvent.objects.get(object_type=AuditObject.DESK_QUEUE)
     assert event.patient_ids == [appointment.patient_id]
+
+
+def test_a_filtered_queue_leaves_the_patient_search_box_empty_and_keeps_its_filter_live(
+    personas: Personas,
+    make_appointment: MakeAppointment,
+    client_for: Callable[[User], Client],
+) -> None:
+    make_appointment()
+    html = client_for(personas.front_desk).get(QUEUE, {"show": "unassigned"}).content.decode()
+    search_box = re.search(r'<input id="global-search"[^>]*>', html)
+    assert search_box is not None
+    assert 'value=""' in search_box.group(0)
+    assert "show=unassigned" not in search_box.group(0)
+    # The live part asks for the same filter.
+    assert 'data-fragment-url="/desk/live/?show=unassigned"' in html
 
 
 def test_an_administrator_has_no_desk_queue(
