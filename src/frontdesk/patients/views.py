@@ -30,11 +30,9 @@ def search_view(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     query = request.GET.get("q", "")
     parsed, results = patient_search_for_view(user, context=audit_context(request), query=query)
-    today = timezone.localdate()
-    rows = [(p, age_on(p.birth_date, today)) for p in results]
     context = {
         "query": parsed.text,
-        "rows": rows,
+        "found": results,
         "searched": bool(parsed.text),
         "can_register": role_may(user.role, Action.PATIENT_REGISTER),
     }

@@ -5,8 +5,9 @@ import datetime as dt
 import phonenumbers
 from django import template
 from django.conf import settings
+from django.utils import timezone
 
-from frontdesk.lib.masking import mask_birth_date, mask_document_number, mask_phone
+from frontdesk.lib.masking import age_on, mask_birth_date, mask_document_number, mask_phone
 
 register = template.Library()
 
@@ -19,6 +20,12 @@ def masked_phone(value: str) -> str:
 @register.filter
 def masked_birth_date(value: dt.date) -> str:
     return mask_birth_date(value)
+
+
+@register.filter
+def age_today(value: dt.date) -> int:
+    """Age in whole years today, in the clinic's zone."""
+    return age_on(value, timezone.localdate())
 
 
 @register.filter

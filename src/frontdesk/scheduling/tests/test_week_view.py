@@ -271,6 +271,28 @@ def test_a_free_time_on_the_week_leads_to_booking_it(
 
 
 @time_machine.travel(NOW, tick=False)
+def test_booking_a_free_time_tells_two_patients_of_the_same_name_apart(
+    personas: Personas,
+    schedule: Schedule,
+    follow_up: AppointmentType,
+    client_for: Callable[[User], Client],
+) -> None:
+    # One click books the patient found, so each row shows more than the name.
+    older = make_patient(personas.clinic, birth_date=dt.date(1950, 2, 3), phone="+12025550111")
+    younger = make_patient(personas.clinic, birth_date=dt.date(2001, 4, 5), phone="+12025550122")
+    client = client_for(personas.front_desk)
+    html = client.get("/schedule/week/", {"provider": schedule.provider_id, "type": follow_up.pk})
+    first = _slot_links(html.content.decode())[0]
+    found = client.get(first + "&q=Smith").content.decode()
+    for patient, year, age, last_four in ((older, 1950, 76, "0111"), (younger, 2001, 25, "0122")):
+        assert f'action="/schedule/patients/{patient.pk}/book/"' in found
+        assert f"••/••/{year}" in found
+        assert f"<td>{age}</td>" in found
+        assert f"<code>{patient.mrn}</code>" in found
+        assert f"••• ••• {last_four}" in found
+
+
+@time_machine.travel(NOW, tick=False)
 def test_a_time_taken_meanwhile_or_a_garbled_link_gets_a_clear_message(
     personas: Personas,
     patient: Patient,
