@@ -67,18 +67,39 @@ class AppointmentTypeSpec:
     is_new_patient: bool = False
     telehealth: bool = False
     preparation: str = ""
+    # The specialties whose providers see it (its allowed providers); empty: every provider.
+    specialties: tuple[str, ...] = ()
 
 
 _BRING_CARDS = "Bring photo ID, your insurance card and a list of your current medicines."
 
+# Who sees which kind of visit, by the providers' specialties (PROVIDER_SPECS).
+_PRIMARY = ("Family medicine", "Internal medicine")
+_PHYSICIANS = (
+    *_PRIMARY,
+    "Pediatrics",
+    "Cardiology",
+    "Dermatology",
+    "Obstetrics and gynecology",
+)
+_THERAPISTS = ("Physical therapy",)
+
 APPOINTMENT_TYPE_SPECS = (
-    AppointmentTypeSpec("New patient visit", 40, "#2f6f9f", True, preparation=_BRING_CARDS),
-    AppointmentTypeSpec("Follow-up visit", 20, "#4f6d8f"),
+    AppointmentTypeSpec(
+        "New patient visit",
+        40,
+        "#2f6f9f",
+        True,
+        preparation=_BRING_CARDS,
+        specialties=_PHYSICIANS,
+    ),
+    AppointmentTypeSpec("Follow-up visit", 20, "#4f6d8f", specialties=_PHYSICIANS),
     AppointmentTypeSpec(
         "Annual physical",
         40,
         "#3d8b5a",
         preparation="Fast for 8 hours beforehand if your provider has ordered blood work.",
+        specialties=(*_PRIMARY, "Obstetrics and gynecology"),
     ),
     AppointmentTypeSpec(
         "Telehealth follow-up",
@@ -86,22 +107,42 @@ APPOINTMENT_TYPE_SPECS = (
         "#7a5ea8",
         telehealth=True,
         preparation="Join the video link 5 minutes early from a quiet, private room.",
+        specialties=_PHYSICIANS,
     ),
-    AppointmentTypeSpec("Sick visit", 20, "#b0503c"),
+    AppointmentTypeSpec("Sick visit", 20, "#b0503c", specialties=(*_PRIMARY, "Pediatrics")),
     AppointmentTypeSpec(
-        "Well-child check", 30, "#d08a2e", preparation="Bring your child's vaccination record."
+        "Well-child check",
+        30,
+        "#d08a2e",
+        preparation="Bring your child's vaccination record.",
+        specialties=("Family medicine", "Pediatrics"),
     ),
-    AppointmentTypeSpec("Vaccination", 10, "#5f9ea0"),
-    AppointmentTypeSpec("Cardiology consultation", 60, "#a23b5b", True, preparation=_BRING_CARDS),
-    AppointmentTypeSpec("Skin check", 20, "#8f6a3a"),
+    AppointmentTypeSpec(
+        "Vaccination",
+        10,
+        "#5f9ea0",
+        specialties=(*_PRIMARY, "Pediatrics", "Obstetrics and gynecology"),
+    ),
+    AppointmentTypeSpec(
+        "Cardiology consultation",
+        60,
+        "#a23b5b",
+        True,
+        preparation=_BRING_CARDS,
+        specialties=("Cardiology",),
+    ),
+    AppointmentTypeSpec(
+        "Skin check", 20, "#8f6a3a", specialties=("Dermatology", "Family medicine")
+    ),
     AppointmentTypeSpec(
         "Physical therapy evaluation",
         60,
         "#3b7f7a",
         True,
         preparation="Wear loose, comfortable clothing.",
+        specialties=_THERAPISTS,
     ),
-    AppointmentTypeSpec("Physical therapy session", 45, "#4c9a94"),
+    AppointmentTypeSpec("Physical therapy session", 45, "#4c9a94", specialties=_THERAPISTS),
 )
 
 # --- Payers and their member ID formats ---------------------------------------------------------

@@ -184,18 +184,19 @@ def _setup_create(*, clinic: Clinic, rng: random.Random, pools: DemoPools) -> li
             worksites.append(rng.choice([loc for loc in locations if loc is not home]))
         provider.locations.set(worksites)
         providers.append(provider)
-    AppointmentType.objects.bulk_create(
-        AppointmentType(
+    for type_spec in APPOINTMENT_TYPE_SPECS:
+        kind = AppointmentType.objects.create(
             clinic=clinic,
-            name=spec.name,
-            duration_minutes=spec.duration_minutes,
-            is_new_patient=spec.is_new_patient,
-            colour=spec.colour,
-            preparation=spec.preparation,
-            telehealth=spec.telehealth,
+            name=type_spec.name,
+            duration_minutes=type_spec.duration_minutes,
+            is_new_patient=type_spec.is_new_patient,
+            colour=type_spec.colour,
+            preparation=type_spec.preparation,
+            telehealth=type_spec.telehealth,
         )
-        for spec in APPOINTMENT_TYPE_SPECS
-    )
+        # A cardiology consultation with the cardiologist, a skin check with dermatology or a
+        # family doctor: the demo's week looks like a clinic's.
+        kind.allowed_providers.set(p for p in providers if p.specialty in type_spec.specialties)
     return providers
 
 

@@ -399,6 +399,30 @@ def test_it_resets_the_passwords_when_the_credentials_file_is_lost(
     assert AuditEvent.objects.filter(detail__has_key="demo_credentials_reset").count() == 1
 
 
+def test_each_provider_sees_only_the_visits_of_their_specialty(demo: DemoOutcome) -> None:
+    from frontdesk.scheduling.models import Appointment
+
+    booked = set(
+        Appointment.objects.filter(clinic=demo.result.clinic).values_list(
+            "provider__specialty", "appointment_type__name"
+        )
+    )
+    kinds_of = {
+        specialty: {name for s, name in booked if s == specialty} for specialty, _ in booked
+    }
+    assert {s for s, name in booked if name == "Cardiology consultation"} == {"Cardiology"}
+    assert kinds_of["Physical therapy"] == {
+        "Physical therapy evaluation",
+        "Physical therapy session",
+    }
+    assert "Well-child check" in kinds_of["Pediatrics"]
+    assert "Skin check" in kinds_of["Dermatology"]
+    assert not {"Skin check", "Well-child check"} & kinds_of["Cardiology"]
+    # And the week offers each provider only their own kinds of visit.
+    for kind in AppointmentType.objects.filter(clinic=demo.result.clinic):
+        assert kind.allowed_providers.exists(), kind.name
+
+
 def test_it_books_a_realistic_schedule_without_double_bookings(demo: DemoOutcome) -> None:
     from django.db.models import Count
 
